@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+// Scrim: audio cleanup for production sound (noise reduction, de-hum, loudness) on FFTW and libsndfile.
+//
+// Imports point down only (see ../shared/DESIGN.md):
+//   scrim (CLI) ─▶ Scrim ─▶ ScrimCleanup ─▶ ScrimSpectral ─▶ ScrimCore
+//                        └▶ ScrimFiles ─────────────────────▶ ScrimCore
+// CFFTW is imported by ScrimSpectral only; CSndFile by ScrimFiles only.
+
+import PackageDescription
+
+let package = Package(
+    name: "Scrim",
+    products: [
+        .library(name: "Scrim", targets: ["Scrim"]),
+        .executable(name: "scrim", targets: ["scrim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFFTW",
+            pkgConfig: "fftw3f",
+            providers: [.apt(["libfftw3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSndFile",
+            pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev"])]
+        ),
+        .target(name: "ScrimCore"),
+        .target(name: "ScrimSpectral", dependencies: ["ScrimCore", "CFFTW"]),
+        .target(name: "ScrimCleanup", dependencies: ["ScrimCore", "ScrimSpectral"]),
+        .target(name: "ScrimFiles", dependencies: ["ScrimCore", "CSndFile"]),
+        .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),
+        .executableTarget(
+            name: "scrim",
+            dependencies: ["Scrim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "ScrimCoreTests", dependencies: ["ScrimCore"]),
+        .testTarget(name: "ScrimSpectralTests", dependencies: ["ScrimSpectral"]),
+        .testTarget(name: "ScrimCleanupTests", dependencies: ["ScrimCleanup"]),
+        .testTarget(name: "ScrimFilesTests", dependencies: ["ScrimFiles"]),
+        .testTarget(name: "ScrimCLITests", dependencies: ["scrim"]),
+    ]
+)

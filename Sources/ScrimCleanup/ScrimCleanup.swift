@@ -1,0 +1,1 @@
+// ScrimCleanup module: see the module README for its job.

@@ -1,0 +1,1 @@
+// ScrimFiles module: see the module README for its job.

@@ -1,0 +1,1 @@
+// ScrimSpectral module: see the module README for its job.

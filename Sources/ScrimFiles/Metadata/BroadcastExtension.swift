@@ -134,7 +134,8 @@ public struct BroadcastExtension: Sendable, Equatable {
     ///   - umid: empty (all zero) or up to 64 bytes, zero-padded to 64.
     ///   - loudnessValue, loudnessRange, maxTruePeakLevel, maxMomentaryLoudness, maxShortTermLoudness: LUFS,
     ///     LU, dBTP, LUFS, LUFS; each in −327.68 … 327.66 or nil.
-    ///   - codingHistory: lines each ended by CR LF (see ``codingHistoryLine(sampleRate:bitsPerSample:channelCount:software:)``).
+    ///   - codingHistory: lines each ended by CR LF (see
+    ///     ``codingHistoryLine(sampleRate:bitsPerSample:channelCount:software:)``).
     /// - Throws: ``MetadataError`` (`invalidValue`) if a text field is longer than its size, the UMID is over
     ///   64 bytes, a loudness value is out of range or not finite, or loudness is given with a version below 2.
     public init(
@@ -279,7 +280,9 @@ public struct BroadcastExtension: Sendable, Equatable {
     ///   - software: the T= text, e.g. "Scrim 0.1.0 denoise".
     /// - Returns: the line without its CR LF.
     /// - Precondition: sampleRate, bitsPerSample and channelCount are > 0.
-    public static func codingHistoryLine(sampleRate: Int, bitsPerSample: Int, channelCount: Int, software: String) -> String {
+    public static func codingHistoryLine(
+        sampleRate: Int, bitsPerSample: Int, channelCount: Int, software: String
+    ) -> String {
         precondition(
             sampleRate > 0 && bitsPerSample > 0 && channelCount > 0,
             "codingHistoryLine needs positive values; got sampleRate \(sampleRate), "

@@ -40,7 +40,9 @@ public struct FrameRate: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``MetadataError`` (`invalidValue`) if the text is not a rate between 1 and 1000 fps.
     public init(parsing text: String) throws(MetadataError) {
         let trimmed = Self.trimmingWhitespace(text)
-        let failure = MetadataError(.invalidValue, "\"\(text)\" is not a frame rate between 1 and 1000 frames per second")
+        let failure = MetadataError(
+            .invalidValue, "\"\(text)\" is not a frame rate between 1 and 1000 frames per second"
+        )
         if let slash = trimmed.firstIndex(of: "/") {
             guard let top = Self.parseWholeNumber(trimmed[..<slash]),
                   let bottom = Self.parseWholeNumber(trimmed[trimmed.index(after: slash)...]),

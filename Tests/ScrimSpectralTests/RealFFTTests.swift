@@ -10,8 +10,8 @@ import Testing
     /// Per-bin error bound for a float FFT. Each output bin is formed through log₂N butterfly stages, each
     /// adding a relative rounding of at most a few u to partial sums bounded by ‖x‖₂ (Cauchy–Schwarz on the
     /// DFT row), so |X̂[k] − X[k]| ≲ c·u·log₂N·‖x‖₂ (Higham, "Accuracy and Stability of Numerical Algorithms",
-    /// 2nd ed., §24.1). c = 4 leaves headroom over the c ≈ 0.6 measured here (N = 1024) while staying far tighter than a
-    /// sloppy 1e-2: for N = 1024 and noise in ±1 it is 4.4e-5 absolute, 1e-6 relative to the largest bin.
+    /// 2nd ed., §24.1). c = 4 leaves headroom over the c ≈ 0.6 measured here (N = 1024): for N = 1024 and
+    /// noise in ±1 the bound is 4.4e-5 absolute, 1e-6 relative to the largest bin.
     static func tolerance(fftSize: Int, inputNorm: Double) -> Double {
         4 * unitRoundoff * log2(Double(fftSize)) * inputNorm
     }

@@ -30,6 +30,9 @@ public final class RealFFT {
     public let output: UnsafeMutableBufferPointer<Float>
 
     private let storage: UnsafeMutablePointer<Float>
+    /// Base addresses of ``input`` and ``output``, for the engine's hot loops.
+    let inputPointer: UnsafeMutablePointer<Float>
+    let outputPointer: UnsafeMutablePointer<Float>
     private let forwardPlan: OpaquePointer
     private let inversePlan: OpaquePointer
 
@@ -76,6 +79,8 @@ public final class RealFFT {
             throw ScrimError(.configuration, "FFTW could not plan a real FFT of size \(fftSize)")
         }
         self.storage = storage
+        inputPointer = inputStorage
+        outputPointer = outputStorage
         forwardPlan = forward
         inversePlan = inverse
         // Measuring planners scribble on the buffers; start from zeros either way.

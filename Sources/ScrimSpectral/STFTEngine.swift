@@ -168,7 +168,7 @@ final class STFTEngine {
     /// and overlap-add; finally shift the input history by one hop.
     private func runHop() {
         let n = fftSize
-        let scratch = fft.input.baseAddress.unsafelyUnwrapped
+        let scratch = fft.inputPointer
         for c in 0..<channelCount {
             let frame = history + c * timeStride
             for i in 0..<n { scratch[i] = frame[i] * analysisWindow[i] }
@@ -178,7 +178,7 @@ final class STFTEngine {
             realBase: spectraReal, imagBase: spectraImag, channelStride: binStride, channelCount: channelCount,
             binCount: binCount, hopIndex: hopCount, startFrame: hopCount * hopSize + hopSize - fftSize))
         if synthesizes {
-            let output = fft.output.baseAddress.unsafelyUnwrapped
+            let output = fft.outputPointer
             let overlap = n - hopSize
             for c in 0..<channelCount {
                 fft.inverse(real: spectraReal + c * binStride, imag: spectraImag + c * binStride, output: output)

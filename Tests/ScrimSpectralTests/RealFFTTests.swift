@@ -27,7 +27,8 @@ import Testing
         let tolerance = Self.tolerance(fftSize: fftSize, inputNorm: norm)
         var worst = 0.0
         for k in 0..<fft.binCount {
-            worst = max(worst, abs(Double(fft.real[k]) - reference.real[k]), abs(Double(fft.imag[k]) - reference.imag[k]))
+            worst = max(worst, abs(Double(fft.real[k]) - reference.real[k]),
+                        abs(Double(fft.imag[k]) - reference.imag[k]))
         }
         #expect(fft.binCount == fftSize / 2 + 1)
         #expect(worst <= tolerance, "worst bin error \(worst), tolerance \(tolerance)")

@@ -12,7 +12,9 @@ import Testing
     }
 
     static let reconstructionCases: [ReconstructionCase] = [256, 512, 1024, 2048, 4096, 8192].flatMap { n in
-        [2, 4, 8].flatMap { r in [44_100.0, 48_000, 96_000].map { ReconstructionCase(fftSize: n, overlapFactor: r, sampleRate: $0) } }
+        [2, 4, 8].flatMap { r in
+            [44_100.0, 48_000, 96_000].map { ReconstructionCase(fftSize: n, overlapFactor: r, sampleRate: $0) }
+        }
     }
 
     /// Identity kernel: output == input. Error budget: the forward and inverse FFTs add ≲ 8·u·log₂N·‖frame‖₂/√N
@@ -133,7 +135,8 @@ import Testing
             Signals.fullScaleMix(frameCount: frameCount, sampleRate: 48_000, seed: 100 + UInt64($0))
         }
         // Identity: every channel returns itself.
-        let identity = try runProcessor(IdentityKernel(), configuration: configuration, input: input, blockFrames: [700])
+        let identity = try runProcessor(IdentityKernel(), configuration: configuration, input: input,
+                                        blockFrames: [700])
         for c in 0..<channelCount {
             #expect(Signals.maxAbsDifference(identity[c], input[c]) <= 1e-5, "channel \(c)")
         }
@@ -196,7 +199,8 @@ import Testing
     }
 
     @Test func badSpecThrows() {
-        let processor = STFTProcessor(kernel: IdentityKernel(), configuration: STFTConfiguration(fftSize: 256, hopSize: 64))
+        let configuration = STFTConfiguration(fftSize: 256, hopSize: 64)
+        let processor = STFTProcessor(kernel: IdentityKernel(), configuration: configuration)
         #expect(throws: ScrimError.self) {
             try processor.prepare(for: ProcessSpec(sampleRate: 48_000, channelCount: 0, maximumBlockFrames: 512))
         }

@@ -107,10 +107,14 @@ public struct SpectralFrame {
 /// The kernel that leaves every spectrum as it is: an ``STFTProcessor`` with it returns its input, delayed by
 /// its latency (the bare STFT round trip every spectral processor is measured against).
 public final class IdentityKernel: SpectralKernel {
+    /// Creates the kernel (it has no settings).
     public init() {}
+    /// Nothing to prepare.
     public func prepare(context: SpectralContext) {}
+    /// Leaves the spectra unchanged.
     @inline(__always)
     public func process(_ frame: SpectralFrame) {}
+    /// Nothing to reset.
     public func reset() {}
 }
 

@@ -1,0 +1,150 @@
+import CFFTW
+import ScrimCore
+
+/// A forward and inverse real FFT of one size, planned once, on FFTW (single precision).
+///
+/// - Packing: split format, no interleaving. A real signal of `fftSize` samples maps to `binCount =
+///   fftSize / 2 + 1` complex bins in two arrays, `real[k]` and `imag[k]`, k = 0 (DC) … fftSize/2 (Nyquist);
+///   `imag[0]` and `imag[fftSize/2]` are 0 for real input and ignored by the inverse.
+/// - Scaling: unnormalised both ways, as FFTW: forward X[k] = Σₙ x[n]·e^(−2πikn/N); inverse
+///   y[n] = Σₖ X[k]·e^(+2πikn/N) over the full Hermitian spectrum, so inverse(forward(x)) = fftSize·x.
+/// - Threading: plans are made and destroyed under ``FFTPlanning``'s process-wide lock (in `init` and
+///   `deinit`); ``forward()``/``inverse()`` use this object's own buffers, so one task at a time. The
+///   pointer variants may run concurrently from several tasks on distinct buffers; they never lock.
+///
+/// All buffers are allocated in `init` with FFTW's aligned allocator; `forward` and `inverse` do not
+/// allocate, lock or throw. Buffer views are valid while this object is alive.
+public final class RealFFT {
+    /// Transform length in samples (even, 16…65536).
+    public let fftSize: Int
+    /// Number of complex bins, `fftSize / 2 + 1`.
+    public let binCount: Int
+
+    /// The time-domain input of ``forward()`` (`fftSize` samples). Not modified by `forward`.
+    public let input: UnsafeMutableBufferPointer<Float>
+    /// Real parts of the spectrum (`binCount` values): the output of ``forward()``, the input of ``inverse()``.
+    public let real: UnsafeMutableBufferPointer<Float>
+    /// Imaginary parts of the spectrum (`binCount` values).
+    public let imag: UnsafeMutableBufferPointer<Float>
+    /// The time-domain output of ``inverse()`` (`fftSize` samples, scaled by `fftSize`).
+    public let output: UnsafeMutableBufferPointer<Float>
+
+    private let storage: UnsafeMutablePointer<Float>
+    /// Base addresses of ``input`` and ``output``, for the engine's hot loops.
+    let inputPointer: UnsafeMutablePointer<Float>
+    let outputPointer: UnsafeMutablePointer<Float>
+    private let forwardPlan: OpaquePointer
+    private let inversePlan: OpaquePointer
+
+    /// Smallest and largest supported transform lengths.
+    public static let supportedSizes = 16...65536
+
+    /// Plans both transforms for `fftSize` and allocates the buffers.
+    /// - Parameters:
+    ///   - fftSize: transform length in samples; even, within ``supportedSizes``. Any even length works;
+    ///     products of small primes (2, 3, 5, 7) are fastest.
+    ///   - rigor: planner effort; ``FFTPlanning/Rigor/estimate`` (default) plans quickly and deterministically.
+    /// - Throws: ``ScrimError`` `.configuration` when `fftSize` is odd or out of range, or when FFTW cannot
+    ///   allocate or plan.
+    public init(fftSize: Int, rigor: FFTPlanning.Rigor = .estimate) throws(ScrimError) {
+        guard Self.supportedSizes.contains(fftSize), fftSize % 2 == 0 else {
+            throw ScrimError(.configuration,
+                             "FFT size \(fftSize) is not supported: use an even size from 16 to 65536, e.g. 2048")
+        }
+        self.fftSize = fftSize
+        binCount = fftSize / 2 + 1
+        // One allocation, carved at 64-byte-aligned strides so every part keeps FFTW's alignment.
+        let timeStride = FFTWMemory.alignedStride(fftSize)
+        let binStride = FFTWMemory.alignedStride(binCount)
+        let storage = try FFTWMemory.allocateFloats(2 * timeStride + 2 * binStride)
+        let inputStorage = storage
+        let realStorage = storage + timeStride
+        let imagStorage = realStorage + binStride
+        let outputStorage = imagStorage + binStride
+        let (forward, inverse) = FFTPlanning.withPlannerLock { () -> (OpaquePointer?, OpaquePointer?) in
+            var dimension = fftwf_iodim(n: Int32(fftSize), is: 1, os: 1)
+            let flags = rigor.flags
+            let forward = fftwf_plan_guru_split_dft_r2c(1, &dimension, 0, nil,
+                                                        inputStorage, realStorage, imagStorage, flags)
+            let inverse = fftwf_plan_guru_split_dft_c2r(1, &dimension, 0, nil,
+                                                        realStorage, imagStorage, outputStorage, flags)
+            return (forward, inverse)
+        }
+        guard let forward, let inverse else {
+            FFTPlanning.withPlannerLock {
+                if let forward { fftwf_destroy_plan(forward) }
+                if let inverse { fftwf_destroy_plan(inverse) }
+            }
+            FFTWMemory.free(storage)
+            throw ScrimError(.configuration, "FFTW could not plan a real FFT of size \(fftSize)")
+        }
+        self.storage = storage
+        inputPointer = inputStorage
+        outputPointer = outputStorage
+        forwardPlan = forward
+        inversePlan = inverse
+        // Measuring planners scribble on the buffers; start from zeros either way.
+        inputStorage.update(repeating: 0, count: fftSize)
+        realStorage.update(repeating: 0, count: binCount)
+        imagStorage.update(repeating: 0, count: binCount)
+        outputStorage.update(repeating: 0, count: fftSize)
+        input = UnsafeMutableBufferPointer(start: inputStorage, count: fftSize)
+        real = UnsafeMutableBufferPointer(start: realStorage, count: binCount)
+        imag = UnsafeMutableBufferPointer(start: imagStorage, count: binCount)
+        output = UnsafeMutableBufferPointer(start: outputStorage, count: fftSize)
+    }
+
+    deinit {
+        FFTPlanning.withPlannerLock {
+            fftwf_destroy_plan(forwardPlan)
+            fftwf_destroy_plan(inversePlan)
+        }
+        FFTWMemory.free(storage)
+    }
+
+    /// Forward transform of ``input`` into ``real`` / ``imag``. Does not allocate, lock or throw.
+    @inline(__always)
+    public func forward() {
+        fftwf_execute(forwardPlan)
+    }
+
+    /// Inverse transform of ``real`` / ``imag`` into ``output`` (scaled by `fftSize`).
+    ///
+    /// FFTW's complex-to-real transforms overwrite their input: ``real`` and ``imag`` are garbage afterwards.
+    /// Does not allocate, lock or throw.
+    @inline(__always)
+    public func inverse() {
+        fftwf_execute(inversePlan)
+    }
+
+    /// Whether `pointer` is aligned as the pointer variants of ``forward(_:real:imag:)`` and
+    /// ``inverse(real:imag:output:)`` require (the alignment of FFTW's allocator, 16 bytes or more).
+    public static func isAligned(_ pointer: UnsafePointer<Float>) -> Bool {
+        FFTWMemory.isAligned(pointer)
+    }
+
+    /// Forward transform of `fftSize` samples at `input` into `binCount` bins at `real` / `imag`.
+    ///
+    /// Thread-safe on distinct buffers (uses FFTW's new-array execute). All three pointers must satisfy
+    /// ``isAligned(_:)`` and must not overlap. `input` is not modified. Does not allocate, lock or throw.
+    @inline(__always)
+    public func forward(_ input: UnsafePointer<Float>, real: UnsafeMutablePointer<Float>,
+                        imag: UnsafeMutablePointer<Float>) {
+        precondition(FFTWMemory.isAligned(input) && FFTWMemory.isAligned(real) && FFTWMemory.isAligned(imag),
+                     "RealFFT.forward needs FFTW-aligned buffers, got \(input), \(real), \(imag)")
+        fftwf_execute_split_dft_r2c(forwardPlan, UnsafeMutablePointer(mutating: input), real, imag)
+    }
+
+    /// Inverse transform of `binCount` bins at `real` / `imag` into `fftSize` samples at `output`, scaled by
+    /// `fftSize`.
+    ///
+    /// Thread-safe on distinct buffers. All pointers must satisfy ``isAligned(_:)`` and must not overlap.
+    /// `real` and `imag` are overwritten (FFTW destroys complex-to-real input). Does not allocate, lock or throw.
+    @inline(__always)
+    public func inverse(real: UnsafeMutablePointer<Float>, imag: UnsafeMutablePointer<Float>,
+                        output: UnsafeMutablePointer<Float>) {
+        precondition(FFTWMemory.isAligned(real) && FFTWMemory.isAligned(imag) && FFTWMemory.isAligned(output),
+                     "RealFFT.inverse needs FFTW-aligned buffers, got \(real), \(imag), \(output)")
+        fftwf_execute_split_dft_c2r(inversePlan, real, imag, output)
+    }
+}

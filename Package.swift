@@ -29,7 +29,7 @@ let package = Package(
             providers: [.apt(["libsndfile1-dev"])]
         ),
         .target(name: "ScrimCore"),
-        .target(name: "ScrimSpectral", dependencies: ["ScrimCore", "CFFTW"]),
+        .target(name: "ScrimSpectral", dependencies: ["ScrimCore", "CFFTW"], exclude: ["README.md"]),
         .target(name: "ScrimCleanup", dependencies: ["ScrimCore", "ScrimSpectral"]),
         .target(name: "ScrimFiles", dependencies: ["ScrimCore", "CSndFile"]),
         .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),

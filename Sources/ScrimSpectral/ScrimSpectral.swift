@@ -1,1 +1,0 @@
-// ScrimSpectral module: see the module README for its job.

@@ -144,6 +144,43 @@ final class HumModel {
 
     // MARK: fitting
 
+    /// Linear extrapolation of a harmonic's tracked state to frame `content` from the two nearest whole frames
+    /// before it (at the end of a stream) or after it (at the start): (level re, im, change per sample re, im),
+    /// at `content`'s centre phase, or nil when there are no two such frames.
+    private func extrapolate(to content: Int, channel c: Int, index: Int, harmonic h: Int, hertz: Double)
+        -> (Float, Float, Float, Float)? {
+        let hc = harmonics.count
+        var near = -1, far = -1
+        for side in stride(from: -1, through: 1, by: 2) {
+            var d = 1
+            while d < ringSize {
+                let candidate = content + side * d
+                guard isStored(candidate) else { break }
+                if frameFull[candidate % ringSize], isStored(candidate + side), frameFull[(candidate + side) % ringSize] {
+                    near = candidate
+                    far = candidate + side
+                    break
+                }
+                d += 1
+            }
+            if near >= 0 { break }
+        }
+        guard near >= 0 else { return nil }
+        let n = ((near % ringSize) * channelCount + c) * hc + index
+        let f = ((far % ringSize) * channelCount + c) * hc + index
+        guard stateValid[n], stateValid[f] else { return nil }
+        let radiansPerFrame = 2 * Double.pi * Double(h) * hertz * Double(hopSize) / sampleRate
+        let (nRe, nIm) = Self.rotate(stateReal[n], stateImag[n], radiansPerFrame * Double(content - near))
+        let (fRe, fIm) = Self.rotate(stateReal[f], stateImag[f], radiansPerFrame * Double(content - far))
+        let steps = Float(content - near)
+        // Change per hop, oriented forward in time.
+        let direction: Float = far > near ? 1 : -1
+        let perHopRe = (fRe - nRe) * direction, perHopIm = (fIm - nIm) * direction
+        let levelRe = nRe + perHopRe * steps, levelIm = nIm + perHopIm * steps
+        let scale = 1 / Float(hopSize)
+        return (levelRe, levelIm, perHopRe * scale, perHopIm * scale)
+    }
+
     /// Least-squares fit of B·W̃(k − δ) to the centre-referenced bins around δ = `binPosition`, with the share of
     /// those bins' energy the fit explains (1 for a pure stationary sinusoid, near 0 for broadband content).
     @inline(__always)
@@ -178,16 +215,32 @@ final class HumModel {
         return (bRe, bIm, purity)
     }
 
-    /// Subtracts (or, with `sign` −1, adds) B·W̃(k − δ) from the frame's bins around δ.
+    /// Subtracts the lobe of 2·Re((B + B′·(n − N/2))·e^{iω(n − N/2)}) from the frame's bins around δ: the
+    /// level B at the frame centre and its change B′ per sample. The ramp's centre-referenced transform is
+    /// Σⱼ j·wⱼ·e^{−iθj} = i·dW̃/dθ = i·(N/2π)·dW̃/dδ, taken from the table by a central difference.
     @inline(__always)
     private func subtractLobe(real: UnsafeMutableBufferPointer<Float>, imag: UnsafeMutableBufferPointer<Float>,
-                              binPosition: Double, bRe: Float, bIm: Float) {
+                              binPosition: Double, bRe: Float, bIm: Float, slopeRe: Float, slopeIm: Float) {
         let centre = Int(binPosition.rounded())
+        let step = 1 / Double(HannLobe.stepsPerBin)
+        let rampScale = Float(Double(fftSize) / (2 * Double.pi) / (2 * step))
+        let hasRamp = slopeRe != 0 || slopeIm != 0
         for k in (centre - Self.subtractHalfWidth)...(centre + Self.subtractHalfWidth) {
-            let l = lobe.value(atOffset: Double(k) - binPosition)
-            let sign: Float = (k & 1) == 0 ? l : -l
-            real[k] -= sign * bRe
-            imag[k] -= sign * bIm
+            let d = Double(k) - binPosition
+            let l = lobe.value(atOffset: d)
+            var mRe = l * bRe, mIm = l * bIm
+            if hasRamp {
+                let derivative = (lobe.value(atOffset: d + step) - lobe.value(atOffset: d - step)) * rampScale
+                mRe -= derivative * slopeIm
+                mIm += derivative * slopeRe
+            }
+            if (k & 1) == 0 {
+                real[k] -= mRe
+                imag[k] -= mIm
+            } else {
+                real[k] += mRe
+                imag[k] += mIm
+            }
         }
     }
 
@@ -423,26 +476,50 @@ final class HumModel {
                         bRe = fRe
                         bIm = fIm
                     }
-                } else if let (pRe, pIm) = predicted {
-                    bRe = pRe
-                    bIm = pIm
                 } else {
-                    // Before the first whole frame: the nearest later whole frame's fit, carried back.
-                    var found = false
-                    bRe = 0
-                    bIm = 0
-                    for distance in 1...lookahead {
-                        let other = content + distance
-                        guard isStored(other), frameFull[other % ringSize] else { continue }
-                        let i = ((other % ringSize) * channelCount + c) * hc + index
-                        let angle = -2 * Double.pi * Double(h) * cyclesPerHop * Double(distance)
-                        (bRe, bIm) = Self.rotate(fitReal[i], fitImag[i], angle)
-                        found = true
-                        break
-                    }
-                    guard found else { continue }
+                    // A frame reaching before the stream or past its end: extrapolate the two nearest whole frames'
+                    // states on one side along the track, level and change of level.
+                    guard let (eRe, eIm, sRe, sIm) = extrapolate(to: content, channel: c, index: index,
+                                                                 harmonic: h, hertz: hertz) else { continue }
+                    subtractLobe(real: re, imag: im, binPosition: position, bRe: eRe, bIm: eIm,
+                                 slopeRe: sRe, slopeIm: sIm)
+                    continue
                 }
-                subtractLobe(real: re, imag: im, binPosition: position, bRe: bRe, bIm: bIm)
+                // The level's change per sample, from the tracked states one hop either side carried to this
+                // frame's centre (zero at the stream's edges).
+                var slopeRe: Float = 0, slopeIm: Float = 0
+                let hd = Double(h)
+                var beforeState: (Float, Float)?, afterState: (Float, Float)?
+                if isStored(content - 1) {
+                    let b = (((content - 1) % ringSize) * channelCount + c) * hc + index
+                    if stateValid[b] {
+                        beforeState = Self.rotate(stateReal[b], stateImag[b],
+                                                  2 * Double.pi * hd * (hertz - 0.5 * slope) * hopSeconds)
+                    }
+                }
+                if isStored(content + 1) {
+                    let a = (((content + 1) % ringSize) * channelCount + c) * hc + index
+                    if stateValid[a] {
+                        afterState = Self.rotate(stateReal[a], stateImag[a],
+                                                 -2 * Double.pi * hd * (hertz + 0.5 * slope) * hopSeconds)
+                    }
+                }
+                let perSample = 1 / Float(hopSize)
+                switch (beforeState, afterState) {
+                case let ((bRe0, bIm0)?, (aRe0, aIm0)?):
+                    slopeRe = (aRe0 - bRe0) * perSample / 2
+                    slopeIm = (aIm0 - bIm0) * perSample / 2
+                case let (nil, (aRe0, aIm0)?):
+                    slopeRe = (aRe0 - bRe) * perSample
+                    slopeIm = (aIm0 - bIm) * perSample
+                case let ((bRe0, bIm0)?, nil):
+                    slopeRe = (bRe - bRe0) * perSample
+                    slopeIm = (bIm - bIm0) * perSample
+                case (nil, nil):
+                    break
+                }
+                subtractLobe(real: re, imag: im, binPosition: position, bRe: bRe, bIm: bIm,
+                             slopeRe: slopeRe, slopeIm: slopeIm)
             }
             if output == .residual {
                 for k in 0..<binCount {

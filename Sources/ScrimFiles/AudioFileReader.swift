@@ -259,6 +259,18 @@ public final class AudioFileReader {
             return AudioFileError(.corruptHeader, path: path, reason: "the WAVE header is damaged",
                                   libraryMessage: library)
         }
+        // libsndfile's finer error numbers are not part of its public header; its texts are stable, so refusals of
+        // absurd header values are recognised by them ("Too many channels specified.", "SF_INFO struct incomplete").
+        let text = library.lowercased()
+        if text.contains("channel") {
+            return AudioFileError(.invalidHeaderValue, path: path,
+                                  reason: "the header gives an impossible channel count", libraryMessage: library)
+        }
+        if text.contains("sf_info") || text.contains("sample rate") || text.contains("samplerate") {
+            return AudioFileError(.invalidHeaderValue, path: path,
+                                  reason: "the header gives an impossible sample rate, channel count or format",
+                                  libraryMessage: library)
+        }
         switch code {
         case Int32(SF_ERR_UNRECOGNISED_FORMAT):
             return AudioFileError(.notAudio, path: path, reason: "not an audio file", libraryMessage: library)

@@ -142,7 +142,8 @@ enum RIFFParser {
             switch id {
             case "ds64" where is64:
                 guard payload.count >= 28 else {
-                    throw AudioFileError(.corruptHeader, path: path, reason: "the ds64 chunk is too short (\(size) bytes)")
+                    throw AudioFileError(.corruptHeader, path: path,
+                                         reason: "the ds64 chunk is too short (\(size) bytes)")
                 }
                 ds64DataSize = payload.uint64LE(at: 8)
                 let tableLength = Int(payload.uint32LE(at: 24))

@@ -116,8 +116,14 @@ public final class AudioFileReader {
             }
         }
 
-        let override: [UInt8]? = layout?.formID == "BW64" ? Array("RF64".utf8) : nil
-        let source = VirtualReadSource(file: file, size: fileSize, headerOverride: override)
+        let source: VirtualReadSource
+        if let layout {
+            source = VirtualReadSource(
+                file: file, prefix: RIFFParser.decodingHeader(for: layout, dataSize: layout.availableDataSize),
+                offset: layout.dataOffset, length: layout.availableDataSize)
+        } else {
+            source = VirtualReadSource(file: file, prefix: [], offset: 0, length: fileSize)
+        }
         var sfInfo = SF_INFO()
         var callbacks = VirtualReadSource.callbacks
         guard let handle = sf_open_virtual(&callbacks, Int32(SFM_READ), &sfInfo,

@@ -35,6 +35,8 @@ struct RIFFLayout {
     var formID: String
     var container: AudioContainer
     var format: WaveFormatDescription
+    /// The `fmt ` payload as stored.
+    var formatPayload: [UInt8]
     /// Byte offset of the first sample.
     var dataOffset: UInt64
     /// Data size the header announces (from `ds64` for RF64/BW64).
@@ -83,6 +85,7 @@ enum RIFFParser {
         var ds64DataSize: UInt64?
         var ds64Table: [String: UInt64] = [:]
         var format: WaveFormatDescription?
+        var formatPayload: [UInt8] = []
         var data: (offset: UInt64, declared: UInt64, available: UInt64)?
         var position: UInt64 = 12
 
@@ -155,6 +158,7 @@ enum RIFFParser {
                 }
             case "fmt ":
                 format = try parseFormat(payload, path: path)
+                formatPayload = payload
             default:
                 break
             }
@@ -167,8 +171,47 @@ enum RIFFParser {
         guard let data else {
             throw AudioFileError(.corruptHeader, path: path, reason: "the WAVE file has no 'data' chunk")
         }
-        return RIFFLayout(formID: formID, container: container, format: format, dataOffset: data.offset,
+        return RIFFLayout(formID: formID, container: container, format: format, formatPayload: formatPayload,
+                          dataOffset: data.offset,
                           declaredDataSize: data.declared, availableDataSize: data.available, chunks: chunks)
+    }
+
+    /// A minimal, well-formed WAVE header for the audio of `layout`: the original `fmt ` payload and a `data`
+    /// chunk of `dataSize` bytes (RF64 with a `ds64` chunk when that exceeds the 32-bit limit).
+    ///
+    /// libsndfile decodes the samples of RIFF-family files through this header followed by the real data bytes
+    /// (see ``VirtualReadSource``), never through the file's own chunk list: libsndfile 1.2.0 stops at odd-sized
+    /// unknown chunks in RF64 files, refuses files whose `PEAK` chunk it dislikes and does not know `BW64`.
+    /// Scrim's own walk is the authority on the layout; libsndfile only decodes.
+    static func decodingHeader(for layout: RIFFLayout, dataSize: UInt64) -> [UInt8] {
+        var fmt = Array("fmt ".utf8)
+        fmt.appendLE(UInt32(layout.formatPayload.count))
+        fmt += layout.formatPayload
+        if layout.formatPayload.count % 2 == 1 { fmt.append(0) }
+        var header: [UInt8] = []
+        let plainSize = 4 + UInt64(fmt.count) + 8 + dataSize
+        if plainSize <= UInt64(UInt32.max) {
+            header.appendASCII("RIFF")
+            header.appendLE(UInt32(plainSize))
+            header.appendASCII("WAVE")
+            header += fmt
+            header.appendASCII("data")
+            header.appendLE(UInt32(dataSize))
+        } else {
+            header.appendASCII("RF64")
+            header.appendLE(UInt32.max)
+            header.appendASCII("WAVE")
+            header.appendASCII("ds64")
+            header.appendLE(UInt32(28))
+            header.appendLE(plainSize + 36)
+            header.appendLE(dataSize)
+            header.appendLE(dataSize / UInt64(layout.format.blockAlign))
+            header.appendLE(UInt32(0))
+            header += fmt
+            header.appendASCII("data")
+            header.appendLE(UInt32.max)
+        }
+        return header
     }
 
     /// Decodes and validates a `fmt ` payload (WAVEFORMATEX / WAVEFORMATEXTENSIBLE).

@@ -85,19 +85,53 @@ enum SndFile {
     }
 }
 
-/// The file behind libsndfile's virtual I/O when reading: a POSIX descriptor, and an optional replacement for the
-/// first four bytes. libsndfile 1.2.0 does not know the `BW64` form ID (ITU-R BS.2088), whose layout is RF64's,
-/// so a BW64 file is shown to libsndfile with `RF64` in its place; the file itself is never modified.
+/// The byte stream libsndfile decodes when reading: an in-memory `prefix` followed by `length` bytes of the file
+/// from `offset`. For RIFF-family files the prefix is a clean WAVE header
+/// (``RIFFParser/decodingHeader(for:dataSize:)``) and the range is the audio data, so libsndfile never sees the file's own chunk list; for other containers the
+/// prefix is empty and the range is the whole file. The file itself is never modified.
 final class VirtualReadSource {
     let file: PosixFile
+    let prefix: [UInt8]
+    let offset: UInt64
     let size: Int64
-    let headerOverride: [UInt8]?
     var position: Int64 = 0
 
-    init(file: PosixFile, size: UInt64, headerOverride: [UInt8]?) {
+    init(file: PosixFile, prefix: [UInt8], offset: UInt64, length: UInt64) {
         self.file = file
-        self.size = Int64(size)
-        self.headerOverride = headerOverride
+        self.prefix = prefix
+        self.offset = offset
+        self.size = Int64(prefix.count) + Int64(length)
+    }
+
+    /// Copies up to `count` bytes from ``position`` into `destination`; returns the count, or -1 on an I/O error.
+    func read(into destination: UnsafeMutableRawPointer, count: Int64) -> Int64 {
+        var done: Int64 = 0
+        let wanted = max(0, min(count, size - position))
+        while done < wanted {
+            let at = position + done
+            if at < Int64(prefix.count) {
+                let n = min(wanted - done, Int64(prefix.count) - at)
+                prefix.withUnsafeBytes { raw in
+                    if let base = raw.baseAddress {
+                        (destination + Int(done)).copyMemory(from: base + Int(at), byteCount: Int(n))
+                    }
+                }
+                done += n
+            } else {
+                let fileOffset = offset + UInt64(at - Int64(prefix.count))
+                switch file.read(into: destination + Int(done), count: Int(wanted - done), at: fileOffset) {
+                case .failure: return -1
+                case .success(let n):
+                    done += Int64(n)
+                    if n == 0 {
+                        position += done
+                        return done
+                    }
+                }
+            }
+        }
+        position += done
+        return done
     }
 
     /// The callback table; `user_data` is an unretained pointer to a `VirtualReadSource`, kept alive by its reader.
@@ -115,22 +149,8 @@ final class VirtualReadSource {
                 return s.position
             },
             read: { pointer, count, user in
-                let s = virtualSource(user)
-                guard let pointer, count > 0, s.position >= 0 else { return 0 }
-                switch s.file.read(into: pointer, count: Int(count), at: UInt64(s.position)) {
-                case .failure: return -1
-                case .success(let n):
-                    if let patch = s.headerOverride, s.position < Int64(patch.count) {
-                        let bytes = pointer.assumingMemoryBound(to: UInt8.self)
-                        var i = s.position
-                        while i < Int64(patch.count) && i < s.position + Int64(n) {
-                            bytes[Int(i - s.position)] = patch[Int(i)]
-                            i += 1
-                        }
-                    }
-                    s.position += Int64(n)
-                    return Int64(n)
-                }
+                guard let pointer, count > 0 else { return 0 }
+                return virtualSource(user).read(into: pointer, count: count)
             },
             write: { _, _, _ in -1 },
             tell: { user in virtualSource(user).position }

@@ -92,7 +92,7 @@ struct WAVBuilder {
 
     /// A plain PCM `fmt ` payload.
     static func fmt(tag: UInt16 = 1, channels: UInt16, sampleRate: UInt32, bits: UInt16) -> [UInt8] {
-        let blockAlign = UInt16(Int(channels) * Int(bits) / 8)
+        let blockAlign = UInt16(truncatingIfNeeded: Int(channels) * Int(bits) / 8)
         return le16(tag) + le16(channels) + le32(sampleRate) + le32(sampleRate &* UInt32(blockAlign))
             + le16(blockAlign) + le16(bits)
     }

@@ -45,7 +45,8 @@ public struct AudioFileError: Error, Sendable, Hashable, CustomStringConvertible
         public static let writeFailed = Code("writeFailed")
         /// The destination exists and overwriting was not asked for.
         public static let outputExists = Code("outputExists")
-        /// The output would overwrite the input (same device and inode).
+        /// The output would overwrite the input (same device and inode). For callers that check with
+        /// ``AudioFileWriter/isSameFile(_:_:)`` before creating a writer; the writer itself does not know the input.
         public static let outputIsInput = Code("outputIsInput")
         /// A call came in the wrong order (write after finish, …).
         public static let invalidState = Code("invalidState")

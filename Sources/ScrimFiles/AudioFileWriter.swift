@@ -25,7 +25,7 @@ import Glibc
 ///     data <samples> [pad]
 ///     <chunks that stood after data, in order>
 ///
-/// RF64 / JUNK / ds64 (EBU Tech 3306 "MBWF / RF64", §3; ITU-R BS.2088 for BW64): a RIFF file's sizes are 32-bit,
+/// RF64 / JUNK / ds64 (EBU Tech 3306 "MBWF / RF64"; ITU-R BS.2088 for BW64): a RIFF file's sizes are 32-bit,
 /// so it cannot exceed 4 GiB. EBU Tech 3306 has a writer reserve a `JUNK` chunk of exactly the `ds64` chunk's
 /// size (28 payload bytes: 64-bit RIFF size, 64-bit data size, 64-bit sample count, 32-bit table length) right
 /// after the `WAVE` ID. When the file is finished and turns out larger than 4 GiB — or RF64/BW64 was asked for —
@@ -109,7 +109,7 @@ public final class AudioFileWriter {
     ///   - chunks: RIFF chunks to pass through (e.g. ``AudioFileInfo/chunks`` of the input), each written at its
     ///     ``RIFFChunk/placement`` in the given order. IDs must be four characters in U+0000…U+00FF.
     ///   - bextTransform: applied to the payload of the `bext` chunk (e.g. to append a Coding History line,
-    ///     EBU Tech 3285 §2.3); nil passes it unchanged. Not called when there is no `bext` chunk.
+    ///     EBU Tech 3285 and EBU R98); nil passes it unchanged. Not called when there is no `bext` chunk.
     ///   - options: see ``Options``.
     /// - Throws: ``AudioFileError`` `outputExists`, `notAFile`, `permissionDenied`, `fileNotFound` (missing
     ///   folder), `unsupportedFormat`, `invalidHeaderValue` or `writeFailed`. Nothing is left behind.

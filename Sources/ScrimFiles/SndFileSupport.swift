@@ -87,8 +87,9 @@ enum SndFile {
 
 /// The byte stream libsndfile decodes when reading: an in-memory `prefix` followed by `length` bytes of the file
 /// from `offset`. For RIFF-family files the prefix is a clean WAVE header
-/// (``RIFFParser/decodingHeader(for:dataSize:)``) and the range is the audio data, so libsndfile never sees the file's own chunk list; for other containers the
-/// prefix is empty and the range is the whole file. The file itself is never modified.
+/// (``RIFFParser/decodingHeader(for:dataSize:)``) and the range is the audio data, so libsndfile never sees the
+/// file's own chunk list; for other containers the prefix is empty and the range is the whole file. The file itself
+/// is never modified.
 final class VirtualReadSource {
     let file: PosixFile
     let prefix: [UInt8]

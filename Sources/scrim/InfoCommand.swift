@@ -93,7 +93,7 @@ struct InfoCommand: ParsableCommand {
         if meta.ixml != nil { row("tracks", names.joined(separator: ", ")) }
         if let bext = meta.broadcastExtension {
             if !bext.originator.isEmpty { row("originator", bext.originator) }
-            let history = bext.codingHistory.split(whereSeparator: { $0 == "\r" || $0 == "\n" })
+            let history = bext.codingHistory.split(whereSeparator: { $0.isNewline })
             if let last = history.last { row("history", "\(history.count) line(s), last: \(last)") }
         }
         let peaks = inspection.channelPeaks.map { formatDecibels(decibels(fromAmplitude: Double($0))) }

@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "ScrimSpectralTests", dependencies: ["ScrimSpectral"]),
         .testTarget(name: "ScrimCleanupTests", dependencies: ["ScrimCleanup"]),
         .testTarget(name: "ScrimFilesTests", dependencies: ["ScrimFiles"]),
+        .testTarget(name: "ScrimTests", dependencies: ["Scrim"]),
         .testTarget(name: "ScrimCLITests", dependencies: ["scrim"]),
     ]
 )

@@ -35,7 +35,8 @@ let package = Package(
         .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),
         .executableTarget(
             name: "scrim",
-            dependencies: ["Scrim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Scrim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            exclude: ["README.md"]
         ),
         .testTarget(name: "ScrimCoreTests", dependencies: ["ScrimCore"]),
         .testTarget(name: "ScrimSpectralTests", dependencies: ["ScrimSpectral"]),

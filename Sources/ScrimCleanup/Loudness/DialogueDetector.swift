@@ -3,8 +3,8 @@ import ScrimCore
 
 /// A voice-activity decision for each 400 ms gating block, for dialogue-gated integrated loudness.
 ///
-/// Broadcast practice measures dialogue loudness over the passages where someone speaks (ATSC A/85 Annex D
-/// speaks of "anchor element" dialogue; Dolby's Dialogue Intelligence is a proprietary detector for it). This is
+/// Broadcast practice often measures loudness over the passages where someone speaks (ATSC A/85 calls dialogue
+/// the "anchor element"; Dolby's Dialogue Intelligence is a proprietary detector for it). This is
 /// an open, deliberately simple detector of Scrim's own design. A block counts as speech when all three hold:
 ///
 /// 1. **Speech band dominates:** at least ``minimumBandRatio`` (40 %) of the block's energy lies in the

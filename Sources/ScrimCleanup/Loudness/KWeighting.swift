@@ -50,9 +50,8 @@ public struct BiquadCoefficients: Sendable, Hashable, Codable {
 /// BS.1770-4 gives the two filters of K-weighting only as coefficients at 48 kHz (Table 1, the "pre-filter", a
 /// high shelf of about +4 dB modelling the head; Table 2, the "RLB" high-pass). Both are second-order sections
 /// that come from analog prototypes by the bilinear transform with pre-warping (K = tan(π·f0/fs)); the prototype
-/// parameters below are the widely published fit that reproduces the 48 kHz table to double precision (see
-/// B. De Man, "Evaluation of implementations of the EBU R128 loudness measurement", AES 145, 2018, and the
-/// same constants in many open meters). Deriving the sections at the stream's own rate keeps the response
+/// parameters below are the widely published fit that reproduces the 48 kHz table to about 1e-14 (the same
+/// constants appear in several open meters, e.g. libebur128 and pyloudnorm). Deriving the sections at the stream's own rate keeps the response
 /// right at 44.1, 96 or 192 kHz, where reusing the 48 kHz coefficients would shift the shelf and the corner.
 public enum KWeighting {
     /// Pre-filter (high shelf) prototype: centre frequency in hertz.

@@ -265,7 +265,9 @@ public final class LoudnessMeter: AudioAnalyzer {
     }
 
     /// Integrated loudness, LUFS (−∞ for silence or when no block passes the gates).
-    public var integratedLoudness: LUFS { integratedHistogram.gatedLoudness(relativeGate: Self.integratedRelativeGate).loudness }
+    public var integratedLoudness: LUFS {
+        integratedHistogram.gatedLoudness(relativeGate: Self.integratedRelativeGate).loudness
+    }
 
     /// Loudness range, LU (EBU Tech 3342); 0 with no short-term values above the gates.
     public var loudnessRange: LoudnessUnits {

@@ -34,6 +34,13 @@ final class TruePeakInterpolator {
     let channelCount: Int
     /// Computed phases (L − 1) × taps, phase-major; tap i multiplies window sample i (oldest first).
     private let coefficients: UnsafeMutablePointer<Float>
+    /// Even and odd halves of the taps of phases 1 … ⌈L/2⌉ − 1 (pairCount × taps/2 each), and the middle phase's
+    /// first half (L even); see `chunkPeak`.
+    private let pairEven: UnsafeMutablePointer<Float>
+    private let pairOdd: UnsafeMutablePointer<Float>
+    private let middle: UnsafeMutablePointer<Float>
+    private let pairCount: Int
+    private let hasMiddle: Bool
     /// Upper bound of |interpolated| / max|window|: the largest Σ|c| over the phases (and 1 for phase 0).
     private let gainBound: Float
     /// Per channel: taps − 1 frames of history followed by room for one chunk.
@@ -72,6 +79,26 @@ final class TruePeakInterpolator {
             }
         }
         gainBound = bound * (1 + 1e-5)  // margin for Float rounding in the dot products
+        let half = taps / 2
+        pairCount = (factor - 1) / 2
+        hasMiddle = factor > 1 && factor % 2 == 0
+        pairEven = .allocate(capacity: max(1, pairCount * half))
+        pairOdd = .allocate(capacity: max(1, pairCount * half))
+        middle = .allocate(capacity: half)
+        pairEven.initialize(repeating: 0, count: max(1, pairCount * half))
+        pairOdd.initialize(repeating: 0, count: max(1, pairCount * half))
+        middle.initialize(repeating: 0, count: half)
+        for q in 0..<pairCount {
+            let c = coefficients + q * taps  // phase q + 1
+            for j in 0..<half {
+                pairEven[q * half + j] = (c[j] + c[taps - 1 - j]) / 2
+                pairOdd[q * half + j] = (c[j] - c[taps - 1 - j]) / 2
+            }
+        }
+        if hasMiddle {
+            let c = coefficients + (factor / 2 - 1) * taps
+            for j in 0..<half { middle[j] = (c[j] + c[taps - 1 - j]) / 2 }
+        }
         workStride = taps - 1 + Self.chunkFrames
         work = .allocate(capacity: workStride * channelCount)
         work.initialize(repeating: 0, count: workStride * channelCount)
@@ -79,6 +106,9 @@ final class TruePeakInterpolator {
     }
 
     deinit {
+        pairEven.deallocate()
+        pairOdd.deallocate()
+        middle.deallocate()
         coefficients.deallocate()
         work.deallocate()
     }
@@ -141,35 +171,80 @@ final class TruePeakInterpolator {
     }
 
     /// The largest |interpolated value| over the `frameCount` windows that end in the chunk at `base + taps − 1`.
+    ///
+    /// Uses the prototype's symmetry to halve the work: phase L − p is phase p run over the reversed window, so
+    /// with s_j = x_j + x_{T−1−j} and d_j = x_j − x_{T−1−j} (j < T/2), the pair is y_p = Σ e_j·s_j + o_j·d_j
+    /// and y_{L−p} = Σ e_j·s_j − o_j·d_j, with e and o the even and odd halves of phase p's taps; the middle phase
+    /// (p = L/2, symmetric) is Σ e_j·s_j alone. Eight consecutive windows are computed at once.
+    /// ``framePeaks(channel:samples:count:into:)`` is the plain reference it is tested against.
     @inline(__always)
     private func chunkPeak(_ base: UnsafeMutablePointer<Float>, frameCount n: Int) -> Float {
         let taps = Self.tapsPerPhase
+        let half = taps / 2
         let raw = UnsafeRawPointer(base)
         var peak8 = SIMD8<Float>(repeating: 0)
         var i = 0
         while i + 8 <= n {
-            for p in 0..<(factor - 1) {
-                let c = coefficients + p * taps
-                var acc = SIMD8<Float>(repeating: 0)
-                for k in 0..<taps {
-                    let x = raw.loadUnaligned(fromByteOffset: (i + k) * 4, as: SIMD8<Float>.self)
-                    acc += SIMD8<Float>(repeating: c[k]) * x
+            for q in 0..<max(pairCount, 1) {
+                let e = pairEven + q * half
+                let o = pairOdd + q * half
+                var accE = SIMD8<Float>(repeating: 0)
+                var accO = SIMD8<Float>(repeating: 0)
+                var accM = SIMD8<Float>(repeating: 0)
+                let withMiddle = hasMiddle && q == 0
+                for j in 0..<half {
+                    let a = raw.loadUnaligned(fromByteOffset: (i + j) * 4, as: SIMD8<Float>.self)
+                    let b = raw.loadUnaligned(fromByteOffset: (i + taps - 1 - j) * 4, as: SIMD8<Float>.self)
+                    let sum = a + b
+                    if q < pairCount {
+                        accE += SIMD8<Float>(repeating: e[j]) * sum
+                        accO += SIMD8<Float>(repeating: o[j]) * (a - b)
+                    }
+                    if withMiddle { accM += SIMD8<Float>(repeating: middle[j]) * sum }
                 }
-                peak8 = pointwiseMax(peak8, pointwiseMax(acc, -acc))
+                if q < pairCount {
+                    let y1 = accE + accO
+                    let y2 = accE - accO
+                    peak8 = Self.raiseMagnitude(Self.raiseMagnitude(peak8, y1), y2)
+                }
+                if withMiddle { peak8 = Self.raiseMagnitude(peak8, accM) }
             }
             i += 8
         }
         var peak = peak8.max()
+        // The last windows one at a time, with the same arithmetic per window as the vector lanes (so that the
+        // result does not depend on where a block boundary puts a window).
         while i < n {
-            for p in 0..<(factor - 1) {
-                let c = coefficients + p * taps
-                var acc: Float = 0
-                for k in 0..<taps { acc += c[k] * base[i + k] }
-                peak = max(peak, abs(acc))
+            for q in 0..<max(pairCount, 1) {
+                let e = pairEven + q * half
+                let o = pairOdd + q * half
+                var accE: Float = 0
+                var accO: Float = 0
+                var accM: Float = 0
+                let withMiddle = hasMiddle && q == 0
+                for j in 0..<half {
+                    let a = base[i + j]
+                    let b = base[i + taps - 1 - j]
+                    let sum = a + b
+                    if q < pairCount {
+                        accE += e[j] * sum
+                        accO += o[j] * (a - b)
+                    }
+                    if withMiddle { accM += middle[j] * sum }
+                }
+                if q < pairCount { peak = max(peak, abs(accE + accO), abs(accE - accO)) }
+                if withMiddle { peak = max(peak, abs(accM)) }
             }
             i += 1
         }
         return peak
+    }
+
+    /// Lane-wise max(peak, |y|), written with masks so that it inlines to a few vector instructions.
+    @inline(__always)
+    private static func raiseMagnitude(_ peak: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD8<Float> {
+        let magnitude = y.replacing(with: -y, where: y .< 0)
+        return peak.replacing(with: magnitude, where: magnitude .> peak)
     }
 
     /// Feeds `count` (≤ ``chunkFrames``) frames of channel `channel` and raises `out[j]` to the true peak of the

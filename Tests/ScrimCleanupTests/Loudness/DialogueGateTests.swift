@@ -65,7 +65,8 @@ import Testing
         let reference = try LoudnessSignals.measure(alone).integratedLoudness
         let meter = try LoudnessSignals.measure(mix, dialogue: true)
         #expect(abs(meter.dialogueLoudness - reference) <= 1, "dialogue \(meter.dialogueLoudness) vs \(reference)")
-        let speechShare = Double(Self.fundamentals.count) * Self.burstSeconds / (Double(mix.frameCount) / Self.sampleRate)
+        let totalSeconds = Double(mix.frameCount) / Self.sampleRate
+        let speechShare = Double(Self.fundamentals.count) * Self.burstSeconds / totalSeconds
         #expect(abs(meter.speechFraction - speechShare) < 0.08, "speech fraction \(meter.speechFraction)")
     }
 

@@ -74,7 +74,8 @@ import Testing
         }
         let reference = try loudness(48_000)
         let other = try loudness(sampleRate)
-        #expect(abs(other - reference) < (sampleRate < 32_000 ? 0.25 : 0.05), "\(sampleRate) Hz: \(other) vs \(reference)")
+        let tolerance = sampleRate < 32_000 ? 0.25 : 0.05
+        #expect(abs(other - reference) < tolerance, "\(sampleRate) Hz: \(other) vs \(reference)")
     }
 
     /// 5.1: the LFE channel is left out; surrounds weigh 1.41.
@@ -82,14 +83,16 @@ import Testing
         let tone = LoudnessSignals.toneSequence([Tone(level: -20, seconds: 5)])
         let lfe = LoudnessSignals.toneSequence([Tone(level: 0, seconds: 5)], frequency: 50)
         let silent = [Float](repeating: 0, count: tone.count)
-        let centreOnly = try LoudnessSignals.measure(AudioBuffer(channels: [silent, silent, tone, silent, silent, silent]))
+        let centreOnly = try LoudnessSignals.measure(
+            AudioBuffer(channels: [silent, silent, tone, silent, silent, silent]))
         let withLFE = try LoudnessSignals.measure(AudioBuffer(channels: [silent, silent, tone, lfe, silent, silent]))
         #expect(centreOnly.channelLayout == .surround51)
         #expect(withLFE.integratedLoudness == centreOnly.integratedLoudness)
         let lfeOnly = try LoudnessSignals.measure(AudioBuffer(channels: [silent, silent, silent, lfe, silent, silent]))
         #expect(lfeOnly.integratedLoudness == -.infinity)
         // The same tone in a surround channel reads 10·log10(1.41) = +1.49 LU louder.
-        let surround = try LoudnessSignals.measure(AudioBuffer(channels: [silent, silent, silent, silent, tone, silent]))
+        let surround = try LoudnessSignals.measure(
+            AudioBuffer(channels: [silent, silent, silent, silent, tone, silent]))
         #expect(abs(surround.integratedLoudness - centreOnly.integratedLoudness - 10 * log10(1.41)) < 0.001)
     }
 

@@ -90,7 +90,8 @@ import Testing
     }
 
     @Test func plainGainPlan() {
-        let lowered = NormalizationPlan(gainDecibels: 6, truePeakCeiling: -1, measuredTruePeak: -4, handling: .lowerGain)
+        let lowered = NormalizationPlan(gainDecibels: 6, truePeakCeiling: -1, measuredTruePeak: -4,
+                                        handling: .lowerGain)
         #expect(lowered.gainDecibels == 3 && lowered.shortfall == 3 && lowered.predictedTruePeak == -1)
         let limited = NormalizationPlan(gainDecibels: 6, truePeakCeiling: -1, measuredTruePeak: -4)
         #expect(limited.gainDecibels == 6 && limited.limiterExpected && limited.shortfall == 0)

@@ -9,15 +9,25 @@ public struct FileJobOptions: Sendable {
     public var overwrite: Bool
     /// Sample format of the output; nil keeps the input's.
     public var outputSampleFormat: SampleFormat?
-    /// What the BWF Coding History line names as the processing (`T=` field), e.g. "Scrim 0.1.0 denoise".
-    public var codingHistoryText: String
+    /// What the BWF Coding History line names as the processing (`T=` field), e.g. "Scrim 0.1.0 denoise";
+    /// nil appends no line.
+    public var codingHistoryText: String?
+    /// The output's container and format (then ``outputSampleFormat`` still applies); nil keeps the input's.
+    /// Used by multi-pass jobs whose intermediate file is not the original.
+    public var outputFormat: AudioFileFormat?
+    /// RIFF chunks to pass through instead of the input's; nil passes the input's own. Multi-pass jobs give
+    /// the original file's chunks to the final pass and `[]` to intermediate files.
+    public var chunks: [RIFFChunk]?
 
     public init(blockFrames: Int = 8192, overwrite: Bool = false, outputSampleFormat: SampleFormat? = nil,
-                codingHistoryText: String = "Scrim \(scrimVersion)") {
+                codingHistoryText: String? = "Scrim \(scrimVersion)", outputFormat: AudioFileFormat? = nil,
+                chunks: [RIFFChunk]? = nil) {
         self.blockFrames = blockFrames
         self.overwrite = overwrite
         self.outputSampleFormat = outputSampleFormat
         self.codingHistoryText = codingHistoryText
+        self.outputFormat = outputFormat
+        self.chunks = chunks
     }
 }
 
@@ -92,13 +102,15 @@ public enum FileJob {
     ///   - output: destination path; must not be the input.
     ///   - options: block size, overwrite, output format, Coding History text.
     ///   - isCancelled: polled once per block; returning true abandons the job (`ScrimError` `.cancelled`).
+    ///   - outputAnalyzers: prepared like the processor and fed exactly the aligned frames that are written
+    ///     (e.g. a loudness meter measuring the processed signal for a second pass).
     ///   - makeProcessor: builds the processor for the input (called once, after the input is opened); the
     ///     pipeline prepares it for the file's rate, channel count and block size.
     /// - Returns: what was done.
     /// - Throws: ``AudioFileError`` for I/O problems, ``ScrimError`` for configuration problems or cancellation.
     public static func process(
         input: String, output: String, options: FileJobOptions = FileJobOptions(),
-        isCancelled: () -> Bool = { false },
+        isCancelled: () -> Bool = { false }, outputAnalyzers: [any AudioAnalyzer] = [],
         makeProcessor: (AudioFileInfo) throws -> any AudioProcessor
     ) throws -> FileJobResult {
         let clock = ContinuousClock()
@@ -112,20 +124,22 @@ public enum FileJob {
         let info = reader.info
         let processor = try makeProcessor(info)
         let blockFrames = max(1, options.blockFrames)
-        try processor.prepare(for: ProcessSpec(sampleRate: Double(info.sampleRate), channelCount: info.channelCount,
-                                               maximumBlockFrames: blockFrames))
+        let spec = ProcessSpec(sampleRate: Double(info.sampleRate), channelCount: info.channelCount,
+                               maximumBlockFrames: blockFrames)
+        try processor.prepare(for: spec)
+        for analyzer in outputAnalyzers { try analyzer.prepare(for: spec) }
 
-        var format = info.format
+        var format = options.outputFormat ?? info.format
         if let sampleFormat = options.outputSampleFormat { format.sampleFormat = sampleFormat }
         if case .other = format.sampleFormat { format.sampleFormat = .float32 }
         var warnings: [String] = []
         var historyLine: String?
-        let hasBext = info.chunks.contains { $0.id == "bext" }
-        if hasBext {
+        let chunks = options.chunks ?? info.chunks
+        if let text = options.codingHistoryText, chunks.contains(where: { $0.id == "bext" }) {
             let line = BroadcastExtension.codingHistoryLine(
                 sampleRate: info.sampleRate, bitsPerSample: format.sampleFormat.bitsPerSample ?? 32,
-                channelCount: info.channelCount, software: options.codingHistoryText)
-            if let bextChunk = info.chunks.first(where: { $0.id == "bext" }),
+                channelCount: info.channelCount, software: text)
+            if let bextChunk = chunks.first(where: { $0.id == "bext" }),
                (try? BroadcastExtension(chunkData: bextChunk.data)) != nil {
                 historyLine = line
             } else {
@@ -136,7 +150,7 @@ public enum FileJob {
             { bytes in (try? BroadcastExtension(chunkData: bytes))?.appendingCodingHistory(line) ?? bytes }
         }
         let writer = try AudioFileWriter(
-            path: output, format: format, chunks: info.chunks, bextTransform: transform,
+            path: output, format: format, chunks: chunks, bextTransform: transform,
             options: AudioFileWriter.Options(overwritesExisting: options.overwrite))
         do {
             let buffer = AudioBuffer(channelCount: info.channelCount, capacity: blockFrames)
@@ -150,7 +164,11 @@ public enum FileJob {
                     nonFinite += block.zeroNonFiniteSamples()
                     processor.process(block)
                     let range = compensator.alignedRange(ofProcessed: n)
-                    if !range.isEmpty { try writer.write(block.slice(from: range.lowerBound, count: range.count)) }
+                    if !range.isEmpty {
+                        let aligned = block.slice(from: range.lowerBound, count: range.count)
+                        try writer.write(aligned)
+                        for analyzer in outputAnalyzers { analyzer.analyze(aligned) }
+                    }
                 }
             }
             var remaining = processor.latencyFrames
@@ -160,7 +178,11 @@ public enum FileJob {
                 try buffer.withBlock { block in
                     processor.flush(into: block)
                     let range = compensator.alignedRange(ofProcessed: n)
-                    if !range.isEmpty { try writer.write(block.slice(from: range.lowerBound, count: range.count)) }
+                    if !range.isEmpty {
+                        let aligned = block.slice(from: range.lowerBound, count: range.count)
+                        try writer.write(aligned)
+                        for analyzer in outputAnalyzers { analyzer.analyze(aligned) }
+                    }
                 }
                 remaining -= n
             }

@@ -187,3 +187,46 @@ func readAll(_ path: String) throws -> (AudioFileInfo, [[Float]]) {
         #expect(abs(Double(inspection.channelPeaks[3]) - 0.503) < 1e-3)
     }
 }
+
+/// Counts frames and sums channel 0, to check what an output analyzer sees.
+final class FrameCounter: AudioAnalyzer {
+    var frames = 0
+    var sum = 0.0
+    func prepare(for spec: ProcessSpec) throws {}
+    func analyze(_ block: AudioBlock) {
+        frames += block.frameCount
+        for x in block.channel(0) { sum += Double(x) }
+    }
+    func reset() { frames = 0; sum = 0 }
+}
+
+@Suite struct FileJobPassesTests {
+    @Test func outputAnalyzersSeeExactlyTheAlignedOutput() throws {
+        let folder = TemporaryFolder()
+        let input = folder.file("in.wav"), output = folder.file("out.wav")
+        let original = try makePolyBWF(at: input, frames: 9_999)
+        let counter = FrameCounter()
+        _ = try FileJob.process(input: input, output: output, options: FileJobOptions(blockFrames: 512),
+                                outputAnalyzers: [counter]) { _ in Delay(700) }
+        #expect(counter.frames == 9_999)
+        // The delay is compensated, so the analyzer sees the input itself: same sum to float rounding.
+        let expected = original[0].reduce(0.0) { $0 + Double($1) }
+        #expect(abs(counter.sum - expected) < 1e-9 * Double(original[0].count))
+    }
+
+    @Test func intermediateFilesCanDropMetadataAndChangeFormat() throws {
+        let folder = TemporaryFolder()
+        let input = folder.file("in.wav"), output = folder.file("mid.wav")
+        _ = try makePolyBWF(at: input, frames: 1_000)
+        let info = try AudioFileReader(path: input).info
+        var format = info.format
+        format.sampleFormat = .float32
+        let result = try FileJob.process(
+            input: input, output: output,
+            options: FileJobOptions(codingHistoryText: nil, outputFormat: format, chunks: [])) { _ in Delay(3) }
+        #expect(result.codingHistoryLine == nil)
+        let (outInfo, _) = try readAll(output)
+        #expect(outInfo.sampleFormat == .float32)
+        #expect(outInfo.chunks.allSatisfy { $0.id != "bext" && $0.id != "iXML" })
+    }
+}

@@ -300,7 +300,28 @@ struct HumSearch {
             }
             h += 1
         }
-        let fundamental = denominator > 0 ? numerator / denominator : best
+        // Keep only a series locked to one fundamental: drop the harmonic furthest from h·f (beyond a third of a
+        // bin plus 0.02·h Hz, the spread a ±0.3 Hz drift leaves in a mean spectrum's interpolated peaks) and
+        // refit, until all agree.
+        var fundamental = denominator > 0 ? numerator / denominator : best
+        while !harmonics.isEmpty {
+            var worst = -1, worstExcess = 0.0
+            for (i, harmonic) in harmonics.enumerated() {
+                let tolerance = binHertz / 3 + 0.02 * Double(harmonic.number)
+                let excess = abs(harmonic.frequencyHertz - Double(harmonic.number) * fundamental) - tolerance
+                if excess > worstExcess { worstExcess = excess; worst = i }
+            }
+            guard worst >= 0 else { break }
+            harmonics.remove(at: worst)
+            var num = 0.0, den = 0.0
+            for harmonic in harmonics {
+                let weight = min(harmonic.prominenceDecibels, configuration.minimumProminenceDecibels + 30)
+                    - configuration.minimumProminenceDecibels + 1
+                num += weight * Double(harmonic.number) * harmonic.frequencyHertz
+                den += weight * Double(harmonic.number * harmonic.number)
+            }
+            fundamental = den > 0 ? num / den : best
+        }
         let humPower = harmonics.reduce(0.0) { $0 + amplitude(fromDecibels: $1.levelDecibelsFullScale) * amplitude(
             fromDecibels: $1.levelDecibelsFullScale) / 2 }
 

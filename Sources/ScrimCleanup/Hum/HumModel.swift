@@ -350,7 +350,7 @@ final class HumModel {
                 if hasPrevious && stateValid[p] {
                     let angle = 2 * Double.pi * Double(h) * cyclesPerHop
                     let (pRe, pIm) = Self.rotate(stateReal[p], stateImag[p], angle)
-                    let gain = Self.trackingGain(purity)
+                    let gain = Self.trackingGain(purity, fit: (fitReal[i], fitImag[i]), predicted: (pRe, pIm))
                     stateReal[i] = pRe + gain * (fitReal[i] - pRe)
                     stateImag[i] = pIm + gain * (fitImag[i] - pIm)
                     stateValid[i] = true
@@ -365,13 +365,21 @@ final class HumModel {
         }
     }
 
-    /// How far a frame's fit moves the tracked state: purity^exponent.
+    /// How far a frame's fit moves the tracked state: purity¹⁶ (a lobe that is not one clean sinusoid barely
+    /// counts), divided by 1 + (d / 0.3)², d = |fit − predicted| / |predicted|. The second factor lets a level
+    /// that swells by 10 % a hop through (gain 0.9) but holds the state when a voice's harmonic lands on the hum's
+    /// and the fit jumps several-fold (gain < 0.01); a real step in the hum's level is followed over a few hops.
     @inline(__always)
-    static func trackingGain(_ purity: Float) -> Float {
+    static func trackingGain(_ purity: Float, fit: (Float, Float), predicted: (Float, Float)) -> Float {
         var g = purity * purity
         g *= g
         g *= g
-        return g
+        g *= g
+        let dRe = fit.0 - predicted.0, dIm = fit.1 - predicted.1
+        let reference = predicted.0 * predicted.0 + predicted.1 * predicted.1
+        guard reference > 0 else { return g }
+        let ratio = (dRe * dRe + dIm * dIm) / (reference * 0.09)
+        return g / (1 + ratio)
     }
 
     @inline(__always)
@@ -469,7 +477,7 @@ final class HumModel {
                 if full {
                     let (fRe, fIm, purity) = fit(real: re, imag: im, binPosition: position)
                     if let (pRe, pIm) = predicted {
-                        let gain = Self.trackingGain(purity)
+                        let gain = Self.trackingGain(purity, fit: (fRe, fIm), predicted: (pRe, pIm))
                         bRe = pRe + gain * (fRe - pRe)
                         bIm = pIm + gain * (fIm - pIm)
                     } else {

@@ -39,9 +39,10 @@ public struct HumDetectorConfiguration: Sendable, Hashable {
 ///
 /// Method. Blackman–Harris frames of about 0.68 s (the power of two nearest 0.68 × sampleRate: 32768 at
 /// 48 kHz, 1.46 Hz bins) at half-frame hops; the power spectra of all channels are averaged over the stream
-/// (linked detection: hum is common to a file's channels), and also kept, for the low band (8 harmonics of the
-/// top of the search range), in about 64–128 equal time segments (pairs are merged as the stream grows, so
-/// memory stays bounded). At ``finish()``: each bin's prominence over the median of the ±24 bins around it;
+/// (linked detection: hum is common to a file's channels), and also kept in about 64–128 equal time segments
+/// (pairs are merged as the stream grows, so memory stays bounded: 128 × bins up to the frequency limit).
+/// At ``finish()``: per bin, the lower quartile of the segments' powers (hum is there in the pauses, speech is
+/// not) and its prominence over the median of the ±24 bins around it;
 /// a harmonic-sum score over candidate fundamentals on a 0.01 Hz grid (prominences at the first 20 harmonics,
 /// each clipped to 0…30 dB); the best candidate's harmonics located by parabolic interpolation of the log
 /// spectrum at the local peak; the fundamental refined by least squares over the significant harmonics
@@ -88,7 +89,7 @@ public final class HumDetector: AudioAnalyzer {
         }
         let n = Self.fftSize(sampleRate: spec.sampleRate)
         let top = min(configuration.maximumFrequencyHertz, 0.45 * spec.sampleRate)
-        let kernel = HumSpectrumKernel(maximumHertz: top + 100, trackHertz: 8 * range.upperBound + 50)
+        let kernel = HumSpectrumKernel(maximumHertz: top + 100, trackHertz: top + 100)
         let analyzer = STFTAnalyzer(kernel: kernel, configuration: STFTConfiguration(
             fftSize: n, hopSize: n / 2, analysisWindow: .blackmanHarris, synthesisWindow: .blackmanHarris))
         try analyzer.prepare(for: spec)
@@ -257,7 +258,11 @@ struct HumSearch {
         let signalPower = kernel.totalPower / hops / scale
         guard signalPower > 1e-20 else { return .none }
         let floor = Self.floors(mean)
-        let prominence = (0..<mean.count).map { k in Self.prominence(mean[k], floor[k]) }
+        // Hum is there in the pauses too; speech and notes are not. The search runs on the lower quartile over
+        // the segments of each bin's power, where speech has dropped away and a hum line stands clear.
+        let steady = Self.lowerQuartile(kernel.segmentList(), binCount: mean.count)
+        let steadyFloor = Self.floors(steady)
+        let prominence = (0..<mean.count).map { k in Self.prominence(steady[k], steadyFloor[k]) }
 
         // Comb score over the search range.
         let range = configuration.searchRangeHertz
@@ -281,7 +286,7 @@ struct HumSearch {
         var numerator = 0.0, denominator = 0.0
         var h = 1
         while Double(h) * best <= top {
-            if let (frequency, bin) = peak(in: mean, near: Double(h) * best, harmonic: h) {
+            if let (frequency, bin) = peak(in: steady, near: Double(h) * best, harmonic: h) {
                 let prom = prominence[bin]
                 if prom >= configuration.minimumProminenceDecibels {
                     var lobe = 0.0
@@ -337,7 +342,9 @@ struct HumSearch {
             var num = 0.0, den = 0.0
             for harmonic in harmonics where harmonic.number < 9 {
                 let target = Double(harmonic.number) * fundamental
-                guard let (frequency, bin) = peak(in: spectrum, near: target, harmonic: harmonic.number) else { continue }
+                guard let (frequency, bin) = peak(in: spectrum, near: target, harmonic: harmonic.number) else {
+                    continue
+                }
                 let local = Self.floor(spectrum, at: bin)
                 let prom = Self.prominence(spectrum[bin], local)
                 if prom >= configuration.minimumProminenceDecibels {
@@ -392,6 +399,20 @@ struct HumSearch {
         guard !values.isEmpty else { return 0 }
         values.sort()
         return values[values.count / 2]
+    }
+
+    /// Per bin, the lower quartile over the segments of the segment's mean power.
+    static func lowerQuartile(_ segments: [(Int, Int, [Double])], binCount: Int) -> [Double] {
+        let used = segments.filter { $0.1 > 0 }
+        guard !used.isEmpty else { return [Double](repeating: 0, count: binCount) }
+        var column = [Double](repeating: 0, count: used.count)
+        return (0..<binCount).map { k in
+            for (i, segment) in used.enumerated() {
+                column[i] = k < segment.2.count ? segment.2[k] / Double(segment.1) : 0
+            }
+            column.sort()
+            return column[(used.count - 1) / 4]
+        }
     }
 
     static func floors(_ spectrum: [Double]) -> [Double] {

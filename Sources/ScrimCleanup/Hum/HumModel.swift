@@ -37,11 +37,6 @@ final class HumModel {
     static let predictionHistory = 8
     /// Per-hop forgetting factor of the causal predictor.
     static let predictionForgetting = 0.8
-    /// Weight of a neighbouring frame's fit, by distance in hops, relative to the frame's own (1). Small, so a
-    /// clean frame's own fit dominates (a level that swells is not averaged over a second); frames where the
-    /// lobe is not sinusoidal (speech over the harmonic) have low own weight and lean on the neighbours.
-    static let neighbourWeights: [Double] = [1, 0.05, 0.01, 0.002]
-
     // Ring storage, slot = frame % ringSize. Fits: [slot][channel][harmonic].
     private let fitReal: UnsafeMutablePointer<Float>
     private let fitImag: UnsafeMutablePointer<Float>
@@ -53,10 +48,6 @@ final class HumModel {
     private let framePredictedHertz: UnsafeMutablePointer<Double>
     private let intervalHertz: UnsafeMutablePointer<Double>
     private let intervalWeight: UnsafeMutablePointer<Double>
-    /// Scratch for one frame's fits at the subtraction pass: [channel][harmonic].
-    private let scratchReal: UnsafeMutablePointer<Float>
-    private let scratchImag: UnsafeMutablePointer<Float>
-    private let scratchPurity: UnsafeMutablePointer<Float>
     /// Copy of a spectrum for residual output.
     private let spectrumCopy: UnsafeMutablePointer<Float>
 
@@ -102,10 +93,6 @@ final class HumModel {
         framePredictedHertz = .allocate(capacity: ringSize)
         intervalHertz = .allocate(capacity: ringSize)
         intervalWeight = .allocate(capacity: ringSize)
-        let scratchCount = channelCount * max(harmonics.count, 1)
-        scratchReal = .allocate(capacity: scratchCount)
-        scratchImag = .allocate(capacity: scratchCount)
-        scratchPurity = .allocate(capacity: scratchCount)
         spectrumCopy = .allocate(capacity: 2 * binCount)
         fitReal.initialize(repeating: 0, count: fitCount)
         fitImag.initialize(repeating: 0, count: fitCount)
@@ -117,9 +104,6 @@ final class HumModel {
         framePredictedHertz.initialize(repeating: nominalHertz, count: ringSize)
         intervalHertz.initialize(repeating: nominalHertz, count: ringSize)
         intervalWeight.initialize(repeating: 0, count: ringSize)
-        scratchReal.initialize(repeating: 0, count: scratchCount)
-        scratchImag.initialize(repeating: 0, count: scratchCount)
-        scratchPurity.initialize(repeating: 0, count: scratchCount)
         spectrumCopy.initialize(repeating: 0, count: 2 * binCount)
     }
 
@@ -128,7 +112,6 @@ final class HumModel {
         stateReal.deallocate(); stateImag.deallocate(); stateValid.deallocate()
         frameFull.deallocate(); framePredictedHertz.deallocate()
         intervalHertz.deallocate(); intervalWeight.deallocate()
-        scratchReal.deallocate(); scratchImag.deallocate(); scratchPurity.deallocate()
         spectrumCopy.deallocate()
     }
 
@@ -156,7 +139,8 @@ final class HumModel {
             while d < ringSize {
                 let candidate = content + side * d
                 guard isStored(candidate) else { break }
-                if frameFull[candidate % ringSize], isStored(candidate + side), frameFull[(candidate + side) % ringSize] {
+                if frameFull[candidate % ringSize], isStored(candidate + side),
+                   frameFull[(candidate + side) % ringSize] {
                     near = candidate
                     far = candidate + side
                     break
@@ -313,7 +297,8 @@ final class HumModel {
             let re = frame.real(c), im = frame.imag(c)
             let base = (slot * channelCount + c) * hc
             for (index, h) in harmonics.enumerated() {
-                let (bRe, bIm, purity) = fit(real: re, imag: im, binPosition: binPosition(harmonic: h, hertz: predicted))
+                let position = binPosition(harmonic: h, hertz: predicted)
+                let (bRe, bIm, purity) = fit(real: re, imag: im, binPosition: position)
                 fitReal[base + index] = bRe
                 fitImag[base + index] = bIm
                 fitPurity[base + index] = full ? purity : 0
@@ -350,7 +335,9 @@ final class HumModel {
                 if hasPrevious && stateValid[p] {
                     let angle = 2 * Double.pi * Double(h) * cyclesPerHop
                     let (pRe, pIm) = Self.rotate(stateReal[p], stateImag[p], angle)
-                    let gain = Self.trackingGain(purity, fit: (fitReal[i], fitImag[i]), predicted: (pRe, pIm))
+                    let (qRe, qIm) = Self.rotate(fitReal[p], fitImag[p], angle)
+                    let gain = Self.trackingGain(purity, fit: (fitReal[i], fitImag[i]), predicted: (pRe, pIm),
+                                                 previousFit: (qRe, qIm))
                     stateReal[i] = pRe + gain * (fitReal[i] - pRe)
                     stateImag[i] = pIm + gain * (fitImag[i] - pIm)
                     stateValid[i] = true
@@ -366,20 +353,25 @@ final class HumModel {
     }
 
     /// How far a frame's fit moves the tracked state: purity¹⁶ (a lobe that is not one clean sinusoid barely
-    /// counts), divided by 1 + (d / 0.3)², d = |fit − predicted| / |predicted|. The second factor lets a level
-    /// that swells by 10 % a hop through (gain 0.9) but holds the state when a voice's harmonic lands on the hum's
-    /// and the fit jumps several-fold (gain < 0.01); a real step in the hum's level is followed over a few hops.
+    /// counts), divided by 1 + (d / 0.3)², where d is the fit's relative distance from the predicted state or from
+    /// the previous frame's fit carried one hop, whichever is smaller. A level that swells by 10 % a hop passes
+    /// (gain 0.9); a voice's harmonic landing on the hum's, which makes the fit jump several-fold and move from
+    /// frame to frame, is held off (gain < 0.01); a real change of level, consistent over two frames, is taken.
     @inline(__always)
-    static func trackingGain(_ purity: Float, fit: (Float, Float), predicted: (Float, Float)) -> Float {
+    static func trackingGain(_ purity: Float, fit: (Float, Float), predicted: (Float, Float),
+                             previousFit: (Float, Float)) -> Float {
         var g = purity * purity
         g *= g
         g *= g
         g *= g
-        let dRe = fit.0 - predicted.0, dIm = fit.1 - predicted.1
+        let magnitude = fit.0 * fit.0 + fit.1 * fit.1
         let reference = predicted.0 * predicted.0 + predicted.1 * predicted.1
-        guard reference > 0 else { return g }
-        let ratio = (dRe * dRe + dIm * dIm) / (reference * 0.09)
-        return g / (1 + ratio)
+        guard reference > 0, magnitude > 0 else { return g }
+        let dState = ((fit.0 - predicted.0) * (fit.0 - predicted.0) + (fit.1 - predicted.1) * (fit.1 - predicted.1))
+            / reference
+        let dPrevious = ((fit.0 - previousFit.0) * (fit.0 - previousFit.0)
+            + (fit.1 - previousFit.1) * (fit.1 - previousFit.1)) / magnitude
+        return g / (1 + min(dState, dPrevious) / 0.09)
     }
 
     @inline(__always)
@@ -465,19 +457,22 @@ final class HumModel {
                 let cyclesPerHop = hertz * hopSeconds
                 // The tracked state of the previous frame, carried one hop along the track.
                 var predicted: (Float, Float)?
+                var previousFit: (Float, Float)?
                 let previous = content - 1
                 if isStored(previous) {
                     let p = ((previous % ringSize) * channelCount + c) * hc + index
                     if stateValid[p] {
                         let angle = 2 * Double.pi * Double(h) * (cyclesPerHop - 0.5 * slope * hopSeconds)
                         predicted = Self.rotate(stateReal[p], stateImag[p], angle)
+                        previousFit = Self.rotate(fitReal[p], fitImag[p], angle)
                     }
                 }
                 var bRe: Float, bIm: Float
                 if full {
                     let (fRe, fIm, purity) = fit(real: re, imag: im, binPosition: position)
                     if let (pRe, pIm) = predicted {
-                        let gain = Self.trackingGain(purity, fit: (fRe, fIm), predicted: (pRe, pIm))
+                        let gain = Self.trackingGain(purity, fit: (fRe, fIm), predicted: (pRe, pIm),
+                                                     previousFit: previousFit ?? (pRe, pIm))
                         bRe = pRe + gain * (fRe - pRe)
                         bIm = pIm + gain * (fIm - pIm)
                     } else {

@@ -54,11 +54,14 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
 /// the advances, unwrapped from the lowest harmonic up and weighted by h² and by how sinusoidal each lobe is,
 /// give the fundamental's frequency frame by frame. The second (*subtraction*) pass, on the delayed input,
 /// takes the frequency at each frame from a weighted straight-line fit to the measurements of the surrounding
-/// ±``lookaheadHops`` hops (so linear drift is followed without lag), refits each harmonic at that frequency,
-/// blends the fit with its neighbours' fits (phase-rotated along the track, weighted by how sinusoidal each
-/// frame's lobe is, so frames where speech covers a harmonic lean on hum-only frames nearby), and subtracts the
-/// resulting lobe (±8 bins) from the spectrum. Frames that reach before the stream or past its end are not
-/// fitted; they borrow their neighbours' fits, so the first and last fractions of a second are cleaned too.
+/// ±``lookaheadHops`` hops (so linear drift is followed without lag), refits each harmonic at that frequency, and
+/// moves a tracked state (the previous frame's, carried one hop along the track) toward the fit by a gain that is
+/// near 1 where the lobe is one clean sinusoid consistent with the state or the previous fit, and near 0 where
+/// speech covers the harmonic — so the state coasts through speech on the hum measured in the pauses. It then
+/// subtracts the lobe (±8 bins) of a sinusoid with that level and the level's change per sample (from the
+/// states a hop either side), which follows hum that swells and fades. Frames that reach before the stream or
+/// past its end are not fitted; the two nearest whole frames' states are extrapolated to them, so the first and
+/// last fractions of a second are cleaned too.
 /// The effective analysis bandwidth of a fit is about ±3 Hz around each harmonic.
 ///
 /// - Latency: ``latencyFrames`` = lookaheadHops × hopSize + fftSize − 2 (32766 frames, 0.68 s, at 48 kHz).

@@ -205,9 +205,15 @@ public enum FileJob {
     }
 
     /// Feeds every frame of a file to analyzers (prepared here), block by block.
+    /// - Parameters:
+    ///   - input: the file.
+    ///   - blockFrames: frames per block.
+    ///   - analyzers: prepared for the file, then fed every block.
+    ///   - isCancelled: polled once per block; returning true abandons the pass (`ScrimError` `.cancelled`).
     /// - Returns: the file's description and the number of NaN/Inf samples (zeroed before analysis).
     public static func analyze(
-        input: String, blockFrames: Int = 8192, analyzers: [any AudioAnalyzer]
+        input: String, blockFrames: Int = 8192, analyzers: [any AudioAnalyzer],
+        isCancelled: () -> Bool = { false }
     ) throws -> (info: AudioFileInfo, nonFiniteSamples: Int) {
         let reader = try AudioFileReader(path: input)
         defer { reader.close() }
@@ -218,7 +224,9 @@ public enum FileJob {
         for analyzer in analyzers { try analyzer.prepare(for: spec) }
         let buffer = AudioBuffer(channelCount: info.channelCount, capacity: blockFrames)
         var nonFinite = 0
-        while try reader.read(into: buffer) > 0 {
+        while true {
+            if isCancelled() { throw ScrimError(.cancelled, "cancelled while analysing \(input)") }
+            guard try reader.read(into: buffer) > 0 else { break }
             buffer.withBlock { block in
                 nonFinite += block.zeroNonFiniteSamples()
                 for analyzer in analyzers { analyzer.analyze(block) }

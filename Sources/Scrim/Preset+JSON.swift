@@ -1,0 +1,249 @@
+import Foundation
+
+// The preset file format: decoding with unknown keys refused, encoding as an ordered JSON template, and a
+// fingerprint of everything that affects the output (for batch resume).
+
+/// An unknown key or a value of the wrong kind in a preset document.
+struct PresetKeyError: Error {
+    var message: String
+
+    static func keyPath(_ path: [any CodingKey]) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            .replacingOccurrences(of: ".[", with: "[")
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(keyPath(context.codingPath)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "missing key \"\(keyPath(context.codingPath + [key]))\""
+        case .dataCorrupted(let context):
+            let path = keyPath(context.codingPath)
+            let detail = (context.underlyingError as NSError?)?.localizedDescription
+            return (path.isEmpty ? "" : "\(path): ") + (detail.map { "not valid JSON (\($0))" }
+                ?? context.debugDescription)
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+/// A coding key for any string, to list the keys a JSON object actually has.
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) {
+        self.stringValue = "\(intValue)"
+        self.intValue = intValue
+    }
+}
+
+extension Decoder {
+    /// Throws ``PresetKeyError`` for the first key of this object that is not in `known`.
+    func rejectUnknownKeys(_ known: [String]) throws {
+        let container = try container(keyedBy: AnyCodingKey.self)
+        for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue })
+        where !known.contains(key.stringValue) {
+            let path = PresetKeyError.keyPath(codingPath + [key])
+            throw PresetKeyError(message: "unknown key \"\(path)\" (known keys here: "
+                                 + known.joined(separator: ", ") + ")")
+        }
+    }
+}
+
+/// The top level of a preset document.
+struct PresetDocument: Decodable {
+    var preset: Preset
+    static let keys = ["name", "summary", "dehum", "denoise", "loudness"]
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(Self.keys)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        func key(_ name: String) -> AnyCodingKey { AnyCodingKey(stringValue: name) }
+        preset = Preset(
+            name: try c.decodeIfPresent(String.self, forKey: key("name")) ?? "",
+            summary: try c.decodeIfPresent(String.self, forKey: key("summary")) ?? "",
+            dehum: try c.decodeIfPresent(DehumStage.self, forKey: key("dehum")),
+            denoise: try c.decodeIfPresent(DenoiseStage.self, forKey: key("denoise")),
+            loudness: try c.decodeIfPresent(LoudnessStage.self, forKey: key("loudness")))
+    }
+}
+
+extension DehumStage: Decodable {
+    static let keys = ["frequency", "harmonics", "searchRangeHertz", "maximumFrequencyHertz", "maximumDriftHertz",
+                       "minimumProminenceDecibels", "minimumPresence", "detectionDriftHertz", "output"]
+
+    /// Decodes the JSON form (keys as the properties; `frequency` is `"auto"` or a number of hertz;
+    /// `searchRangeHertz` is `[low, high]`). Missing keys take the defaults; unknown keys are refused.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(Self.keys)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        func key(_ name: String) -> AnyCodingKey { AnyCodingKey(stringValue: name) }
+        let defaults = DehumStage()
+        self = defaults
+        if c.contains(key("frequency")), try !c.decodeNil(forKey: key("frequency")) {
+            if let text = try? c.decode(String.self, forKey: key("frequency")) {
+                guard text.lowercased() == "auto" else {
+                    throw PresetKeyError(message: "dehum.frequency \"\(text)\": use \"auto\" or a number of hertz")
+                }
+                frequency = .auto
+            } else {
+                frequency = .fixed(try c.decode(Double.self, forKey: key("frequency")))
+            }
+        }
+        harmonics = try c.decodeIfPresent(Int.self, forKey: key("harmonics"))
+        if let range = try c.decodeIfPresent([Double].self, forKey: key("searchRangeHertz")) {
+            guard range.count == 2, range[0].isFinite, range[1].isFinite, range[0] < range[1] else {
+                throw PresetKeyError(message: "dehum.searchRangeHertz \(range): use [low, high], e.g. [45, 65]")
+            }
+            searchRangeHertz = range[0]...range[1]
+        }
+        maximumFrequencyHertz = try c.decodeIfPresent(Double.self, forKey: key("maximumFrequencyHertz"))
+            ?? defaults.maximumFrequencyHertz
+        maximumDriftHertz = try c.decodeIfPresent(Double.self, forKey: key("maximumDriftHertz"))
+            ?? defaults.maximumDriftHertz
+        minimumProminenceDecibels = try c.decodeIfPresent(Double.self, forKey: key("minimumProminenceDecibels"))
+            ?? defaults.minimumProminenceDecibels
+        minimumPresence = try c.decodeIfPresent(Double.self, forKey: key("minimumPresence")) ?? defaults.minimumPresence
+        detectionDriftHertz = try c.decodeIfPresent(Double.self, forKey: key("detectionDriftHertz"))
+            ?? defaults.detectionDriftHertz
+        if let text = try c.decodeIfPresent(String.self, forKey: key("output")) {
+            guard let value = HumRemoverOutput(rawValue: text) else {
+                throw PresetKeyError(message: "dehum.output \"\(text)\": use cleaned or residual")
+            }
+            output = value
+        }
+    }
+
+    /// The JSON form, every key present (a template for preset files).
+    public var json: JSONValue {
+        let frequencyJSON: JSONValue
+        switch frequency {
+        case .auto: frequencyJSON = .string("auto")
+        case .fixed(let hz): frequencyJSON = .number(hz)
+        }
+        return .object([
+            ("frequency", frequencyJSON),
+            ("harmonics", harmonics.map { .int(Int64($0)) } ?? .null),
+            ("searchRangeHertz", .array([.number(searchRangeHertz.lowerBound), .number(searchRangeHertz.upperBound)])),
+            ("maximumFrequencyHertz", .number(maximumFrequencyHertz)),
+            ("maximumDriftHertz", .number(maximumDriftHertz)),
+            ("minimumProminenceDecibels", .number(minimumProminenceDecibels)),
+            ("minimumPresence", .number(minimumPresence)),
+            ("detectionDriftHertz", .number(detectionDriftHertz)),
+            ("output", .string(output.rawValue)),
+        ])
+    }
+}
+
+extension DenoiseStage: Decodable {
+    static let keys = ["reductionDecibels", "mode", "profile", "output", "channelLinking", "fftSize"]
+
+    /// Decodes the JSON form (keys as the properties). Missing keys take the defaults; unknown keys are refused.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(Self.keys)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        func key(_ name: String) -> AnyCodingKey { AnyCodingKey(stringValue: name) }
+        self = DenoiseStage()
+        reductionDecibels = try c.decodeIfPresent(Double.self, forKey: key("reductionDecibels")) ?? reductionDecibels
+        if let text = try c.decodeIfPresent(String.self, forKey: key("mode")) {
+            guard let value = Mode(rawValue: text) else {
+                throw PresetKeyError(message: "denoise.mode \"\(text)\": use adaptive or learned")
+            }
+            mode = value
+        }
+        profile = try c.decodeIfPresent(String.self, forKey: key("profile"))
+        if profile != nil, !c.contains(key("mode")) { mode = .learned }
+        output = try c.decodeIfPresent(String.self, forKey: key("output")) ?? output
+        channelLinking = try c.decodeIfPresent(String.self, forKey: key("channelLinking")) ?? channelLinking
+        fftSize = try c.decodeIfPresent(Int.self, forKey: key("fftSize"))
+    }
+
+    /// The JSON form, every key present.
+    public var json: JSONValue {
+        .object([
+            ("reductionDecibels", .number(reductionDecibels)),
+            ("mode", .string(mode.rawValue)),
+            ("profile", .optional(profile)),
+            ("output", .string(output)),
+            ("channelLinking", .string(channelLinking)),
+            ("fftSize", fftSize.map { .int(Int64($0)) } ?? .null),
+        ])
+    }
+}
+
+extension LoudnessStage: Decodable {
+    static let keys = ["targetLoudness", "truePeakCeiling", "truePeakHandling", "dialogueGating"]
+
+    /// Decodes the JSON form (keys as the properties; `truePeakHandling` is `limit` or `lowerGain`). Missing keys
+    /// take the defaults; unknown keys are refused.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(Self.keys)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        func key(_ name: String) -> AnyCodingKey { AnyCodingKey(stringValue: name) }
+        self = LoudnessStage()
+        targetLoudness = try c.decodeIfPresent(Double.self, forKey: key("targetLoudness")) ?? targetLoudness
+        truePeakCeiling = try c.decodeIfPresent(Double.self, forKey: key("truePeakCeiling")) ?? truePeakCeiling
+        if let text = try c.decodeIfPresent(String.self, forKey: key("truePeakHandling")) {
+            guard let value = TruePeakHandling(rawValue: text) else {
+                throw PresetKeyError(message: "loudness.truePeakHandling \"\(text)\": use limit or lowerGain")
+            }
+            truePeakHandling = value
+        }
+        dialogueGating = try c.decodeIfPresent(Bool.self, forKey: key("dialogueGating")) ?? dialogueGating
+    }
+
+    /// The JSON form, every key present.
+    public var json: JSONValue {
+        .object([
+            ("targetLoudness", .number(targetLoudness)),
+            ("truePeakCeiling", .number(truePeakCeiling)),
+            ("truePeakHandling", .string(truePeakHandling.rawValue)),
+            ("dialogueGating", .bool(dialogueGating)),
+        ])
+    }
+}
+
+extension Preset {
+    /// The preset as a JSON document with every key present (`null` for a stage that does not run): what
+    /// `scrim presets --show` prints, and a template for preset files.
+    public var json: JSONValue {
+        .object([
+            ("name", .string(name)),
+            ("summary", .string(summary)),
+            ("dehum", dehum?.json ?? .null),
+            ("denoise", denoise?.json ?? .null),
+            ("loudness", loudness?.json ?? .null),
+        ])
+    }
+
+    /// A fingerprint of everything that affects the output: the stages' settings (not the name or summary),
+    /// the contents of a learned-noise profile file, and Scrim's version. Batch resume redoes an output whose
+    /// report carries another fingerprint.
+    ///
+    /// 16 hex digits of FNV-1a (64-bit) over the canonical JSON; a change detector, not a security hash.
+    public var fingerprint: String {
+        var text = "scrim \(scrimVersion)\n"
+        text += (dehum?.json ?? .null).serialized() + "\n"
+        text += (denoise?.json ?? .null).serialized() + "\n"
+        text += (loudness?.json ?? .null).serialized() + "\n"
+        var hash = fnv1a(Array(text.utf8))
+        if let profile = denoise?.profile, let data = FileManager.default.contents(atPath: profile) {
+            hash = fnv1a(Array(data), seed: hash)
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// FNV-1a, 64-bit (Fowler, Noll, Vo; offset basis 0xcbf29ce484222325, prime 0x100000001b3).
+func fnv1a(_ bytes: [UInt8], seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+    var hash = seed
+    for byte in bytes {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x0000_0100_0000_01b3
+    }
+    return hash
+}

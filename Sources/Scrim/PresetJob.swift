@@ -1,0 +1,378 @@
+import Foundation
+
+extension ScrimError.Code {
+    /// The input is readable audio but outside what Scrim processes (e.g. more channels than
+    /// ``PresetJob/maximumChannelCount``).
+    public static let unsupportedInput = ScrimError.Code("unsupportedInput")
+}
+
+/// Settings for running a preset over a file.
+public struct PresetJobOptions: Sendable {
+    /// Frames per block read, processed and written (memory is bounded by this, not by the file length).
+    public var blockFrames: Int
+    /// Replace an existing output file (atomically). Off by default.
+    public var overwrite: Bool
+    /// Sample format of the output; nil keeps the input's.
+    public var outputSampleFormat: SampleFormat?
+
+    /// Creates options; every parameter has the documented default.
+    public init(blockFrames: Int = 8192, overwrite: Bool = false, outputSampleFormat: SampleFormat? = nil) {
+        self.blockFrames = blockFrames
+        self.overwrite = overwrite
+        self.outputSampleFormat = outputSampleFormat
+    }
+}
+
+/// What the de-hum stage found and did.
+public struct HumStageResult: Sendable {
+    /// The detection pass's result (nil with a fixed frequency: no detection pass).
+    public var detection: HumDetection?
+    /// The fundamental the remover started from, Hz (nil when nothing was removed).
+    public var removedFundamentalHertz: Double?
+    /// Harmonic numbers removed (empty when nothing was removed).
+    public var removedHarmonics: [Int]
+}
+
+/// What the loudness stage measured and did.
+public struct LoudnessStageResult: Sendable {
+    /// Channel weights used by the meters.
+    public var layout: ChannelLayout
+    /// The measurement the gain was chosen from: the cleaned audio, before the gain.
+    public var measured: LoudnessMeasurement
+    /// The plan applied and what the limiter did.
+    public var normalization: NormalizationReport
+    /// Measured on the frames actually written.
+    public var after: LoudnessMeasurement
+}
+
+/// Everything a ``PresetJob`` decided and measured for one file: the combined report.
+public struct PresetJobResult: Sendable {
+    /// The preset run.
+    public var preset: Preset
+    /// The preset's ``Preset/fingerprint``.
+    public var fingerprint: String
+    /// De-hum stage result (nil when the preset has no de-hum stage).
+    public var hum: HumStageResult?
+    /// Noise-reduction report (nil when the preset has no denoise stage).
+    public var denoise: JSONValue?
+    /// Loudness stage result (nil when the preset has no loudness stage).
+    public var loudness: LoudnessStageResult?
+    /// The final pass's file report; its ``FileJobResult/nonFiniteSamplesZeroed`` counts the input's NaN/Inf.
+    public var file: FileJobResult
+    /// Passes made over the audio (detection, cleanup/measurement, gain).
+    public var passes: Int
+    /// Wall-clock seconds for the whole job.
+    public var elapsedSeconds: Double
+
+    /// Audio seconds processed per wall-clock second, over all passes.
+    public var realTimeFactor: Double {
+        elapsedSeconds > 0 ? file.input.duration / elapsedSeconds : .infinity
+    }
+
+    /// The combined report as JSON (keys in Sources/scrim/README.md, `scrim process --json`).
+    public var json: JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("command", .string("process")),
+            ("input", .string(file.inputPath)),
+            ("output", .string(file.outputPath)),
+            ("preset", .string(preset.name)),
+            ("presetFingerprint", .string(fingerprint)),
+            ("stages", .array(preset.stageNames.map { .string($0) })),
+            ("passes", .int(Int64(passes))),
+        ]
+        if let hum {
+            var dehum: [(String, JSONValue)] = []
+            if case .fixed(let hz) = preset.dehum?.frequency {
+                dehum.append(("frequency", .number(hz)))
+            } else {
+                dehum.append(("frequency", .string("auto")))
+            }
+            dehum.append(("detection", hum.detection.map(Self.detectionJSON) ?? .null))
+            dehum.append(("removedFundamentalHz", .rounded(hum.removedFundamentalHertz, places: 3)))
+            dehum.append(("removedHarmonics", .array(hum.removedHarmonics.map { .int(Int64($0)) })))
+            pairs.append(("dehum", .object(dehum)))
+        } else {
+            pairs.append(("dehum", .null))
+        }
+        pairs.append(("denoise", denoise ?? .null))
+        if let loudness, let stage = preset.loudness {
+            let plan = loudness.normalization.plan
+            func level(_ value: Double?) -> JSONValue { .rounded(value, places: 2) }
+            pairs.append(("loudness", .object([
+                ("targetLoudness", .number(stage.targetLoudness)),
+                ("truePeakCeiling", .number(stage.truePeakCeiling)),
+                ("truePeakHandling", .string(stage.truePeakHandling.rawValue)),
+                ("dialogueGating", .bool(stage.dialogueGating)),
+                ("layout", .string(loudness.layout.name)),
+                ("measuredLoudness", level(plan.measuredLoudness)),
+                ("measuredIntegratedLoudness", level(loudness.measured.integratedLoudness)),
+                ("measuredDialogueLoudness", stage.dialogueGating ? level(loudness.measured.dialogueLoudness) : .null),
+                ("speechFraction", stage.dialogueGating ? .rounded(loudness.measured.speechFraction, places: 3) : .null),
+                ("measuredTruePeak", level(loudness.measured.truePeak)),
+                ("gainDb", level(plan.gainDecibels)),
+                ("shortfallLu", level(plan.shortfall)),
+                ("limiterEngaged", .bool(loudness.normalization.limiterEngaged)),
+                ("limitedFrames", .int(Int64(loudness.normalization.limitedFrames))),
+                ("deepestLimiterReductionDb", level(loudness.normalization.deepestReductionDecibels)),
+                ("afterLoudness", level(loudness.after.normalizationLoudness)),
+                ("afterIntegratedLoudness", level(loudness.after.integratedLoudness)),
+                ("afterTruePeak", level(loudness.normalization.outputTruePeak)),
+                ("note", .optional(plan.note)),
+            ])))
+        } else {
+            pairs.append(("loudness", .null))
+        }
+        pairs.append(("file", file.json))
+        pairs.append(("elapsedSeconds", .rounded(elapsedSeconds, places: 3)))
+        pairs.append(("realTimeFactor", .rounded(realTimeFactor, places: 1)))
+        return .object(pairs)
+    }
+
+    /// A hum detection as JSON (the keys `scrim dehum --json` uses).
+    static func detectionJSON(_ detection: HumDetection) -> JSONValue {
+        .object([
+            ("present", .bool(detection.isPresent)),
+            ("fundamentalHz", .rounded(detection.fundamentalHertz, places: 3)),
+            ("humToSignalDb", .rounded(detection.humToSignalDecibels, places: 2)),
+            ("presence", .rounded(detection.presenceFraction, places: 3)),
+            ("harmonics", .array(detection.harmonics.map { harmonic in
+                .object([("number", .int(Int64(harmonic.number))),
+                         ("frequencyHz", .rounded(harmonic.frequencyHertz, places: 3)),
+                         ("levelDbfs", .rounded(harmonic.levelDecibelsFullScale, places: 2))])
+            })),
+        ])
+    }
+}
+
+/// File → preset's chain → file: de-hum, denoise and two-pass loudness, sample-aligned, metadata passed through,
+/// output atomic.
+///
+/// Passes over the audio, each streamed block by block (memory bounded by the block size and the stages'
+/// windows, never by the file length):
+/// 1. *Detection* (only with `dehum.frequency` `auto`): a ``HumDetector`` reads the input.
+/// 2. *Cleanup*: the input goes through a ``ProcessorChain`` of ``HumRemover`` and ``NoiseReducer``. Without a
+///    loudness stage this writes the output and the job ends. With one, it writes a hidden float32 intermediate
+///    next to the output (`.NAME.scrim-pass-….wav`, no metadata) while a ``LoudnessMeter`` measures exactly the
+///    frames written; with no cleanup stage the input itself is measured instead and no intermediate is made.
+/// 3. *Gain*: a ``LoudnessNormalizer`` applies the planned gain (and limiter) from the intermediate to the
+///    output, with the original file's format and chunks (bext with one Coding History line, iXML, unknown
+///    chunks), while a second meter measures the result. The intermediate is deleted — also when the job fails
+///    or is cancelled.
+///
+/// Thread-safety: every call makes its own processors; run files in parallel on separate threads freely.
+public enum PresetJob {
+    /// Most channels a file may have (poly recorders write up to 32 tracks; the limit catches corrupt headers
+    /// and keeps per-channel state bounded).
+    public static let maximumChannelCount = 64
+
+    /// Runs `preset` over one file.
+    /// - Parameters:
+    ///   - input: path of the file to read (never written).
+    ///   - output: destination path; must not be the input. Its folder must exist.
+    ///   - preset: the stages and their settings.
+    ///   - options: block size, overwrite, output sample format.
+    ///   - isCancelled: polled once per block; returning true abandons the job (``ScrimError`` `.cancelled`),
+    ///     leaving neither the output nor an intermediate behind.
+    ///   - progress: called once per block with the fraction of the job done (0…1, over all passes).
+    /// - Returns: the combined report.
+    /// - Throws: ``AudioFileError`` for I/O problems; ``ScrimError`` `.configuration` for settings that do not
+    ///   fit the file, `.unsupportedInput` for too many channels, `.cancelled`.
+    public static func process(
+        input: String, output: String, preset: Preset, options: PresetJobOptions = PresetJobOptions(),
+        isCancelled: () -> Bool = { false }, progress: ((Double) -> Void)? = nil
+    ) throws -> PresetJobResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try preset.validate()
+        if AudioFileWriter.isSameFile(input, output) {
+            throw AudioFileError(.outputIsInput, path: output,
+                                 reason: "the output is the input file; Scrim never writes over its input")
+        }
+        if !options.overwrite, FileManager.default.fileExists(atPath: output) {
+            throw AudioFileError(.outputExists, path: output,
+                                 reason: "the output exists; pass --overwrite to replace it")
+        }
+        let info: AudioFileInfo
+        do {
+            let reader = try AudioFileReader(path: input)
+            info = reader.info
+            reader.close()
+        }
+        guard info.channelCount <= maximumChannelCount else {
+            throw ScrimError(.unsupportedInput, "\(input) has \(info.channelCount) channels; Scrim processes up to "
+                             + "\(maximumChannelCount): split the file first (e.g. sox in.wav out.wav remix 1-32)")
+        }
+
+        let detects: Bool
+        if case .auto = preset.dehum?.frequency { detects = true } else { detects = false }
+        let passCount = (detects ? 1 : 0) + 1 + (preset.loudness == nil ? 0 : 1)
+        let meter = ProgressMeter(frameCount: info.frameCount, passCount: passCount, report: progress)
+
+        // Pass 1: hum detection.
+        var nonFinite: Int?
+        var hum: HumStageResult?
+        var humConfiguration: HumRemoverConfiguration?
+        if let dehum = preset.dehum {
+            let numbers = dehum.harmonics.map { Array(1...$0) }
+            switch dehum.frequency {
+            case .fixed(let hz):
+                humConfiguration = HumRemoverConfiguration(
+                    fundamentalHertz: hz, harmonicNumbers: numbers, maximumFrequencyHertz: dehum.maximumFrequencyHertz,
+                    maximumDriftHertz: dehum.maximumDriftHertz, output: dehum.output)
+                hum = HumStageResult(detection: nil, removedFundamentalHertz: nil, removedHarmonics: [])
+            case .auto:
+                let detector = HumDetector(configuration: dehum.detectorConfiguration)
+                let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
+                                                   analyzers: [detector, meter], isCancelled: isCancelled)
+                nonFinite = analysis.nonFiniteSamples
+                meter.nextPass()
+                let detection = detector.finish()
+                hum = HumStageResult(detection: detection, removedFundamentalHertz: nil, removedHarmonics: [])
+                if detection.isPresent, let found = detection.fundamentalHertz {
+                    // Start the tracker where the hum was at the beginning of the file, as `scrim dehum` does.
+                    let first = detection.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz
+                    let highest = detection.harmonics.map(\.number).max() ?? 1
+                    humConfiguration = HumRemoverConfiguration(
+                        fundamentalHertz: first ?? found, harmonicNumbers: numbers ?? Array(1...highest),
+                        maximumFrequencyHertz: dehum.maximumFrequencyHertz,
+                        maximumDriftHertz: dehum.maximumDriftHertz, output: dehum.output)
+                }
+            }
+        }
+
+        // The cleanup chain's stages, made fresh for this file.
+        var remover: HumRemover?
+        var stages: [any AudioProcessor] = []
+        if let humConfiguration {
+            let made = HumRemover(configuration: humConfiguration)
+            remover = made
+            stages.append(made)
+        }
+        var denoiser: PresetDenoiser?
+        if let stage = preset.denoise {
+            let made = try PresetDenoiser(stage: stage)
+            denoiser = made
+            stages.append(made.processor)
+        }
+        func humResult() -> HumStageResult? {
+            guard var result = hum else { return nil }
+            if let remover, !remover.harmonicNumbers.isEmpty {
+                result.removedFundamentalHertz = remover.configuration.fundamentalHertz
+                result.removedHarmonics = remover.harmonicNumbers
+            }
+            return result
+        }
+        let history = "Scrim \(scrimVersion) preset \(preset.name)"
+        var fileOptions = FileJobOptions(blockFrames: options.blockFrames, overwrite: options.overwrite,
+                                         outputSampleFormat: options.outputSampleFormat, codingHistoryText: history)
+
+        guard let loudnessStage = preset.loudness else {
+            // One pass: cleanup straight to the output.
+            var result = try FileJob.process(input: input, output: output, options: fileOptions,
+                                             isCancelled: isCancelled, outputAnalyzers: [meter]) { _ in
+                ProcessorChain(stages)
+            }
+            if let nonFinite { result.nonFiniteSamplesZeroed = max(result.nonFiniteSamplesZeroed, nonFinite) }
+            return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
+                                   denoise: denoiser?.reportJSON, loudness: nil, file: result, passes: passCount,
+                                   elapsedSeconds: seconds(clock.now - start))
+        }
+
+        // Pass 2: cleanup into a float32 intermediate, measured as it is written (or measure the input).
+        let layout = meterLayout(for: info)
+        let before = LoudnessMeter(layout: layout, measureTruePeak: true, dialogueGating: loudnessStage.dialogueGating)
+        var gainSource = input
+        var intermediate: String?
+        defer { if let intermediate { unlink(intermediate) } }
+        if stages.isEmpty {
+            let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
+                                               analyzers: [before, meter], isCancelled: isCancelled)
+            nonFinite = max(nonFinite ?? 0, analysis.nonFiniteSamples)
+        } else {
+            let path = intermediatePath(for: output)
+            intermediate = path
+            let format = AudioFileFormat(container: .wav, sampleFormat: .float32, sampleRate: info.sampleRate,
+                                         channelCount: info.channelCount)
+            let passOptions = FileJobOptions(blockFrames: options.blockFrames, overwrite: true, codingHistoryText: nil,
+                                             outputFormat: format, chunks: [])
+            let cleaned = try FileJob.process(input: input, output: path, options: passOptions,
+                                              isCancelled: isCancelled, outputAnalyzers: [before, meter]) { _ in
+                ProcessorChain(stages)
+            }
+            nonFinite = max(nonFinite ?? 0, cleaned.nonFiniteSamplesZeroed)
+            gainSource = path
+        }
+        meter.nextPass()
+        let measured = before.measurement
+        let plan = NormalizationPlan(measurement: measured, target: loudnessStage.target,
+                                     handling: loudnessStage.truePeakHandling)
+
+        // Pass 3: the gain, into the output with the original's format and chunks.
+        let normalizer = LoudnessNormalizer(plan: plan)
+        let after = LoudnessMeter(layout: layout, measureTruePeak: false, dialogueGating: loudnessStage.dialogueGating)
+        fileOptions.outputFormat = info.format
+        fileOptions.chunks = info.chunks
+        var result = try FileJob.process(input: gainSource, output: output, options: fileOptions,
+                                         isCancelled: isCancelled, outputAnalyzers: [after, meter]) { _ in normalizer }
+        result.inputPath = input
+        result.input = info
+        result.nonFiniteSamplesZeroed = nonFinite ?? 0
+        result.latencyFrames += (remover?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
+        let loudness = LoudnessStageResult(layout: layout, measured: measured, normalization: normalizer.report,
+                                           after: after.measurement)
+        return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
+                               denoise: denoiser?.reportJSON, loudness: loudness, file: result, passes: passCount,
+                               elapsedSeconds: seconds(clock.now - start))
+    }
+
+    /// Channel weights for loudness: the WAVE_FORMAT_EXTENSIBLE channel mask when the file has one; equal weights
+    /// for a production poly file (a Broadcast Wave with iXML: its tracks are microphones, not speakers, so a
+    /// 6- or 8-track recording is not 5.1 or 7.1); otherwise the layout implied by the channel count.
+    public static func meterLayout(for info: AudioFileInfo) -> ChannelLayout {
+        if let mask = info.channelMask, mask != 0 {
+            return ChannelLayout(channelMask: mask, channelCount: info.channelCount)
+        }
+        if info.chunks.contains(where: { $0.id == "iXML" }), info.channelCount > 2 {
+            return ChannelLayout(name: "\(info.channelCount) tracks",
+                                 weights: Array(repeating: 1, count: info.channelCount))
+        }
+        return ChannelLayout(channelCount: info.channelCount)
+    }
+
+    /// A hidden name beside `output` for the float32 intermediate (same folder, so same file system).
+    static func intermediatePath(for output: String) -> String {
+        let url = URL(fileURLWithPath: output)
+        let folder = url.deletingLastPathComponent().path
+        return folder + "/." + url.lastPathComponent + ".scrim-pass-"
+            + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ".wav"
+    }
+}
+
+/// Counts frames through the passes of a job and reports the fraction done. An analyzer so that it sees
+/// exactly the frames each pass handles; does not allocate.
+final class ProgressMeter: AudioAnalyzer {
+    let frameCount: Int
+    let passCount: Int
+    let report: ((Double) -> Void)?
+    private var pass = 0
+    private var framesInPass = 0
+
+    init(frameCount: Int, passCount: Int, report: ((Double) -> Void)?) {
+        self.frameCount = max(1, frameCount)
+        self.passCount = max(1, passCount)
+        self.report = report
+    }
+
+    func prepare(for spec: ProcessSpec) throws { framesInPass = 0 }
+    func analyze(_ block: AudioBlock) {
+        framesInPass += block.frameCount
+        guard let report else { return }
+        let done = Double(pass) + Double(min(framesInPass, frameCount)) / Double(frameCount)
+        report(min(1, done / Double(passCount)))
+    }
+    func reset() { framesInPass = 0 }
+    func nextPass() {
+        pass += 1
+        framesInPass = 0
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import Scrim
+
+@Suite struct PresetTests {
+    @Test(arguments: Preset.builtIns.map(\.name))
+    func builtInsRoundTripThroughTheirJSON(name: String) throws {
+        let preset = try #require(Preset.builtIn(named: name))
+        let text = preset.json.serialized(pretty: true)
+        let decoded = try Preset.decode(Data(text.utf8))
+        #expect(decoded == preset)
+        #expect(decoded.fingerprint == preset.fingerprint)
+    }
+
+    @Test func builtInsHaveTheDocumentedSettings() throws {
+        let dailies = try #require(Preset.builtIn(named: "dailies"))
+        #expect(dailies.dehum?.frequency == .auto)
+        #expect(dailies.denoise?.mode == .adaptive)
+        #expect(dailies.loudness?.targetLoudness == -23)
+        #expect(dailies.loudness?.dialogueGating == true)
+        let broadcast = try #require(Preset.builtIn(named: "broadcast"))
+        #expect(broadcast.loudness?.targetLoudness == -23 && broadcast.loudness?.truePeakCeiling == -1)
+        #expect(broadcast.dehum != nil && broadcast.denoise != nil)
+        let podcast = try #require(Preset.builtIn(named: "podcast"))
+        #expect(podcast.loudness?.targetLoudness == -16 && podcast.loudness?.truePeakCeiling == -1)
+        #expect((podcast.denoise?.reductionDecibels ?? 0) > (broadcast.denoise?.reductionDecibels ?? 0))
+        let denoiseOnly = try #require(Preset.builtIn(named: "denoise-only"))
+        #expect(denoiseOnly.stageNames == ["denoise"])
+    }
+
+    @Test func missingKeysTakeDefaultsAndFrequencyMayBeANumber() throws {
+        let preset = try Preset.decode(Data(#"{"dehum": {"frequency": 60, "harmonics": 5}, "loudness": {}}"#.utf8),
+                                       fallbackName: "mine")
+        #expect(preset.name == "mine")
+        #expect(preset.dehum?.frequency == .fixed(60))
+        #expect(preset.dehum?.harmonics == 5)
+        #expect(preset.dehum?.maximumFrequencyHertz == 4000)
+        #expect(preset.denoise == nil)
+        #expect(preset.loudness == LoudnessStage())
+        #expect(preset.stageNames == ["dehum", "loudness"])
+    }
+
+    @Test func unknownKeysAreRefusedNamingTheKeyAndTheFile() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("typo.json")
+        try Data(#"{"denoise": {"reductionDB": 6}}"#.utf8).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try Preset.load(path: path)
+            Issue.record("a preset with an unknown key was accepted")
+        } catch let error as ScrimError {
+            #expect(error.code == .invalidDocument)
+            #expect(error.message.contains("\"denoise.reductionDB\""))
+            #expect(error.message.contains(path))
+            #expect(error.message.contains("reductionDecibels"))  // the known keys are listed
+        }
+        #expect(throws: ScrimError.self) { try Preset.decode(Data(#"{"limiter": true}"#.utf8)) }
+    }
+
+    @Test func wrongTypesAndOutOfRangeValuesNameTheKey() {
+        func message(_ text: String) -> String {
+            do {
+                _ = try Preset.decode(Data(text.utf8), source: "p.json")
+                return ""
+            } catch let error as ScrimError {
+                return error.message
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(message(#"{"loudness": {"targetLoudness": "loud"}}"#).contains("loudness.targetLoudness"))
+        #expect(message(#"{"loudness": {"targetLoudness": 5}}"#).contains("loudness.targetLoudness"))
+        #expect(message(#"{"denoise": {"reductionDecibels": 80}}"#).contains("denoise.reductionDecibels"))
+        #expect(message(#"{"denoise": {"mode": "learned"}}"#).contains("denoise.profile"))
+        #expect(message(#"{"dehum": {"frequency": "fifty"}}"#).contains("dehum.frequency"))
+        #expect(message(#"{"loudness": {"truePeakHandling": "clip"}}"#).contains("limit or lowerGain"))
+        #expect(message("{not json").contains("p.json"))
+    }
+
+    @Test func fingerprintFollowsTheSettingsNotTheName() throws {
+        var a = try #require(Preset.builtIn(named: "broadcast"))
+        var b = a
+        b.name = "renamed"
+        b.summary = "other words"
+        #expect(a.fingerprint == b.fingerprint)
+        #expect(a.fingerprint.count == 16)
+        b.denoise?.reductionDecibels = 11
+        #expect(a.fingerprint != b.fingerprint)
+        a.loudness?.dialogueGating = true
+        #expect(a.fingerprint != (try #require(Preset.builtIn(named: "broadcast"))).fingerprint)
+    }
+
+    @Test func resolveFindsBuiltInsAndFilesAndExplainsUnknownNames() throws {
+        #expect(try Preset.resolve("podcast").name == "podcast")
+        do {
+            _ = try Preset.resolve("dayliez")
+            Issue.record("an unknown preset name was accepted")
+        } catch let error as ScrimError {
+            #expect(error.message.contains("dailies") && error.message.contains("denoise-only"))
+        }
+        let folder = TemporaryFolder()
+        let path = folder.file("night.json")
+        try Data(#"{"denoise": {"profile": "tone.json"}}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let preset = try Preset.resolve(path)
+        #expect(preset.name == "night")
+        #expect(preset.denoise?.mode == .learned)
+        // A relative profile path is taken relative to the preset file's folder.
+        #expect(preset.denoise?.profile == URL(fileURLWithPath: folder.file("tone.json")).standardizedFileURL.path)
+    }
+}

@@ -5,5 +5,8 @@ enum CommandRegistry {
     static let subcommands: [ParsableCommand.Type] = [
         InfoCommand.self,
         DehumCommand.self,
+        ProcessCommand.self,
+        BatchCommand.self,
+        PresetsCommand.self,
     ]
 }

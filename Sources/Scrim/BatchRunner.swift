@@ -1,0 +1,445 @@
+import Foundation
+
+/// Settings of a batch run.
+public struct BatchOptions: Sendable {
+    /// Files processed at once, each on its own thread with its own processors (default: one per core).
+    public var jobs: Int
+    /// Redo every file, even outputs that are complete and up to date.
+    public var force: Bool
+    /// Frames per block.
+    public var blockFrames: Int
+
+    /// Creates options; every parameter has the documented default.
+    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, force: Bool = false,
+                blockFrames: Int = 8192) {
+        self.jobs = max(1, jobs)
+        self.force = force
+        self.blockFrames = blockFrames
+    }
+}
+
+/// What a batch will do with one file.
+public enum BatchAction: String, Sendable {
+    /// No output yet: process it.
+    case process
+    /// An output exists but is not known to be complete and current (input or preset changed, no report, an
+    /// earlier failure, or `--force`): process it again, replacing the output.
+    case redo
+    /// The output is complete and up to date: leave it.
+    case skip
+}
+
+/// The size and modification time of an input, recorded in its report to tell whether the output is current.
+public struct InputStamp: Sendable, Hashable {
+    /// Bytes.
+    public var size: Int64
+    /// Modification time, nanoseconds since 1970.
+    public var modifiedNanoseconds: Int64
+
+    /// The stamp of the file at `path`, or nil when it cannot be examined.
+    public init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        size = Int64(info.st_size)
+        modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+    }
+}
+
+/// How one file of a batch ended.
+public struct BatchFileOutcome: Sendable {
+    /// How a file ended.
+    public enum Status: String, Sendable {
+        /// Processed; the output and its report were written.
+        case done
+        /// Already complete and up to date.
+        case skipped
+        /// Failed (the error says why); nothing was left at the output path by this attempt.
+        case failed
+        /// Not started, or stopped, because the batch was interrupted; nothing was left behind.
+        case cancelled
+    }
+
+    /// The file.
+    public var item: BatchItem
+    /// Its absolute output path.
+    public var output: String
+    /// How it ended.
+    public var status: Status
+    /// Why it was skipped or redone ("up to date", "input changed", …).
+    public var reason: String?
+    /// The combined ``PresetJobResult`` report (done only).
+    public var report: JSONValue?
+    /// The error (failed only): `{"code": …, "message": …}`.
+    public var error: JSONValue?
+    /// The error message for people (failed only).
+    public var errorMessage: String?
+    /// Length of the input, seconds (0 when its header could not be read).
+    public var durationSeconds: Double
+    /// Wall-clock seconds spent on the file.
+    public var elapsedSeconds: Double
+
+    /// The outcome as JSON: `input`, `output`, `status`, `reason`, `durationSeconds`, `elapsedSeconds`, and
+    /// `report` or `error`.
+    public var json: JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("input", .string(item.input)),
+            ("output", .string(output)),
+            ("status", .string(status.rawValue)),
+            ("reason", .optional(reason)),
+            ("durationSeconds", .rounded(durationSeconds, places: 3)),
+            ("elapsedSeconds", .rounded(elapsedSeconds, places: 3)),
+        ]
+        if let report { pairs.append(("report", report)) }
+        if let error { pairs.append(("error", error)) }
+        return .object(pairs)
+    }
+}
+
+/// Where a running batch is.
+public struct BatchProgress: Sendable {
+    /// Files finished (done, skipped or failed).
+    public var filesDone: Int
+    /// Files in the batch.
+    public var filesTotal: Int
+    /// Files failed so far.
+    public var filesFailed: Int
+    /// Seconds of audio processed (files being processed count by their fraction done).
+    public var audioSecondsDone: Double
+    /// Seconds of audio to process (skipped files excluded).
+    public var audioSecondsTotal: Double
+    /// Wall-clock seconds since the batch started.
+    public var elapsedSeconds: Double
+
+    /// Audio seconds per wall-clock second so far.
+    public var realTimeFactor: Double { elapsedSeconds > 0 ? audioSecondsDone / elapsedSeconds : 0 }
+    /// Estimated seconds to go (nil until something has been processed).
+    public var etaSeconds: Double? {
+        guard realTimeFactor > 0 else { return nil }
+        return max(0, audioSecondsTotal - audioSecondsDone) / realTimeFactor
+    }
+
+    /// The `progress` event of `scrim batch --progress json`.
+    public var json: JSONValue {
+        .object([
+            ("event", .string("progress")),
+            ("filesDone", .int(Int64(filesDone))),
+            ("filesTotal", .int(Int64(filesTotal))),
+            ("filesFailed", .int(Int64(filesFailed))),
+            ("audioSecondsDone", .rounded(audioSecondsDone, places: 1)),
+            ("audioSecondsTotal", .rounded(audioSecondsTotal, places: 1)),
+            ("elapsedSeconds", .rounded(elapsedSeconds, places: 1)),
+            ("realTimeFactor", .rounded(realTimeFactor, places: 1)),
+            ("etaSeconds", .rounded(etaSeconds, places: 0)),
+        ])
+    }
+}
+
+/// Something that happened in a batch, delivered to the caller's event handler one at a time.
+public enum BatchEvent: Sendable {
+    /// A file is about to be processed.
+    case started(BatchItem, output: String)
+    /// A file ended (also sent, at the start, for each file skipped as up to date).
+    case finished(BatchFileOutcome)
+    /// Periodic progress (about twice a second while files are being processed).
+    case progress(BatchProgress)
+}
+
+/// How a batch ended.
+public struct BatchSummary: Sendable {
+    /// Every file's outcome, in plan order.
+    public var outcomes: [BatchFileOutcome]
+    /// Whether the run was interrupted (files not finished are `cancelled`).
+    public var interrupted: Bool
+    /// Wall-clock seconds for the batch.
+    public var elapsedSeconds: Double
+    /// The preset's name and fingerprint.
+    public var preset: String
+    public var fingerprint: String
+
+    /// Outcomes with a given status.
+    public func count(_ status: BatchFileOutcome.Status) -> Int { outcomes.filter { $0.status == status }.count }
+    /// The files that failed.
+    public var failures: [BatchFileOutcome] { outcomes.filter { $0.status == .failed } }
+    /// Seconds of audio processed (done files).
+    public var audioSeconds: Double {
+        outcomes.filter { $0.status == .done }.reduce(0) { $0 + $1.durationSeconds }
+    }
+
+    /// The batch report (`--report FILE`, and the `summary` event without `files`).
+    public func json(includingFiles: Bool) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("event", .string("summary")),
+            ("preset", .string(preset)),
+            ("presetFingerprint", .string(fingerprint)),
+            ("files", .int(Int64(outcomes.count))),
+            ("done", .int(Int64(count(.done)))),
+            ("skipped", .int(Int64(count(.skipped)))),
+            ("failed", .int(Int64(count(.failed)))),
+            ("cancelled", .int(Int64(count(.cancelled)))),
+            ("interrupted", .bool(interrupted)),
+            ("audioSeconds", .rounded(audioSeconds, places: 3)),
+            ("elapsedSeconds", .rounded(elapsedSeconds, places: 3)),
+            ("realTimeFactor", .rounded(elapsedSeconds > 0 ? audioSeconds / elapsedSeconds : nil, places: 1)),
+            ("failures", .array(failures.map { .object([("input", .string($0.item.input)),
+                                                          ("error", $0.error ?? .null)]) })),
+        ]
+        if includingFiles { pairs.append(("outcomes", .array(outcomes.map(\.json)))) }
+        return .object(pairs)
+    }
+}
+
+/// Runs a preset over a ``BatchPlan``: files in parallel on worker threads, resumable, never stopped by one
+/// bad file.
+///
+/// Each worker takes the next file, makes its own processors (``PresetJob``), writes the output atomically
+/// (temporary name, then rename; the output folder tree is created as needed) and then the file's report at
+/// ``BatchPlan/reportPath(for:)``: the combined report plus the input's size and modification time and the
+/// preset fingerprint. An output counts as complete and up to date when it exists and its report records
+/// status `done`, the same input size and modification time, and the same fingerprint; such files are skipped
+/// unless `force` is set, so a killed batch resumes where it stopped. A failed file gets a report with its
+/// error and the batch goes on. When `isCancelled` turns true no new file starts and running ones stop (their
+/// temporary files removed); they are reported `cancelled`.
+public enum BatchRunner {
+    /// What will happen to `item`, and why.
+    public static func action(for item: BatchItem, in plan: BatchPlan, fingerprint: String,
+                              force: Bool) -> (action: BatchAction, reason: String) {
+        let output = plan.outputPath(for: item)
+        guard FileManager.default.fileExists(atPath: output) else { return (.process, "no output yet") }
+        if force { return (.redo, "forced") }
+        guard let data = FileManager.default.contents(atPath: plan.reportPath(for: item)),
+              let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            return (.redo, "no report for the existing output")
+        }
+        guard report["status"] as? String == "done" else { return (.redo, "the last attempt failed") }
+        guard let stamp = InputStamp(path: item.input) else { return (.redo, "input unreadable") }
+        guard (report["inputSize"] as? NSNumber)?.int64Value == stamp.size,
+              (report["inputModifiedNanoseconds"] as? NSNumber)?.int64Value == stamp.modifiedNanoseconds else {
+            return (.redo, "input changed")
+        }
+        guard report["presetFingerprint"] as? String == fingerprint else { return (.redo, "preset changed") }
+        return (.skip, "up to date")
+    }
+
+    /// Length in seconds of an input, from its header (0 when it cannot be read).
+    public static func duration(of path: String) -> Double {
+        guard let reader = try? AudioFileReader(path: path) else { return 0 }
+        defer { reader.close() }
+        return reader.info.duration
+    }
+
+    /// The JSON form of an error: `{"code": …, "message": …}` (plus `path` for file errors).
+    public static func errorJSON(_ error: any Error) -> JSONValue {
+        if let fileError = error as? AudioFileError {
+            return .object([("code", .string(fileError.code.name)), ("message", .string(fileError.description)),
+                            ("path", .string(fileError.path))])
+        }
+        if let scrimError = error as? ScrimError {
+            return .object([("code", .string(scrimError.code.name)), ("message", .string(scrimError.description))])
+        }
+        return .object([("code", .string("error")), ("message", .string("\(error)"))])
+    }
+
+    /// Runs the batch. Blocks until every file has ended; events are delivered one at a time (never
+    /// concurrently), from worker threads and from the calling thread.
+    /// - Parameters:
+    ///   - plan: the files.
+    ///   - preset: what to do to each.
+    ///   - options: parallelism, force, block size.
+    ///   - isCancelled: polled often (every block of every running file); true stops the batch.
+    ///   - events: receives ``BatchEvent``s.
+    /// - Returns: every file's outcome.
+    public static func run(plan: BatchPlan, preset: Preset, options: BatchOptions = BatchOptions(),
+                           isCancelled: @escaping @Sendable () -> Bool = { false },
+                           events: @escaping @Sendable (BatchEvent) -> Void = { _ in }) -> BatchSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let fingerprint = preset.fingerprint
+        let state = BatchState(count: plan.items.count, workers: options.jobs, events: events)
+        var pending: [(index: Int, reason: String)] = []
+        for (index, item) in plan.items.enumerated() {
+            let (action, reason) = action(for: item, in: plan, fingerprint: fingerprint, force: options.force)
+            if action == .skip {
+                state.finish(index, BatchFileOutcome(
+                    item: item, output: plan.outputPath(for: item), status: .skipped, reason: reason,
+                    durationSeconds: duration(of: item.input), elapsedSeconds: 0), counts: false)
+            } else {
+                pending.append((index, reason))
+            }
+        }
+        let work = pending
+        let durations = work.map { duration(of: plan.items[$0.index].input) }
+        state.setTotal(audioSeconds: durations.reduce(0, +))
+        let queue = WorkQueue(count: work.count)
+        let group = DispatchGroup()
+        for worker in 0..<min(options.jobs, max(1, work.count)) {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                while !isCancelled(), let next = queue.take() {
+                    let (index, reason) = work[next]
+                    processOne(plan.items[index], index: index, reason: reason, duration: durations[next],
+                               worker: worker, plan: plan, preset: preset, fingerprint: fingerprint,
+                               options: options, isCancelled: isCancelled, state: state)
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        while group.wait(timeout: .now() + 0.5) == .timedOut {
+            state.emitProgress(elapsed: seconds(clock.now - start))
+        }
+        state.emitProgress(elapsed: seconds(clock.now - start))
+        var outcomes = state.outcomes
+        for (index, item) in plan.items.enumerated() where outcomes[index] == nil {
+            outcomes[index] = BatchFileOutcome(item: item, output: plan.outputPath(for: item), status: .cancelled,
+                                               reason: "not started", durationSeconds: 0, elapsedSeconds: 0)
+        }
+        return BatchSummary(outcomes: outcomes.compactMap { $0 }, interrupted: isCancelled(),
+                            elapsedSeconds: seconds(clock.now - start), preset: preset.name,
+                            fingerprint: fingerprint)
+    }
+
+    private static func processOne(
+        _ item: BatchItem, index: Int, reason: String, duration: Double, worker: Int, plan: BatchPlan,
+        preset: Preset, fingerprint: String, options: BatchOptions, isCancelled: @escaping @Sendable () -> Bool,
+        state: BatchState
+    ) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let output = plan.outputPath(for: item)
+        state.send(.started(item, output: output))
+        state.setInFlight(worker: worker, audioSeconds: 0)
+        var outcome = BatchFileOutcome(item: item, output: output, status: .done, reason: reason,
+                                       durationSeconds: duration, elapsedSeconds: 0)
+        do {
+            let stamp = InputStamp(path: item.input)
+            try createFolder(for: output)
+            let result = try PresetJob.process(
+                input: item.input, output: output, preset: preset,
+                options: PresetJobOptions(blockFrames: options.blockFrames, overwrite: true),
+                isCancelled: isCancelled,
+                progress: { fraction in state.setInFlight(worker: worker, audioSeconds: fraction * duration) })
+            outcome.report = result.json
+            outcome.durationSeconds = result.file.input.duration
+            writeReport(plan.reportPath(for: item), status: "done", stamp: stamp, fingerprint: fingerprint,
+                        body: ("report", result.json))
+        } catch let error as ScrimError where error.code == .cancelled {
+            outcome.status = .cancelled
+            outcome.reason = "interrupted"
+        } catch {
+            outcome.status = .failed
+            outcome.error = errorJSON(error)
+            outcome.errorMessage = "\(error)"
+            writeReport(plan.reportPath(for: item), status: "failed", stamp: InputStamp(path: item.input),
+                        fingerprint: fingerprint, body: ("error", errorJSON(error)))
+        }
+        outcome.elapsedSeconds = seconds(clock.now - start)
+        state.setInFlight(worker: worker, audioSeconds: 0)
+        state.finish(index, outcome, counts: outcome.status == .done || outcome.status == .failed)
+    }
+
+    /// Creates the folders above `path`.
+    /// - Throws: ``AudioFileError`` `writeFailed` naming the folder (e.g. a file stands where it should be).
+    static func createFolder(for path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw AudioFileError(.writeFailed, path: path, reason: "cannot create the output folder \(folder)",
+                                 libraryMessage: (error as NSError).localizedDescription)
+        }
+    }
+
+    /// Writes a per-file report atomically; a report that cannot be written is not fatal (the output stands, and
+    /// the next run redoes the file because its report is missing).
+    static func writeReport(_ path: String, status: String, stamp: InputStamp?, fingerprint: String,
+                            body: (String, JSONValue)) {
+        let document = JSONValue.object([
+            ("status", .string(status)),
+            ("inputSize", stamp.map { .int($0.size) } ?? .null),
+            ("inputModifiedNanoseconds", stamp.map { .int($0.modifiedNanoseconds) } ?? .null),
+            ("presetFingerprint", .string(fingerprint)),
+            ("scrimVersion", .string(scrimVersion)),
+            body,
+        ])
+        do {
+            try createFolder(for: path)
+            try Data((document.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: path),
+                                                                           options: .atomic)
+        } catch {
+            // Deliberately ignored: see above.
+        }
+    }
+}
+
+/// Hands out work indices to worker threads.
+final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
+    }
+}
+
+/// The shared state of a running batch: outcomes, progress, and serialised event delivery.
+final class BatchState: @unchecked Sendable {
+    private let lock = NSLock()
+    private let events: @Sendable (BatchEvent) -> Void
+    private(set) var outcomes: [BatchFileOutcome?]
+    private var inFlight: [Double]
+    private var filesDone = 0
+    private var filesFailed = 0
+    private var audioDone = 0.0
+    private var audioTotal = 0.0
+
+    init(count: Int, workers: Int, events: @escaping @Sendable (BatchEvent) -> Void) {
+        outcomes = Array(repeating: nil, count: count)
+        inFlight = Array(repeating: 0, count: max(1, workers))
+        self.events = events
+    }
+
+    func setTotal(audioSeconds: Double) {
+        lock.lock()
+        audioTotal = audioSeconds
+        lock.unlock()
+    }
+
+    func setInFlight(worker: Int, audioSeconds: Double) {
+        lock.lock()
+        inFlight[worker] = audioSeconds
+        lock.unlock()
+    }
+
+    /// Records an outcome and sends it. `counts`: whether its audio counts as processed work.
+    func finish(_ index: Int, _ outcome: BatchFileOutcome, counts: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        outcomes[index] = outcome
+        if outcome.status != .cancelled { filesDone += 1 }
+        if outcome.status == .failed { filesFailed += 1 }
+        if counts { audioDone += outcome.durationSeconds }
+        events(.finished(outcome))
+    }
+
+    func send(_ event: BatchEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        events(event)
+    }
+
+    func emitProgress(elapsed: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        let progress = BatchProgress(
+            filesDone: filesDone, filesTotal: outcomes.count, filesFailed: filesFailed,
+            audioSecondsDone: min(audioTotal, audioDone + inFlight.reduce(0, +)), audioSecondsTotal: audioTotal,
+            elapsedSeconds: elapsed)
+        events(.progress(progress))
+    }
+}

@@ -1,0 +1,280 @@
+import ArgumentParser
+import Foundation
+import Scrim
+import Synchronization
+
+/// `scrim batch INPUTS... -o OUTDIR`: a preset over many files, in parallel, resumable, shardable.
+struct BatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Clean many files with a preset: files, folders (mirrored under OUTDIR), globs or a manifest.",
+        discussion: """
+            Files run in parallel (--jobs, default one per core), each output written atomically under OUTDIR with
+            the tree it came from; inputs are never written. Each file's report is kept in
+            OUTDIR/.scrim/reports/<path>.json; a re-run skips outputs whose report shows the same input (size and
+            modification time) and preset, so an interrupted batch resumes (--force redoes everything). A bad file
+            is reported and the batch goes on.
+
+            Progress: on a terminal, a line on stderr (files, hours of audio, x real time, ETA); --progress json
+            writes JSON lines on stdout instead (events: start, started, file, progress, summary).
+
+            Exit codes: 0 all done (or up to date), 1 some files failed (listed at the end), 2 usage error, 130 when
+            interrupted by SIGINT (143 by SIGTERM): running files are stopped, nothing partial is left, and a re-run
+            completes the rest.
+            """
+    )
+
+    enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
+        case auto, json, none
+    }
+
+    @Argument(help: "Input files, folders or glob patterns.")
+    var inputs: [String] = []
+
+    @Option(name: [.customShort("o"), .customLong("out")], help: "Output folder (created if needed).")
+    var outputFolder: String
+
+    @Option(help: ArgumentHelp("Built-in preset name or preset JSON file (default: dailies).", valueName: "name|file"))
+    var preset = "dailies"
+
+    @Option(help: ArgumentHelp("Files processed at once (default: one per core).", valueName: "n"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Print what would be done (process, redo or skip, and why); write nothing.")
+    var dryRun = false
+
+    @Option(help: ArgumentHelp("Write the batch report (every file's outcome and report) to this JSON file.",
+                               valueName: "file"))
+    var report: String?
+
+    @Option(help: ArgumentHelp("auto (a line on a terminal), json (JSON lines on stdout) or none.",
+                               valueName: "mode"))
+    var progress: ProgressMode = .auto
+
+    @Option(help: ArgumentHelp("A file listing inputs, one per line, relative to its folder.", valueName: "file"))
+    var manifest: String?
+
+    @Option(help: ArgumentHelp("Process only shard I of N (0-based): the files whose index in the sorted list is "
+                               + "I modulo N.", valueName: "i/n"))
+    var shard: String?
+
+    @Flag(help: "Redo every file, even outputs that are up to date.")
+    var force = false
+
+    /// The parsed --shard.
+    var shardParts: (index: Int, count: Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, index >= 0,
+              index < count else { return nil }
+        return (index, count)
+    }
+
+    func validate() throws {
+        if inputs.isEmpty && manifest == nil { throw ValidationError("give input files or folders, or --manifest") }
+        if !(1...256).contains(jobs) { throw ValidationError("--jobs \(jobs): use 1 to 256") }
+        if shard != nil && shardParts == nil {
+            throw ValidationError("--shard \(shard ?? ""): use I/N with 0 <= I < N, e.g. 0/4")
+        }
+        do { _ = try Preset.resolve(preset) } catch { throw ValidationError("--preset \(preset): \(error)") }
+    }
+
+    func run() throws {
+        Interruption.install()
+        let recipe: Preset
+        var plan: BatchPlan
+        do {
+            recipe = try Preset.resolve(preset)
+            plan = try BatchPlan(inputs: inputs, manifest: manifest, outputFolder: outputFolder)
+        } catch {
+            printError("scrim batch: \(error)")
+            throw exitCodeUsage
+        }
+        if let (index, count) = shardParts { plan = plan.shard(index: index, count: count) }
+        let json = progress == .json
+        if dryRun {
+            printPlan(plan, preset: recipe, json: json)
+            return
+        }
+        let renderer = BatchRenderer(json: json, line: progress == .auto && isatty(STDERR_FILENO) == 1)
+        if json {
+            renderer.emit(.object([
+                ("event", .string("start")), ("files", .int(Int64(plan.items.count))),
+                ("outputFolder", .string(plan.outputFolder)), ("preset", .string(recipe.name)),
+                ("presetFingerprint", .string(recipe.fingerprint)), ("jobs", .int(Int64(jobs))),
+                ("shard", .optional(shard)),
+            ]))
+        }
+        let summary = BatchRunner.run(plan: plan, preset: recipe, options: BatchOptions(jobs: jobs, force: force),
+                                      isCancelled: { Interruption.requested }, events: { renderer.handle($0) })
+        renderer.finish(summary)
+        var reportFailed = false
+        if let report {
+            do {
+                try Data((summary.json(includingFiles: true).serialized(pretty: true) + "\n").utf8)
+                    .write(to: URL(fileURLWithPath: report), options: .atomic)
+            } catch {
+                printError("scrim batch: cannot write the report \(report): \(error.localizedDescription)")
+                reportFailed = true
+            }
+        }
+        if let signal = Interruption.signalNumber { throw ExitCode(128 + signal) }
+        if summary.count(.failed) > 0 || reportFailed { throw exitCodeFileFailed }
+    }
+
+    /// `--dry-run`: each file's action and the totals; nothing is written.
+    func printPlan(_ plan: BatchPlan, preset: Preset, json: Bool) {
+        let fingerprint = preset.fingerprint
+        var counts: [BatchAction: Int] = [:]
+        var seconds = 0.0
+        for item in plan.items {
+            let (action, reason) = BatchRunner.action(for: item, in: plan, fingerprint: fingerprint, force: force)
+            let duration = BatchRunner.duration(of: item.input)
+            counts[action, default: 0] += 1
+            if action != .skip { seconds += duration }
+            let output = plan.outputPath(for: item)
+            if json {
+                print(JSONValue.object([
+                    ("event", .string("plan")), ("input", .string(item.input)), ("output", .string(output)),
+                    ("action", .string(action.rawValue)), ("reason", .string(reason)),
+                    ("durationSeconds", .rounded(duration, places: 3)),
+                ]).serialized())
+            } else {
+                print(action.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+                      + "\(item.input) -> \(output)  (\(reason))")
+            }
+        }
+        if json {
+            print(JSONValue.object([
+                ("event", .string("planSummary")), ("files", .int(Int64(plan.items.count))),
+                ("process", .int(Int64(counts[.process, default: 0]))), ("redo", .int(Int64(counts[.redo, default: 0]))),
+                ("skip", .int(Int64(counts[.skip, default: 0]))), ("audioSecondsToProcess", .rounded(seconds, places: 3)),
+                ("preset", .string(preset.name)), ("presetFingerprint", .string(fingerprint)),
+            ]).serialized())
+        } else {
+            print("\(plan.items.count) files: \(counts[.process, default: 0]) to process, "
+                  + "\(counts[.redo, default: 0]) to redo, \(counts[.skip, default: 0]) up to date; "
+                  + String(format: "%.2f h of audio to process with preset %@", seconds / 3600, preset.name))
+        }
+    }
+}
+
+/// Renders batch events: JSON lines, or human lines on stdout with a live progress line on stderr.
+/// Events arrive one at a time (``BatchRunner`` serialises them).
+final class BatchRenderer: @unchecked Sendable {
+    let json: Bool
+    let line: Bool
+    private var lineShown = false
+
+    init(json: Bool, line: Bool) {
+        self.json = json
+        self.line = line
+    }
+
+    func emit(_ value: JSONValue) {
+        print(value.serialized())
+        fflush(nil)
+    }
+
+    func handle(_ event: BatchEvent) {
+        switch event {
+        case .started(let item, let output):
+            if json {
+                emit(.object([("event", .string("started")), ("input", .string(item.input)),
+                              ("output", .string(output))]))
+            }
+        case .finished(let outcome):
+            if json {
+                var pairs: [(String, JSONValue)] = [("event", .string("file"))]
+                if case .object(let fields) = outcome.json { pairs += fields }
+                emit(.object(pairs))
+            } else {
+                clearLine()
+                print(Self.describe(outcome))
+                fflush(nil)
+            }
+        case .progress(let progress):
+            if json {
+                emit(progress.json)
+            } else if line {
+                var text = "[\(progress.filesDone)/\(progress.filesTotal) files"
+                if progress.filesFailed > 0 { text += ", \(progress.filesFailed) failed" }
+                text += String(format: "]  %.2f/%.2f h audio  %.0fx real time", progress.audioSecondsDone / 3600,
+                               progress.audioSecondsTotal / 3600, progress.realTimeFactor)
+                text += "  ETA " + (progress.etaSeconds.map { formatDuration($0.rounded()) } ?? "-")
+                FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+                lineShown = true
+            }
+        }
+    }
+
+    private func clearLine() {
+        if lineShown {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            lineShown = false
+        }
+    }
+
+    static func describe(_ outcome: BatchFileOutcome) -> String {
+        switch outcome.status {
+        case .done:
+            let speed = outcome.elapsedSeconds > 0 ? outcome.durationSeconds / outcome.elapsedSeconds : 0
+            return "done     \(outcome.item.input) -> \(outcome.output)  ("
+                + formatDuration(outcome.durationSeconds) + String(format: ", %.0fx)", speed)
+        case .skipped:
+            return "skipped  \(outcome.item.input)  (\(outcome.reason ?? "up to date"))"
+        case .failed:
+            return "FAILED   \(outcome.item.input): \(outcome.errorMessage ?? "error")"
+        case .cancelled:
+            return "stopped  \(outcome.item.input)  (interrupted; nothing written)"
+        }
+    }
+
+    func finish(_ summary: BatchSummary) {
+        clearLine()
+        if json {
+            emit(summary.json(includingFiles: false))
+            return
+        }
+        var text = "\(summary.outcomes.count) files: \(summary.count(.done)) done, \(summary.count(.skipped)) up to "
+            + "date, \(summary.count(.failed)) failed"
+        if summary.interrupted { text += ", \(summary.count(.cancelled)) not finished (interrupted; run again to resume)" }
+        let speed = summary.elapsedSeconds > 0 ? summary.audioSeconds / summary.elapsedSeconds : 0
+        text += String(format: "; %.2f h of audio in %@ (%.0fx real time)", summary.audioSeconds / 3600,
+                       formatDuration(summary.elapsedSeconds), speed)
+        print(text)
+        if !summary.failures.isEmpty {
+            print("Failed:")
+            for failure in summary.failures {
+                print("  \(failure.item.input): \(failure.errorMessage ?? "error")")
+            }
+        }
+        fflush(nil)
+    }
+}
+
+/// SIGINT / SIGTERM handling for commands that write files: the first signal asks running jobs to stop (they
+/// poll ``requested`` once per block and remove their temporary files); a second one exits at once.
+/// SIGXFSZ is ignored so that a write beyond the file-size limit (`ulimit -f`) fails with EFBIG — an error the
+/// job reports and cleans up after — instead of killing the process with a partial temporary file.
+enum Interruption {
+    private static let received = Atomic<Int32>(0)
+
+    static func install() {
+        signal(SIGXFSZ, SIG_IGN)
+        let handler: @convention(c) (Int32) -> Void = { number in
+            if Interruption.received.exchange(number, ordering: .relaxed) != 0 { _exit(128 + number) }
+        }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
+    }
+
+    /// Whether a stop was asked for.
+    static var requested: Bool { received.load(ordering: .relaxed) != 0 }
+
+    /// The signal received, if any.
+    static var signalNumber: Int32? {
+        let number = received.load(ordering: .relaxed)
+        return number == 0 ? nil : number
+    }
+}

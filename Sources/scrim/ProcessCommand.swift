@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import Scrim
+
+/// `scrim process IN -o OUT --preset NAME|FILE`: run a preset's chain (de-hum → denoise → loudness) over one file.
+struct ProcessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "process",
+        abstract: "Clean one file with a preset: de-hum, denoise and two-pass loudness in one streaming job.",
+        discussion: """
+            The preset is a built-in name (scrim presets lists them) or a preset JSON file. Passes: hum detection
+            (when the preset finds the hum itself), cleanup (written to a hidden float32 intermediate beside the
+            output and measured, when there is a loudness stage), then the gain. The output is sample-aligned with
+            the input, keeps its format, bext (plus one Coding History line), iXML and other chunks, and appears
+            atomically; the intermediate is always removed. Interrupting (Ctrl-C, SIGTERM) leaves nothing behind and
+            exits 130 (143 for SIGTERM).
+            """
+    )
+
+    @Argument(help: "Input audio file (never written).")
+    var input: String
+
+    @Option(name: [.customShort("o"), .customLong("out")], help: "Output file.")
+    var output: String
+
+    @Option(help: ArgumentHelp("Built-in preset name or preset JSON file (default: dailies).", valueName: "name|file"))
+    var preset = "dailies"
+
+    @Flag(help: "Replace the output file if it exists.")
+    var overwrite = false
+
+    @Flag(help: "Print one JSON object: the combined report (keys in Sources/scrim/README.md).")
+    var json = false
+
+    func validate() throws {
+        do { _ = try Preset.resolve(preset) } catch { throw ValidationError("--preset \(preset): \(error)") }
+    }
+
+    func run() throws {
+        Interruption.install()
+        do {
+            let recipe = try Preset.resolve(preset)
+            let result = try PresetJob.process(
+                input: input, output: output, preset: recipe, options: PresetJobOptions(overwrite: overwrite),
+                isCancelled: { Interruption.requested })
+            print(json ? result.json.serialized() : Self.describe(result))
+        } catch {
+            if json {
+                print(JSONValue.object([("path", .string(input)), ("error", errorJSON(error))]).serialized())
+            } else {
+                printError("scrim process: \(error)")
+            }
+            if let signal = Interruption.signalNumber { throw ExitCode(128 + signal) }
+            throw exitCodeFileFailed
+        }
+    }
+
+    /// The human report: one line per stage.
+    static func describe(_ result: PresetJobResult) -> String {
+        var lines = ["\(result.file.inputPath) -> \(result.file.outputPath)  (preset \(result.preset.name))"]
+        func row(_ label: String, _ value: String) {
+            lines.append("  " + label.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + value)
+        }
+        if let hum = result.hum {
+            if let f = hum.removedFundamentalHertz, let first = hum.removedHarmonics.first,
+               let last = hum.removedHarmonics.last {
+                let source = hum.detection == nil ? "fixed" : "found"
+                row("hum", String(format: "%.3f Hz (%@), harmonics %d-%d removed", f, source, first, last))
+            } else {
+                row("hum", "none found, nothing removed")
+            }
+        }
+        if let denoise = result.denoise {
+            row("denoise", describeDenoise(denoise))
+        }
+        if let loudness = result.loudness, let stage = result.preset.loudness {
+            let plan = loudness.normalization.plan
+            let what = stage.dialogueGating && loudness.measured.dialogueGated ? "dialogue" : "integrated"
+            var text = "\(what) \(formatDecibels(plan.measuredLoudness ?? -.infinity)) LUFS, gain "
+                + String(format: "%+.1f dB", plan.gainDecibels)
+                + " -> \(formatDecibels(loudness.after.normalizationLoudness)) LUFS"
+            text += ", true peak \(formatDecibels(loudness.normalization.outputTruePeak ?? -.infinity)) dBTP"
+            text += loudness.normalization.limiterEngaged
+                ? String(format: ", limiter %d frames (max %.1f dB)", loudness.normalization.limitedFrames,
+                         loudness.normalization.deepestReductionDecibels)
+                : ", limiter idle"
+            if plan.shortfall > 0 { text += String(format: ", %.1f LU short of target", plan.shortfall) }
+            row("loudness", text)
+            if let note = plan.note { row("note", note) }
+        }
+        let file = result.file
+        var fileText = "\(file.frameCount) frames aligned"
+        if file.nonFiniteSamplesZeroed > 0 { fileText += ", \(file.nonFiniteSamplesZeroed) NaN/Inf samples zeroed" }
+        if file.clippedSamples > 0 { fileText += ", \(file.clippedSamples) samples clipped" }
+        if !file.droppedChunkIDs.isEmpty { fileText += ", chunks dropped: " + file.droppedChunkIDs.joined(separator: " ") }
+        row("file", fileText)
+        for warning in file.warnings { row("warning", warning) }
+        row("speed", String(format: "%.0fx real time (%d passes)", result.realTimeFactor, result.passes))
+        return lines.joined(separator: "\n")
+    }
+
+    /// One line from the noise reducer's JSON report: the noise floor before and after.
+    static func describeDenoise(_ report: JSONValue) -> String {
+        func number(_ key: String) -> Double? {
+            switch report[key] {
+            case .number(let value)?: value
+            case .int(let value)?: Double(value)
+            default: nil
+            }
+        }
+        var text = ""
+        if case .string(let mode)? = report["mode"] { text += mode }
+        if let limit = number("reductionLimitDecibels") { text += String(format: ", up to %.0f dB", limit) }
+        if let before = number("noiseFloorBeforeDecibelsFS"), let after = number("noiseFloorAfterDecibelsFS") {
+            text += String(format: ", noise floor %.1f -> %.1f dBFS", before, after)
+        }
+        return text
+    }
+}

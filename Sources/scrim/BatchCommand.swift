@@ -255,6 +255,7 @@ final class BatchRenderer: @unchecked Sendable {
 
 /// SIGINT / SIGTERM handling for commands that write files: the first signal asks running jobs to stop (they
 /// poll ``requested`` once per block and remove their temporary files); a second one exits at once.
+/// They are unblocked too, in case the parent process started scrim with them blocked.
 /// SIGXFSZ is ignored so that a write beyond the file-size limit (`ulimit -f`) fails with EFBIG — an error the
 /// job reports and cleans up after — instead of killing the process with a partial temporary file.
 enum Interruption {
@@ -267,6 +268,13 @@ enum Interruption {
         }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        // A parent may start us with these signals blocked (threads of a Dispatch-based launcher block all
+        // signals, and the mask is inherited across exec): unblock them, or an interrupt would never arrive.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// Whether a stop was asked for.

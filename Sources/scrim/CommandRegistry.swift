@@ -4,5 +4,8 @@ import ArgumentParser
 enum CommandRegistry {
     static let subcommands: [ParsableCommand.Type] = [
         InfoCommand.self,
+        LoudnessCommand.self,
+        NormalizeCommand.self,
+        MatchCommand.self,
     ]
 }

@@ -61,6 +61,9 @@ public struct LoudnessGainResult: Sendable {
     public var after: LoudnessMeasurement
     /// The file pipeline's report (paths, format, alignment, chunks, timing).
     public var file: FileJobResult
+    /// Whether the true-peak limiter was in the signal path (armed only when the first pass predicts a peak
+    /// near or over the ceiling; see ``LoudnessJob/limiterBypassMarginDecibels``).
+    public var limiterArmed: Bool
 
     /// Output true peak, dBTP (nil for silent output).
     public var outputTruePeak: DecibelsTruePeak? { report.outputTruePeak }
@@ -80,6 +83,7 @@ public struct LoudnessGainResult: Sendable {
             ("truePeakCeiling", .rounded(plan.truePeakCeiling, places: 3)),
             ("truePeakHandling", .string(plan.truePeakHandling.rawValue)),
             ("limiter", .object([
+                ("armed", .bool(limiterArmed)),
                 ("engaged", .bool(report.limiterEngaged)),
                 ("limitedFrames", .int(Int64(report.limitedFrames))),
                 ("deepestReductionDecibels", .rounded(report.deepestReductionDecibels, places: 3)),
@@ -196,28 +200,65 @@ public enum LoudnessJob {
                                        nonFiniteSamples: nonFinite, elapsedSeconds: seconds(clock.now - start))
     }
 
+    /// How far under the ceiling, dB, the first pass must predict the output's true peak for the limiter to be
+    /// left out of the gain pass. The limiter is exactly transparent below its ceiling (gain 1, input delayed), so
+    /// leaving it out changes no sample; it saves its look-ahead detector, the most expensive part of the pass.
+    /// 0.01 dB is far above the float rounding between the meter's and the limiter's identical interpolators.
+    public static let limiterBypassMarginDecibels: Decibels = 0.01
+
     /// Runs the gain pass: `input` × the plan's gain (ceiling kept by limiter or lowered gain) → `output`,
     /// sample-aligned, metadata passed through, the output measured as it is written.
+    ///
+    /// With ``TruePeakHandling/limit`` the limiter is armed only when the plan's predicted true peak comes within
+    /// ``limiterBypassMarginDecibels`` of the ceiling (or is unknown); if the output's true peak nevertheless
+    /// crossed the ceiling, the pass is run again with the limiter armed.
     /// - Parameters:
     ///   - layout: the layout for the output meter (use the one the input was measured with).
     ///   - dialogueGating: measure the output's dialogue loudness too.
     /// - Throws: ``AudioFileError`` (I/O, output exists, output is input), ``ScrimError``.
     public static func applyGain(plan: NormalizationPlan, input: String, output: String, layout: ChannelLayout,
                                  dialogueGating: Bool, options: FileJobOptions) throws -> LoudnessGainResult {
+        var armed = plan.truePeakHandling == .limit
+        if let predicted = plan.predictedTruePeak, predicted <= plan.truePeakCeiling - limiterBypassMarginDecibels {
+            armed = false
+        }
+        var result = try gainPass(plan: plan, armed: armed, input: input, output: output, layout: layout,
+                                  dialogueGating: dialogueGating, options: options)
+        if plan.truePeakHandling == .limit, !armed,
+           (result.report.outputTruePeak ?? -.infinity) > plan.truePeakCeiling + 0.001 {
+            var again = options
+            again.overwrite = true  // the output is the one just written by this call
+            result = try gainPass(plan: plan, armed: true, input: input, output: output, layout: layout,
+                                  dialogueGating: dialogueGating, options: again)
+        }
+        return result
+    }
+
+    private static func gainPass(plan: NormalizationPlan, armed: Bool, input: String, output: String,
+                                 layout: ChannelLayout, dialogueGating: Bool, options: FileJobOptions)
+        throws -> LoudnessGainResult {
+        var processingPlan = plan
+        if !armed && plan.truePeakHandling == .limit {
+            // Same gain, no limiter: `.lowerGain` with no shortfall is a plain gain.
+            processingPlan.truePeakHandling = .lowerGain
+        }
         // True peak of the output is measured by the normaliser itself; a second interpolator here would only
         // repeat that work.
         let meter = LoudnessMeter(layout: layout, measureTruePeak: false, dialogueGating: dialogueGating)
         var normalizer: LoudnessNormalizer?
         let file = try FileJob.process(input: input, output: output, options: options, outputAnalyzers: [meter]) {
             _ in
-            let made = LoudnessNormalizer(plan: plan)
+            let made = LoudnessNormalizer(plan: processingPlan)
             normalizer = made
             return made
         }
         guard let normalizer else {
             throw ScrimError(.invalidState, "FileJob finished without building the normaliser for \(input)")
         }
-        return LoudnessGainResult(plan: plan, report: normalizer.report, after: meter.measurement, file: file)
+        var report = normalizer.report
+        report.plan = plan
+        return LoudnessGainResult(plan: plan, report: report, after: meter.measurement, file: file,
+                                  limiterArmed: armed)
     }
 
     /// Normalises a file to a target: measure (or reuse `measured`), plan one gain, apply it.

@@ -10,10 +10,10 @@ struct MatchCommand: ParsableCommand {
         discussion: """
             scrim match --reference REF FILE... -o OUTDIR   brings each FILE to REF's integrated loudness.
             scrim match --together FILE... -o OUTDIR        brings the takes to their median loudness.
-            Each output is OUTDIR/<the input's file name> (OUTDIR is created; two inputs with the same name are
-            refused). One static gain per file; peaks the gain would push over --true-peak are caught by the
-            true-peak limiter (or, with --no-limiter, the gain is lowered and the shortfall reported). Silent
-            files get no gain and are reported. --dialogue matches speech loudness (a voice-activity gate over
+            Each output is OUTDIR/<the input's file name> (OUTDIR is created; two inputs with the same name are \
+            refused). One static gain per file; peaks the gain would push over --true-peak are caught by the \
+            true-peak limiter (or, with --no-limiter, the gain is lowered and the shortfall reported). Silent \
+            files get no gain and are reported. --dialogue matches speech loudness (a voice-activity gate over \
             the 400 ms blocks). A file that fails is reported, the others are still processed, exit code 1.
             """
     )

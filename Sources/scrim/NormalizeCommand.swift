@@ -8,12 +8,12 @@ struct NormalizeCommand: ParsableCommand {
         commandName: "normalize",
         abstract: "Bring a file to a loudness target with one static gain, keeping the true peak under a ceiling.",
         discussion: """
-            Two passes: measure (skipped with --measured), then apply one gain. If the gain would push the true
-            peak over the ceiling, a transparent look-ahead true-peak limiter catches only those peaks, and the
-            report says how many frames it touched and the deepest reduction; with --no-limiter the gain is lowered
-            to fit instead and the report gives the shortfall in LU. Never any other dynamic processing. The
-            "after" loudness is measured on the written file. The output is sample-aligned with the input, keeps
-            its format, and carries its metadata (bext, iXML, other chunks); bext gets a Coding History line, and
+            Two passes: measure (skipped with --measured), then apply one gain. If the gain would push the true \
+            peak over the ceiling, a transparent look-ahead true-peak limiter catches only those peaks, and the \
+            report says how many frames it touched and the deepest reduction; with --no-limiter the gain is lowered \
+            to fit instead and the report gives the shortfall in LU. Never any other dynamic processing. The \
+            "after" loudness is measured on the written file. The output is sample-aligned with the input, keeps \
+            its format, and carries its metadata (bext, iXML, other chunks); bext gets a Coding History line, and \
             its loudness fields are left as they were (they describe the original). Silence gets no gain.
             Presets: ebu-r128 (-23 LUFS, -1 dBTP), atsc-a85 (-24, -2), streaming (-14, -1), podcast (-16, -1).
             """
@@ -144,7 +144,11 @@ func limiterText(_ gain: LoudnessGainResult) -> String {
     let report = gain.report
     switch plan.truePeakHandling {
     case .limit:
-        guard report.limiterEngaged else { return "not engaged (no peak would cross the ceiling)" }
+        guard gain.limiterArmed else {
+            return "not needed: the predicted true peak, "
+                + formatDecibels(plan.predictedTruePeak ?? -.infinity, places: 2) + " dBTP, is under the ceiling"
+        }
+        guard report.limiterEngaged else { return "armed, not engaged (no peak crossed the ceiling)" }
         return "engaged on \(report.limitedFrames) frames, deepest reduction "
             + String(format: "%.2f", report.deepestReductionDecibels) + " dB"
     case .lowerGain:

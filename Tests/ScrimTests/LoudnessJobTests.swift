@@ -144,14 +144,25 @@ private func writeWAV(_ buffer: AudioBuffer, to path: String) throws {
         #expect(abs(after.integratedLoudness - (-14 - lowered.gain.plan.shortfall)) <= 0.1)
     }
 
-    /// Sample alignment: without limiting, output frame n is input frame n × gain (the limiter's look-ahead is
-    /// compensated). Tolerance: one 24-bit step (2^-23) for the output's rounding plus the input's own grid.
-    @Test func outputIsTheInputTimesTheGainSampleAligned() throws {
+    /// Sample alignment: when no peak crosses the ceiling, output frame n is input frame n × gain — both when the
+    /// limiter is left out (predicted peak well under the ceiling) and when it is armed (predicted peak within
+    /// 0.01 dB of it) but never acts, its 63-frame look-ahead compensated. Tolerance: one 24-bit step (2^-23) for
+    /// the output's rounding.
+    @Test(arguments: [false, true])
+    func outputIsTheInputTimesTheGainSampleAligned(limiterArmed: Bool) throws {
         let folder = TemporaryFolder()
         let input = LoudnessSamples.path("take_quiet.wav")
-        let result = try LoudnessJob.normalize(input: input, output: folder.file("q.wav"), target: .ebuR128)
-        #expect(result.gain.file.latencyFrames > 0)
-        let gain = Float(amplitude(fromDecibels: result.gain.plan.gainDecibels))
+        let before = try LoudnessJob.measure(input: input).measurement
+        let gainDecibels = 9.0
+        let ceiling = before.truePeak + gainDecibels + (limiterArmed ? 0.005 : 1)
+        let plan = NormalizationPlan(gainDecibels: gainDecibels, truePeakCeiling: ceiling,
+                                     measuredTruePeak: before.truePeak)
+        let result = try LoudnessJob.applyGain(plan: plan, input: input, output: folder.file("q.wav"),
+                                               layout: .mono, dialogueGating: false, options: FileJobOptions())
+        #expect(result.limiterArmed == limiterArmed)
+        #expect(!result.report.limiterEngaged)
+        #expect((result.file.latencyFrames > 0) == limiterArmed)
+        let gain = Float(amplitude(fromDecibels: gainDecibels))
         let a = AudioBuffer(channelCount: 1, capacity: 216_000)
         let b = AudioBuffer(channelCount: 1, capacity: 216_000)
         _ = try AudioFileReader(path: input).read(into: a)
@@ -159,6 +170,7 @@ private func writeWAV(_ buffer: AudioBuffer, to path: String) throws {
         var worst: Float = 0
         for i in 0..<216_000 { worst = max(worst, abs(a.channel(0)[i] * gain - b.channel(0)[i])) }
         #expect(worst <= 1.0 / 8_388_608, "largest difference \(worst)")
+        #expect(abs(result.afterLoudness - (before.integratedLoudness + gainDecibels)) < 0.01)
     }
 
     @Test func metadataPassesThroughAndBextLoudnessIsLeftAlone() throws {

@@ -122,9 +122,15 @@ struct MatchCommand: ParsableCommand {
         for (index, take) in takes.enumerated() {
             let output = (outputDirectory as NSString).appendingPathComponent(
                 (take.path as NSString).lastPathComponent)
-            let plan = NormalizationPlan(
+            var plan = NormalizationPlan(
                 gainDecibels: matched.gainsDecibels[index], truePeakCeiling: truePeakCeiling,
                 measuredTruePeak: take.measurement.truePeak, handling: noLimiter ? .lowerGain : .limit)
+            let measured = take.measurement.normalizationLoudness
+            if measured.isFinite {
+                plan.measuredLoudness = measured
+                plan.targetLoudness = matched.referenceLoudness
+                plan.predictedLoudness = measured + plan.gainDecibels
+            }
             do {
                 let gain = try LoudnessJob.applyGain(
                     plan: plan, input: take.path, output: output, layout: take.measurement.channelLayout,

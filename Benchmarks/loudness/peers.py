@@ -3,6 +3,7 @@
 
 Times, on one core (`taskset -c 0`), median of 5 runs, the same 60 s 48 kHz 24-bit stereo file:
   - `scrim normalize IN -o OUT` (release build): measure, then gain + true-peak limiter + output meter, write;
+    and with `--measured` (a saved `scrim loudness --json`), the second pass alone;
   - FFmpeg two-pass loudnorm: `-af loudnorm=I=-23:TP=-1:print_format=json -f null -`, then the second pass with the
     measured_* values and linear=true, written as 24-bit 48 kHz WAV;
   - pyloudnorm: read (soundfile), Meter.integrated_loudness, normalize.loudness, write 24-bit (timed inside the
@@ -105,6 +106,12 @@ def main():
     rows = []
     t = timed(lambda: run(one_core([SCRIM, "normalize", src, "-o", out, "--overwrite"])) and None)
     rows.append(("scrim normalize (measure + gain/limiter + output meter + write)", t))
+    measured = os.path.join(WORK, "measured.json")
+    with open(measured, "w") as f:
+        f.write(run([SCRIM, "loudness", "--json", src]).stdout)
+    t = timed(lambda: run(one_core([SCRIM, "normalize", src, "-o", out, "--overwrite", "--measured", measured]))
+              and None)
+    rows.append(("scrim normalize --measured (second pass only)", t))
     t = timed(lambda: ffmpeg_loudnorm_two_pass(src, out) and None)
     rows.append(("FFmpeg loudnorm, two passes, linear=true", t))
     t = timed(lambda: float(run(one_core([PYTHON, "-c", PYLN_NORMALIZE, src, out])).stdout.split()[-1]))

@@ -31,6 +31,7 @@ SCRIM = os.path.join(ROOT, ".build", "release", "scrim")
 PYTHON = sys.executable
 RUNS = 5
 SECONDS = 60.0
+PRESETS = [("ebu-r128", -23, -1), ("atsc-a85", -24, -2), ("streaming", -14, -1), ("podcast", -16, -1)]
 SAMPLES = ["dialogue_roomtone.wav", "hum_take.wav", "take_quiet.wav", "take_loud.wav", "poly_bwf_4ch.wav"]
 
 PYLN_NORMALIZE = r"""
@@ -116,6 +117,8 @@ def main():
     rows.append(("FFmpeg loudnorm, two passes, linear=true", t))
     t = timed(lambda: float(run(one_core([PYTHON, "-c", PYLN_NORMALIZE, src, out])).stdout.split()[-1]))
     rows.append(("pyloudnorm measure + normalize (read/write with soundfile)", t))
+    t = timed(lambda: run(one_core([PYTHON, "-c", PYLN_NORMALIZE, src, out])) and None)
+    rows.append(("pyloudnorm as above, whole process (interpreter start-up and imports included)", t))
     t = timed(lambda: run(one_core([SCRIM, "loudness", src])) and None)
     rows.append(("scrim loudness (integrated, LRA, true peak)", t))
     t = timed(lambda: run(one_core(["ffmpeg", "-hide_banner", "-nostats", "-threads", "1", "-i", src, "-af",
@@ -142,6 +145,36 @@ def main():
         s_i = scrim["integratedLoudness"]
         print("| %s | %.3f | %.3f | %.3f | %+.3f | %+.3f | %.2f | %.1f |" % (
             os.path.basename(name), s_i, ff_i, py_i, s_i - ff_i, s_i - py_i, scrim["truePeak"], ff_tp))
+
+    print("\n### `scrim normalize` on the samples: error measured on the output with `scrim loudness`\n")
+    print("| sample | preset | gain dB | after LUFS | error LU | true peak dBTP | ceiling | limiter |")
+    print("|---|---|---|---|---|---|---|---|")
+    worst = 0.0
+    for name in SAMPLES:
+        for preset, target, ceiling in PRESETS:
+            dst = os.path.join(WORK, "n_" + name)
+            report = json.loads(run([SCRIM, "normalize", "--json", "--overwrite", "--preset", preset,
+                                     os.path.join(ROOT, "samples", name), "-o", dst]).stdout)
+            after = json.loads(run([SCRIM, "loudness", "--json", dst]).stdout.splitlines()[0])
+            error = after["integratedLoudness"] - target
+            engaged = report["limiter"]["engaged"]
+            if not engaged:
+                worst = max(worst, abs(error))
+            print("| %s | %s | %+.2f | %.3f | %+.3f | %.2f | %.0f | %s |" % (
+                name, preset, report["gainDecibels"], after["integratedLoudness"], error, after["truePeak"],
+                ceiling, "engaged, %d frames, %.2f dB" % (report["limiter"]["limitedFrames"],
+                                                         report["limiter"]["deepestReductionDecibels"])
+                if engaged else "not needed"))
+    print("\nLargest |error| without limiting: %.3f LU." % worst)
+
+    quiet, loud = (os.path.join(ROOT, "samples", n) for n in ("take_quiet.wav", "take_loud.wav"))
+    matched = os.path.join(WORK, "matched")
+    run([SCRIM, "match", "--together", "--overwrite", quiet, loud, "-o", matched])
+    levels = [json.loads(line)["integratedLoudness"] for line in run(
+        [SCRIM, "loudness", "--json", os.path.join(matched, "take_quiet.wav"),
+         os.path.join(matched, "take_loud.wav")]).stdout.splitlines()[:2]]
+    print("\n`scrim match --together take_quiet.wav take_loud.wav`: outputs measure %.3f and %.3f LUFS "
+          "(%.3f LU apart; 14.0 LU before)." % (levels[0], levels[1], abs(levels[0] - levels[1])))
 
     ff = ffmpeg_loudnorm_two_pass(src, out)
     print("\nFFmpeg second pass on the 60 s file: output_i %s LUFS, output_tp %s dBTP, normalization_type %s."

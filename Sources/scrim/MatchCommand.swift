@@ -84,7 +84,7 @@ struct MatchCommand: ParsableCommand {
         func fail(_ path: String, _ error: any Error) {
             failures += 1
             if json {
-                print(JSONValue.object([("input", .string(path)), ("error", errorJSON(error))]).serialized())
+                print(JSONValue.object([("path", .string(path)), ("error", errorJSON(error))]).serialized())
             } else {
                 printError("scrim match: \(error)")
             }

@@ -105,7 +105,7 @@ struct NormalizeCommand: ParsableCommand {
 
     private func report(_ error: any Error) {
         if json {
-            print(JSONValue.object([("input", .string(input)), ("error", errorJSON(error))]).serialized())
+            print(JSONValue.object([("path", .string(input)), ("error", errorJSON(error))]).serialized())
         } else {
             printError("scrim normalize: \(error)")
         }

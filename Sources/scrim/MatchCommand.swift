@@ -159,7 +159,7 @@ struct MatchCommand: ParsableCommand {
                 ("spreadBeforeLoudnessUnits", .rounded(spreadBefore, places: 3)),
                 ("spreadAfterLoudnessUnits", .rounded(spreadAfter, places: 3)),
             ]).serialized())
-        } else {
+        } else if !rows.isEmpty {
             print(describe(rows, referenceLoudness: matched.referenceLoudness, spreadBefore: spreadBefore,
                            spreadAfter: spreadAfter))
         }

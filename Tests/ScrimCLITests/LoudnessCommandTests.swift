@@ -77,6 +77,40 @@ import Testing
         #expect((report["output"] as? [String: Any])?["frameCount"] as? Int == after["frameCount"] as? Int)
     }
 
+    /// `--dialogue`: the speech blocks' loudness is brought to the target. The voice-activity gate's three tests
+    /// (band ratio, modulation, distance from its floor) are all scale-free, so the output's speech blocks are the
+    /// input's and its dialogue loudness lands on the target within the same 0.1 LU.
+    @Test func normalizeDialogueLoudness() throws {
+        let folder = TemporaryFolder()
+        let output = folder.file("d.wav")
+        let result = try CLI.run(["normalize", "--json", "--dialogue", CLI.sample("dialogue_roomtone.wav"),
+                                  "-o", output])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try CLI.jsonLines(result.stdout).first)
+        let before = try #require(report["before"] as? [String: Any])
+        let dialogue = try number(before, "dialogueLoudness")
+        #expect(abs(try number(report, "gainDecibels") - (-23 - dialogue)) < 0.002)
+        let after = try #require(try measure([output], ["--dialogue"]).first)
+        #expect(abs(try number(after, "dialogueLoudness") + 23) <= 0.1)
+        #expect(abs(try number(report, "errorLoudnessUnits")) <= 0.1)
+    }
+
+    /// The limiter is in the path only when the first pass predicts a peak near the ceiling, and the text says so.
+    @Test func limiterIsArmedOnlyWhenNeeded() throws {
+        let folder = TemporaryFolder()
+        let calm = try CLI.run(["normalize", "--json", CLI.sample("take_quiet.wav"), "-o", folder.file("a.wav")])
+        let a = try #require((try CLI.jsonLines(calm.stdout).first)?["limiter"] as? [String: Any])
+        #expect(a["armed"] as? Bool == false)
+        #expect(((try CLI.jsonLines(calm.stdout).first)?["output"] as? [String: Any])?["latencyFramesCompensated"]
+                as? Int == 0)
+        let hot = try CLI.run(["normalize", "--json", CLI.sample("take_loud.wav"), "-o", folder.file("b.wav"),
+                               "--preset", "streaming"])
+        let b = try #require((try CLI.jsonLines(hot.stdout).first)?["limiter"] as? [String: Any])
+        #expect(b["armed"] as? Bool == true && b["engaged"] as? Bool == true)
+        let text = try CLI.run(["normalize", CLI.sample("take_quiet.wav"), "-o", folder.file("c.wav")])
+        #expect(text.stdout.contains("limiter   not needed"))
+    }
+
     @Test func presetsAndExplicitTargets() throws {
         let folder = TemporaryFolder()
         let cases: [([String], Double, Double)] = [

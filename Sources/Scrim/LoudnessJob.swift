@@ -269,7 +269,7 @@ public enum LoudnessJob {
     ///   - handling: `.limit` (default) catches the peaks the gain pushes over the ceiling with a true-peak limiter;
     ///     `.lowerGain` lowers the gain to fit and reports the shortfall.
     ///   - measured: a previous measurement of this very file (skips the first pass); check it first with
-    ///     ``measurement(fromJSONLines:for:)``.
+    ///     ``measurement(fromJSONLines:for:dialogueGating:)``.
     ///   - options: layout, dialogue gate, output settings.
     public static func normalize(input: String, output: String, target: LoudnessTarget,
                                  handling: TruePeakHandling = .limit, measured: LoudnessFileMeasurement? = nil,

@@ -4,6 +4,9 @@ import ArgumentParser
 enum CommandRegistry {
     static let subcommands: [ParsableCommand.Type] = [
         InfoCommand.self,
+        LoudnessCommand.self,
+        NormalizeCommand.self,
+        MatchCommand.self,
         DehumCommand.self,
         ProcessCommand.self,
         BatchCommand.self,

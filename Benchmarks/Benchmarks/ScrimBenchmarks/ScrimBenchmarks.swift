@@ -123,6 +123,7 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+    loudnessBenchmarks()
 }
 
 /// A processor that does nothing, to time the pipeline itself.

@@ -66,6 +66,16 @@ struct LoudnessHistogram {
         return true
     }
 
+    /// Adds every block stored in `other` (bin by bin: counts and power sums add exactly).
+    mutating func merge(_ other: LoudnessHistogram) {
+        for i in counts.indices where other.counts[i] > 0 {
+            counts[i] += other.counts[i]
+            powers[i] += other.powers[i]
+        }
+        blockCount += other.blockCount
+        powerSum += other.powerSum
+    }
+
     mutating func reset() {
         for i in counts.indices {
             counts[i] = 0

@@ -61,9 +61,9 @@ public final class LoudnessMeter: AudioAnalyzer {
     private var ringEnergy: [Double] = []
     private var ringFrames: [Int] = []
 
-    private var integratedHistogram = LoudnessHistogram()
-    private var rangeHistogram = LoudnessHistogram()
-    private var dialogueHistogram = LoudnessHistogram()
+    private(set) var integratedHistogram = LoudnessHistogram()
+    private(set) var rangeHistogram = LoudnessHistogram()
+    private(set) var dialogueHistogram = LoudnessHistogram()
     private var detector: DialogueDetector?
     private var blocksAboveGate = 0
     private var speechBlocks = 0

@@ -1,0 +1,217 @@
+import ArgumentParser
+import Foundation
+import Scrim
+
+/// `scrim match`: bring takes to a reference's loudness, or to each other's (their median).
+struct MatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "match",
+        abstract: "Match the loudness of takes: to a reference file, or to each other (their median).",
+        discussion: """
+            scrim match --reference REF FILE... -o OUTDIR   brings each FILE to REF's integrated loudness.
+            scrim match --together FILE... -o OUTDIR        brings the takes to their median loudness.
+            Each output is OUTDIR/<the input's file name> (OUTDIR is created; two inputs with the same name are \
+            refused). One static gain per file; peaks the gain would push over --true-peak are caught by the \
+            true-peak limiter (or, with --no-limiter, the gain is lowered and the shortfall reported). Silent \
+            files get no gain and are reported. --dialogue matches speech loudness (a voice-activity gate over \
+            the 400 ms blocks). A file that fails is reported, the others are still processed, exit code 1.
+            """
+    )
+
+    @Argument(help: "The takes to match.")
+    var files: [String]
+
+    @Option(help: ArgumentHelp("Match every file to this file's loudness.", valueName: "file"))
+    var reference: String?
+
+    @Flag(help: "Match the files to their median loudness.")
+    var together = false
+
+    @Option(name: [.short, .customLong("output-dir")], help: ArgumentHelp("Folder for the outputs.",
+                                                                         valueName: "outdir"))
+    var outputDirectory: String
+
+    @Option(name: .customLong("true-peak"), parsing: .unconditional,
+            help: ArgumentHelp("True-peak ceiling of the outputs.", valueName: "dBTP"))
+    var truePeakCeiling: Double = -1
+
+    @Flag(help: "Keep the ceiling by lowering the gain instead of limiting; reports the shortfall in LU.")
+    var noLimiter = false
+
+    @Flag(help: "Match dialogue loudness (speech blocks only) instead of the whole take.")
+    var dialogue = false
+
+    @Option(help: "Channel layout for the loudness weights, overriding the file's channel mask or count.")
+    var layout: LayoutChoice?
+
+    @Flag(help: "Replace outputs that exist (atomically). Without it an existing output is an error for that file.")
+    var overwrite = false
+
+    @Flag(help: "Print one JSON object per file, then one for the match (keys in README.md).")
+    var json = false
+
+    func validate() throws {
+        guard (reference != nil) != together else {
+            throw ValidationError("give either --reference FILE or --together")
+        }
+        if together && files.count < 2 {
+            throw ValidationError("--together needs at least two files")
+        }
+        guard truePeakCeiling.isFinite, (-30...0).contains(truePeakCeiling) else {
+            throw ValidationError("--true-peak \(truePeakCeiling): give a ceiling from -30 to 0 dBTP")
+        }
+        var seen: [String: String] = [:]
+        for path in files {
+            let name = (path as NSString).lastPathComponent
+            if let other = seen[name] {
+                throw ValidationError("\(other) and \(path) would both be written to \(outputDirectory)/\(name): "
+                                      + "match them in separate runs or rename one")
+            }
+            seen[name] = path
+        }
+    }
+
+    func run() throws {
+        let options = LoudnessJobOptions(layout: layout?.channelLayout, dialogueGating: dialogue)
+        let fileOptions = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) match")
+        do {
+            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        } catch {
+            printError("scrim match: cannot create \(outputDirectory): \(error.localizedDescription)")
+            throw exitCodeFileFailed
+        }
+        var failures = 0
+        func fail(_ path: String, _ error: any Error) {
+            failures += 1
+            if json {
+                print(JSONValue.object([("path", .string(path)), ("error", errorJSON(error))]).serialized())
+            } else {
+                printError("scrim match: \(error)")
+            }
+        }
+
+        // Pass 1: measure the reference and every take.
+        var referenceMeasurement: LoudnessFileMeasurement?
+        if let reference {
+            do {
+                referenceMeasurement = try LoudnessJob.measure(input: reference, options: options)
+            } catch {
+                fail(reference, error)
+                throw exitCodeFileFailed
+            }
+            guard referenceMeasurement?.measurement.normalizationLoudness.isFinite == true else {
+                fail(reference, ScrimError(.invalidInput, "the reference \(reference) is silent (nothing above the "
+                                           + "-70 LUFS gate): there is no loudness to match"))
+                throw exitCodeFileFailed
+            }
+        }
+        var takes: [LoudnessFileMeasurement] = []
+        for path in files {
+            do { takes.append(try LoudnessJob.measure(input: path, options: options)) } catch { fail(path, error) }
+        }
+        let loudness = takes.map(\.measurement.normalizationLoudness)
+        let matched: LevelMatcher.LevelMatch
+        if let ref = referenceMeasurement?.measurement.normalizationLoudness {
+            matched = LevelMatcher.match(loudness, to: ref)
+        } else {
+            matched = LevelMatcher.matchTogether(loudness)
+        }
+
+        // Pass 2: one gain per take.
+        var rows: [MatchRow] = []
+        for (index, take) in takes.enumerated() {
+            let output = (outputDirectory as NSString).appendingPathComponent(
+                (take.path as NSString).lastPathComponent)
+            var plan = NormalizationPlan(
+                gainDecibels: matched.gainsDecibels[index], truePeakCeiling: truePeakCeiling,
+                measuredTruePeak: take.measurement.truePeak, handling: noLimiter ? .lowerGain : .limit)
+            let measured = take.measurement.normalizationLoudness
+            if measured.isFinite {
+                plan.measuredLoudness = measured
+                plan.targetLoudness = matched.referenceLoudness
+                plan.predictedLoudness = measured + plan.gainDecibels
+            }
+            do {
+                let gain = try LoudnessJob.applyGain(
+                    plan: plan, input: take.path, output: output, layout: take.measurement.channelLayout,
+                    dialogueGating: dialogue, options: fileOptions)
+                let row = MatchRow(take: take, gain: gain, silent: matched.skippedIndices.contains(index))
+                rows.append(row)
+                if json { print(row.json(referenceLoudness: matched.referenceLoudness).serialized()) }
+            } catch {
+                fail(take.path, error)
+            }
+        }
+
+        let before = rows.map(\.take.measurement.normalizationLoudness).filter(\.isFinite)
+        let after = rows.filter { !$0.silent }.map(\.gain.afterLoudness).filter(\.isFinite)
+        let spreadBefore = (before.max() ?? 0) - (before.min() ?? 0)
+        let spreadAfter = (after.max() ?? 0) - (after.min() ?? 0)
+        if json {
+            print(JSONValue.object([
+                ("match", .bool(true)),
+                ("mode", .string(together ? "together" : "reference")),
+                ("reference", .optional(reference)),
+                ("referenceLoudness", .rounded(matched.referenceLoudness, places: 3)),
+                ("dialogue", .bool(dialogue)),
+                ("fileCount", .int(Int64(rows.count))),
+                ("failedCount", .int(Int64(failures))),
+                ("spreadBeforeLoudnessUnits", .rounded(spreadBefore, places: 3)),
+                ("spreadAfterLoudnessUnits", .rounded(spreadAfter, places: 3)),
+            ]).serialized())
+        } else if !rows.isEmpty {
+            print(describe(rows, referenceLoudness: matched.referenceLoudness, spreadBefore: spreadBefore,
+                           spreadAfter: spreadAfter))
+        }
+        if failures > 0 { throw exitCodeFileFailed }
+    }
+
+    func describe(_ rows: [MatchRow], referenceLoudness: LUFS?, spreadBefore: Double, spreadAfter: Double)
+        -> String {
+        let what = dialogue ? "dialogue" : "integrated"
+        let source = reference.map { "loudness of \($0)" } ?? "median of \(rows.count) takes"
+        var lines = ["reference  \(formatDecibels(referenceLoudness ?? -.infinity, places: 2)) LUFS \(what) "
+                     + "(\(source)), true peak ceiling \(formatDecibels(truePeakCeiling)) dBTP"]
+        var table = [["", "before", "gain", "after", "true peak", "limiter"],
+                     ["", "LUFS", "dB", "LUFS", "dBTP", ""]]
+        for row in rows {
+            let limiter: String
+            if row.silent {
+                limiter = "silent: no gain"
+            } else if row.gain.report.limiterEngaged {
+                limiter = "engaged (\(row.gain.report.limitedFrames) frames, "
+                    + String(format: "%.2f", row.gain.report.deepestReductionDecibels) + " dB)"
+            } else if row.gain.plan.shortfall > 0 {
+                limiter = "off: " + String(format: "%.2f", row.gain.plan.shortfall) + " LU short"
+            } else {
+                limiter = "no"
+            }
+            table.append([row.take.path, formatDecibels(row.take.measurement.normalizationLoudness, places: 2),
+                          formatGain(row.gain.plan.gainDecibels), formatDecibels(row.gain.afterLoudness, places: 2),
+                          formatDecibels(row.gain.outputTruePeak ?? -.infinity), limiter])
+        }
+        lines.append(alignedTable(table))
+        lines.append(String(format: "spread  %.2f LU before, %.2f LU after (measured on the outputs)",
+                            spreadBefore, spreadAfter))
+        lines.append("outputs in \(outputDirectory); bext loudness fields, where present, left unchanged")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// One matched take.
+struct MatchRow {
+    var take: LoudnessFileMeasurement
+    var gain: LoudnessGainResult
+    var silent: Bool
+
+    func json(referenceLoudness: LUFS?) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("input", .string(take.path)),
+            ("referenceLoudness", .rounded(referenceLoudness, places: 3)),
+            ("silent", .bool(silent)),
+            ("before", take.json),
+        ]
+        pairs += gain.jsonPairs
+        return .object(pairs)
+    }
+}

@@ -189,6 +189,15 @@ extension Preset {
                denoise: DenoiseStage(reductionDecibels: 12)),
     ]
 
+    /// The `dailies` built-in (see ``builtIns``).
+    public static var dailies: Preset { builtIns[0] }
+    /// The `broadcast` built-in (see ``builtIns``).
+    public static var broadcast: Preset { builtIns[1] }
+    /// The `podcast` built-in (see ``builtIns``).
+    public static var podcast: Preset { builtIns[2] }
+    /// The `denoise-only` built-in (see ``builtIns``).
+    public static var denoiseOnly: Preset { builtIns[3] }
+
     /// The built-in preset called `name`, or nil.
     public static func builtIn(named name: String) -> Preset? {
         builtIns.first { $0.name == name }

@@ -61,10 +61,8 @@ import Testing
             do {
                 _ = try Preset.decode(Data(text.utf8), source: "p.json")
                 return ""
-            } catch let error as ScrimError {
-                return error.message
             } catch {
-                return "\(error)"
+                return error.message
             }
         }
         #expect(message(#"{"loudness": {"targetLoudness": "loud"}}"#).contains("loudness.targetLoudness"))

@@ -35,12 +35,14 @@ let package = Package(
         .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),
         .executableTarget(
             name: "scrim",
-            dependencies: ["Scrim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Scrim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            exclude: ["README.md"]
         ),
         .testTarget(name: "ScrimCoreTests", dependencies: ["ScrimCore"]),
         .testTarget(name: "ScrimSpectralTests", dependencies: ["ScrimSpectral"]),
         .testTarget(name: "ScrimCleanupTests", dependencies: ["ScrimCleanup"]),
         .testTarget(name: "ScrimFilesTests", dependencies: ["ScrimFiles"]),
+        .testTarget(name: "ScrimTests", dependencies: ["Scrim"]),
         .testTarget(name: "ScrimCLITests", dependencies: ["scrim"]),
     ]
 )

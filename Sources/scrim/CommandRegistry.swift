@@ -3,5 +3,7 @@ import ArgumentParser
 /// Every `scrim` subcommand, in the order `scrim --help` lists them. One line per command.
 enum CommandRegistry {
     static let subcommands: [ParsableCommand.Type] = [
+        InfoCommand.self,
+        DehumCommand.self,
     ]
 }

@@ -1,0 +1,234 @@
+import Foundation
+import ScrimFiles
+
+/// Settings for running a processor over a file.
+public struct FileJobOptions: Sendable {
+    /// Frames per block read, processed and written. Memory is bounded by this, not by the file length.
+    public var blockFrames: Int
+    /// Replace an existing output file (atomically). Off by default: Scrim never overwrites silently.
+    public var overwrite: Bool
+    /// Sample format of the output; nil keeps the input's.
+    public var outputSampleFormat: SampleFormat?
+    /// What the BWF Coding History line names as the processing (`T=` field), e.g. "Scrim 0.1.0 denoise";
+    /// nil appends no line.
+    public var codingHistoryText: String?
+    /// The output's container and format (then ``outputSampleFormat`` still applies); nil keeps the input's.
+    /// Used by multi-pass jobs whose intermediate file is not the original.
+    public var outputFormat: AudioFileFormat?
+    /// RIFF chunks to pass through instead of the input's; nil passes the input's own. Multi-pass jobs give
+    /// the original file's chunks to the final pass and `[]` to intermediate files.
+    public var chunks: [RIFFChunk]?
+
+    public init(blockFrames: Int = 8192, overwrite: Bool = false, outputSampleFormat: SampleFormat? = nil,
+                codingHistoryText: String? = "Scrim \(scrimVersion)", outputFormat: AudioFileFormat? = nil,
+                chunks: [RIFFChunk]? = nil) {
+        self.blockFrames = blockFrames
+        self.overwrite = overwrite
+        self.outputSampleFormat = outputSampleFormat
+        self.codingHistoryText = codingHistoryText
+        self.outputFormat = outputFormat
+        self.chunks = chunks
+    }
+}
+
+/// What happened when a file was processed: everything the pipeline decided or found, for the report.
+public struct FileJobResult: Sendable {
+    public var inputPath: String
+    public var outputPath: String
+    /// The input's description (format, length, chunks).
+    public var input: AudioFileInfo
+    /// The container actually written (a WAV that outgrew 4 GiB becomes RF64).
+    public var outputContainer: AudioContainer
+    public var outputSampleFormat: SampleFormat
+    /// Frames written (always equal to the input's frame count).
+    public var frameCount: Int
+    /// Processing latency that was compensated, in frames.
+    public var latencyFrames: Int
+    /// NaN/±Inf input samples replaced by 0 before processing.
+    public var nonFiniteSamplesZeroed: Int
+    /// Output samples clipped to full scale by an integer sample format.
+    public var clippedSamples: Int
+    /// RIFF chunks not passed through because processing made them stale (e.g. PEAK), or the output container
+    /// cannot hold them.
+    public var droppedChunkIDs: [String]
+    /// The Coding History line appended to `bext` (nil when there was no readable bext chunk).
+    public var codingHistoryLine: String?
+    /// Problems that did not stop the job (e.g. an unreadable bext passed through unchanged).
+    public var warnings: [String]
+    /// Wall-clock seconds for the whole job.
+    public var elapsedSeconds: Double
+
+    /// Audio seconds processed per wall-clock second.
+    public var realTimeFactor: Double {
+        guard elapsedSeconds > 0 else { return .infinity }
+        return input.duration / elapsedSeconds
+    }
+
+    /// The report as JSON (keys documented in Sources/scrim/README.md).
+    public var json: JSONValue {
+        .object([
+            ("input", .string(inputPath)),
+            ("output", .string(outputPath)),
+            ("container", .string(outputContainer.description)),
+            ("sampleFormat", .string(outputSampleFormat.jsonName)),
+            ("sampleRate", .int(Int64(input.sampleRate))),
+            ("channelCount", .int(Int64(input.channelCount))),
+            ("frameCount", .int(Int64(frameCount))),
+            ("durationSeconds", .rounded(input.duration, places: 6)),
+            ("latencyFramesCompensated", .int(Int64(latencyFrames))),
+            ("nonFiniteSamplesZeroed", .int(Int64(nonFiniteSamplesZeroed))),
+            ("clippedSamples", .int(Int64(clippedSamples))),
+            ("droppedChunks", .array(droppedChunkIDs.map { .string($0) })),
+            ("codingHistoryLine", .optional(codingHistoryLine)),
+            ("warnings", .array(warnings.map { .string($0) })),
+            ("elapsedSeconds", .rounded(elapsedSeconds, places: 4)),
+            ("realTimeFactor", .rounded(realTimeFactor, places: 1)),
+        ])
+    }
+}
+
+/// File → processor → file, sample-aligned, metadata passed through, output atomic.
+///
+/// The pipeline every file command uses: blocks are read (planar `Float`), NaN/Inf samples zeroed and counted,
+/// processed in place, the processor's latency dropped from the start and flushed at the end (so the output has
+/// the input's frame count and BWF TimeReference stays true), and written to a temporary file that is renamed
+/// onto the destination only when complete. RIFF chunks (bext, iXML, unknown) pass through byte for byte; bext
+/// gets one Coding History line (EBU R 98 form) naming Scrim. On any error the temporary file is removed and the
+/// destination is untouched. Memory is O(block), independent of file length.
+public enum FileJob {
+    /// Processes one file.
+    /// - Parameters:
+    ///   - input: path of the file to read (never written).
+    ///   - output: destination path; must not be the input.
+    ///   - options: block size, overwrite, output format, Coding History text.
+    ///   - isCancelled: polled once per block; returning true abandons the job (`ScrimError` `.cancelled`).
+    ///   - outputAnalyzers: prepared like the processor and fed exactly the aligned frames that are written
+    ///     (e.g. a loudness meter measuring the processed signal for a second pass).
+    ///   - makeProcessor: builds the processor for the input (called once, after the input is opened); the
+    ///     pipeline prepares it for the file's rate, channel count and block size.
+    /// - Returns: what was done.
+    /// - Throws: ``AudioFileError`` for I/O problems, ``ScrimError`` for configuration problems or cancellation.
+    public static func process(
+        input: String, output: String, options: FileJobOptions = FileJobOptions(),
+        isCancelled: () -> Bool = { false }, outputAnalyzers: [any AudioAnalyzer] = [],
+        makeProcessor: (AudioFileInfo) throws -> any AudioProcessor
+    ) throws -> FileJobResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        if AudioFileWriter.isSameFile(input, output) {
+            throw AudioFileError(.outputIsInput, path: output,
+                                 reason: "the output is the input file; Scrim never writes over its input")
+        }
+        let reader = try AudioFileReader(path: input)
+        defer { reader.close() }
+        let info = reader.info
+        let processor = try makeProcessor(info)
+        let blockFrames = max(1, options.blockFrames)
+        let spec = ProcessSpec(sampleRate: Double(info.sampleRate), channelCount: info.channelCount,
+                               maximumBlockFrames: blockFrames)
+        try processor.prepare(for: spec)
+        for analyzer in outputAnalyzers { try analyzer.prepare(for: spec) }
+
+        var format = options.outputFormat ?? info.format
+        if let sampleFormat = options.outputSampleFormat { format.sampleFormat = sampleFormat }
+        if case .other = format.sampleFormat { format.sampleFormat = .float32 }
+        var warnings: [String] = []
+        var historyLine: String?
+        let chunks = options.chunks ?? info.chunks
+        if let text = options.codingHistoryText, chunks.contains(where: { $0.id == "bext" }) {
+            let line = BroadcastExtension.codingHistoryLine(
+                sampleRate: info.sampleRate, bitsPerSample: format.sampleFormat.bitsPerSample ?? 32,
+                channelCount: info.channelCount, software: text)
+            if let bextChunk = chunks.first(where: { $0.id == "bext" }),
+               (try? BroadcastExtension(chunkData: bextChunk.data)) != nil {
+                historyLine = line
+            } else {
+                warnings.append("bext chunk unreadable: passed through unchanged, no Coding History line added")
+            }
+        }
+        let transform: (([UInt8]) -> [UInt8])? = historyLine.map { line in
+            { bytes in (try? BroadcastExtension(chunkData: bytes))?.appendingCodingHistory(line) ?? bytes }
+        }
+        let writer = try AudioFileWriter(
+            path: output, format: format, chunks: chunks, bextTransform: transform,
+            options: AudioFileWriter.Options(overwritesExisting: options.overwrite))
+        do {
+            let buffer = AudioBuffer(channelCount: info.channelCount, capacity: blockFrames)
+            var compensator = LatencyCompensator(latencyFrames: processor.latencyFrames)
+            var nonFinite = 0
+            while true {
+                if isCancelled() { throw ScrimError(.cancelled, "cancelled while processing \(input)") }
+                let n = try reader.read(into: buffer)
+                if n == 0 { break }
+                try buffer.withBlock { block in
+                    nonFinite += block.zeroNonFiniteSamples()
+                    processor.process(block)
+                    let range = compensator.alignedRange(ofProcessed: n)
+                    if !range.isEmpty {
+                        let aligned = block.slice(from: range.lowerBound, count: range.count)
+                        try writer.write(aligned)
+                        for analyzer in outputAnalyzers { analyzer.analyze(aligned) }
+                    }
+                }
+            }
+            var remaining = processor.latencyFrames
+            while remaining > 0 {
+                let n = min(remaining, blockFrames)
+                buffer.frameCount = n
+                try buffer.withBlock { block in
+                    processor.flush(into: block)
+                    let range = compensator.alignedRange(ofProcessed: n)
+                    if !range.isEmpty {
+                        let aligned = block.slice(from: range.lowerBound, count: range.count)
+                        try writer.write(aligned)
+                        for analyzer in outputAnalyzers { analyzer.analyze(aligned) }
+                    }
+                }
+                remaining -= n
+            }
+            guard writer.frameCount == info.frameCount else {
+                throw ScrimError(.invalidState, "internal alignment error: wrote \(writer.frameCount) of "
+                                 + "\(info.frameCount) frames to \(output)")
+            }
+            try writer.finish()
+            return FileJobResult(
+                inputPath: input, outputPath: output, input: info, outputContainer: writer.writtenContainer,
+                outputSampleFormat: format.sampleFormat, frameCount: writer.frameCount,
+                latencyFrames: processor.latencyFrames, nonFiniteSamplesZeroed: nonFinite,
+                clippedSamples: writer.clippedSampleCount, droppedChunkIDs: writer.droppedChunkIDs,
+                codingHistoryLine: historyLine, warnings: warnings,
+                elapsedSeconds: seconds(clock.now - start))
+        } catch {
+            writer.cancel()
+            throw error
+        }
+    }
+
+    /// Feeds every frame of a file to analyzers (prepared here), block by block.
+    /// - Returns: the file's description and the number of NaN/Inf samples (zeroed before analysis).
+    public static func analyze(
+        input: String, blockFrames: Int = 8192, analyzers: [any AudioAnalyzer]
+    ) throws -> (info: AudioFileInfo, nonFiniteSamples: Int) {
+        let reader = try AudioFileReader(path: input)
+        defer { reader.close() }
+        let info = reader.info
+        let blockFrames = max(1, blockFrames)
+        let spec = ProcessSpec(sampleRate: Double(info.sampleRate), channelCount: info.channelCount,
+                               maximumBlockFrames: blockFrames)
+        for analyzer in analyzers { try analyzer.prepare(for: spec) }
+        let buffer = AudioBuffer(channelCount: info.channelCount, capacity: blockFrames)
+        var nonFinite = 0
+        while try reader.read(into: buffer) > 0 {
+            buffer.withBlock { block in
+                nonFinite += block.zeroNonFiniteSamples()
+                for analyzer in analyzers { analyzer.analyze(block) }
+            }
+        }
+        return (info, nonFinite)
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    let parts = duration.components
+    return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+}

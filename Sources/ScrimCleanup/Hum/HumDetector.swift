@@ -1,0 +1,421 @@
+import Foundation
+import ScrimCore
+import ScrimSpectral
+
+/// Settings of a ``HumDetector``.
+public struct HumDetectorConfiguration: Sendable, Hashable {
+    /// Range searched for the fundamental, in hertz (default 45…65, covering 50 and 60 Hz mains with drift).
+    public var searchRangeHertz: ClosedRange<Double>
+    /// Highest harmonic frequency examined, in hertz (default 4000).
+    public var maximumFrequencyHertz: Double
+    /// Height above the local spectral floor for a harmonic to count as significant, in dB (default 10).
+    public var minimumProminenceDecibels: Decibels
+    /// Fraction of the stream's segments in which the hum must be seen (default 0.75): hum is there in the
+    /// pauses too, a voice or a note is not.
+    public var minimumPresence: Double
+    /// Largest drift of the fundamental followed around its mean, in hertz (default 0.6).
+    public var maximumDriftHertz: Double
+
+    /// Creates a configuration.
+    /// - Parameters:
+    ///   - searchRangeHertz: fundamental search range in hertz, within 5…sampleRate/8 (default 45…65).
+    ///   - maximumFrequencyHertz: highest harmonic frequency in hertz (default 4000).
+    ///   - minimumProminenceDecibels: significance threshold in dB (default 10).
+    ///   - minimumPresence: required fraction of segments, 0…1 (default 0.75).
+    ///   - maximumDriftHertz: drift followed around the mean fundamental in hertz (default 0.6).
+    public init(searchRangeHertz: ClosedRange<Double> = 45...65, maximumFrequencyHertz: Double = 4000,
+                minimumProminenceDecibels: Decibels = 10, minimumPresence: Double = 0.75,
+                maximumDriftHertz: Double = 0.6) {
+        self.searchRangeHertz = searchRangeHertz
+        self.maximumFrequencyHertz = maximumFrequencyHertz
+        self.minimumProminenceDecibels = minimumProminenceDecibels
+        self.minimumPresence = minimumPresence
+        self.maximumDriftHertz = maximumDriftHertz
+    }
+}
+
+/// Finds a hum — a fundamental with a series of harmonics locked to it — and measures its frequency, its
+/// harmonics' levels, its share of the signal and its drift over time.
+///
+/// Method. Blackman–Harris frames of about 0.68 s (the power of two nearest 0.68 × sampleRate: 32768 at
+/// 48 kHz, 1.46 Hz bins) at half-frame hops; the power spectra of all channels are averaged over the stream
+/// (linked detection: hum is common to a file's channels), and also kept in about 64–128 equal time segments
+/// (pairs are merged as the stream grows, so memory stays bounded: 128 × bins up to the frequency limit).
+/// At ``finish()``: per bin, the lower quartile of the segments' powers (hum is there in the pauses, speech is
+/// not) and its prominence over the median of the ±24 bins around it;
+/// a harmonic-sum score over candidate fundamentals on a 0.01 Hz grid (prominences at the first 20 harmonics,
+/// each clipped to 0…30 dB); the best candidate's harmonics located by parabolic interpolation of the log
+/// spectrum at the local peak; the fundamental refined by least squares over the significant harmonics
+/// (f = Σ h·fₕ / Σ h², so high harmonics, whose errors are divided by h, weigh most); and per segment, the same
+/// refinement for the track. Hum is reported when at least two harmonics are significant and the series is
+/// seen in ``HumDetectorConfiguration/minimumPresence`` of the segments.
+///
+/// - Frames: only frames wholly inside the stream are measured (those reaching before the start or past the
+///   end are not), unless the stream is shorter than one frame, when the partial frames are used.
+/// - Allocation: ``prepare(for:)`` allocates; ``analyze(_:)`` and ``reset()`` do not allocate, lock or throw;
+///   ``finish()`` allocates its result.
+/// - Threading: not thread-safe; one detector per stream.
+public final class HumDetector: AudioAnalyzer {
+    /// The settings.
+    public let configuration: HumDetectorConfiguration
+    private var analyzer: STFTAnalyzer<HumSpectrumKernel>?
+    private var sampleRate = 0.0
+
+    /// Creates a detector; call ``prepare(for:)`` before analysing.
+    public init(configuration: HumDetectorConfiguration = HumDetectorConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// The FFT size used at `sampleRate`: the power of two nearest 0.68 s, within 2048…65536.
+    public static func fftSize(sampleRate: Double) -> Int {
+        let target = max(2048, min(65536, sampleRate * 0.68))
+        return 1 << Int(log2(target).rounded())
+    }
+
+    /// Plans the FFT and allocates the accumulators.
+    /// - Throws: ``ScrimError`` `.configuration` for an invalid spec, a search range outside 5 Hz…sampleRate/8,
+    ///   or thresholds out of range.
+    public func prepare(for spec: ProcessSpec) throws {
+        try spec.validate()
+        let range = configuration.searchRangeHertz
+        guard range.lowerBound >= 5, range.upperBound <= spec.sampleRate / 8, range.upperBound > range.lowerBound else {
+            throw ScrimError(.configuration, "hum search range \(range.lowerBound)…\(range.upperBound) Hz must lie "
+                             + "within 5 Hz…\(spec.sampleRate / 8) Hz and not be empty, e.g. 45…65")
+        }
+        guard configuration.minimumPresence >= 0, configuration.minimumPresence <= 1,
+              configuration.maximumDriftHertz >= 0, configuration.maximumFrequencyHertz > range.upperBound else {
+            throw ScrimError(.configuration, "hum detector thresholds out of range: presence must be 0…1, drift ≥ 0, "
+                             + "and the frequency limit above the search range")
+        }
+        let n = Self.fftSize(sampleRate: spec.sampleRate)
+        let top = min(configuration.maximumFrequencyHertz, 0.45 * spec.sampleRate)
+        let kernel = HumSpectrumKernel(maximumHertz: top + 100, trackHertz: top + 100)
+        let analyzer = STFTAnalyzer(kernel: kernel, configuration: STFTConfiguration(
+            fftSize: n, hopSize: n / 2, analysisWindow: .blackmanHarris, synthesisWindow: .blackmanHarris))
+        try analyzer.prepare(for: spec)
+        self.analyzer = analyzer
+        sampleRate = spec.sampleRate
+    }
+
+    /// Adds `block` to the measurement. Does not allocate.
+    public func analyze(_ block: AudioBlock) {
+        guard let analyzer else { preconditionFailure("HumDetector.analyze called before prepare(for:)") }
+        analyzer.analyze(block)
+    }
+
+    /// Clears the measurement, keeping the preparation. Does not allocate.
+    public func reset() {
+        analyzer?.reset()
+    }
+
+    /// Ends the stream and returns what was found. Call once, after the last ``analyze(_:)``; ``reset()``
+    /// before another stream. Allocates.
+    public func finish() -> HumDetection {
+        guard let analyzer, let context = analyzer.context else { return .none }
+        let kernel = analyzer.kernel
+        if kernel.hopCount == 0 {
+            kernel.includesPartialFrames = true
+            analyzer.finish()
+        }
+        guard kernel.hopCount > 0 else { return .none }
+        return HumSearch(kernel: kernel, context: context, configuration: configuration).run()
+    }
+}
+
+/// Accumulates power spectra for ``HumDetector``: the stream's mean, and a bounded list of segment means.
+final class HumSpectrumKernel: SpectralKernel {
+    let maximumHertz: Double
+    let trackHertz: Double
+    static let segmentCapacity = 128
+
+    private(set) var binLimit = 0
+    private(set) var trackBins = 0
+    private(set) var meanPower: UnsafeMutablePointer<Double>?
+    private(set) var segments: UnsafeMutablePointer<Double>?
+    private(set) var segmentHops: UnsafeMutablePointer<Int>?
+    private(set) var segmentCount = 0
+    private(set) var hopsPerSegment = 1
+    private(set) var hopCount = 0
+    private(set) var firstFrame = 0
+    private(set) var totalPower = 0.0
+    private(set) var fftSize = 0
+    private(set) var hopSize = 0
+    var includesPartialFrames = false
+
+    init(maximumHertz: Double, trackHertz: Double) {
+        self.maximumHertz = maximumHertz
+        self.trackHertz = trackHertz
+    }
+
+    deinit {
+        meanPower?.deallocate()
+        segments?.deallocate()
+        segmentHops?.deallocate()
+    }
+
+    func prepare(context: SpectralContext) {
+        binLimit = min(context.binCount, context.bin(nearest: maximumHertz) + 1)
+        trackBins = min(binLimit, context.bin(nearest: trackHertz) + 1)
+        fftSize = context.fftSize
+        hopSize = context.hopSize
+        meanPower?.deallocate()
+        segments?.deallocate()
+        segmentHops?.deallocate()
+        meanPower = .allocate(capacity: binLimit)
+        segments = .allocate(capacity: Self.segmentCapacity * trackBins)
+        segmentHops = .allocate(capacity: Self.segmentCapacity)
+        reset()
+    }
+
+    func process(_ frame: SpectralFrame) {
+        guard frame.startFrame >= 0 || includesPartialFrames,
+              let meanPower, let segments, let segmentHops else { return }
+        if hopCount == 0 { firstFrame = frame.startFrame }
+        if segmentCount > 0, segmentHops[segmentCount - 1] >= hopsPerSegment {
+            if segmentCount == Self.segmentCapacity {
+                // Merge neighbours pairwise: 64 segments of twice the length.
+                for s in 0..<(Self.segmentCapacity / 2) {
+                    let target = segments + s * trackBins
+                    let a = segments + 2 * s * trackBins, b = a + trackBins
+                    for k in 0..<trackBins { target[k] = a[k] + b[k] }
+                    segmentHops[s] = segmentHops[2 * s] + segmentHops[2 * s + 1]
+                }
+                segmentCount = Self.segmentCapacity / 2
+                hopsPerSegment *= 2
+            }
+            if segmentHops[segmentCount - 1] >= hopsPerSegment {
+                (segments + segmentCount * trackBins).update(repeating: 0, count: trackBins)
+                segmentHops[segmentCount] = 0
+                segmentCount += 1
+            }
+        }
+        if segmentCount == 0 {
+            segments.update(repeating: 0, count: trackBins)
+            segmentHops[0] = 0
+            segmentCount = 1
+        }
+        let segment = segments + (segmentCount - 1) * trackBins
+        segmentHops[segmentCount - 1] += 1
+        var total = 0.0
+        for c in 0..<frame.channelCount {
+            let re = frame.real(c), im = frame.imag(c)
+            for k in 0..<frame.binCount {
+                let p = Double(re[k] * re[k] + im[k] * im[k])
+                total += (k == 0 || k == frame.binCount - 1) ? p : 2 * p
+                if k < binLimit { meanPower[k] += p }
+                if k < trackBins { segment[k] += p }
+            }
+        }
+        totalPower += total
+        hopCount += 1
+    }
+
+    func reset() {
+        meanPower?.update(repeating: 0, count: binLimit)
+        segmentCount = 0
+        hopsPerSegment = 1
+        hopCount = 0
+        totalPower = 0
+        firstFrame = 0
+        includesPartialFrames = false
+    }
+
+    /// The segment list as (first hop, hop count, power spectrum) for the search.
+    func segmentList() -> [(Int, Int, [Double])] {
+        guard let segments, let segmentHops else { return [] }
+        var result: [(Int, Int, [Double])] = []
+        var first = 0
+        for s in 0..<segmentCount {
+            let spectrum = Array(UnsafeBufferPointer(start: segments + s * trackBins, count: trackBins))
+            result.append((first, segmentHops[s], spectrum))
+            first += segmentHops[s]
+        }
+        return result
+    }
+}
+
+/// The end-of-stream search behind ``HumDetector/finish()``.
+struct HumSearch {
+    let kernel: HumSpectrumKernel
+    let context: SpectralContext
+    let configuration: HumDetectorConfiguration
+
+    /// Bins each side of a bin used for its floor (the median), and the bins next to it left out (the
+    /// Blackman–Harris main lobe is ±4 bins).
+    static let floorHalfWidth = 24
+    static let floorGap = 5
+    /// Harmonics in the comb score.
+    static let scoreHarmonics = 20
+
+    private var binHertz: Double { context.sampleRate / Double(context.fftSize) }
+
+    func run() -> HumDetection {
+        guard let meanPointer = kernel.meanPower else { return .none }
+        let hops = Double(kernel.hopCount)
+        let mean = (0..<kernel.binLimit).map { meanPointer[$0] / hops }
+        let windowEnergy = context.analysisWindow.reduce(0.0) { $0 + Double($1) * Double($1) }
+        let scale = Double(context.fftSize) * windowEnergy * Double(context.channelCount)
+        let signalPower = kernel.totalPower / hops / scale
+        guard signalPower > 1e-20 else { return .none }
+        let floor = Self.floors(mean)
+        // Hum is there in the pauses too; speech and notes are not. The search runs on the lower quartile over
+        // the segments of each bin's power, where speech has dropped away and a hum line stands clear.
+        let steady = Self.lowerQuartile(kernel.segmentList(), binCount: mean.count)
+        let steadyFloor = Self.floors(steady)
+        let prominence = (0..<mean.count).map { k in Self.prominence(steady[k], steadyFloor[k]) }
+
+        // Comb score over the search range.
+        let range = configuration.searchRangeHertz
+        let top = min(configuration.maximumFrequencyHertz, 0.45 * context.sampleRate)
+        var best = range.lowerBound, bestScore = -1.0
+        var f = range.lowerBound
+        while f <= range.upperBound {
+            var score = 0.0
+            for h in 1...Self.scoreHarmonics {
+                let position = Double(h) * f / binHertz
+                let k = Int(position)
+                guard Double(h) * f <= top, k + 1 < prominence.count else { break }
+                score += min(30, max(0, max(prominence[k], prominence[k + 1])))
+            }
+            if score > bestScore { bestScore = score; best = f }
+            f += 0.01
+        }
+
+        // Locate the harmonics of the best candidate.
+        var harmonics: [HumHarmonic] = []
+        var numerator = 0.0, denominator = 0.0
+        var h = 1
+        while Double(h) * best <= top {
+            if let (frequency, bin) = peak(in: steady, near: Double(h) * best, harmonic: h) {
+                let prom = prominence[bin]
+                if prom >= configuration.minimumProminenceDecibels {
+                    var lobe = 0.0
+                    for k in max(0, bin - 4)...min(mean.count - 1, bin + 4) { lobe += max(0, mean[k] - floor[k]) }
+                    let amplitude = (4 * lobe / scale).squareRoot()
+                    harmonics.append(HumHarmonic(number: h, frequencyHertz: frequency,
+                                                 levelDecibelsFullScale: decibels(fromAmplitude: amplitude),
+                                                 prominenceDecibels: prom))
+                    // Weight by prominence above the threshold (1 at the threshold, capped at 30 dB more), so clear
+                    // lines steer the refinement and marginal ones, which may be speech, barely do.
+                    let weight = min(prom, configuration.minimumProminenceDecibels + 30)
+                        - configuration.minimumProminenceDecibels + 1
+                    numerator += weight * Double(h) * frequency
+                    denominator += weight * Double(h * h)
+                }
+            }
+            h += 1
+        }
+        // Keep only a series locked to one fundamental: drop the harmonic furthest from h·f (beyond a third of a
+        // bin plus 0.02·h Hz, the spread a ±0.3 Hz drift leaves in a mean spectrum's interpolated peaks) and
+        // refit, until all agree.
+        var fundamental = denominator > 0 ? numerator / denominator : best
+        while !harmonics.isEmpty {
+            var worst = -1, worstExcess = 0.0
+            for (i, harmonic) in harmonics.enumerated() {
+                let tolerance = binHertz / 3 + 0.02 * Double(harmonic.number)
+                let excess = abs(harmonic.frequencyHertz - Double(harmonic.number) * fundamental) - tolerance
+                if excess > worstExcess { worstExcess = excess; worst = i }
+            }
+            guard worst >= 0 else { break }
+            harmonics.remove(at: worst)
+            var num = 0.0, den = 0.0
+            for harmonic in harmonics {
+                let weight = min(harmonic.prominenceDecibels, configuration.minimumProminenceDecibels + 30)
+                    - configuration.minimumProminenceDecibels + 1
+                num += weight * Double(harmonic.number) * harmonic.frequencyHertz
+                den += weight * Double(harmonic.number * harmonic.number)
+            }
+            fundamental = den > 0 ? num / den : best
+        }
+        let humPower = harmonics.reduce(0.0) { $0 + amplitude(fromDecibels: $1.levelDecibelsFullScale) * amplitude(
+            fromDecibels: $1.levelDecibelsFullScale) / 2 }
+
+        // Track and presence.
+        var track: [HumTrackPoint] = []
+        var seen = 0
+        let segments = kernel.segmentList()
+        let hopSeconds = Double(kernel.hopSize) / context.sampleRate
+        let frameSeconds = Double(context.fftSize) / context.sampleRate
+        for (first, count, spectrum) in segments where count > 0 {
+            let time = Double(kernel.firstFrame) / context.sampleRate + Double(first) * hopSeconds
+                + (Double(count - 1) * hopSeconds + frameSeconds) / 2
+            var num = 0.0, den = 0.0
+            for harmonic in harmonics where harmonic.number < 9 {
+                let target = Double(harmonic.number) * fundamental
+                guard let (frequency, bin) = peak(in: spectrum, near: target, harmonic: harmonic.number) else {
+                    continue
+                }
+                let local = Self.floor(spectrum, at: bin)
+                let prom = Self.prominence(spectrum[bin], local)
+                if prom >= configuration.minimumProminenceDecibels {
+                    let weight = min(prom, configuration.minimumProminenceDecibels + 30)
+                        - configuration.minimumProminenceDecibels + 1
+                    num += weight * Double(harmonic.number) * frequency
+                    den += weight * Double(harmonic.number * harmonic.number)
+                }
+            }
+            if den > 0 { seen += 1 }
+            track.append(HumTrackPoint(timeSeconds: time, fundamentalHertz: den > 0 ? num / den : nil))
+        }
+        let presence = track.isEmpty ? 0 : Double(seen) / Double(track.count)
+        let present = harmonics.count >= 2 && presence >= configuration.minimumPresence
+        return HumDetection(
+            isPresent: present, fundamentalHertz: fundamental, harmonics: present ? harmonics : [],
+            humToSignalDecibels: present ? decibels(fromPower: humPower / signalPower) : -.infinity,
+            track: track, presenceFraction: presence)
+    }
+
+    /// The interpolated peak nearest `hertz`: the largest bin within 2 bins + the drift allowance (h × drift),
+    /// then a parabola through the log powers of it and its neighbours. Nil when that bin is not a local maximum.
+    private func peak(in spectrum: [Double], near hertz: Double, harmonic: Int) -> (Double, Int)? {
+        let centre = Int((hertz / binHertz).rounded())
+        let reach = 2 + Int((Double(harmonic) * configuration.maximumDriftHertz / binHertz).rounded(.up))
+        let low = max(1, centre - reach), high = min(spectrum.count - 2, centre + reach)
+        guard low <= high else { return nil }
+        var bin = low
+        for k in low...high where spectrum[k] > spectrum[bin] { bin = k }
+        guard spectrum[bin] > 0, spectrum[bin] >= spectrum[bin - 1], spectrum[bin] >= spectrum[bin + 1] else {
+            return nil
+        }
+        let a = log(max(spectrum[bin - 1], 1e-30)), b = log(spectrum[bin]), c = log(max(spectrum[bin + 1], 1e-30))
+        let denominator = a - 2 * b + c
+        let offset = denominator < 0 ? max(-0.5, min(0.5, 0.5 * (a - c) / denominator)) : 0
+        return ((Double(bin) + offset) * binHertz, bin)
+    }
+
+    static func prominence(_ power: Double, _ floor: Double) -> Double {
+        // Powers below 1e-24 (−240 dB re a full-scale bin) count as silence.
+        guard power > 1e-24 else { return 0 }
+        return 10 * log10(power / max(floor, power * 1e-6))
+    }
+
+    static func floor(_ spectrum: [Double], at bin: Int) -> Double {
+        var values: [Double] = []
+        values.reserveCapacity(2 * floorHalfWidth)
+        for d in floorGap...floorHalfWidth {
+            if bin - d >= 0 { values.append(spectrum[bin - d]) }
+            if bin + d < spectrum.count { values.append(spectrum[bin + d]) }
+        }
+        guard !values.isEmpty else { return 0 }
+        values.sort()
+        return values[values.count / 2]
+    }
+
+    /// Per bin, the lower quartile over the segments of the segment's mean power.
+    static func lowerQuartile(_ segments: [(Int, Int, [Double])], binCount: Int) -> [Double] {
+        let used = segments.filter { $0.1 > 0 }
+        guard !used.isEmpty else { return [Double](repeating: 0, count: binCount) }
+        var column = [Double](repeating: 0, count: used.count)
+        return (0..<binCount).map { k in
+            for (i, segment) in used.enumerated() {
+                column[i] = k < segment.2.count ? segment.2[k] / Double(segment.1) : 0
+            }
+            column.sort()
+            return column[(used.count - 1) / 4]
+        }
+    }
+
+    static func floors(_ spectrum: [Double]) -> [Double] {
+        (0..<spectrum.count).map { floor(spectrum, at: $0) }
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import ScrimCore
+import ScrimSpectral
+
+/// What ``HumRemover`` writes out.
+public enum HumRemoverOutput: String, Sendable, Hashable, CaseIterable {
+    /// The input with the hum taken out.
+    case cleaned
+    /// What was taken out (input − cleaned), to listen to what the remover removed.
+    case residual
+}
+
+/// Settings of a ``HumRemover``.
+public struct HumRemoverConfiguration: Sendable, Hashable {
+    /// The hum's fundamental in hertz at the start of the stream (e.g. from ``HumDetection``); the remover
+    /// tracks drift from there, within ±``maximumDriftHertz``.
+    public var fundamentalHertz: Double
+    /// Harmonic numbers to remove (1 = the fundamental), or nil for every harmonic up to
+    /// ``maximumFrequencyHertz``. Harmonics above ``maximumFrequencyHertz`` or 0.45 × the sample rate are
+    /// skipped.
+    public var harmonicNumbers: [Int]?
+    /// Highest harmonic frequency removed, in hertz (default 4000).
+    public var maximumFrequencyHertz: Double
+    /// How far the tracked fundamental may wander from ``fundamentalHertz``, in hertz (default 1).
+    public var maximumDriftHertz: Double
+    /// Cleaned audio or the removed hum.
+    public var output: HumRemoverOutput
+
+    /// Creates a configuration.
+    /// - Parameters:
+    ///   - fundamentalHertz: starting fundamental in hertz (> 0), e.g. 50, 60 or a detected value.
+    ///   - harmonicNumbers: harmonics to remove, or nil for all up to `maximumFrequencyHertz`.
+    ///   - maximumFrequencyHertz: highest harmonic frequency in hertz (default 4000).
+    ///   - maximumDriftHertz: tracking range around `fundamentalHertz` in hertz (default 1).
+    ///   - output: cleaned audio (default) or the removed hum.
+    public init(fundamentalHertz: Double, harmonicNumbers: [Int]? = nil, maximumFrequencyHertz: Double = 4000,
+                maximumDriftHertz: Double = 1, output: HumRemoverOutput = .cleaned) {
+        self.fundamentalHertz = fundamentalHertz
+        self.harmonicNumbers = harmonicNumbers
+        self.maximumFrequencyHertz = maximumFrequencyHertz
+        self.maximumDriftHertz = maximumDriftHertz
+        self.output = output
+    }
+}
+
+/// Removes mains hum and buzz — a fundamental and its harmonics — by tracking each harmonic as a sinusoid and
+/// subtracting it, so the voice's own low harmonics a few hertz away survive.
+///
+/// Method. Two STFTs with the same framing run over the stream: periodic Hann windows of about 0.34 s
+/// (`fftSize` = the power of two nearest 0.34 × sampleRate: 16384 at 48 kHz, 2.9 Hz bins) at a hop of half a
+/// window. The first (*estimation*) pass sees the input ``lookaheadHops`` hops ahead of the second and, per
+/// frame, fits each harmonic's complex amplitude by least squares to the 7 bins around it, using the window's
+/// exact transform (``HannLobe``), and measures the phase advance of every harmonic since the previous frame;
+/// the advances, unwrapped from the lowest harmonic up and weighted by h² and by how sinusoidal each lobe is,
+/// give the fundamental's frequency frame by frame. The second (*subtraction*) pass, on the delayed input,
+/// takes the frequency at each frame from a weighted straight-line fit to the measurements of the surrounding
+/// ±``lookaheadHops`` hops (so linear drift is followed without lag), refits each harmonic at that frequency, and
+/// moves a tracked state (the previous frame's, carried one hop along the track) toward the fit by a gain that is
+/// near 1 where the lobe is one clean sinusoid consistent with the state or the previous fit, and near 0 where
+/// speech covers the harmonic — so the state coasts through speech on the hum measured in the pauses. It then
+/// subtracts the lobe (±8 bins) of a sinusoid with that level and the level's change per sample (from the
+/// states a hop either side), which follows hum that swells and fades. Frames that reach before the stream or
+/// past its end are not fitted; the two nearest whole frames' states are extrapolated to them, so the first and
+/// last fractions of a second are cleaned too.
+/// The effective analysis bandwidth of a fit is about ±3 Hz around each harmonic.
+///
+/// - Latency: ``latencyFrames`` = lookaheadHops × hopSize + fftSize − 2 (32766 frames, 0.68 s, at 48 kHz).
+///   ``flush(into:)`` marks the end of the stream and drains it; use it (not zeros through `process`).
+/// - Channels: the frequency is tracked once for all channels (hum is common to a poly file's tracks);
+///   amplitudes and phases are fitted per channel.
+/// - Streaming: blocks of any size; the output does not depend on the split. Streams shorter than one
+///   window (0.34 s) are passed through unchanged (no frame is wholly inside them).
+/// - Allocation: in ``prepare(for:)`` only; `process`, `flush` and `reset` do not allocate, lock or throw.
+/// - Threading: not thread-safe; one remover per stream.
+public final class HumRemover: AudioProcessor {
+    /// The settings.
+    public let configuration: HumRemoverConfiguration
+    /// Hops the estimation pass runs ahead of the subtraction pass.
+    public static let lookaheadHops = 2
+
+    /// Delay in frames between input and output; valid after ``prepare(for:)``.
+    public private(set) var latencyFrames: Int = 0
+    /// Harmonic numbers being removed; valid after ``prepare(for:)``.
+    public var harmonicNumbers: [Int] { model?.harmonics ?? [] }
+    /// FFT length in samples; valid after ``prepare(for:)``.
+    public var fftSize: Int { model?.fftSize ?? 0 }
+    /// The most recent tracked fundamental in hertz (nil before any frame was fitted).
+    public var trackedFundamentalHertz: Double? { model?.lastSubtractionHertz }
+
+    private var model: HumModel?
+    private var estimator: STFTAnalyzer<HumEstimationKernel>?
+    private var subtractor: STFTProcessor<HumSubtractionKernel>?
+    private var delay: UnsafeMutablePointer<Float>?
+    private var delayFrames = 0
+    private var delayPosition = 0
+    private var channelCount = 0
+    private var framesConsumed = 0
+    private var ended = false
+
+    /// Creates a remover; call ``prepare(for:)`` before processing.
+    public init(configuration: HumRemoverConfiguration) {
+        self.configuration = configuration
+    }
+
+    deinit { delay?.deallocate() }
+
+    /// The FFT size used at `sampleRate`: the power of two nearest 0.34 s, within 1024…65536.
+    public static func fftSize(sampleRate: Double) -> Int {
+        let target = max(1024, min(65536, sampleRate * 0.34))
+        let exponent = (log2(target)).rounded()
+        return 1 << Int(exponent)
+    }
+
+    /// Plans the FFTs and allocates all state.
+    /// - Throws: ``ScrimError`` `.configuration` for an invalid spec, a fundamental outside 1 Hz…sampleRate/4,
+    ///   a negative drift, harmonic numbers below 1, or when no harmonic fits below the frequency limit.
+    public func prepare(for spec: ProcessSpec) throws {
+        try spec.validate()
+        let f0 = configuration.fundamentalHertz
+        guard f0.isFinite, f0 >= 1, f0 <= spec.sampleRate / 4 else {
+            throw ScrimError(.configuration, "hum fundamental \(f0) Hz is out of range: use 1 Hz to a quarter "
+                             + "of the sample rate, e.g. 50 or 60")
+        }
+        guard configuration.maximumDriftHertz.isFinite, configuration.maximumDriftHertz >= 0,
+              configuration.maximumDriftHertz < f0 / 4 else {
+            throw ScrimError(.configuration, "maximum drift \(configuration.maximumDriftHertz) Hz must be from 0 to "
+                             + "a quarter of the fundamental, e.g. 1")
+        }
+        if let numbers = configuration.harmonicNumbers, numbers.contains(where: { $0 < 1 }) {
+            throw ScrimError(.configuration, "harmonic numbers must be 1 or more, got \(numbers)")
+        }
+        let n = Self.fftSize(sampleRate: spec.sampleRate)
+        let hop = n / 2
+        let model = HumModel(configuration: configuration, sampleRate: spec.sampleRate, channelCount: spec.channelCount,
+                             fftSize: n, hopSize: hop, lookaheadHops: Self.lookaheadHops)
+        guard !model.harmonics.isEmpty else {
+            throw ScrimError(.configuration, "no harmonic of \(f0) Hz lies below "
+                             + "\(min(configuration.maximumFrequencyHertz, 0.45 * spec.sampleRate)) Hz; "
+                             + "raise the frequency limit or check the fundamental")
+        }
+        let stft = STFTConfiguration(fftSize: n, hopSize: hop, analysisWindow: .hann, synthesisWindow: .hann)
+        let estimator = STFTAnalyzer(kernel: HumEstimationKernel(model: model), configuration: stft)
+        let subtractor = STFTProcessor(kernel: HumSubtractionKernel(model: model), configuration: stft)
+        // Both passes see chunks of at most one hop (see `process`), so their blocks are bounded by the hop.
+        let chunkSpec = ProcessSpec(sampleRate: spec.sampleRate, channelCount: spec.channelCount,
+                                    maximumBlockFrames: hop)
+        try estimator.prepare(for: chunkSpec)
+        try subtractor.prepare(for: chunkSpec)
+        delay?.deallocate()
+        delayFrames = Self.lookaheadHops * hop
+        let storage = UnsafeMutablePointer<Float>.allocate(capacity: delayFrames * spec.channelCount)
+        storage.initialize(repeating: 0, count: delayFrames * spec.channelCount)
+        delay = storage
+        channelCount = spec.channelCount
+        self.model = model
+        self.estimator = estimator
+        self.subtractor = subtractor
+        latencyFrames = delayFrames + subtractor.latencyFrames
+        delayPosition = 0
+        framesConsumed = 0
+        ended = false
+    }
+
+    /// Removes the hum from `block` in place (output delayed by ``latencyFrames``). Does not allocate.
+    public func process(_ block: AudioBlock) {
+        guard let model, let estimator, let subtractor, let delay else {
+            preconditionFailure("HumRemover.process called before prepare(for:)")
+        }
+        precondition(block.channelCount == channelCount,
+                     "block has \(block.channelCount) channels, HumRemover prepared for \(channelCount)")
+        if !ended { framesConsumed += block.frameCount }
+        var offset = 0
+        while offset < block.frameCount {
+            // Chunks of at most one hop keep the estimation pass at most one hop further ahead than needed,
+            // which bounds the state it must keep (HumModel.ringSize).
+            let count = min(model.hopSize, block.frameCount - offset)
+            let chunk = block.slice(from: offset, count: count)
+            estimator.analyze(chunk)
+            for c in 0..<channelCount {
+                let samples = chunk.channel(c)
+                let line = delay + c * delayFrames
+                var position = delayPosition
+                for i in 0..<count {
+                    let delayed = line[position]
+                    line[position] = samples[i]
+                    samples[i] = delayed
+                    position += 1
+                    if position == delayFrames { position = 0 }
+                }
+            }
+            delayPosition = (delayPosition + count) % delayFrames
+            subtractor.process(chunk)
+            offset += count
+        }
+    }
+
+    /// Marks the end of the stream (on the first call) and writes the next `block.frameCount` frames of the
+    /// delayed output. Call with consecutive blocks totalling ``latencyFrames`` frames. Does not allocate.
+    public func flush(into block: AudioBlock) {
+        if !ended {
+            ended = true
+            model?.endFrame = framesConsumed
+        }
+        block.clear()
+        process(block)
+    }
+
+    /// Clears all stream state, keeping the preparation. Does not allocate.
+    public func reset() {
+        estimator?.reset()
+        subtractor?.reset()
+        if let delay { delay.update(repeating: 0, count: delayFrames * channelCount) }
+        delayPosition = 0
+        framesConsumed = 0
+        ended = false
+        model?.reset()
+    }
+}

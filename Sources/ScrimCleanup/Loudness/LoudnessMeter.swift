@@ -1,0 +1,331 @@
+import Foundation
+import ScrimCore
+
+/// A streaming loudness and peak meter: ITU-R BS.1770-4 with the EBU Tech 3341 ("EBU Mode") and Tech 3342
+/// (loudness range) conventions.
+///
+/// What it measures:
+/// - **Momentary** loudness over a 400 ms window and **short-term** over 3 s, both updated every 100 ms
+///   (Tech 3341 asks for at least 10 Hz). A window counts only once it is complete: until 400 ms (3 s) of audio
+///   has been seen the current value and its maximum are −∞.
+/// - **Integrated** loudness over 400 ms gating blocks with 75 % overlap (one every 100 ms), absolute gate
+///   −70 LUFS, relative gate −10 LU (BS.1770-4 §5.1).
+/// - **Loudness range** from the 3 s short-term values every 100 ms, absolute gate −70 LUFS, relative gate
+///   −20 LU, 95th minus 10th percentile (Tech 3342).
+/// - **Sample peak** and **true peak** (BS.1770-4 Annex 2: ⌈192 kHz / fs⌉× over-sampling), per channel and
+///   overall. True peak is the expensive part; turn it off with `measureTruePeak: false`.
+/// - Optionally, **dialogue loudness**: integrated loudness over the blocks a ``DialogueDetector`` judges to be
+///   speech, and the fraction of blocks that were.
+///
+/// Filters run in `Double`. Sub-block k (100 ms) ends at frame ⌊k·fs/10⌋, so any sample rate from 8 to 192 kHz
+/// works, including ones that are not multiples of 10. Integrated loudness and loudness range keep fixed-size
+/// histograms (see ``LoudnessHistogram``; error well under 0.01 LU), so memory does not grow with the stream.
+/// Results never depend on how the stream is split into blocks. `prepare` allocates; `analyze` and `reset` do
+/// not allocate, lock or throw; the result accessors may allocate. Not thread-safe: one meter per stream.
+public final class LoudnessMeter: AudioAnalyzer {
+    /// Momentary window in 100 ms sub-blocks (400 ms).
+    static let momentarySubBlocks = 4
+    /// Short-term window in 100 ms sub-blocks (3 s).
+    static let shortTermSubBlocks = 30
+    /// BS.1770-4 relative gate for integrated loudness, LU.
+    public static let integratedRelativeGate: LoudnessUnits = -10
+    /// EBU Tech 3342 relative gate for loudness range, LU.
+    public static let rangeRelativeGate: LoudnessUnits = -20
+    /// Sample rates the K-weighting derivation and the true-peak design are checked for, in hertz.
+    public static let supportedSampleRates: ClosedRange<Double> = 8_000...192_000
+
+    /// The channel layout, or `nil` to derive it from the channel count at `prepare`.
+    public let requestedLayout: ChannelLayout?
+    /// Whether true peak is measured.
+    public let measureTruePeak: Bool
+    /// Whether the dialogue gate runs.
+    public let dialogueGating: Bool
+
+    /// The layout in use (valid after ``prepare(for:)``).
+    public private(set) var channelLayout = ChannelLayout.mono
+    private var spec: ProcessSpec?
+    private var sampleRate = 48_000.0
+    private var weights: [Double] = []
+    private var preFilter = KWeighting.preFilter(sampleRate: 48_000)
+    private var highPass = KWeighting.highPass(sampleRate: 48_000)
+    /// Per channel: pre-filter z1, z2, high-pass z1, z2.
+    private var filterState: [Double] = []
+    /// Per channel: Σ y² over the current sub-block.
+    private var channelEnergy: [Double] = []
+
+    private var framesMeasured = 0
+    private var subBlockCount = 0
+    private var lastBoundary = 0
+    private var nextBoundary = 0
+    /// Ring of the last 30 sub-blocks: weighted energy Σ Gi·Σy² and frame count.
+    private var ringEnergy: [Double] = []
+    private var ringFrames: [Int] = []
+
+    private var integratedHistogram = LoudnessHistogram()
+    private var rangeHistogram = LoudnessHistogram()
+    private var dialogueHistogram = LoudnessHistogram()
+    private var detector: DialogueDetector?
+    private var blocksAboveGate = 0
+    private var speechBlocks = 0
+
+    private var momentaryPower = 0.0
+    private var shortTermPower = 0.0
+    private var maxMomentaryPower = 0.0
+    private var maxShortTermPower = 0.0
+    private var hasMomentary = false
+    private var hasShortTerm = false
+
+    private var channelSamplePeak: [Float] = []
+    private var interpolator: TruePeakInterpolator?
+
+    /// Creates a meter.
+    /// - Parameters:
+    ///   - layout: channel weights; `nil` derives them from the channel count (``ChannelLayout/init(channelCount:)``).
+    ///   - measureTruePeak: measure true peak (costs about as much as the rest of the meter).
+    ///   - dialogueGating: also measure dialogue-gated loudness (see ``DialogueDetector``).
+    public init(layout: ChannelLayout? = nil, measureTruePeak: Bool = true, dialogueGating: Bool = false) {
+        requestedLayout = layout
+        self.measureTruePeak = measureTruePeak
+        self.dialogueGating = dialogueGating
+    }
+
+    /// Allocates for `spec`. Throws `.configuration` if the spec is invalid, the sample rate is outside
+    /// 8–192 kHz, or the layout's channel count differs from the spec's.
+    public func prepare(for spec: ProcessSpec) throws {
+        try spec.validate()
+        guard Self.supportedSampleRates.contains(spec.sampleRate) else {
+            throw ScrimError(.configuration, "loudness metering supports 8 kHz to 192 kHz; the stream is "
+                + "\(spec.sampleRate) Hz: resample it first")
+        }
+        let layout = requestedLayout ?? ChannelLayout(channelCount: spec.channelCount)
+        guard layout.channelCount == spec.channelCount else {
+            throw ScrimError(.configuration, "channel layout \(layout.name) has \(layout.channelCount) channels "
+                + "but the stream has \(spec.channelCount): give a layout that matches")
+        }
+        self.spec = spec
+        channelLayout = layout
+        sampleRate = spec.sampleRate
+        weights = layout.weights
+        preFilter = KWeighting.preFilter(sampleRate: sampleRate)
+        highPass = KWeighting.highPass(sampleRate: sampleRate)
+        filterState = Array(repeating: 0, count: 4 * spec.channelCount)
+        channelEnergy = Array(repeating: 0, count: spec.channelCount)
+        ringEnergy = Array(repeating: 0, count: Self.shortTermSubBlocks)
+        ringFrames = Array(repeating: 0, count: Self.shortTermSubBlocks)
+        integratedHistogram = LoudnessHistogram()
+        rangeHistogram = LoudnessHistogram()
+        dialogueHistogram = LoudnessHistogram()
+        detector = dialogueGating ? DialogueDetector(sampleRate: sampleRate, weights: weights) : nil
+        channelSamplePeak = Array(repeating: 0, count: spec.channelCount)
+        interpolator = measureTruePeak
+            ? TruePeakInterpolator(sampleRate: sampleRate, channelCount: spec.channelCount) : nil
+        reset()
+    }
+
+    /// Clears the measurement, keeping the preparation.
+    public func reset() {
+        for i in filterState.indices { filterState[i] = 0 }
+        for i in channelEnergy.indices { channelEnergy[i] = 0 }
+        for i in ringEnergy.indices {
+            ringEnergy[i] = 0
+            ringFrames[i] = 0
+        }
+        for i in channelSamplePeak.indices { channelSamplePeak[i] = 0 }
+        framesMeasured = 0
+        subBlockCount = 0
+        lastBoundary = 0
+        nextBoundary = boundary(1)
+        integratedHistogram.reset()
+        rangeHistogram.reset()
+        dialogueHistogram.reset()
+        detector?.reset()
+        blocksAboveGate = 0
+        speechBlocks = 0
+        momentaryPower = 0
+        shortTermPower = 0
+        maxMomentaryPower = 0
+        maxShortTermPower = 0
+        hasMomentary = false
+        hasShortTerm = false
+        interpolator?.reset()
+    }
+
+    /// The frame at which 100 ms sub-block `k` ends: ⌊k·fs/10⌋.
+    @inline(__always)
+    private func boundary(_ k: Int) -> Int { Int((Double(k) * sampleRate / 10).rounded(.down)) }
+
+    /// Adds `block` to the measurement. Any frame count; the channel count must match the spec.
+    public func analyze(_ block: AudioBlock) {
+        guard let spec else { preconditionFailure("LoudnessMeter.analyze before prepare(for:)") }
+        precondition(block.channelCount == spec.channelCount,
+                     "block has \(block.channelCount) channels, the meter was prepared for \(spec.channelCount)")
+        var offset = 0
+        while offset < block.frameCount {
+            let n = min(nextBoundary - framesMeasured, block.frameCount - offset)
+            filterSegment(block, offset: offset, count: n)
+            detector?.analyze(block, offset: offset, count: n)
+            framesMeasured += n
+            offset += n
+            if framesMeasured == nextBoundary { endSubBlock() }
+        }
+        for c in 0..<block.channelCount {
+            let samples = block.channel(c)
+            var peak = channelSamplePeak[c]
+            for x in samples { peak = max(peak, abs(x)) }
+            channelSamplePeak[c] = peak
+            if let interpolator, let base = samples.baseAddress {
+                interpolator.accumulatePeak(channel: c, samples: base, count: samples.count)
+            }
+        }
+    }
+
+    /// K-weights frames `offset ..< offset + count` of every channel and adds Σ y² to ``channelEnergy``.
+    private func filterSegment(_ block: AudioBlock, offset: Int, count: Int) {
+        let pre = preFilter
+        let hp = highPass
+        filterState.withUnsafeMutableBufferPointer { state in
+            for c in 0..<block.channelCount where weights[c] > 0 {
+                guard let base = block.channel(c).baseAddress else { continue }
+                let x = base + offset
+                var s1 = state[4 * c], s2 = state[4 * c + 1], t1 = state[4 * c + 2], t2 = state[4 * c + 3]
+                // Summing into the running total (not a per-call partial sum) keeps the result bit-identical
+                // for any block split.
+                var sum = channelEnergy[c]
+                for i in 0..<count {
+                    let input = Double(x[i])
+                    let y = pre.b0 * input + s1
+                    s1 = pre.b1 * input - pre.a1 * y + s2
+                    s2 = pre.b2 * input - pre.a2 * y
+                    let z = hp.b0 * y + t1
+                    t1 = hp.b1 * y - hp.a1 * z + t2
+                    t2 = hp.b2 * y - hp.a2 * z
+                    sum += z * z
+                }
+                state[4 * c] = s1
+                state[4 * c + 1] = s2
+                state[4 * c + 2] = t1
+                state[4 * c + 3] = t2
+                channelEnergy[c] = sum
+            }
+        }
+    }
+
+    private func endSubBlock() {
+        var energy = 0.0
+        for c in channelEnergy.indices {
+            energy += weights[c] * channelEnergy[c]
+            channelEnergy[c] = 0
+        }
+        let slot = subBlockCount % Self.shortTermSubBlocks
+        ringEnergy[slot] = energy
+        ringFrames[slot] = nextBoundary - lastBoundary
+        subBlockCount += 1
+        lastBoundary = nextBoundary
+        nextBoundary = boundary(subBlockCount + 1)
+        detector?.endSubBlock()
+
+        if subBlockCount >= Self.momentarySubBlocks {
+            let power = windowPower(subBlocks: Self.momentarySubBlocks)
+            momentaryPower = power
+            maxMomentaryPower = hasMomentary ? max(maxMomentaryPower, power) : power
+            hasMomentary = true
+            if integratedHistogram.add(power: power) {
+                blocksAboveGate += 1
+                if let detector, detector.isSpeechBlock() {
+                    speechBlocks += 1
+                    dialogueHistogram.add(power: power)
+                }
+            }
+        }
+        if subBlockCount >= Self.shortTermSubBlocks {
+            let power = windowPower(subBlocks: Self.shortTermSubBlocks)
+            shortTermPower = power
+            maxShortTermPower = hasShortTerm ? max(maxShortTermPower, power) : power
+            hasShortTerm = true
+            rangeHistogram.add(power: power)
+        }
+    }
+
+    /// Weighted mean-square power Σ Gi·zi over the last `subBlocks` sub-blocks.
+    private func windowPower(subBlocks: Int) -> Double {
+        var energy = 0.0
+        var frames = 0
+        for back in 1...subBlocks {
+            let slot = (subBlockCount - back) % Self.shortTermSubBlocks
+            energy += ringEnergy[slot]
+            frames += ringFrames[slot]
+        }
+        return frames > 0 ? energy / Double(frames) : 0
+    }
+
+    // MARK: Results
+
+    private static func loudness(_ power: Double, valid: Bool) -> LUFS {
+        valid && power > 0 ? LoudnessHistogram.loudness(ofPower: power) : -.infinity
+    }
+
+    /// Integrated loudness, LUFS (−∞ for silence or when no block passes the gates).
+    public var integratedLoudness: LUFS {
+        integratedHistogram.gatedLoudness(relativeGate: Self.integratedRelativeGate).loudness
+    }
+
+    /// Loudness range, LU (EBU Tech 3342); 0 with no short-term values above the gates.
+    public var loudnessRange: LoudnessUnits {
+        rangeHistogram.loudnessRange(relativeGate: Self.rangeRelativeGate, low: 0.10, high: 0.95)
+    }
+
+    /// Momentary loudness of the last complete 400 ms window, LUFS (−∞ before the first).
+    public var momentaryLoudness: LUFS { Self.loudness(momentaryPower, valid: hasMomentary) }
+    /// Short-term loudness of the last complete 3 s window, LUFS (−∞ before the first).
+    public var shortTermLoudness: LUFS { Self.loudness(shortTermPower, valid: hasShortTerm) }
+    /// Largest momentary loudness so far, LUFS.
+    public var maxMomentaryLoudness: LUFS { Self.loudness(maxMomentaryPower, valid: hasMomentary) }
+    /// Largest short-term loudness so far, LUFS.
+    public var maxShortTermLoudness: LUFS { Self.loudness(maxShortTermPower, valid: hasShortTerm) }
+
+    /// Sample peak per channel, dBFS.
+    public var channelSamplePeaks: [DecibelsFullScale] {
+        channelSamplePeak.map { decibels(fromAmplitude: Double($0)) }
+    }
+    /// Largest sample peak, dBFS (−∞ for silence).
+    public var samplePeak: DecibelsFullScale { channelSamplePeaks.max() ?? -.infinity }
+
+    /// True peak per channel, dBTP (empty when true peak is not measured). Includes the inter-sample values
+    /// after the last frame, with silence assumed beyond it.
+    public var channelTruePeaks: [DecibelsTruePeak] {
+        guard let interpolator else { return [] }
+        return channelSamplePeak.indices.map { c in
+            let peak = max(channelSamplePeak[c], interpolator.peaks[c], interpolator.tailPeak(channel: c))
+            return decibels(fromAmplitude: Double(peak))
+        }
+    }
+    /// Largest true peak, dBTP (−∞ for silence or when not measured).
+    public var truePeak: DecibelsTruePeak { channelTruePeaks.max() ?? -.infinity }
+
+    /// Dialogue-gated integrated loudness, LUFS (−∞ when the gate is off or found no speech).
+    public var dialogueLoudness: LUFS {
+        dialogueHistogram.gatedLoudness(relativeGate: Self.integratedRelativeGate).loudness
+    }
+    /// Fraction of the blocks above the absolute gate judged to be speech (0 when the gate is off).
+    public var speechFraction: Double {
+        blocksAboveGate > 0 ? Double(speechBlocks) / Double(blocksAboveGate) : 0
+    }
+
+    /// Frames analysed so far (per channel).
+    public var frameCount: Int { framesMeasured }
+
+    /// All results as one value.
+    public var measurement: LoudnessMeasurement {
+        let gated = integratedHistogram.gatedLoudness(relativeGate: Self.integratedRelativeGate)
+        let truePeaks = channelTruePeaks
+        return LoudnessMeasurement(
+            integratedLoudness: gated.loudness, relativeGateThreshold: gated.threshold,
+            loudnessRange: loudnessRange, maxMomentaryLoudness: maxMomentaryLoudness,
+            maxShortTermLoudness: maxShortTermLoudness, momentaryLoudness: momentaryLoudness,
+            shortTermLoudness: shortTermLoudness, samplePeak: samplePeak,
+            truePeak: truePeaks.max() ?? -.infinity, channelSamplePeaks: channelSamplePeaks,
+            channelTruePeaks: truePeaks, truePeakMeasured: measureTruePeak, dialogueLoudness: dialogueLoudness,
+            speechFraction: speechFraction, dialogueGated: dialogueGating, frameCount: framesMeasured,
+            sampleRate: sampleRate, channelLayout: channelLayout)
+    }
+}

@@ -1,1 +1,0 @@
-// ScrimCleanup module: see the module README for its job.

@@ -1,1 +1,0 @@
-// ScrimFiles module: see the module README for its job.

@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import Scrim
+
+/// `scrim dehum IN -o OUT`: remove mains hum and buzz (a fundamental and its harmonics).
+struct DehumCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dehum",
+        abstract: "Remove mains hum and buzz: a fundamental (50/60 Hz or found automatically) and its harmonics.",
+        discussion: """
+            Two passes. The first finds the hum (search 45-65 Hz, or around --frequency): its fundamental, its
+            significant harmonics and its drift. The second tracks each harmonic as a sinusoid and subtracts it,
+            following the drift, so the voice's own low harmonics a few hertz away are kept. The output is
+            sample-aligned with the input (same length; bext/iXML pass through). With --frequency auto and no hum
+            found, the output is the input unchanged and the report says so.
+            """
+    )
+
+    @Argument(help: "Input audio file (never written).")
+    var input: String
+
+    @Option(name: [.customShort("o"), .customLong("out")], help: "Output file.")
+    var output: String
+
+    @Option(help: ArgumentHelp("Hum fundamental: auto (default), 50, 60 or a frequency in Hz.", valueName: "hz"))
+    var frequency = "auto"
+
+    @Option(help: ArgumentHelp("Remove harmonics 1...N (default: every significant one found, up to 4 kHz).",
+                               valueName: "n"))
+    var harmonics: Int?
+
+    @Option(name: .customLong("output"),
+            help: ArgumentHelp("What to write: cleaned (default) or residual (the hum removed).", valueName: "kind"))
+    var outputKind: HumRemoverOutput = .cleaned
+
+    @Flag(help: "Replace the output file if it exists.")
+    var overwrite = false
+
+    @Flag(help: "Print one JSON object (keys in Sources/scrim/README.md).")
+    var json = false
+
+    /// The fundamental from --frequency, nil for auto.
+    private var fixedHertz: Double? {
+        frequency.lowercased() == "auto" ? nil : Double(frequency)
+    }
+
+    func validate() throws {
+        if frequency.lowercased() != "auto" {
+            guard let hz = Double(frequency), hz.isFinite, hz >= 10, hz <= 1000 else {
+                throw ValidationError("--frequency \(frequency): use auto, 50, 60 or a frequency from 10 to 1000 Hz")
+            }
+        }
+        if let harmonics, harmonics < 1 || harmonics > 500 {
+            throw ValidationError("--harmonics \(harmonics): use 1 to 500")
+        }
+    }
+
+    func run() throws {
+        do {
+            try runJob()
+        } catch {
+            if json {
+                print(JSONValue.object([("path", .string(input)), ("error", errorJSON(error))]).serialized())
+            } else {
+                printError("scrim dehum: \(error)")
+            }
+            throw exitCodeFileFailed
+        }
+    }
+
+    private func runJob() throws {
+        let range = fixedHertz.map { ($0 - 1)...($0 + 1) } ?? 45...65
+        let detector = HumDetector(configuration: HumDetectorConfiguration(searchRangeHertz: range))
+        _ = try FileJob.analyze(input: input, analyzers: [detector])
+        let detection = detector.finish()
+        var fundamental: Double?
+        var numbers: [Int]?
+        if let harmonics { numbers = Array(1...harmonics) }
+        if detection.isPresent, let found = detection.fundamentalHertz {
+            fundamental = detection.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz ?? found
+            if numbers == nil, let highest = detection.harmonics.map(\.number).max() {
+                numbers = Array(1...highest)
+            }
+        } else if let fixedHertz {
+            fundamental = fixedHertz
+        }
+        let configuration = fundamental.map {
+            HumRemoverConfiguration(fundamentalHertz: $0, harmonicNumbers: numbers, output: outputKind)
+        }
+        let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum")
+        var removed: [Int] = []
+        let result = try FileJob.process(input: input, output: output, options: options) { _ in
+            guard let configuration else { return PassThrough(silent: outputKind == .residual) }
+            let remover = HumRemover(configuration: configuration)
+            return RemoverRecorder(remover: remover) { removed = $0 }
+        }
+        if json {
+            print(Self.report(detection: detection, fundamental: fundamental, removed: removed, result: result)
+                .serialized())
+        } else {
+            print(Self.describe(detection: detection, fundamental: fundamental, removed: removed, result: result))
+        }
+    }
+
+    static func detectionJSON(_ detection: HumDetection) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("present", .bool(detection.isPresent)),
+            ("fundamentalHz", .rounded(detection.fundamentalHertz, places: 3)),
+            ("humToSignalDb", .rounded(detection.humToSignalDecibels, places: 2)),
+            ("presence", .rounded(detection.presenceFraction, places: 3)),
+        ]
+        if let range = detection.trackRangeHertz {
+            pairs.append(("trackRangeHz", .array([.rounded(range.lowerBound, places: 3),
+                                                  .rounded(range.upperBound, places: 3)])))
+        } else {
+            pairs.append(("trackRangeHz", .null))
+        }
+        pairs.append(("harmonics", .array(detection.harmonics.map { harmonic in
+            .object([("number", .int(Int64(harmonic.number))),
+                     ("frequencyHz", .rounded(harmonic.frequencyHertz, places: 3)),
+                     ("levelDbfs", .rounded(harmonic.levelDecibelsFullScale, places: 2))])
+        })))
+        return .object(pairs)
+    }
+
+    static func report(detection: HumDetection, fundamental: Double?, removed: [Int],
+                       result: FileJobResult) -> JSONValue {
+        .object([
+            ("command", .string("dehum")),
+            ("input", .string(result.inputPath)),
+            ("output", .string(result.outputPath)),
+            ("detection", detectionJSON(detection)),
+            ("removedFundamentalHz", .rounded(fundamental, places: 3)),
+            ("removedHarmonics", .array(removed.map { .int(Int64($0)) })),
+            ("file", result.json),
+        ])
+    }
+
+    static func describe(detection: HumDetection, fundamental: Double?, removed: [Int],
+                         result: FileJobResult) -> String {
+        var lines = ["\(result.inputPath) -> \(result.outputPath)"]
+        if detection.isPresent, let f = detection.fundamentalHertz {
+            var text = String(format: "  hum        %.3f Hz, %d significant harmonics, %@ dB re signal", f,
+                              detection.harmonics.count, formatDecibels(detection.humToSignalDecibels))
+            if let range = detection.trackRangeHertz {
+                text += String(format: ", track %.2f-%.2f Hz", range.lowerBound, range.upperBound)
+            }
+            lines.append(text)
+        } else {
+            lines.append("  hum        none found")
+        }
+        if let fundamental, !removed.isEmpty {
+            lines.append(String(format: "  removed    %.3f Hz and harmonics %d-%d (tracked)", fundamental,
+                                removed.first ?? 1, removed.last ?? 1))
+        } else {
+            lines.append("  removed    nothing (output equals input)")
+        }
+        lines.append(String(format: "  speed      %.0fx real time", result.realTimeFactor))
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension HumRemoverOutput: ExpressibleByArgument {}
+
+/// Forwards to a ``HumRemover`` and reports the harmonics it settled on once prepared.
+private final class RemoverRecorder: AudioProcessor {
+    let remover: HumRemover
+    let record: ([Int]) -> Void
+    init(remover: HumRemover, record: @escaping ([Int]) -> Void) {
+        self.remover = remover
+        self.record = record
+    }
+    var latencyFrames: Int { remover.latencyFrames }
+    func prepare(for spec: ProcessSpec) throws {
+        try remover.prepare(for: spec)
+        record(remover.harmonicNumbers)
+    }
+    func process(_ block: AudioBlock) { remover.process(block) }
+    func flush(into block: AudioBlock) { remover.flush(into: block) }
+    func reset() { remover.reset() }
+}
+
+/// No hum: the input unchanged (or silence for `--output residual`).
+private final class PassThrough: AudioProcessor {
+    let silent: Bool
+    init(silent: Bool) { self.silent = silent }
+    let latencyFrames = 0
+    func prepare(for spec: ProcessSpec) throws {}
+    func process(_ block: AudioBlock) { if silent { block.clear() } }
+    func reset() {}
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Scrim
+
+/// Writes a line to standard error (diagnostics never go to standard output, which may carry JSON).
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// The JSON form of an error: `{"code": …, "message": …}` (plus `path` for file errors).
+func errorJSON(_ error: any Error) -> JSONValue {
+    if let fileError = error as? AudioFileError {
+        return .object([
+            ("code", .string(fileError.code.name)),
+            ("message", .string(fileError.description)),
+            ("path", .string(fileError.path)),
+        ])
+    }
+    if let scrimError = error as? ScrimError {
+        return .object([("code", .string(scrimError.code.name)), ("message", .string(scrimError.description))])
+    }
+    return .object([("code", .string("error")), ("message", .string("\(error)"))])
+}
+
+/// "−23.0" style: one decimal, a real minus sign avoided for copy-paste friendliness, "-inf" for −∞.
+func formatDecibels(_ value: Double, places: Int = 1) -> String {
+    guard value.isFinite else { return value < 0 ? "-inf" : "inf" }
+    return String(format: "%.\(places)f", value)
+}
+
+/// "9.000 s" below a minute, "1:02:03.500" above.
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    if seconds < 60 { return String(format: "%.3f s", seconds) }
+    let whole = Int(seconds)
+    let h = whole / 3600, m = (whole / 60) % 60
+    let s = seconds - Double(h * 3600 + m * 60)
+    return h > 0 ? String(format: "%d:%02d:%06.3f", h, m, s) : String(format: "%d:%06.3f", m, s)
+}

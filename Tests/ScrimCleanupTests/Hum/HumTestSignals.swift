@@ -1,0 +1,59 @@
+import Foundation
+import ScrimCore
+
+/// Reference signals for the hum tests, generated here (seeded, deterministic).
+enum HumSignals {
+    /// A small linear congruential generator (Knuth MMIX constants) so noise is the same on every run.
+    struct Noise {
+        var state: UInt64
+        mutating func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) - (1 << 52)) / Float(1 << 52)
+        }
+    }
+
+    /// Hum with harmonic amplitudes `amplitudes[h-1]` (peak, linear), fundamental f(t) = start + (end − start)·t/T,
+    /// phases 0.7·h rad.
+    static func hum(frameCount: Int, sampleRate: Double, startHertz: Double, endHertz: Double? = nil,
+                    amplitudes: [Double]) -> [Float] {
+        let end = endHertz ?? startHertz
+        var phase = 0.0
+        var out = [Float](repeating: 0, count: frameCount)
+        for n in 0..<frameCount {
+            var v = 0.0
+            for (i, a) in amplitudes.enumerated() where a != 0 {
+                v += a * cos(Double(i + 1) * phase + 0.7 * Double(i + 1))
+            }
+            out[n] = Float(v)
+            let f = startHertz + (end - startHertz) * Double(n) / Double(frameCount)
+            phase += 2 * Double.pi * f / sampleRate
+            if phase > 2 * Double.pi * 1000 { phase -= 2 * Double.pi * 1000 }
+        }
+        return out
+    }
+
+    /// Mains-like harmonic amplitudes: 1/h, even harmonics a further half, scaled so the fundamental is `level`.
+    static func mainsAmplitudes(count: Int, fundamentalAmplitude: Double) -> [Double] {
+        (1...count).map { h in fundamentalAmplitude / Double(h) * (h % 2 == 0 ? 0.5 : 1) }
+    }
+
+    static func whiteNoise(frameCount: Int, amplitude: Float, seed: UInt64) -> [Float] {
+        var noise = Noise(state: seed)
+        return (0..<frameCount).map { _ in amplitude * noise.next() }
+    }
+
+    static func sum(_ a: [Float], _ b: [Float]) -> [Float] { zip(a, b).map { $0 + $1 } }
+
+    /// Mean power of `x` over `range`.
+    static func power(_ x: [Float], _ range: Range<Int>) -> Double {
+        var s = 0.0
+        for i in range { s += Double(x[i]) * Double(x[i]) }
+        return s / Double(max(range.count, 1))
+    }
+
+    /// Power of a − b over `range`, in dB relative to the power of `reference` over the same range.
+    static func errorDecibels(_ a: [Float], _ b: [Float], reference: [Float], _ range: Range<Int>) -> Double {
+        let difference = zip(a, b).map { $0 - $1 }
+        return 10 * log10(power(difference, range) / power(reference, range))
+    }
+}

@@ -5,5 +5,7 @@ enum CommandRegistry {
     static let subcommands: [ParsableCommand.Type] = [
         InfoCommand.self,
         DehumCommand.self,
+        DenoiseCommand.self,
+        ProfileCommand.self,
     ]
 }

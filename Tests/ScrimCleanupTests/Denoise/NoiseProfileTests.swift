@@ -85,7 +85,8 @@ import Testing
         AudioBuffer(channels: [noise]).withBlock { profiler.analyze($0) }
         let profile = try profiler.profile()
         #expect(profile.fftSize == 1024)
-        let (output, report) = try denoise([noise], settings: NoiseReducerSettings(mode: .learned(profile)))
+        let settings = NoiseReducerSettings(reductionDecibels: 12, mode: .learned(profile))
+        let (output, report) = try denoise([noise], settings: settings)
         let range = 24000..<96000
         let cut = DenoiseSignals.levelDecibels(noise, range: range)
             - DenoiseSignals.levelDecibels(output[0], range: range)

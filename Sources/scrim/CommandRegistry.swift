@@ -8,6 +8,8 @@ enum CommandRegistry {
         NormalizeCommand.self,
         MatchCommand.self,
         DehumCommand.self,
+        DenoiseCommand.self,
+        ProfileCommand.self,
         ProcessCommand.self,
         BatchCommand.self,
         PresetsCommand.self,

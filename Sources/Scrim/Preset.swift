@@ -105,7 +105,7 @@ public struct DenoiseStage: Sendable, Hashable {
         case learned
     }
 
-    /// Deepest cut in dB, 0…40 (default 12).
+    /// Deepest cut in dB, 0…40 (default: ``NoiseReducerSettings/defaultReductionDecibels``, 15).
     public var reductionDecibels: Double
     /// `adaptive` (default) or `learned` (needs ``profile``).
     public var mode: Mode
@@ -119,7 +119,8 @@ public struct DenoiseStage: Sendable, Hashable {
     public var fftSize: Int?
 
     /// Creates denoise settings; every parameter has the documented default.
-    public init(reductionDecibels: Double = 12, mode: Mode = .adaptive, profile: String? = nil,
+    public init(reductionDecibels: Double = NoiseReducerSettings.defaultReductionDecibels, mode: Mode = .adaptive,
+                profile: String? = nil,
                 output: String = "cleaned", channelLinking: String = "independent", fftSize: Int? = nil) {
         self.reductionDecibels = reductionDecibels
         self.mode = mode
@@ -295,7 +296,7 @@ extension Preset {
         if let denoise {
             guard denoise.reductionDecibels.isFinite, (0...40).contains(denoise.reductionDecibels) else {
                 throw ScrimError(.configuration,
-                                 "denoise.reductionDecibels \(denoise.reductionDecibels): use 0 to 40 dB (default 12)")
+                                 "denoise.reductionDecibels \(denoise.reductionDecibels): use 0 to 40 dB, e.g. 12")
             }
             guard ["cleaned", "residual", "bypass"].contains(denoise.output) else {
                 throw ScrimError(.configuration,

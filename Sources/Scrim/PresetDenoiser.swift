@@ -1,11 +1,62 @@
 import Foundation
 
-/// The denoise stage of a preset: builds the noise reducer from a ``DenoiseStage`` and reports what it did.
+/// The denoise stage of a preset, made for one file: a ``NoiseReducer`` configured from a ``DenoiseStage``.
 final class PresetDenoiser {
-    let processor: any AudioProcessor
-    var reportJSON: JSONValue? { nil }
+    let reducer: NoiseReducer
+    var processor: any AudioProcessor { reducer }
 
+    /// Builds the reducer; reads the learned-noise profile file when the stage names one.
+    /// - Throws: ``ScrimError`` `.configuration` for settings out of range, `.invalidDocument` for a profile file
+    ///   that cannot be read or is not a noise profile (the message names the file).
     init(stage: DenoiseStage) throws {
-        throw ScrimError(.configuration, "noise reduction is not part of this build yet")
+        var settings = try stage.noiseReducerSettings()
+        if stage.mode == .learned, let path = stage.profile {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ScrimError(.invalidDocument, "cannot read the noise profile \(path)")
+            }
+            do {
+                settings.mode = .learned(try NoiseProfile.decode(jsonData: data))
+            } catch {
+                throw ScrimError(.invalidDocument, "noise profile \(path): \(error.message)",
+                                 underlying: error.underlying)
+            }
+        }
+        try settings.validate()
+        reducer = NoiseReducer(settings: settings)
+    }
+}
+
+extension DenoiseStage {
+    /// The reducer settings for this stage, adaptive mode (a learned profile is read by the job).
+    /// - Throws: ``ScrimError`` `.configuration` for an unknown output or channel-linking name.
+    public func noiseReducerSettings() throws(ScrimError) -> NoiseReducerSettings {
+        guard let output = NoiseReducerSettings.Output(rawValue: output) else {
+            throw ScrimError(.configuration, "denoise.output \"\(output)\": use cleaned, residual or bypass")
+        }
+        guard let linking = NoiseReducerSettings.ChannelLinking(rawValue: channelLinking) else {
+            throw ScrimError(.configuration,
+                             "denoise.channelLinking \"\(channelLinking)\": use independent or linked")
+        }
+        return NoiseReducerSettings(reductionDecibels: reductionDecibels, mode: .adaptive, output: output,
+                                    channelLinking: linking, fftSize: fftSize)
+    }
+}
+
+extension NoiseReductionReport {
+    /// The report as JSON, with the keys `scrim denoise --json` uses.
+    var json: JSONValue {
+        .object([
+            ("mode", .string(mode)),
+            ("outputKind", .string(output)),
+            ("channelLinking", .string(channelLinking)),
+            ("reductionLimitDb", .rounded(reductionLimitDecibels, places: 2)),
+            ("fftSize", .int(Int64(fftSize))),
+            ("hopSize", .int(Int64(hopSize))),
+            ("frames", .int(Int64(frames))),
+            ("noiseFloorBeforeDbfs", .rounded(noiseFloorBeforeDecibelsFS, places: 2)),
+            ("noiseFloorAfterDbfs", .rounded(noiseFloorAfterDecibelsFS, places: 2)),
+            ("averageReductionDb", .rounded(averageReductionDecibels, places: 2)),
+            ("maximumReductionDb", .rounded(maximumReductionDecibels, places: 2)),
+        ])
     }
 }

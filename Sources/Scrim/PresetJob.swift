@@ -53,8 +53,9 @@ public struct PresetJobResult: Sendable {
     public var fingerprint: String
     /// De-hum stage result (nil when the preset has no de-hum stage).
     public var hum: HumStageResult?
-    /// Noise-reduction report (nil when the preset has no denoise stage).
-    public var denoise: JSONValue?
+    /// Noise-reduction report: noise floor before and after, reduction (nil when the preset has no denoise
+    /// stage).
+    public var denoise: NoiseReductionReport?
     /// Loudness stage result (nil when the preset has no loudness stage).
     public var loudness: LoudnessStageResult?
     /// The final pass's file report; its ``FileJobResult/nonFiniteSamplesZeroed`` counts the input's NaN/Inf.
@@ -94,7 +95,7 @@ public struct PresetJobResult: Sendable {
         } else {
             pairs.append(("dehum", .null))
         }
-        pairs.append(("denoise", denoise ?? .null))
+        pairs.append(("denoise", denoise?.json ?? .null))
         if let loudness, let stage = preset.loudness {
             let plan = loudness.normalization.plan
             func level(_ value: Double?) -> JSONValue { .rounded(value, places: 2) }
@@ -274,7 +275,7 @@ public enum PresetJob {
             }
             if let nonFinite { result.nonFiniteSamplesZeroed = max(result.nonFiniteSamplesZeroed, nonFinite) }
             return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
-                                   denoise: denoiser?.reportJSON, loudness: nil, file: result, passes: passCount,
+                                   denoise: denoiser?.reducer.report, loudness: nil, file: result, passes: passCount,
                                    elapsedSeconds: seconds(clock.now - start))
         }
 
@@ -321,7 +322,7 @@ public enum PresetJob {
         let loudness = LoudnessStageResult(layout: layout, measured: measured, normalization: normalizer.report,
                                            after: after.measurement)
         return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
-                               denoise: denoiser?.reportJSON, loudness: loudness, file: result, passes: passCount,
+                               denoise: denoiser?.reducer.report, loudness: loudness, file: result, passes: passCount,
                                elapsedSeconds: seconds(clock.now - start))
     }
 

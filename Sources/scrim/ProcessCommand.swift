@@ -99,20 +99,14 @@ struct ProcessCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    /// One line from the noise reducer's JSON report: the noise floor before and after.
-    static func describeDenoise(_ report: JSONValue) -> String {
-        func number(_ key: String) -> Double? {
-            switch report[key] {
-            case .number(let value)?: value
-            case .int(let value)?: Double(value)
-            default: nil
-            }
+    /// One line from the noise reducer's report: the noise floor before and after.
+    static func describeDenoise(_ report: NoiseReductionReport) -> String {
+        var text = "\(report.mode), up to \(formatDecibels(report.reductionLimitDecibels, places: 0)) dB"
+        if let before = report.noiseFloorBeforeDecibelsFS, let after = report.noiseFloorAfterDecibelsFS {
+            text += ", noise floor \(formatDecibels(before)) -> \(formatDecibels(after)) dBFS"
         }
-        var text = ""
-        if case .string(let mode)? = report["mode"] { text += mode }
-        if let limit = number("reductionLimitDecibels") { text += String(format: ", up to %.0f dB", limit) }
-        if let before = number("noiseFloorBeforeDecibelsFS"), let after = number("noiseFloorAfterDecibelsFS") {
-            text += String(format: ", noise floor %.1f -> %.1f dBFS", before, after)
+        if let average = report.averageReductionDecibels {
+            text += ", average cut \(formatDecibels(average)) dB"
         }
         return text
     }

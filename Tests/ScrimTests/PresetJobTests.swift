@@ -165,3 +165,62 @@ func leftovers(in folder: String, keep: Set<String>) throws -> [String] {
         #expect(try readAll(output).0.frameCount == 10_000)
     }
 }
+
+@Suite struct PresetJobDenoiseTests {
+    /// Seeded white noise plus a tone that comes and goes (so there are pauses for the noise to be measured in).
+    static func noisyTake(frames: Int, channels: Int = 2) -> [[Float]] {
+        var state: UInt64 = 99
+        return (0..<channels).map { c in
+            (0..<frames).map { i in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                let noise = (Float(state >> 40) / Float(1 << 24) * 2 - 1) * 0.01
+                let on = (i / 24_000) % 2 == 0
+                return noise + (on ? Float(0.2 * sin(2 * Double.pi * 440 * Double(i + 37 * c) / 48_000)) : 0)
+            }
+        }
+    }
+
+    @Test func dailiesReportsEveryStage() throws {
+        let folder = TemporaryFolder()
+        let input = folder.file("take.wav"), output = folder.file("out.wav")
+        try writeWAV(input, Self.noisyTake(frames: 48_000 * 4))
+        let result = try PresetJob.process(input: input, output: output, preset: .dailies)
+        #expect(result.passes == 3)
+        let denoise = try #require(result.denoise)
+        let before = try #require(denoise.noiseFloorBeforeDecibelsFS)
+        let after = try #require(denoise.noiseFloorAfterDecibelsFS)
+        // The dailies preset cuts up to 10 dB; on steady white noise the estimated floor drops by most of it.
+        #expect(before - after > 5 && before - after <= 10.5)
+        let loudness = try #require(result.loudness)
+        #expect(!loudness.normalization.limiterEngaged)
+        #expect(abs(loudness.after.normalizationLoudness - -23) < 0.1)
+        let json = result.json
+        #expect(json["denoise"]?["noiseFloorAfterDbfs"] != nil)
+        #expect(json["dehum"]?["detection"] != nil)
+        #expect(try leftovers(in: folder.path, keep: ["take.wav", "out.wav"]).isEmpty)
+        #expect(try readAll(output).0.frameCount == 48_000 * 4)
+    }
+
+    @Test func aLearnedProfileFileIsUsedAndABadOneNamed() throws {
+        let folder = TemporaryFolder()
+        let input = folder.file("take.wav")
+        try writeWAV(input, Self.noisyTake(frames: 48_000 * 2))
+        let profiler = NoiseProfiler(selection: .frames(24_000..<48_000))  // a pause: noise only
+        _ = try FileJob.analyze(input: input, analyzers: [profiler])
+        try profiler.profile().jsonData().write(to: URL(fileURLWithPath: folder.file("tone.json")))
+        try Data(#"{"denoise": {"profile": "tone.json", "reductionDecibels": 20}}"#.utf8)
+            .write(to: URL(fileURLWithPath: folder.file("learned.json")))
+        let preset = try Preset.load(path: folder.file("learned.json"))
+        let result = try PresetJob.process(input: input, output: folder.file("out.wav"), preset: preset)
+        #expect(result.denoise?.mode == "learned")
+        #expect(result.denoise?.reductionLimitDecibels == 20)
+
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: folder.file("tone.json")))
+        do {
+            _ = try PresetJob.process(input: input, output: folder.file("out2.wav"), preset: preset)
+            Issue.record("an invalid profile was accepted")
+        } catch let error as ScrimError {
+            #expect(error.code == .invalidDocument && error.message.contains("tone.json"))
+        }
+    }
+}

@@ -74,6 +74,24 @@ extension TemporaryFolder {
         #expect(text.stdout.contains("hum") && text.stdout.contains("loudness") && text.stdout.contains("-20.0 LUFS"))
     }
 
+    @Test func dailiesOnTheDialogueSampleReportsEveryStage() throws {
+        let folder = TemporaryFolder()
+        let result = try CLI.run(["process", CLI.sample("dialogue_roomtone.wav"), "-o", folder.file("o.wav"),
+                                  "--preset", "dailies", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try CLI.jsonLines(result.stdout).first)
+        #expect(report["stages"] as? [String] == ["dehum", "denoise", "loudness"])
+        let denoise = try #require(report["denoise"] as? [String: Any])
+        let before = try #require(denoise["noiseFloorBeforeDbfs"] as? Double)
+        let after = try #require(denoise["noiseFloorAfterDbfs"] as? Double)
+        #expect(after < before - 3)
+        let loudness = try #require(report["loudness"] as? [String: Any])
+        #expect(loudness["dialogueGating"] as? Bool == true)
+        // Dialogue-gated match: the dialogue of the output is at the target (limiter idle on this sample).
+        #expect(abs((loudness["afterLoudness"] as? Double ?? 0) - -23) < 0.2)
+        #expect(folder.tree() == ["o.wav"])
+    }
+
     @Test func aPresetWithAnUnknownKeyIsAUsageError() throws {
         let folder = TemporaryFolder()
         let preset = try folder.write("typo.json", #"{"loudness": {"target": -23}}"#)

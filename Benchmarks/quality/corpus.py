@@ -4,8 +4,9 @@ Run with the benchmark venv:  Benchmarks/.venv/py311/bin/python Benchmarks/quali
 
 What it makes (all 48 kHz mono 32-bit float WAV):
 - clean/<utt>.wav: synthetic speech (espeak-ng or flite, several voices; 4-6 s) or, for `r1`, a real voice
-  (four ALSA speaker-test prompts in a row), trimmed to the speech, resampled to 48 kHz with SoX `rate -v`, scaled to an active speech level of -26 dBFS, with 1.0 s of digital silence in
-  front (the lead-in) and 0.5 s behind.
+  (four ALSA speaker-test prompts in a row), trimmed to the speech, resampled to 48 kHz with SoX `rate -v`,
+  scaled to an active speech level of -26 dBFS, with 1.0 s of digital silence in front (the lead-in) and 0.5 s
+  behind.
 - denoise/<utt>_<noise>_<snr>dB.wav: clean + noise at 0/5/10/20 dB SNR, seven noise types. The noise covers the
   whole file, so the first 1.0 s is noise only (for tools that learn a noise profile).
 - dehum/<utt>_<hum>.wav: clean + one of seven hum types at a hum-to-speech ratio of -20, -15, -10 or -5 dB.

@@ -4,8 +4,9 @@
     Benchmarks/.venv/py311/bin/python Benchmarks/quality/dehum_bench.py --scrim .build/release/scrim
 
 Runs every tool on every hum file of the corpus (built by corpus.py if missing), and measures:
-- hum left in the speech pauses: the power of the known harmonics (least-squares fit of every true harmonic
-  on the true f0 track, per pause segment) in the output, relative to the same fit on the input, in dB;
+- hum left in the speech pauses (all of them, and the lead-in alone): the power of the known harmonics
+  (least-squares fit of every true harmonic on the true f0 track, per pause segment) in the output, relative
+  to the same fit on the input, in dB;
 - broadband residual in the same pauses: output power / input power in dB (includes any added noise and,
   for `hum_noise`, the broadband noise, which the de-hummers are not asked to remove);
 - SI-SDR improvement and PESQ-WB (and STOI) against the clean speech, after undoing any tool delay.
@@ -74,6 +75,9 @@ def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path,
     phase = phase_track(params, n, rate)
     ks = params["harmonic_numbers"]
     input_hum = harmonic_energy(noisy, segments, phase, ks)
+    # the lead-in part alone (SETTLE_SECONDS .. first speech): steady hum with no speech before it to ring
+    lead = [(s, e) for s, e in segments if e <= int(qlib.LEAD_IN_SECONDS * rate)]
+    input_lead_hum = harmonic_energy(noisy, lead, phase, ks)
     input_pause = sum(float(np.dot(noisy[s:e], noisy[s:e])) for s, e in segments)
     clean16 = qlib.to_16k(clean, rate)
     noisy16 = qlib.to_16k(noisy, rate)
@@ -82,11 +86,13 @@ def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path,
             "hum_to_speech_db": item["hum_to_speech_db"], "audio_seconds": n / rate,
             "pause_seconds": sum(e - s for s, e in segments) / rate}
     rows = [{**base, "tool": "input", "lag_samples": 0, "seconds": float("nan"), "hum_residual_db": 0.0,
+             "hum_residual_leadin_db": 0.0,
              "pause_residual_db": 0.0, "si_sdr": input_sdr, "si_sdr_i": 0.0,
              "pesq_wb": qlib.pesq_wb(clean16, noisy16), "stoi": qlib.stoi_score(clean16, noisy16), "error": ""}]
     for tool in tools:
         dst = out_dir / tool / f"{item['id']}.wav"
         row = {**base, "tool": tool, "lag_samples": None, "seconds": float("nan"), "hum_residual_db": float("nan"),
+               "hum_residual_leadin_db": float("nan"),
                "pause_residual_db": float("nan"), "si_sdr": float("nan"), "si_sdr_i": float("nan"),
                "pesq_wb": float("nan"), "stoi": float("nan"), "error": ""}
         try:
@@ -103,6 +109,7 @@ def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path,
             out_pause = sum(float(np.dot(aligned[s:e], aligned[s:e])) for s, e in segments)
             row.update(lag_samples=lag,
                        hum_residual_db=qlib.db(harmonic_energy(aligned, segments, phase, ks) / input_hum),
+                       hum_residual_leadin_db=qlib.db(harmonic_energy(aligned, lead, phase, ks) / input_lead_hum),
                        pause_residual_db=qlib.db(out_pause / input_pause),
                        si_sdr=qlib.si_sdr(clean, aligned), pesq_wb=qlib.pesq_wb(clean16, aligned16),
                        stoi=qlib.stoi_score(clean16, aligned16), output_frames=len(output))
@@ -145,6 +152,8 @@ def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[
                                                            for r in failures[:10]), ""]
     display = [dict(r, si_sdr_i=r["si_sdr"]) if r["tool"] == "input" else r for r in rows]
     sections = [("Hum left in pauses (dB re the input's hum there; lower is better)", "hum_residual_db", 1),
+                ("Hum left in the lead-in only (0.5-1.0 s, before any speech: steady-state removal, no ringing "
+                 "of speech; dB re the input there)", "hum_residual_leadin_db", 1),
                 ("Broadband residual in pauses (dB re the input there; includes `hum_noise`'s noise)",
                  "pause_residual_db", 1),
                 ("SI-SDR improvement (dB; the `input` column is the input's SI-SDR itself)", "si_sdr_i", 2),
@@ -158,7 +167,7 @@ def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[
     for title, metric, digits in sections:
         out += [f"### {title}", "", qlib.metric_table(display, "hum", hums, metric, columns, digits, "hum"), ""]
     out += ["## By hum-to-speech ratio", ""]
-    for title, metric, digits in sections[:1] + sections[2:4]:
+    for title, metric, digits in sections[:1] + sections[3:5]:
         out += [f"### {title}", "", qlib.metric_table(display, "hum_to_speech_db", levels, metric, columns, digits,
                                                       "hum/speech", lambda v: f"{v:g} dB"), ""]
     out += ["## Speed", "",

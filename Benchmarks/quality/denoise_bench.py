@@ -41,7 +41,8 @@ def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path,
     noisy, _ = qlib.read_mono(noisy_path)
     n = len(clean)
     clean16 = qlib.to_16k(clean, rate)
-    base = {"id": item["id"], "utterance": item["utterance"], "source": item["source"], "noise": item["noise"], "snr_db": item["snr_db"],
+    base = {"id": item["id"], "utterance": item["utterance"], "source": item["source"], "noise": item["noise"],
+            "snr_db": item["snr_db"],
             "audio_seconds": n / rate}
     input_sdr = qlib.si_sdr(clean, noisy)
     noisy16 = qlib.to_16k(noisy, rate)
@@ -92,12 +93,14 @@ def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[
     snrs = sorted({r["snr_db"] for r in rows})
     noises = [n for n in corpus.NOISE_TYPES if any(r["noise"] == n for r in rows)]
     utterances = sorted({r["utterance"] for r in rows})
+    real = len({r["utterance"] for r in rows if r["source"] == "alsa"})
     versions = qlib.tool_versions()
     out = ["# Denoise comparison", "",
            f"Generated {qlib.today()} on {qlib.machine_description()} by "
            f"`Benchmarks/quality/denoise_bench.py` (definitions and caveats: [README.md](README.md)).", "",
            "Reproduce:", "", "```", "bash Benchmarks/quality/setup.sh", " ".join(args.command_line), "```", "",
-           f"Corpus: {len(items)} noisy files = {len(utterances)} synthetic utterances x {len(noises)} noise types x "
+           f"Corpus: {len(items)} noisy files = {len(utterances)} utterances ({real} real voice, the rest synthetic) "
+           f"x {len(noises)} noise types x "
            f"{len(snrs)} SNRs ({', '.join(str(s) for s in snrs)} dB), 48 kHz mono float, each with 1.0 s of noise "
            f"before the speech. Tools ran one file at a time, each pinned to one core (`--jobs {args.jobs}`).", ""]
     if skipped:

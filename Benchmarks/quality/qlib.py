@@ -255,7 +255,9 @@ def tool_versions() -> dict:
     for name, argv in (("sox", ["sox", "--version"]), ("ffmpeg", ["ffmpeg", "-version"])):
         try:
             out = subprocess.run(argv, capture_output=True, text=True).stdout.strip().splitlines()
-            versions[name] = out[0] if out else "?"
+            words = out[0].replace("sox:", "").split() if out else []
+            version = next((w for w in words if w[:1].isdigit() or w[:2] == "v1"), "?")
+            versions[name] = version
         except OSError:
             versions[name] = "absent"
     try:

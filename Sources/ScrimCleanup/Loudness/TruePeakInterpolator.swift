@@ -150,17 +150,21 @@ final class TruePeakInterpolator {
     /// Feeds `count` frames of channel `channel` and raises ``peaks``[channel] to the largest interpolated
     /// magnitude among them. Chunks whose window cannot beat the current peak (by the filter's gain bound) are
     /// skipped without computing the dot products; the result is the same as computing them all.
-    func accumulatePeak(channel: Int, samples: UnsafePointer<Float>, count: Int) {
-        guard factor > 1 else { return }
+    /// - Returns: the sample peak of the frames fed, max |x| (0 for none), found on the way (``PeakScan``).
+    @discardableResult
+    func accumulatePeak(channel: Int, samples: UnsafePointer<Float>, count: Int) -> Float {
+        guard factor > 1 else { return PeakScan.magnitudeMax(samples, count: count) }
         var done = 0
         var peak = peaks[channel]
+        var samplePeak: Float = 0
+        let base = work + channel * workStride
+        let history = Self.tapsPerPhase - 1
         while done < count {
             let n = min(Self.chunkFrames, count - done)
-            let base = work + channel * workStride
-            let history = Self.tapsPerPhase - 1
             (base + history).update(from: samples + done, count: n)
-            var windowMax: Float = 0
-            for i in 0..<(history + n) { windowMax = max(windowMax, abs(base[i])) }
+            let chunkMax = PeakScan.magnitudeMax(samples + done, count: n)
+            samplePeak = max(samplePeak, chunkMax)
+            let windowMax = PeakScan.magnitudeMax(base, count: history, initial: chunkMax)
             if windowMax * gainBound > peak {
                 peak = max(peak, chunkPeak(base, frameCount: n))
             }
@@ -168,6 +172,7 @@ final class TruePeakInterpolator {
             done += n
         }
         peaks[channel] = peak
+        return samplePeak
     }
 
     /// The largest |interpolated value| over the `frameCount` windows that end in the chunk at `base + taps − 1`.

@@ -155,4 +155,47 @@ import Testing
             #expect(start == p.count)
         }
     }
+
+    /// Chunks whose window cannot beat the sample peak seen so far are skipped; the true peak read as
+    /// max(sample peak, peaks, tail) must not change. An early spike (0.9) sets the floor; then a sine at fs/4 and
+    /// 45° (samples at ±0.707·A, true peak A) either stays under the spike (A = 0.5) or rises over it (A = 1).
+    /// Reference: the plain per-frame dot products (``TruePeakInterpolator/framePeaks``). The two sum the 24
+    /// Float taps in different orders: each errs by at most about 24 · 2⁻²⁴ · Σ|c·x| ≈ 2.3e-6 of the peak
+    /// (Σ|c| < 1.6), so they must agree within 3e-6 relative.
+    @Test(arguments: [Float(0.5), 1.0])
+    func skippingUnderTheSamplePeakKeepsTheTruePeak(amplitude: Float) {
+        var samples = [Float](repeating: 0, count: 9000)
+        samples[100] = 0.9
+        for i in 3000..<7000 {
+            samples[i] = amplitude * Float(sin(Double.pi / 2 * Double(i) + Double.pi / 4))
+        }
+        let fast = TruePeakInterpolator(sampleRate: 48_000, channelCount: 1)
+        let plain = TruePeakInterpolator(sampleRate: 48_000, channelCount: 1)
+        var reference: Float = 0
+        var samplePeak: Float = 0
+        samples.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            var done = 0
+            for count in [500, 2500, 3000, 3000] {
+                samplePeak = max(samplePeak, fast.accumulatePeak(channel: 0, samples: base + done, count: count))
+                done += count
+            }
+            var out = [Float](repeating: 0, count: TruePeakInterpolator.chunkFrames)
+            done = 0
+            while done < p.count {
+                let n = min(TruePeakInterpolator.chunkFrames, p.count - done)
+                out.withUnsafeMutableBufferPointer { o in
+                    guard let ob = o.baseAddress else { return }
+                    ob.update(repeating: 0, count: n)
+                    plain.framePeaks(channel: 0, samples: base + done, count: n, into: ob)
+                }
+                reference = max(reference, out[0..<n].max() ?? 0)
+                done += n
+            }
+        }
+        let truePeak = max(samplePeak, fast.peaks[0], fast.tailPeak(channel: 0))
+        #expect(abs(truePeak - reference) <= 3e-6 * reference, "\(truePeak) vs \(reference)")
+        // The case is the one meant: the sine's true peak lies under the spike, or over it.
+        #expect(amplitude < 0.9 ? reference == 0.9 : reference > 0.99)
+    }
 }

@@ -35,11 +35,12 @@ enum PeakScan {
         return peak
     }
 
-    /// Lane-wise max(`peak`, |x|) with NaN lanes of `x` ignored (compare-and-select). A −0 lane stays −0 here,
-    /// where scalar `abs` gives +0; neither beats a peak ≥ 0, so the result is the same.
+    /// Lane-wise max(`peak`, |x|) with NaN lanes of `x` ignored (compare-and-select: a NaN compares false).
+    /// |x| clears the sign bit, exactly as scalar `abs` does (one AND instead of a compare and a select).
     @inline(__always)
     static func raise(_ peak: SIMD8<Float>, _ x: SIMD8<Float>) -> SIMD8<Float> {
-        let magnitude = x.replacing(with: -x, where: x .< 0)
+        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self) & SIMD8(repeating: 0x7fff_ffff)
+        let magnitude = unsafeBitCast(bits, to: SIMD8<Float>.self)
         return peak.replacing(with: magnitude, where: magnitude .> peak)
     }
 }

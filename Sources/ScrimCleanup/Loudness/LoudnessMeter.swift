@@ -50,6 +50,8 @@ public final class LoudnessMeter: AudioAnalyzer {
     private var highPass = KWeighting.highPass(sampleRate: 48_000)
     /// Per channel: pre-filter z1, z2, high-pass z1, z2.
     private var filterState: [Double] = []
+    /// The channels with a non-zero weight, in order (the others are not filtered).
+    private var activeChannels: [Int] = []
     /// Per channel: Σ y² over the current sub-block.
     private var channelEnergy: [Double] = []
 
@@ -106,6 +108,7 @@ public final class LoudnessMeter: AudioAnalyzer {
         channelLayout = layout
         sampleRate = spec.sampleRate
         weights = layout.weights
+        activeChannels = weights.indices.filter { weights[$0] > 0 }
         preFilter = KWeighting.preFilter(sampleRate: sampleRate)
         highPass = KWeighting.highPass(sampleRate: sampleRate)
         filterState = Array(repeating: 0, count: 4 * spec.channelCount)
@@ -170,43 +173,104 @@ public final class LoudnessMeter: AudioAnalyzer {
         }
         for c in 0..<block.channelCount {
             let samples = block.channel(c)
-            var peak = channelSamplePeak[c]
-            for x in samples { peak = max(peak, abs(x)) }
-            channelSamplePeak[c] = peak
-            if let interpolator, let base = samples.baseAddress {
-                interpolator.accumulatePeak(channel: c, samples: base, count: samples.count)
-            }
+            guard let base = samples.baseAddress else { continue }
+            // The interpolator finds the sample peak as it scans its chunks; without it, the same vector scan.
+            let peak = interpolator?.accumulatePeak(channel: c, samples: base, count: samples.count)
+                ?? PeakScan.magnitudeMax(base, count: samples.count)
+            if peak > channelSamplePeak[c] { channelSamplePeak[c] = peak }
         }
     }
 
-    /// K-weights frames `offset ..< offset + count` of every channel and adds Σ y² to ``channelEnergy``.
+    /// K-weights frames `offset ..< offset + count` of every weighted channel and adds Σ y² to ``channelEnergy``.
+    ///
+    /// Each biquad's recursion is a chain of dependent multiply-adds, so one channel alone leaves most of the
+    /// core idle; the channels are therefore filtered two at a time in one loop (``filterPair``). Every channel
+    /// keeps exactly its own arithmetic, in the same order, so the result is bit-identical to filtering each
+    /// channel alone (the tests compare against that plain loop).
     private func filterSegment(_ block: AudioBlock, offset: Int, count: Int) {
+        let active = activeChannels
+        var k = 0
+        while k + 1 < active.count {
+            filterPair(block, active[k], active[k + 1], offset: offset, count: count)
+            k += 2
+        }
+        if k < active.count { filterOne(block, active[k], offset: offset, count: count) }
+    }
+
+    /// One channel of ``filterSegment(_:offset:count:)``.
+    private func filterOne(_ block: AudioBlock, _ c: Int, offset: Int, count: Int) {
+        guard let base = block.channel(c).baseAddress else { return }
         let pre = preFilter
         let hp = highPass
+        let x = base + offset
         filterState.withUnsafeMutableBufferPointer { state in
-            for c in 0..<block.channelCount where weights[c] > 0 {
-                guard let base = block.channel(c).baseAddress else { continue }
-                let x = base + offset
-                var s1 = state[4 * c], s2 = state[4 * c + 1], t1 = state[4 * c + 2], t2 = state[4 * c + 3]
-                // Summing into the running total (not a per-call partial sum) keeps the result bit-identical
-                // for any block split.
-                var sum = channelEnergy[c]
-                for i in 0..<count {
-                    let input = Double(x[i])
-                    let y = pre.b0 * input + s1
-                    s1 = pre.b1 * input - pre.a1 * y + s2
-                    s2 = pre.b2 * input - pre.a2 * y
-                    let z = hp.b0 * y + t1
-                    t1 = hp.b1 * y - hp.a1 * z + t2
-                    t2 = hp.b2 * y - hp.a2 * z
-                    sum += z * z
-                }
-                state[4 * c] = s1
-                state[4 * c + 1] = s2
-                state[4 * c + 2] = t1
-                state[4 * c + 3] = t2
-                channelEnergy[c] = sum
+            var s1 = state[4 * c], s2 = state[4 * c + 1], t1 = state[4 * c + 2], t2 = state[4 * c + 3]
+            // Summing into the running total (not a per-call partial sum) keeps the result bit-identical
+            // for any block split.
+            var sum = channelEnergy[c]
+            for i in 0..<count {
+                let input = Double(x[i])
+                let y = pre.b0 * input + s1
+                s1 = pre.b1 * input - pre.a1 * y + s2
+                s2 = pre.b2 * input - pre.a2 * y
+                let z = hp.b0 * y + t1
+                t1 = hp.b1 * y - hp.a1 * z + t2
+                t2 = hp.b2 * y - hp.a2 * z
+                sum += z * z
             }
+            state[4 * c] = s1
+            state[4 * c + 1] = s2
+            state[4 * c + 2] = t1
+            state[4 * c + 3] = t2
+            channelEnergy[c] = sum
+        }
+    }
+
+    /// Channels `a` and `b` of ``filterSegment(_:offset:count:)`` in one loop: two independent recursions that
+    /// the processor overlaps. Each channel's statements are those of ``filterOne(_:_:offset:count:)``.
+    private func filterPair(_ block: AudioBlock, _ a: Int, _ b: Int, offset: Int, count: Int) {
+        guard let baseA = block.channel(a).baseAddress, let baseB = block.channel(b).baseAddress else {
+            filterOne(block, a, offset: offset, count: count)
+            filterOne(block, b, offset: offset, count: count)
+            return
+        }
+        let pre = preFilter
+        let hp = highPass
+        let xa = baseA + offset
+        let xb = baseB + offset
+        filterState.withUnsafeMutableBufferPointer { state in
+            var s1a = state[4 * a], s2a = state[4 * a + 1], t1a = state[4 * a + 2], t2a = state[4 * a + 3]
+            var s1b = state[4 * b], s2b = state[4 * b + 1], t1b = state[4 * b + 2], t2b = state[4 * b + 3]
+            var sumA = channelEnergy[a]
+            var sumB = channelEnergy[b]
+            for i in 0..<count {
+                let inA = Double(xa[i])
+                let inB = Double(xb[i])
+                let ya = pre.b0 * inA + s1a
+                let yb = pre.b0 * inB + s1b
+                s1a = pre.b1 * inA - pre.a1 * ya + s2a
+                s1b = pre.b1 * inB - pre.a1 * yb + s2b
+                s2a = pre.b2 * inA - pre.a2 * ya
+                s2b = pre.b2 * inB - pre.a2 * yb
+                let za = hp.b0 * ya + t1a
+                let zb = hp.b0 * yb + t1b
+                t1a = hp.b1 * ya - hp.a1 * za + t2a
+                t1b = hp.b1 * yb - hp.a1 * zb + t2b
+                t2a = hp.b2 * ya - hp.a2 * za
+                t2b = hp.b2 * yb - hp.a2 * zb
+                sumA += za * za
+                sumB += zb * zb
+            }
+            state[4 * a] = s1a
+            state[4 * a + 1] = s2a
+            state[4 * a + 2] = t1a
+            state[4 * a + 3] = t2a
+            state[4 * b] = s1b
+            state[4 * b + 1] = s2b
+            state[4 * b + 2] = t1b
+            state[4 * b + 3] = t2b
+            channelEnergy[a] = sumA
+            channelEnergy[b] = sumB
         }
     }
 

@@ -175,11 +175,10 @@ public final class LoudnessNormalizer: AudioProcessor {
         }
         limiter?.process(block)
         for c in 0..<block.channelCount {
-            let samples = block.channel(c)
-            for x in samples { outputSamplePeak = max(outputSamplePeak, abs(x)) }
-            if let base = samples.baseAddress {
-                outputMeter.accumulatePeak(channel: c, samples: base, count: samples.count)
-            }
+            guard let base = block.channel(c).baseAddress else { continue }
+            // The interpolator returns the sample peak it found while scanning.
+            let peak = outputMeter.accumulatePeak(channel: c, samples: base, count: block.frameCount)
+            if peak > outputSamplePeak { outputSamplePeak = peak }
         }
     }
 

@@ -46,8 +46,12 @@ final class TruePeakInterpolator {
     /// Per channel: taps − 1 frames of history followed by room for one chunk.
     private let work: UnsafeMutablePointer<Float>
     private let workStride: Int
-    /// Largest |interpolated value| seen per channel (phases 1…L−1 only).
+    /// Per channel: the largest |interpolated value| seen (phases 1…L−1 only) wherever it exceeds the channel's
+    /// sample peak; an interpolated value at or under the sample peak may be left out, so read the true peak as
+    /// max(sample peak, ``peaks``[c], ``tailPeak(channel:)``).
     private(set) var peaks: [Float]
+    /// Per channel: the largest |x| fed so far (the floor under which no interpolated value needs computing).
+    private var samplePeaks: [Float]
 
     /// The over-sampling factor BS.1770-4 Annex 2 asks for at `sampleRate`: ⌈192000 / fs⌉, at least 1.
     static func oversamplingFactor(sampleRate: Double) -> Int {
@@ -103,6 +107,7 @@ final class TruePeakInterpolator {
         work = .allocate(capacity: workStride * channelCount)
         work.initialize(repeating: 0, count: workStride * channelCount)
         peaks = Array(repeating: 0, count: channelCount)
+        samplePeaks = Array(repeating: 0, count: channelCount)
     }
 
     deinit {
@@ -144,30 +149,42 @@ final class TruePeakInterpolator {
     /// Forgets the history and the peaks.
     func reset() {
         work.update(repeating: 0, count: workStride * channelCount)
-        for c in 0..<channelCount { peaks[c] = 0 }
+        for c in 0..<channelCount {
+            peaks[c] = 0
+            samplePeaks[c] = 0
+        }
     }
 
     /// Feeds `count` frames of channel `channel` and raises ``peaks``[channel] to the largest interpolated
-    /// magnitude among them. Chunks whose window cannot beat the current peak (by the filter's gain bound) are
-    /// skipped without computing the dot products; the result is the same as computing them all.
-    func accumulatePeak(channel: Int, samples: UnsafePointer<Float>, count: Int) {
-        guard factor > 1 else { return }
+    /// magnitude among them. Chunks whose window cannot beat max(current peak, sample peak so far) by the filter's
+    /// gain bound are skipped without computing the dot products: what they hold is at most the true peak
+    /// already known, so max(sample peak, ``peaks``) is the same as computing them all.
+    /// - Returns: the sample peak of the frames fed, max |x| (0 for none), found on the way (``PeakScan``).
+    @discardableResult
+    func accumulatePeak(channel: Int, samples: UnsafePointer<Float>, count: Int) -> Float {
+        guard factor > 1 else { return PeakScan.magnitudeMax(samples, count: count) }
         var done = 0
         var peak = peaks[channel]
+        var samplePeak: Float = 0
+        var floor = samplePeaks[channel]
+        let base = work + channel * workStride
+        let history = Self.tapsPerPhase - 1
         while done < count {
             let n = min(Self.chunkFrames, count - done)
-            let base = work + channel * workStride
-            let history = Self.tapsPerPhase - 1
             (base + history).update(from: samples + done, count: n)
-            var windowMax: Float = 0
-            for i in 0..<(history + n) { windowMax = max(windowMax, abs(base[i])) }
-            if windowMax * gainBound > peak {
+            let chunkMax = PeakScan.magnitudeMax(samples + done, count: n)
+            samplePeak = max(samplePeak, chunkMax)
+            floor = max(floor, chunkMax)
+            let windowMax = PeakScan.magnitudeMax(base, count: history, initial: chunkMax)
+            if windowMax * gainBound > max(peak, floor) {
                 peak = max(peak, chunkPeak(base, frameCount: n))
             }
             base.update(from: base + n, count: history)
             done += n
         }
         peaks[channel] = peak
+        samplePeaks[channel] = floor
+        return samplePeak
     }
 
     /// The largest |interpolated value| over the `frameCount` windows that end in the chunk at `base + taps − 1`.

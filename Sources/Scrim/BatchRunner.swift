@@ -152,8 +152,9 @@ public struct BatchSummary: Sendable {
     public var interrupted: Bool
     /// Wall-clock seconds for the batch.
     public var elapsedSeconds: Double
-    /// The preset's name and fingerprint.
+    /// The preset's name.
     public var preset: String
+    /// The preset's ``Preset/fingerprint``.
     public var fingerprint: String
 
     /// Outcomes with a given status.

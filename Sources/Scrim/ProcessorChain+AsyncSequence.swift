@@ -25,10 +25,12 @@ extension ProcessorChain {
     ///
     /// Iterate it once; it drives the chain (which must not be used elsewhere meanwhile). Not `Sendable`.
     public struct AlignedOutput<Base: AsyncSequence>: AsyncSequence where Base.Element == AudioBuffer {
+        /// Each element is a new buffer of aligned output frames.
         public typealias Element = AudioBuffer
         let base: Base
         let chain: ProcessorChain
 
+        /// Starts pulling from the input sequence.
         public func makeAsyncIterator() -> Iterator {
             Iterator(base: base.makeAsyncIterator(), chain: chain)
         }

@@ -199,9 +199,9 @@ final class BatchRenderer: @unchecked Sendable {
             } else if line {
                 var text = "[\(progress.filesDone)/\(progress.filesTotal) files"
                 if progress.filesFailed > 0 { text += ", \(progress.filesFailed) failed" }
-                text += String(format: "]  %.2f/%.2f h audio  %.0fx real time", progress.audioSecondsDone / 3600,
-                               progress.audioSecondsTotal / 3600, progress.realTimeFactor)
-                text += "  ETA " + (progress.etaSeconds.map { formatDuration($0.rounded()) } ?? "-")
+                text += "]  " + Self.amount(progress.audioSecondsDone, of: progress.audioSecondsTotal) + " audio  "
+                    + String(format: "%.0fx real time", progress.realTimeFactor)
+                text += "  ETA " + (progress.etaSeconds.map { Self.clock($0) } ?? "-")
                 FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
                 lineShown = true
             }
@@ -213,6 +213,20 @@ final class BatchRenderer: @unchecked Sendable {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             lineShown = false
         }
+    }
+
+    /// "1.25/41.00 h", "3.2/8.4 min" or "12/40 s", in the unit the total calls for.
+    static func amount(_ done: Double, of total: Double) -> String {
+        if total >= 3600 { return String(format: "%.2f/%.2f h", done / 3600, total / 3600) }
+        if total >= 60 { return String(format: "%.1f/%.1f min", done / 60, total / 60) }
+        return String(format: "%.0f/%.0f s", done, total)
+    }
+
+    /// Whole seconds as "h:mm:ss" or "m:ss".
+    static func clock(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded())
+        let h = whole / 3600, m = (whole / 60) % 60, s = whole % 60
+        return h > 0 ? String(format: "%d:%02d:%02d", h, m, s) : String(format: "%d:%02d", m, s)
     }
 
     static func describe(_ outcome: BatchFileOutcome) -> String {
@@ -240,8 +254,8 @@ final class BatchRenderer: @unchecked Sendable {
             + "date, \(summary.count(.failed)) failed"
         if summary.interrupted { text += ", \(summary.count(.cancelled)) not finished (interrupted; run again to resume)" }
         let speed = summary.elapsedSeconds > 0 ? summary.audioSeconds / summary.elapsedSeconds : 0
-        text += String(format: "; %.2f h of audio in %@ (%.0fx real time)", summary.audioSeconds / 3600,
-                       formatDuration(summary.elapsedSeconds), speed)
+        text += "; " + formatDuration(summary.audioSeconds) + " of audio in " + formatDuration(summary.elapsedSeconds)
+            + String(format: " (%.0fx real time)", speed)
         print(text)
         if !summary.failures.isEmpty {
             print("Failed:")

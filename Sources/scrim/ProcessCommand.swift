@@ -40,9 +40,19 @@ struct ProcessCommand: ParsableCommand {
         Interruption.install()
         do {
             let recipe = try Preset.resolve(preset)
+            // On a terminal, a percentage on stderr (over all passes), redrawn when it changes.
+            var shown = -1
+            let showProgress = !json && isatty(STDERR_FILENO) == 1
             let result = try PresetJob.process(
                 input: input, output: output, preset: recipe, options: PresetJobOptions(overwrite: overwrite),
-                isCancelled: { Interruption.requested })
+                isCancelled: { Interruption.requested },
+                progress: showProgress ? { fraction in
+                    let percent = Int(fraction * 100)
+                    guard percent != shown else { return }
+                    shown = percent
+                    FileHandle.standardError.write(Data("\r\u{1B}[K\(percent)% (\(recipe.name))".utf8))
+                } : nil)
+            if shown >= 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print(json ? result.json.serialized() : Self.describe(result))
         } catch {
             if json {

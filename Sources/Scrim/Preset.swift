@@ -87,6 +87,27 @@ public struct DehumStage: Sendable, Hashable {
         self.output = output
     }
 
+    /// The remover's configuration: at the fixed frequency, or from a detection (nil when `frequency` is `auto`
+    /// and `detected` is nil or found no hum: nothing to remove).
+    ///
+    /// From a detection, the tracker starts where the hum was at the start of the stream (the first point of its
+    /// track), and without ``harmonics`` removes harmonics 1 up to the highest significant one found.
+    public func removerConfiguration(detected: HumDetection?) -> HumRemoverConfiguration? {
+        var numbers = harmonics.map { Array(1...$0) }
+        let fundamental: Double
+        switch frequency {
+        case .fixed(let hz):
+            fundamental = hz
+        case .auto:
+            guard let detected, detected.isPresent, let found = detected.fundamentalHertz else { return nil }
+            fundamental = detected.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz ?? found
+            if numbers == nil { numbers = Array(1...(detected.harmonics.map(\.number).max() ?? 1)) }
+        }
+        return HumRemoverConfiguration(fundamentalHertz: fundamental, harmonicNumbers: numbers,
+                                       maximumFrequencyHertz: maximumFrequencyHertz,
+                                       maximumDriftHertz: maximumDriftHertz, output: output)
+    }
+
     /// The detector's configuration for these settings.
     public var detectorConfiguration: HumDetectorConfiguration {
         HumDetectorConfiguration(searchRangeHertz: searchRangeHertz, maximumFrequencyHertz: maximumFrequencyHertz,

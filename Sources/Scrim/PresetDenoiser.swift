@@ -60,3 +60,36 @@ extension NoiseReductionReport {
         ])
     }
 }
+
+extension Preset {
+    /// The preset's stages as one streaming ``ProcessorChain`` (de-hum → denoise → loudness), for callers that
+    /// push blocks themselves. Prepare it for the stream before use.
+    ///
+    /// What a file job learns in its earlier passes is passed in here:
+    /// - De-hum with `frequency` `auto` needs `detectedHum` (from a ``HumDetector`` run over the material, e.g.
+    ///   its first minutes); without one, or when no hum was found, the chain has no de-hum stage. A fixed
+    ///   frequency needs nothing.
+    /// - Loudness needs `measuredLoudness` (a ``LoudnessMeter``'s measurement of what reaches the stage, i.e.
+    ///   after de-hum and denoise); the stage is then a ``LoudnessNormalizer`` applying one static gain (and the
+    ///   limiter). Without a measurement the chain has no loudness stage: meter its output and choose the gain
+    ///   yourself — Scrim never rides the gain like an AGC.
+    /// - Parameters:
+    ///   - detectedHum: a hum detection for `auto` de-hum.
+    ///   - measuredLoudness: the loudness of the cleaned material.
+    /// - Returns: a new chain with new processors (one chain per stream).
+    /// - Throws: ``ScrimError`` for settings out of range or an unreadable learned-noise profile.
+    public func makeChain(detectedHum: HumDetection? = nil, measuredLoudness: LoudnessMeasurement? = nil)
+        throws -> ProcessorChain {
+        try validate()
+        var stages: [any AudioProcessor] = []
+        if let configuration = dehum?.removerConfiguration(detected: detectedHum) {
+            stages.append(HumRemover(configuration: configuration))
+        }
+        if let denoise { stages.append(try PresetDenoiser(stage: denoise).reducer) }
+        if let loudness, let measuredLoudness {
+            stages.append(LoudnessNormalizer(measurement: measuredLoudness, target: loudness.target,
+                                             handling: loudness.truePeakHandling))
+        }
+        return ProcessorChain(stages)
+    }
+}

@@ -214,13 +214,10 @@ public enum PresetJob {
         var hum: HumStageResult?
         var humConfiguration: HumRemoverConfiguration?
         if let dehum = preset.dehum {
-            let numbers = dehum.harmonics.map { Array(1...$0) }
             switch dehum.frequency {
-            case .fixed(let hz):
-                humConfiguration = HumRemoverConfiguration(
-                    fundamentalHertz: hz, harmonicNumbers: numbers, maximumFrequencyHertz: dehum.maximumFrequencyHertz,
-                    maximumDriftHertz: dehum.maximumDriftHertz, output: dehum.output)
+            case .fixed:
                 hum = HumStageResult(detection: nil, removedFundamentalHertz: nil, removedHarmonics: [])
+                humConfiguration = dehum.removerConfiguration(detected: nil)
             case .auto:
                 let detector = HumDetector(configuration: dehum.detectorConfiguration)
                 let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
@@ -229,15 +226,7 @@ public enum PresetJob {
                 meter.nextPass()
                 let detection = detector.finish()
                 hum = HumStageResult(detection: detection, removedFundamentalHertz: nil, removedHarmonics: [])
-                if detection.isPresent, let found = detection.fundamentalHertz {
-                    // Start the tracker where the hum was at the beginning of the file, as `scrim dehum` does.
-                    let first = detection.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz
-                    let highest = detection.harmonics.map(\.number).max() ?? 1
-                    humConfiguration = HumRemoverConfiguration(
-                        fundamentalHertz: first ?? found, harmonicNumbers: numbers ?? Array(1...highest),
-                        maximumFrequencyHertz: dehum.maximumFrequencyHertz,
-                        maximumDriftHertz: dehum.maximumDriftHertz, output: dehum.output)
-                }
+                humConfiguration = dehum.removerConfiguration(detected: detection)
             }
         }
 

@@ -201,6 +201,38 @@ func leftovers(in folder: String, keep: Set<String>) throws -> [String] {
         #expect(try readAll(output).0.frameCount == 48_000 * 4)
     }
 
+    /// The file pipeline and the streaming chain built from the same preset give the same samples: float32 in
+    /// and out, so the files add no rounding, and every stage is split-invariant.
+    @Test func theFileJobEqualsThePresetsStreamingChain() throws {
+        let folder = TemporaryFolder()
+        let input = folder.file("take.wav"), output = folder.file("out.wav")
+        let signal = Self.noisyTake(frames: 48_000 * 3)
+        try writeWAV(input, signal, sampleFormat: .float32)
+        let preset = Preset(name: "t", dehum: DehumStage(frequency: .fixed(60), harmonics: 3),
+                            denoise: DenoiseStage(reductionDecibels: 10),
+                            loudness: LoudnessStage(targetLoudness: -20))
+        let result = try PresetJob.process(input: input, output: output, preset: preset)
+        let (_, fromFile) = try readAll(output)
+        let spec = ProcessSpec(sampleRate: 48_000, channelCount: 2, maximumBlockFrames: 4096)
+
+        // First the cleanup stages alone, metered, as the job's second pass does; then the whole chain.
+        let cleanup = try preset.makeChain()
+        #expect(cleanup.stages.count == 2)
+        try cleanup.prepare(for: spec)
+        let cleaned = cleanup.processAligned(AudioBuffer(channels: signal), blockFrames: [1000, 4096])
+        let meter = LoudnessMeter(layout: PresetJob.meterLayout(for: try AudioFileReader(path: input).info),
+                                  measureTruePeak: true)
+        try meter.prepare(for: spec)
+        cleaned.withBlock { meter.analyze($0) }
+        #expect(meter.measurement.integratedLoudness == result.loudness?.measured.integratedLoudness)
+
+        let chain = try preset.makeChain(measuredLoudness: meter.measurement)
+        #expect(chain.stages.count == 3)
+        try chain.prepare(for: spec)
+        let streamed = chain.processAligned(AudioBuffer(channels: signal), blockFrames: [4096, 77])
+        #expect(streamed.channelArrays() == fromFile)
+    }
+
     @Test func aLearnedProfileFileIsUsedAndABadOneNamed() throws {
         let folder = TemporaryFolder()
         let input = folder.file("take.wav")

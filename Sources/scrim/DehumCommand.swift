@@ -77,8 +77,7 @@ struct DehumCommand: ParsableCommand {
         var numbers: [Int]?
         if let harmonics { numbers = Array(1...harmonics) }
         if detection.isPresent, let found = detection.fundamentalHertz {
-            // The stream's mean fundamental: the remover tracks the drift around it (±1 Hz).
-            fundamental = found
+            fundamental = detection.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz ?? found
             if numbers == nil, let highest = detection.harmonics.map(\.number).max() {
                 numbers = Array(1...highest)
             }

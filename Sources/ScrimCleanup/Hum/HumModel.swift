@@ -1,0 +1,556 @@
+import Foundation
+import ScrimCore
+import ScrimSpectral
+
+/// The state shared by ``HumRemover``'s two passes: per-frame harmonic fits and frequency measurements in a
+/// ring indexed by hop, the frequency tracker, and the fitting and subtraction arithmetic.
+///
+/// Conventions. Spectra are referenced to the frame centre: X̃[k] = (−1)^k · X[k] for the FFT bin X[k] of a frame
+/// (FFT origin at its first sample, centre at fftSize/2). A harmonic near the frame is modelled as
+/// s(n) = 2·Re(B·e^{iω(n − N/2)}), whose centre-referenced spectrum is B·W̃(k − δ) (``HannLobe``) around bin
+/// δ = ωN/2π; its negative-frequency image is at least 2·δ bins away (≥ 30 bins for 45 Hz at 48 kHz, where W̃ is
+/// below −100 dB) and is neglected. B's phase is the harmonic's phase at the frame centre.
+/// Allocates in `init`; every other method is allocation-free.
+final class HumModel {
+    let fftSize: Int
+    let hopSize: Int
+    let binCount: Int
+    let sampleRate: Double
+    let channelCount: Int
+    let lookaheadHops: Int
+    let harmonics: [Int]
+    let nominalHertz: Double
+    let maximumDriftHertz: Double
+    let output: HumRemoverOutput
+    let lobe: HannLobe
+
+    /// Bins each side of a harmonic used for fitting: the Hann main lobe is ±2 bins; ±3 takes in > 99.99 % of
+    /// the lobe's energy.
+    static let fitHalfWidth = 3
+    /// Bins each side of a harmonic that are subtracted: W̃ at 9 bins is below −70 dB of its peak
+    /// (|W̃(δ)|/W̃(0) ≈ 1/(π·δ·(δ² − 1))), so the neglected tail is under −70 dB.
+    static let subtractHalfWidth = 8
+    /// Frames of fits and measurements kept: 2 × lookahead behind, one hop of slack ahead, plus the
+    /// predictor's history (``predictionHistory``).
+    let ringSize: Int
+    /// Frequency measurements the causal predictor fits (about 1.4 s at 48 kHz).
+    static let predictionHistory = 8
+    /// Per-hop forgetting factor of the causal predictor.
+    static let predictionForgetting = 0.8
+    // Ring storage, slot = frame % ringSize. Fits: [slot][channel][harmonic].
+    private let fitReal: UnsafeMutablePointer<Float>
+    private let fitImag: UnsafeMutablePointer<Float>
+    private let fitPurity: UnsafeMutablePointer<Float>
+    private let stateReal: UnsafeMutablePointer<Float>
+    private let stateImag: UnsafeMutablePointer<Float>
+    private let stateValid: UnsafeMutablePointer<Bool>
+    private let frameFull: UnsafeMutablePointer<Bool>
+    private let framePredictedHertz: UnsafeMutablePointer<Double>
+    private let intervalHertz: UnsafeMutablePointer<Double>
+    private let intervalWeight: UnsafeMutablePointer<Double>
+    /// Copy of a spectrum for residual output.
+    private let spectrumCopy: UnsafeMutablePointer<Float>
+
+    /// Newest frame fitted by the estimation pass (−1 before any).
+    private(set) var lastEstimated = -1
+    /// Stream frame at which input ends (Int.max until the remover is flushed).
+    var endFrame = Int.max
+    /// The frequency used for the latest subtracted frame.
+    private(set) var lastSubtractionHertz: Double?
+
+    init(configuration: HumRemoverConfiguration, sampleRate: Double, channelCount: Int, fftSize: Int, hopSize: Int,
+         lookaheadHops: Int) {
+        self.fftSize = fftSize
+        self.hopSize = hopSize
+        self.binCount = fftSize / 2 + 1
+        self.sampleRate = sampleRate
+        self.channelCount = channelCount
+        self.lookaheadHops = lookaheadHops
+        self.nominalHertz = configuration.fundamentalHertz
+        self.maximumDriftHertz = configuration.maximumDriftHertz
+        self.output = configuration.output
+        let top = min(configuration.maximumFrequencyHertz, 0.45 * sampleRate)
+        let highestF0 = configuration.fundamentalHertz + configuration.maximumDriftHertz
+        let binHertz = sampleRate / Double(fftSize)
+        let candidates = configuration.harmonicNumbers.map { Array(Set($0)).sorted() }
+            ?? Array(1...max(1, Int(top / max(configuration.fundamentalHertz, 1))))
+        harmonics = candidates.filter { h in
+            let f = Double(h) * highestF0
+            let lowBin = Double(h) * (configuration.fundamentalHertz - configuration.maximumDriftHertz) / binHertz
+            return f <= top && lowBin - Double(Self.subtractHalfWidth) >= 1
+                && f / binHertz + Double(Self.subtractHalfWidth) <= Double(fftSize / 2 - 1)
+        }
+        lobe = HannLobe(fftSize: fftSize, extentBins: Self.subtractHalfWidth + 1)
+        ringSize = 2 * lookaheadHops + 2 + Self.predictionHistory
+        let fitCount = ringSize * channelCount * max(harmonics.count, 1)
+        fitReal = .allocate(capacity: fitCount)
+        fitImag = .allocate(capacity: fitCount)
+        fitPurity = .allocate(capacity: fitCount)
+        stateReal = .allocate(capacity: fitCount)
+        stateImag = .allocate(capacity: fitCount)
+        stateValid = .allocate(capacity: fitCount)
+        frameFull = .allocate(capacity: ringSize)
+        framePredictedHertz = .allocate(capacity: ringSize)
+        intervalHertz = .allocate(capacity: ringSize)
+        intervalWeight = .allocate(capacity: ringSize)
+        spectrumCopy = .allocate(capacity: 2 * binCount)
+        fitReal.initialize(repeating: 0, count: fitCount)
+        fitImag.initialize(repeating: 0, count: fitCount)
+        fitPurity.initialize(repeating: 0, count: fitCount)
+        stateReal.initialize(repeating: 0, count: fitCount)
+        stateImag.initialize(repeating: 0, count: fitCount)
+        stateValid.initialize(repeating: false, count: fitCount)
+        frameFull.initialize(repeating: false, count: ringSize)
+        framePredictedHertz.initialize(repeating: nominalHertz, count: ringSize)
+        intervalHertz.initialize(repeating: nominalHertz, count: ringSize)
+        intervalWeight.initialize(repeating: 0, count: ringSize)
+        spectrumCopy.initialize(repeating: 0, count: 2 * binCount)
+    }
+
+    deinit {
+        fitReal.deallocate(); fitImag.deallocate(); fitPurity.deallocate()
+        stateReal.deallocate(); stateImag.deallocate(); stateValid.deallocate()
+        frameFull.deallocate(); framePredictedHertz.deallocate()
+        intervalHertz.deallocate(); intervalWeight.deallocate()
+        spectrumCopy.deallocate()
+    }
+
+    func reset() {
+        lastEstimated = -1
+        endFrame = Int.max
+        lastSubtractionHertz = nil
+        frameFull.update(repeating: false, count: ringSize)
+        stateValid.update(repeating: false, count: ringSize * channelCount * max(harmonics.count, 1))
+        intervalWeight.update(repeating: 0, count: ringSize)
+        framePredictedHertz.update(repeating: nominalHertz, count: ringSize)
+    }
+
+    // MARK: fitting
+
+    /// Linear extrapolation of a harmonic's tracked state to frame `content` from the two nearest whole frames
+    /// before it (at the end of a stream) or after it (at the start): (level re, im, change per sample re, im),
+    /// at `content`'s centre phase, or nil when there are no two such frames.
+    private func extrapolate(to content: Int, channel c: Int, index: Int, harmonic h: Int, hertz: Double)
+        -> (Float, Float, Float, Float)? {
+        let hc = harmonics.count
+        var near = -1, far = -1
+        for side in stride(from: -1, through: 1, by: 2) {
+            var d = 1
+            while d < ringSize {
+                let candidate = content + side * d
+                guard isStored(candidate) else { break }
+                if frameFull[candidate % ringSize], isStored(candidate + side),
+                   frameFull[(candidate + side) % ringSize] {
+                    near = candidate
+                    far = candidate + side
+                    break
+                }
+                d += 1
+            }
+            if near >= 0 { break }
+        }
+        guard near >= 0 else { return nil }
+        let n = ((near % ringSize) * channelCount + c) * hc + index
+        let f = ((far % ringSize) * channelCount + c) * hc + index
+        guard stateValid[n], stateValid[f] else { return nil }
+        let radiansPerFrame = 2 * Double.pi * Double(h) * hertz * Double(hopSize) / sampleRate
+        let (nRe, nIm) = Self.rotate(stateReal[n], stateImag[n], radiansPerFrame * Double(content - near))
+        let (fRe, fIm) = Self.rotate(stateReal[f], stateImag[f], radiansPerFrame * Double(content - far))
+        let steps = Float(content - near)
+        // Change per hop, oriented forward in time.
+        let direction: Float = far > near ? 1 : -1
+        let perHopRe = (fRe - nRe) * direction, perHopIm = (fIm - nIm) * direction
+        let levelRe = nRe + perHopRe * steps, levelIm = nIm + perHopIm * steps
+        let scale = 1 / Float(hopSize)
+        return (levelRe, levelIm, perHopRe * scale, perHopIm * scale)
+    }
+
+    /// Least-squares fit of B·W̃(k − δ) to the centre-referenced bins around δ = `binPosition`, with the share of
+    /// those bins' energy the fit explains (1 for a pure stationary sinusoid, near 0 for broadband content).
+    @inline(__always)
+    private func fit(real: UnsafeMutableBufferPointer<Float>, imag: UnsafeMutableBufferPointer<Float>,
+                     binPosition: Double) -> (Float, Float, Float) {
+        let centre = Int(binPosition.rounded())
+        var sumRe: Float = 0, sumIm: Float = 0, sumLobe: Float = 0, energy: Float = 0
+        for k in (centre - Self.fitHalfWidth)...(centre + Self.fitHalfWidth) {
+            let l = lobe.value(atOffset: Double(k) - binPosition)
+            let sign: Float = (k & 1) == 0 ? 1 : -1
+            let re = sign * real[k], im = sign * imag[k]
+            sumRe += re * l
+            sumIm += im * l
+            sumLobe += l * l
+            energy += re * re + im * im
+        }
+        guard sumLobe > 0 else { return (0, 0, 0) }
+        let bRe = sumRe / sumLobe, bIm = sumIm / sumLobe
+        let explained = (bRe * bRe + bIm * bIm) * sumLobe
+        // Broadband content near the harmonic: mean energy of the bins just outside the lobe (4…7 bins away),
+        // where a stationary sinusoid leaves less than −50 dB of its peak.
+        var background: Float = 0
+        for d in (Self.fitHalfWidth + 1)...(Self.fitHalfWidth + 4) {
+            let below = centre - d, above = centre + d
+            background += real[below] * real[below] + imag[below] * imag[below]
+            background += real[above] * real[above] + imag[above] * imag[above]
+        }
+        background *= Float(2 * Self.fitHalfWidth + 1) / 8
+        let residual = max(0, energy - explained)
+        let total = explained + residual + background
+        let purity = total > 0 ? explained / total : 0
+        return (bRe, bIm, purity)
+    }
+
+    /// Subtracts the lobe of 2·Re((B + B′·(n − N/2))·e^{iω(n − N/2)}) from the frame's bins around δ: the
+    /// level B at the frame centre and its change B′ per sample. The ramp's centre-referenced transform is
+    /// Σⱼ j·wⱼ·e^{−iθj} = i·dW̃/dθ = i·(N/2π)·dW̃/dδ, taken from the table by a central difference.
+    @inline(__always)
+    private func subtractLobe(real: UnsafeMutableBufferPointer<Float>, imag: UnsafeMutableBufferPointer<Float>,
+                              binPosition: Double, bRe: Float, bIm: Float, slopeRe: Float, slopeIm: Float) {
+        let centre = Int(binPosition.rounded())
+        let step = 1 / Double(HannLobe.stepsPerBin)
+        let rampScale = Float(Double(fftSize) / (2 * Double.pi) / (2 * step))
+        let hasRamp = slopeRe != 0 || slopeIm != 0
+        for k in (centre - Self.subtractHalfWidth)...(centre + Self.subtractHalfWidth) {
+            let d = Double(k) - binPosition
+            let l = lobe.value(atOffset: d)
+            var mRe = l * bRe, mIm = l * bIm
+            if hasRamp {
+                let derivative = (lobe.value(atOffset: d + step) - lobe.value(atOffset: d - step)) * rampScale
+                mRe -= derivative * slopeIm
+                mIm += derivative * slopeRe
+            }
+            if (k & 1) == 0 {
+                real[k] -= mRe
+                imag[k] -= mIm
+            } else {
+                real[k] += mRe
+                imag[k] += mIm
+            }
+        }
+    }
+
+    private func binPosition(harmonic: Int, hertz: Double) -> Double {
+        Double(harmonic) * hertz * Double(fftSize) / sampleRate
+    }
+
+    private func isFull(startFrame: Int) -> Bool {
+        startFrame >= 0 && (endFrame == Int.max || startFrame + fftSize <= endFrame)
+    }
+
+    private func isStored(_ frame: Int) -> Bool {
+        frame >= 0 && frame <= lastEstimated && frame > lastEstimated - ringSize
+    }
+
+    private func clampHertz(_ f: Double) -> Double {
+        min(max(f, nominalHertz - maximumDriftHertz), nominalHertz + maximumDriftHertz)
+    }
+
+    // MARK: frequency regression
+
+    /// Weighted straight-line fit to interval measurements `first...last` (interval j lies between frames j − 1
+    /// and j, at time j − ½), evaluated at frame time `at`; `forgetting` < 1 weights older intervals less.
+    /// Returns (value, slope per hop), or nil without usable measurements. A small ridge on the slope
+    /// (2 % of the total weight) keeps it finite with few points.
+    private func regression(first: Int, last: Int, at time: Double, forgetting: Double = 1)
+        -> (Double, Double)? {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, sy = 0.0, sty = 0.0
+        var age = 0.0
+        var j = last
+        while j >= first {
+            if isStored(j) {
+                let w = intervalWeight[j % ringSize] * pow(forgetting, age)
+                if w > 0 {
+                    let t = Double(j) - 0.5 - time
+                    let y = intervalHertz[j % ringSize]
+                    s0 += w; s1 += w * t; s2 += w * t * t; sy += w * y; sty += w * t * y
+                }
+            }
+            age += 1
+            j -= 1
+        }
+        guard s0 > 1e-9 else { return nil }
+        let ridge = 0.02 * s0
+        let det = s0 * (s2 + ridge) - s1 * s1
+        guard det > 1e-12 * s0 * s0 else { return (sy / s0, 0) }
+        let slope = (s0 * sty - s1 * sy) / det
+        return ((sy - slope * s1) / s0, slope)
+    }
+
+    // MARK: the estimation pass
+
+    /// Fits every harmonic of frame `frame.hopIndex` at the predicted frequency, stores the fits and measures the
+    /// fundamental over the interval since the previous frame.
+    func estimate(_ frame: SpectralFrame) {
+        let j = frame.hopIndex
+        let slot = j % ringSize
+        let predicted: Double
+        if let (value, _) = regression(first: j - Self.predictionHistory, last: j - 1, at: Double(j),
+                                       forgetting: Self.predictionForgetting) {
+            predicted = clampHertz(value)
+        } else if isStored(j - 1) {
+            predicted = framePredictedHertz[(j - 1) % ringSize]
+        } else {
+            predicted = nominalHertz
+        }
+        let full = isFull(startFrame: frame.startFrame)
+        let hc = harmonics.count
+        for c in 0..<channelCount {
+            let re = frame.real(c), im = frame.imag(c)
+            let base = (slot * channelCount + c) * hc
+            for (index, h) in harmonics.enumerated() {
+                let position = binPosition(harmonic: h, hertz: predicted)
+                let (bRe, bIm, purity) = fit(real: re, imag: im, binPosition: position)
+                fitReal[base + index] = bRe
+                fitImag[base + index] = bIm
+                fitPurity[base + index] = full ? purity : 0
+            }
+        }
+        frameFull[slot] = full
+        framePredictedHertz[slot] = predicted
+        intervalWeight[slot] = 0
+        let previous = j - 1
+        if full, isStored(previous), frameFull[previous % ringSize] {
+            measureInterval(frame: j, predicted: predicted)
+        }
+        updateStates(frame: j, predicted: predicted)
+        lastEstimated = j
+    }
+
+    /// The tracked hum of each harmonic: the previous frame's state carried along the track for one hop,
+    /// moved toward this frame's fit by purity⁴ (1 where the lobe is clean hum, near 0 where speech covers it,
+    /// so the state coasts through speech on the hum measured in the pauses around it).
+    private func updateStates(frame j: Int, predicted: Double) {
+        let slot = j % ringSize
+        let hc = harmonics.count
+        let previous = j - 1
+        let hasPrevious = isStored(previous)
+        let previousSlot = hasPrevious ? previous % ringSize : slot
+        let hertz = intervalWeight[slot] > 0
+            ? intervalHertz[slot] : 0.5 * (predicted + framePredictedHertz[previousSlot])
+        let cyclesPerHop = hertz * Double(hopSize) / sampleRate
+        for c in 0..<channelCount {
+            for (index, h) in harmonics.enumerated() {
+                let i = (slot * channelCount + c) * hc + index
+                let p = (previousSlot * channelCount + c) * hc + index
+                let purity = fitPurity[i]
+                if hasPrevious && stateValid[p] {
+                    let angle = 2 * Double.pi * Double(h) * cyclesPerHop
+                    let (pRe, pIm) = Self.rotate(stateReal[p], stateImag[p], angle)
+                    let (qRe, qIm) = Self.rotate(fitReal[p], fitImag[p], angle)
+                    let gain = Self.trackingGain(purity, fit: (fitReal[i], fitImag[i]), predicted: (pRe, pIm),
+                                                 previousFit: (qRe, qIm))
+                    stateReal[i] = pRe + gain * (fitReal[i] - pRe)
+                    stateImag[i] = pIm + gain * (fitImag[i] - pIm)
+                    stateValid[i] = true
+                } else if purity > 0 {
+                    stateReal[i] = fitReal[i]
+                    stateImag[i] = fitImag[i]
+                    stateValid[i] = true
+                } else {
+                    stateValid[i] = false
+                }
+            }
+        }
+    }
+
+    /// How far a frame's fit moves the tracked state: purity¹⁶ (a lobe that is not one clean sinusoid barely
+    /// counts), divided by 1 + (d / 0.3)², where d is the fit's relative distance from the predicted state or from
+    /// the previous frame's fit carried one hop, whichever is smaller. A level that swells by 10 % a hop passes
+    /// (gain 0.9); a voice's harmonic landing on the hum's, which makes the fit jump several-fold and move from
+    /// frame to frame, is held off (gain < 0.01); a real change of level, consistent over two frames, is taken.
+    @inline(__always)
+    static func trackingGain(_ purity: Float, fit: (Float, Float), predicted: (Float, Float),
+                             previousFit: (Float, Float)) -> Float {
+        var g = purity * purity
+        g *= g
+        g *= g
+        g *= g
+        let magnitude = fit.0 * fit.0 + fit.1 * fit.1
+        let reference = predicted.0 * predicted.0 + predicted.1 * predicted.1
+        guard reference > 0, magnitude > 0 else { return g }
+        let dState = ((fit.0 - predicted.0) * (fit.0 - predicted.0) + (fit.1 - predicted.1) * (fit.1 - predicted.1))
+            / reference
+        let dPrevious = ((fit.0 - previousFit.0) * (fit.0 - previousFit.0)
+            + (fit.1 - previousFit.1) * (fit.1 - previousFit.1)) / magnitude
+        return g / (1 + min(dState, dPrevious) / 0.09)
+    }
+
+    @inline(__always)
+    static func rotate(_ re: Float, _ im: Float, _ angle: Double) -> (Float, Float) {
+        let c = cos(angle), s = sin(angle)
+        return (Float(Double(re) * c - Double(im) * s), Float(Double(re) * s + Double(im) * c))
+    }
+
+    /// Phase advance of each harmonic from frame j − 1 to j, unwrapped from the lowest harmonic up (each
+    /// harmonic's expected advance comes from the estimate so far, so a 0.3 Hz error at the start is resolved by
+    /// the low harmonics before the high ones are used), combined with weights h²·|B_j|·|B_j−1|·purity².
+    private func measureInterval(frame j: Int, predicted: Double) {
+        let slot = j % ringSize
+        let previousSlot = (j - 1) % ringSize
+        let reference = 0.5 * (predicted + framePredictedHertz[previousSlot])
+        let hopSeconds = Double(hopSize) / sampleRate
+        let hc = harmonics.count
+        var sumWeight = 0.0, sumWeightedOffset = 0.0, sumPossible = 0.0
+        var offset = 0.0
+        for (index, h) in harmonics.enumerated() {
+            let hd = Double(h)
+            let expected = 2 * Double.pi * hd * reference * hopSeconds
+            for c in 0..<channelCount {
+                let a = (slot * channelCount + c) * hc + index
+                let b = (previousSlot * channelCount + c) * hc + index
+                let zRe = Double(fitReal[a]) * Double(fitReal[b]) + Double(fitImag[a]) * Double(fitImag[b])
+                let zIm = Double(fitImag[a]) * Double(fitReal[b]) - Double(fitReal[a]) * Double(fitImag[b])
+                let magnitude = (zRe * zRe + zIm * zIm).squareRoot()
+                guard magnitude > 0 else { continue }
+                let quality = Double(fitPurity[a]) * Double(fitPurity[b])
+                sumPossible += hd * hd * magnitude
+                let weight = hd * hd * magnitude * quality * quality
+                guard weight > 0 else { continue }
+                let predictedPhase = 2 * Double.pi * hd * offset * hopSeconds
+                var residual = atan2(zIm, zRe) - expected - predictedPhase
+                residual -= 2 * Double.pi * (residual / (2 * Double.pi)).rounded()
+                let hertzOffset = (predictedPhase + residual) / (2 * Double.pi * hd * hopSeconds)
+                sumWeight += weight
+                sumWeightedOffset += weight * hertzOffset
+                offset = sumWeightedOffset / sumWeight
+            }
+        }
+        guard sumPossible > 0, sumWeight > 0 else { return }
+        let confidence = sumWeight / sumPossible
+        // Below 0.05 (purity about 0.2 on the dominant harmonics) the lobes are mostly not hum.
+        guard confidence >= 0.05 else { return }
+        intervalHertz[slot] = clampHertz(reference + offset)
+        intervalWeight[slot] = confidence
+    }
+
+    // MARK: the subtraction pass
+
+    /// Fits, blends and subtracts the harmonics of the frame `content` (whose estimation-pass fits are stored),
+    /// using the spectra in `frame`.
+    func subtract(_ frame: SpectralFrame, content: Int) {
+        guard isStored(content) else { return }
+        let slot = content % ringSize
+        let lookahead = lookaheadHops
+        let hertz: Double
+        let slope: Double
+        if let (value, perHop) = regression(first: content - lookahead + 1, last: content + lookahead,
+                                            at: Double(content)) {
+            hertz = clampHertz(value)
+            slope = perHop
+        } else {
+            hertz = framePredictedHertz[slot]
+            slope = 0
+        }
+        lastSubtractionHertz = hertz
+        let full = frameFull[slot]
+        let hc = harmonics.count
+        let hopSeconds = Double(hopSize) / sampleRate
+        for c in 0..<channelCount {
+            let re = frame.real(c), im = frame.imag(c)
+            if output == .residual {
+                for k in 0..<binCount {
+                    spectrumCopy[k] = re[k]
+                    spectrumCopy[binCount + k] = im[k]
+                }
+            }
+            for (index, h) in harmonics.enumerated() {
+                let position = binPosition(harmonic: h, hertz: hertz)
+                let cyclesPerHop = hertz * hopSeconds
+                // The tracked state of the previous frame, carried one hop along the track.
+                var predicted: (Float, Float)?
+                var previousFit: (Float, Float)?
+                let previous = content - 1
+                if isStored(previous) {
+                    let p = ((previous % ringSize) * channelCount + c) * hc + index
+                    if stateValid[p] {
+                        let angle = 2 * Double.pi * Double(h) * (cyclesPerHop - 0.5 * slope * hopSeconds)
+                        predicted = Self.rotate(stateReal[p], stateImag[p], angle)
+                        previousFit = Self.rotate(fitReal[p], fitImag[p], angle)
+                    }
+                }
+                var bRe: Float, bIm: Float
+                if full {
+                    let (fRe, fIm, purity) = fit(real: re, imag: im, binPosition: position)
+                    if let (pRe, pIm) = predicted {
+                        let gain = Self.trackingGain(purity, fit: (fRe, fIm), predicted: (pRe, pIm),
+                                                     previousFit: previousFit ?? (pRe, pIm))
+                        bRe = pRe + gain * (fRe - pRe)
+                        bIm = pIm + gain * (fIm - pIm)
+                    } else {
+                        bRe = fRe
+                        bIm = fIm
+                    }
+                } else {
+                    // A frame reaching before the stream or past its end: extrapolate the two nearest whole frames'
+                    // states on one side along the track, level and change of level.
+                    guard let (eRe, eIm, sRe, sIm) = extrapolate(to: content, channel: c, index: index,
+                                                                 harmonic: h, hertz: hertz) else { continue }
+                    subtractLobe(real: re, imag: im, binPosition: position, bRe: eRe, bIm: eIm,
+                                 slopeRe: sRe, slopeIm: sIm)
+                    continue
+                }
+                // The level's change per sample, from the tracked states one hop either side carried to this
+                // frame's centre (zero at the stream's edges).
+                var slopeRe: Float = 0, slopeIm: Float = 0
+                let hd = Double(h)
+                var beforeState: (Float, Float)?, afterState: (Float, Float)?
+                if isStored(content - 1) {
+                    let b = (((content - 1) % ringSize) * channelCount + c) * hc + index
+                    if stateValid[b] {
+                        beforeState = Self.rotate(stateReal[b], stateImag[b],
+                                                  2 * Double.pi * hd * (hertz - 0.5 * slope) * hopSeconds)
+                    }
+                }
+                if isStored(content + 1) {
+                    let a = (((content + 1) % ringSize) * channelCount + c) * hc + index
+                    if stateValid[a] {
+                        afterState = Self.rotate(stateReal[a], stateImag[a],
+                                                 -2 * Double.pi * hd * (hertz + 0.5 * slope) * hopSeconds)
+                    }
+                }
+                let perSample = 1 / Float(hopSize)
+                switch (beforeState, afterState) {
+                case let ((bRe0, bIm0)?, (aRe0, aIm0)?):
+                    slopeRe = (aRe0 - bRe0) * perSample / 2
+                    slopeIm = (aIm0 - bIm0) * perSample / 2
+                case let (nil, (aRe0, aIm0)?):
+                    slopeRe = (aRe0 - bRe) * perSample
+                    slopeIm = (aIm0 - bIm) * perSample
+                case let ((bRe0, bIm0)?, nil):
+                    slopeRe = (bRe - bRe0) * perSample
+                    slopeIm = (bIm - bIm0) * perSample
+                case (nil, nil):
+                    break
+                }
+                subtractLobe(real: re, imag: im, binPosition: position, bRe: bRe, bIm: bIm,
+                             slopeRe: slopeRe, slopeIm: slopeIm)
+            }
+            if output == .residual {
+                for k in 0..<binCount {
+                    re[k] = spectrumCopy[k] - re[k]
+                    im[k] = spectrumCopy[binCount + k] - im[k]
+                }
+            }
+        }
+    }
+}
+
+/// The estimation pass of ``HumRemover``: fits and frequency measurements, frames ahead of the subtraction.
+final class HumEstimationKernel: SpectralKernel {
+    let model: HumModel
+    init(model: HumModel) { self.model = model }
+    func prepare(context: SpectralContext) {}
+    func process(_ frame: SpectralFrame) { model.estimate(frame) }
+    /// The remover resets the shared model itself.
+    func reset() {}
+}
+
+/// The subtraction pass of ``HumRemover``: runs on the input delayed by `lookaheadHops` hops.
+final class HumSubtractionKernel: SpectralKernel {
+    let model: HumModel
+    init(model: HumModel) { self.model = model }
+    func prepare(context: SpectralContext) {}
+    func process(_ frame: SpectralFrame) {
+        model.subtract(frame, content: frame.hopIndex - model.lookaheadHops)
+    }
+    func reset() {}
+}

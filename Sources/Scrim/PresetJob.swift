@@ -136,6 +136,9 @@ public struct PresetJobResult: Sendable {
             ("fundamentalHz", .rounded(detection.fundamentalHertz, places: 3)),
             ("humToSignalDb", .rounded(detection.humToSignalDecibels, places: 2)),
             ("presence", .rounded(detection.presenceFraction, places: 3)),
+            ("trackRangeHz", detection.trackRangeHertz.map {
+                .array([.rounded($0.lowerBound, places: 3), .rounded($0.upperBound, places: 3)])
+            } ?? .null),
             ("harmonics", .array(detection.harmonics.map { harmonic in
                 .object([("number", .int(Int64(harmonic.number))),
                          ("frequencyHz", .rounded(harmonic.frequencyHertz, places: 3)),

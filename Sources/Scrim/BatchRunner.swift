@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Settings of a batch run.
 public struct BatchOptions: Sendable {
@@ -393,7 +394,9 @@ final class BatchState: @unchecked Sendable {
     private let lock = NSLock()
     private let events: @Sendable (BatchEvent) -> Void
     private(set) var outcomes: [BatchFileOutcome?]
-    private var inFlight: [Double]
+    /// Per worker: audio done in its current file, in microseconds. Atomic so that the progress callback, which
+    /// runs inside a file job's analysis path once per block, never takes a lock.
+    private let inFlight: [WorkerProgress]
     private var filesDone = 0
     private var filesFailed = 0
     private var audioDone = 0.0
@@ -401,7 +404,7 @@ final class BatchState: @unchecked Sendable {
 
     init(count: Int, workers: Int, events: @escaping @Sendable (BatchEvent) -> Void) {
         outcomes = Array(repeating: nil, count: count)
-        inFlight = Array(repeating: 0, count: max(1, workers))
+        inFlight = (0..<max(1, workers)).map { _ in WorkerProgress() }
         self.events = events
     }
 
@@ -412,9 +415,7 @@ final class BatchState: @unchecked Sendable {
     }
 
     func setInFlight(worker: Int, audioSeconds: Double) {
-        lock.lock()
-        inFlight[worker] = audioSeconds
-        lock.unlock()
+        inFlight[worker].microseconds.store(Int64(audioSeconds * 1e6), ordering: .relaxed)
     }
 
     /// Records an outcome and sends it. `counts`: whether its audio counts as processed work.
@@ -439,8 +440,15 @@ final class BatchState: @unchecked Sendable {
         defer { lock.unlock() }
         let progress = BatchProgress(
             filesDone: filesDone, filesTotal: outcomes.count, filesFailed: filesFailed,
-            audioSecondsDone: min(audioTotal, audioDone + inFlight.reduce(0, +)), audioSecondsTotal: audioTotal,
+            audioSecondsDone: min(audioTotal, audioDone + inFlight.reduce(0) {
+                $0 + Double($1.microseconds.load(ordering: .relaxed)) * 1e-6
+            }), audioSecondsTotal: audioTotal,
             elapsedSeconds: elapsed)
         events(.progress(progress))
     }
+}
+
+/// One worker's progress through its current file.
+final class WorkerProgress: Sendable {
+    let microseconds = Atomic<Int64>(0)
 }

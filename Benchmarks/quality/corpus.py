@@ -1,0 +1,455 @@
+"""Build the deterministic test corpus for Scrim's quality benchmarks under Benchmarks/work/quality/corpus/.
+
+Run with the benchmark venv:  Benchmarks/.venv/py311/bin/python Benchmarks/quality/corpus.py [--utterances N]
+
+What it makes (all 48 kHz mono 32-bit float WAV):
+- clean/<utt>.wav: synthetic speech (espeak-ng or flite, several voices; 4-6 s) or, for `r1`, a real voice
+  (four ALSA speaker-test prompts in a row), trimmed to the speech, resampled to 48 kHz with SoX `rate -v`,
+  scaled to an active speech level of -26 dBFS, with 1.0 s of digital silence in front (the lead-in) and 0.5 s
+  behind.
+- denoise/<utt>_<noise>_<snr>dB.wav: clean + noise at 0/5/10/20 dB SNR, seven noise types. The noise covers the
+  whole file, so the first 1.0 s is noise only (for tools that learn a noise profile).
+- dehum/<utt>_<hum>.wav: clean + one of seven hum types at a hum-to-speech ratio of -20, -15, -10 or -5 dB.
+Each file has a JSON beside it with the true parameters, and corpus/manifest.json lists everything.
+
+SNR definition: the speech-active frames are the 20 ms frames of the clean file whose RMS is within 40 dB of
+its loudest frame; SNR = 10 log10(mean clean^2 / mean noise^2), both means over the samples of those frames.
+The hum-to-speech ratio is defined the same way with the hum in place of the noise. The same noise (or hum)
+realisation is used at every SNR of an utterance, only scaled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import butter, sosfilt
+
+import qlib
+from qlib import SAMPLE_RATE as SR
+
+# (id, engine, voice, text). The benchmark uses the first N (default 5: four synthetic, one real voice).
+UTTERANCES = [
+    ("u1", "espeak", "en-us+f3",
+     "Please move the boom a little closer, we keep losing her voice under the air conditioning."),
+    ("u2", "flite", "slt",
+     "She stepped off the late train, looked around the empty platform, and called his name twice."),
+    ("u3", "espeak", "en-gb+m3",
+     "The director wants one more take before the light fades behind the western hills."),
+    ("u4", "flite", "rms",
+     "Nobody told me the generator would be running all night, right next to the sound cart."),
+    # a real human voice: four of the ALSA speaker-test prompts (package alsa-utils), trimmed, 0.2 s apart
+    ("r1", "alsa", "Front_Center+Rear_Left+Side_Right+Front_Left",
+     "Front center. Rear left. Side right. Front left."),
+    ("u5", "espeak", "en-gb-scotland+f2",
+     "Keep rolling, we will pick up the last line again from the top of the stairs."),
+    ("u6", "flite", "awb",
+     "If the wind picks up again, we can move the whole scene inside the old barn."),
+]
+
+# Other talkers summed into the babble noise (never the target utterance's text).
+BABBLE_TALKERS = [
+    ("b1", "espeak", "en-us+m1", "Did anyone see where I left the keys to the grip truck this morning?"),
+    ("b2", "espeak", "en-029+f4", "Lunch is in twenty minutes, and the caterer brought soup again today."),
+    ("b3", "espeak", "en-gb-x-rp+m4", "I think the second camera needs a fresh battery before we go again."),
+    ("b4", "espeak", "en-us-nyc+f2", "My sister called twice, she wants to know if we are coming on Sunday."),
+    ("b5", "espeak", "en-gb-x-gbclan+m2", "The weather report said rain after four, so we should hurry."),
+    ("b6", "espeak", "en-gb+f1", "Could you pass me that cable, the long one by the door?"),
+    ("b7", "flite", "kal16", "Turn left at the second light, then keep going until you see the church."),
+    ("b8", "flite", "awb", "We sold the old car last spring and never regretted it for a minute."),
+]
+
+NOISE_TYPES = ["white", "pink", "brown", "hvac", "traffic", "babble", "bursts"]
+SNRS_DB = [0, 5, 10, 20]
+HUM_TYPES = ["mains50", "mains60", "irregular", "buzz", "drift", "hum_noise", "swell"]
+HUM_LEVELS_DB = [-20.0, -15.0, -10.0, -5.0]
+
+SPEECH_MIN_SECONDS, SPEECH_MAX_SECONDS = 4.0, 6.0
+ALSA_PROMPTS = Path("/usr/share/sounds/alsa")
+
+
+# ---------------------------------------------------------------- speech
+
+
+def synthesize(engine: str, voice: str, text: str, stretch: float, tmp: Path) -> np.ndarray:
+    """TTS at the engine's own rate, resampled to 48 kHz float by SoX `rate -v` (very high quality)."""
+    raw = tmp / "raw.wav"
+    if engine == "alsa":
+        parts = []
+        for prompt in voice.split("+"):
+            x, rate = qlib.read_mono(ALSA_PROMPTS / f"{prompt}.wav")
+            if rate != SR:
+                raise ValueError(f"{prompt}: {rate} Hz")
+            parts += [trim(x, -40.0), np.zeros(int(0.2 * SR))]
+        return np.concatenate(parts[:-1])
+    if engine == "espeak":
+        wpm = int(round(175 / stretch))  # espeak-ng default speed is 175 words per minute
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(raw), text], check=True)
+    elif engine == "flite":
+        subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch:.3f}", "-t", text,
+                        "-o", str(raw)], check=True)
+    else:
+        raise ValueError(engine)
+    resampled = tmp / "48k.wav"
+    subprocess.run(["sox", str(raw), "-b", "32", "-e", "floating-point", str(resampled), "rate", "-v",
+                    str(SR)], check=True)
+    x, rate = qlib.read_mono(resampled)
+    assert rate == SR, rate
+    return trim(x)
+
+
+def trim(x: np.ndarray, threshold_db: float = -60.0) -> np.ndarray:
+    """Cut leading/trailing samples below threshold_db re the peak, with 5 ms raised-cosine edges."""
+    loud = np.flatnonzero(np.abs(x) > np.abs(x).max() * 10 ** (threshold_db / 20))
+    y = x[loud[0]: loud[-1] + 1].copy()
+    ramp = int(0.005 * SR)
+    fade = 0.5 - 0.5 * np.cos(np.pi * np.arange(ramp) / ramp)
+    y[:ramp] *= fade
+    y[-ramp:] *= fade[::-1]
+    return y
+
+
+def speech(engine: str, voice: str, text: str, tmp: Path, fit: bool) -> tuple[np.ndarray, float]:
+    """Synthesised speech; if fit, the speaking rate is adjusted until it lasts 4-6 s."""
+    stretch = 1.0
+    for _ in range(4):
+        x = synthesize(engine, voice, text, stretch, tmp)
+        seconds = len(x) / SR
+        if not fit or SPEECH_MIN_SECONDS <= seconds <= SPEECH_MAX_SECONDS:
+            return x, stretch
+        if engine == "alsa":
+            break  # a recording cannot be re-spoken faster
+        stretch *= 5.0 / seconds
+    raise RuntimeError(f"could not fit {voice!r} into {SPEECH_MIN_SECONDS}-{SPEECH_MAX_SECONDS} s")
+
+
+def set_active_level(x: np.ndarray, level_dbfs: float) -> np.ndarray:
+    mask = qlib.active_mask(x)
+    rms = np.sqrt(np.mean(x[mask] ** 2))
+    return x * (10 ** (level_dbfs / 20) / rms)
+
+
+# ---------------------------------------------------------------- noise
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x * x)))
+
+
+def shaped_noise(rng: np.random.Generator, n: int, exponent: float, low_cut: float = 20.0,
+                 high_cut: float | None = None) -> np.ndarray:
+    """Gaussian noise with power spectral density ~ f^-exponent (0 white, 1 pink, 2 brown), unit RMS.
+
+    Below low_cut the slope is replaced by a 12 dB/octave high-pass; high_cut adds a 2nd-order low-pass
+    magnitude. Shaped in one FFT over the whole length (circular, so no start-up transient).
+    """
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / SR)
+    gain = np.zeros_like(f)
+    nz = f > 0
+    gain[nz] = (np.maximum(f[nz], low_cut) / 1000.0) ** (-exponent / 2)
+    gain[nz] *= np.minimum(f[nz] / low_cut, 1.0) ** 2
+    if high_cut is not None:
+        gain /= np.sqrt(1 + (f / high_cut) ** 4)
+    x = np.fft.irfft(spectrum * gain, n)
+    return x / rms(x)
+
+
+def smooth_random(rng: np.random.Generator, n: int, corner_hz: float) -> np.ndarray:
+    """A slowly varying random curve with unit standard deviation and bandwidth about corner_hz."""
+    control_rate = 100.0
+    count = int(n / SR * control_rate) + 2
+    white = rng.standard_normal(count + 400)
+    sigma = control_rate / (2 * np.pi * corner_hz)
+    taps = np.exp(-0.5 * (np.arange(-4 * sigma, 4 * sigma + 1) / sigma) ** 2)
+    curve = np.convolve(white, taps / taps.sum(), mode="same")[200: 200 + count]
+    curve = (curve - curve.mean()) / curve.std()
+    return np.interp(np.arange(n) / SR, np.arange(count) / control_rate, curve)
+
+
+def tone(freq: np.ndarray | float, n: int, phase0: float) -> np.ndarray:
+    inst = np.broadcast_to(np.asarray(freq, dtype=float), (n,))
+    phase = 2 * np.pi * np.cumsum(inst) / SR
+    return np.cos(phase + phase0)
+
+
+def hvac_noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict]:
+    """Broadband air-handler noise (pink, rolled off above 2 kHz, 0.23 Hz level modulation) plus tones:
+    motor hum at 120/240/360 Hz and a fan with 11 blades at 14.66 rev/s (blade-pass 161.3 Hz and its
+    2nd and 3rd harmonics) whose speed wanders by about 0.2 %. Tones total -5 dB re the broadband part."""
+    t = np.arange(n) / SR
+    modulation = 1 + 0.12 * np.sin(2 * np.pi * 0.23 * t + rng.uniform(0, 2 * np.pi))
+    broad = shaped_noise(rng, n, 1.0, high_cut=2000.0) * modulation
+    wander = 1 + 0.002 * smooth_random(rng, n, 0.3)
+    motor = [(120.0, 1.0), (240.0, 0.35), (360.0, 0.2)]
+    blade_pass = 11 * 14.66
+    fan = [(blade_pass * k, a) for k, a in ((1, 0.8), (2, 0.4), (3, 0.2))]
+    tonal = sum(a * tone(f, n, rng.uniform(0, 2 * np.pi)) for f, a in motor)
+    tonal = tonal + modulation * sum(a * tone(f * wander, n, rng.uniform(0, 2 * np.pi)) for f, a in fan)
+    tonal *= rms(broad) * np.sqrt(10 ** (-5 / 10)) / rms(tonal)
+    x = broad + tonal
+    return x / rms(x), {"motor_hz": [f for f, _ in motor], "fan_blade_pass_hz": round(blade_pass, 2),
+                        "fan_harmonics": 3, "tones_re_broadband_db": -5, "modulation_hz": 0.23,
+                        "speed_wander": 0.002}
+
+
+def traffic_noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict]:
+    """Distant traffic: brown noise low-passed at 250 Hz (4th-order Butterworth) plus tyre hiss 20 dB down,
+    under an envelope of four passing-vehicle swells (Gaussian bumps, 0.6-1.5 s wide) on a 0.25 floor."""
+    rumble = sosfilt(butter(4, 250, fs=SR, output="sos"), shaped_noise(rng, n, 2.0, low_cut=15.0))
+    rumble /= rms(rumble)
+    hiss = 0.1 * shaped_noise(rng, n, 1.0, high_cut=4000.0)
+    t = np.arange(n) / SR
+    envelope = np.full(n, 0.25)
+    swells = []
+    for _ in range(4):
+        centre, width, peak = rng.uniform(0, t[-1]), rng.uniform(0.6, 1.5), rng.uniform(0.6, 1.0)
+        envelope += peak * np.exp(-0.5 * ((t - centre) / width) ** 2)
+        swells.append({"centre_s": round(centre, 3), "width_s": round(width, 3), "peak": round(peak, 3)})
+    x = (rumble + hiss) * envelope
+    return x / rms(x), {"lowpass_hz": 250, "hiss_db": -20, "swells": swells}
+
+
+def babble_noise(rng: np.random.Generator, n: int, talkers: list[np.ndarray]) -> tuple[np.ndarray, dict]:
+    """Sum of the babble talkers, each looped with 0.2-0.6 s gaps from a random offset, levels +-3 dB."""
+    x = np.zeros(n)
+    levels = []
+    for voice in talkers:
+        gap = np.zeros(int(rng.uniform(0.2, 0.6) * SR))
+        unit = np.concatenate([voice, gap])
+        looped = np.tile(unit, n // len(unit) + 2)
+        offset = int(rng.integers(0, len(unit)))
+        level_db = rng.uniform(-3, 3)
+        x += looped[offset: offset + n] * 10 ** (level_db / 20)
+        levels.append(round(level_db, 2))
+    return x / rms(x), {"talkers": len(talkers), "levels_db": levels}
+
+
+def burst_noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict]:
+    """Non-stationary: quiet pink room tone; at 40 % of the file an air conditioner (hvac_noise, 10 dB
+    louder than the room tone) starts with a 0.3 s ramp; at 75 % a 0.5 s burst of white noise (a spray,
+    6 dB over the room tone) with 20 ms ramps."""
+    room = shaped_noise(rng, n, 1.0)
+    ac, ac_params = hvac_noise(rng, n)
+    start = int(0.40 * n)
+    ramp = int(0.3 * SR)
+    gate = np.zeros(n)
+    gate[start: start + ramp] = 0.5 - 0.5 * np.cos(np.pi * np.arange(min(ramp, n - start)) / ramp)
+    gate[start + ramp:] = 1.0
+    spray_start, spray_len, spray_ramp = int(0.75 * n), int(0.5 * SR), int(0.02 * SR)
+    spray_gate = np.zeros(n)
+    spray_gate[spray_start: spray_start + spray_len] = 1.0
+    edge = 0.5 - 0.5 * np.cos(np.pi * np.arange(spray_ramp) / spray_ramp)
+    spray_gate[spray_start: spray_start + spray_ramp] = edge
+    spray_gate[spray_start + spray_len - spray_ramp: spray_start + spray_len] = edge[::-1]
+    x = room + 10 ** (10 / 20) * ac * gate + 10 ** (6 / 20) * shaped_noise(rng, n, 0.0) * spray_gate
+    return x / rms(x), {"ac_start_s": round(start / SR, 3), "ac_level_db": 10, "ac": ac_params,
+                        "spray_start_s": round(spray_start / SR, 3), "spray_seconds": 0.5, "spray_level_db": 6}
+
+
+def make_noise(kind: str, n: int, seed: int, talkers: list[np.ndarray]) -> tuple[np.ndarray, dict]:
+    rng = np.random.default_rng(seed)
+    if kind == "white":
+        return shaped_noise(rng, n, 0.0), {"psd_slope": "f^0"}
+    if kind == "pink":
+        return shaped_noise(rng, n, 1.0), {"psd_slope": "f^-1", "low_cut_hz": 20}
+    if kind == "brown":
+        return shaped_noise(rng, n, 2.0), {"psd_slope": "f^-2", "low_cut_hz": 20}
+    if kind == "hvac":
+        return hvac_noise(rng, n)
+    if kind == "traffic":
+        return traffic_noise(rng, n)
+    if kind == "babble":
+        return babble_noise(rng, n, talkers)
+    if kind == "bursts":
+        return burst_noise(rng, n)
+    raise ValueError(kind)
+
+
+# ---------------------------------------------------------------- hum
+
+
+def hum_spec(kind: str, rng: np.random.Generator) -> dict:
+    """Fundamental model, harmonic relative levels (dB re the strongest) and frequency limit."""
+    def mains(k: int) -> float:
+        # a typical mains pattern: -20 log10(k), with even harmonics a further 6 dB down
+        return -20 * np.log10(k) - (0.0 if k % 2 else 6.0)
+
+    if kind in ("mains50", "swell"):
+        f0, top, levels = 50.0, 1000.0, mains
+    elif kind in ("mains60", "hum_noise", "drift"):
+        f0, top, levels = 60.0, 1000.0, mains
+    elif kind == "irregular":
+        f0, top = 60.0, 2000.0
+        table = {k: rng.uniform(-30.0, -6.0) for k in range(1, 34)}
+        table[1], table[3] = -6.0, 0.0  # the 3rd dominates, as on many real recordings
+
+        def levels(k: int) -> float:
+            return table[k]
+    elif kind == "buzz":
+        f0, top = 60.0, 4000.0
+
+        def levels(k: int) -> float:
+            # odd-dominant buzz (like a rectifier/dimmer): odd harmonics fall slowly (-10 log10 k),
+            # even ones are 25 dB lower; runs to ~4 kHz
+            return -10 * np.log10(k) - (0.0 if k % 2 else 25.0)
+    else:
+        raise ValueError(kind)
+    count = int(top // (f0 + (0.3 if kind == "drift" else 0.0)))
+    rel = np.array([levels(k) for k in range(1, count + 1)], dtype=float)
+    rel -= rel.max()
+    return {"f0_hz": f0, "harmonics": count, "levels_db_re_strongest": rel}
+
+
+def synth_hum(kind: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, dict, np.ndarray]:
+    """Unit-RMS hum (before the swell envelope), its parameters, and the per-sample f0 track."""
+    spec = hum_spec(kind, rng)
+    t = np.arange(n) / SR
+    if kind == "drift":
+        f0_track = 59.7 + 0.6 * t / t[-1]  # linear drift 59.7 -> 60.3 Hz over the file
+        f0_model = {"type": "linear", "start_hz": 59.7, "end_hz": 60.3}
+    else:
+        f0_track = np.full(n, spec["f0_hz"])
+        f0_model = {"type": "constant", "hz": spec["f0_hz"]}
+    phase = 2 * np.pi * np.cumsum(f0_track) / SR
+    amplitudes = 10 ** (spec["levels_db_re_strongest"] / 20)
+    phases = rng.uniform(0, 2 * np.pi, spec["harmonics"])
+    x = np.zeros(n)
+    for k in range(1, spec["harmonics"] + 1):
+        x += amplitudes[k - 1] * np.cos(k * phase + phases[k - 1])
+    scale = 1 / rms(x)
+    params = {"f0_model": f0_model, "f0_mean_hz": float(np.mean(f0_track)),
+              "harmonic_numbers": list(range(1, spec["harmonics"] + 1)),
+              "levels_db_re_strongest": [round(v, 2) for v in spec["levels_db_re_strongest"]],
+              "unit_amplitudes": (amplitudes * scale).tolist(), "phases_rad": phases.tolist()}
+    return x * scale, params, f0_track
+
+
+# ---------------------------------------------------------------- assembling
+
+
+def place(speech_samples: np.ndarray) -> np.ndarray:
+    lead, tail = int(qlib.LEAD_IN_SECONDS * SR), int(qlib.TAIL_SECONDS * SR)
+    return np.concatenate([np.zeros(lead), speech_samples, np.zeros(tail)])
+
+
+def active_power(x: np.ndarray, mask: np.ndarray) -> float:
+    return float(np.mean(x[mask] ** 2))
+
+
+def build(count: int, out: Path) -> dict:
+    if out.exists():
+        shutil.rmtree(out)
+    manifest = {"sample_rate": SR, "lead_in_seconds": qlib.LEAD_IN_SECONDS, "tail_seconds": qlib.TAIL_SECONDS,
+                "active_level_dbfs": qlib.ACTIVE_LEVEL_DBFS, "clean": [], "denoise": [], "dehum": [],
+                "definitions": {
+                    "active_frames": "20 ms frames of the clean file with RMS within 40 dB of the loudest",
+                    "snr_db": "10 log10(mean clean^2 / mean noise^2) over the active frames",
+                    "hum_to_speech_db": "10 log10(mean hum^2 / mean clean^2) over the active frames"}}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        talkers = []
+        for tid, engine, voice, text in BABBLE_TALKERS:
+            x, _ = speech(engine, voice, text, tmp, fit=False)
+            talkers.append(set_active_level(x, qlib.ACTIVE_LEVEL_DBFS))
+        for index, (uid, engine, voice, text) in enumerate(UTTERANCES[:count]):
+            spoken, stretch = speech(engine, voice, text, tmp, fit=True)
+            clean = place(set_active_level(spoken, qlib.ACTIVE_LEVEL_DBFS))
+            n = len(clean)
+            mask = qlib.active_mask(clean)
+            p_speech = active_power(clean, mask)
+            clean_path = out / "clean" / f"{uid}.wav"
+            qlib.write_float(clean_path, clean)
+            clean_info = {"id": uid, "engine": engine, "voice": voice, "text": text, "rate_stretch": stretch,
+                          "speech_seconds": round(len(spoken) / SR, 3), "file_seconds": round(n / SR, 3),
+                          "peak_dbfs": round(20 * np.log10(np.abs(clean).max()), 2),
+                          "active_fraction": round(float(mask.mean()), 3)}
+            (out / "clean" / f"{uid}.json").write_text(json.dumps(clean_info, indent=1))
+            manifest["clean"].append({**clean_info, "path": str(clean_path.relative_to(out))})
+
+            for kind in NOISE_TYPES:
+                noise, noise_params = make_noise(kind, n, qlib.seed_for("noise", uid, kind), talkers)
+                p_noise = active_power(noise, mask)
+                for snr in SNRS_DB:
+                    gain = np.sqrt(p_speech / (p_noise * 10 ** (snr / 10)))
+                    noisy = clean + gain * noise
+                    measured = qlib.db(p_speech / active_power(gain * noise, mask))
+                    name = f"{uid}_{kind}_{snr:02d}dB"
+                    path = out / "denoise" / f"{name}.wav"
+                    qlib.write_float(path, noisy)
+                    info = {"id": name, "utterance": uid, "source": engine, "noise": kind, "snr_db": snr,
+                            "measured_snr_db": round(measured, 3), "noise_gain": float(gain),
+                            "noise_seed": qlib.seed_for("noise", uid, kind), "noise_params": noise_params,
+                            "peak_dbfs": round(20 * np.log10(np.abs(noisy).max()), 2),
+                            "clean": str(clean_path.relative_to(out)), "noisy": str(path.relative_to(out))}
+                    if np.abs(noisy).max() >= 1.0:
+                        raise RuntimeError(f"{name} would clip")
+                    path.with_suffix(".json").write_text(json.dumps(info, indent=1))
+                    manifest["denoise"].append(info)
+
+            for j, kind in enumerate(HUM_TYPES):
+                rng = np.random.default_rng(qlib.seed_for("hum", uid, kind))
+                hum, params, f0_track = synth_hum(kind, n, rng)
+                t = np.arange(n) / SR
+                envelope_db = None
+                if kind == "swell":
+                    # one swell: -20 dB at the ends, 0 dB in the middle (sin^2 in dB)
+                    envelope_db = -20 + 20 * np.sin(np.pi * t / t[-1]) ** 2
+                    hum = hum * 10 ** (envelope_db / 20)
+                level = HUM_LEVELS_DB[(index + j) % len(HUM_LEVELS_DB)]
+                gain = np.sqrt(p_speech * 10 ** (level / 10) / active_power(hum, mask))
+                hum = gain * hum
+                extra = np.zeros(n)
+                noise_info = None
+                if kind == "hum_noise":
+                    pink = shaped_noise(rng, n, 1.0)
+                    extra = pink * np.sqrt(p_speech * 10 ** (-20 / 10) / active_power(pink, mask))
+                    noise_info = {"type": "pink", "snr_db": 20}
+                noisy = clean + hum + extra
+                if np.abs(noisy).max() >= 1.0:
+                    raise RuntimeError(f"{uid}_{kind} would clip")
+                name = f"{uid}_{kind}"
+                path = out / "dehum" / f"{name}.wav"
+                qlib.write_float(path, noisy)
+                hop = SR // 100
+                amplitudes = [a * gain for a in params.pop("unit_amplitudes")]
+                info = {"id": name, "utterance": uid, "source": engine, "hum": kind, "hum_to_speech_db": level,
+                        "measured_hum_to_speech_db": round(qlib.db(active_power(hum, mask) / p_speech), 3),
+                        "hum_rms_dbfs": round(qlib.db(float(np.mean(hum ** 2))), 2), **params,
+                        "amplitudes": amplitudes,
+                        "f0_track_hop_seconds": hop / SR,
+                        "f0_track_hz": [round(v, 5) for v in f0_track[::hop]],
+                        "envelope_db_hop_seconds": hop / SR if envelope_db is not None else None,
+                        "envelope_db": None if envelope_db is None else [round(v, 3) for v in envelope_db[::hop]],
+                        "noise": noise_info, "clean": str(clean_path.relative_to(out)),
+                        "noisy": str(path.relative_to(out))}
+                path.with_suffix(".json").write_text(json.dumps(info, indent=1))
+                manifest["dehum"].append({k: info[k] for k in ("id", "utterance", "source", "hum", "hum_to_speech_db",
+                                                                "clean", "noisy")})
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--utterances", type=int, default=5, help=f"how many (1-{len(UTTERANCES)}; default 5)")
+    parser.add_argument("--out", type=Path, default=qlib.CORPUS_DIR)
+    args = parser.parse_args()
+    if not 1 <= args.utterances <= len(UTTERANCES):
+        parser.error(f"--utterances must be 1..{len(UTTERANCES)}")
+    manifest = build(args.utterances, args.out)
+    for c in manifest["clean"]:
+        print(f"{c['id']}: {c['engine']} {c['voice']} speech {c['speech_seconds']} s (stretch "
+              f"{c['rate_stretch']:.2f}), active {c['active_fraction']:.0%}")
+    print(f"{len(manifest['denoise'])} noisy files, {len(manifest['dehum'])} hum files in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

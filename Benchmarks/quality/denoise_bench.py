@@ -1,0 +1,213 @@
+"""Denoiser comparison: Scrim against SoX, FFmpeg, noisereduce and RNNoise on the same noisy files.
+
+    bash Benchmarks/quality/setup.sh
+    Benchmarks/.venv/py311/bin/python Benchmarks/quality/denoise_bench.py --scrim .build/release/scrim
+
+Builds the corpus if it is missing (corpus.py), runs every tool on every noisy file (one core each, see --jobs),
+measures SI-SDR (after undoing any delay the tool adds), PESQ-WB and STOI against the clean speech, and the wall
+time per minute of audio. Writes Benchmarks/quality/DENOISE.md (tables) and the per-file results to
+Benchmarks/work/quality/results/denoise.{csv,json}. See README.md beside this file for the definitions.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.update({k: "1" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                    "NUMEXPR_NUM_THREADS")})
+
+import argparse  # noqa: E402
+import functools  # noqa: E402
+import json  # noqa: E402
+import shlex  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import corpus  # noqa: E402
+import qlib  # noqa: E402
+
+DEFAULT_TOOLS = ["scrim", "sox-noisered", "afftdn", "afftdn-tn", "nr-stationary", "nr-nonstationary", "rnnoise",
+                 "stft-ref"]
+DEFAULT_TEMPLATE = "{scrim} denoise {in} -o {out}"
+MAX_LAG_SECONDS = 0.050
+QUICK = {"utterances": ["u1"], "noises": ["white", "hvac", "bursts"], "snrs": [0, 10]}
+
+
+def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path, keep: bool) -> list[dict]:
+    clean, rate = qlib.read_mono(qlib.CORPUS_DIR / item["clean"])
+    noisy_path = qlib.CORPUS_DIR / item["noisy"]
+    noisy, _ = qlib.read_mono(noisy_path)
+    n = len(clean)
+    clean16 = qlib.to_16k(clean, rate)
+    base = {"id": item["id"], "utterance": item["utterance"], "source": item["source"], "noise": item["noise"],
+            "snr_db": item["snr_db"],
+            "audio_seconds": n / rate}
+    input_sdr = qlib.si_sdr(clean, noisy)
+    noisy16 = qlib.to_16k(noisy, rate)
+    input_stoi = qlib.stoi_score(clean16, noisy16)
+    rows = [{**base, "tool": "input", "lag_samples": 0, "seconds": float("nan"), "si_sdr": input_sdr,
+             "si_sdr_i": 0.0, "pesq_wb": qlib.pesq_wb(clean16, noisy16), "stoi": input_stoi,
+             "stoi_minus_input": 0.0, "error": ""}]
+    for tool in tools:
+        dst = out_dir / tool / f"{item['id']}.wav"
+        row = {**base, "tool": tool, "lag_samples": None, "seconds": float("nan"), "si_sdr": float("nan"),
+               "si_sdr_i": float("nan"), "pesq_wb": float("nan"), "stoi": float("nan"),
+               "stoi_minus_input": float("nan"), "error": ""}
+        try:
+            row["seconds"] = qlib.run_tool(tool, noisy_path, dst, ctx, item)
+            if tool == "stft-ref":  # speed yardstick only
+                rows.append(row)
+                continue
+            output, out_rate = qlib.read_mono(dst)
+            if out_rate != rate:
+                raise RuntimeError(f"output rate {out_rate} != {rate}")
+            lag = qlib.estimate_lag(clean, output, int(MAX_LAG_SECONDS * rate))
+            aligned = qlib.align(output, lag, n)
+            aligned16 = qlib.to_16k(aligned, rate)
+            row.update(lag_samples=lag, si_sdr=qlib.si_sdr(clean, aligned),
+                       pesq_wb=qlib.pesq_wb(clean16, aligned16), stoi=qlib.stoi_score(clean16, aligned16),
+                       output_frames=len(output))
+            row["si_sdr_i"] = row["si_sdr"] - input_sdr
+            row["stoi_minus_input"] = row["stoi"] - input_stoi
+        except Exception as error:  # noqa: BLE001 - one failing tool/file is recorded, not fatal
+            row["error"] = repr(error)[-400:]
+        finally:
+            if not keep:
+                dst.unlink(missing_ok=True)
+        rows.append(row)
+    return rows
+
+
+def select(items: list[dict], quick: bool) -> list[dict]:
+    if not quick:
+        return items
+    return [i for i in items if i["utterance"] in QUICK["utterances"] and i["noise"] in QUICK["noises"]
+            and i["snr_db"] in QUICK["snrs"]]
+
+
+def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[dict], backend: str) -> str:
+    quality_tools = [t for t in tools if t != "stft-ref"]
+    columns = ["input"] + quality_tools
+    snrs = sorted({r["snr_db"] for r in rows})
+    noises = [n for n in corpus.NOISE_TYPES if any(r["noise"] == n for r in rows)]
+    utterances = sorted({r["utterance"] for r in rows})
+    real = len({r["utterance"] for r in rows if r["source"] == "alsa"})
+    versions = qlib.tool_versions()
+    out = ["# Denoise comparison", "",
+           f"Generated {qlib.today()} on {qlib.machine_description()} by "
+           f"`Benchmarks/quality/denoise_bench.py` (definitions and caveats: [README.md](README.md)).", "",
+           "Reproduce:", "", "```", "bash Benchmarks/quality/setup.sh", " ".join(args.command_line), "```", "",
+           f"Corpus: {len(items)} noisy files = {len(utterances)} utterances ({real} real voice, the rest synthetic) "
+           f"x {len(noises)} noise types x "
+           f"{len(snrs)} SNRs ({', '.join(str(s) for s in snrs)} dB), 48 kHz mono float, each with 1.0 s of noise "
+           f"before the speech. Tools ran one file at a time, each pinned to one core (`--jobs {args.jobs}`).", ""]
+    if skipped:
+        out += ["Skipped: " + "; ".join(f"`{t}` ({why})" for t, why in skipped.items()) + ".", ""]
+    out += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + f", RNNoise via {backend}.", ""]
+    out += ["Tools:", ""] + [f"- `{t}`: {qlib.TOOL_NOTES[t]}" for t in tools] + [""]
+    failures = [r for r in rows if r["error"]]
+    if failures:
+        out += [f"Failures ({len(failures)}): " + "; ".join(f"{r['tool']} on {r['id']}: {r['error'][:120]}"
+                                                           for r in failures[:10]), ""]
+
+    def snr_label(s):
+        return f"{s} dB"
+
+    sections = [("SI-SDR improvement (dB, higher is better; the `input` column is the input's SI-SDR itself)",
+                 "si_sdr_i", 2),
+                ("PESQ-WB (MOS-LQO 1.04-4.64, higher is better)", "pesq_wb", 2),
+                ("STOI (0-1, higher is better)", "stoi", 3)]
+    # the input column of the SI-SDR table shows the absolute input SI-SDR, so the improvement has a base
+    display = [dict(r, si_sdr_i=r["si_sdr"]) if r["tool"] == "input" else r for r in rows]
+    out += ["## By input SNR", ""]
+    for title, metric, digits in sections:
+        out += [f"### {title}", "", qlib.metric_table(display, "snr_db", snrs, metric, columns, digits, "SNR",
+                                                      snr_label), ""]
+    out += ["## By noise type", ""]
+    for title, metric, digits in sections:
+        out += [f"### {title}", "", qlib.metric_table(display, "noise", noises, metric, columns, digits, "noise"),
+                ""]
+    sources = [s for s in ("espeak", "flite", "alsa") if any(r["source"] == s for r in rows)]
+    out += ["## By speech source", "",
+            "espeak-ng and flite are synthetic voices; `alsa` is a real voice (ALSA speaker-test prompts). "
+            "Learned denoisers trained on real speech (RNNoise) may treat synthetic speech as noise.", ""]
+    for title, metric, digits in sections:
+        out += [f"### {title}", "", qlib.metric_table(display, "source", sources, metric, columns, digits,
+                                                      "speech"), ""]
+    out += ["## STOI against the input's", "",
+            "Files where a tool's STOI is below the unprocessed input's, and the worst case.", "",
+            "| tool | files below input | worst (tool - input) |", "|---|---:|---:|"]
+    for tool in quality_tools:
+        diffs = [r["stoi_minus_input"] for r in rows if r["tool"] == tool and np.isfinite(r["stoi_minus_input"])]
+        if diffs:
+            out.append(f"| {tool} | {sum(1 for d in diffs if d < 0)} of {len(diffs)} | {min(diffs):+.3f} |")
+    out += ["", "## Speed", "",
+            "Wall seconds per minute of audio, one core. Command-line tools include process start-up; Python "
+            "libraries are timed in-process (read + process + write). `stft-ref` is a plain STFT round trip, "
+            "a yardstick for this run's machine speed.", "", qlib.speed_table(rows, tools), ""]
+    out += ["## Delay found", "",
+            f"Each output is aligned to the clean speech by the cross-correlation peak within "
+            f"+-{int(MAX_LAG_SECONDS * 1000)} ms before scoring; a positive lag means the tool delayed its output.",
+            "", qlib.lag_table(rows, quality_tools), ""]
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scrim", help="path to the scrim executable (the scrim tool is skipped without it)")
+    parser.add_argument("--scrim-template", default=DEFAULT_TEMPLATE,
+                        help=f"command for scrim, with {{scrim}} {{in}} {{out}} (default: {DEFAULT_TEMPLATE!r})")
+    parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS), help="comma-separated subset of: "
+                        + ",".join(DEFAULT_TOOLS))
+    parser.add_argument("--quick", action="store_true", help="6 files only (smoke test); tables go to work/")
+    parser.add_argument("--jobs", type=int, default=1, help="files in parallel (default 1 for honest timing)")
+    parser.add_argument("--utterances", type=int, default=5, help="utterances in the corpus (default 5)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the corpus first")
+    parser.add_argument("--keep", action="store_true", help="keep processed files under work/quality/out/")
+    parser.add_argument("--md", type=Path, help="where to write the table (default Benchmarks/quality/DENOISE.md, "
+                        "or work/quality/results/DENOISE-quick.md with --quick)")
+    args = parser.parse_args()
+    args.command_line = ["Benchmarks/.venv/py311/bin/python", "Benchmarks/quality/denoise_bench.py"] + [
+        shlex.quote(a) for a in sys.argv[1:]]
+
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = [t for t in tools if t not in DEFAULT_TOOLS]
+    if unknown:
+        parser.error(f"unknown tools {unknown}; known: {DEFAULT_TOOLS}")
+    skipped = {t: why for t in tools if (why := qlib.tool_unavailable(t, args.scrim))}
+    for tool, why in skipped.items():
+        print(f"note: skipping {tool}: {why}", file=sys.stderr)
+    tools = [t for t in tools if t not in skipped]
+
+    manifest_path = qlib.CORPUS_DIR / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    if args.rebuild or manifest is None or len(manifest["clean"]) != args.utterances:
+        print("building corpus ...", file=sys.stderr)
+        manifest = corpus.build(args.utterances, qlib.CORPUS_DIR)
+    items = select(manifest["denoise"], args.quick)
+
+    backend = "—"
+    if "rnnoise" in tools:
+        probe = qlib.RNNoiseWorker(None)
+        backend = probe.backend
+        probe.close()
+
+    scrim = str(Path(args.scrim).resolve()) if args.scrim else None
+    out_dir = qlib.WORK_DIR / "out" / "denoise"
+    print(f"{len(items)} files x {len(tools)} tools, jobs={args.jobs}", file=sys.stderr)
+    work = functools.partial(evaluate, tools=tools, out_dir=out_dir, keep=args.keep)
+    rows = [row for rows in qlib.run_items(work, items, args.jobs, scrim, args.scrim_template) for row in rows]
+
+    results = qlib.WORK_DIR / "results"
+    suffix = "-quick" if args.quick else ""
+    qlib.write_raw(rows, results / f"denoise{suffix}")
+    md_path = args.md or (results / "DENOISE-quick.md" if args.quick else qlib.QUALITY_DIR / "DENOISE.md")
+    md_path.write_text(report(rows, tools, skipped, args, items, backend) + "\n")
+    print(f"wrote {md_path} and {results / ('denoise' + suffix)}.csv/.json", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

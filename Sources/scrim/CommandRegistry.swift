@@ -8,5 +8,7 @@ enum CommandRegistry {
         NormalizeCommand.self,
         MatchCommand.self,
         DehumCommand.self,
+        DenoiseCommand.self,
+        ProfileCommand.self,
     ]
 }

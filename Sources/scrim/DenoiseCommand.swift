@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import Scrim
+
+/// `scrim denoise IN -o OUT`: lower broadband noise (air conditioning, traffic, hiss, fans) to quieter room tone.
+struct DenoiseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "denoise",
+        abstract: "Reduce broadband noise (hiss, air conditioning, traffic, fans) to a quieter, natural room tone.",
+        discussion: """
+            Adaptive by default: the noise is tracked through the take, so noise that changes or starts mid-take
+            is followed. --learn START-END (seconds, or [h:]mm:ss) or --learn auto (the quietest 0.5 s) measures
+            a fixed noise profile from the file itself; --profile FILE uses one made by `scrim profile` (from
+            room tone). The noise is lowered by up to --reduction dB (default 15), never gated to silence. The
+            output is sample-aligned with the input (same length; bext/iXML pass through).
+            """
+    )
+
+    @Argument(help: "Input audio file (never written).")
+    var input: String
+
+    @Option(name: [.customShort("o"), .customLong("out")], help: "Output file.")
+    var output: String
+
+    @Option(help: ArgumentHelp("Learn the noise from a range of the input (seconds, e.g. 0-1.5, or [h:]mm:ss), "
+                               + "or 'auto' for its quietest 0.5 s.", valueName: "start-end|auto"))
+    var learn: String?
+
+    @Option(help: ArgumentHelp("Use a noise profile made by `scrim profile`.", valueName: "file"))
+    var profile: String?
+
+    @Flag(help: "Track the noise adaptively (the default when neither --learn nor --profile is given).")
+    var adaptive = false
+
+    @Option(help: ArgumentHelp("Largest cut in dB, 0-40 (default 15).", valueName: "dB"))
+    var reduction: Double = NoiseReducerSettings.defaultReductionDecibels
+
+    @Option(name: .customLong("output"),
+            help: ArgumentHelp("What to write: cleaned (default), residual (what was removed) or bypass.",
+                               valueName: "kind"))
+    var outputKind: NoiseReducerSettings.Output = .cleaned
+
+    @Flag(help: "One gain for all channels (stereo pairs, coincident microphones) instead of per channel.")
+    var link = false
+
+    @Flag(help: "Replace the output file if it exists.")
+    var overwrite = false
+
+    @Flag(help: "Print one JSON object (keys in Sources/scrim/README.md).")
+    var json = false
+
+    func validate() throws {
+        let modes = [learn != nil, profile != nil, adaptive].filter { $0 }.count
+        guard modes <= 1 else {
+            throw ValidationError("use only one of --learn, --profile and --adaptive")
+        }
+        guard reduction.isFinite, NoiseReducerSettings.reductionRange.contains(reduction) else {
+            throw ValidationError("--reduction \(reduction): use 0 to 40 dB (default 15)")
+        }
+        if let learn, learn.lowercased() != "auto", TimeRange(parsing: learn) == nil {
+            throw ValidationError("--learn \(learn): use START-END in seconds (e.g. 0-1.5) or [h:]mm:ss, or auto")
+        }
+    }
+
+    func run() throws {
+        do {
+            try runJob()
+        } catch {
+            if json {
+                print(JSONValue.object([("path", .string(input)), ("error", errorJSON(error))]).serialized())
+            } else {
+                printError("scrim denoise: \(error)")
+            }
+            throw exitCodeFileFailed
+        }
+    }
+
+    private func runJob() throws {
+        var settings = NoiseReducerSettings(
+            reductionDecibels: reduction, output: outputKind, channelLinking: link ? .linked : .independent)
+        var source = "adaptive"
+        if let profile {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: profile))
+            } catch {
+                throw ScrimError(.invalidDocument, "cannot read the noise profile \(profile)",
+                                 underlying: error.localizedDescription)
+            }
+            settings.mode = .learned(try NoiseProfile.decode(jsonData: data))
+            source = "profile \(profile)"
+        } else if let learn {
+            let (measured, description) = try Self.learnProfile(input: input, learn: learn)
+            settings.mode = .learned(measured)
+            source = description
+        }
+        var reducer: NoiseReducer?
+        let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) denoise")
+        let result = try FileJob.process(input: input, output: output, options: options) { _ in
+            let made = NoiseReducer(settings: settings)
+            reducer = made
+            return made
+        }
+        guard let report = reducer?.report else {
+            throw ScrimError(.invalidState, "the noise reducer was not created")
+        }
+        if json {
+            print(Self.reportJSON(report, source: source, result: result).serialized())
+        } else {
+            print(Self.describe(report, source: source, result: result))
+        }
+    }
+
+    /// Measures a profile from the input: a time range or the quietest 0.5 s.
+    static func learnProfile(input: String, learn: String) throws -> (NoiseProfile, String) {
+        let reader = try AudioFileReader(path: input)
+        let sampleRate = Double(reader.info.sampleRate)
+        reader.close()
+        let selection: NoiseProfiler.Selection
+        let description: String
+        if learn.lowercased() == "auto" {
+            selection = .quietest(durationFrames: Int((0.5 * sampleRate).rounded()))
+            description = "learned from the quietest 0.5 s"
+        } else if let range = TimeRange(parsing: learn) {
+            selection = .frames(range.frames(sampleRate: sampleRate))
+            description = "learned from \(learn)"
+        } else {
+            throw ScrimError(.configuration, "--learn \(learn): use START-END in seconds or auto")
+        }
+        let profiler = NoiseProfiler(selection: selection)
+        _ = try FileJob.analyze(input: input, analyzers: [profiler])
+        return (try profiler.profile(), description)
+    }
+
+    static func reportJSON(_ report: NoiseReductionReport, source: String, result: FileJobResult) -> JSONValue {
+        .object([
+            ("command", .string("denoise")),
+            ("input", .string(result.inputPath)),
+            ("output", .string(result.outputPath)),
+            ("mode", .string(report.mode)),
+            ("noiseSource", .string(source)),
+            ("outputKind", .string(report.output)),
+            ("channelLinking", .string(report.channelLinking)),
+            ("reductionLimitDb", .rounded(report.reductionLimitDecibels, places: 2)),
+            ("fftSize", .int(Int64(report.fftSize))),
+            ("hopSize", .int(Int64(report.hopSize))),
+            ("frames", .int(Int64(report.frames))),
+            ("noiseFloorBeforeDbfs", .rounded(report.noiseFloorBeforeDecibelsFS, places: 2)),
+            ("noiseFloorAfterDbfs", .rounded(report.noiseFloorAfterDecibelsFS, places: 2)),
+            ("averageReductionDb", .rounded(report.averageReductionDecibels, places: 2)),
+            ("maximumReductionDb", .rounded(report.maximumReductionDecibels, places: 2)),
+            ("file", result.json),
+        ])
+    }
+
+    static func describe(_ report: NoiseReductionReport, source: String, result: FileJobResult) -> String {
+        func level(_ value: Double?) -> String { value.map { formatDecibels($0) } ?? "-" }
+        return [
+            "\(result.inputPath) -> \(result.outputPath)",
+            "  mode       \(report.mode) (\(source)), output \(report.output), channels \(report.channelLinking)",
+            "  noise      \(level(report.noiseFloorBeforeDecibelsFS)) dBFS -> "
+                + "\(level(report.noiseFloorAfterDecibelsFS)) dBFS (estimated floor)",
+            "  reduction  average \(level(report.averageReductionDecibels)) dB, maximum "
+                + "\(level(report.maximumReductionDecibels)) dB, "
+                + "limit \(formatDecibels(report.reductionLimitDecibels)) dB",
+            String(format: "  speed      %.0fx real time", result.realTimeFactor),
+        ].joined(separator: "\n")
+    }
+}
+
+extension NoiseReducerSettings.Output: ExpressibleByArgument {}
+
+/// A START-END time range in seconds ("0-1.5", "1.2s-3s") or [h:]mm:ss[.fff] ("0:01-0:02.5").
+struct TimeRange {
+    var startSeconds: Double
+    var endSeconds: Double
+
+    init?(parsing text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let start = Self.seconds(parts[0]), let end = Self.seconds(parts[1]),
+              start >= 0, end > start else { return nil }
+        startSeconds = start
+        endSeconds = end
+    }
+
+    /// The frames of the range at `sampleRate` (start rounded down, end rounded up).
+    func frames(sampleRate: Double) -> Range<Int> {
+        Int((startSeconds * sampleRate).rounded(.down))..<Int((endSeconds * sampleRate).rounded(.up))
+    }
+
+    private static func seconds(_ text: Substring) -> Double? {
+        var body = text.trimmingCharacters(in: .whitespaces)
+        if body.hasSuffix("s") { body.removeLast() }
+        var total = 0.0
+        for field in body.split(separator: ":", omittingEmptySubsequences: false) {
+            guard let value = Double(field), value.isFinite, value >= 0 else { return nil }
+            total = total * 60 + value
+        }
+        return body.isEmpty ? nil : total
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Scrim
+
+/// `scrim profile IN --range START-END -o profile.json`: measure a noise profile for `scrim denoise --profile`.
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Measure a noise profile (room tone) for `scrim denoise --profile`.",
+        discussion: """
+            Measures the mean noise spectrum of the input (the whole file, a --range, or --range auto for its
+            quietest 0.5 s) with the framing `scrim denoise` uses at that sample rate, and writes it as JSON.
+            """
+    )
+
+    @Argument(help: "Input audio file: room tone, or a take with a stretch of it.")
+    var input: String
+
+    @Option(name: [.customShort("o"), .customLong("out")], help: "Profile file to write (JSON).")
+    var output: String
+
+    @Option(help: ArgumentHelp("Part of the file to measure: START-END (seconds, or [h:]mm:ss), or auto for "
+                               + "the quietest 0.5 s (default: the whole file).", valueName: "start-end|auto"))
+    var range: String?
+
+    @Flag(help: "Replace the output file if it exists.")
+    var overwrite = false
+
+    @Flag(help: "Print one JSON object (keys in Sources/scrim/README.md).")
+    var json = false
+
+    func validate() throws {
+        if let range, range.lowercased() != "auto", TimeRange(parsing: range) == nil {
+            throw ValidationError("--range \(range): use START-END in seconds (e.g. 0-1.5) or [h:]mm:ss, or auto")
+        }
+    }
+
+    func run() throws {
+        do {
+            try runJob()
+        } catch {
+            if json {
+                print(JSONValue.object([("path", .string(input)), ("error", errorJSON(error))]).serialized())
+            } else {
+                printError("scrim profile: \(error)")
+            }
+            throw exitCodeFileFailed
+        }
+    }
+
+    private func runJob() throws {
+        if !overwrite, FileManager.default.fileExists(atPath: output) {
+            throw AudioFileError(.outputExists, path: output, reason: "the profile exists; use --overwrite")
+        }
+        let profile: NoiseProfile
+        let source: String
+        if let range {
+            (profile, source) = try DenoiseCommand.learnProfile(input: input, learn: range)
+        } else {
+            let profiler = NoiseProfiler(selection: .all)
+            _ = try FileJob.analyze(input: input, analyzers: [profiler])
+            profile = try profiler.profile()
+            source = "learned from the whole file"
+        }
+        do {
+            try profile.jsonData().write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            throw AudioFileError(.writeFailed, path: output, reason: error.localizedDescription)
+        }
+        if json {
+            print(JSONValue.object([
+                ("command", .string("profile")),
+                ("input", .string(input)),
+                ("output", .string(output)),
+                ("noiseSource", .string(source)),
+                ("sampleRate", .number(profile.sampleRate)),
+                ("channelCount", .int(Int64(profile.channelCount))),
+                ("fftSize", .int(Int64(profile.fftSize))),
+                ("frames", .int(Int64(profile.frameCount))),
+                ("noiseFloorDbfs", .rounded(profile.levelDecibelsFS, places: 2)),
+            ]).serialized())
+        } else {
+            print("\(input) -> \(output)\n  noise      \(formatDecibels(profile.levelDecibelsFS)) dBFS, "
+                  + "\(profile.frameCount) frames of \(profile.fftSize) (\(source))")
+        }
+    }
+}

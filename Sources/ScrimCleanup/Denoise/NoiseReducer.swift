@@ -73,10 +73,13 @@ public final class NoiseReducer: AudioProcessor {
         let limit = Self.sampleLimit
         for c in 0..<block.channelCount {
             let samples = block.channel(c)
+            guard let base = samples.baseAddress else { continue }
             var clamped = 0
-            for i in samples.indices where abs(samples[i]) > limit {
-                samples[i] = samples[i] > 0 ? limit : -limit
-                clamped += 1
+            // Branch-free so the loop vectorises: count, then clamp.
+            for i in 0..<samples.count {
+                let x = base[i]
+                clamped &+= abs(x) > limit ? 1 : 0
+                base[i] = min(max(x, -limit), limit)
             }
             clampedCount += clamped
         }

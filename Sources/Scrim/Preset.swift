@@ -295,7 +295,8 @@ extension Preset {
                 throw ScrimError(.configuration, "dehum.frequency \(hz): use \"auto\" or 10 to 1000 Hz, e.g. 50")
             }
             if let n = dehum.harmonics, !(1...500).contains(n) {
-                throw ScrimError(.configuration, "dehum.harmonics \(n): use 1 to 500, or null for every significant one")
+                throw ScrimError(.configuration,
+                                 "dehum.harmonics \(n): use 1 to 500, or null for every significant one")
             }
             let range = dehum.searchRangeHertz
             guard range.lowerBound >= 5, range.upperBound > range.lowerBound, range.upperBound <= 1000 else {
@@ -311,7 +312,8 @@ extension Preset {
                 throw ScrimError(.configuration, "dehum.maximumDriftHertz / detectionDriftHertz: use 0 to 5 Hz")
             }
             guard (0...1).contains(dehum.minimumPresence), (0...60).contains(dehum.minimumProminenceDecibels) else {
-                throw ScrimError(.configuration, "dehum.minimumPresence must be 0…1 and minimumProminenceDecibels 0…60")
+                throw ScrimError(.configuration,
+                                 "dehum.minimumPresence must be 0…1 and minimumProminenceDecibels 0…60")
             }
         }
         if let denoise {

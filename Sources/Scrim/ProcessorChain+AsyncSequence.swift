@@ -85,7 +85,8 @@ extension ProcessorChain {
                         if !range.isEmpty {
                             for c in 0..<block.channelCount {
                                 let samples = block.channel(c)
-                                for i in 0..<range.count { samples[kept + i] = samples[position + range.lowerBound + i] }
+                                let from = position + range.lowerBound
+                                for i in 0..<range.count { samples[kept + i] = samples[from + i] }
                             }
                             kept += range.count
                         }

@@ -147,8 +147,10 @@ struct BatchCommand: ParsableCommand {
         if json {
             print(JSONValue.object([
                 ("event", .string("planSummary")), ("files", .int(Int64(plan.items.count))),
-                ("process", .int(Int64(counts[.process, default: 0]))), ("redo", .int(Int64(counts[.redo, default: 0]))),
-                ("skip", .int(Int64(counts[.skip, default: 0]))), ("audioSecondsToProcess", .rounded(seconds, places: 3)),
+                ("process", .int(Int64(counts[.process, default: 0]))),
+                ("redo", .int(Int64(counts[.redo, default: 0]))),
+                ("skip", .int(Int64(counts[.skip, default: 0]))),
+                ("audioSecondsToProcess", .rounded(seconds, places: 3)),
                 ("preset", .string(preset.name)), ("presetFingerprint", .string(fingerprint)),
             ]).serialized())
         } else {
@@ -252,7 +254,9 @@ final class BatchRenderer: @unchecked Sendable {
         }
         var text = "\(summary.outcomes.count) files: \(summary.count(.done)) done, \(summary.count(.skipped)) up to "
             + "date, \(summary.count(.failed)) failed"
-        if summary.interrupted { text += ", \(summary.count(.cancelled)) not finished (interrupted; run again to resume)" }
+        if summary.interrupted {
+            text += ", \(summary.count(.cancelled)) not finished (interrupted; run again to resume)"
+        }
         let speed = summary.elapsedSeconds > 0 ? summary.audioSeconds / summary.elapsedSeconds : 0
         text += "; " + formatDuration(summary.audioSeconds) + " of audio in " + formatDuration(summary.elapsedSeconds)
             + String(format: " (%.0fx real time)", speed)

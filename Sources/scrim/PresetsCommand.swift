@@ -64,7 +64,8 @@ struct PresetsCommand: ParsableCommand {
             row("dehum", "off")
         }
         if let denoise = preset.denoise {
-            row("denoise", "\(denoise.mode.rawValue), up to \(formatDecibels(denoise.reductionDecibels, places: 0)) dB, "
+            let limit = formatDecibels(denoise.reductionDecibels, places: 0)
+            row("denoise", "\(denoise.mode.rawValue), up to \(limit) dB, "
                 + "\(denoise.channelLinking) channels" + (denoise.profile.map { ", profile \($0)" } ?? ""))
         } else {
             row("denoise", "off")

@@ -102,7 +102,9 @@ struct ProcessCommand: ParsableCommand {
         var fileText = "\(file.frameCount) frames aligned"
         if file.nonFiniteSamplesZeroed > 0 { fileText += ", \(file.nonFiniteSamplesZeroed) NaN/Inf samples zeroed" }
         if file.clippedSamples > 0 { fileText += ", \(file.clippedSamples) samples clipped" }
-        if !file.droppedChunkIDs.isEmpty { fileText += ", chunks dropped: " + file.droppedChunkIDs.joined(separator: " ") }
+        if !file.droppedChunkIDs.isEmpty {
+            fileText += ", chunks dropped: " + file.droppedChunkIDs.joined(separator: " ")
+        }
         row("file", fileText)
         for warning in file.warnings { row("warning", warning) }
         row("speed", String(format: "%.0fx real time (%d passes)", result.realTimeFactor, result.passes))

@@ -33,7 +33,8 @@ final class EventLog: @unchecked Sendable {
 func tree(_ folder: String) -> [String] {
     (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []).filter { path in
         var isFolder: ObjCBool = false
-        return FileManager.default.fileExists(atPath: folder + "/" + path, isDirectory: &isFolder) && !isFolder.boolValue
+        return FileManager.default.fileExists(atPath: folder + "/" + path, isDirectory: &isFolder)
+            && !isFolder.boolValue
     }.sorted()
 }
 

@@ -4,6 +4,7 @@ import ArgumentParser
 enum CommandRegistry {
     static let subcommands: [ParsableCommand.Type] = [
         InfoCommand.self,
+        AnalyzeCommand.self,
         LoudnessCommand.self,
         NormalizeCommand.self,
         MatchCommand.self,

@@ -1,0 +1,43 @@
+import ScrimFiles
+
+/// What Scrim hears in a file, in one read: mains hum, the noise floor and loudness (`scrim analyze`).
+///
+/// A single streaming pass feeds three analyzers: ``HumDetector`` (fundamental, harmonics, drift),
+/// ``NoiseProfiler`` (the quietest half second, as the noise floor a denoiser would start from) and
+/// ``LoudnessMeter`` (BS.1770-4 integrated, range, true peak, with the dialogue gate). Memory is bounded by the
+/// block size.
+public struct FileAnalysis: Sendable {
+    public var path: String
+    public var info: AudioFileInfo
+    public var hum: HumDetection
+    /// The RMS level of the quietest 0.5 s (dBFS), or nil when the file is shorter than one analysis frame.
+    public var noiseFloor: DecibelsFullScale?
+    public var loudness: LoudnessMeasurement
+    /// NaN/Inf samples found (zeroed before analysis).
+    public var nonFiniteSamples: Int
+
+    /// Length of the stretch measured as the noise floor.
+    public static let noiseFloorSeconds = 0.5
+
+    /// Analyzes a file.
+    /// - Throws: ``AudioFileError`` when it cannot be read; ``ScrimError`` when an analyzer cannot work at its
+    ///   sample rate (loudness needs 8–192 kHz).
+    public init(path: String, blockFrames: Int = 8192) throws {
+        let probe = try AudioFileReader(path: path)
+        let fileInfo = probe.info
+        probe.close()
+        let detector = HumDetector(configuration: HumDetectorConfiguration())
+        let profiler = NoiseProfiler(
+            selection: .quietest(durationFrames: Int(Self.noiseFloorSeconds * Double(fileInfo.sampleRate))))
+        let meter = LoudnessMeter(layout: LoudnessJob.layout(for: fileInfo), measureTruePeak: true,
+                                  dialogueGating: true)
+        let (info, nonFinite) = try FileJob.analyze(input: path, blockFrames: blockFrames,
+                                                   analyzers: [detector, profiler, meter])
+        self.path = path
+        self.info = info
+        hum = detector.finish()
+        noiseFloor = (try? profiler.profile())?.levelDecibelsFS
+        loudness = meter.measurement
+        nonFiniteSamples = nonFinite
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Scrim
+
+/// `scrim analyze FILE...`: what Scrim hears in a file — hum, noise floor, loudness — before changing anything.
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Report what Scrim hears in audio files: mains hum, noise floor and loudness. Changes nothing.",
+        discussion: """
+            One read per file. Hum: the fundamental found in 45-65 Hz, its significant harmonics and drift (as
+            `scrim dehum` would remove them). Noise floor: the RMS level of the quietest 0.5 s (where `scrim
+            denoise --learn auto` would learn). Loudness: BS.1770-4 integrated, range, true peak, and the
+            dialogue-gated loudness `scrim match --dialogue` uses. A file that cannot be read is reported and the
+            exit code is 1; the other files are still analyzed.
+            """
+    )
+
+    @Argument(help: "Audio files.")
+    var files: [String]
+
+    @Flag(help: "Print one JSON object per file, one per line (keys in Sources/scrim/README.md).")
+    var json = false
+
+    func run() throws {
+        var failures = 0
+        for (index, path) in files.enumerated() {
+            do {
+                let analysis = try FileAnalysis(path: path)
+                if json {
+                    print(Self.report(analysis).serialized())
+                } else {
+                    if index > 0 { print("") }
+                    print(Self.describe(analysis))
+                }
+            } catch {
+                failures += 1
+                if json {
+                    print(JSONValue.object([("path", .string(path)), ("error", errorJSON(error))]).serialized())
+                } else {
+                    printError("scrim analyze: \(error)")
+                }
+            }
+        }
+        if failures > 0 { throw exitCodeFileFailed }
+    }
+
+    static func report(_ analysis: FileAnalysis) -> JSONValue {
+        .object([
+            ("path", .string(analysis.path)),
+            ("sampleRate", .int(Int64(analysis.info.sampleRate))),
+            ("channelCount", .int(Int64(analysis.info.channelCount))),
+            ("durationSeconds", .rounded(analysis.info.duration, places: 6)),
+            ("hum", DehumCommand.detectionJSON(analysis.hum)),
+            ("noiseFloorDbfs", .rounded(analysis.noiseFloor, places: 2)),
+            ("loudness", LoudnessJob.json(analysis.loudness)),
+            ("nonFiniteSamples", .int(Int64(analysis.nonFiniteSamples))),
+        ])
+    }
+
+    static func describe(_ analysis: FileAnalysis) -> String {
+        var lines = [analysis.path]
+        func row(_ label: String, _ value: String) {
+            lines.append("  " + label.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + value)
+        }
+        let hum = analysis.hum
+        if hum.isPresent, let f0 = hum.fundamentalHertz {
+            var text = String(format: "%.3f Hz, %d significant harmonics, ", f0, hum.harmonics.count)
+                + formatDecibels(hum.humToSignalDecibels) + " dB re signal"
+            if let range = hum.trackRangeHertz {
+                text += String(format: ", track %.2f-%.2f Hz", range.lowerBound, range.upperBound)
+            }
+            row("hum", text)
+        } else {
+            row("hum", "none found")
+        }
+        if let floor = analysis.noiseFloor {
+            row("noise", formatDecibels(floor) + " dBFS floor (RMS of the quietest 0.5 s)")
+        }
+        let loud = analysis.loudness
+        row("loudness", formatDecibels(loud.integratedLoudness) + " LUFS integrated, "
+            + formatDecibels(loud.dialogueLoudness) + " LUFS dialogue ("
+            + String(format: "%.0f", loud.speechFraction * 100) + " % speech), range "
+            + formatDecibels(loud.loudnessRange) + " LU")
+        row("peaks", formatDecibels(loud.truePeak) + " dBTP true, " + formatDecibels(loud.samplePeak) + " dBFS sample")
+        if analysis.nonFiniteSamples > 0 { row("warning", "\(analysis.nonFiniteSamples) NaN/Inf samples") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+@Suite struct AnalyzeCommandTests {
+    /// samples/README.md: hum_take.wav carries 60 Hz hum (±0.1 Hz drift); dialogue_roomtone.wav has no hum and
+    /// room tone at −50.0 dBFS RMS. The floor tolerance (±2 dB) allows for the quietest 0.5 s of synthetic pink
+    /// room tone sitting a little under its long-term RMS.
+    @Test func hearsHumNoiseFloorAndLoudness() throws {
+        let result = try CLI.run(["analyze", "--json", CLI.sample("hum_take.wav"), CLI.sample("dialogue_roomtone.wav")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let objects = try CLI.jsonLines(result.stdout)
+        #expect(objects.count == 2)
+        let hum = try #require(objects[0]["hum"] as? [String: Any])
+        #expect(hum["present"] as? Bool == true)
+        let f0 = try #require(hum["fundamentalHz"] as? Double)
+        #expect(abs(f0 - 60) < 0.15)
+        let quietHum = try #require(objects[1]["hum"] as? [String: Any])
+        #expect(quietHum["present"] as? Bool == false)
+        let floor = try #require(objects[1]["noiseFloorDbfs"] as? Double)
+        #expect(abs(floor - (-50)) < 2)
+        let loudness = try #require(objects[1]["loudness"] as? [String: Any])
+        let integrated = try #require(loudness["integratedLoudness"] as? Double)
+        #expect(integrated < -20 && integrated > -40)
+    }
+
+    @Test func badFileExitsOneAndOthersAreAnalyzed() throws {
+        let folder = TemporaryFolder()
+        let bad = folder.file("empty.wav")
+        #expect(FileManager.default.createFile(atPath: bad, contents: Data()))
+        let result = try CLI.run(["analyze", bad, CLI.sample("take_quiet.wav")])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("empty.wav"))
+        #expect(result.stdout.contains("take_quiet.wav"))
+    }
+}

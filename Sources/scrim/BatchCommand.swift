@@ -9,17 +9,17 @@ struct BatchCommand: ParsableCommand {
         commandName: "batch",
         abstract: "Clean many files with a preset: files, folders (mirrored under OUTDIR), globs or a manifest.",
         discussion: """
-            Files run in parallel (--jobs, default one per core), each output written atomically under OUTDIR with
-            the tree it came from; inputs are never written. Each file's report is kept in
-            OUTDIR/.scrim/reports/<path>.json; a re-run skips outputs whose report shows the same input (size and
-            modification time) and preset, so an interrupted batch resumes (--force redoes everything). A bad file
+            Files run in parallel (--jobs, default one per core), each output written atomically under OUTDIR with \
+            the tree it came from; inputs are never written. Each file's report is kept in \
+            OUTDIR/.scrim/reports/<path>.json; a re-run skips outputs whose report shows the same input (size and \
+            modification time) and preset, so an interrupted batch resumes (--force redoes everything). A bad file \
             is reported and the batch goes on.
 
-            Progress: on a terminal, a line on stderr (files, hours of audio, x real time, ETA); --progress json
+            Progress: on a terminal, a line on stderr (files, hours of audio, x real time, ETA); --progress json \
             writes JSON lines on stdout instead (events: start, started, file, progress, summary).
 
-            Exit codes: 0 all done (or up to date), 1 some files failed (listed at the end), 2 usage error, 130 when
-            interrupted by SIGINT (143 by SIGTERM): running files are stopped, nothing partial is left, and a re-run
+            Exit codes: 0 all done (or up to date), 1 some files failed (listed at the end), 2 usage error, 130 when \
+            interrupted by SIGINT (143 by SIGTERM): running files are stopped, nothing partial is left, and a re-run \
             completes the rest.
             """
     )
@@ -34,10 +34,10 @@ struct BatchCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("out")], help: "Output folder (created if needed).")
     var outputFolder: String
 
-    @Option(help: ArgumentHelp("Built-in preset name or preset JSON file (default: dailies).", valueName: "name|file"))
+    @Option(help: ArgumentHelp("Built-in preset name or preset JSON file.", valueName: "name|file"))
     var preset = "dailies"
 
-    @Option(help: ArgumentHelp("Files processed at once (default: one per core).", valueName: "n"))
+    @Option(help: ArgumentHelp("Files processed at once (the default is the number of cores).", valueName: "n"))
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(help: "Print what would be done (process, redo or skip, and why); write nothing.")

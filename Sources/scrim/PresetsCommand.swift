@@ -8,8 +8,8 @@ struct PresetsCommand: ParsableCommand {
         commandName: "presets",
         abstract: "List the built-in presets with their settings, or print one as JSON (a template for your own).",
         discussion: """
-            A preset file has the keys --show prints (name, summary, dehum, denoise, loudness); a stage set to null
-            or left out does not run, a key left out takes its default, and an unknown key is an error naming it.
+            A preset file has the keys --show prints (name, summary, dehum, denoise, loudness); a stage set to null \
+            or left out does not run, a key left out takes its default, and an unknown key is an error naming it. \
             Give the file to scrim process or scrim batch with --preset FILE.
             """
     )

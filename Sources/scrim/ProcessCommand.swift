@@ -8,11 +8,11 @@ struct ProcessCommand: ParsableCommand {
         commandName: "process",
         abstract: "Clean one file with a preset: de-hum, denoise and two-pass loudness in one streaming job.",
         discussion: """
-            The preset is a built-in name (scrim presets lists them) or a preset JSON file. Passes: hum detection
-            (when the preset finds the hum itself), cleanup (written to a hidden float32 intermediate beside the
-            output and measured, when there is a loudness stage), then the gain. The output is sample-aligned with
-            the input, keeps its format, bext (plus one Coding History line), iXML and other chunks, and appears
-            atomically; the intermediate is always removed. Interrupting (Ctrl-C, SIGTERM) leaves nothing behind and
+            The preset is a built-in name (scrim presets lists them) or a preset JSON file. Passes: hum detection \
+            (when the preset finds the hum itself), cleanup (written to a hidden float32 intermediate beside the \
+            output and measured, when there is a loudness stage), then the gain. The output is sample-aligned with \
+            the input, keeps its format, bext (plus one Coding History line), iXML and other chunks, and appears \
+            atomically; the intermediate is always removed. Interrupting (Ctrl-C, SIGTERM) leaves nothing behind and \
             exits 130 (143 for SIGTERM).
             """
     )
@@ -23,7 +23,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("out")], help: "Output file.")
     var output: String
 
-    @Option(help: ArgumentHelp("Built-in preset name or preset JSON file (default: dailies).", valueName: "name|file"))
+    @Option(help: ArgumentHelp("Built-in preset name or preset JSON file.", valueName: "name|file"))
     var preset = "dailies"
 
     @Flag(help: "Replace the output file if it exists.")

@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .library(name: "Scrim", targets: ["Scrim"]),
         .executable(name: "scrim", targets: ["scrim"]),
+        // The C API for orchestrators: libCScrim.so with the soname libscrim.so (see Sources/CScrim/include/scrim.h).
+        .library(name: "CScrim", type: .dynamic, targets: ["CScrim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -33,6 +35,13 @@ let package = Package(
         .target(name: "ScrimCleanup", dependencies: ["ScrimCore", "ScrimSpectral"]),
         .target(name: "ScrimFiles", dependencies: ["ScrimCore", "CSndFile"]),
         .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),
+        .target(
+            name: "CScrim",
+            dependencies: ["Scrim"],
+            exclude: ["include"],
+            // Installed and linked as libscrim.so (a product cannot share the name of the `scrim` executable).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libscrim.so"])]
+        ),
         .executableTarget(
             name: "scrim",
             dependencies: ["Scrim", .product(name: "ArgumentParser", package: "swift-argument-parser")],

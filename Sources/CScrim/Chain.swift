@@ -1,0 +1,185 @@
+import Foundation
+import Scrim
+
+/// The object behind `scrim_chain *`: a preset's stages as a streaming chain, prepared for one stream.
+final class CChain {
+    let preset: Preset
+    let chain: ProcessorChain
+    let spec: ProcessSpec
+    /// Channel pointer table reused for every block (no allocation per call).
+    let table: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// Stages of the preset that a streaming chain cannot run, with the reason (reported, never silent).
+    let omitted: [(String, String)]
+    var framesProcessed = 0
+
+    init(preset: Preset, spec: ProcessSpec) throws {
+        self.preset = preset
+        self.spec = spec
+        var omitted: [(String, String)] = []
+        if let dehum = preset.dehum, case .auto = dehum.frequency {
+            omitted.append(("dehum", "automatic hum detection needs a pass over the material first; give the "
+                            + "preset a fixed dehum frequency (e.g. 50 or 60) for streaming, or use scrim_process_file"))
+        }
+        if preset.loudness != nil {
+            omitted.append(("loudness", "loudness normalisation needs the programme's measured loudness (two "
+                            + "passes); meter the output with scrim_meter_* and apply your gain, or use scrim_process_file"))
+        }
+        self.omitted = omitted
+        chain = try preset.makeChain()
+        try chain.prepare(for: spec)
+        table = .allocate(capacity: spec.channelCount)
+    }
+
+    deinit { table.deallocate() }
+
+    var report: JSONValue {
+        var stages: [JSONValue] = []
+        for stage in chain.stages {
+            if let reducer = stage as? NoiseReducer {
+                let r = reducer.report
+                stages.append(.object([
+                    ("stage", .string("denoise")),
+                    ("mode", .string(r.mode)),
+                    ("reductionLimitDb", .finite(r.reductionLimitDecibels)),
+                    ("noiseFloorBeforeDbfs", .rounded(r.noiseFloorBeforeDecibelsFS, places: 2)),
+                    ("noiseFloorAfterDbfs", .rounded(r.noiseFloorAfterDecibelsFS, places: 2)),
+                    ("averageReductionDb", .rounded(r.averageReductionDecibels, places: 2)),
+                ]))
+            } else if stage is HumRemover {
+                stages.append(.object([("stage", .string("dehum"))]))
+            } else {
+                stages.append(.object([("stage", .string(String(describing: type(of: stage))))]))
+            }
+        }
+        return .object([
+            ("preset", .string(preset.name)),
+            ("sampleRate", .finite(spec.sampleRate)),
+            ("channelCount", .int(Int64(spec.channelCount))),
+            ("latencyFrames", .int(Int64(chain.latencyFrames))),
+            ("framesProcessed", .int(Int64(framesProcessed))),
+            ("nonFiniteSamplesZeroed", .int(Int64(chain.nonFiniteSamplesZeroed))),
+            ("stages", .array(stages)),
+            ("omittedStages", .array(omitted.map { .object([("stage", .string($0.0)), ("reason", .string($0.1))]) })),
+        ])
+    }
+}
+
+/// Resolves a preset argument: JSON text (first non-space character `{`) or a built-in name.
+func resolvePreset(_ text: String) throws -> Preset {
+    if text.drop(while: { $0.isWhitespace }).first == "{" {
+        do {
+            return try Preset.decode(Data(text.utf8), source: "preset JSON")
+        } catch {
+            throw CAPIError(status: .configuration, message: "\(error)")
+        }
+    }
+    guard let preset = Preset.builtIn(named: text) else {
+        throw CAPIError(status: .unknownPreset, message: "unknown preset \"\(text)\"; built-in presets: "
+                        + Preset.builtIns.map(\.name).joined(separator: ", "))
+    }
+    return preset
+}
+
+private func chainObject(_ handle: OpaquePointer?) throws -> CChain {
+    guard let handle else { throw CAPIError(status: .invalidArgument, message: "chain is NULL") }
+    return Unmanaged<CChain>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+}
+
+@_cdecl("scrim_chain_create")
+public func scrim_chain_create(
+    _ preset: UnsafePointer<CChar>?, _ sampleRate: Double, _ channelCount: Int32, _ maximumBlockFrames: Int32,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    entryPoint {
+        guard let out else { throw CAPIError(status: .invalidArgument, message: "out_chain is NULL") }
+        out.pointee = nil
+        let text = try requireString(preset, "preset")
+        let spec = ProcessSpec(sampleRate: sampleRate, channelCount: Int(channelCount),
+                               maximumBlockFrames: Int(maximumBlockFrames))
+        try validate(spec)
+        let object = try CChain(preset: try resolvePreset(text), spec: spec)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(object).toOpaque())
+    }
+}
+
+@_cdecl("scrim_chain_destroy")
+public func scrim_chain_destroy(_ handle: OpaquePointer?) {
+    guard let handle else { return }
+    Unmanaged<CChain>.fromOpaque(UnsafeRawPointer(handle)).release()
+}
+
+@_cdecl("scrim_chain_process")
+public func scrim_chain_process(
+    _ handle: OpaquePointer?, _ channels: UnsafePointer<UnsafeMutablePointer<Float>?>?, _ channelCount: Int32,
+    _ frameCount: Int32
+) -> Int32 {
+    entryPoint {
+        let object = try chainObject(handle)
+        try fillTable(object.table, from: channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
+                      frameCount: frameCount, spec: object.spec)
+        guard frameCount > 0 else { return }
+        object.chain.process(AudioBlock(channels: object.table, channelCount: object.spec.channelCount,
+                                        frameCount: Int(frameCount)))
+        object.framesProcessed += Int(frameCount)
+    }
+}
+
+@_cdecl("scrim_chain_flush")
+public func scrim_chain_flush(
+    _ handle: OpaquePointer?, _ channels: UnsafePointer<UnsafeMutablePointer<Float>?>?, _ channelCount: Int32,
+    _ frameCount: Int32
+) -> Int32 {
+    entryPoint {
+        let object = try chainObject(handle)
+        try fillTable(object.table, from: channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
+                      frameCount: frameCount, spec: object.spec)
+        guard frameCount > 0 else { return }
+        object.chain.flush(into: AudioBlock(channels: object.table, channelCount: object.spec.channelCount,
+                                            frameCount: Int(frameCount)))
+    }
+}
+
+@_cdecl("scrim_chain_latency")
+public func scrim_chain_latency(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> Int32 {
+    entryPoint {
+        let object = try chainObject(handle)
+        guard let out else { throw CAPIError(status: .invalidArgument, message: "out_frames is NULL") }
+        out.pointee = Int64(object.chain.latencyFrames)
+    }
+}
+
+@_cdecl("scrim_chain_reset")
+public func scrim_chain_reset(_ handle: OpaquePointer?) -> Int32 {
+    entryPoint {
+        let object = try chainObject(handle)
+        object.chain.reset()
+        object.framesProcessed = 0
+    }
+}
+
+@_cdecl("scrim_chain_report_json")
+public func scrim_chain_report_json(
+    _ handle: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    entryPoint {
+        let object = try chainObject(handle)
+        guard let out else { throw CAPIError(status: .invalidArgument, message: "out_json is NULL") }
+        handOut(object.report.serialized(), to: out)
+    }
+}
+
+@_cdecl("scrim_process_file")
+public func scrim_process_file(
+    _ input: UnsafePointer<CChar>?, _ output: UnsafePointer<CChar>?, _ preset: UnsafePointer<CChar>?,
+    _ overwrite: Int32, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    out?.pointee = nil
+    return entryPoint {
+        let input = try requireString(input, "input")
+        let output = try requireString(output, "output")
+        let resolved = try resolvePreset(try requireString(preset, "preset"))
+        let result = try PresetJob.process(input: input, output: output, preset: resolved,
+                                           options: PresetJobOptions(overwrite: overwrite != 0))
+        handOut(result.json.serialized(), to: out)
+    }
+}

@@ -124,6 +124,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     loudnessBenchmarks()
+    cleanupBenchmarks(sampleRate: sampleRate, seconds: seconds)
 }
 
 /// A processor that does nothing, to time the pipeline itself.

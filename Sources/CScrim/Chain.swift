@@ -108,19 +108,29 @@ public func scrim_chain_destroy(_ handle: OpaquePointer?) {
     Unmanaged<CChain>.fromOpaque(UnsafeRawPointer(handle)).release()
 }
 
-@_cdecl("scrim_chain_process")
-public func scrim_chain_process(
+/// Validates a block from C and hands it to `body` as an ``AudioBlock`` (nothing for 0 frames).
+private func withChainBlock(
     _ handle: OpaquePointer?, _ channels: UnsafePointer<UnsafeMutablePointer<Float>?>?, _ channelCount: Int32,
-    _ frameCount: Int32
+    _ frameCount: Int32, _ body: (CChain, AudioBlock) -> Void
 ) -> Int32 {
     entryPoint {
         let object = try chainObject(handle)
         try fillTable(object.table, from: channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
                       frameCount: frameCount, spec: object.spec)
         guard frameCount > 0 else { return }
-        object.chain.process(AudioBlock(channels: object.table, channelCount: object.spec.channelCount,
-                                        frameCount: Int(frameCount)))
-        object.framesProcessed += Int(frameCount)
+        body(object, AudioBlock(channels: object.table, channelCount: object.spec.channelCount,
+                                frameCount: Int(frameCount)))
+    }
+}
+
+@_cdecl("scrim_chain_process")
+public func scrim_chain_process(
+    _ handle: OpaquePointer?, _ channels: UnsafePointer<UnsafeMutablePointer<Float>?>?, _ channelCount: Int32,
+    _ frameCount: Int32
+) -> Int32 {
+    withChainBlock(handle, channels, channelCount, frameCount) { object, block in
+        object.chain.process(block)
+        object.framesProcessed += block.frameCount
     }
 }
 
@@ -129,14 +139,7 @@ public func scrim_chain_flush(
     _ handle: OpaquePointer?, _ channels: UnsafePointer<UnsafeMutablePointer<Float>?>?, _ channelCount: Int32,
     _ frameCount: Int32
 ) -> Int32 {
-    entryPoint {
-        let object = try chainObject(handle)
-        try fillTable(object.table, from: channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
-                      frameCount: frameCount, spec: object.spec)
-        guard frameCount > 0 else { return }
-        object.chain.flush(into: AudioBlock(channels: object.table, channelCount: object.spec.channelCount,
-                                            frameCount: Int(frameCount)))
-    }
+    withChainBlock(handle, channels, channelCount, frameCount) { object, block in object.chain.flush(into: block) }
 }
 
 @_cdecl("scrim_chain_latency")

@@ -35,11 +35,7 @@ struct AnalyzeCommand: ParsableCommand {
                 }
             } catch {
                 failures += 1
-                if json {
-                    print(JSONValue.object([("path", .string(path)), ("error", errorJSON(error))]).serialized())
-                } else {
-                    printError("scrim analyze: \(error)")
-                }
+                reportFailure(error, path: path, command: "analyze", json: json)
             }
         }
         if failures > 0 { throw exitCodeFileFailed }

@@ -59,12 +59,7 @@ struct DehumCommand: ParsableCommand {
         do {
             try runJob()
         } catch {
-            if json {
-                print(JSONValue.object([("path", .string(input)), ("error", errorJSON(error))]).serialized())
-            } else {
-                printError("scrim dehum: \(error)")
-            }
-            throw exitCodeFileFailed
+            throw reportFailure(error, path: input, command: "dehum", json: json)
         }
     }
 

@@ -66,12 +66,7 @@ struct DenoiseCommand: ParsableCommand {
         do {
             try runJob()
         } catch {
-            if json {
-                print(JSONValue.object([("path", .string(input)), ("error", errorJSON(error))]).serialized())
-            } else {
-                printError("scrim denoise: \(error)")
-            }
-            throw exitCodeFileFailed
+            throw reportFailure(error, path: input, command: "denoise", json: json)
         }
     }
 

@@ -46,11 +46,7 @@ struct InfoCommand: ParsableCommand {
                 }
             } catch {
                 failures += 1
-                if json {
-                    print(JSONValue.object([("path", .string(path)), ("error", errorJSON(error))]).serialized())
-                } else {
-                    printError("scrim info: \(error)")
-                }
+                reportFailure(error, path: path, command: "info", json: json)
             }
         }
         if failures > 0 { throw exitCodeFileFailed }

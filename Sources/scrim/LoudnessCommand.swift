@@ -42,11 +42,7 @@ struct LoudnessCommand: ParsableCommand {
                 if json { print(result.json.serialized()) }
             } catch {
                 failures += 1
-                if json {
-                    print(JSONValue.object([("path", .string(path)), ("error", errorJSON(error))]).serialized())
-                } else {
-                    printError("scrim loudness: \(error)")
-                }
+                reportFailure(error, path: path, command: "loudness", json: json)
             }
         }
         let showProgramme = measured.count > 1

@@ -83,11 +83,7 @@ struct MatchCommand: ParsableCommand {
         var failures = 0
         func fail(_ path: String, _ error: any Error) {
             failures += 1
-            if json {
-                print(JSONValue.object([("path", .string(path)), ("error", errorJSON(error))]).serialized())
-            } else {
-                printError("scrim match: \(error)")
-            }
+            reportFailure(error, path: path, command: "match", json: json)
         }
 
         // Pass 1: measure the reference and every take.

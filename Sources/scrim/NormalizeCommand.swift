@@ -104,11 +104,7 @@ struct NormalizeCommand: ParsableCommand {
     }
 
     private func report(_ error: any Error) {
-        if json {
-            print(JSONValue.object([("path", .string(input)), ("error", errorJSON(error))]).serialized())
-        } else {
-            printError("scrim normalize: \(error)")
-        }
+        reportFailure(error, path: input, command: "normalize", json: json)
     }
 
     func describe(_ result: LoudnessNormalization, measuredFrom: String?) -> String {

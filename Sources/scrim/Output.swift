@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Scrim
 
@@ -35,4 +36,16 @@ func formatDuration(_ seconds: Double) -> String {
     let h = whole / 3600, m = (whole / 60) % 60
     let s = seconds - Double(h * 3600 + m * 60)
     return h > 0 ? String(format: "%d:%02d:%06.3f", h, m, s) : String(format: "%d:%06.3f", m, s)
+}
+
+/// Reports a file's failure the way every command does — a `{"path", "error"}` JSON line on stdout with `--json`,
+/// else `scrim COMMAND: message` on stderr — and returns the exit code for a failed file, for the caller to throw.
+@discardableResult
+func reportFailure(_ error: any Error, path: String, command: String, json: Bool) -> ExitCode {
+    if json {
+        print(JSONValue.object([("path", .string(path)), ("error", errorJSON(error))]).serialized())
+    } else {
+        printError("scrim \(command): \(error)")
+    }
+    return exitCodeFileFailed
 }

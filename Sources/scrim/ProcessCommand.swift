@@ -55,11 +55,7 @@ struct ProcessCommand: ParsableCommand {
             if shown >= 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print(json ? result.json.serialized() : Self.describe(result))
         } catch {
-            if json {
-                print(JSONValue.object([("path", .string(input)), ("error", errorJSON(error))]).serialized())
-            } else {
-                printError("scrim process: \(error)")
-            }
+            reportFailure(error, path: input, command: "process", json: json)
             if let signal = Interruption.signalNumber { throw ExitCode(128 + signal) }
             throw exitCodeFileFailed
         }

@@ -39,12 +39,7 @@ struct ProfileCommand: ParsableCommand {
         do {
             try runJob()
         } catch {
-            if json {
-                print(JSONValue.object([("path", .string(input)), ("error", errorJSON(error))]).serialized())
-            } else {
-                printError("scrim profile: \(error)")
-            }
-            throw exitCodeFileFailed
+            throw reportFailure(error, path: input, command: "profile", json: json)
         }
     }
 

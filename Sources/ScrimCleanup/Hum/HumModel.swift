@@ -33,6 +33,9 @@ final class HumModel {
     /// Frames of fits and measurements kept: 2 × lookahead behind, one hop of slack ahead, plus the
     /// predictor's history (``predictionHistory``).
     let ringSize: Int
+    /// Hops each side of a frame whose frequency measurements give its frequency (0.34 s at 48 kHz: long
+    /// enough to average, short enough that measurements disturbed by speech reach few frames).
+    static let frequencyHalfSpan = 2
     /// Frequency measurements the causal predictor fits (about 1.4 s at 48 kHz).
     static let predictionHistory = 8
     /// Per-hop forgetting factor of the causal predictor.
@@ -50,6 +53,14 @@ final class HumModel {
     private let intervalWeight: UnsafeMutablePointer<Double>
     /// Copy of a spectrum for residual output.
     private let spectrumCopy: UnsafeMutablePointer<Float>
+    /// Scratch for ``robustLevel``, one entry per frame of the ±lookahead window: the fits carried to the
+    /// window's centre (re, im), their log-magnitudes and phases, prior and current weights.
+    private let windowReal: UnsafeMutablePointer<Double>
+    private let windowImag: UnsafeMutablePointer<Double>
+    private let windowLog: UnsafeMutablePointer<Double>
+    private let windowPhase: UnsafeMutablePointer<Double>
+    private let windowPrior: UnsafeMutablePointer<Double>
+    private let windowWeight: UnsafeMutablePointer<Double>
 
     /// Newest frame fitted by the estimation pass (−1 before any).
     private(set) var lastEstimated = -1
@@ -94,6 +105,16 @@ final class HumModel {
         intervalHertz = .allocate(capacity: ringSize)
         intervalWeight = .allocate(capacity: ringSize)
         spectrumCopy = .allocate(capacity: 2 * binCount)
+        let windowCount = 2 * lookaheadHops + 1
+        windowReal = .allocate(capacity: windowCount)
+        windowImag = .allocate(capacity: windowCount)
+        windowLog = .allocate(capacity: windowCount)
+        windowPhase = .allocate(capacity: windowCount)
+        windowPrior = .allocate(capacity: windowCount)
+        windowWeight = .allocate(capacity: windowCount)
+        for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight] {
+            buffer.initialize(repeating: 0, count: windowCount)
+        }
         fitReal.initialize(repeating: 0, count: fitCount)
         fitImag.initialize(repeating: 0, count: fitCount)
         fitPurity.initialize(repeating: 0, count: fitCount)
@@ -113,6 +134,9 @@ final class HumModel {
         frameFull.deallocate(); framePredictedHertz.deallocate()
         intervalHertz.deallocate(); intervalWeight.deallocate()
         spectrumCopy.deallocate()
+        for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight] {
+            buffer.deallocate()
+        }
     }
 
     func reset() {
@@ -416,10 +440,169 @@ final class HumModel {
         }
         guard sumPossible > 0, sumWeight > 0 else { return }
         let confidence = sumWeight / sumPossible
-        // Below 0.05 (purity about 0.2 on the dominant harmonics) the lobes are mostly not hum.
-        guard confidence >= 0.05 else { return }
+        // Below 0.2 (purity about 0.45 on the dominant harmonics) the lobes are mostly not hum.
+        guard confidence >= 0.2 else { return }
         intervalHertz[slot] = clampHertz(reference + offset)
-        intervalWeight[slot] = confidence
+        // Mains frequency moves by hundredths of a hertz per second, so an interval that jumps more than about
+        // 0.05 Hz from the prediction is mostly a voice's harmonics moving through the lobes: it counts less
+        // (the weights are relative, so hum that starts off the prediction is still followed).
+        let jump = offset / 0.05
+        intervalWeight[slot] = confidence * confidence / (1 + jump * jump)
+    }
+
+    // MARK: interpolation across speech
+
+    /// Solves the symmetric system [[a00, a01, a02], [a01, a11, a12], [a02, a12, a22]]·x = (y0, y1, y2) by
+    /// Cramer's rule; nil when it is (nearly) singular.
+    @inline(__always)
+    private static func solve3(_ a00: Double, _ a01: Double, _ a02: Double, _ a11: Double, _ a12: Double,
+                               _ a22: Double, _ y0: Double, _ y1: Double, _ y2: Double) -> (Double, Double, Double)? {
+        let c00 = a11 * a22 - a12 * a12
+        let c01 = a02 * a12 - a01 * a22
+        let c02 = a01 * a12 - a02 * a11
+        let det = a00 * c00 + a01 * c01 + a02 * c02
+        guard abs(det) > 1e-12 * a00 * a11 * a22, det.isFinite else { return nil }
+        let c11 = a00 * a22 - a02 * a02
+        let c12 = a01 * a02 - a00 * a12
+        let c22 = a00 * a11 - a01 * a01
+        return ((c00 * y0 + c01 * y1 + c02 * y2) / det,
+                (c01 * y0 + c11 * y1 + c12 * y2) / det,
+                (c02 * y0 + c12 * y1 + c22 * y2) / det)
+    }
+
+    /// Wraps an angle into (−π, π].
+    @inline(__always)
+    private static func wrap(_ angle: Double) -> Double {
+        angle - 2 * Double.pi * (angle / (2 * Double.pi)).rounded()
+    }
+
+    /// The hum of harmonic `h` at frame `m`'s centre, from the fits of the whole frames within ±lookahead hops
+    /// that look like hum alone: (level re, im, change per sample re, im), or nil when fewer than about two
+    /// frames' worth of weight qualify (then the caller coasts on the tracked state).
+    ///
+    /// Each fit is carried to `m`'s centre along the track (frequency `hertz` at `m`, changing by `slope` hertz
+    /// a hop), so hum alone gives nearly the same complex value in every frame, while a harmonic that speech
+    /// covers is louder (or, partly cancelled, quieter) and of another phase. The model is a complex exponential
+    /// in time, log B(t) = α + β·t (t in hops from `m`): Re β follows a level that swells or fades exponentially,
+    /// Im β this harmonic's residual frequency error. It is fitted to the log-magnitudes and phases by weighted
+    /// least squares, reweighted three times by 1/(1 + (r/c)²) on each frame's distance r from the fit (c
+    /// shrinking 0.3 → 0.1 → 0.05; 0.05 ≈ 0.4 dB or 3° of deviation halves a frame's weight). The prior weight of
+    /// a frame is its purity⁴ (how sinusoidal the lobe is), a taper 1 − (Δ/(L + 1))² in its distance Δ from
+    /// `m`, and 1/(1 + (ρ − 1)⁴) in ρ = |fit| / the smallest |fit| in the window: the quietest frame is the
+    /// best guess of the hum alone (speech adds to it), and this prior is symmetric in time, so a long stretch of
+    /// speech does not become the reference. Frames in speech thus get no weight and the hum is interpolated
+    /// across them from the frames on both sides. Does not allocate.
+    private func robustLevel(content m: Int, channel c: Int, index: Int, harmonic h: Int, hertz: Double,
+                             slope: Double) -> (Float, Float, Float, Float)? {
+        let hc = harmonics.count
+        let L = lookaheadHops
+        let hopSeconds = Double(hopSize) / sampleRate
+        let hd = Double(h)
+        var anyValid = false
+        for d in -L...L {
+            let w = d + L
+            windowPrior[w] = 0
+            let j = m + d
+            guard isStored(j), frameFull[j % ringSize] else { continue }
+            let i = ((j % ringSize) * channelCount + c) * hc + index
+            let re = Double(fitReal[i]), im = Double(fitImag[i])
+            let magnitude = (re * re + im * im).squareRoot()
+            guard magnitude > 0 else { continue }
+            // Phase advance of the harmonic from m's centre to j's.
+            let dd = Double(d)
+            let advance = 2 * Double.pi * hd * hopSeconds * (hertz * dd + 0.5 * slope * dd * dd)
+            let cosA = cos(advance), sinA = sin(advance)
+            windowReal[w] = re * cosA + im * sinA
+            windowImag[w] = im * cosA - re * sinA
+            windowLog[w] = log(magnitude)
+            windowPhase[w] = atan2(windowImag[w], windowReal[w])
+            var p = Double(fitPurity[i])
+            p *= p
+            p *= p
+            let taper = 1 - (dd / Double(L + 1)) * (dd / Double(L + 1))
+            windowPrior[w] = p * taper
+            if windowPrior[w] > 0 { anyValid = true }
+        }
+        guard anyValid else { return nil }
+        var taperSum = 0.0
+        for d in -L...L {
+            let dd = Double(d)
+            taperSum += 1 - (dd / Double(L + 1)) * (dd / Double(L + 1))
+        }
+        // Starting point: the frame whose carried fit has the most prior weight within 15 % of it (hum alone
+        // agrees with itself from frame to frame; a voice on the harmonic does not).
+        var best = -1
+        var bestScore = 0.0
+        for w in 0...(2 * L) where windowPrior[w] > 0 {
+            let reference = windowReal[w] * windowReal[w] + windowImag[w] * windowImag[w]
+            var score = 0.0
+            for v in 0...(2 * L) where windowPrior[v] > 0 {
+                let dRe = windowReal[v] - windowReal[w], dIm = windowImag[v] - windowImag[w]
+                score += windowPrior[v] / (1 + (dRe * dRe + dIm * dIm) / (0.0225 * reference))
+            }
+            if score > bestScore {
+                bestScore = score
+                best = w
+            }
+        }
+        guard best >= 0 else { return nil }
+        // Membership of that cluster weights the starting phase step per hop.
+        let bestReference = windowReal[best] * windowReal[best] + windowImag[best] * windowImag[best]
+        for w in 0...(2 * L) where windowPrior[w] > 0 {
+            let dRe = windowReal[w] - windowReal[best], dIm = windowImag[w] - windowImag[best]
+            windowWeight[w] = windowPrior[w] / (1 + (dRe * dRe + dIm * dIm) / (0.0225 * bestReference))
+        }
+        var stepRe = 0.0, stepIm = 0.0
+        for w in 0..<(2 * L) where windowPrior[w] > 0 && windowPrior[w + 1] > 0 {
+            let weight = (windowWeight[w] * windowWeight[w + 1]).squareRoot()
+            let angle = windowPhase[w + 1] - windowPhase[w]
+            stepRe += weight * cos(angle)
+            stepIm += weight * sin(angle)
+        }
+        var betaIm = (stepRe != 0 || stepIm != 0) ? atan2(stepIm, stepRe) : 0
+        let bestTime = Double(best - L)
+        var alphaRe = windowLog[best]
+        var alphaIm = windowPhase[best] - betaIm * bestTime
+        var betaRe = 0.0
+        var gammaRe = 0.0, gammaIm = 0.0
+        var weightSum = 0.0
+        for iteration in 0..<3 {
+            let scale = iteration == 0 ? 0.15 : (iteration == 1 ? 0.08 : 0.05)
+            // Normal equations of the weighted fit of α + β·t + γ·t² (moments s0…s4 of t).
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0
+            var yR0 = 0.0, yR1 = 0.0, yR2 = 0.0, yI0 = 0.0, yI1 = 0.0, yI2 = 0.0
+            for d in -L...L where windowPrior[d + L] > 0 {
+                let w = d + L
+                let t = Double(d), t2 = t * t
+                let rRe = windowLog[w] - (alphaRe + betaRe * t + gammaRe * t2)
+                let modelIm = alphaIm + betaIm * t + gammaIm * t2
+                let rIm = Self.wrap(windowPhase[w] - modelIm)
+                let weight = windowPrior[w] / (1 + (rRe * rRe + rIm * rIm) / (scale * scale))
+                windowWeight[w] = weight
+                let yIm = modelIm + rIm
+                s0 += weight; s1 += weight * t; s2 += weight * t2; s3 += weight * t2 * t; s4 += weight * t2 * t2
+                yR0 += weight * windowLog[w]; yR1 += weight * t * windowLog[w]; yR2 += weight * t2 * windowLog[w]
+                yI0 += weight * yIm; yI1 += weight * t * yIm; yI2 += weight * t2 * yIm
+            }
+            guard s0 > 0 else { return nil }
+            weightSum = s0
+            // Ridges keep the slope (5 % of the weight, in hop² units) and the curvature (the whole weight, in
+            // hop⁴ units) finite when the weight sits on one side or on a few neighbouring frames.
+            let a11 = s2 + 0.05 * s0, a22 = s4 + s0
+            guard let (aR, bR, cR) = Self.solve3(s0, s1, s2, a11, s3, a22, yR0, yR1, yR2),
+                  let (aI, bI, cI) = Self.solve3(s0, s1, s2, a11, s3, a22, yI0, yI1, yI2) else { return nil }
+            alphaRe = aR; betaRe = bR; gammaRe = cR
+            alphaIm = aI; betaIm = bI; gammaIm = cI
+        }
+        // Under about two whole frames of clean weight (relative to the taper), there is nothing to interpolate.
+        guard weightSum > 0.02 * taperSum else { return nil }
+        let magnitude = exp(alphaRe)
+        let bRe = magnitude * cos(alphaIm), bIm = magnitude * sin(alphaIm)
+        // d/dt of e^{α + βt} at t = 0 is β·B per hop.
+        let perSample = 1 / Double(hopSize)
+        let sRe = (betaRe * bRe - betaIm * bIm) * perSample
+        let sIm = (betaRe * bIm + betaIm * bRe) * perSample
+        return (Float(bRe), Float(bIm), Float(sRe), Float(sIm))
     }
 
     // MARK: the subtraction pass
@@ -429,7 +612,7 @@ final class HumModel {
     func subtract(_ frame: SpectralFrame, content: Int) {
         guard isStored(content) else { return }
         let slot = content % ringSize
-        let lookahead = lookaheadHops
+        let lookahead = Self.frequencyHalfSpan
         let hertz: Double
         let slope: Double
         if let (value, perHop) = regression(first: content - lookahead + 1, last: content + lookahead,
@@ -468,7 +651,12 @@ final class HumModel {
                     }
                 }
                 var bRe: Float, bIm: Float
-                if full {
+                if let (rRe, rIm, sRe, sIm) = robustLevel(content: content, channel: c, index: index,
+                                                                 harmonic: h, hertz: hertz, slope: slope) {
+                    subtractLobe(real: re, imag: im, binPosition: position, bRe: rRe, bIm: rIm,
+                                 slopeRe: sRe, slopeIm: sIm)
+                    continue
+                } else if full {
                     let (fRe, fIm, purity) = fit(real: re, imag: im, binPosition: position)
                     if let (pRe, pIm) = predicted {
                         let gain = Self.trackingGain(purity, fit: (fRe, fIm), predicted: (pRe, pIm),

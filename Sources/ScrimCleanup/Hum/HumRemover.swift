@@ -54,17 +54,21 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
 /// the advances, unwrapped from the lowest harmonic up and weighted by h² and by how sinusoidal each lobe is,
 /// give the fundamental's frequency frame by frame. The second (*subtraction*) pass, on the delayed input,
 /// takes the frequency at each frame from a weighted straight-line fit to the measurements of the surrounding
-/// ±``lookaheadHops`` hops (so linear drift is followed without lag), refits each harmonic at that frequency, and
-/// moves a tracked state (the previous frame's, carried one hop along the track) toward the fit by a gain that is
-/// near 1 where the lobe is one clean sinusoid consistent with the state or the previous fit, and near 0 where
-/// speech covers the harmonic — so the state coasts through speech on the hum measured in the pauses. It then
-/// subtracts the lobe (±8 bins) of a sinusoid with that level and the level's change per sample (from the
-/// states a hop either side), which follows hum that swells and fades. Frames that reach before the stream or
-/// past its end are not fitted; the two nearest whole frames' states are extrapolated to them, so the first and
-/// last fractions of a second are cleaned too.
+/// ±2 hops (so linear drift is followed without lag; intervals whose frequency jumps, as a voice moving through
+/// the lobes makes it, count little). Each harmonic's level at a frame is then interpolated from the fits of the
+/// frames within ±``lookaheadSeconds`` that look like hum alone: the fits are carried along the track to the
+/// frame's centre, the densest cluster of agreeing values starts a robust (reweighted) fit of a complex
+/// exponential with a quadratic exponent in time (a swelling or fading level, a residual frequency error), and
+/// frames where speech covers the harmonic — louder, or of another phase — get no weight, so the hum under a
+/// word is interpolated from the pauses either side instead of following the voice. Where no frame in reach
+/// looks like hum alone, it falls back to a causally tracked state (moved toward each frame's fit where the lobe
+/// is one clean sinusoid consistent with it). It then subtracts the lobe (±8 bins) of a sinusoid with that
+/// level and the level's change per sample (the fitted model's slope), which follows hum that swells and fades. Frames that reach before the stream or
+/// past its end are not fitted; the interpolation (or, failing it, the two nearest whole frames' states) is
+/// extrapolated to them, so the first and last fractions of a second are cleaned too.
 /// The effective analysis bandwidth of a fit is about ±3 Hz around each harmonic.
 ///
-/// - Latency: ``latencyFrames`` = lookaheadHops × hopSize + fftSize − 2 (32766 frames, 0.68 s, at 48 kHz).
+/// - Latency: ``latencyFrames`` = lookaheadHops × hopSize + fftSize − 2 (90110 frames, 1.88 s, at 48 kHz).
 ///   ``flush(into:)`` marks the end of the stream and drains it; use it (not zeros through `process`).
 /// - Channels: the frequency is tracked once for all channels (hum is common to a poly file's tracks);
 ///   amplitudes and phases are fitted per channel.
@@ -75,8 +79,11 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
 public final class HumRemover: AudioProcessor {
     /// The settings.
     public let configuration: HumRemoverConfiguration
-    /// Hops the estimation pass runs ahead of the subtraction pass.
-    public static let lookaheadHops = 2
+    /// How far ahead of the subtraction pass the estimation pass runs, in seconds (rounded to whole hops): the
+    /// hum under a stretch of speech is interpolated from the frames up to this far either side.
+    public static let lookaheadSeconds = 1.5
+    /// Hops the estimation pass runs ahead of the subtraction pass; valid after ``prepare(for:)``.
+    public private(set) var lookaheadHops = 0
 
     /// Delay in frames between input and output; valid after ``prepare(for:)``.
     public private(set) var latencyFrames: Int = 0
@@ -131,8 +138,9 @@ public final class HumRemover: AudioProcessor {
         }
         let n = Self.fftSize(sampleRate: spec.sampleRate)
         let hop = n / 2
+        lookaheadHops = max(2, Int((Self.lookaheadSeconds * spec.sampleRate / Double(hop)).rounded()))
         let model = HumModel(configuration: configuration, sampleRate: spec.sampleRate, channelCount: spec.channelCount,
-                             fftSize: n, hopSize: hop, lookaheadHops: Self.lookaheadHops)
+                             fftSize: n, hopSize: hop, lookaheadHops: lookaheadHops)
         guard !model.harmonics.isEmpty else {
             throw ScrimError(.configuration, "no harmonic of \(f0) Hz lies below "
                              + "\(min(configuration.maximumFrequencyHertz, 0.45 * spec.sampleRate)) Hz; "
@@ -147,7 +155,7 @@ public final class HumRemover: AudioProcessor {
         try estimator.prepare(for: chunkSpec)
         try subtractor.prepare(for: chunkSpec)
         delay?.deallocate()
-        delayFrames = Self.lookaheadHops * hop
+        delayFrames = lookaheadHops * hop
         let storage = UnsafeMutablePointer<Float>.allocate(capacity: delayFrames * spec.channelCount)
         storage.initialize(repeating: 0, count: delayFrames * spec.channelCount)
         delay = storage

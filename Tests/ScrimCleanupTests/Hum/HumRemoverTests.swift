@@ -63,9 +63,9 @@ struct HumRemoverTests {
             fundamentalHertz: 60, harmonicNumbers: Array(1...12)))[0]
         let range = Int(2.1 * Self.sampleRate)..<Int(3.9 * Self.sampleRate)
         let error = HumSignals.errorDecibels(out, vowel, reference: vowel, range)
-        // Known limitation: a steady vowel whose harmonics sit on the even hum harmonics passes the tracker's
-        // two-frame consistency test and is partly taken for hum (measured error about −4 dB). A gate that holds
-        // the state against the consistent-but-new level passed this (−15 dB) but stuck on real recordings.
+        // Known limitation (measured about −3 dB): a 2 s steady vowel is longer than the reach of the
+        // interpolation's clean frames (±1.5 s, tapered), and its fits on the even hum harmonics agree from frame
+        // to frame well enough to form the densest cluster, so it is partly taken for hum.
         withKnownIssue("steady vowel on the hum harmonics is partly removed") {
             #expect(error < -15, "vowel error \(error) dB")
         }

@@ -11,7 +11,7 @@ struct DenoiseCommand: ParsableCommand {
             Adaptive by default: the noise is tracked through the take, so noise that changes or starts mid-take
             is followed. --learn START-END (seconds, or [h:]mm:ss) or --learn auto (the quietest 0.5 s) measures
             a fixed noise profile from the file itself; --profile FILE uses one made by `scrim profile` (from
-            room tone). The noise is lowered by up to --reduction dB (default 15), never gated to silence. The
+            room tone). The noise is lowered by up to --reduction dB (default 24), never gated to silence. The
             output is sample-aligned with the input (same length; bext/iXML pass through).
             """
     )
@@ -32,7 +32,7 @@ struct DenoiseCommand: ParsableCommand {
     @Flag(help: "Track the noise adaptively (the default when neither --learn nor --profile is given).")
     var adaptive = false
 
-    @Option(help: ArgumentHelp("Largest cut in dB, 0-40 (default 15).", valueName: "dB"))
+    @Option(help: ArgumentHelp("Largest cut in dB, 0-40 (default 24).", valueName: "dB"))
     var reduction: Double = NoiseReducerSettings.defaultReductionDecibels
 
     @Option(name: .customLong("output"),
@@ -55,7 +55,7 @@ struct DenoiseCommand: ParsableCommand {
             throw ValidationError("use only one of --learn, --profile and --adaptive")
         }
         guard reduction.isFinite, NoiseReducerSettings.reductionRange.contains(reduction) else {
-            throw ValidationError("--reduction \(reduction): use 0 to 40 dB (default 15)")
+            throw ValidationError("--reduction \(reduction): use 0 to 40 dB (default 24)")
         }
         if let learn, learn.lowercased() != "auto", TimeRange(parsing: learn) == nil {
             throw ValidationError("--learn \(learn): use START-END in seconds (e.g. 0-1.5) or [h:]mm:ss, or auto")

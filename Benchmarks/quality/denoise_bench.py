@@ -172,20 +172,8 @@ def main() -> int:
     args.command_line = ["Benchmarks/.venv/py311/bin/python", "Benchmarks/quality/denoise_bench.py"] + [
         shlex.quote(a) for a in sys.argv[1:]]
 
-    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    unknown = [t for t in tools if t not in DEFAULT_TOOLS]
-    if unknown:
-        parser.error(f"unknown tools {unknown}; known: {DEFAULT_TOOLS}")
-    skipped = {t: why for t in tools if (why := qlib.tool_unavailable(t, args.scrim))}
-    for tool, why in skipped.items():
-        print(f"note: skipping {tool}: {why}", file=sys.stderr)
-    tools = [t for t in tools if t not in skipped]
-
-    manifest_path = qlib.CORPUS_DIR / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
-    if args.rebuild or manifest is None or len(manifest["clean"]) != args.utterances:
-        print("building corpus ...", file=sys.stderr)
-        manifest = corpus.build(args.utterances, qlib.CORPUS_DIR)
+    tools, skipped = qlib.select_tools(parser, args.tools, DEFAULT_TOOLS, args.scrim)
+    manifest = qlib.load_manifest(args.rebuild, args.utterances, corpus.build)
     items = select(manifest["denoise"], args.quick)
 
     backend = "—"

@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -574,3 +575,27 @@ def write_raw(rows: list[dict], stem: Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def select_tools(parser, requested: str, known: list[str], scrim: str | None) -> tuple[list[str], dict]:
+    """Parses a --tools list: unknown names are a usage error; tools that cannot run here are skipped with a note.
+
+    Returns the tools to run and {skipped tool: why} for the table."""
+    tools = [t.strip() for t in requested.split(",") if t.strip()]
+    unknown = [t for t in tools if t not in known]
+    if unknown:
+        parser.error(f"unknown tools {unknown}; known: {known}")
+    skipped = {t: why for t in tools if (why := tool_unavailable(t, scrim))}
+    for tool, why in skipped.items():
+        print(f"note: skipping {tool}: {why}", file=sys.stderr)
+    return [t for t in tools if t not in skipped], skipped
+
+
+def load_manifest(rebuild: bool, utterances: int, build) -> dict:
+    """The corpus manifest, building the corpus with `build(utterances, CORPUS_DIR)` when missing or stale."""
+    manifest_path = CORPUS_DIR / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    if rebuild or manifest is None or len(manifest["clean"]) != utterances:
+        print("building corpus ...", file=sys.stderr)
+        manifest = build(utterances, CORPUS_DIR)
+    return manifest

@@ -9,14 +9,7 @@ import Scrim
 
 /// Feeds a whole buffer to an analyzer in blocks of `blockFrames`.
 func analyze(_ analyzer: some AudioAnalyzer, over buffer: AudioBuffer, blockFrames: Int) {
-    buffer.withBlock { block in
-        var start = 0
-        while start < block.frameCount {
-            let n = min(blockFrames, block.frameCount - start)
-            analyzer.analyze(block.slice(from: start, count: n))
-            start += n
-        }
-    }
+    forEachBlock(of: buffer, blockFrames: blockFrames) { analyzer.analyze($0) }
 }
 
 func loudnessBenchmarks() {

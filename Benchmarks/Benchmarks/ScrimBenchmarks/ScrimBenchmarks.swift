@@ -39,16 +39,21 @@ func makeSignal(channels: Int, frames: Int, sampleRate: Double) -> AudioBuffer {
     return buffer
 }
 
-/// Processes a whole buffer in blocks of `blockFrames`, in place.
-func run(_ processor: some AudioProcessor, over buffer: AudioBuffer, blockFrames: Int) {
+/// Calls `body` with consecutive slices of at most `blockFrames` frames covering the whole buffer.
+func forEachBlock(of buffer: AudioBuffer, blockFrames: Int, _ body: (AudioBlock) -> Void) {
     buffer.withBlock { block in
         var start = 0
         while start < block.frameCount {
             let n = min(blockFrames, block.frameCount - start)
-            processor.process(block.slice(from: start, count: n))
+            body(block.slice(from: start, count: n))
             start += n
         }
     }
+}
+
+/// Processes a whole buffer in blocks of `blockFrames`, in place.
+func run(_ processor: some AudioProcessor, over buffer: AudioBuffer, blockFrames: Int) {
+    forEachBlock(of: buffer, blockFrames: blockFrames) { processor.process($0) }
 }
 
 let benchmarks: @Sendable () -> Void = {

@@ -16,7 +16,8 @@ import ScrimSpectral
 /// 3. Speech-present gain G_H1 = ξ/(1+ξ)·exp(½E₁(v)), v = γξ/(1+ξ) (MMSE-LSA, Ephraim & Malah 1985, eq. 20);
 ///    speech presence probability p = 1 / (1 + q/(1−q)·(1+ξ)·e^(−v)) (Cohen & Berdugo 2001, eq. 8; Cohen 2003);
 ///    OM-LSA gain G = G_H1^p · G_min^(1−p) (Cohen 2003, eq. 7; Cohen & Berdugo 2001, eq. 4), G_min per bin
-///    from the reduction limit, deeper where the bin's long-term SNR is low (``limitTargetDecibels``).
+///    from the reduction limit, deeper where the bin's long-term SNR is low (``limitTargetDecibels``). The prior q
+///    and the decision-directed weight ease off when the overall SNR is high (``speechAbsencePriorHighSNR``).
 /// 4. Musical-noise control, without smoothing the gains themselves: the decision-directed ξ (a slow, smoothed
 ///    SNR, Cappé 1994), the ξ_min floor, the gain floor G_min (residual noise stays as a quieter, steady room
 ///    tone instead of isolated tones), and a noise estimate that starts from a mean rather than one noisy
@@ -65,6 +66,24 @@ final class NoiseReductionKernel: SpectralKernel {
     /// 0.8 was chosen on the quality corpus: with 0.5 pure noise was cut only 7–9 dB of a 12 dB limit (p ≈ ½
     /// in noise), and 0.8–0.9 gave the best SI-SDR and PESQ in every SNR bucket.
     static let speechAbsencePrior: Float = 0.8
+    /// At a high overall SNR (the mean over bins of the 1.5 s mean ξ, see ``limitSmoothingSeconds``; it follows
+    /// the input SNR within a few dB on the quality corpus), the speech absence prior falls from
+    /// ``speechAbsencePrior`` to 0.7 and the decision-directed weight from 0.96 to 0.94, linearly in dB between
+    /// 5 and 15 dB. Where noise is quiet against the voice, keeping weak speech intact matters more than the last
+    /// decibels of noise: a lower prior keeps weak harmonics and consonants, a lower weight follows onsets faster.
+    /// The same direction as an over-subtraction factor that falls with the SNR (Berouti, Schwartz & Makhoul,
+    /// "Enhancement of speech corrupted by acoustic noise", ICASSP 1979). Chosen on the quality corpus
+    /// (Benchmarks/quality, adaptive mode) against the fixed 0.8 and 0.96: at 20 dB SNR PESQ-WB 2.669 → 2.684, STOI
+    /// 0.9800 → 0.9811 (the input's is 0.9808), SI-SDR improvement 5.00 → 5.21 dB; at 0/5/10 dB PESQ −0.005 or
+    /// less, SI-SDR −0.07 dB or less. A per-bin version (from each bin's own mean ξ) gained a third as much; a
+    /// short-term, local prior (IMCRA's q̂, Cohen 2003) lowered PESQ by 0.1 at 20 dB; 0.6 and 0.93 at high SNR
+    /// scored 2.685 at 20 dB but lost 0.004–0.007 below it.
+    static let speechAbsencePriorHighSNR: Float = 0.7
+    static let decisionDirectedWeightHighSNR = 0.94
+    static let highSNRLowDecibels = 5.0
+    static let highSNRHighDecibels = 15.0
+    /// ξ values above this (40 dB) count as 40 dB in the overall SNR, so one strong harmonic does not decide it.
+    static let overallSNRClip: Float = 10_000
     /// Minimum-statistics safety net (Martin, "Noise power spectral density estimation based on optimal
     /// smoothing and minimum statistics", IEEE TSAP 9(5), 2001): the minimum of the smoothed power over the last
     /// `minimumWindowSeconds`, kept in 8 sub-windows (his U = 8) so it costs one compare per bin per hop.
@@ -160,6 +179,10 @@ final class NoiseReductionKernel: SpectralKernel {
     private var floorLog2: UnsafeMutablePointer<Float>
     private var floorLinear: UnsafeMutablePointer<Float>
     private var longAlpha: Float = 0
+    /// Per group: where the recent overall SNR lies between ``highSNRLowDecibels`` (0) and
+    /// ``highSNRHighDecibels`` (1); it moves the speech absence prior and the decision-directed weight.
+    private var highSNRPosition: [Float] = []
+    private var ddAlphaHigh: Float = 0
     private var binTargetLog2: Float = 0
     private var binLowerLog2: Float = 0
     /// Per group × bin: the learned noise power in this STFT's scaling (learned mode).
@@ -210,6 +233,9 @@ final class NoiseReductionKernel: SpectralKernel {
         noiseAlpha = Float(pow(Self.noiseSmoothing, hopSeconds / Self.referenceHopSeconds))
         presenceAlpha = Float(pow(Self.presenceSmoothing, hopSeconds / Self.referenceHopSeconds))
         ddAlpha = Float(pow(Self.decisionDirectedWeight, hopSeconds / Self.decisionDirectedHopSeconds))
+        ddAlphaHigh = Float(pow(Self.decisionDirectedWeightHighSNR,
+                                hopSeconds / Self.decisionDirectedHopSeconds))
+        highSNRPosition = Array(repeating: 0, count: groupCount)
 
         // Hop m (m < fftSize/hop − 1) starts before the stream; only window samples from −startFrame on see data.
         partialScale = []
@@ -272,6 +298,7 @@ final class NoiseReductionKernel: SpectralKernel {
         let row = groupCount * binCount
         currentMinimum.update(repeating: .greatestFiniteMagnitude, count: row)
         subwindowMinima.update(repeating: .greatestFiniteMagnitude, count: Self.minimumSubwindows * row)
+        for group in 0..<groupCount { highSNRPosition[group] = 0 }
         subwindowPosition = 0
         subwindowIndex = 0
         subwindowsFilled = 0
@@ -314,10 +341,12 @@ final class NoiseReductionKernel: SpectralKernel {
             }
             let offset = group * binCount
             if hopCount % Self.limitUpdateHops == 0 {
-                updateFloors(mean: longSNR + offset, log2Floor: floorLog2 + offset, linear: floorLinear + offset)
+                updateFloors(mean: longSNR + offset, log2Floor: floorLog2 + offset, linear: floorLinear + offset,
+                             group: group)
             }
             computeGains(lambda: lambda, previous: previousAmplitude + offset, longSNR: longSNR + offset,
-                         log2Floors: floorLog2 + offset, linearFloors: floorLinear + offset)
+                         log2Floors: floorLog2 + offset, linearFloors: floorLinear + offset,
+                         highSNR: highSNRPosition[group])
             accumulateStatistics(lambda: lambda)
             apply(to: frame, firstChannel: first, channelCount: channelsPerGroup)
         }
@@ -403,26 +432,34 @@ final class NoiseReductionKernel: SpectralKernel {
     /// limit; as a log₂ amplitude gain −½·(limit as log₂ power), and linear.
     @inline(__always)
     private func updateFloors(mean: UnsafeMutablePointer<Float>, log2Floor: UnsafeMutablePointer<Float>,
-                              linear: UnsafeMutablePointer<Float>) {
+                              linear: UnsafeMutablePointer<Float>, group: Int) {
         let log2UserFloor = DenoiseMath.fastLog2(gainFloor)
         let bt = binTargetLog2, blb = binLowerLog2
+        let clip = Self.overallSNRClip
+        var total: Float = 0
         for k in 0..<binCount {
-            let limitLog2 = max(bt - DenoiseMath.fastLog2(max(mean[k], Self.meanSNRFloor)), blb)
-            let value = max(-0.5 * limitLog2, log2UserFloor)
-            log2Floor[k] = value
-            linear[k] = DenoiseMath.fastExp2(value)
+            let value = mean[k]
+            total += min(value, clip)
+            let limitLog2 = max(bt - DenoiseMath.fastLog2(max(value, Self.meanSNRFloor)), blb)
+            let floorLog2 = max(-0.5 * limitLog2, log2UserFloor)
+            log2Floor[k] = floorLog2
+            linear[k] = DenoiseMath.fastExp2(floorLog2)
         }
+        // The overall SNR: the bins' mean ξ, averaged over the bins (a power ratio), in dB.
+        let overall = 10 * log10(max(total / Float(binCount), Self.meanSNRFloor))
+        let low = Self.highSNRLowDecibels, high = Self.highSNRHighDecibels
+        highSNRPosition[group] = Float(min(max((Double(overall) - low) / (high - low), 0), 1))
     }
 
     /// OM-LSA gains into `applied` (floored at G_min), and |Â|² = G²·|Y|² into `previous` for the next hop.
     @inline(__always)
     private func computeGains(lambda: UnsafeMutablePointer<Float>, previous: UnsafeMutablePointer<Float>,
                               longSNR xiMean: UnsafeMutablePointer<Float>, log2Floors: UnsafeMutablePointer<Float>,
-                              linearFloors: UnsafeMutablePointer<Float>) {
+                              linearFloors: UnsafeMutablePointer<Float>, highSNR position: Float) {
         let bins = binCount
         let p = power, v = work, r = ratio, g = gain, s = applied
         // The first hop has no previous estimate: ξ from γ alone (α = 0).
-        let alpha: Float = initialized ? ddAlpha : 0, beta = 1 - alpha
+        let alpha: Float = initialized ? ddAlpha + (ddAlphaHigh - ddAlpha) * position : 0, beta = 1 - alpha
         let xiMin = Self.aprioriSNRFloor
         let gammaMax = Self.posteriorSNRLimit
         // Pass 1 (vectorisable): ξ, ξ/(1+ξ), v.
@@ -442,7 +479,9 @@ final class NoiseReductionKernel: SpectralKernel {
         let table = LogSpectralAmplitudeTable.shared
         for k in 0..<bins { g[k] = table.halfE1Log2(v[k]) }
         // Pass 3 (vectorisable): speech presence, OM-LSA mix, decision-directed memory.
-        let priorRatio = Self.speechAbsencePrior / (1 - Self.speechAbsencePrior)
+        let qHigh = Self.speechAbsencePriorHighSNR
+        let absencePrior = Self.speechAbsencePrior + (qHigh - Self.speechAbsencePrior) * position
+        let priorRatio = absencePrior / (1 - absencePrior)
         let log2e = DenoiseMath.log2e
         let la = longAlpha, lb = 1 - longAlpha
         for k in 0..<bins {

@@ -100,6 +100,15 @@ final class NoiseReductionKernel: SpectralKernel {
     static let minimumSmoothingSeconds = 0.03
     /// λ is raised only when the window minimum exceeds it by this factor (3 dB).
     static let minimumMargin: Float = 2
+    /// Until the minimum-statistics window has filled (the first 3 s), λ is also held at most 15 dB above the
+    /// lowest 30 ms-smoothed power seen so far in its bin. A take trimmed to start on a word puts speech into the
+    /// initial mean below; the tracker then reads later speech at that level as noise (γ ≈ 1) and the
+    /// overestimate persists. With the ceiling, the first pauses pull λ down. On the quality corpus with the
+    /// 0.95 s noise lead-in cut off, SI-SDR improvement went from +6.2/+2.2/−4.8 dB to +6.9/+5.4/+2.8 dB at
+    /// 0/10/20 dB SNR; on the corpus with its lead-in it cost 0.1 dB at 0 dB SNR and 0.01 PESQ at 20 dB. 10 dB
+    /// bound more often where λ was right (the minimum of a 30 ms-smoothed periodogram over a second lies 10–13 dB
+    /// below its mean) and cost 0.3 dB; 20 dB (100×) kept only a third of the gain on trimmed takes.
+    static let startupCeiling: Float = 30
     /// The first 200 ms of the stream initialise λ as the plain mean of the periodograms, as Gerkmann & Hendriks
     /// 2012 initialise from the first frames assuming they hold noise. A single periodogram is too noisy: its
     /// low bins would look like speech to the tracker and stay under-estimated (twinkling) until the minimum
@@ -365,12 +374,25 @@ final class NoiseReductionKernel: SpectralKernel {
         let current = currentMinimum + group * bins
         let window = windowMinimum + group * bins
         let a = initialized ? minimumAlpha : 0, b = 1 - a
+        guard subwindowsFilled >= Self.minimumSubwindows else {
+            // Start-up: λ at most `startupCeiling` × the lowest smoothed power seen so far.
+            let ceiling = Self.startupCeiling
+            let filled = subwindowsFilled > 0
+            for k in 0..<bins {
+                let value = a * smoothed[k] + b * p[k] * scale
+                smoothed[k] = value
+                let running = min(current[k], value)
+                current[k] = running
+                let lowest = filled ? min(window[k], running) : running
+                lambda[k] = max(min(lambda[k], ceiling * lowest), Self.noiseFloorPower)
+            }
+            return
+        }
         for k in 0..<bins {
             let value = a * smoothed[k] + b * p[k] * scale
             smoothed[k] = value
             current[k] = min(current[k], value)
         }
-        guard subwindowsFilled >= Self.minimumSubwindows else { return }
         let margin = Self.minimumMargin
         for k in 0..<bins {
             let bound = window[k]

@@ -440,7 +440,7 @@ final class NoiseReductionKernel: SpectralKernel {
         }
         // Pass 2 (table lookups): log₂ G_H1 = log₂(ξ/(1+ξ)) + ½E₁(v)·log₂e, capped at 0 (G_H1 ≤ 1).
         let table = LogSpectralAmplitudeTable.shared
-        for k in 0..<bins { g[k] = table.halfE1Log2(v[k]) }
+        table.halfE1Log2(v, into: g, count: bins)
         // Pass 3 (vectorisable): speech presence, OM-LSA mix, decision-directed memory.
         let priorRatio = Self.speechAbsencePrior / (1 - Self.speechAbsencePrior)
         let log2e = DenoiseMath.log2e

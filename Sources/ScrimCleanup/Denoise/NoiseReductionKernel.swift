@@ -336,14 +336,21 @@ final class NoiseReductionKernel: SpectralKernel {
         let current = currentMinimum + group * bins
         let window = windowMinimum + group * bins
         let a = initialized ? minimumAlpha : 0, b = 1 - a
+        guard subwindowsFilled >= Self.minimumSubwindows else {
+            for k in 0..<bins {
+                let value = a * smoothed[k] + b * p[k] * scale
+                smoothed[k] = value
+                current[k] = min(current[k], value)
+            }
+            return
+        }
+        // The same two updates in one pass over the bins once the window has filled (every hop after the first
+        // 3 s): the bound reads only the stored window minimum, not this hop's.
+        let margin = Self.minimumMargin
         for k in 0..<bins {
             let value = a * smoothed[k] + b * p[k] * scale
             smoothed[k] = value
             current[k] = min(current[k], value)
-        }
-        guard subwindowsFilled >= Self.minimumSubwindows else { return }
-        let margin = Self.minimumMargin
-        for k in 0..<bins {
             let bound = window[k]
             lambda[k] = bound > margin * lambda[k] ? bound : lambda[k]
         }

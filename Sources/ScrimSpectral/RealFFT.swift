@@ -167,7 +167,7 @@ public final class RealFFT {
     }
 
     /// De-interleaves `binCount` (re, im) pairs at `packed` into `real` and `imag` (a loop LLVM vectorises
-    /// with shuffles; about 0.2 µs for 1025 bins).
+    /// with shuffles).
     @inline(__always)
     static func splitSpectrum(_ packed: UnsafePointer<Float>, real: UnsafeMutablePointer<Float>,
                               imag: UnsafeMutablePointer<Float>, binCount: Int) {

@@ -80,8 +80,15 @@ public struct AudioBlock {
         var replaced = 0
         for c in 0..<channelCount {
             let samples = channel(c)
-            for i in samples.indices where !samples[i].isFinite {
-                samples[i] = 0
+            guard let base = samples.baseAddress else { continue }
+            // Look first, with an OR the compiler vectorises: adding 1 to the exponent field carries into the
+            // sign bit only when the field is all ones (NaN or ±Inf). Count and rewrite only a channel that has
+            // any. (A Bool-valued OR here is turned into an early-exit search, which does not vectorise.)
+            var found: UInt32 = 0
+            for i in 0..<samples.count { found |= (base[i].bitPattern & 0x7F80_0000) &+ 0x0080_0000 }
+            guard found & 0x8000_0000 != 0 else { continue }
+            for i in 0..<samples.count where !base[i].isFinite {
+                base[i] = 0
                 replaced += 1
             }
         }

@@ -37,7 +37,8 @@ extension STFTConfiguration {
 ///
 /// Memory (all from FFTW's aligned allocator, in `init`): per channel an input history of fftSize samples
 /// (shifted left by hopSize after each hop, i.e. one memmove), an overlap-add accumulator of fftSize samples
-/// (shifted while adding), and a split spectrum; one shared FFT scratch. Nothing allocates after `init`.
+/// (shifted while adding), and a split spectrum; one shared FFT scratch (time samples and an interleaved
+/// spectrum). Nothing allocates after `init`.
 final class STFTEngine {
     let fftSize: Int
     let hopSize: Int
@@ -60,6 +61,8 @@ final class STFTEngine {
     private let accumulator: UnsafeMutablePointer<Float>
     private let spectraReal: UnsafeMutablePointer<Float>
     private let spectraImag: UnsafeMutablePointer<Float>
+    /// The interleaved spectrum ``RealFFT`` transforms through (shared by the channels, one at a time).
+    private let packedSpectrum: UnsafeMutablePointer<Float>
 
     /// Input frames written into the current hop, 0 ..< hopSize.
     private var phase = 0
@@ -88,7 +91,8 @@ final class STFTEngine {
 
         timeStride = FFTWMemory.alignedStride(fftSize)
         binStride = FFTWMemory.alignedStride(binCount)
-        let total = 2 * timeStride + channelCount * (2 * timeStride + 2 * binStride)
+        let packedStride = FFTWMemory.alignedStride(fft.scratchCount)
+        let total = 2 * timeStride + channelCount * (2 * timeStride + 2 * binStride) + packedStride
         storage = try FFTWMemory.allocateFloats(total)
         let analysisStorage = storage
         let synthesisStorage = storage + timeStride
@@ -102,6 +106,7 @@ final class STFTEngine {
         accumulator = history + channelCount * timeStride
         spectraReal = accumulator + channelCount * timeStride
         spectraImag = spectraReal + channelCount * binStride
+        packedSpectrum = spectraImag + channelCount * binStride
 
         context = SpectralContext(fftSize: fftSize, hopSize: hopSize, sampleRate: spec.sampleRate,
                                   channelCount: channelCount, analysisWindow: analysis)
@@ -172,7 +177,8 @@ final class STFTEngine {
         for c in 0..<channelCount {
             let frame = history + c * timeStride
             for i in 0..<n { scratch[i] = frame[i] * analysisWindow[i] }
-            fft.forward(scratch, real: spectraReal + c * binStride, imag: spectraImag + c * binStride)
+            fft.forward(scratch, real: spectraReal + c * binStride, imag: spectraImag + c * binStride,
+                        scratch: packedSpectrum)
         }
         kernel.process(SpectralFrame(
             realBase: spectraReal, imagBase: spectraImag, channelStride: binStride, channelCount: channelCount,
@@ -181,10 +187,14 @@ final class STFTEngine {
             let output = fft.outputPointer
             let overlap = n - hopSize
             for c in 0..<channelCount {
-                fft.inverse(real: spectraReal + c * binStride, imag: spectraImag + c * binStride, output: output)
+                fft.inverse(real: spectraReal + c * binStride, imag: spectraImag + c * binStride, output: output,
+                            scratch: packedSpectrum)
                 // Shift the accumulator by one hop while adding the new frame: acc'[i] = acc[i + hop] + y[i]·s[i].
+                // (`ahead` rather than `acc[i + hopSize]`: the index addition's overflow check kept this loop
+                // from vectorising; it was half the engine's own time.)
                 let acc = accumulator + c * timeStride
-                for i in 0..<overlap { acc[i] = acc[i + hopSize] + output[i] * synthesisWindow[i] }
+                let ahead = acc + hopSize
+                for i in 0..<overlap { acc[i] = ahead[i] + output[i] * synthesisWindow[i] }
                 for i in overlap..<n { acc[i] = output[i] * synthesisWindow[i] }
             }
         }

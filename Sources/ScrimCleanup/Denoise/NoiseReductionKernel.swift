@@ -388,13 +388,13 @@ final class NoiseReductionKernel: SpectralKernel {
             }
             return
         }
+        // The same two updates in one pass over the bins once the window has filled (every hop after the first
+        // 3 s): the bound reads only the stored window minimum, not this hop's.
+        let margin = Self.minimumMargin
         for k in 0..<bins {
             let value = a * smoothed[k] + b * p[k] * scale
             smoothed[k] = value
             current[k] = min(current[k], value)
-        }
-        let margin = Self.minimumMargin
-        for k in 0..<bins {
             let bound = window[k]
             lambda[k] = bound > margin * lambda[k] ? bound : lambda[k]
         }
@@ -499,7 +499,7 @@ final class NoiseReductionKernel: SpectralKernel {
         }
         // Pass 2 (table lookups): log₂ G_H1 = log₂(ξ/(1+ξ)) + ½E₁(v)·log₂e, capped at 0 (G_H1 ≤ 1).
         let table = LogSpectralAmplitudeTable.shared
-        for k in 0..<bins { g[k] = table.halfE1Log2(v[k]) }
+        table.halfE1Log2(v, into: g, count: bins)
         // Pass 3 (vectorisable): speech presence, OM-LSA mix, decision-directed memory.
         let qHigh = Self.speechAbsencePriorHighSNR
         let absencePrior = Self.speechAbsencePrior + (qHigh - Self.speechAbsencePrior) * position

@@ -135,4 +135,29 @@ import Testing
         }
         #expect(worst < 1e-3, "worst error \(worst) (log2 units)")
     }
+
+    /// The four-lane lookup is the scalar one, bit for bit, across the table's range, at both clamps, on
+    /// segment boundaries and for a count that leaves a scalar tail.
+    @Test func lsaTableLanesEqualScalarLookup() {
+        let table = LogSpectralAmplitudeTable.shared
+        var values: [Float] = [0, 1e-30, LogSpectralAmplitudeTable.lowestValue, LogSpectralAmplitudeTable.highestValue,
+                               128, 1e30, .greatestFiniteMagnitude, .infinity, 1, 0.5, 2, 0.75]
+        var v: Float = 1e-6
+        while v < 300 {
+            values.append(v)
+            values.append(v.nextUp)
+            v *= 1.003
+        }
+        values.append(0.3)  // an odd count: the last values go through the scalar tail
+        #expect(values.count % 4 != 0)
+        var lanes = [Float](repeating: -1, count: values.count)
+        values.withUnsafeBufferPointer { source in
+            lanes.withUnsafeMutableBufferPointer { result in
+                table.halfE1Log2(source.baseAddress!, into: result.baseAddress!, count: source.count)
+            }
+        }
+        for (i, x) in values.enumerated() {
+            #expect(lanes[i].bitPattern == table.halfE1Log2(x).bitPattern, "v = \(x)")
+        }
+    }
 }

@@ -76,7 +76,10 @@ def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path,
     ks = params["harmonic_numbers"]
     input_hum = harmonic_energy(noisy, segments, phase, ks)
     # the lead-in part alone (SETTLE_SECONDS .. first speech): steady hum with no speech before it to ring
-    lead = [(s, e) for s, e in segments if e <= int(qlib.LEAD_IN_SECONDS * rate)]
+    # (clipped at the end of the lead-in: a voice that starts quietly, below the pause threshold, extends the first
+    # pause past it)
+    lead_end = int(qlib.LEAD_IN_SECONDS * rate)
+    lead = [(s, min(e, lead_end)) for s, e in segments if s < lead_end]
     input_lead_hum = harmonic_energy(noisy, lead, phase, ks)
     input_pause = sum(float(np.dot(noisy[s:e], noisy[s:e])) for s, e in segments)
     clean16 = qlib.to_16k(clean, rate)

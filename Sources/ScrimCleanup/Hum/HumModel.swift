@@ -51,6 +51,11 @@ final class HumModel {
     private let framePredictedHertz: UnsafeMutablePointer<Double>
     private let intervalHertz: UnsafeMutablePointer<Double>
     private let intervalWeight: UnsafeMutablePointer<Double>
+    /// Scratch for ``measureInterval``, one entry per harmonic and channel: each one's frequency offset (Hz),
+    /// weight, and phase change per hertz of offset over a hop (radians).
+    private let harmonicOffset: UnsafeMutablePointer<Double>
+    private let harmonicWeight: UnsafeMutablePointer<Double>
+    private let harmonicRadiansPerHertz: UnsafeMutablePointer<Double>
     /// Copy of a spectrum for residual output.
     private let spectrumCopy: UnsafeMutablePointer<Float>
     /// Scratch for ``robustLevel``, one entry per frame of the ±lookahead window: the fits carried to the
@@ -105,6 +110,13 @@ final class HumModel {
         intervalHertz = .allocate(capacity: ringSize)
         intervalWeight = .allocate(capacity: ringSize)
         spectrumCopy = .allocate(capacity: 2 * binCount)
+        let perFrame = channelCount * max(harmonics.count, 1)
+        harmonicOffset = .allocate(capacity: perFrame)
+        harmonicWeight = .allocate(capacity: perFrame)
+        harmonicRadiansPerHertz = .allocate(capacity: perFrame)
+        for buffer in [harmonicOffset, harmonicWeight, harmonicRadiansPerHertz] {
+            buffer.initialize(repeating: 0, count: perFrame)
+        }
         let windowCount = 2 * lookaheadHops + 1
         windowReal = .allocate(capacity: windowCount)
         windowImag = .allocate(capacity: windowCount)
@@ -134,6 +146,7 @@ final class HumModel {
         frameFull.deallocate(); framePredictedHertz.deallocate()
         intervalHertz.deallocate(); intervalWeight.deallocate()
         spectrumCopy.deallocate()
+        for buffer in [harmonicOffset, harmonicWeight, harmonicRadiansPerHertz] { buffer.deallocate() }
         for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight] {
             buffer.deallocate()
         }
@@ -274,16 +287,17 @@ final class HumModel {
     /// and j, at time j − ½), evaluated at frame time `at`; `forgetting` < 1 weights older intervals less.
     /// Returns (value, slope per hop), or nil without usable measurements. A small ridge on the slope
     /// (2 % of the total weight) keeps it finite with few points.
-    private func regression(first: Int, last: Int, at time: Double, forgetting: Double = 1)
-        -> (Double, Double)? {
+    private func regression(first: Int, last: Int, at time: Double, forgetting: Double = 1,
+                            taperHops: Double = .infinity) -> (Double, Double)? {
         var s0 = 0.0, s1 = 0.0, s2 = 0.0, sy = 0.0, sty = 0.0
         var age = 0.0
         var j = last
         while j >= first {
             if isStored(j) {
-                let w = intervalWeight[j % ringSize] * pow(forgetting, age)
+                let t = Double(j) - 0.5 - time
+                let u = t / taperHops
+                let w = intervalWeight[j % ringSize] * pow(forgetting, age) / (1 + u * u * u * u)
                 if w > 0 {
-                    let t = Double(j) - 0.5 - time
                     let y = intervalHertz[j % ringSize]
                     s0 += w; s1 += w * t; s2 += w * t * t; sy += w * y; sty += w * t * y
                 }
@@ -406,15 +420,22 @@ final class HumModel {
 
     /// Phase advance of each harmonic from frame j − 1 to j, unwrapped from the lowest harmonic up (each
     /// harmonic's expected advance comes from the estimate so far, so a 0.3 Hz error at the start is resolved by
-    /// the low harmonics before the high ones are used), combined with weights h²·|B_j|·|B_j−1|·purity².
+    /// the low harmonics before the high ones are used), combined with weights h²·min(|B_j|·|B_j−1|, |S|²)·purity²
+    /// (S: the harmonic's tracked hum level, which coasts through speech), then reweighted three times by
+    /// 1/(1 + (φ/0.3)²) on each harmonic's phase disagreement φ (radians over the hop) with the combined value, so
+    /// a voice's harmonic sitting on a hum harmonic, steady enough to look sinusoidal, is outvoted by the clean
+    /// ones. The interval's confidence is the agreeing weight over Σ h²·|S|²: the share of the hum (weighted as
+    /// the frequency estimate weights it) that was measured cleanly, so one clean harmonic between a voice's
+    /// harmonics still tracks the frequency through speech.
     private func measureInterval(frame j: Int, predicted: Double) {
         let slot = j % ringSize
         let previousSlot = (j - 1) % ringSize
         let reference = 0.5 * (predicted + framePredictedHertz[previousSlot])
         let hopSeconds = Double(hopSize) / sampleRate
         let hc = harmonics.count
-        var sumWeight = 0.0, sumWeightedOffset = 0.0, sumPossible = 0.0
+        var sumWeight = 0.0, sumWeightedOffset = 0.0, sumExpected = 0.0
         var offset = 0.0
+        var count = 0
         for (index, h) in harmonics.enumerated() {
             let hd = Double(h)
             let expected = 2 * Double.pi * hd * reference * hopSeconds
@@ -425,9 +446,12 @@ final class HumModel {
                 let zIm = Double(fitImag[a]) * Double(fitReal[b]) - Double(fitReal[a]) * Double(fitImag[b])
                 let magnitude = (zRe * zRe + zIm * zIm).squareRoot()
                 guard magnitude > 0 else { continue }
+                let hum = stateValid[b]
+                    ? Double(stateReal[b]) * Double(stateReal[b]) + Double(stateImag[b]) * Double(stateImag[b])
+                    : magnitude
+                sumExpected += hd * hd * hum
                 let quality = Double(fitPurity[a]) * Double(fitPurity[b])
-                sumPossible += hd * hd * magnitude
-                let weight = hd * hd * magnitude * quality * quality
+                let weight = hd * hd * min(magnitude, hum) * quality * quality
                 guard weight > 0 else { continue }
                 let predictedPhase = 2 * Double.pi * hd * offset * hopSeconds
                 var residual = atan2(zIm, zRe) - expected - predictedPhase
@@ -436,12 +460,31 @@ final class HumModel {
                 sumWeight += weight
                 sumWeightedOffset += weight * hertzOffset
                 offset = sumWeightedOffset / sumWeight
+                harmonicOffset[count] = hertzOffset
+                harmonicWeight[count] = weight
+                harmonicRadiansPerHertz[count] = 2 * Double.pi * hd * hopSeconds
+                count += 1
             }
         }
-        guard sumPossible > 0, sumWeight > 0 else { return }
-        let confidence = sumWeight / sumPossible
-        // Below 0.2 (purity about 0.45 on the dominant harmonics) the lobes are mostly not hum.
-        guard confidence >= 0.2 else { return }
+        guard sumExpected > 0, sumWeight > 0 else { return }
+        var agreeing = sumWeight
+        for _ in 0..<3 {
+            var sw = 0.0, swo = 0.0
+            for i in 0..<count {
+                let scale = harmonicRadiansPerHertz[i]
+                let disagreement = Self.wrap((harmonicOffset[i] - offset) * scale)
+                let r = disagreement / 0.3
+                let w = harmonicWeight[i] / (1 + r * r)
+                sw += w
+                swo += w * (offset + disagreement / scale)
+            }
+            guard sw > 0 else { return }
+            offset = swo / sw
+            agreeing = sw
+        }
+        let confidence = min(1, agreeing / sumExpected)
+        // Below 0.05 (say one clean harmonic of twenty equal ones) the lobes are mostly not hum.
+        guard confidence >= 0.05 else { return }
         intervalHertz[slot] = clampHertz(reference + offset)
         // Mains frequency moves by hundredths of a hertz per second, so an interval that jumps more than about
         // 0.05 Hz from the prediction is mostly a voice's harmonics moving through the lobes: it counts less
@@ -615,8 +658,8 @@ final class HumModel {
         let lookahead = Self.frequencyHalfSpan
         let hertz: Double
         let slope: Double
-        if let (value, perHop) = regression(first: content - lookahead + 1, last: content + lookahead,
-                                            at: Double(content)) {
+        if let (value, perHop) = regression(first: content - lookaheadHops + 1, last: content + lookaheadHops,
+                                            at: Double(content), taperHops: Double(lookahead) + 1) {
             hertz = clampHertz(value)
             slope = perHop
         } else {

@@ -91,7 +91,7 @@ public struct DehumStage: Sendable, Hashable {
     /// and `detected` is nil or found no hum: nothing to remove).
     ///
     /// From a detection, the tracker starts where the hum was at the start of the stream (the first point of its
-    /// track), and without ``harmonics`` removes harmonics 1 up to the highest significant one found.
+    /// track), and without ``harmonics`` removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``.
     public func removerConfiguration(detected: HumDetection?) -> HumRemoverConfiguration? {
         var numbers = harmonics.map { Array(1...$0) }
         let fundamental: Double
@@ -101,7 +101,10 @@ public struct DehumStage: Sendable, Hashable {
         case .auto:
             guard let detected, detected.isPresent, let found = detected.fundamentalHertz else { return nil }
             fundamental = detected.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz ?? found
-            if numbers == nil { numbers = Array(1...(detected.harmonics.map(\.number).max() ?? 1)) }
+            if numbers == nil {
+                let found = detected.harmonicsToRemove(maximumFrequencyHertz: maximumFrequencyHertz)
+                numbers = found.isEmpty ? [1] : found
+            }
         }
         return HumRemoverConfiguration(fundamentalHertz: fundamental, harmonicNumbers: numbers,
                                        maximumFrequencyHertz: maximumFrequencyHertz,

@@ -73,8 +73,9 @@ struct DehumCommand: ParsableCommand {
         if let harmonics { numbers = Array(1...harmonics) }
         if detection.isPresent, let found = detection.fundamentalHertz {
             fundamental = detection.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz ?? found
-            if numbers == nil, let highest = detection.harmonics.map(\.number).max() {
-                numbers = Array(1...highest)
+            if numbers == nil {
+                let found = detection.harmonicsToRemove()
+                if !found.isEmpty { numbers = found }
             }
         } else if let fixedHertz {
             fundamental = fixedHertz

@@ -23,6 +23,9 @@ final class HumModel {
     let maximumDriftHertz: Double
     let output: HumRemoverOutput
     let lobe: HannLobe
+    /// Σ j²·w(j)² / Σ w(j)² of the analysis window (j from its centre, in samples²): how much a level's
+    /// curvature across the frame leaks into a plain lobe fit (see ``robustLevel``).
+    let curvatureLeak: Double
 
     /// Bins each side of a harmonic used for fitting: the Hann main lobe is ±2 bins; ±3 takes in > 99.99 % of
     /// the lobe's energy.
@@ -58,6 +61,8 @@ final class HumModel {
     private let fitReal: UnsafeMutablePointer<Float>
     private let fitImag: UnsafeMutablePointer<Float>
     private let fitPurity: UnsafeMutablePointer<Float>
+    /// Purity counting a level that changes linearly through the frame as hum too (see ``fit``).
+    private let fitRampPurity: UnsafeMutablePointer<Float>
     private let stateReal: UnsafeMutablePointer<Float>
     private let stateImag: UnsafeMutablePointer<Float>
     private let stateValid: UnsafeMutablePointer<Bool>
@@ -114,11 +119,20 @@ final class HumModel {
                 && Double(h) * highestF0 / binHertz + Double(Self.subtractHalfWidth) <= Double(fftSize / 2 - 1)
         }
         lobe = HannLobe(fftSize: fftSize, extentBins: Self.subtractHalfWidth + 1)
+        var moment = 0.0, energy = 0.0
+        for n in 0..<fftSize {
+            let w = 0.5 - 0.5 * cos(2 * Double.pi * Double(n) / Double(fftSize))
+            let j = Double(n - fftSize / 2)
+            moment += j * j * w * w
+            energy += w * w
+        }
+        curvatureLeak = moment / energy
         ringSize = 2 * lookaheadHops + 2 + Self.predictionHistory
         let fitCount = ringSize * channelCount * max(harmonics.count, 1)
         fitReal = .allocate(capacity: fitCount)
         fitImag = .allocate(capacity: fitCount)
         fitPurity = .allocate(capacity: fitCount)
+        fitRampPurity = .allocate(capacity: fitCount)
         stateReal = .allocate(capacity: fitCount)
         stateImag = .allocate(capacity: fitCount)
         stateValid = .allocate(capacity: fitCount)
@@ -148,6 +162,7 @@ final class HumModel {
         fitReal.initialize(repeating: 0, count: fitCount)
         fitImag.initialize(repeating: 0, count: fitCount)
         fitPurity.initialize(repeating: 0, count: fitCount)
+        fitRampPurity.initialize(repeating: 0, count: fitCount)
         stateReal.initialize(repeating: 0, count: fitCount)
         stateImag.initialize(repeating: 0, count: fitCount)
         stateValid.initialize(repeating: false, count: fitCount)
@@ -159,7 +174,7 @@ final class HumModel {
     }
 
     deinit {
-        fitReal.deallocate(); fitImag.deallocate(); fitPurity.deallocate()
+        fitReal.deallocate(); fitImag.deallocate(); fitPurity.deallocate(); fitRampPurity.deallocate()
         stateReal.deallocate(); stateImag.deallocate(); stateValid.deallocate()
         frameFull.deallocate(); framePredictedHertz.deallocate()
         intervalHertz.deallocate(); intervalWeight.deallocate()
@@ -220,25 +235,40 @@ final class HumModel {
         return (levelRe, levelIm, perHopRe * scale, perHopIm * scale)
     }
 
-    /// Least-squares fit of B·W̃(k − δ) to the centre-referenced bins around δ = `binPosition`, with the share of
-    /// those bins' energy the fit explains (1 for a pure stationary sinusoid, near 0 for broadband content).
+    /// Least-squares fit of B·W̃(k − δ) + C·W̃′(k − δ) to the centre-referenced bins around δ = `binPosition`
+    /// (W̃′ = dW̃/dδ: the lobe of a level changing linearly across the frame, see ``subtractLobe``), returning B
+    /// and the share of those bins' energy the two terms explain (1 for a sinusoid whose level rises or falls
+    /// steadily through the frame, near 0 for broadband content). W̃ is even and W̃′ odd about δ, so the two
+    /// terms are nearly orthogonal and B is the level at the frame centre whether or not the level moves.
     @inline(__always)
     private func fit(real: UnsafeMutableBufferPointer<Float>, imag: UnsafeMutableBufferPointer<Float>,
-                     binPosition: Double) -> (Float, Float, Float) {
+                     binPosition: Double) -> (Float, Float, Float, Float) {
         let centre = Int(binPosition.rounded())
-        var sumRe: Float = 0, sumIm: Float = 0, sumLobe: Float = 0, energy: Float = 0
+        let step = 1 / Double(HannLobe.stepsPerBin)
+        var sLL: Float = 0, sLD: Float = 0, sDD: Float = 0
+        var yLRe: Float = 0, yLIm: Float = 0, yDRe: Float = 0, yDIm: Float = 0, energy: Float = 0
         for k in (centre - Self.fitHalfWidth)...(centre + Self.fitHalfWidth) {
-            let l = lobe.value(atOffset: Double(k) - binPosition)
+            let d = Double(k) - binPosition
+            let l = lobe.value(atOffset: d)
+            let dl = lobe.value(atOffset: d + step) - lobe.value(atOffset: d - step)
             let sign: Float = (k & 1) == 0 ? 1 : -1
             let re = sign * real[k], im = sign * imag[k]
-            sumRe += re * l
-            sumIm += im * l
-            sumLobe += l * l
+            sLL += l * l; sLD += l * dl; sDD += dl * dl
+            yLRe += re * l; yLIm += im * l
+            yDRe += re * dl; yDIm += im * dl
             energy += re * re + im * im
         }
-        guard sumLobe > 0 else { return (0, 0, 0) }
-        let bRe = sumRe / sumLobe, bIm = sumIm / sumLobe
-        let explained = (bRe * bRe + bIm * bIm) * sumLobe
+        guard sLL > 0 else { return (0, 0, 0, 0) }
+        var bRe = yLRe / sLL, bIm = yLIm / sLL
+        let explained = bRe * yLRe + bIm * yLIm
+        var explainedWithRamp = explained
+        let det = sLL * sDD - sLD * sLD
+        if det > 1e-6 * sLL * sDD {
+            bRe = (sDD * yLRe - sLD * yDRe) / det
+            bIm = (sDD * yLIm - sLD * yDIm) / det
+            let cRe = (sLL * yDRe - sLD * yLRe) / det, cIm = (sLL * yDIm - sLD * yLIm) / det
+            explainedWithRamp = bRe * yLRe + cRe * yDRe + bIm * yLIm + cIm * yDIm
+        }
         // Broadband content near the harmonic: mean energy of the bins just outside the lobe (4…7 bins away),
         // where a stationary sinusoid leaves less than −50 dB of its peak.
         var background: Float = 0
@@ -248,22 +278,29 @@ final class HumModel {
             background += real[above] * real[above] + imag[above] * imag[above]
         }
         background *= Float(2 * Self.fitHalfWidth + 1) / 8
-        let residual = max(0, energy - explained)
-        let total = explained + residual + background
-        let purity = total > 0 ? explained / total : 0
-        return (bRe, bIm, purity)
+        let total = max(energy, explained) + background
+        guard total > 0 else { return (bRe, bIm, 0, 0) }
+        return (bRe, bIm, explained / total, min(1, explainedWithRamp / total))
     }
 
-    /// Subtracts the lobe of 2·Re((B + B′·(n − N/2))·e^{iω(n − N/2)}) from the frame's bins around δ: the
-    /// level B at the frame centre and its change B′ per sample. The ramp's centre-referenced transform is
-    /// Σⱼ j·wⱼ·e^{−iθj} = i·dW̃/dθ = i·(N/2π)·dW̃/dδ, taken from the table by a central difference.
+    /// Subtracts the lobe of 2·Re((B + B′·j + Q·j²)·e^{iωj}), j = n − N/2, from the frame's bins around δ: the
+    /// level B at the frame centre, its change B′ per sample and its curvature Q per sample² (a swell's bend, or
+    /// the phase curvature of a drifting frequency: e^{iπκj²} ≈ 1 + iπκj² for a sweep of κ cycles/sample²). The
+    /// ramp's centre-referenced transform is Σⱼ j·wⱼ·e^{−iθj} = i·dW̃/dθ = i·(N/2π)·dW̃/dδ, the curvature's
+    /// −d²W̃/dθ² = −(N/2π)²·d²W̃/dδ², both taken from the table by central differences (steps of 1/512 and 1/16
+    /// bin: the second difference needs the wider step to stay above the table's float rounding).
     @inline(__always)
     private func subtractLobe(real: UnsafeMutableBufferPointer<Float>, imag: UnsafeMutableBufferPointer<Float>,
-                              binPosition: Double, bRe: Float, bIm: Float, slopeRe: Float, slopeIm: Float) {
+                              binPosition: Double, bRe: Float, bIm: Float, slopeRe: Float, slopeIm: Float,
+                              curveRe: Float = 0, curveIm: Float = 0) {
         let centre = Int(binPosition.rounded())
         let step = 1 / Double(HannLobe.stepsPerBin)
         let rampScale = Float(Double(fftSize) / (2 * Double.pi) / (2 * step))
         let hasRamp = slopeRe != 0 || slopeIm != 0
+        let hasCurve = curveRe != 0 || curveIm != 0
+        let curveStep = 1.0 / 16
+        let radiansPerBin = Double(fftSize) / (2 * Double.pi)
+        let curveScale = Float(-radiansPerBin * radiansPerBin / (curveStep * curveStep))
         for k in (centre - Self.subtractHalfWidth)...(centre + Self.subtractHalfWidth) {
             let d = Double(k) - binPosition
             let l = lobe.value(atOffset: d)
@@ -273,6 +310,12 @@ final class HumModel {
                 mRe -= derivative * slopeIm
                 mIm += derivative * slopeRe
             }
+            if hasCurve {
+                let second = (lobe.value(atOffset: d + curveStep) - 2 * l + lobe.value(atOffset: d - curveStep))
+                    * curveScale
+                mRe += second * curveRe
+                mIm += second * curveIm
+            }
             if (k & 1) == 0 {
                 real[k] -= mRe
                 imag[k] -= mIm
@@ -281,6 +324,13 @@ final class HumModel {
                 imag[k] += mIm
             }
         }
+    }
+
+    /// The phase curvature of harmonic `h` on a track whose frequency changes by `slope` hertz a hop, as the
+    /// coefficient c of j² (per sample²) in e^{icj²} ≈ 1 + icj²: π·h·(slope / hop seconds) / sampleRate².
+    @inline(__always)
+    private func chirp(harmonic h: Int, slope: Double) -> Double {
+        Double.pi * Double(h) * slope * sampleRate / Double(hopSize) / (sampleRate * sampleRate)
     }
 
     private func binPosition(harmonic: Int, hertz: Double) -> Double {
@@ -354,10 +404,11 @@ final class HumModel {
             let base = (slot * channelCount + c) * hc
             for (index, h) in harmonics.enumerated() {
                 let position = binPosition(harmonic: h, hertz: predicted)
-                let (bRe, bIm, purity) = fit(real: re, imag: im, binPosition: position)
+                let (bRe, bIm, purity, rampPurity) = fit(real: re, imag: im, binPosition: position)
                 fitReal[base + index] = bRe
                 fitImag[base + index] = bIm
                 fitPurity[base + index] = full ? purity : 0
+                fitRampPurity[base + index] = full ? rampPurity : 0
             }
         }
         frameFull[slot] = full
@@ -554,7 +605,7 @@ final class HumModel {
     /// speech does not become the reference. Frames in speech thus get no weight and the hum is interpolated
     /// across them from the frames on both sides. Does not allocate.
     private func robustLevel(content m: Int, channel c: Int, index: Int, harmonic h: Int, hertz: Double,
-                             slope: Double) -> (Float, Float, Float, Float)? {
+                             slope: Double) -> (Float, Float, Float, Float, Float, Float)? {
         let hc = harmonics.count
         let L = lookaheadHops
         let hopSeconds = Double(hopSize) / sampleRate
@@ -581,7 +632,7 @@ final class HumModel {
             var p = purity * purity
             p *= p
             let taper = 1 - (dd / Double(L + 1)) * (dd / Double(L + 1))
-            windowClean[w] = min(1, Self.cleanShortfall / max(1 - purity, 1e-12))
+            windowClean[w] = min(1, Self.cleanShortfall / max(1 - Double(fitRampPurity[i]), 1e-12))
             windowPrior[w] = p * taper * windowClean[w]
             if windowPrior[w] > 0 { anyValid = true }
         }
@@ -695,7 +746,19 @@ final class HumModel {
         let perSample = 1 / Double(hopSize)
         let sRe = (betaRe * bRe - betaIm * bIm) * perSample
         let sIm = (betaRe * bIm + betaIm * bRe) * perSample
-        return (Float(bRe), Float(bIm), Float(sRe), Float(sIm))
+        // The second-order term of e^{βt + γt²}, (β²/2 + γ)·t², per sample², plus the track's own chirp.
+        let kRe = (0.5 * (betaRe * betaRe - betaIm * betaIm) + gammaRe) * perSample * perSample
+        let kIm = (betaRe * betaIm + gammaIm) * perSample * perSample + chirp(harmonic: h, slope: slope)
+        // The frames' fits were of a plain lobe, which the curvature's lobe (even, like it) leaks into: a fit
+        // reads B·(1 + K·μ) for curvature K per sample², μ = Σ j²w² / Σ w². Undo that.
+        let dRe = 1 + kRe * curvatureLeak, dIm = kIm * curvatureLeak
+        let dd = dRe * dRe + dIm * dIm
+        func undo(_ re: Double, _ im: Double) -> (Float, Float) {
+            (Float((re * dRe + im * dIm) / dd), Float((im * dRe - re * dIm) / dd))
+        }
+        let qRe = kRe * bRe - kIm * bIm, qIm = kRe * bIm + kIm * bRe
+        let (b0, b1) = undo(bRe, bIm), (s0, s1) = undo(sRe, sIm), (q0, q1) = undo(qRe, qIm)
+        return (b0, b1, s0, s1, q0, q1)
     }
 
     // MARK: the subtraction pass
@@ -744,13 +807,13 @@ final class HumModel {
                     }
                 }
                 var bRe: Float, bIm: Float
-                if let (rRe, rIm, sRe, sIm) = robustLevel(content: content, channel: c, index: index,
-                                                                 harmonic: h, hertz: hertz, slope: slope) {
+                if let (rRe, rIm, sRe, sIm, qRe, qIm) = robustLevel(content: content, channel: c, index: index,
+                                                                   harmonic: h, hertz: hertz, slope: slope) {
                     subtractLobe(real: re, imag: im, binPosition: position, bRe: rRe, bIm: rIm,
-                                 slopeRe: sRe, slopeIm: sIm)
+                                 slopeRe: sRe, slopeIm: sIm, curveRe: qRe, curveIm: qIm)
                     continue
                 } else if full {
-                    let (fRe, fIm, purity) = fit(real: re, imag: im, binPosition: position)
+                    let (fRe, fIm, purity, _) = fit(real: re, imag: im, binPosition: position)
                     if let (pRe, pIm) = predicted {
                         let gain = Self.trackingGain(purity, fit: (fRe, fIm), predicted: (pRe, pIm),
                                                      previousFit: previousFit ?? (pRe, pIm))
@@ -802,8 +865,9 @@ final class HumModel {
                 case (nil, nil):
                     break
                 }
+                let curve = Float(chirp(harmonic: h, slope: slope))
                 subtractLobe(real: re, imag: im, binPosition: position, bRe: bRe, bIm: bIm,
-                             slopeRe: slopeRe, slopeIm: slopeIm)
+                             slopeRe: slopeRe, slopeIm: slopeIm, curveRe: -bIm * curve, curveIm: bRe * curve)
             }
             if output == .residual {
                 for k in 0..<binCount {

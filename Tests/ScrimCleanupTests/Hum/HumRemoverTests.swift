@@ -63,14 +63,7 @@ struct HumRemoverTests {
             fundamentalHertz: 60, harmonicNumbers: Array(1...12)))[0]
         let range = Int(2.1 * Self.sampleRate)..<Int(3.9 * Self.sampleRate)
         let error = HumSignals.errorDecibels(out, vowel, reference: vowel, range)
-        // Known limitation (measured about −3 dB): a 2 s steady vowel is longer than the reach of the
-        // interpolation's clean frames (±1.5 s, tapered), and its fits on the even hum harmonics agree from frame
-        // to frame well enough to form the densest cluster, so it is partly taken for hum.
-        withKnownIssue("steady vowel on the hum harmonics is partly removed") {
-            #expect(error < -15, "vowel error \(error) dB")
-        }
-        // What holds today: the vowel is not removed wholesale.
-        #expect(error < -2, "vowel error \(error) dB")
+        #expect(error < -15, "vowel error \(error) dB")
     }
 
     /// Any block split gives the same output, sample for sample; reset equals a fresh remover.

@@ -54,7 +54,7 @@ extension HumDetection {
     /// series, where the series ends at the first gap of more than max(8, top/2) harmonics (an isolated line far
     /// above it is a voice's or a tone's partial that happens to fall near a multiple), raised to at least 1 kHz
     /// (mains hum reaches about that far even where its upper harmonics are too weak to stand out under speech),
-    /// plus an eighth more (at least one) for harmonics just under the detection threshold, and capped at
+    /// plus a sixteenth more (at least one) for harmonics just under the detection threshold, and capped at
     /// `maximumFrequencyHertz`. Empty without a hum. (The margins were chosen on the quality corpus, where the
     /// significant series ends one to four harmonics short of the true one on a third of the files.)
     /// - Parameter maximumFrequencyHertz: highest harmonic frequency to remove, in hertz (default 4000).
@@ -68,7 +68,7 @@ extension HumDetection {
             top = number
         }
         top = max(top, Int(1000 / f0))
-        top = min(limit, top + max(1, top / 8))
+        top = min(limit, top + max(1, top / 16))
         return Array(1...max(1, top))
     }
 }

@@ -86,6 +86,8 @@ final class HumModel {
     private let windowPrior: UnsafeMutablePointer<Double>
     private let windowWeight: UnsafeMutablePointer<Double>
     private let windowClean: UnsafeMutablePointer<Double>
+    /// exp(−d²/(2·``localSpreadHops``²)) for d = −lookahead…lookahead.
+    private let localKernel: UnsafeMutablePointer<Double>
 
     /// Newest frame fitted by the estimation pass (−1 before any).
     private(set) var lastEstimated = -1
@@ -156,6 +158,11 @@ final class HumModel {
         windowPrior = .allocate(capacity: windowCount)
         windowWeight = .allocate(capacity: windowCount)
         windowClean = .allocate(capacity: windowCount)
+        localKernel = .allocate(capacity: windowCount)
+        for w in 0..<windowCount {
+            let d = Double(w - lookaheadHops)
+            (localKernel + w).initialize(to: exp(-0.5 * d * d / (Self.localSpreadHops * Self.localSpreadHops)))
+        }
         for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight, windowClean] {
             buffer.initialize(repeating: 0, count: windowCount)
         }
@@ -180,6 +187,7 @@ final class HumModel {
         intervalHertz.deallocate(); intervalWeight.deallocate()
         spectrumCopy.deallocate()
         for buffer in [harmonicOffset, harmonicWeight, harmonicRadiansPerHertz] { buffer.deallocate() }
+        localKernel.deallocate()
         for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight, windowClean] {
             buffer.deallocate()
         }
@@ -611,21 +619,28 @@ final class HumModel {
         let hopSeconds = Double(hopSize) / sampleRate
         let hd = Double(h)
         var anyValid = false
+        // Phase advance of the harmonic from m's centre to frame m + d's, a·d + b·d², as a unit phasor stepped
+        // along d (its step e^{i(a + b(2d + 1))} turns by e^{2ib} each hop), three cos/sin pairs in all.
+        let a = 2 * Double.pi * hd * hopSeconds * hertz, b = Double.pi * hd * hopSeconds * slope
+        let start = -Double(L)
+        var cosA = cos(a * start + b * start * start), sinA = sin(a * start + b * start * start)
+        var stepCos = cos(a + b * (2 * start + 1)), stepSin = sin(a + b * (2 * start + 1))
+        let turnCos = cos(2 * b), turnSin = sin(2 * b)
         for d in -L...L {
             let w = d + L
             windowPrior[w] = 0
             let j = m + d
+            let (rotationCos, rotationSin) = (cosA, sinA)
+            (cosA, sinA) = (cosA * stepCos - sinA * stepSin, cosA * stepSin + sinA * stepCos)
+            (stepCos, stepSin) = (stepCos * turnCos - stepSin * turnSin, stepCos * turnSin + stepSin * turnCos)
             guard isStored(j), frameFull[j % ringSize] else { continue }
             let i = ((j % ringSize) * channelCount + c) * hc + index
             let re = Double(fitReal[i]), im = Double(fitImag[i])
             let magnitude = (re * re + im * im).squareRoot()
             guard magnitude > 0 else { continue }
-            // Phase advance of the harmonic from m's centre to j's.
             let dd = Double(d)
-            let advance = 2 * Double.pi * hd * hopSeconds * (hertz * dd + 0.5 * slope * dd * dd)
-            let cosA = cos(advance), sinA = sin(advance)
-            windowReal[w] = re * cosA + im * sinA
-            windowImag[w] = im * cosA - re * sinA
+            windowReal[w] = re * rotationCos + im * rotationSin
+            windowImag[w] = im * rotationCos - re * rotationSin
             windowLog[w] = log(magnitude)
             windowPhase[w] = atan2(windowImag[w], windowReal[w])
             let purity = Double(fitPurity[i])
@@ -726,7 +741,7 @@ final class HumModel {
             let rRe = windowLog[w] - (alphaRe + betaRe * t + gammaRe * t2)
             let rIm = Self.wrap(windowPhase[w] - (alphaIm + betaIm * t + gammaIm * t2))
             let u = (rRe * rRe + rIm * rIm) / (Self.localAgreement * Self.localAgreement)
-            let kernel = exp(-0.5 * t2 / (Self.localSpreadHops * Self.localSpreadHops))
+            let kernel = localKernel[w]
             let weight = windowPrior[w] / taper * kernel / (1 + u * u)
             l0 += weight; l1 += weight * t; l2 += weight * t2
             dRe0 += weight * rRe; dRe1 += weight * t * rRe

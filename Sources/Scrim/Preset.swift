@@ -53,8 +53,8 @@ public struct DehumStage: Sendable, Hashable {
 
     /// `auto` (default) or a frequency in hertz. JSON: `"auto"` or a number.
     public var frequency: Frequency
-    /// Remove harmonics 1…N; nil (default) removes every significant harmonic found (auto) or every harmonic
-    /// up to ``maximumFrequencyHertz`` (fixed).
+    /// Remove harmonics 1…N; nil (default) removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``
+    /// (auto: the significant series, to at least 1 kHz) or every harmonic up to ``maximumFrequencyHertz`` (fixed).
     public var harmonics: Int?
     /// Range searched for the fundamental by the detector, Hz (default 45…65: 50 and 60 Hz mains with drift).
     public var searchRangeHertz: ClosedRange<Double>
@@ -299,7 +299,7 @@ extension Preset {
             }
             if let n = dehum.harmonics, !(1...500).contains(n) {
                 throw ScrimError(.configuration,
-                                 "dehum.harmonics \(n): use 1 to 500, or null for every significant one")
+                                 "dehum.harmonics \(n): use 1 to 500, or null to take them from the detection")
             }
             let range = dehum.searchRangeHertz
             guard range.lowerBound >= 5, range.upperBound > range.lowerBound, range.upperBound <= 1000 else {

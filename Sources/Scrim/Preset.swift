@@ -53,8 +53,8 @@ public struct DehumStage: Sendable, Hashable {
 
     /// `auto` (default) or a frequency in hertz. JSON: `"auto"` or a number.
     public var frequency: Frequency
-    /// Remove harmonics 1…N; nil (default) removes every significant harmonic found (auto) or every harmonic
-    /// up to ``maximumFrequencyHertz`` (fixed).
+    /// Remove harmonics 1…N; nil (default) removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``
+    /// (auto: the significant series, to at least 1 kHz) or every harmonic up to ``maximumFrequencyHertz`` (fixed).
     public var harmonics: Int?
     /// Range searched for the fundamental by the detector, Hz (default 45…65: 50 and 60 Hz mains with drift).
     public var searchRangeHertz: ClosedRange<Double>
@@ -91,7 +91,7 @@ public struct DehumStage: Sendable, Hashable {
     /// and `detected` is nil or found no hum: nothing to remove).
     ///
     /// From a detection, the tracker starts where the hum was at the start of the stream (the first point of its
-    /// track), and without ``harmonics`` removes harmonics 1 up to the highest significant one found.
+    /// track), and without ``harmonics`` removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``.
     public func removerConfiguration(detected: HumDetection?) -> HumRemoverConfiguration? {
         var numbers = harmonics.map { Array(1...$0) }
         let fundamental: Double
@@ -101,7 +101,10 @@ public struct DehumStage: Sendable, Hashable {
         case .auto:
             guard let detected, detected.isPresent, let found = detected.fundamentalHertz else { return nil }
             fundamental = detected.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz ?? found
-            if numbers == nil { numbers = Array(1...(detected.harmonics.map(\.number).max() ?? 1)) }
+            if numbers == nil {
+                let found = detected.harmonicsToRemove(maximumFrequencyHertz: maximumFrequencyHertz)
+                numbers = found.isEmpty ? [1] : found
+            }
         }
         return HumRemoverConfiguration(fundamentalHertz: fundamental, harmonicNumbers: numbers,
                                        maximumFrequencyHertz: maximumFrequencyHertz,
@@ -296,7 +299,7 @@ extension Preset {
             }
             if let n = dehum.harmonics, !(1...500).contains(n) {
                 throw ScrimError(.configuration,
-                                 "dehum.harmonics \(n): use 1 to 500, or null for every significant one")
+                                 "dehum.harmonics \(n): use 1 to 500, or null to take them from the detection")
             }
             let range = dehum.searchRangeHertz
             guard range.lowerBound >= 5, range.upperBound > range.lowerBound, range.upperBound <= 1000 else {

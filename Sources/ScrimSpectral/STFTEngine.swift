@@ -63,6 +63,8 @@ final class STFTEngine {
     private let spectraImag: UnsafeMutablePointer<Float>
     /// The interleaved spectrum ``RealFFT`` transforms through (shared by the channels, one at a time).
     private let packedSpectrum: UnsafeMutablePointer<Float>
+    /// False when the kernel writes each hop's spectra itself (``SpectralKernel/suppliesSpectrum``).
+    private let analyzes: Bool
 
     /// Input frames written into the current hop, 0 ..< hopSize.
     private var phase = 0
@@ -79,6 +81,7 @@ final class STFTEngine {
         channelCount = spec.channelCount
         self.synthesizes = synthesizes
         self.kernel = kernel
+        analyzes = !(synthesizes && kernel.suppliesSpectrum)
         readOffset = configuration.synthesisLeadingZeros
 
         let analysis = configuration.analysisWindow.samples(length: fftSize)
@@ -169,12 +172,12 @@ final class STFTEngine {
         }
     }
 
-    /// One hop: window and transform every channel, call the kernel, then (with synthesis) inverse transform
-    /// and overlap-add; finally shift the input history by one hop.
+    /// One hop: window and transform every channel (unless the kernel supplies the spectra), call the kernel,
+    /// then (with synthesis) inverse transform and overlap-add; finally shift the input history by one hop.
     private func runHop() {
         let n = fftSize
         let scratch = fft.inputPointer
-        for c in 0..<channelCount {
+        for c in 0..<channelCount where analyzes {
             let frame = history + c * timeStride
             for i in 0..<n { scratch[i] = frame[i] * analysisWindow[i] }
             fft.forward(scratch, real: spectraReal + c * binStride, imag: spectraImag + c * binStride,

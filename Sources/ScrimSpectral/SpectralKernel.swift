@@ -15,6 +15,15 @@ public protocol SpectralKernel: AnyObject {
     func process(_ frame: SpectralFrame)
     /// Clears stream state (smoothers, counters), keeping the preparation.
     func reset()
+    /// When true (in ``STFTProcessor``), the engine does not window and transform the input: ``process(_:)``
+    /// receives a frame whose spectra are undefined and must write the spectra of that hop's input itself, e.g. a
+    /// copy kept by an earlier pass that transformed the same frames. Read once, at preparation. Default false.
+    var suppliesSpectrum: Bool { get }
+}
+
+extension SpectralKernel {
+    /// The engine transforms the input (see the requirement).
+    public var suppliesSpectrum: Bool { false }
 }
 
 /// What a kernel is prepared for: the STFT geometry and the stream.

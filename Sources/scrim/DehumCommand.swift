@@ -25,8 +25,8 @@ struct DehumCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Hum fundamental: auto (default), 50, 60 or a frequency in Hz.", valueName: "hz"))
     var frequency = "auto"
 
-    @Option(help: ArgumentHelp("Remove harmonics 1...N (default: every significant one found, up to 4 kHz).",
-                               valueName: "n"))
+    @Option(help: ArgumentHelp("Remove harmonics 1...N (default: the significant series found, to at least 1 kHz, "
+                               + "up to 4 kHz).", valueName: "n"))
     var harmonics: Int?
 
     @Option(name: .customLong("output"),
@@ -73,8 +73,9 @@ struct DehumCommand: ParsableCommand {
         if let harmonics { numbers = Array(1...harmonics) }
         if detection.isPresent, let found = detection.fundamentalHertz {
             fundamental = detection.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz ?? found
-            if numbers == nil, let highest = detection.harmonics.map(\.number).max() {
-                numbers = Array(1...highest)
+            if numbers == nil {
+                let found = detection.harmonicsToRemove()
+                if !found.isEmpty { numbers = found }
             }
         } else if let fixedHertz {
             fundamental = fixedHertz

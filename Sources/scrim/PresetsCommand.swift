@@ -57,7 +57,7 @@ struct PresetsCommand: ParsableCommand {
             case .fixed(let hz):
                 text = String(format: "%g Hz", hz)
             }
-            text += dehum.harmonics.map { ", harmonics 1-\($0)" } ?? ", every significant harmonic"
+            text += dehum.harmonics.map { ", harmonics 1-\($0)" } ?? ", the significant harmonics (to at least 1 kHz)"
             text += String(format: " up to %g Hz", dehum.maximumFrequencyHertz)
             row("dehum", text)
         } else {

@@ -230,3 +230,55 @@ import Testing
         #expect((kernel.hops.last?.startFrame ?? 0) > 1000 - 64 - 1)
     }
 }
+
+/// Supplies each hop's spectra itself: those of the same frames taken by an ``STFTAnalyzer`` run first over the
+/// same input (kept in order), or zeros when `zeros` is set.
+private final class SuppliedSpectrumKernel: SpectralKernel {
+    var spectra: [[Float]] = []
+    let zeros: Bool
+    init(zeros: Bool) { self.zeros = zeros }
+    var suppliesSpectrum: Bool { true }
+    func prepare(context: SpectralContext) {}
+    func process(_ frame: SpectralFrame) {
+        let re = frame.real(0), im = frame.imag(0)
+        for k in 0..<frame.binCount {
+            re[k] = zeros ? 0 : spectra[frame.hopIndex][k]
+            im[k] = zeros ? 0 : spectra[frame.hopIndex][frame.binCount + k]
+        }
+    }
+    func reset() {}
+}
+
+/// Copies every hop's spectra (real then imaginary) for ``SuppliedSpectrumKernel``.
+private final class SpectrumCopyKernel: SpectralKernel {
+    var spectra: [[Float]] = []
+    func prepare(context: SpectralContext) {}
+    func process(_ frame: SpectralFrame) { spectra.append(Array(frame.real(0)) + Array(frame.imag(0))) }
+    func reset() { spectra.removeAll() }
+}
+
+@Suite struct SuppliedSpectrumTests {
+    /// A kernel that supplies the spectra gets no transform of its own: zeros in, silence out, whatever the
+    /// input; and the analyzer's spectra of the same frames, handed back, reconstruct the input as the processor's
+    /// own would (same frames, same FFT plan: bit for bit).
+    @Test func kernelSuppliedSpectraReplaceTheTransform() throws {
+        let configuration = STFTConfiguration(fftSize: 512, hopSize: 128)
+        let input = Signals.noise(frameCount: 4000, seed: 9, amplitude: 0.5)
+        let silent = try runProcessor(SuppliedSpectrumKernel(zeros: true), configuration: configuration,
+                                      sampleRate: 48_000, input: [input], blockFrames: [300])
+        #expect(silent[0].allSatisfy { $0 == 0 })
+
+        let copier = SpectrumCopyKernel()
+        let analyzer = STFTAnalyzer(kernel: copier, configuration: configuration)
+        try analyzer.prepare(for: ProcessSpec(sampleRate: 48_000, channelCount: 1, maximumBlockFrames: 8192))
+        let padded = AudioBuffer(channels: [input + [Float](repeating: 0, count: 2 * configuration.fftSize)])
+        padded.withBlock { analyzer.analyze($0) }
+        let supplied = SuppliedSpectrumKernel(zeros: false)
+        supplied.spectra = copier.spectra
+        let fromCopies = try runProcessor(supplied, configuration: configuration, sampleRate: 48_000,
+                                          input: [input], blockFrames: [300])
+        let own = try runProcessor(IdentityKernel(), configuration: configuration, sampleRate: 48_000,
+                                   input: [input], blockFrames: [300])
+        #expect(fromCopies == own)
+    }
+}

@@ -390,15 +390,47 @@ struct HumSearch {
     }
 
     static func floor(_ spectrum: [Double], at bin: Int) -> Double {
-        var values: [Double] = []
-        values.reserveCapacity(2 * floorHalfWidth)
+        var values = [Double](repeating: 0, count: 2 * (floorHalfWidth - floorGap + 1))
+        return values.withUnsafeMutableBufferPointer { floor(spectrum, at: bin, scratch: $0) }
+    }
+
+    /// The median of the bins floorGap…floorHalfWidth away on either side, using `scratch` (at least
+    /// 2 × (floorHalfWidth − floorGap + 1) long) for the selection.
+    static func floor(_ spectrum: [Double], at bin: Int, scratch: UnsafeMutableBufferPointer<Double>) -> Double {
+        var count = 0
         for d in floorGap...floorHalfWidth {
-            if bin - d >= 0 { values.append(spectrum[bin - d]) }
-            if bin + d < spectrum.count { values.append(spectrum[bin + d]) }
+            if bin - d >= 0 { scratch[count] = spectrum[bin - d]; count += 1 }
+            if bin + d < spectrum.count { scratch[count] = spectrum[bin + d]; count += 1 }
         }
-        guard !values.isEmpty else { return 0 }
-        values.sort()
-        return values[values.count / 2]
+        guard count > 0 else { return 0 }
+        return select(scratch, count: count, rank: count / 2)
+    }
+
+    /// The element of rank `rank` (0-based, ascending) among the first `count` of `values`, which it reorders
+    /// (Hoare's quickselect; the same value a full sort would put there).
+    static func select(_ values: UnsafeMutableBufferPointer<Double>, count: Int, rank: Int) -> Double {
+        var low = 0, high = count - 1
+        while low < high {
+            let pivot = values[(low + high) / 2]
+            var i = low, j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if rank <= j {
+                high = j
+            } else if rank >= i {
+                low = i
+            } else {
+                break
+            }
+        }
+        return values[rank]
     }
 
     /// Per bin, the lower quartile over the segments of the segment's mean power.
@@ -406,16 +438,22 @@ struct HumSearch {
         let used = segments.filter { $0.1 > 0 }
         guard !used.isEmpty else { return [Double](repeating: 0, count: binCount) }
         var column = [Double](repeating: 0, count: used.count)
-        return (0..<binCount).map { k in
-            for (i, segment) in used.enumerated() {
-                column[i] = k < segment.2.count ? segment.2[k] / Double(segment.1) : 0
+        var result = [Double](repeating: 0, count: binCount)
+        column.withUnsafeMutableBufferPointer { column in
+            for k in 0..<binCount {
+                for (i, segment) in used.enumerated() {
+                    column[i] = k < segment.2.count ? segment.2[k] / Double(segment.1) : 0
+                }
+                result[k] = select(column, count: used.count, rank: (used.count - 1) / 4)
             }
-            column.sort()
-            return column[(used.count - 1) / 4]
         }
+        return result
     }
 
     static func floors(_ spectrum: [Double]) -> [Double] {
-        (0..<spectrum.count).map { floor(spectrum, at: $0) }
+        var scratch = [Double](repeating: 0, count: 2 * (floorHalfWidth - floorGap + 1))
+        return scratch.withUnsafeMutableBufferPointer { scratch in
+            (0..<spectrum.count).map { floor(spectrum, at: $0, scratch: scratch) }
+        }
     }
 }

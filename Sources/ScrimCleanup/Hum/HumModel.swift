@@ -23,6 +23,9 @@ final class HumModel {
     let maximumDriftHertz: Double
     let output: HumRemoverOutput
     let lobe: HannLobe
+    /// Σ j²·w(j)² / Σ w(j)² of the analysis window (j from its centre, in samples²): how much a level's
+    /// curvature across the frame leaks into a plain lobe fit (see ``robustLevel``).
+    let curvatureLeak: Double
 
     /// Bins each side of a harmonic used for fitting: the Hann main lobe is ±2 bins; ±3 takes in > 99.99 % of
     /// the lobe's energy.
@@ -33,9 +36,25 @@ final class HumModel {
     /// Frames of fits and measurements kept: 2 × lookahead behind, one hop of slack ahead, plus the
     /// predictor's history (``predictionHistory``).
     let ringSize: Int
-    /// Hops each side of a frame whose frequency measurements give its frequency (0.34 s at 48 kHz: long
-    /// enough to average, short enough that measurements disturbed by speech reach few frames).
-    static let frequencyHalfSpan = 2
+    /// Half-weight distance, in hops, of the frequency measurements that give a frame its frequency: a straight
+    /// line is fitted to those within ±lookahead hops, weighted 1/(1 + (Δ/6)⁴) in their distance Δ (6 hops, 1 s
+    /// at 48 kHz: the clean measurements of pauses a second away outvote the noisier ones of the speech between;
+    /// chosen on the quality corpus over 3, where the track wandered ±0.015 Hz under a voice on the harmonics).
+    static let frequencyTaperHops = 6.0
+    /// ``robustLevel`` weights each frame's fit by how cleanly it stands above what is not hum: by
+    /// min(1, cleanShortfall / (1 − purity)), so a fit whose lobe is 20 dB above the rest counts a hundredth of
+    /// one 40 dB above it (inverse-variance weighting: speech under a harmonic biases the fit in proportion).
+    /// 10⁻⁴: frames cleaner than 40 dB count alike (chosen on the quality corpus: 10⁻³ and 10⁻⁵ were worse).
+    static let cleanShortfall = 1e-4
+    /// ``robustLevel``'s local correction: frames whose log-deviation from the smooth model is under about this
+    /// (nepers and radians together; 0.15 ≈ 1.3 dB or 9°) count as hum alone (chosen on the quality corpus: the
+    /// swell's model error is under 0.05, a voice on a harmonic mostly over 0.3).
+    static let localAgreement = 0.15
+    /// Spread (standard deviation) of the local correction's Gaussian weight in hops (1.5: 0.26 s at 48 kHz, so
+    /// the frame itself and its neighbours dominate).
+    static let localSpreadHops = 1.5
+    /// Ridge of the local correction, in units of one clean frame's weight.
+    static let localRidge = 0.05
     /// Frequency measurements the causal predictor fits (about 1.4 s at 48 kHz).
     static let predictionHistory = 8
     /// Per-hop forgetting factor of the causal predictor.
@@ -44,6 +63,8 @@ final class HumModel {
     private let fitReal: UnsafeMutablePointer<Float>
     private let fitImag: UnsafeMutablePointer<Float>
     private let fitPurity: UnsafeMutablePointer<Float>
+    /// Purity counting a level that changes linearly through the frame as hum too (see ``fit``).
+    private let fitRampPurity: UnsafeMutablePointer<Float>
     private let stateReal: UnsafeMutablePointer<Float>
     private let stateImag: UnsafeMutablePointer<Float>
     private let stateValid: UnsafeMutablePointer<Bool>
@@ -51,6 +72,16 @@ final class HumModel {
     private let framePredictedHertz: UnsafeMutablePointer<Double>
     private let intervalHertz: UnsafeMutablePointer<Double>
     private let intervalWeight: UnsafeMutablePointer<Double>
+    /// Scratch for ``measureInterval``, one entry per harmonic and channel: each one's frequency offset (Hz),
+    /// weight, and phase change per hertz of offset over a hop (radians).
+    private let harmonicOffset: UnsafeMutablePointer<Double>
+    private let harmonicWeight: UnsafeMutablePointer<Double>
+    private let harmonicRadiansPerHertz: UnsafeMutablePointer<Double>
+    /// The estimation pass's spectra of the last ``spectrumSlots`` frames, [slot][channel][bin], handed to the
+    /// subtraction pass (which sees the same frames lookaheadHops later) instead of transforming them again.
+    private let storedReal: UnsafeMutablePointer<Float>
+    private let storedImag: UnsafeMutablePointer<Float>
+    let spectrumSlots: Int
     /// Copy of a spectrum for residual output.
     private let spectrumCopy: UnsafeMutablePointer<Float>
     /// Scratch for ``robustLevel``, one entry per frame of the ±lookahead window: the fits carried to the
@@ -61,6 +92,9 @@ final class HumModel {
     private let windowPhase: UnsafeMutablePointer<Double>
     private let windowPrior: UnsafeMutablePointer<Double>
     private let windowWeight: UnsafeMutablePointer<Double>
+    private let windowClean: UnsafeMutablePointer<Double>
+    /// exp(−d²/(2·``localSpreadHops``²)) for d = −lookahead…lookahead.
+    private let localKernel: UnsafeMutablePointer<Double>
 
     /// Newest frame fitted by the estimation pass (−1 before any).
     private(set) var lastEstimated = -1
@@ -86,17 +120,28 @@ final class HumModel {
         let candidates = configuration.harmonicNumbers.map { Array(Set($0)).sorted() }
             ?? Array(1...max(1, Int(top / max(configuration.fundamentalHertz, 1))))
         harmonics = candidates.filter { h in
-            let f = Double(h) * highestF0
+            // The limit applies at the starting fundamental (a harmonic just under it stays in when the hum
+            // drifts up); the FFT's range at the highest reachable one.
+            let f = Double(h) * configuration.fundamentalHertz
             let lowBin = Double(h) * (configuration.fundamentalHertz - configuration.maximumDriftHertz) / binHertz
             return f <= top && lowBin - Double(Self.subtractHalfWidth) >= 1
-                && f / binHertz + Double(Self.subtractHalfWidth) <= Double(fftSize / 2 - 1)
+                && Double(h) * highestF0 / binHertz + Double(Self.subtractHalfWidth) <= Double(fftSize / 2 - 1)
         }
         lobe = HannLobe(fftSize: fftSize, extentBins: Self.subtractHalfWidth + 1)
+        var moment = 0.0, energy = 0.0
+        for n in 0..<fftSize {
+            let w = 0.5 - 0.5 * cos(2 * Double.pi * Double(n) / Double(fftSize))
+            let j = Double(n - fftSize / 2)
+            moment += j * j * w * w
+            energy += w * w
+        }
+        curvatureLeak = moment / energy
         ringSize = 2 * lookaheadHops + 2 + Self.predictionHistory
         let fitCount = ringSize * channelCount * max(harmonics.count, 1)
         fitReal = .allocate(capacity: fitCount)
         fitImag = .allocate(capacity: fitCount)
         fitPurity = .allocate(capacity: fitCount)
+        fitRampPurity = .allocate(capacity: fitCount)
         stateReal = .allocate(capacity: fitCount)
         stateImag = .allocate(capacity: fitCount)
         stateValid = .allocate(capacity: fitCount)
@@ -105,6 +150,18 @@ final class HumModel {
         intervalHertz = .allocate(capacity: ringSize)
         intervalWeight = .allocate(capacity: ringSize)
         spectrumCopy = .allocate(capacity: 2 * binCount)
+        spectrumSlots = lookaheadHops + 2
+        storedReal = .allocate(capacity: spectrumSlots * channelCount * binCount)
+        storedImag = .allocate(capacity: spectrumSlots * channelCount * binCount)
+        storedReal.initialize(repeating: 0, count: spectrumSlots * channelCount * binCount)
+        storedImag.initialize(repeating: 0, count: spectrumSlots * channelCount * binCount)
+        let perFrame = channelCount * max(harmonics.count, 1)
+        harmonicOffset = .allocate(capacity: perFrame)
+        harmonicWeight = .allocate(capacity: perFrame)
+        harmonicRadiansPerHertz = .allocate(capacity: perFrame)
+        for buffer in [harmonicOffset, harmonicWeight, harmonicRadiansPerHertz] {
+            buffer.initialize(repeating: 0, count: perFrame)
+        }
         let windowCount = 2 * lookaheadHops + 1
         windowReal = .allocate(capacity: windowCount)
         windowImag = .allocate(capacity: windowCount)
@@ -112,12 +169,19 @@ final class HumModel {
         windowPhase = .allocate(capacity: windowCount)
         windowPrior = .allocate(capacity: windowCount)
         windowWeight = .allocate(capacity: windowCount)
-        for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight] {
+        windowClean = .allocate(capacity: windowCount)
+        localKernel = .allocate(capacity: windowCount)
+        for w in 0..<windowCount {
+            let d = Double(w - lookaheadHops)
+            (localKernel + w).initialize(to: exp(-0.5 * d * d / (Self.localSpreadHops * Self.localSpreadHops)))
+        }
+        for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight, windowClean] {
             buffer.initialize(repeating: 0, count: windowCount)
         }
         fitReal.initialize(repeating: 0, count: fitCount)
         fitImag.initialize(repeating: 0, count: fitCount)
         fitPurity.initialize(repeating: 0, count: fitCount)
+        fitRampPurity.initialize(repeating: 0, count: fitCount)
         stateReal.initialize(repeating: 0, count: fitCount)
         stateImag.initialize(repeating: 0, count: fitCount)
         stateValid.initialize(repeating: false, count: fitCount)
@@ -129,12 +193,15 @@ final class HumModel {
     }
 
     deinit {
-        fitReal.deallocate(); fitImag.deallocate(); fitPurity.deallocate()
+        fitReal.deallocate(); fitImag.deallocate(); fitPurity.deallocate(); fitRampPurity.deallocate()
         stateReal.deallocate(); stateImag.deallocate(); stateValid.deallocate()
         frameFull.deallocate(); framePredictedHertz.deallocate()
         intervalHertz.deallocate(); intervalWeight.deallocate()
         spectrumCopy.deallocate()
-        for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight] {
+        storedReal.deallocate(); storedImag.deallocate()
+        for buffer in [harmonicOffset, harmonicWeight, harmonicRadiansPerHertz] { buffer.deallocate() }
+        localKernel.deallocate()
+        for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight, windowClean] {
             buffer.deallocate()
         }
     }
@@ -189,25 +256,40 @@ final class HumModel {
         return (levelRe, levelIm, perHopRe * scale, perHopIm * scale)
     }
 
-    /// Least-squares fit of B·W̃(k − δ) to the centre-referenced bins around δ = `binPosition`, with the share of
-    /// those bins' energy the fit explains (1 for a pure stationary sinusoid, near 0 for broadband content).
+    /// Least-squares fit of B·W̃(k − δ) + C·W̃′(k − δ) to the centre-referenced bins around δ = `binPosition`
+    /// (W̃′ = dW̃/dδ: the lobe of a level changing linearly across the frame, see ``subtractLobe``), returning B
+    /// and the share of those bins' energy the two terms explain (1 for a sinusoid whose level rises or falls
+    /// steadily through the frame, near 0 for broadband content). W̃ is even and W̃′ odd about δ, so the two
+    /// terms are nearly orthogonal and B is the level at the frame centre whether or not the level moves.
     @inline(__always)
     private func fit(real: UnsafeMutableBufferPointer<Float>, imag: UnsafeMutableBufferPointer<Float>,
-                     binPosition: Double) -> (Float, Float, Float) {
+                     binPosition: Double) -> (Float, Float, Float, Float) {
         let centre = Int(binPosition.rounded())
-        var sumRe: Float = 0, sumIm: Float = 0, sumLobe: Float = 0, energy: Float = 0
+        let step = 1 / Double(HannLobe.stepsPerBin)
+        var sLL: Float = 0, sLD: Float = 0, sDD: Float = 0
+        var yLRe: Float = 0, yLIm: Float = 0, yDRe: Float = 0, yDIm: Float = 0, energy: Float = 0
         for k in (centre - Self.fitHalfWidth)...(centre + Self.fitHalfWidth) {
-            let l = lobe.value(atOffset: Double(k) - binPosition)
+            let d = Double(k) - binPosition
+            let l = lobe.value(atOffset: d)
+            let dl = lobe.value(atOffset: d + step) - lobe.value(atOffset: d - step)
             let sign: Float = (k & 1) == 0 ? 1 : -1
             let re = sign * real[k], im = sign * imag[k]
-            sumRe += re * l
-            sumIm += im * l
-            sumLobe += l * l
+            sLL += l * l; sLD += l * dl; sDD += dl * dl
+            yLRe += re * l; yLIm += im * l
+            yDRe += re * dl; yDIm += im * dl
             energy += re * re + im * im
         }
-        guard sumLobe > 0 else { return (0, 0, 0) }
-        let bRe = sumRe / sumLobe, bIm = sumIm / sumLobe
-        let explained = (bRe * bRe + bIm * bIm) * sumLobe
+        guard sLL > 0 else { return (0, 0, 0, 0) }
+        var bRe = yLRe / sLL, bIm = yLIm / sLL
+        let explained = bRe * yLRe + bIm * yLIm
+        var explainedWithRamp = explained
+        let det = sLL * sDD - sLD * sLD
+        if det > 1e-6 * sLL * sDD {
+            bRe = (sDD * yLRe - sLD * yDRe) / det
+            bIm = (sDD * yLIm - sLD * yDIm) / det
+            let cRe = (sLL * yDRe - sLD * yLRe) / det, cIm = (sLL * yDIm - sLD * yLIm) / det
+            explainedWithRamp = bRe * yLRe + cRe * yDRe + bIm * yLIm + cIm * yDIm
+        }
         // Broadband content near the harmonic: mean energy of the bins just outside the lobe (4…7 bins away),
         // where a stationary sinusoid leaves less than −50 dB of its peak.
         var background: Float = 0
@@ -217,22 +299,29 @@ final class HumModel {
             background += real[above] * real[above] + imag[above] * imag[above]
         }
         background *= Float(2 * Self.fitHalfWidth + 1) / 8
-        let residual = max(0, energy - explained)
-        let total = explained + residual + background
-        let purity = total > 0 ? explained / total : 0
-        return (bRe, bIm, purity)
+        let total = max(energy, explained) + background
+        guard total > 0 else { return (bRe, bIm, 0, 0) }
+        return (bRe, bIm, explained / total, min(1, explainedWithRamp / total))
     }
 
-    /// Subtracts the lobe of 2·Re((B + B′·(n − N/2))·e^{iω(n − N/2)}) from the frame's bins around δ: the
-    /// level B at the frame centre and its change B′ per sample. The ramp's centre-referenced transform is
-    /// Σⱼ j·wⱼ·e^{−iθj} = i·dW̃/dθ = i·(N/2π)·dW̃/dδ, taken from the table by a central difference.
+    /// Subtracts the lobe of 2·Re((B + B′·j + Q·j²)·e^{iωj}), j = n − N/2, from the frame's bins around δ: the
+    /// level B at the frame centre, its change B′ per sample and its curvature Q per sample² (a swell's bend, or
+    /// the phase curvature of a drifting frequency: e^{iπκj²} ≈ 1 + iπκj² for a sweep of κ cycles/sample²). The
+    /// ramp's centre-referenced transform is Σⱼ j·wⱼ·e^{−iθj} = i·dW̃/dθ = i·(N/2π)·dW̃/dδ, the curvature's
+    /// −d²W̃/dθ² = −(N/2π)²·d²W̃/dδ², both taken from the table by central differences (steps of 1/512 and 1/16
+    /// bin: the second difference needs the wider step to stay above the table's float rounding).
     @inline(__always)
     private func subtractLobe(real: UnsafeMutableBufferPointer<Float>, imag: UnsafeMutableBufferPointer<Float>,
-                              binPosition: Double, bRe: Float, bIm: Float, slopeRe: Float, slopeIm: Float) {
+                              binPosition: Double, bRe: Float, bIm: Float, slopeRe: Float, slopeIm: Float,
+                              curveRe: Float = 0, curveIm: Float = 0) {
         let centre = Int(binPosition.rounded())
         let step = 1 / Double(HannLobe.stepsPerBin)
         let rampScale = Float(Double(fftSize) / (2 * Double.pi) / (2 * step))
         let hasRamp = slopeRe != 0 || slopeIm != 0
+        let hasCurve = curveRe != 0 || curveIm != 0
+        let curveStep = 1.0 / 16
+        let radiansPerBin = Double(fftSize) / (2 * Double.pi)
+        let curveScale = Float(-radiansPerBin * radiansPerBin / (curveStep * curveStep))
         for k in (centre - Self.subtractHalfWidth)...(centre + Self.subtractHalfWidth) {
             let d = Double(k) - binPosition
             let l = lobe.value(atOffset: d)
@@ -242,6 +331,12 @@ final class HumModel {
                 mRe -= derivative * slopeIm
                 mIm += derivative * slopeRe
             }
+            if hasCurve {
+                let second = (lobe.value(atOffset: d + curveStep) - 2 * l + lobe.value(atOffset: d - curveStep))
+                    * curveScale
+                mRe += second * curveRe
+                mIm += second * curveIm
+            }
             if (k & 1) == 0 {
                 real[k] -= mRe
                 imag[k] -= mIm
@@ -250,6 +345,13 @@ final class HumModel {
                 imag[k] += mIm
             }
         }
+    }
+
+    /// The phase curvature of harmonic `h` on a track whose frequency changes by `slope` hertz a hop, as the
+    /// coefficient c of j² (per sample²) in e^{icj²} ≈ 1 + icj²: π·h·(slope / hop seconds) / sampleRate².
+    @inline(__always)
+    private func chirp(harmonic h: Int, slope: Double) -> Double {
+        Double.pi * Double(h) * slope * sampleRate / Double(hopSize) / (sampleRate * sampleRate)
     }
 
     private func binPosition(harmonic: Int, hertz: Double) -> Double {
@@ -274,16 +376,17 @@ final class HumModel {
     /// and j, at time j − ½), evaluated at frame time `at`; `forgetting` < 1 weights older intervals less.
     /// Returns (value, slope per hop), or nil without usable measurements. A small ridge on the slope
     /// (2 % of the total weight) keeps it finite with few points.
-    private func regression(first: Int, last: Int, at time: Double, forgetting: Double = 1)
-        -> (Double, Double)? {
+    private func regression(first: Int, last: Int, at time: Double, forgetting: Double = 1,
+                            taperHops: Double = .infinity) -> (Double, Double)? {
         var s0 = 0.0, s1 = 0.0, s2 = 0.0, sy = 0.0, sty = 0.0
         var age = 0.0
         var j = last
         while j >= first {
             if isStored(j) {
-                let w = intervalWeight[j % ringSize] * pow(forgetting, age)
+                let t = Double(j) - 0.5 - time
+                let u = t / taperHops
+                let w = intervalWeight[j % ringSize] * pow(forgetting, age) / (1 + u * u * u * u)
                 if w > 0 {
-                    let t = Double(j) - 0.5 - time
                     let y = intervalHertz[j % ringSize]
                     s0 += w; s1 += w * t; s2 += w * t * t; sy += w * y; sty += w * t * y
                 }
@@ -305,6 +408,12 @@ final class HumModel {
     /// fundamental over the interval since the previous frame.
     func estimate(_ frame: SpectralFrame) {
         let j = frame.hopIndex
+        let stored = (j % spectrumSlots) * channelCount * binCount
+        for c in 0..<channelCount {
+            guard let re = frame.real(c).baseAddress, let im = frame.imag(c).baseAddress else { continue }
+            (storedReal + stored + c * binCount).update(from: re, count: binCount)
+            (storedImag + stored + c * binCount).update(from: im, count: binCount)
+        }
         let slot = j % ringSize
         let predicted: Double
         if let (value, _) = regression(first: j - Self.predictionHistory, last: j - 1, at: Double(j),
@@ -322,10 +431,11 @@ final class HumModel {
             let base = (slot * channelCount + c) * hc
             for (index, h) in harmonics.enumerated() {
                 let position = binPosition(harmonic: h, hertz: predicted)
-                let (bRe, bIm, purity) = fit(real: re, imag: im, binPosition: position)
+                let (bRe, bIm, purity, rampPurity) = fit(real: re, imag: im, binPosition: position)
                 fitReal[base + index] = bRe
                 fitImag[base + index] = bIm
                 fitPurity[base + index] = full ? purity : 0
+                fitRampPurity[base + index] = full ? rampPurity : 0
             }
         }
         frameFull[slot] = full
@@ -358,8 +468,9 @@ final class HumModel {
                 let purity = fitPurity[i]
                 if hasPrevious && stateValid[p] {
                     let angle = 2 * Double.pi * Double(h) * cyclesPerHop
-                    let (pRe, pIm) = Self.rotate(stateReal[p], stateImag[p], angle)
-                    let (qRe, qIm) = Self.rotate(fitReal[p], fitImag[p], angle)
+                    let cosA = cos(angle), sinA = sin(angle)
+                    let (pRe, pIm) = Self.rotate(stateReal[p], stateImag[p], cos: cosA, sin: sinA)
+                    let (qRe, qIm) = Self.rotate(fitReal[p], fitImag[p], cos: cosA, sin: sinA)
                     let gain = Self.trackingGain(purity, fit: (fitReal[i], fitImag[i]), predicted: (pRe, pIm),
                                                  previousFit: (qRe, qIm))
                     stateReal[i] = pRe + gain * (fitReal[i] - pRe)
@@ -400,21 +511,32 @@ final class HumModel {
 
     @inline(__always)
     static func rotate(_ re: Float, _ im: Float, _ angle: Double) -> (Float, Float) {
-        let c = cos(angle), s = sin(angle)
-        return (Float(Double(re) * c - Double(im) * s), Float(Double(re) * s + Double(im) * c))
+        rotate(re, im, cos: cos(angle), sin: sin(angle))
+    }
+
+    @inline(__always)
+    static func rotate(_ re: Float, _ im: Float, cos c: Double, sin s: Double) -> (Float, Float) {
+        (Float(Double(re) * c - Double(im) * s), Float(Double(re) * s + Double(im) * c))
     }
 
     /// Phase advance of each harmonic from frame j − 1 to j, unwrapped from the lowest harmonic up (each
     /// harmonic's expected advance comes from the estimate so far, so a 0.3 Hz error at the start is resolved by
-    /// the low harmonics before the high ones are used), combined with weights h²·|B_j|·|B_j−1|·purity².
+    /// the low harmonics before the high ones are used), combined with weights h²·min(|B_j|·|B_j−1|, |S|²)·purity²
+    /// (S: the harmonic's tracked hum level, which coasts through speech), then reweighted three times by
+    /// 1/(1 + (φ/0.3)²) on each harmonic's phase disagreement φ (radians over the hop) with the combined value, so
+    /// a voice's harmonic sitting on a hum harmonic, steady enough to look sinusoidal, is outvoted by the clean
+    /// ones. The interval's confidence is the agreeing weight over Σ h²·|S|²: the share of the hum (weighted as
+    /// the frequency estimate weights it) that was measured cleanly, so one clean harmonic between a voice's
+    /// harmonics still tracks the frequency through speech.
     private func measureInterval(frame j: Int, predicted: Double) {
         let slot = j % ringSize
         let previousSlot = (j - 1) % ringSize
         let reference = 0.5 * (predicted + framePredictedHertz[previousSlot])
         let hopSeconds = Double(hopSize) / sampleRate
         let hc = harmonics.count
-        var sumWeight = 0.0, sumWeightedOffset = 0.0, sumPossible = 0.0
+        var sumWeight = 0.0, sumWeightedOffset = 0.0, sumExpected = 0.0
         var offset = 0.0
+        var count = 0
         for (index, h) in harmonics.enumerated() {
             let hd = Double(h)
             let expected = 2 * Double.pi * hd * reference * hopSeconds
@@ -425,9 +547,12 @@ final class HumModel {
                 let zIm = Double(fitImag[a]) * Double(fitReal[b]) - Double(fitReal[a]) * Double(fitImag[b])
                 let magnitude = (zRe * zRe + zIm * zIm).squareRoot()
                 guard magnitude > 0 else { continue }
+                let hum = stateValid[b]
+                    ? Double(stateReal[b]) * Double(stateReal[b]) + Double(stateImag[b]) * Double(stateImag[b])
+                    : magnitude
+                sumExpected += hd * hd * hum
                 let quality = Double(fitPurity[a]) * Double(fitPurity[b])
-                sumPossible += hd * hd * magnitude
-                let weight = hd * hd * magnitude * quality * quality
+                let weight = hd * hd * min(magnitude, hum) * quality * quality
                 guard weight > 0 else { continue }
                 let predictedPhase = 2 * Double.pi * hd * offset * hopSeconds
                 var residual = atan2(zIm, zRe) - expected - predictedPhase
@@ -436,12 +561,31 @@ final class HumModel {
                 sumWeight += weight
                 sumWeightedOffset += weight * hertzOffset
                 offset = sumWeightedOffset / sumWeight
+                harmonicOffset[count] = hertzOffset
+                harmonicWeight[count] = weight
+                harmonicRadiansPerHertz[count] = 2 * Double.pi * hd * hopSeconds
+                count += 1
             }
         }
-        guard sumPossible > 0, sumWeight > 0 else { return }
-        let confidence = sumWeight / sumPossible
-        // Below 0.2 (purity about 0.45 on the dominant harmonics) the lobes are mostly not hum.
-        guard confidence >= 0.2 else { return }
+        guard sumExpected > 0, sumWeight > 0 else { return }
+        var agreeing = sumWeight
+        for _ in 0..<3 {
+            var sw = 0.0, swo = 0.0
+            for i in 0..<count {
+                let scale = harmonicRadiansPerHertz[i]
+                let disagreement = Self.wrap((harmonicOffset[i] - offset) * scale)
+                let r = disagreement / 0.3
+                let w = harmonicWeight[i] / (1 + r * r)
+                sw += w
+                swo += w * (offset + disagreement / scale)
+            }
+            guard sw > 0 else { return }
+            offset = swo / sw
+            agreeing = sw
+        }
+        let confidence = min(1, agreeing / sumExpected)
+        // Below 0.05 (say one clean harmonic of twenty equal ones) the lobes are mostly not hum.
+        guard confidence >= 0.05 else { return }
         intervalHertz[slot] = clampHertz(reference + offset)
         // Mains frequency moves by hundredths of a hertz per second, so an interval that jumps more than about
         // 0.05 Hz from the prediction is mostly a voice's harmonics moving through the lobes: it counts less
@@ -493,34 +637,42 @@ final class HumModel {
     /// speech does not become the reference. Frames in speech thus get no weight and the hum is interpolated
     /// across them from the frames on both sides. Does not allocate.
     private func robustLevel(content m: Int, channel c: Int, index: Int, harmonic h: Int, hertz: Double,
-                             slope: Double) -> (Float, Float, Float, Float)? {
+                             slope: Double) -> (Float, Float, Float, Float, Float, Float)? {
         let hc = harmonics.count
         let L = lookaheadHops
         let hopSeconds = Double(hopSize) / sampleRate
         let hd = Double(h)
         var anyValid = false
+        // Phase advance of the harmonic from m's centre to frame m + d's, a·d + b·d², as a unit phasor stepped
+        // along d (its step e^{i(a + b(2d + 1))} turns by e^{2ib} each hop), three cos/sin pairs in all.
+        let a = 2 * Double.pi * hd * hopSeconds * hertz, b = Double.pi * hd * hopSeconds * slope
+        let start = -Double(L)
+        var cosA = cos(a * start + b * start * start), sinA = sin(a * start + b * start * start)
+        var stepCos = cos(a + b * (2 * start + 1)), stepSin = sin(a + b * (2 * start + 1))
+        let turnCos = cos(2 * b), turnSin = sin(2 * b)
         for d in -L...L {
             let w = d + L
             windowPrior[w] = 0
             let j = m + d
+            let (rotationCos, rotationSin) = (cosA, sinA)
+            (cosA, sinA) = (cosA * stepCos - sinA * stepSin, cosA * stepSin + sinA * stepCos)
+            (stepCos, stepSin) = (stepCos * turnCos - stepSin * turnSin, stepCos * turnSin + stepSin * turnCos)
             guard isStored(j), frameFull[j % ringSize] else { continue }
             let i = ((j % ringSize) * channelCount + c) * hc + index
             let re = Double(fitReal[i]), im = Double(fitImag[i])
             let magnitude = (re * re + im * im).squareRoot()
             guard magnitude > 0 else { continue }
-            // Phase advance of the harmonic from m's centre to j's.
             let dd = Double(d)
-            let advance = 2 * Double.pi * hd * hopSeconds * (hertz * dd + 0.5 * slope * dd * dd)
-            let cosA = cos(advance), sinA = sin(advance)
-            windowReal[w] = re * cosA + im * sinA
-            windowImag[w] = im * cosA - re * sinA
+            windowReal[w] = re * rotationCos + im * rotationSin
+            windowImag[w] = im * rotationCos - re * rotationSin
             windowLog[w] = log(magnitude)
             windowPhase[w] = atan2(windowImag[w], windowReal[w])
-            var p = Double(fitPurity[i])
-            p *= p
+            let purity = Double(fitPurity[i])
+            var p = purity * purity
             p *= p
             let taper = 1 - (dd / Double(L + 1)) * (dd / Double(L + 1))
-            windowPrior[w] = p * taper
+            windowClean[w] = min(1, Self.cleanShortfall / max(1 - Double(fitRampPurity[i]), 1e-12))
+            windowPrior[w] = p * taper * windowClean[w]
             if windowPrior[w] > 0 { anyValid = true }
         }
         guard anyValid else { return nil }
@@ -529,11 +681,28 @@ final class HumModel {
             let dd = Double(d)
             taperSum += 1 - (dd / Double(L + 1)) * (dd / Double(L + 1))
         }
-        // Starting point: the frame whose carried fit has the most prior weight within 15 % of it (hum alone
-        // agrees with itself from frame to frame; a voice on the harmonic does not).
+        // Starting point: of the four frames with the most prior weight (the cleanest), the one whose carried fit
+        // has the most prior weight within 15 % of it (hum alone agrees with itself from frame to frame; a voice on
+        // the harmonic does not). Four, not all: the cleanest frames sit in the hum's cluster whenever it has one,
+        // and scoring every frame against every other was a tenth of the remover's time.
+        var c0 = -1, c1 = -1, c2 = -1, c3 = -1
+        for w in 0...(2 * L) where windowPrior[w] > 0 {
+            let p = windowPrior[w]
+            if c0 < 0 || p > windowPrior[c0] {
+                (c0, c1, c2, c3) = (w, c0, c1, c2)
+            } else if c1 < 0 || p > windowPrior[c1] {
+                (c1, c2, c3) = (w, c1, c2)
+            } else if c2 < 0 || p > windowPrior[c2] {
+                (c2, c3) = (w, c2)
+            } else if c3 < 0 || p > windowPrior[c3] {
+                c3 = w
+            }
+        }
         var best = -1
         var bestScore = 0.0
-        for w in 0...(2 * L) where windowPrior[w] > 0 {
+        for k in 0..<4 {
+            let w = k == 0 ? c0 : (k == 1 ? c1 : (k == 2 ? c2 : c3))
+            guard w >= 0 else { continue }
             let reference = windowReal[w] * windowReal[w] + windowImag[w] * windowImag[w]
             var score = 0.0
             for v in 0...(2 * L) where windowPrior[v] > 0 {
@@ -571,6 +740,7 @@ final class HumModel {
             // Normal equations of the weighted fit of α + β·t + γ·t² (moments s0…s4 of t).
             var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0
             var yR0 = 0.0, yR1 = 0.0, yR2 = 0.0, yI0 = 0.0, yI1 = 0.0, yI2 = 0.0
+            var unscaled = 0.0
             for d in -L...L where windowPrior[d + L] > 0 {
                 let w = d + L
                 let t = Double(d), t2 = t * t
@@ -579,13 +749,14 @@ final class HumModel {
                 let rIm = Self.wrap(windowPhase[w] - modelIm)
                 let weight = windowPrior[w] / (1 + (rRe * rRe + rIm * rIm) / (scale * scale))
                 windowWeight[w] = weight
+                unscaled += weight / windowClean[w]
                 let yIm = modelIm + rIm
                 s0 += weight; s1 += weight * t; s2 += weight * t2; s3 += weight * t2 * t; s4 += weight * t2 * t2
                 yR0 += weight * windowLog[w]; yR1 += weight * t * windowLog[w]; yR2 += weight * t2 * windowLog[w]
                 yI0 += weight * yIm; yI1 += weight * t * yIm; yI2 += weight * t2 * yIm
             }
             guard s0 > 0 else { return nil }
-            weightSum = s0
+            weightSum = unscaled
             // Ridges keep the slope (5 % of the weight, in hop² units) and the curvature (the whole weight, in
             // hop⁴ units) finite when the weight sits on one side or on a few neighbouring frames.
             let a11 = s2 + 0.05 * s0, a22 = s4 + s0
@@ -596,27 +767,84 @@ final class HumModel {
         }
         // Under about two whole frames of clean weight (relative to the taper), there is nothing to interpolate.
         guard weightSum > 0.02 * taperSum else { return nil }
+        // Local correction. The smooth model cannot follow every swell (a level that rises and falls by 20 dB over
+        // a few seconds leaves it 0.1–0.4 dB off, −30 dB of residual) nor every wobble of the frequency, but the
+        // fits of the frames nearest `m` that agree with it (within about ``localAgreement`` nepers/radians:
+        // hum alone, not a voice on the harmonic) can: their complex log-deviations from the model are fitted by a
+        // parabola in time (level, slope and bend: a swell's curvature changes faster than the window's parabola
+        // follows), weighted by purity⁴, cleanness, agreement and a Gaussian of ``localSpreadHops`` hops around
+        // `m`, with a ridge (``localRidge``, in units of one clean frame's weight) on each coefficient that pulls
+        // the correction to zero where no clean frame is near.
+        var l0 = 0.0, l1 = 0.0, l2 = 0.0, l3 = 0.0, l4 = 0.0
+        var dRe0 = 0.0, dRe1 = 0.0, dRe2 = 0.0, dIm0 = 0.0, dIm1 = 0.0, dIm2 = 0.0
+        for d in -L...L where windowPrior[d + L] > 0 {
+            let w = d + L
+            let t = Double(d), t2 = t * t
+            let taper = 1 - (t / Double(L + 1)) * (t / Double(L + 1))
+            let rRe = windowLog[w] - (alphaRe + betaRe * t + gammaRe * t2)
+            let rIm = Self.wrap(windowPhase[w] - (alphaIm + betaIm * t + gammaIm * t2))
+            let u = (rRe * rRe + rIm * rIm) / (Self.localAgreement * Self.localAgreement)
+            let kernel = localKernel[w]
+            let weight = windowPrior[w] / taper * kernel / (1 + u * u)
+            l0 += weight; l1 += weight * t; l2 += weight * t2; l3 += weight * t2 * t; l4 += weight * t2 * t2
+            dRe0 += weight * rRe; dRe1 += weight * t * rRe; dRe2 += weight * t2 * rRe
+            dIm0 += weight * rIm; dIm1 += weight * t * rIm; dIm2 += weight * t2 * rIm
+        }
+        let ridge = Self.localRidge
+        if let (aR, bR, cR) = Self.solve3(l0 + ridge, l1, l2, l2 + ridge, l3, l4 + ridge, dRe0, dRe1, dRe2),
+           let (aI, bI, cI) = Self.solve3(l0 + ridge, l1, l2, l2 + ridge, l3, l4 + ridge, dIm0, dIm1, dIm2) {
+            alphaRe += aR; betaRe += bR; gammaRe += cR
+            alphaIm += aI; betaIm += bI; gammaIm += cI
+        }
         let magnitude = exp(alphaRe)
         let bRe = magnitude * cos(alphaIm), bIm = magnitude * sin(alphaIm)
         // d/dt of e^{α + βt} at t = 0 is β·B per hop.
         let perSample = 1 / Double(hopSize)
         let sRe = (betaRe * bRe - betaIm * bIm) * perSample
         let sIm = (betaRe * bIm + betaIm * bRe) * perSample
-        return (Float(bRe), Float(bIm), Float(sRe), Float(sIm))
+        // The second-order term of e^{βt + γt²}, (β²/2 + γ)·t², per sample², plus the track's own chirp.
+        let kRe = (0.5 * (betaRe * betaRe - betaIm * betaIm) + gammaRe) * perSample * perSample
+        let kIm = (betaRe * betaIm + gammaIm) * perSample * perSample + chirp(harmonic: h, slope: slope)
+        // The frames' fits were of a plain lobe, which the curvature's lobe (even, like it) leaks into: a fit
+        // reads B·(1 + K·μ) for curvature K per sample², μ = Σ j²w² / Σ w². Undo that.
+        let dRe = 1 + kRe * curvatureLeak, dIm = kIm * curvatureLeak
+        let dd = dRe * dRe + dIm * dIm
+        func undo(_ re: Double, _ im: Double) -> (Float, Float) {
+            (Float((re * dRe + im * dIm) / dd), Float((im * dRe - re * dIm) / dd))
+        }
+        let qRe = kRe * bRe - kIm * bIm, qIm = kRe * bIm + kIm * bRe
+        let (b0, b1) = undo(bRe, bIm), (s0, s1) = undo(sRe, sIm), (q0, q1) = undo(qRe, qIm)
+        return (b0, b1, s0, s1, q0, q1)
     }
 
     // MARK: the subtraction pass
+
+    /// Writes frame `content`'s spectra, kept by the estimation pass, into `frame` (zeros for a frame before the
+    /// stream, which the delay line fills with zeros).
+    func restoreSpectrum(into frame: SpectralFrame, content: Int) {
+        let available = content >= 0 && content <= lastEstimated && content > lastEstimated - spectrumSlots
+        let stored = available ? (content % spectrumSlots) * channelCount * binCount : 0
+        for c in 0..<channelCount {
+            guard let re = frame.real(c).baseAddress, let im = frame.imag(c).baseAddress else { continue }
+            if available {
+                re.update(from: storedReal + stored + c * binCount, count: binCount)
+                im.update(from: storedImag + stored + c * binCount, count: binCount)
+            } else {
+                re.update(repeating: 0, count: binCount)
+                im.update(repeating: 0, count: binCount)
+            }
+        }
+    }
 
     /// Fits, blends and subtracts the harmonics of the frame `content` (whose estimation-pass fits are stored),
     /// using the spectra in `frame`.
     func subtract(_ frame: SpectralFrame, content: Int) {
         guard isStored(content) else { return }
         let slot = content % ringSize
-        let lookahead = Self.frequencyHalfSpan
         let hertz: Double
         let slope: Double
-        if let (value, perHop) = regression(first: content - lookahead + 1, last: content + lookahead,
-                                            at: Double(content)) {
+        if let (value, perHop) = regression(first: content - lookaheadHops + 1, last: content + lookaheadHops,
+                                            at: Double(content), taperHops: Self.frequencyTaperHops) {
             hertz = clampHertz(value)
             slope = perHop
         } else {
@@ -638,26 +866,26 @@ final class HumModel {
             for (index, h) in harmonics.enumerated() {
                 let position = binPosition(harmonic: h, hertz: hertz)
                 let cyclesPerHop = hertz * hopSeconds
-                // The tracked state of the previous frame, carried one hop along the track.
-                var predicted: (Float, Float)?
-                var previousFit: (Float, Float)?
-                let previous = content - 1
-                if isStored(previous) {
-                    let p = ((previous % ringSize) * channelCount + c) * hc + index
-                    if stateValid[p] {
-                        let angle = 2 * Double.pi * Double(h) * (cyclesPerHop - 0.5 * slope * hopSeconds)
-                        predicted = Self.rotate(stateReal[p], stateImag[p], angle)
-                        previousFit = Self.rotate(fitReal[p], fitImag[p], angle)
-                    }
-                }
                 var bRe: Float, bIm: Float
-                if let (rRe, rIm, sRe, sIm) = robustLevel(content: content, channel: c, index: index,
-                                                                 harmonic: h, hertz: hertz, slope: slope) {
+                if let (rRe, rIm, sRe, sIm, qRe, qIm) = robustLevel(content: content, channel: c, index: index,
+                                                                   harmonic: h, hertz: hertz, slope: slope) {
                     subtractLobe(real: re, imag: im, binPosition: position, bRe: rRe, bIm: rIm,
-                                 slopeRe: sRe, slopeIm: sIm)
+                                 slopeRe: sRe, slopeIm: sIm, curveRe: qRe, curveIm: qIm)
                     continue
                 } else if full {
-                    let (fRe, fIm, purity) = fit(real: re, imag: im, binPosition: position)
+                    // The tracked state of the previous frame, carried one hop along the track.
+                    var predicted: (Float, Float)?
+                    var previousFit: (Float, Float)?
+                    let previous = content - 1
+                    if isStored(previous) {
+                        let p = ((previous % ringSize) * channelCount + c) * hc + index
+                        if stateValid[p] {
+                            let angle = 2 * Double.pi * Double(h) * (cyclesPerHop - 0.5 * slope * hopSeconds)
+                            predicted = Self.rotate(stateReal[p], stateImag[p], angle)
+                            previousFit = Self.rotate(fitReal[p], fitImag[p], angle)
+                        }
+                    }
+                    let (fRe, fIm, purity, _) = fit(real: re, imag: im, binPosition: position)
                     if let (pRe, pIm) = predicted {
                         let gain = Self.trackingGain(purity, fit: (fRe, fIm), predicted: (pRe, pIm),
                                                      previousFit: previousFit ?? (pRe, pIm))
@@ -709,8 +937,9 @@ final class HumModel {
                 case (nil, nil):
                     break
                 }
+                let curve = Float(chirp(harmonic: h, slope: slope))
                 subtractLobe(real: re, imag: im, binPosition: position, bRe: bRe, bIm: bIm,
-                             slopeRe: slopeRe, slopeIm: slopeIm)
+                             slopeRe: slopeRe, slopeIm: slopeIm, curveRe: -bIm * curve, curveIm: bRe * curve)
             }
             if output == .residual {
                 for k in 0..<binCount {
@@ -732,13 +961,17 @@ final class HumEstimationKernel: SpectralKernel {
     func reset() {}
 }
 
-/// The subtraction pass of ``HumRemover``: runs on the input delayed by `lookaheadHops` hops.
+/// The subtraction pass of ``HumRemover``: runs on the input delayed by `lookaheadHops` hops, taking each
+/// frame's spectra from the estimation pass (the same samples, transformed `lookaheadHops` hops earlier).
 final class HumSubtractionKernel: SpectralKernel {
     let model: HumModel
     init(model: HumModel) { self.model = model }
     func prepare(context: SpectralContext) {}
+    var suppliesSpectrum: Bool { true }
     func process(_ frame: SpectralFrame) {
-        model.subtract(frame, content: frame.hopIndex - model.lookaheadHops)
+        let content = frame.hopIndex - model.lookaheadHops
+        model.restoreSpectrum(into: frame, content: content)
+        model.subtract(frame, content: content)
     }
     func reset() {}
 }

@@ -50,22 +50,29 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
 /// (`fftSize` = the power of two nearest 0.34 × sampleRate: 16384 at 48 kHz, 2.9 Hz bins) at a hop of half a
 /// window. The first (*estimation*) pass sees the input ``lookaheadHops`` hops ahead of the second and, per
 /// frame, fits each harmonic's complex amplitude by least squares to the 7 bins around it, using the window's
-/// exact transform (``HannLobe``), and measures the phase advance of every harmonic since the previous frame;
-/// the advances, unwrapped from the lowest harmonic up and weighted by h² and by how sinusoidal each lobe is,
-/// give the fundamental's frequency frame by frame. The second (*subtraction*) pass, on the delayed input,
-/// takes the frequency at each frame from a weighted straight-line fit to the measurements of the surrounding
-/// ±2 hops (so linear drift is followed without lag; intervals whose frequency jumps, as a voice moving through
-/// the lobes makes it, count little). Each harmonic's level at a frame is then interpolated from the fits of the
-/// frames within ±``lookaheadSeconds`` that look like hum alone: the fits are carried along the track to the
-/// frame's centre, the densest cluster of agreeing values starts a robust (reweighted) fit of a complex
-/// exponential with a quadratic exponent in time (a swelling or fading level, a residual frequency error), and
-/// frames where speech covers the harmonic — louder, or of another phase — get no weight, so the hum under a
-/// word is interpolated from the pauses either side instead of following the voice. Where no frame in reach
-/// looks like hum alone, it falls back to a causally tracked state (moved toward each frame's fit where the lobe
-/// is one clean sinusoid consistent with it). It then subtracts the lobe (±8 bins) of a sinusoid with that
-/// level and the level's change per sample (the fitted model's slope), which follows hum that swells and fades. Frames that reach before the stream or
-/// past its end are not fitted; the interpolation (or, failing it, the two nearest whole frames' states) is
-/// extrapolated to them, so the first and last fractions of a second are cleaned too.
+/// exact transform (``HannLobe``), rates how cleanly the lobe is one sinusoid (its *purity*, and its cleanness
+/// counting a steadily rising or falling level as hum too), and measures the phase advance of every harmonic since
+/// the previous frame. The advances, unwrapped from the lowest harmonic up, weighted by h², by purity and by the
+/// harmonic's tracked hum level, and reweighted against the harmonics that disagree (a voice on a harmonic), give
+/// the fundamental's frequency frame by frame, also under speech from the harmonics that stay clean between the
+/// voice's. The second (*subtraction*) pass, on the delayed input, reuses the first pass's spectra (no second
+/// forward transform) and takes the frequency at each frame from a weighted straight-line fit to the
+/// measurements within ±``lookaheadSeconds``, tapered over about 1 s (so linear drift is followed without lag;
+/// intervals whose frequency jumps, as a voice moving through the lobes makes it, count little). Each harmonic's
+/// level at a frame is then interpolated from the fits of the frames within ±``lookaheadSeconds`` that look like
+/// hum alone: the fits are carried along the track to the frame's centre, the densest cluster of agreeing values
+/// among the cleanest frames starts a robust (reweighted) fit of a complex exponential with a quadratic exponent
+/// in time (a swelling or fading level, a residual frequency error), each frame weighted by its cleanness
+/// (inversely to what is not hum in its lobe), and frames where speech covers the harmonic — louder, or of another
+/// phase — get no weight, so the hum under a word is interpolated from the pauses either side instead of
+/// following the voice; a local parabola through the agreeing frames nearest the frame then corrects the model
+/// where a swell bends faster than it follows. Where no frame in reach looks like hum alone, it falls back to a
+/// causally tracked state (moved toward each frame's fit where the lobe is one clean sinusoid consistent with it).
+/// It then subtracts the lobe (±8 bins) of a sinusoid with that level, the level's change per sample and its
+/// curvature (a swell's bend and a drifting frequency's chirp), undoing what that curvature leaked into the plain
+/// fits. Frames that reach before the stream or past its end are not fitted; the interpolation (or, failing it,
+/// the two nearest whole frames' states) is extrapolated to them, so the first and last fractions of a second are
+/// cleaned too.
 /// The effective analysis bandwidth of a fit is about ±3 Hz around each harmonic.
 ///
 /// - Latency: ``latencyFrames`` = lookaheadHops × hopSize + fftSize − 2 (90110 frames, 1.88 s, at 48 kHz).

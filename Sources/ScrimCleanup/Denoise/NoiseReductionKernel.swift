@@ -8,7 +8,8 @@ import ScrimSpectral
 /// group's channels) and λ the noise power estimate:
 /// 1. Noise (adaptive mode): speech-presence-weighted recursive averaging (Gerkmann & Hendriks 2012), started
 ///    from the mean of the first 200 ms, with a minimum-statistics lower bound (Martin 2001) so noise that
-///    switches on mid-take is learned. Learned mode: λ is the profile's power, fixed.
+///    switches on mid-take is learned, and for the first 3 s an upper bound from the same minima so speech in
+///    the first 200 ms is not kept as noise (``startupCeiling``). Learned mode: λ is the profile's power, fixed.
 /// 2. A posteriori SNR γ = P/λ; a priori SNR ξ by the decision-directed rule (Ephraim & Malah 1984, eq. 51)
 ///    ξ = α·|Â_prev|²/λ + (1 − α)·max(γ − 1, 0), floored at ξ_min, with Â_prev = G·Y of the previous hop (the
 ///    applied gain, as in Ephraim & Malah; Cohen 2003 uses G_H1 there: the corpus scores were the same within

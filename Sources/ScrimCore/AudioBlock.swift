@@ -28,7 +28,8 @@ public struct AudioBlock {
         frameCount: Int
     ) {
         precondition(channelCount >= 1, "AudioBlock needs at least one channel, got \(channelCount)")
-        precondition(frameCount >= 0 && frameOffset >= 0, "AudioBlock frameOffset \(frameOffset), frameCount \(frameCount)")
+        precondition(frameCount >= 0 && frameOffset >= 0,
+                     "AudioBlock frameOffset \(frameOffset), frameCount \(frameCount)")
         self.channelTable = channels
         self.channelCount = channelCount
         self.frameOffset = frameOffset

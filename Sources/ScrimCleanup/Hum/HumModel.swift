@@ -870,7 +870,8 @@ final class HumModel {
     /// Decibels a harmonic's hum may exceed a frame's fit by, at that frame (``levelCap``): speech adds to a
     /// harmonic's lobe far more often than it cancels it, so a fit bounds the hum from above, up to this margin
     /// for partial cancellation and fitting error. Chosen on the quality corpus (35 de-hum files, whole and with
-    /// the first 0.98 s cut; mean SI-SDR improvement whole/cut): 3 dB with the third bound 23.7/14.9 dB; 2 dB
+    /// the first 0.98 s cut; mean SI-SDR improvement whole/cut, before the profile cap and the state's trust were
+    /// added): 3 dB with the third bound 23.7/14.9 dB; 2 dB
     /// with the second 22.7/15.6 (losing up to 8 dB on the cleanest whole files); 6 dB 23.5/14.7; no cap
     /// 23.3/8.5.
     static let capMarginDecibels = 3.0

@@ -91,7 +91,8 @@ public struct DehumStage: Sendable, Hashable {
     /// and `detected` is nil or found no hum: nothing to remove).
     ///
     /// From a detection, the tracker starts where the hum was at the start of the stream (the first point of its
-    /// track), and without ``harmonics`` removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``.
+    /// track), and without ``harmonics`` removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``; a
+    /// detection of this hum also gives the remover its ``HumDetection/harmonicProfileDecibels``.
     public func removerConfiguration(detected: HumDetection?) -> HumRemoverConfiguration? {
         var numbers = harmonics.map { Array(1...$0) }
         let fundamental: Double
@@ -106,9 +107,17 @@ public struct DehumStage: Sendable, Hashable {
                 numbers = found.isEmpty ? [1] : found
             }
         }
+        // The detection's harmonic profile caps what is subtracted where no hum-only frame is near (a take that
+        // starts on a word); it applies when the detection is of this hum.
+        var profile: [Int: Double]?
+        if let detected, detected.isPresent, let found = detected.fundamentalHertz,
+           abs(found - fundamental) <= max(maximumDriftHertz, 1) {
+            profile = detected.harmonicProfileDecibels
+        }
         return HumRemoverConfiguration(fundamentalHertz: fundamental, harmonicNumbers: numbers,
                                        maximumFrequencyHertz: maximumFrequencyHertz,
-                                       maximumDriftHertz: maximumDriftHertz, output: output)
+                                       maximumDriftHertz: maximumDriftHertz, output: output,
+                                       harmonicProfileDecibels: profile)
     }
 
     /// The detector's configuration for these settings.

@@ -81,7 +81,9 @@ struct DehumCommand: ParsableCommand {
             fundamental = fixedHertz
         }
         let configuration = fundamental.map {
-            HumRemoverConfiguration(fundamentalHertz: $0, harmonicNumbers: numbers, output: outputKind)
+            HumRemoverConfiguration(fundamentalHertz: $0, harmonicNumbers: numbers, output: outputKind,
+                                    harmonicProfileDecibels: detection.isPresent ? detection.harmonicProfileDecibels
+                                        : nil)
         }
         let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum")
         var removed: [Int] = []

@@ -10,6 +10,21 @@ public struct HumHarmonic: Sendable, Hashable {
     public var levelDecibelsFullScale: DecibelsFullScale
     /// Peak height above the local spectral floor, in dB.
     public var prominenceDecibels: Decibels
+    /// Peak amplitude in dBFS in the quiet part of the stream: from the lower quartile over the detector's time
+    /// segments of the power around the harmonic (where speech has mostly dropped away), floor included. Its
+    /// differences between harmonics are the hum's spectral shape, which a swell or fade does not change
+    /// (``HumRemoverConfiguration/harmonicProfileDecibels``). Defaults to ``levelDecibelsFullScale``.
+    public var steadyLevelDecibelsFullScale: DecibelsFullScale
+
+    /// Creates a harmonic record; `steadyLevelDecibelsFullScale` defaults to `levelDecibelsFullScale`.
+    public init(number: Int, frequencyHertz: Double, levelDecibelsFullScale: DecibelsFullScale,
+                prominenceDecibels: Decibels, steadyLevelDecibelsFullScale: DecibelsFullScale? = nil) {
+        self.number = number
+        self.frequencyHertz = frequencyHertz
+        self.levelDecibelsFullScale = levelDecibelsFullScale
+        self.prominenceDecibels = prominenceDecibels
+        self.steadyLevelDecibelsFullScale = steadyLevelDecibelsFullScale ?? levelDecibelsFullScale
+    }
 }
 
 /// One point of a hum's frequency track.
@@ -50,6 +65,15 @@ public struct HumDetection: Sendable, Hashable {
 }
 
 extension HumDetection {
+    /// The significant harmonics' ``HumHarmonic/steadyLevelDecibelsFullScale`` by harmonic number, for
+    /// ``HumRemoverConfiguration/harmonicProfileDecibels`` (empty without a hum).
+    public var harmonicProfileDecibels: [Int: DecibelsFullScale] {
+        guard isPresent else { return [:] }
+        var profile: [Int: DecibelsFullScale] = [:]
+        for harmonic in harmonics { profile[harmonic.number] = harmonic.steadyLevelDecibelsFullScale }
+        return profile
+    }
+
     /// The harmonic numbers a remover should take out for this detection: 1 up to the top of the significant
     /// series, where the series ends at the first gap of more than max(8, top/2) harmonics (an isolated line far
     /// above it is a voice's or a tone's partial that happens to fall near a multiple), raised to at least 1 kHz

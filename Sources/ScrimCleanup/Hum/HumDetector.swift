@@ -292,9 +292,12 @@ struct HumSearch {
                     var lobe = 0.0
                     for k in max(0, bin - 4)...min(mean.count - 1, bin + 4) { lobe += max(0, mean[k] - floor[k]) }
                     let amplitude = (4 * lobe / scale).squareRoot()
+                    var steadyLobe = 0.0
+                    for k in max(0, bin - 4)...min(steady.count - 1, bin + 4) { steadyLobe += steady[k] }
+                    let steadyLevel = decibels(fromAmplitude: (4 * steadyLobe / scale).squareRoot())
                     harmonics.append(HumHarmonic(number: h, frequencyHertz: frequency,
                                                  levelDecibelsFullScale: decibels(fromAmplitude: amplitude),
-                                                 prominenceDecibels: prom))
+                                                 prominenceDecibels: prom, steadyLevelDecibelsFullScale: steadyLevel))
                     // Weight by prominence above the threshold (1 at the threshold, capped at 30 dB more), so clear
                     // lines steer the refinement and marginal ones, which may be speech, barely do.
                     let weight = min(prom, configuration.minimumProminenceDecibels + 30)

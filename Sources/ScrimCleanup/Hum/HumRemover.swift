@@ -25,6 +25,13 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
     public var maximumDriftHertz: Double
     /// Cleaned audio or the removed hum.
     public var output: HumRemoverOutput
+    /// The hum's spectral shape, each harmonic's level in dBFS by harmonic number (only the differences count),
+    /// e.g. ``HumDetection/harmonicProfileDecibels``; nil for none. With four or more of the removed harmonics in
+    /// it, each frame's hum level is read off them (fit ÷ profile, median over the harmonics: a voice covers
+    /// some harmonics, not most), and no profiled harmonic is taken out above that
+    /// level times its profile (plus a margin), so a voice's harmonic on a hum harmonic is not taken for hum where
+    /// no hum-only frame is near (a take trimmed to its first word).
+    public var harmonicProfileDecibels: [Int: Double]?
 
     /// Creates a configuration.
     /// - Parameters:
@@ -33,13 +40,16 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
     ///   - maximumFrequencyHertz: highest harmonic frequency in hertz (default 4000).
     ///   - maximumDriftHertz: tracking range around `fundamentalHertz` in hertz (default 1).
     ///   - output: cleaned audio (default) or the removed hum.
+    ///   - harmonicProfileDecibels: the hum's level per harmonic number in dBFS (its shape), or nil.
     public init(fundamentalHertz: Double, harmonicNumbers: [Int]? = nil, maximumFrequencyHertz: Double = 4000,
-                maximumDriftHertz: Double = 1, output: HumRemoverOutput = .cleaned) {
+                maximumDriftHertz: Double = 1, output: HumRemoverOutput = .cleaned,
+                harmonicProfileDecibels: [Int: Double]? = nil) {
         self.fundamentalHertz = fundamentalHertz
         self.harmonicNumbers = harmonicNumbers
         self.maximumFrequencyHertz = maximumFrequencyHertz
         self.maximumDriftHertz = maximumDriftHertz
         self.output = output
+        self.harmonicProfileDecibels = harmonicProfileDecibels
     }
 }
 
@@ -70,7 +80,12 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
 /// causally tracked state (moved toward each frame's fit where the lobe is one clean sinusoid consistent with it).
 /// It then subtracts the lobe (±8 bins) of a sinusoid with that level, the level's change per sample and its
 /// curvature (a swell's bend and a drifting frequency's chirp), undoing what that curvature leaked into the plain
-/// fits. Frames that reach before the stream or past its end are not fitted; the interpolation (or, failing it,
+/// fits. What is subtracted is capped per harmonic: at the third smallest of the fits within ±``lookaheadSeconds``
+/// (each raised by 3 dB plus 1.5 dB a hop of distance, for a swell), and, given a
+/// ``HumRemoverConfiguration/harmonicProfileDecibels``, at the profile scaled to the frame's hum level plus 4 dB;
+/// a tracked state not yet confirmed by clean fits is scaled down. Without these, a take trimmed to its first word
+/// (no hum-only frames near its start) had the voice's own harmonics taken for hum and subtracted.
+/// Frames that reach before the stream or past its end are not fitted; the interpolation (or, failing it,
 /// the two nearest whole frames' states) is extrapolated to them, so the first and last fractions of a second are
 /// cleaned too.
 /// The effective analysis bandwidth of a fit is about ±3 Hz around each harmonic.

@@ -120,6 +120,58 @@ struct HumRemoverTests {
         #expect(error < -15, "vowel error \(error) dB")
     }
 
+    /// The same 120 Hz-pitched vowel from the very first sample (a take trimmed to its first word: no hum-only
+    /// lead-in) to 4 s, over 60 Hz hum, then 2 s of hum alone; detector then remover with the detected profile,
+    /// as `scrim dehum` runs them. Each of the vowel's harmonics under 720 Hz (on the even hum harmonics) comes out
+    /// within 3 dB of its own level, measured by correlating the output with the harmonic's known waveform over
+    /// 0.1–3.9 s (the hum's harmonics are 20 dB or more under the vowel's there, and the profile cap lets at most
+    /// 4 dB more than the hum through, so a wrong-phase excess costs about 1.5 dB; measured without the profile:
+    /// −9 and −6 dB on the first two), and the error against the vowel is at least 3 dB below the input's
+    /// (SI-SDR better than the input: measured 5.5 dB below it; without the profile 12 dB above it).
+    @Test func voiceHarmonicsSurviveWithoutLeadIn() throws {
+        let n = Int(6 * Self.sampleRate)
+        let hum = HumSignals.hum(frameCount: n, sampleRate: Self.sampleRate, startHertz: 60,
+                                 amplitudes: HumSignals.mainsAmplitudes(count: 12, fundamentalAmplitude: 0.01))
+        var vowel = [Float](repeating: 0, count: n)
+        var phases = [Double](repeating: 0, count: n)
+        var phase = 0.0
+        let end = Int(4 * Self.sampleRate)
+        for i in 0..<end {
+            let t = Double(i) / Self.sampleRate
+            phases[i] = phase
+            var v = 0.0
+            for h in 1...20 { v += 0.05 / Double(h) * sin(Double(h) * phase) }
+            vowel[i] = Float(v * min(1, (4 - t) / 0.05))
+            phase += 2 * Double.pi * 120 * (1 + 0.02 * sin(2 * Double.pi * 5.5 * t)) / Self.sampleRate
+        }
+        let input = HumSignals.sum(hum, vowel)
+        let detector = HumDetector()
+        try detector.prepare(for: ProcessSpec(sampleRate: Self.sampleRate, channelCount: 1, maximumBlockFrames: n))
+        AudioBuffer(channels: [input]).withBlock { detector.analyze($0) }
+        let detection = detector.finish()
+        #expect(detection.isPresent && detection.harmonicProfileDecibels.count >= 4,
+                "detected \(detection.harmonicProfileDecibels.count) profiled harmonics")
+        let out = try remove([input], configuration: HumRemoverConfiguration(
+            fundamentalHertz: 60, harmonicNumbers: Array(1...12),
+            harmonicProfileDecibels: detection.harmonicProfileDecibels))[0]
+        let range = Int(0.1 * Self.sampleRate)..<Int(3.9 * Self.sampleRate)
+        func level(_ x: [Float], harmonic h: Int) -> Double {
+            var re = 0.0, im = 0.0
+            for i in range {
+                re += Double(x[i]) * sin(Double(h) * phases[i])
+                im += Double(x[i]) * cos(Double(h) * phases[i])
+            }
+            return 10 * log10(re * re + im * im)
+        }
+        for h in 1...5 {
+            let change = level(out, harmonic: h) - level(vowel, harmonic: h)
+            #expect(abs(change) < 3, "vowel harmonic \(h) changed by \(change) dB")
+        }
+        let before = HumSignals.errorDecibels(input, vowel, reference: vowel, range)
+        let after = HumSignals.errorDecibels(out, vowel, reference: vowel, range)
+        #expect(after < before - 3, "error against the vowel \(after) dB, input \(before) dB")
+    }
+
     /// Any block split gives the same output, sample for sample; reset equals a fresh remover.
     @Test func blockSplitAndResetInvariance() throws {
         let n = Int(3 * Self.sampleRate)

@@ -143,7 +143,8 @@ public struct PresetJobResult: Sendable {
             ("harmonics", .array(detection.harmonics.map { harmonic in
                 .object([("number", .int(Int64(harmonic.number))),
                          ("frequencyHz", .rounded(harmonic.frequencyHertz, places: 3)),
-                         ("levelDbfs", .rounded(harmonic.levelDecibelsFullScale, places: 2))])
+                         ("levelDbfs", .rounded(harmonic.levelDecibelsFullScale, places: 2)),
+                         ("steadyLevelDbfs", .rounded(harmonic.steadyLevelDecibelsFullScale, places: 2))])
             })),
         ])
     }

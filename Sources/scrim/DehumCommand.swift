@@ -116,7 +116,8 @@ struct DehumCommand: ParsableCommand {
         pairs.append(("harmonics", .array(detection.harmonics.map { harmonic in
             .object([("number", .int(Int64(harmonic.number))),
                      ("frequencyHz", .rounded(harmonic.frequencyHertz, places: 3)),
-                     ("levelDbfs", .rounded(harmonic.levelDecibelsFullScale, places: 2))])
+                     ("levelDbfs", .rounded(harmonic.levelDecibelsFullScale, places: 2)),
+                     ("steadyLevelDbfs", .rounded(harmonic.steadyLevelDecibelsFullScale, places: 2))])
         })))
         return .object(pairs)
     }

@@ -14,6 +14,17 @@ import Testing
         #expect(hum["present"] as? Bool == true)
         let f0 = try #require(hum["fundamentalHz"] as? Double)
         #expect(abs(f0 - 60) < 0.15)
+        // The hum in hum_take.wav is steady, so each strong harmonic's level over the quietest quarter of the file
+        // (the remover's cap profile) matches its overall level: within 4 dB above −50 dBFS (measured: within
+        // 3.1 dB; weaker harmonics sit near the voice's and noise's level and differ more).
+        let harmonics = try #require(hum["harmonics"] as? [[String: Any]])
+        let measured = harmonics.compactMap { h -> (Double, Double)? in
+            guard let level = h["levelDbfs"] as? Double, let steady = h["steadyLevelDbfs"] as? Double,
+                  level > -50 else { return nil }
+            return (level, steady)
+        }
+        #expect(measured.count >= 5)
+        for (level, steady) in measured { #expect(abs(level - steady) <= 4, "level \(level), steady \(steady)") }
         let quietHum = try #require(objects[1]["hum"] as? [String: Any])
         #expect(quietHum["present"] as? Bool == false)
         let floor = try #require(objects[1]["noiseFloorDbfs"] as? Double)

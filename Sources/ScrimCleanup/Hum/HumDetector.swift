@@ -260,7 +260,8 @@ struct HumSearch {
         let floor = Self.floors(mean)
         // Hum is there in the pauses too; speech and notes are not. The search runs on the lower quartile over
         // the segments of each bin's power, where speech has dropped away and a hum line stands clear.
-        let steady = Self.lowerQuartile(kernel.segmentList(), binCount: mean.count)
+        let segmentSpectra = kernel.segmentList().filter { $0.1 > 0 }
+        let steady = Self.lowerQuartile(segmentSpectra, binCount: mean.count)
         let steadyFloor = Self.floors(steady)
         let prominence = (0..<mean.count).map { k in Self.prominence(steady[k], steadyFloor[k]) }
 
@@ -360,6 +361,19 @@ struct HumSearch {
             if den > 0 { seen += 1 }
             track.append(HumTrackPoint(timeSeconds: time, fundamentalHertz: den > 0 ? num / den : nil))
         }
+        // A drifting line sits in each bin only part of the time, so the bin-wise lower quartile above puts its
+        // steady level low; measure it along the track too (``steadyLobe``) and keep the larger. (Along the track
+        // alone, the high harmonics of buzz came out low instead: the segments' f0 estimates wander by a few
+        // hundredths of a hertz, times 60 at 3.6 kHz. Both estimates err low, so the larger is the better one.)
+        if track.count == segmentSpectra.count {
+            let centres = track.map { $0.fundamentalHertz ?? fundamental }
+            for i in harmonics.indices {
+                let lobe = Self.steadyLobe(segmentSpectra, hertz: centres.map { $0 * Double(harmonics[i].number) },
+                                           binHertz: binHertz)
+                let level = decibels(fromAmplitude: (4 * lobe / scale).squareRoot())
+                harmonics[i].steadyLevelDecibelsFullScale = max(harmonics[i].steadyLevelDecibelsFullScale, level)
+            }
+        }
         let presence = track.isEmpty ? 0 : Double(seen) / Double(track.count)
         let present = harmonics.count >= 2 && presence >= configuration.minimumPresence
         return HumDetection(
@@ -437,6 +451,25 @@ struct HumSearch {
     }
 
     /// Per bin, the lower quartile over the segments of the segment's mean power.
+    /// A harmonic's steady power (the 9-bin lobe sum, per hop) along its track: in each segment the 9-bin sum
+    /// centred on the harmonic's frequency in that segment (`hertz`, one per segment), then the lower quartile over
+    /// the segments, where speech has dropped away. A bin-wise lower quartile misses a drifting line — each bin
+    /// holds it only part of the time — and put the 13th harmonic of the corpus's 59.7 → 60.3 Hz hum 6 dB low,
+    /// which made the remover's profile cap (``HumRemoverConfiguration/harmonicProfileDecibels``) hold back too
+    /// much of it in the pauses.
+    static func steadyLobe(_ segments: [(Int, Int, [Double])], hertz: [Double], binHertz: Double) -> Double {
+        var lobes = [Double]()
+        lobes.reserveCapacity(segments.count)
+        for ((_, hops, spectrum), frequency) in zip(segments, hertz) where spectrum.count >= 9 {
+            let centre = min(max(Int((frequency / binHertz).rounded()), 4), spectrum.count - 5)
+            var sum = 0.0
+            for k in (centre - 4)...(centre + 4) { sum += spectrum[k] }
+            lobes.append(sum / Double(hops))
+        }
+        guard !lobes.isEmpty else { return 0 }
+        return lobes.withUnsafeMutableBufferPointer { select($0, count: $0.count, rank: ($0.count - 1) / 4) }
+    }
+
     static func lowerQuartile(_ segments: [(Int, Int, [Double])], binCount: Int) -> [Double] {
         let used = segments.filter { $0.1 > 0 }
         guard !used.isEmpty else { return [Double](repeating: 0, count: binCount) }

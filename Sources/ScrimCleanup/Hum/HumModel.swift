@@ -919,9 +919,11 @@ final class HumModel {
     /// SI-SDR improvement, dB): 4 dB 23.75/15.71, 6 dB 23.71/15.67, 8 dB 23.72/15.65, none 23.74/15.72 — the
     /// corpus's voices rarely sit on a hum harmonic for seconds, the unit test's vowel does; the lower quartile
     /// over the harmonics instead of the median lost 9 dB on a trimmed swell (few significant harmonics).
-    /// The cost: on the drifting-hum files the hum left in pauses rose from −54.9 to −37.3 dB (4 dB); 8 and 12 dB
-    /// gave −47.9 and −52.2 dB but let the trimmed vowel of `voiceHarmonicsSurviveWithoutLeadIn` be subtracted
-    /// (error against the vowel −17.7 and −14.6 dB, input −14.9). Kept at 4 dB: a voice is not traded for hum.
+    /// The cap needs a true profile: while the detector measured a drifting hum's steady levels bin by bin, the
+    /// profile put its high harmonics up to 6 dB low and the hum left in the drifting files' pauses rose from
+    /// −54.9 to −37.3 dB (8 and 12 dB margins gave −47.9 and −52.2 dB but let the trimmed vowel of
+    /// `voiceHarmonicsSurviveWithoutLeadIn` be subtracted); measured along the track (HumDetector.steadyLobe) it
+    /// is back to −54.9 dB at 4 dB.
     static let profileMarginDecibels = 4.0
 
     /// The hum's level at frame `j` relative to its profile: the median, over the profiled harmonics, of

@@ -337,10 +337,9 @@ struct HumSearch {
         // Track and presence.
         var track: [HumTrackPoint] = []
         var seen = 0
-        let segments = kernel.segmentList()
         let hopSeconds = Double(kernel.hopSize) / context.sampleRate
         let frameSeconds = Double(context.fftSize) / context.sampleRate
-        for (first, count, spectrum) in segments where count > 0 {
+        for (first, count, spectrum) in segmentSpectra {
             let time = Double(kernel.firstFrame) / context.sampleRate + Double(first) * hopSeconds
                 + (Double(count - 1) * hopSeconds + frameSeconds) / 2
             var num = 0.0, den = 0.0
@@ -365,14 +364,13 @@ struct HumSearch {
         // steady level low; measure it along the track too (``steadyLobe``) and keep the larger. (Along the track
         // alone, the high harmonics of buzz came out low instead: the segments' f0 estimates wander by a few
         // hundredths of a hertz, times 60 at 3.6 kHz. Both estimates err low, so the larger is the better one.)
-        if track.count == segmentSpectra.count {
-            let centres = track.map { $0.fundamentalHertz ?? fundamental }
-            for i in harmonics.indices {
-                let lobe = Self.steadyLobe(segmentSpectra, hertz: centres.map { $0 * Double(harmonics[i].number) },
-                                           binHertz: binHertz)
-                let level = decibels(fromAmplitude: (4 * lobe / scale).squareRoot())
-                harmonics[i].steadyLevelDecibelsFullScale = max(harmonics[i].steadyLevelDecibelsFullScale, level)
-            }
+        // One track point per segment, so `centres[s]` is segment s's fundamental.
+        let centres = track.map { $0.fundamentalHertz ?? fundamental }
+        for i in harmonics.indices {
+            let lobe = Self.steadyLobe(segmentSpectra, hertz: centres.map { $0 * Double(harmonics[i].number) },
+                                       binHertz: binHertz)
+            let level = decibels(fromAmplitude: (4 * lobe / scale).squareRoot())
+            harmonics[i].steadyLevelDecibelsFullScale = max(harmonics[i].steadyLevelDecibelsFullScale, level)
         }
         let presence = track.isEmpty ? 0 : Double(seen) / Double(track.count)
         let present = harmonics.count >= 2 && presence >= configuration.minimumPresence
@@ -450,7 +448,6 @@ struct HumSearch {
         return values[rank]
     }
 
-    /// Per bin, the lower quartile over the segments of the segment's mean power.
     /// A harmonic's steady power (the 9-bin lobe sum, per hop) along its track: in each segment the 9-bin sum
     /// centred on the harmonic's frequency in that segment (`hertz`, one per segment), then the lower quartile over
     /// the segments, where speech has dropped away. A bin-wise lower quartile misses a drifting line — each bin
@@ -470,6 +467,7 @@ struct HumSearch {
         return lobes.withUnsafeMutableBufferPointer { select($0, count: $0.count, rank: ($0.count - 1) / 4) }
     }
 
+    /// Per bin, the lower quartile over the segments of the segment's mean power.
     static func lowerQuartile(_ segments: [(Int, Int, [Double])], binCount: Int) -> [Double] {
         let used = segments.filter { $0.1 > 0 }
         guard !used.isEmpty else { return [Double](repeating: 0, count: binCount) }

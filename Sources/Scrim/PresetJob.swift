@@ -88,7 +88,7 @@ public struct PresetJobResult: Sendable {
             } else {
                 dehum.append(("frequency", .string("auto")))
             }
-            dehum.append(("detection", hum.detection.map(Self.detectionJSON) ?? .null))
+            dehum.append(("detection", hum.detection.map(\.json) ?? .null))
             dehum.append(("removedFundamentalHz", .rounded(hum.removedFundamentalHertz, places: 3)))
             dehum.append(("removedHarmonics", .array(hum.removedHarmonics.map { .int(Int64($0)) })))
             pairs.append(("dehum", .object(dehum)))
@@ -130,24 +130,6 @@ public struct PresetJobResult: Sendable {
         return .object(pairs)
     }
 
-    /// A hum detection as JSON (the keys `scrim dehum --json` uses).
-    static func detectionJSON(_ detection: HumDetection) -> JSONValue {
-        .object([
-            ("present", .bool(detection.isPresent)),
-            ("fundamentalHz", .rounded(detection.fundamentalHertz, places: 3)),
-            ("humToSignalDb", .rounded(detection.humToSignalDecibels, places: 2)),
-            ("presence", .rounded(detection.presenceFraction, places: 3)),
-            ("trackRangeHz", detection.trackRangeHertz.map {
-                .array([.rounded($0.lowerBound, places: 3), .rounded($0.upperBound, places: 3)])
-            } ?? .null),
-            ("harmonics", .array(detection.harmonics.map { harmonic in
-                .object([("number", .int(Int64(harmonic.number))),
-                         ("frequencyHz", .rounded(harmonic.frequencyHertz, places: 3)),
-                         ("levelDbfs", .rounded(harmonic.levelDecibelsFullScale, places: 2)),
-                         ("steadyLevelDbfs", .rounded(harmonic.steadyLevelDecibelsFullScale, places: 2))])
-            })),
-        ])
-    }
 }
 
 /// File → preset's chain → file: de-hum, denoise and two-pass loudness, sample-aligned, metadata passed through,
@@ -369,5 +351,28 @@ final class ProgressMeter: AudioAnalyzer {
     func nextPass() {
         pass += 1
         framesInPass = 0
+    }
+}
+
+extension HumDetection {
+    /// The detection as JSON, the keys `scrim dehum --json`, `scrim analyze --json` and `process` reports use
+    /// (Sources/scrim/README.md): present, fundamentalHz, humToSignalDb, presence, trackRangeHz, and per
+    /// significant harmonic number, frequencyHz, levelDbfs and steadyLevelDbfs.
+    public var json: JSONValue {
+        .object([
+            ("present", .bool(isPresent)),
+            ("fundamentalHz", .rounded(fundamentalHertz, places: 3)),
+            ("humToSignalDb", .rounded(humToSignalDecibels, places: 2)),
+            ("presence", .rounded(presenceFraction, places: 3)),
+            ("trackRangeHz", trackRangeHertz.map {
+                .array([.rounded($0.lowerBound, places: 3), .rounded($0.upperBound, places: 3)])
+            } ?? .null),
+            ("harmonics", .array(harmonics.map { harmonic in
+                .object([("number", .int(Int64(harmonic.number))),
+                         ("frequencyHz", .rounded(harmonic.frequencyHertz, places: 3)),
+                         ("levelDbfs", .rounded(harmonic.levelDecibelsFullScale, places: 2)),
+                         ("steadyLevelDbfs", .rounded(harmonic.steadyLevelDecibelsFullScale, places: 2))])
+            })),
+        ])
     }
 }

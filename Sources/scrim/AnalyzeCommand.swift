@@ -47,7 +47,7 @@ struct AnalyzeCommand: ParsableCommand {
             ("sampleRate", .int(Int64(analysis.info.sampleRate))),
             ("channelCount", .int(Int64(analysis.info.channelCount))),
             ("durationSeconds", .rounded(analysis.info.duration, places: 6)),
-            ("hum", DehumCommand.detectionJSON(analysis.hum)),
+            ("hum", analysis.hum.json),
             ("noiseFloorDbfs", .rounded(analysis.noiseFloor, places: 2)),
             ("loudness", LoudnessJob.json(analysis.loudness)),
             ("nonFiniteSamples", .int(Int64(analysis.nonFiniteSamples))),

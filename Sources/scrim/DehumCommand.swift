@@ -100,35 +100,13 @@ struct DehumCommand: ParsableCommand {
         }
     }
 
-    static func detectionJSON(_ detection: HumDetection) -> JSONValue {
-        var pairs: [(String, JSONValue)] = [
-            ("present", .bool(detection.isPresent)),
-            ("fundamentalHz", .rounded(detection.fundamentalHertz, places: 3)),
-            ("humToSignalDb", .rounded(detection.humToSignalDecibels, places: 2)),
-            ("presence", .rounded(detection.presenceFraction, places: 3)),
-        ]
-        if let range = detection.trackRangeHertz {
-            pairs.append(("trackRangeHz", .array([.rounded(range.lowerBound, places: 3),
-                                                  .rounded(range.upperBound, places: 3)])))
-        } else {
-            pairs.append(("trackRangeHz", .null))
-        }
-        pairs.append(("harmonics", .array(detection.harmonics.map { harmonic in
-            .object([("number", .int(Int64(harmonic.number))),
-                     ("frequencyHz", .rounded(harmonic.frequencyHertz, places: 3)),
-                     ("levelDbfs", .rounded(harmonic.levelDecibelsFullScale, places: 2)),
-                     ("steadyLevelDbfs", .rounded(harmonic.steadyLevelDecibelsFullScale, places: 2))])
-        })))
-        return .object(pairs)
-    }
-
     static func report(detection: HumDetection, fundamental: Double?, removed: [Int],
                        result: FileJobResult) -> JSONValue {
         .object([
             ("command", .string("dehum")),
             ("input", .string(result.inputPath)),
             ("output", .string(result.outputPath)),
-            ("detection", detectionJSON(detection)),
+            ("detection", detection.json),
             ("removedFundamentalHz", .rounded(fundamental, places: 3)),
             ("removedHarmonics", .array(removed.map { .int(Int64($0)) })),
             ("file", result.json),

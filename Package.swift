@@ -4,7 +4,7 @@
 // Imports point down only (see ../shared/DESIGN.md):
 //   scrim (CLI) ─▶ Scrim ─▶ ScrimCleanup ─▶ ScrimSpectral ─▶ ScrimCore
 //                        └▶ ScrimFiles ─────────────────────▶ ScrimCore
-// CFFTW is imported by ScrimSpectral only; CSndFile by ScrimFiles only.
+// CFFTW is imported by ScrimSpectral only; CSndFile by ScrimFiles only; CScrimVector (C loops) by ScrimCleanup only.
 
 import PackageDescription
 
@@ -32,7 +32,10 @@ let package = Package(
         ),
         .target(name: "ScrimCore"),
         .target(name: "ScrimSpectral", dependencies: ["ScrimCore", "CFFTW"], exclude: ["README.md"]),
-        .target(name: "ScrimCleanup", dependencies: ["ScrimCore", "ScrimSpectral"]),
+        // The noise reducer's per-bin loops in C, cloned per x86-64 level (SSE2, AVX2, AVX-512) and picked at load
+        // time; bit-identical output on every CPU (see Sources/CScrimVector/include/scrim_vector.h).
+        .target(name: "CScrimVector"),
+        .target(name: "ScrimCleanup", dependencies: ["ScrimCore", "ScrimSpectral", "CScrimVector"]),
         .target(name: "ScrimFiles", dependencies: ["ScrimCore", "CSndFile"]),
         .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),
         .target(

@@ -1,3 +1,4 @@
+import CScrimVector
 import Foundation
 
 /// Cheap, branch-free approximations of the transcendental functions the noise reducer needs once per bin per
@@ -113,40 +114,23 @@ struct LogSpectralAmplitudeTable: @unchecked Sendable {
         return a + (b - a) * fraction
     }
 
-    /// ``halfE1Log2(_:)`` of `count` values at `v` into `result` (which may be `v`).
-    ///
-    /// Four lanes at a time: the clamp, index and fraction arithmetic in vector registers, only the eight table
-    /// reads one by one (SSE2 has no gather). Every lane does the operations of the scalar lookup in the same
-    /// order, so the results are bit-identical to it (tested); the scalar loop over the same bins does not
-    /// vectorise and cost 2.5 times as much (16 % of the noise reducer's kernel).
-    @inline(__always)
+    /// ``halfE1Log2(_:)`` of `count` values at `v` into `result` (which may be `v`), by the C loop the noise
+    /// reducer's gain pass uses (`scrim_vector_lsa_lookup`: eight or sixteen lanes with gathers on AVX2 and
+    /// AVX-512 machines). It does the operations of the scalar lookup in the same order, so the results are
+    /// bit-identical to it (tested).
     func halfE1Log2(_ v: UnsafePointer<Float>, into result: UnsafeMutablePointer<Float>, count: Int) {
-        typealias Lanes = SIMD4<Float>
-        let lowest = Lanes(repeating: Self.lowestValue), highest = Lanes(repeating: Self.highestValue)
-        let shift = 23 - Self.segmentBits
-        let mask = SIMD4<UInt32>(repeating: (1 << shift) - 1)
-        let lowestBits = SIMD4<UInt32>(repeating: Self.lowestBits)
-        let step = Lanes(repeating: 1 / Float(1 << shift))
-        let table = values
-        var k = 0
-        while k + 4 <= count {
-            let x = UnsafeRawPointer(v + k).loadUnaligned(as: Lanes.self)
-            // min(max(x, lowest), highest) exactly as Swift.min / Swift.max pick (NaN included).
-            let raised = x.replacing(with: lowest, where: lowest .>= x)
-            let clamped = raised.replacing(with: highest, where: highest .< raised)
-            let offset = unsafeBitCast(clamped, to: SIMD4<UInt32>.self) &- lowestBits
-            let index = SIMD4<Int32>(truncatingIfNeeded: offset &>> shift)
-            // Below 2¹⁸, so the signed conversion is exact, as the scalar unsigned one.
-            let fraction = Lanes(SIMD4<Int32>(truncatingIfNeeded: offset & mask)) * step
-            let a = Lanes(table[Int(index[0])], table[Int(index[1])], table[Int(index[2])], table[Int(index[3])])
-            let b = Lanes(table[Int(index[0]) + 1], table[Int(index[1]) + 1], table[Int(index[2]) + 1],
-                          table[Int(index[3]) + 1])
-            UnsafeMutableRawPointer(result + k).storeBytes(of: a + (b - a) * fraction, as: Lanes.self)
-            k += 4
-        }
-        while k < count {
-            result[k] = halfE1Log2(v[k])
-            k += 1
-        }
+        var parameters = gainParameters
+        scrim_vector_lsa_lookup(v, result, Int64(count), &parameters)
+    }
+
+    /// The table's fields of the C gain loop's parameters (the per-hop fields are left at 0 for the caller).
+    var gainParameters: scrim_gain_params {
+        var parameters = scrim_gain_params()
+        parameters.table = UnsafePointer(values)
+        parameters.tableLowest = Self.lowestValue
+        parameters.tableHighest = Self.highestValue
+        parameters.tableLowestBits = Self.lowestBits
+        parameters.tableShift = 23 - Self.segmentBits
+        return parameters
     }
 }

@@ -1,3 +1,4 @@
+import CScrimVector
 import Foundation
 import ScrimCore
 import ScrimSpectral
@@ -26,8 +27,10 @@ import ScrimSpectral
 ///    dB of SI-SDR improvement in every SNR bucket, for +0.02 PESQ at 20 dB only (it lowers harmonic peaks).
 /// 5. Output Y·G (cleaned), Y·(1 − G) (residual, so cleaned + residual = input exactly), or Y (bypass).
 ///
-/// All loops run over bins with unsafe pointers and no library calls (``DenoiseMath``); nothing allocates
-/// after ``prepare(context:)``.
+/// The per-bin loops of steps 1–5 run in C (`CScrimVector`, cloned for SSE2, AVX2 and AVX-512 and picked when
+/// the library loads; the same IEEE operations in the same order, so the output is bit-identical on every CPU).
+/// They call no library functions (the ``DenoiseMath`` approximations); nothing allocates after
+/// ``prepare(context:)``.
 final class NoiseReductionKernel: SpectralKernel {
     // MARK: Constants (each with its source)
 
@@ -330,17 +333,12 @@ final class NoiseReductionKernel: SpectralKernel {
         for group in 0..<groupCount {
             // 1. Power, averaged over the group's channels.
             let first = linked ? 0 : group
-            do {
-                let re = frame.realBasePointer(first), im = frame.imagBasePointer(first)
-                for k in 0..<bins { power[k] = re[k] * re[k] + im[k] * im[k] }
-            }
+            scrim_vector_power(power, frame.realBasePointer(first), frame.imagBasePointer(first), Int64(bins), 0)
             if channelsPerGroup > 1 {
                 for c in 1..<channelsPerGroup {
-                    let re = frame.realBasePointer(c), im = frame.imagBasePointer(c)
-                    for k in 0..<bins { power[k] += re[k] * re[k] + im[k] * im[k] }
+                    scrim_vector_power(power, frame.realBasePointer(c), frame.imagBasePointer(c), Int64(bins), 1)
                 }
-                let scale = 1 / Float(channelsPerGroup)
-                for k in 0..<bins { power[k] *= scale }
+                scrim_vector_scale(power, 1 / Float(channelsPerGroup), Int64(bins))
             }
             let lambda = noise + group * binCount
             if learnedProfile != nil {
@@ -374,31 +372,14 @@ final class NoiseReductionKernel: SpectralKernel {
         let smoothed = smoothedPower + group * bins
         let current = currentMinimum + group * bins
         let window = windowMinimum + group * bins
-        let a = initialized ? minimumAlpha : 0, b = 1 - a
-        guard subwindowsFilled >= Self.minimumSubwindows else {
-            // Start-up: λ at most `startupCeiling` × the lowest smoothed power seen so far.
-            let ceiling = Self.startupCeiling
-            let filled = subwindowsFilled > 0
-            for k in 0..<bins {
-                let value = a * smoothed[k] + b * p[k] * scale
-                smoothed[k] = value
-                let running = min(current[k], value)
-                current[k] = running
-                let lowest = filled ? min(window[k], running) : running
-                lambda[k] = max(min(lambda[k], ceiling * lowest), Self.noiseFloorPower)
-            }
-            return
-        }
-        // The same two updates in one pass over the bins once the window has filled (every hop after the first
-        // 3 s): the bound reads only the stored window minimum, not this hop's.
-        let margin = Self.minimumMargin
-        for k in 0..<bins {
-            let value = a * smoothed[k] + b * p[k] * scale
-            smoothed[k] = value
-            current[k] = min(current[k], value)
-            let bound = window[k]
-            lambda[k] = bound > margin * lambda[k] ? bound : lambda[k]
-        }
+        let a = initialized ? minimumAlpha : 0
+        let startup = subwindowsFilled < Self.minimumSubwindows
+        // Start-up: λ at most `startupCeiling` × the lowest smoothed power seen so far. Afterwards the bound
+        // reads only the stored window minimum, not this hop's.
+        var parameters = scrim_minimum_params(
+            scale: scale, a: a, b: 1 - a, bound: startup ? Self.startupCeiling : Self.minimumMargin,
+            floor: Self.noiseFloorPower, startup: startup ? 1 : 0, filled: subwindowsFilled > 0 ? 1 : 0)
+        scrim_vector_track_minimum(lambda, smoothed, current, window, p, Int64(bins), &parameters)
     }
 
     /// Ends a sub-window every `subwindowHops` hops: stores its minima and recomputes the window minima.
@@ -432,23 +413,11 @@ final class NoiseReductionKernel: SpectralKernel {
             return
         }
         let snr = Self.trackerSpeechSNR
-        let exponentScale = -DenoiseMath.log2e * snr / (1 + snr)
-        let priorRatio = 1 + snr
-        let alpha = noiseAlpha, beta = 1 - noiseAlpha
-        let presenceA = presenceAlpha, presenceB = 1 - presenceAlpha
-        let threshold = Self.stagnationThreshold
-        let floor = Self.noiseFloorPower
-        for k in 0..<bins {
-            let y = p[k] * scale
-            let previous = lambda[k]
-            let gamma = min(y / previous, Self.posteriorSNRLimit)
-            var speech = 1 / (1 + priorRatio * DenoiseMath.fastExp2(gamma * exponentScale))
-            let meanPresence = presenceA * presence[k] + presenceB * speech
-            presence[k] = meanPresence
-            speech = meanPresence > threshold ? min(speech, threshold) : speech
-            let expected = (1 - speech) * y + speech * previous
-            lambda[k] = max(alpha * previous + beta * expected, floor)
-        }
+        var parameters = scrim_tracker_params(
+            scale: scale, exponentScale: -DenoiseMath.log2e * snr / (1 + snr), priorRatio: 1 + snr,
+            alpha: noiseAlpha, beta: 1 - noiseAlpha, presenceAlpha: presenceAlpha, presenceBeta: 1 - presenceAlpha,
+            threshold: Self.stagnationThreshold, posteriorLimit: Self.posteriorSNRLimit, floor: Self.noiseFloorPower)
+        scrim_vector_track(lambda, presence, p, Int64(bins), &parameters)
     }
 
     /// Per-bin limit (see ``limitTargetDecibels``): T − mean ξ, at least the lower bound, at most the user's
@@ -456,18 +425,8 @@ final class NoiseReductionKernel: SpectralKernel {
     @inline(__always)
     private func updateFloors(mean: UnsafeMutablePointer<Float>, log2Floor: UnsafeMutablePointer<Float>,
                               linear: UnsafeMutablePointer<Float>, group: Int) {
-        let log2UserFloor = DenoiseMath.fastLog2(gainFloor)
-        let bt = binTargetLog2, blb = binLowerLog2
-        let clip = Self.overallSNRClip
-        var total: Float = 0
-        for k in 0..<binCount {
-            let value = mean[k]
-            total += min(value, clip)
-            let limitLog2 = max(bt - DenoiseMath.fastLog2(max(value, Self.meanSNRFloor)), blb)
-            let floorLog2 = max(-0.5 * limitLog2, log2UserFloor)
-            log2Floor[k] = floorLog2
-            linear[k] = DenoiseMath.fastExp2(floorLog2)
-        }
+        let total = scrim_vector_floors(mean, log2Floor, linear, Int64(binCount), binTargetLog2, binLowerLog2,
+                                        DenoiseMath.fastLog2(gainFloor), Self.meanSNRFloor, Self.overallSNRClip)
         // The overall SNR: the bins' mean ξ, averaged over the bins (a power ratio), in dB.
         let overall = 10 * log10(max(total / Float(binCount), Self.meanSNRFloor))
         let low = Self.highSNRLowDecibels, high = Self.highSNRHighDecibels
@@ -479,46 +438,25 @@ final class NoiseReductionKernel: SpectralKernel {
     private func computeGains(lambda: UnsafeMutablePointer<Float>, previous: UnsafeMutablePointer<Float>,
                               longSNR xiMean: UnsafeMutablePointer<Float>, log2Floors: UnsafeMutablePointer<Float>,
                               linearFloors: UnsafeMutablePointer<Float>, highSNR position: Float) {
-        let bins = binCount
-        let p = power, v = work, r = ratio, g = gain, s = applied
         // The first hop has no previous estimate: ξ from γ alone (α = 0).
-        let alpha: Float = initialized ? ddAlpha + (ddAlphaHigh - ddAlpha) * position : 0, beta = 1 - alpha
-        let xiMin = Self.aprioriSNRFloor
-        let gammaMax = Self.posteriorSNRLimit
-        // Pass 1 (vectorisable): ξ, ξ/(1+ξ), v.
-        for k in 0..<bins {
-            let inverse = 1 / lambda[k]
-            let gamma = min(p[k] * inverse, gammaMax)
-            let fresh = max(gamma - 1, 0)
-            let dd = alpha * min(previous[k] * inverse, gammaMax) + beta * fresh
-            let xi = max(dd, xiMin)
-            let onePlusXi = 1 + xi
-            let rk = xi / onePlusXi
-            r[k] = rk
-            v[k] = rk * gamma
-            s[k] = onePlusXi  // scratch until the gains are written below
-        }
-        // Pass 2 (table lookups): log₂ G_H1 = log₂(ξ/(1+ξ)) + ½E₁(v)·log₂e, capped at 0 (G_H1 ≤ 1).
-        let table = LogSpectralAmplitudeTable.shared
-        table.halfE1Log2(v, into: g, count: bins)
-        // Pass 3 (vectorisable): speech presence, OM-LSA mix, decision-directed memory.
+        let alpha: Float = initialized ? ddAlpha + (ddAlphaHigh - ddAlpha) * position : 0
         let qHigh = Self.speechAbsencePriorHighSNR
         let absencePrior = Self.speechAbsencePrior + (qHigh - Self.speechAbsencePrior) * position
-        let priorRatio = absencePrior / (1 - absencePrior)
-        let log2e = DenoiseMath.log2e
-        let la = longAlpha, lb = 1 - longAlpha
-        for k in 0..<bins {
-            let log2H1 = min(DenoiseMath.fastLog2(r[k]) + g[k], 0)
-            let absence = priorRatio * s[k] * DenoiseMath.fastExp2(-v[k] * log2e)
-            let presenceProbability = 1 / (1 + absence)
-            // The long-term mean ξ behind the per-bin limit (``updateFloors``).
-            xiMean[k] = la * xiMean[k] + lb * (s[k] - 1)
-            let log2Gain = presenceProbability * log2H1 + (1 - presenceProbability) * log2Floors[k]
-            let gk = DenoiseMath.fastExp2(log2Gain)
-            previous[k] = gk * gk * p[k]
-            // Floor at this bin's G_min (G_H1 alone can fall below it where p ≈ 1 and ξ is small).
-            s[k] = max(gk, linearFloors[k])
-        }
+        var parameters = LogSpectralAmplitudeTable.shared.gainParameters
+        parameters.alpha = alpha
+        parameters.beta = 1 - alpha
+        parameters.xiMin = Self.aprioriSNRFloor
+        parameters.gammaMax = Self.posteriorSNRLimit
+        parameters.priorRatio = absencePrior / (1 - absencePrior)
+        parameters.log2e = DenoiseMath.log2e
+        parameters.longAlpha = longAlpha
+        parameters.longBeta = 1 - longAlpha
+        // Pass 1: ξ, ξ/(1+ξ), v. Pass 2 (table): log₂ G_H1 = log₂(ξ/(1+ξ)) + ½E₁(v)·log₂e, capped at 0 (G_H1 ≤ 1).
+        // Pass 3: speech presence, OM-LSA mix in the log domain, |Â|² = G²·|Y|² for the next hop, the long-term
+        // mean ξ behind the per-bin limit (``updateFloors``), and the floor at this bin's G_min (G_H1 alone can
+        // fall below it where p ≈ 1 and ξ is small).
+        scrim_vector_gains(power, lambda, previous, xiMean, log2Floors, linearFloors, work, ratio, gain, applied,
+                           Int64(binCount), &parameters)
     }
 
     /// Adds this hop's noise before/after and reduction to the statistics (a few sums and one log per hop).
@@ -526,23 +464,16 @@ final class NoiseReductionKernel: SpectralKernel {
     private func accumulateStatistics(lambda: UnsafeMutablePointer<Float>) {
         let bins = binCount
         let p = power, s = applied
-        // Four-lane partial sums (Float addition is not reassociated by the compiler, so a plain loop would run
-        // one dependent add per bin); the tail is added one bin at a time.
-        var before4 = SIMD4<Float>(), after4 = SIMD4<Float>(), input4 = SIMD4<Float>(), kept4 = SIMD4<Float>()
-        let vectorBins = bins & ~3
-        var k = 0
-        while k < vectorBins {
-            let l = SIMD4(lambda[k], lambda[k + 1], lambda[k + 2], lambda[k + 3])
-            let q = SIMD4(p[k], p[k + 1], p[k + 2], p[k + 3])
-            let g = SIMD4(s[k], s[k + 1], s[k + 2], s[k + 3])
-            let g2 = g * g
-            before4 += l
-            after4 += l * g2
-            input4 += q
-            kept4 += q * g2
-            k += 4
+        // Four-lane partial sums of λ, λG², P and PG² (Float addition is not reassociated by the compiler, so a
+        // plain loop would run one dependent add per bin); the tail is added one bin at a time.
+        var sums = SIMD16<Float>()
+        withUnsafeMutableBytes(of: &sums) { raw in
+            scrim_vector_statistics(lambda, p, s, Int64(bins), raw.baseAddress.unsafelyUnwrapped
+                .assumingMemoryBound(to: Float.self))
         }
-        var noiseBefore = before4.sum(), noiseAfter = after4.sum(), input = input4.sum(), kept = kept4.sum()
+        var noiseBefore = sums.lowHalf.lowHalf.sum(), noiseAfter = sums.lowHalf.highHalf.sum()
+        var input = sums.highHalf.lowHalf.sum(), kept = sums.highHalf.highHalf.sum()
+        var k = bins & ~3
         while k < bins {
             let g2 = s[k] * s[k]
             noiseBefore += lambda[k]
@@ -578,20 +509,11 @@ final class NoiseReductionKernel: SpectralKernel {
             return
         case .cleaned:
             for c in firstChannel..<(firstChannel + count) {
-                let re = frame.realBasePointer(c), im = frame.imagBasePointer(c)
-                for k in 0..<bins {
-                    re[k] *= s[k]
-                    im[k] *= s[k]
-                }
+                scrim_vector_apply_gain(frame.realBasePointer(c), frame.imagBasePointer(c), s, Int64(bins))
             }
         case .residual:
             for c in firstChannel..<(firstChannel + count) {
-                let re = frame.realBasePointer(c), im = frame.imagBasePointer(c)
-                for k in 0..<bins {
-                    let g = 1 - s[k]
-                    re[k] *= g
-                    im[k] *= g
-                }
+                scrim_vector_apply_residual(frame.realBasePointer(c), frame.imagBasePointer(c), s, Int64(bins))
             }
         }
     }

@@ -1,0 +1,249 @@
+// Per-bin loops of the noise reducer; see include/scrim_vector.h for the contract (bit-identical on every CPU).
+#include "scrim_vector.h"
+
+#include <string.h>
+
+// No fused multiply-adds: the AVX2 and AVX-512 clones must round exactly as the SSE2 one (and as the Swift
+// reference these loops came from) does.
+#pragma STDC FP_CONTRACT OFF
+
+#if defined(__x86_64__) && defined(__ELF__) && defined(__clang__)
+// One clone per x86-64 micro-architecture level (x86-64 psABI: v3 = AVX2 + FMA, v4 = AVX-512); the dynamic
+// linker picks one once, on load.
+#define SCRIM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define SCRIM_CLONES
+#endif
+
+// Swift's min and max, operand order included (so NaN and signed zeros pick the same operand).
+#define SWIFT_MIN(x, y) ((y) < (x) ? (y) : (x))
+#define SWIFT_MAX(x, y) ((y) >= (x) ? (y) : (x))
+
+static inline uint32_t bits_of(float x) {
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+static inline float float_of(uint32_t b) {
+    float x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+// DenoiseMath.fastLog2 (ScrimCleanup): exponent bits plus a degree-5 polynomial in the mantissa − 1.
+static inline float fast_log2(float x) {
+    uint32_t b = bits_of(x);
+    float exponent = (float)((int32_t)(b >> 23) - 127);
+    float t = float_of((b & 0x007FFFFFu) | 0x3F800000u) - 1.0f;
+    float p = 0.04588553f;
+    float q = ((((p * t - 0.19442267f) * t + 0.41542195f) * t - 0.7086821f) * t + 1.4418258f) * t;
+    return exponent + q;
+}
+
+// DenoiseMath.fastExp2: round to the nearest integer by the 1.5·2²³ trick, a degree-5 polynomial for 2^f.
+static inline float fast_exp2(float x) {
+    const float magic = 12582912.0f;
+    float clamped = SWIFT_MIN(SWIFT_MAX(x, -126.0f), 126.0f);
+    float shifted = clamped + magic;
+    float whole = shifted - magic;
+    float f = clamped - whole;
+    uint32_t n = bits_of(shifted) - bits_of(magic);
+    float p = 0.00133953f * f + 0.00966725f;
+    p = ((((p * f) + 0.05550341f) * f + 0.24022309f) * f + 0.6931472f) * f + 1.0f;
+    return float_of(bits_of(p) + (n << 23));
+}
+
+SCRIM_CLONES
+void scrim_vector_power(float *restrict power, const float *restrict re, const float *restrict im, int64_t count,
+                        int32_t accumulate) {
+    if (accumulate) {
+        for (int64_t k = 0; k < count; k++) power[k] += re[k] * re[k] + im[k] * im[k];
+    } else {
+        for (int64_t k = 0; k < count; k++) power[k] = re[k] * re[k] + im[k] * im[k];
+    }
+}
+
+SCRIM_CLONES
+void scrim_vector_scale(float *restrict x, float scale, int64_t count) {
+    for (int64_t k = 0; k < count; k++) x[k] *= scale;
+}
+
+SCRIM_CLONES
+void scrim_vector_apply_gain(float *restrict re, float *restrict im, const float *restrict gain, int64_t count) {
+    for (int64_t k = 0; k < count; k++) {
+        re[k] *= gain[k];
+        im[k] *= gain[k];
+    }
+}
+
+SCRIM_CLONES
+void scrim_vector_apply_residual(float *restrict re, float *restrict im, const float *restrict gain,
+                                 int64_t count) {
+    for (int64_t k = 0; k < count; k++) {
+        float g = 1.0f - gain[k];
+        re[k] *= g;
+        im[k] *= g;
+    }
+}
+
+// NoiseReductionKernel.track: P(H1|y), its smoothed value against stagnation, E|N|², recursive average.
+SCRIM_CLONES
+void scrim_vector_track(float *restrict lambda, float *restrict presence, const float *restrict power,
+                        int64_t count, const scrim_tracker_params *params) {
+    const float scale = params->scale, exponentScale = params->exponentScale, priorRatio = params->priorRatio;
+    const float alpha = params->alpha, beta = params->beta;
+    const float presenceA = params->presenceAlpha, presenceB = params->presenceBeta;
+    const float threshold = params->threshold, limit = params->posteriorLimit, floor = params->floor;
+    for (int64_t k = 0; k < count; k++) {
+        float y = power[k] * scale;
+        float previous = lambda[k];
+        float gamma = SWIFT_MIN(y / previous, limit);
+        float speech = 1.0f / (1.0f + priorRatio * fast_exp2(gamma * exponentScale));
+        float meanPresence = presenceA * presence[k] + presenceB * speech;
+        presence[k] = meanPresence;
+        speech = meanPresence > threshold ? SWIFT_MIN(speech, threshold) : speech;
+        float expected = (1.0f - speech) * y + speech * previous;
+        lambda[k] = SWIFT_MAX(alpha * previous + beta * expected, floor);
+    }
+}
+
+// NoiseReductionKernel.trackMinimum: smoothed power, running sub-window minimum, and the bound on λ.
+SCRIM_CLONES
+void scrim_vector_track_minimum(float *restrict lambda, float *restrict smoothed, float *restrict current,
+                                const float *restrict window, const float *restrict power, int64_t count,
+                                const scrim_minimum_params *params) {
+    const float scale = params->scale, a = params->a, b = params->b, bound = params->bound;
+    if (params->startup) {
+        const float floor = params->floor;
+        if (params->filled) {
+            for (int64_t k = 0; k < count; k++) {
+                float value = a * smoothed[k] + b * power[k] * scale;
+                smoothed[k] = value;
+                float running = SWIFT_MIN(current[k], value);
+                current[k] = running;
+                float lowest = SWIFT_MIN(window[k], running);
+                lambda[k] = SWIFT_MAX(SWIFT_MIN(lambda[k], bound * lowest), floor);
+            }
+        } else {
+            for (int64_t k = 0; k < count; k++) {
+                float value = a * smoothed[k] + b * power[k] * scale;
+                smoothed[k] = value;
+                float running = SWIFT_MIN(current[k], value);
+                current[k] = running;
+                lambda[k] = SWIFT_MAX(SWIFT_MIN(lambda[k], bound * running), floor);
+            }
+        }
+        return;
+    }
+    for (int64_t k = 0; k < count; k++) {
+        float value = a * smoothed[k] + b * power[k] * scale;
+        smoothed[k] = value;
+        current[k] = SWIFT_MIN(current[k], value);
+        float minimum = window[k];
+        lambda[k] = minimum > bound * lambda[k] ? minimum : lambda[k];
+    }
+}
+
+SCRIM_CLONES
+float scrim_vector_floors(const float *restrict mean, float *restrict log2Floor, float *restrict linear,
+                          int64_t count, float target, float lower, float log2UserFloor, float meanFloor,
+                          float clip) {
+    float total = 0.0f;
+    for (int64_t k = 0; k < count; k++) total += SWIFT_MIN(mean[k], clip);
+    for (int64_t k = 0; k < count; k++) {
+        float limitLog2 = SWIFT_MAX(target - fast_log2(SWIFT_MAX(mean[k], meanFloor)), lower);
+        float floorLog2 = SWIFT_MAX(-0.5f * limitLog2, log2UserFloor);
+        log2Floor[k] = floorLog2;
+        linear[k] = fast_exp2(floorLog2);
+    }
+    return total;
+}
+
+SCRIM_CLONES
+void scrim_vector_statistics(const float *restrict lambda, const float *restrict power, const float *restrict gain,
+                             int64_t count, float sums[16]) {
+    float before[4] = {0}, after[4] = {0}, input[4] = {0}, kept[4] = {0};
+    for (int64_t k = 0; k + 4 <= count; k += 4) {
+        for (int lane = 0; lane < 4; lane++) {
+            float l = lambda[k + lane], q = power[k + lane], g = gain[k + lane];
+            float g2 = g * g;
+            before[lane] += l;
+            after[lane] += l * g2;
+            input[lane] += q;
+            kept[lane] += q * g2;
+        }
+    }
+    for (int lane = 0; lane < 4; lane++) {
+        sums[lane] = before[lane];
+        sums[4 + lane] = after[lane];
+        sums[8 + lane] = input[lane];
+        sums[12 + lane] = kept[lane];
+    }
+}
+
+// LogSpectralAmplitudeTable.halfE1Log2: clamp, segment index from the IEEE bits, linear interpolation.
+static inline float lsa_lookup(float v, const scrim_gain_params *params) {
+    float clamped = SWIFT_MIN(SWIFT_MAX(v, params->tableLowest), params->tableHighest);
+    uint32_t offset = bits_of(clamped) - params->tableLowestBits;
+    uint32_t shift = params->tableShift;
+    int32_t index = (int32_t)(offset >> shift);
+    float fraction = (float)(int32_t)(offset & ((1u << shift) - 1u)) * (1.0f / (float)(1u << shift));
+    float lower = params->table[index];
+    float upper = params->table[index + 1];
+    return lower + (upper - lower) * fraction;
+}
+
+SCRIM_CLONES
+void scrim_vector_lsa_lookup(const float *v, float *result, int64_t count, const scrim_gain_params *params) {
+    for (int64_t k = 0; k < count; k++) result[k] = lsa_lookup(v[k], params);
+}
+
+// NoiseReductionKernel.computeGains: decision-directed ξ, MMSE-LSA G_H1, speech presence, OM-LSA mix.
+SCRIM_CLONES
+void scrim_vector_gains(const float *restrict power, const float *restrict lambda, float *restrict previous,
+                        float *restrict longSNR, const float *restrict log2Floors,
+                        const float *restrict linearFloors, float *restrict work, float *restrict ratio,
+                        float *restrict gain, float *restrict applied, int64_t count,
+                        const scrim_gain_params *params) {
+    const float alpha = params->alpha, beta = params->beta, xiMin = params->xiMin, gammaMax = params->gammaMax;
+    // Pass 1: ξ, ξ/(1+ξ), v = γξ/(1+ξ); 1+ξ parked in `applied`.
+    for (int64_t k = 0; k < count; k++) {
+        float inverse = 1.0f / lambda[k];
+        float gamma = SWIFT_MIN(power[k] * inverse, gammaMax);
+        float fresh = SWIFT_MAX(gamma - 1.0f, 0.0f);
+        float dd = alpha * SWIFT_MIN(previous[k] * inverse, gammaMax) + beta * fresh;
+        float xi = SWIFT_MAX(dd, xiMin);
+        float onePlusXi = 1.0f + xi;
+        float rk = xi / onePlusXi;
+        ratio[k] = rk;
+        work[k] = rk * gamma;
+        applied[k] = onePlusXi;
+    }
+    // Pass 2: ½E₁(v)·log₂e from the table.
+    for (int64_t k = 0; k < count; k++) gain[k] = lsa_lookup(work[k], params);
+    // Pass 3: speech presence, OM-LSA gain in the log domain, decision-directed memory, floors.
+    const float priorRatio = params->priorRatio, log2e = params->log2e;
+    const float la = params->longAlpha, lb = params->longBeta;
+    for (int64_t k = 0; k < count; k++) {
+        float log2H1 = SWIFT_MIN(fast_log2(ratio[k]) + gain[k], 0.0f);
+        float absence = priorRatio * applied[k] * fast_exp2(-work[k] * log2e);
+        float presenceProbability = 1.0f / (1.0f + absence);
+        longSNR[k] = la * longSNR[k] + lb * (applied[k] - 1.0f);
+        float log2Gain = presenceProbability * log2H1 + (1.0f - presenceProbability) * log2Floors[k];
+        float gk = fast_exp2(log2Gain);
+        previous[k] = gk * gk * power[k];
+        applied[k] = SWIFT_MAX(gk, linearFloors[k]);
+    }
+}
+
+#if defined(__x86_64__) && defined(__ELF__) && defined(__clang__)
+const char *scrim_vector_level(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4";
+    if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3";
+    return "x86-64";
+}
+#else
+const char *scrim_vector_level(void) { return "generic"; }
+#endif

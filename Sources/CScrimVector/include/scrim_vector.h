@@ -1,0 +1,115 @@
+// Per-bin loops of Scrim's noise reducer, compiled once per x86-64 level and picked at load time.
+//
+// Swift has no per-function target attribute, so its loops are built for the x86-64 baseline (SSE2, four
+// lanes). These loops are written in C so the compiler can clone them for AVX2 and AVX-512 machines
+// (`target_clones`, resolved once when the library loads, through the dynamic linker's IFUNC mechanism) and
+// run eight or sixteen lanes there; other architectures get one plain build.
+//
+// Every function performs the same IEEE operations in the same order as the Swift code it replaced: no
+// contraction into fused multiply-adds, no reassociation. The output is therefore bit-identical on every CPU,
+// whichever clone runs. The Swift caller (ScrimCleanup's NoiseReductionKernel) documents the mathematics and
+// the sources; the comments here name the step each loop implements.
+//
+// All pointers must be valid for `count` floats and must not alias unless stated. Nothing here allocates.
+
+#ifndef SCRIM_VECTOR_H
+#define SCRIM_VECTOR_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// power[k] = re[k]² + im[k]² (`accumulate` = 0), or power[k] += re[k]² + im[k]² (`accumulate` ≠ 0).
+void scrim_vector_power(float *power, const float *re, const float *im, int64_t count, int32_t accumulate);
+
+/// x[k] *= scale.
+void scrim_vector_scale(float *x, float scale, int64_t count);
+
+/// re[k] *= gain[k] and im[k] *= gain[k].
+void scrim_vector_apply_gain(float *re, float *im, const float *gain, int64_t count);
+
+/// re[k] *= 1 − gain[k] and im[k] *= 1 − gain[k] (the residual: what the gain removed).
+void scrim_vector_apply_residual(float *re, float *im, const float *gain, int64_t count);
+
+/// Constants of the speech-presence-weighted noise tracker (Gerkmann & Hendriks 2012), per hop.
+typedef struct {
+    float scale;            ///< lifts a partial first frame's power to a full frame's (1 otherwise)
+    float exponentScale;    ///< −log₂e · ξ_H1 / (1 + ξ_H1)
+    float priorRatio;       ///< 1 + ξ_H1
+    float alpha;            ///< noise smoothing α; beta = 1 − α
+    float beta;
+    float presenceAlpha;    ///< presence smoothing; presenceBeta = 1 − presenceAlpha
+    float presenceBeta;
+    float threshold;        ///< stagnation threshold
+    float posteriorLimit;   ///< largest a posteriori SNR used
+    float floor;            ///< smallest noise power
+} scrim_tracker_params;
+
+/// One hop of the recursive noise tracker: updates `lambda` and `presence` from `power`.
+void scrim_vector_track(float *lambda, float *presence, const float *power, int64_t count,
+                        const scrim_tracker_params *params);
+
+/// Constants of the minimum-statistics bound (Martin 2001), per hop.
+typedef struct {
+    float scale;        ///< as in scrim_tracker_params
+    float a;            ///< smoothing weight of the previous smoothed power (0 on the first hop); b = 1 − a
+    float b;
+    float bound;        ///< start-up: the ceiling factor; afterwards: the margin
+    float floor;        ///< smallest noise power (start-up only)
+    int32_t startup;    ///< ≠ 0 while the minimum window has not filled
+    int32_t filled;     ///< start-up only: ≠ 0 once one sub-window has ended (the window minimum is usable)
+} scrim_minimum_params;
+
+/// One hop of minimum statistics: smooths the power, keeps the running minimum, bounds `lambda` (from above
+/// during start-up, from below afterwards).
+void scrim_vector_track_minimum(float *lambda, float *smoothed, float *current, const float *window,
+                                const float *power, int64_t count, const scrim_minimum_params *params);
+
+/// The per-bin gain floors from the long-term mean a priori SNR (NoiseReductionKernel.updateFloors):
+/// limit = max(target − log₂ max(mean, meanFloor), lower) in log₂ power units; log2Floor = max(−½·limit,
+/// log2UserFloor); linear = 2^log2Floor. Returns Σ min(mean[k], clip), summed in bin order.
+float scrim_vector_floors(const float *mean, float *log2Floor, float *linear, int64_t count, float target,
+                          float lower, float log2UserFloor, float meanFloor, float clip);
+
+/// Four-lane partial sums of the hop's statistics (NoiseReductionKernel.accumulateStatistics), lane i holding
+/// bins i, i + 4, i + 8, …: sums[0…3] Σλ, sums[4…7] Σλg², sums[8…11] ΣP, sums[12…15] ΣPg², over the first
+/// count − count mod 4 bins (the caller adds the rest).
+void scrim_vector_statistics(const float *lambda, const float *power, const float *gain, int64_t count,
+                             float sums[16]);
+
+/// Constants of the OM-LSA gain, per hop.
+typedef struct {
+    float alpha;            ///< decision-directed weight; beta = 1 − α
+    float beta;
+    float xiMin;            ///< a priori SNR floor
+    float gammaMax;         ///< largest a posteriori SNR used
+    float priorRatio;       ///< q / (1 − q)
+    float log2e;            ///< log₂ e
+    float longAlpha;        ///< long-term ξ smoothing; longBeta = 1 − longAlpha
+    float longBeta;
+    const float *table;     ///< ½E₁(v)·log₂e table (LogSpectralAmplitudeTable)
+    float tableLowest;      ///< smallest v in the table
+    float tableHighest;     ///< largest v in the table
+    uint32_t tableLowestBits;  ///< IEEE bits of tableLowest
+    uint32_t tableShift;       ///< mantissa bits below the segment index (23 − segment bits)
+} scrim_gain_params;
+
+/// One hop of OM-LSA gains: reads `power`, `lambda`, `previous` (|Â|² of the last hop), the per-bin floors;
+/// writes `applied` (the gains), `previous`, `longSNR`; `work`, `ratio` and `gain` are scratch rows.
+void scrim_vector_gains(const float *power, const float *lambda, float *previous, float *longSNR,
+                        const float *log2Floors, const float *linearFloors, float *work, float *ratio,
+                        float *gain, float *applied, int64_t count, const scrim_gain_params *params);
+
+/// The LSA table lookup alone (for tests): result[k] = ½E₁(v[k])·log₂e, interpolated. `result` may be `v`.
+void scrim_vector_lsa_lookup(const float *v, float *result, int64_t count, const scrim_gain_params *params);
+
+/// Which clone the loader picked for this CPU: "x86-64-v4", "x86-64-v3", "x86-64" or "generic".
+const char *scrim_vector_level(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -4,7 +4,8 @@
 // Imports point down only (see ../shared/DESIGN.md):
 //   scrim (CLI) ─▶ Scrim ─▶ ScrimCleanup ─▶ ScrimSpectral ─▶ ScrimCore
 //                        └▶ ScrimFiles ─────────────────────▶ ScrimCore
-// CFFTW is imported by ScrimSpectral only; CSndFile by ScrimFiles only; CScrimVector (C loops) by ScrimCleanup only.
+// CFFTW is imported by ScrimSpectral only; CSndFile by ScrimFiles only. CScrimVector (the hot loops in C, cloned
+// per CPU level) is a leaf under ScrimSpectral, ScrimCleanup and ScrimFiles.
 
 import PackageDescription
 
@@ -31,12 +32,12 @@ let package = Package(
             providers: [.apt(["libsndfile1-dev"])]
         ),
         .target(name: "ScrimCore"),
-        .target(name: "ScrimSpectral", dependencies: ["ScrimCore", "CFFTW"], exclude: ["README.md"]),
-        // The noise reducer's per-bin loops in C, cloned per x86-64 level (SSE2, AVX2, AVX-512) and picked at load
-        // time; bit-identical output on every CPU (see Sources/CScrimVector/include/scrim_vector.h).
+        .target(name: "ScrimSpectral", dependencies: ["ScrimCore", "CFFTW", "CScrimVector"], exclude: ["README.md"]),
+        // Hot loops in C (noise reducer, STFT, sample encoder), cloned per x86-64 level (SSE2, AVX2, AVX-512) and
+        // picked at load time; bit-identical output on every CPU (see Sources/CScrimVector/include/scrim_vector.h).
         .target(name: "CScrimVector"),
         .target(name: "ScrimCleanup", dependencies: ["ScrimCore", "ScrimSpectral", "CScrimVector"]),
-        .target(name: "ScrimFiles", dependencies: ["ScrimCore", "CSndFile"]),
+        .target(name: "ScrimFiles", dependencies: ["ScrimCore", "CSndFile", "CScrimVector"]),
         .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),
         .target(
             name: "CScrim",

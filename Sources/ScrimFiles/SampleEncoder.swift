@@ -1,3 +1,4 @@
+import CScrimVector
 import ScrimCore
 
 /// Converts planar `Float` frames to interleaved little-endian file samples (the RIFF family's encoding).
@@ -94,8 +95,8 @@ struct SampleEncoder {
 
     /// Scales, rounds, clips and counts as the type describes, then `store`s each integer.
     ///
-    /// Per channel, in chunks of 256 samples: a branch-free pass (which the compiler vectorises) computes the
-    /// integers into a stack scratch, then `store` packs them. The rounded integer is read from the low bits of
+    /// Per channel, in chunks of 256 samples: a branch-free pass computes the integers into a stack scratch (in C,
+    /// `scrim_vector_quantize`, so AVX2 and AVX-512 machines run it 4 or 8 doubles wide), then `store` packs them. The rounded integer is read from the low bits of
     /// `x·2^(bits−1) + 1.5·2⁵²` (the sum's unit is 1, so its mantissa holds 2⁵¹ + n), which needs no
     /// float-to-integer conversion and so no range check per sample.
     @inline(__always)
@@ -105,11 +106,10 @@ struct SampleEncoder {
     ) -> (clipped: Int, nonFinite: Int) {
         let (scale, minimum, maximum) = Self.integerRange(format)
         let lowest = Int32(minimum), highest = Int32(maximum)
-        let magic: Double = 6_755_399_441_055_744  // 1.5·2⁵², as in roundedToNearestEven
         let frameBytes = block.channelCount * bytesPerSample
         let chunk = 256
-        var clipped = 0
-        var nonFinite = 0
+        var clipped: Int64 = 0
+        var nonFinite: Int64 = 0
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: chunk) { scratch in
             guard let integers = scratch.baseAddress else { return }
             for c in 0..<block.channelCount {
@@ -118,17 +118,8 @@ struct SampleEncoder {
                 var i = start
                 while i < start + frameCount {
                     let count = min(chunk, start + frameCount - i)
-                    let samples = source + i
-                    for j in 0..<count {
-                        let shifted = Double(samples[j]) * scale + magic
-                        let value = shifted - magic
-                        let isNaN = value != value
-                        let isHigh = value > maximum, isLow = value < minimum
-                        nonFinite &+= isNaN ? 1 : 0
-                        clipped &+= isHigh || isLow ? 1 : 0
-                        let rounded = Int32(truncatingIfNeeded: shifted.bitPattern)
-                        integers[j] = isNaN ? 0 : (isHigh ? highest : (isLow ? lowest : rounded))
-                    }
+                    scrim_vector_quantize(source + i, integers, Int64(count), scale, minimum, maximum, lowest, highest,
+                                          &clipped, &nonFinite)
                     for j in 0..<count {
                         store(integers[j], out)
                         out += frameBytes
@@ -137,7 +128,7 @@ struct SampleEncoder {
                 }
             }
         }
-        return (clipped, nonFinite)
+        return (Int(clipped), Int(nonFinite))
     }
 
     /// The plain per-sample encoder (`rint` rounding, format switched per sample): the reference
@@ -190,7 +181,7 @@ struct SampleEncoder {
                 out += frameBytes
             }
         }
-        return (clipped, nonFinite)
+        return (Int(clipped), Int(nonFinite))
     }
 
     /// Interleaves `frameCount` frames of `block` from `start` into `destination` as `Float` for libsndfile,
@@ -223,6 +214,6 @@ struct SampleEncoder {
                 out += channelCount
             }
         }
-        return (clipped, nonFinite)
+        return (Int(clipped), Int(nonFinite))
     }
 }

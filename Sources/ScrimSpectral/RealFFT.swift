@@ -1,4 +1,5 @@
 import CFFTW
+import CScrimVector
 import ScrimCore
 
 /// A forward and inverse real FFT of one size, planned once, on FFTW (single precision).
@@ -166,24 +167,18 @@ public final class RealFFT {
         fftwf_execute_dft_c2r(inversePlan, complex, output)
     }
 
-    /// De-interleaves `binCount` (re, im) pairs at `packed` into `real` and `imag` (a loop LLVM vectorises
-    /// with shuffles).
+    /// De-interleaves `binCount` (re, im) pairs at `packed` into `real` and `imag` (in C: vectorised with
+    /// shuffles, per CPU level).
     @inline(__always)
     static func splitSpectrum(_ packed: UnsafePointer<Float>, real: UnsafeMutablePointer<Float>,
                               imag: UnsafeMutablePointer<Float>, binCount: Int) {
-        for k in 0..<binCount {
-            real[k] = packed[2 * k]
-            imag[k] = packed[2 * k + 1]
-        }
+        scrim_vector_split(packed, real, imag, Int64(binCount))
     }
 
     /// Interleaves `real` and `imag` into `binCount` (re, im) pairs at `packed`.
     @inline(__always)
     static func joinSpectrum(real: UnsafePointer<Float>, imag: UnsafePointer<Float>,
                              into packed: UnsafeMutablePointer<Float>, binCount: Int) {
-        for k in 0..<binCount {
-            packed[2 * k] = real[k]
-            packed[2 * k + 1] = imag[k]
-        }
+        scrim_vector_join(real, imag, packed, Int64(binCount))
     }
 }

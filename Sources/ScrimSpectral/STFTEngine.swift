@@ -1,3 +1,4 @@
+import CScrimVector
 import ScrimCore
 
 extension STFTConfiguration {
@@ -179,7 +180,7 @@ final class STFTEngine {
         let scratch = fft.inputPointer
         for c in 0..<channelCount where analyzes {
             let frame = history + c * timeStride
-            for i in 0..<n { scratch[i] = frame[i] * analysisWindow[i] }
+            scrim_vector_multiply(scratch, frame, analysisWindow, Int64(n))
             fft.forward(scratch, real: spectraReal + c * binStride, imag: spectraImag + c * binStride,
                         scratch: packedSpectrum)
         }
@@ -188,17 +189,12 @@ final class STFTEngine {
             binCount: binCount, hopIndex: hopCount, startFrame: hopCount * hopSize + hopSize - fftSize))
         if synthesizes {
             let output = fft.outputPointer
-            let overlap = n - hopSize
             for c in 0..<channelCount {
                 fft.inverse(real: spectraReal + c * binStride, imag: spectraImag + c * binStride, output: output,
                             scratch: packedSpectrum)
                 // Shift the accumulator by one hop while adding the new frame: acc'[i] = acc[i + hop] + y[i]·s[i].
-                // (`ahead` rather than `acc[i + hopSize]`: the index addition's overflow check kept this loop
-                // from vectorising; it was half the engine's own time.)
-                let acc = accumulator + c * timeStride
-                let ahead = acc + hopSize
-                for i in 0..<overlap { acc[i] = ahead[i] + output[i] * synthesisWindow[i] }
-                for i in overlap..<n { acc[i] = output[i] * synthesisWindow[i] }
+                scrim_vector_overlap_add(accumulator + c * timeStride, output, synthesisWindow, Int64(hopSize),
+                                         Int64(n))
             }
         }
         if hopSize < n {

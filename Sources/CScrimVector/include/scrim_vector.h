@@ -1,4 +1,6 @@
-// Per-bin loops of Scrim's noise reducer, compiled once per x86-64 level and picked at load time.
+// Scrim's hottest loops (the noise reducer's per-bin steps, the STFT's windowing and overlap-add, the sample
+// encoder), compiled once per x86-64 level
+// and picked at load time.
 //
 // Swift has no per-function target attribute, so its loops are built for the x86-64 baseline (SSE2, four
 // lanes). These loops are written in C so the compiler can clone them for AVX2 and AVX-512 machines
@@ -7,8 +9,9 @@
 //
 // Every function performs the same IEEE operations in the same order as the Swift code it replaced: no
 // contraction into fused multiply-adds, no reassociation. The output is therefore bit-identical on every CPU,
-// whichever clone runs. The Swift caller (ScrimCleanup's NoiseReductionKernel) documents the mathematics and
-// the sources; the comments here name the step each loop implements.
+// whichever clone runs. The Swift callers (ScrimCleanup's NoiseReductionKernel, ScrimSpectral's STFTEngine and RealFFT,
+// ScrimFiles' SampleEncoder)
+// document the mathematics and the sources; the comments here name the step each loop implements.
 //
 // All pointers must be valid for `count` floats and must not alias unless stated. Nothing here allocates.
 
@@ -104,6 +107,27 @@ void scrim_vector_gains(const float *power, const float *lambda, float *previous
 
 /// The LSA table lookup alone (for tests): result[k] = ½E₁(v[k])·log₂e, interpolated. `result` may be `v`.
 void scrim_vector_lsa_lookup(const float *v, float *result, int64_t count, const scrim_gain_params *params);
+
+/// SampleEncoder's integer pass: integers[k] = round-to-nearest-even(source[k]·scale) (by adding and
+/// subtracting 1.5·2⁵²), clipped to [lowest, highest] where the rounded value is outside [minimum, maximum],
+/// 0 for NaN; adds the number of clipped samples to *clipped and of NaN samples to *nonFinite.
+void scrim_vector_quantize(const float *source, int32_t *integers, int64_t count, double scale, double minimum,
+                           double maximum, int32_t lowest, int32_t highest, int64_t *clipped, int64_t *nonFinite);
+
+/// destination[i] = a[i]·b[i] (the STFT's analysis window).
+void scrim_vector_multiply(float *destination, const float *a, const float *b, int64_t count);
+
+/// One hop of the STFT's overlap-add with the shift: accumulator[i] = accumulator[i + hop] + frame[i]·window[i]
+/// for i < count − hop, frame[i]·window[i] above (`accumulator` holds `count` floats; it may not alias the
+/// others).
+void scrim_vector_overlap_add(float *accumulator, const float *frame, const float *window, int64_t hop,
+                              int64_t count);
+
+/// De-interleaves `count` (re, im) pairs at `packed` into `real` and `imag`.
+void scrim_vector_split(const float *packed, float *real, float *imag, int64_t count);
+
+/// Interleaves `real` and `imag` into `count` (re, im) pairs at `packed`.
+void scrim_vector_join(const float *real, const float *imag, float *packed, int64_t count);
 
 /// Which clone the loader picked for this CPU: "x86-64-v4", "x86-64-v3", "x86-64" or "generic".
 const char *scrim_vector_level(void);

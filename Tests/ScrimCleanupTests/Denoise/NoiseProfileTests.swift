@@ -136,8 +136,8 @@ import Testing
         #expect(worst < 1e-3, "worst error \(worst) (log2 units)")
     }
 
-    /// The four-lane lookup is the scalar one, bit for bit, across the table's range, at both clamps, on
-    /// segment boundaries and for a count that leaves a scalar tail.
+    /// The C lookup (vectorised with gathers on AVX2/AVX-512) is the scalar Swift one, bit for bit, across the
+    /// table's range, at both clamps, on segment boundaries and for a count that leaves a vector remainder.
     @Test func lsaTableLanesEqualScalarLookup() {
         let table = LogSpectralAmplitudeTable.shared
         var values: [Float] = [0, 1e-30, LogSpectralAmplitudeTable.lowestValue, LogSpectralAmplitudeTable.highestValue,
@@ -148,7 +148,7 @@ import Testing
             values.append(v.nextUp)
             v *= 1.003
         }
-        values.append(0.3)  // an odd count: the last values go through the scalar tail
+        values.append(0.3)  // an odd count: the last values go through the loop's remainder
         #expect(values.count % 4 != 0)
         var lanes = [Float](repeating: -1, count: values.count)
         values.withUnsafeBufferPointer { source in

@@ -82,6 +82,29 @@ struct HumDetectorTests {
         }
     }
 
+    /// Hum under pink noise whose fundamental stands clear (22–23 dB above the local floor) while its harmonics,
+    /// 18–34 dB below it, reach only 6–9 dB: fewer than the two 10 dB harmonics of the plain rule, but a clear
+    /// line with weaker harmonics locked to it (``HumSearch/clearLineMarginDecibels``). Before that rule it was
+    /// reported as no hum, as the quality corpus's `u4_hum_noise` was. A pure 60 Hz tone in the same noise is
+    /// still not hum (a clear line alone).
+    @Test func humUnderPinkNoiseIsFound() throws {
+        let n = Int(8 * Self.sampleRate)
+        let relative = [1, 0.08, 0.12, 0.04, 0.08, 0.03, 0.06, 0.02]
+        let hum = HumSignals.hum(frameCount: n, sampleRate: Self.sampleRate, startHertz: 60,
+                                 amplitudes: relative.map { $0 * 0.012 })
+        let noise = DenoiseSignals.pinkNoise(frameCount: n, rms: 0.01, seed: 5)
+        let result = try detect([HumSignals.sum(hum, noise)])
+        #expect(result.isPresent)
+        #expect(result.harmonics.count >= 3, "harmonics \(result.harmonics.map(\.number))")
+        #expect(result.harmonics.contains { $0.prominenceDecibels < 10 }, "the weak-series rule was not needed")
+        let f0 = try #require(result.fundamentalHertz)
+        #expect(abs(f0 - 60) < 0.02, "found \(f0) Hz")
+
+        let tone = HumSignals.hum(frameCount: n, sampleRate: Self.sampleRate, startHertz: 60, amplitudes: [0.012])
+        let alone = try detect([HumSignals.sum(tone, noise)])
+        #expect(!alone.isPresent, "found \(alone.harmonics.map(\.number))")
+    }
+
     @Test func silenceHasNoHum() throws {
         let result = try detect([[Float](repeating: 0, count: Int(4 * Self.sampleRate))])
         #expect(!result.isPresent)

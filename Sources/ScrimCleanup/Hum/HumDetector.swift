@@ -197,13 +197,24 @@ final class HumSpectrumKernel: SpectralKernel {
         let segment = segments + (segmentCount - 1) * trackBins
         segmentHops[segmentCount - 1] += 1
         var total = 0.0
+        // Bins below trackBins feed both spectra, those up to binLimit the mean, all the total (in bin order).
+        let last = frame.binCount - 1
         for c in 0..<frame.channelCount {
-            let re = frame.real(c), im = frame.imag(c)
-            for k in 0..<frame.binCount {
+            guard let re = frame.real(c).baseAddress, let im = frame.imag(c).baseAddress else { continue }
+            for k in 0..<trackBins {
                 let p = Double(re[k] * re[k] + im[k] * im[k])
-                total += (k == 0 || k == frame.binCount - 1) ? p : 2 * p
-                if k < binLimit { meanPower[k] += p }
-                if k < trackBins { segment[k] += p }
+                total += (k == 0 || k == last) ? p : 2 * p
+                meanPower[k] += p
+                segment[k] += p
+            }
+            for k in trackBins..<binLimit {
+                let p = Double(re[k] * re[k] + im[k] * im[k])
+                total += (k == 0 || k == last) ? p : 2 * p
+                meanPower[k] += p
+            }
+            for k in binLimit..<frame.binCount {
+                let p = Double(re[k] * re[k] + im[k] * im[k])
+                total += k == last ? p : 2 * p
             }
         }
         totalPower += total
@@ -471,14 +482,22 @@ struct HumSearch {
     static func lowerQuartile(_ segments: [(Int, Int, [Double])], binCount: Int) -> [Double] {
         let used = segments.filter { $0.1 > 0 }
         guard !used.isEmpty else { return [Double](repeating: 0, count: binCount) }
-        var column = [Double](repeating: 0, count: used.count)
+        // Bin-major copy of the segments' mean powers (column k at k·n), so each bin's column is contiguous
+        // (reading it segment by segment from the tuples' arrays was most of this function's time).
+        let n = used.count
+        var columns = [Double](repeating: 0, count: binCount * n)
         var result = [Double](repeating: 0, count: binCount)
-        column.withUnsafeMutableBufferPointer { column in
-            for k in 0..<binCount {
-                for (i, segment) in used.enumerated() {
-                    column[i] = k < segment.2.count ? segment.2[k] / Double(segment.1) : 0
+        columns.withUnsafeMutableBufferPointer { columns in
+            guard let base = columns.baseAddress else { return }
+            for (i, segment) in used.enumerated() {
+                let hops = Double(segment.1)
+                segment.2.withUnsafeBufferPointer { spectrum in
+                    for k in 0..<min(binCount, spectrum.count) { base[k * n + i] = spectrum[k] / hops }
                 }
-                result[k] = select(column, count: used.count, rank: (used.count - 1) / 4)
+            }
+            for k in 0..<binCount {
+                let column = UnsafeMutableBufferPointer(start: base + k * n, count: n)
+                result[k] = select(column, count: n, rank: (n - 1) / 4)
             }
         }
         return result

@@ -65,6 +65,12 @@ final class HumModel {
     private let fitPurity: UnsafeMutablePointer<Float>
     /// Purity counting a level that changes linearly through the frame as hum too (see ``fit``).
     private let fitRampPurity: UnsafeMutablePointer<Float>
+    /// What ``robustLevel`` needs of each fit that does not depend on the frame it is carried to, computed once
+    /// when the fit is stored: log |fit| (−∞ for a zero fit), purity⁴ and the cleanness weight
+    /// min(1, ``cleanShortfall`` / (1 − ramp purity)).
+    private let fitLog: UnsafeMutablePointer<Double>
+    private let fitPurity4: UnsafeMutablePointer<Double>
+    private let fitClean: UnsafeMutablePointer<Double>
     private let stateReal: UnsafeMutablePointer<Float>
     private let stateImag: UnsafeMutablePointer<Float>
     private let stateValid: UnsafeMutablePointer<Bool>
@@ -108,6 +114,9 @@ final class HumModel {
     private let ratioScratch: UnsafeMutablePointer<Float>
     /// exp(−d²/(2·``localSpreadHops``²)) for d = −lookahead…lookahead.
     private let localKernel: UnsafeMutablePointer<Double>
+    /// ``levelCap``'s factor at |d| = 0…lookahead hops from the frame: 10^((``capMarginDecibels`` +
+    /// ``capGrowthDecibelsPerHop``·|d|)/20), as Float (computed once: it was a `pow` per frame and harmonic).
+    private let capFactor: UnsafeMutablePointer<Float>
 
     /// Newest frame fitted by the estimation pass (−1 before any).
     private(set) var lastEstimated = -1
@@ -169,6 +178,9 @@ final class HumModel {
         fitImag = .allocate(capacity: fitCount)
         fitPurity = .allocate(capacity: fitCount)
         fitRampPurity = .allocate(capacity: fitCount)
+        fitLog = .allocate(capacity: fitCount)
+        fitPurity4 = .allocate(capacity: fitCount)
+        fitClean = .allocate(capacity: fitCount)
         stateReal = .allocate(capacity: fitCount)
         stateImag = .allocate(capacity: fitCount)
         stateValid = .allocate(capacity: fitCount)
@@ -206,10 +218,18 @@ final class HumModel {
         for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight, windowClean] {
             buffer.initialize(repeating: 0, count: windowCount)
         }
+        capFactor = .allocate(capacity: lookaheadHops + 1)
+        for d in 0...lookaheadHops {
+            let allowance = Self.capMarginDecibels + Self.capGrowthDecibelsPerHop * Double(d)
+            (capFactor + d).initialize(to: Float(pow(10, allowance / 20)))
+        }
         fitReal.initialize(repeating: 0, count: fitCount)
         fitImag.initialize(repeating: 0, count: fitCount)
         fitPurity.initialize(repeating: 0, count: fitCount)
         fitRampPurity.initialize(repeating: 0, count: fitCount)
+        fitLog.initialize(repeating: -.infinity, count: fitCount)
+        fitPurity4.initialize(repeating: 0, count: fitCount)
+        fitClean.initialize(repeating: 0, count: fitCount)
         stateReal.initialize(repeating: 0, count: fitCount)
         stateImag.initialize(repeating: 0, count: fitCount)
         stateValid.initialize(repeating: false, count: fitCount)
@@ -223,6 +243,7 @@ final class HumModel {
 
     deinit {
         fitReal.deallocate(); fitImag.deallocate(); fitPurity.deallocate(); fitRampPurity.deallocate()
+        fitLog.deallocate(); fitPurity4.deallocate(); fitClean.deallocate()
         stateReal.deallocate(); stateImag.deallocate(); stateValid.deallocate(); stateTrust.deallocate()
         frameFull.deallocate(); framePredictedHertz.deallocate()
         intervalHertz.deallocate(); intervalWeight.deallocate()
@@ -230,6 +251,7 @@ final class HumModel {
         storedReal.deallocate(); storedImag.deallocate()
         for buffer in [harmonicOffset, harmonicWeight, harmonicRadiansPerHertz] { buffer.deallocate() }
         localKernel.deallocate()
+        capFactor.deallocate()
         profile.deallocate(); ratioScratch.deallocate()
         for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight, windowClean] {
             buffer.deallocate()
@@ -468,6 +490,14 @@ final class HumModel {
                 fitImag[base + index] = bIm
                 fitPurity[base + index] = full ? purity : 0
                 fitRampPurity[base + index] = full ? rampPurity : 0
+                let re = Double(bRe), im = Double(bIm)
+                let magnitude = (re * re + im * im).squareRoot()
+                fitLog[base + index] = magnitude > 0 ? log(magnitude) : -.infinity
+                var p = Double(fitPurity[base + index])
+                p *= p
+                fitPurity4[base + index] = p * p
+                fitClean[base + index] = min(1, Self.cleanShortfall
+                                                / max(1 - Double(fitRampPurity[base + index]), 1e-12))
             }
         }
         frameFull[slot] = full
@@ -693,20 +723,17 @@ final class HumModel {
             (stepCos, stepSin) = (stepCos * turnCos - stepSin * turnSin, stepCos * turnSin + stepSin * turnCos)
             guard isStored(j), frameFull[j % ringSize] else { continue }
             let i = ((j % ringSize) * channelCount + c) * hc + index
+            let logMagnitude = fitLog[i]
+            guard logMagnitude > -.infinity else { continue }
             let re = Double(fitReal[i]), im = Double(fitImag[i])
-            let magnitude = (re * re + im * im).squareRoot()
-            guard magnitude > 0 else { continue }
             let dd = Double(d)
             windowReal[w] = re * rotationCos + im * rotationSin
             windowImag[w] = im * rotationCos - re * rotationSin
-            windowLog[w] = log(magnitude)
+            windowLog[w] = logMagnitude
             windowPhase[w] = atan2(windowImag[w], windowReal[w])
-            let purity = Double(fitPurity[i])
-            var p = purity * purity
-            p *= p
             let taper = 1 - (dd / Double(L + 1)) * (dd / Double(L + 1))
-            windowClean[w] = min(1, Self.cleanShortfall / max(1 - Double(fitRampPurity[i]), 1e-12))
-            windowPrior[w] = p * taper * windowClean[w]
+            windowClean[w] = fitClean[i]
+            windowPrior[w] = fitPurity4[i] * taper * windowClean[w]
             if windowPrior[w] > 0 { anyValid = true }
         }
         guard anyValid else { return nil }
@@ -897,8 +924,7 @@ final class HumModel {
             guard isStored(j), frameFull[j % ringSize] else { continue }
             let i = ((j % ringSize) * channelCount + c) * hc + index
             let magnitude = (fitReal[i] * fitReal[i] + fitImag[i] * fitImag[i]).squareRoot()
-            let allowance = Self.capMarginDecibels + Self.capGrowthDecibelsPerHop * Double(abs(d))
-            let bound = magnitude * Float(pow(10, allowance / 20))
+            let bound = magnitude * capFactor[abs(d)]
             if bound < smallest {
                 third = second
                 second = smallest

@@ -66,9 +66,10 @@ final class HumModel {
     /// Purity counting a level that changes linearly through the frame as hum too (see ``fit``).
     private let fitRampPurity: UnsafeMutablePointer<Float>
     /// What ``robustLevel`` needs of each fit that does not depend on the frame it is carried to, computed once
-    /// when the fit is stored: log |fit| (−∞ for a zero fit), purity⁴ and the cleanness weight
+    /// when the fit is stored: log |fit| (−∞ for a zero fit), its phase, purity⁴ and the cleanness weight
     /// min(1, ``cleanShortfall`` / (1 − ramp purity)).
     private let fitLog: UnsafeMutablePointer<Double>
+    private let fitPhase: UnsafeMutablePointer<Double>
     private let fitPurity4: UnsafeMutablePointer<Double>
     private let fitClean: UnsafeMutablePointer<Double>
     private let stateReal: UnsafeMutablePointer<Float>
@@ -179,6 +180,7 @@ final class HumModel {
         fitPurity = .allocate(capacity: fitCount)
         fitRampPurity = .allocate(capacity: fitCount)
         fitLog = .allocate(capacity: fitCount)
+        fitPhase = .allocate(capacity: fitCount)
         fitPurity4 = .allocate(capacity: fitCount)
         fitClean = .allocate(capacity: fitCount)
         stateReal = .allocate(capacity: fitCount)
@@ -228,6 +230,7 @@ final class HumModel {
         fitPurity.initialize(repeating: 0, count: fitCount)
         fitRampPurity.initialize(repeating: 0, count: fitCount)
         fitLog.initialize(repeating: -.infinity, count: fitCount)
+        fitPhase.initialize(repeating: 0, count: fitCount)
         fitPurity4.initialize(repeating: 0, count: fitCount)
         fitClean.initialize(repeating: 0, count: fitCount)
         stateReal.initialize(repeating: 0, count: fitCount)
@@ -243,7 +246,7 @@ final class HumModel {
 
     deinit {
         fitReal.deallocate(); fitImag.deallocate(); fitPurity.deallocate(); fitRampPurity.deallocate()
-        fitLog.deallocate(); fitPurity4.deallocate(); fitClean.deallocate()
+        fitLog.deallocate(); fitPhase.deallocate(); fitPurity4.deallocate(); fitClean.deallocate()
         stateReal.deallocate(); stateImag.deallocate(); stateValid.deallocate(); stateTrust.deallocate()
         frameFull.deallocate(); framePredictedHertz.deallocate()
         intervalHertz.deallocate(); intervalWeight.deallocate()
@@ -493,6 +496,7 @@ final class HumModel {
                 let re = Double(bRe), im = Double(bIm)
                 let magnitude = (re * re + im * im).squareRoot()
                 fitLog[base + index] = magnitude > 0 ? log(magnitude) : -.infinity
+                fitPhase[base + index] = magnitude > 0 ? atan2(im, re) : 0
                 var p = Double(fitPurity[base + index])
                 p *= p
                 fitPurity4[base + index] = p * p
@@ -730,7 +734,9 @@ final class HumModel {
             windowReal[w] = re * rotationCos + im * rotationSin
             windowImag[w] = im * rotationCos - re * rotationSin
             windowLog[w] = logMagnitude
-            windowPhase[w] = atan2(windowImag[w], windowReal[w])
+            // The carried fit's phase: the fit's own less the advance (was atan2 of the carried fit, per frame
+            // and harmonic, and equal to it to rounding; the wrap keeps atan2's range).
+            windowPhase[w] = Self.wrap(fitPhase[i] - (a * dd + b * dd * dd))
             let taper = 1 - (dd / Double(L + 1)) * (dd / Double(L + 1))
             windowClean[w] = fitClean[i]
             windowPrior[w] = fitPurity4[i] * taper * windowClean[w]
@@ -782,12 +788,14 @@ final class HumModel {
             let dRe = windowReal[w] - windowReal[best], dIm = windowImag[w] - windowImag[best]
             windowWeight[w] = windowPrior[w] / (1 + (dRe * dRe + dIm * dIm) / (0.0225 * bestReference))
         }
+        // Σ weight·e^{i(φ[w + 1] − φ[w])}, from the carried fits themselves: x[w + 1]·conj(x[w]) / |…|.
         var stepRe = 0.0, stepIm = 0.0
         for w in 0..<(2 * L) where windowPrior[w] > 0 && windowPrior[w + 1] > 0 {
             let weight = (windowWeight[w] * windowWeight[w + 1]).squareRoot()
-            let angle = windowPhase[w + 1] - windowPhase[w]
-            stepRe += weight * cos(angle)
-            stepIm += weight * sin(angle)
+            let x0 = windowReal[w], y0 = windowImag[w], x1 = windowReal[w + 1], y1 = windowImag[w + 1]
+            let scale = weight / ((x0 * x0 + y0 * y0) * (x1 * x1 + y1 * y1)).squareRoot()
+            stepRe += scale * (x1 * x0 + y1 * y0)
+            stepIm += scale * (y1 * x0 - x1 * y0)
         }
         var betaIm = (stepRe != 0 || stepIm != 0) ? atan2(stepIm, stepRe) : 0
         let bestTime = Double(best - L)

@@ -526,10 +526,59 @@ struct HumSearch {
         return result
     }
 
+    /// ``floor(_:at:)`` of every bin. The window slides by one bin from one to the next (two values leave it,
+    /// two enter), so it is kept sorted and the median read off it: the same values as a selection per bin
+    /// (which was a tenth of the detector's time), without NaN (then it selects per bin).
     static func floors(_ spectrum: [Double]) -> [Double] {
-        var scratch = [Double](repeating: 0, count: 2 * (floorHalfWidth - floorGap + 1))
-        return scratch.withUnsafeMutableBufferPointer { scratch in
-            (0..<spectrum.count).map { floor(spectrum, at: $0, scratch: scratch) }
+        let capacity = 2 * (floorHalfWidth - floorGap + 1)
+        var scratch = [Double](repeating: 0, count: capacity)
+        guard !spectrum.contains(where: { $0.isNaN }) else {
+            return scratch.withUnsafeMutableBufferPointer { scratch in
+                (0..<spectrum.count).map { floor(spectrum, at: $0, scratch: scratch) }
+            }
         }
+        let n = spectrum.count
+        var result = [Double](repeating: 0, count: n)
+        scratch.withUnsafeMutableBufferPointer { window in
+            guard let sorted = window.baseAddress else { return }
+            var count = 0
+            // Index of the first element greater than `value` (insertion point), or of one equal to it.
+            func position(of value: Double, equal: Bool) -> Int {
+                var low = 0, high = count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if sorted[middle] < value || (!equal && sorted[middle] == value) {
+                        low = middle + 1
+                    } else {
+                        high = middle
+                    }
+                }
+                return low
+            }
+            func insert(_ index: Int) {
+                guard index >= 0, index < n else { return }
+                let at = position(of: spectrum[index], equal: false)
+                (sorted + at + 1).update(from: sorted + at, count: count - at)
+                sorted[at] = spectrum[index]
+                count += 1
+            }
+            func remove(_ index: Int) {
+                guard index >= 0, index < n else { return }
+                let at = position(of: spectrum[index], equal: true)
+                (sorted + at).update(from: sorted + at + 1, count: count - at - 1)
+                count -= 1
+            }
+            for d in floorGap...floorHalfWidth { insert(-d); insert(d) }
+            for k in 0..<n {
+                if k > 0 {
+                    remove(k - 1 - floorHalfWidth)
+                    remove(k - 1 + floorGap)
+                    insert(k - floorGap)
+                    insert(k + floorHalfWidth)
+                }
+                result[k] = count > 0 ? sorted[count / 2] : 0
+            }
+        }
+        return result
     }
 }

@@ -685,7 +685,12 @@ final class HumModel {
     /// Wraps an angle into (−π, π].
     @inline(__always)
     private static func wrap(_ angle: Double) -> Double {
-        angle - 2 * Double.pi * (angle / (2 * Double.pi)).rounded()
+        // Rounded to nearest by adding and subtracting 1.5·2⁵² (exact below 2⁵¹ turns; ties go to even rather
+        // than away from zero, which moves an angle of exactly ±π to the other end): x86-64's baseline has no
+        // rounding instruction and `rounded()` was a libm call per frame and iteration.
+        let magic: Double = 6_755_399_441_055_744
+        let turns = angle * (1 / (2 * Double.pi))
+        return angle - 2 * Double.pi * ((turns + magic) - magic)
     }
 
     /// The hum of harmonic `h` at frame `m`'s centre, from the fits of the whole frames within ±lookahead hops
@@ -771,10 +776,11 @@ final class HumModel {
             let w = k == 0 ? c0 : (k == 1 ? c1 : (k == 2 ? c2 : c3))
             guard w >= 0 else { continue }
             let reference = windowReal[w] * windowReal[w] + windowImag[w] * windowImag[w]
+            let spread = 1 / (0.0225 * reference)
             var score = 0.0
             for v in 0...(2 * L) where windowPrior[v] > 0 {
                 let dRe = windowReal[v] - windowReal[w], dIm = windowImag[v] - windowImag[w]
-                score += windowPrior[v] / (1 + (dRe * dRe + dIm * dIm) / (0.0225 * reference))
+                score += windowPrior[v] / (1 + (dRe * dRe + dIm * dIm) * spread)
             }
             if score > bestScore {
                 bestScore = score
@@ -784,9 +790,10 @@ final class HumModel {
         guard best >= 0 else { return nil }
         // Membership of that cluster weights the starting phase step per hop.
         let bestReference = windowReal[best] * windowReal[best] + windowImag[best] * windowImag[best]
+        let bestSpread = 1 / (0.0225 * bestReference)
         for w in 0...(2 * L) where windowPrior[w] > 0 {
             let dRe = windowReal[w] - windowReal[best], dIm = windowImag[w] - windowImag[best]
-            windowWeight[w] = windowPrior[w] / (1 + (dRe * dRe + dIm * dIm) / (0.0225 * bestReference))
+            windowWeight[w] = windowPrior[w] / (1 + (dRe * dRe + dIm * dIm) * bestSpread)
         }
         // Σ weight·e^{i(φ[w + 1] − φ[w])}, from the carried fits themselves: x[w + 1]·conj(x[w]) / |…|.
         var stepRe = 0.0, stepIm = 0.0
@@ -806,6 +813,7 @@ final class HumModel {
         var weightSum = 0.0
         for iteration in 0..<3 {
             let scale = iteration == 0 ? 0.15 : (iteration == 1 ? 0.08 : 0.05)
+            let inverseSquare = 1 / (scale * scale)
             // Normal equations of the weighted fit of α + β·t + γ·t² (moments s0…s4 of t).
             var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0
             var yR0 = 0.0, yR1 = 0.0, yR2 = 0.0, yI0 = 0.0, yI1 = 0.0, yI2 = 0.0
@@ -816,9 +824,9 @@ final class HumModel {
                 let rRe = windowLog[w] - (alphaRe + betaRe * t + gammaRe * t2)
                 let modelIm = alphaIm + betaIm * t + gammaIm * t2
                 let rIm = Self.wrap(windowPhase[w] - modelIm)
-                let weight = windowPrior[w] / (1 + (rRe * rRe + rIm * rIm) / (scale * scale))
+                let weight = windowPrior[w] / (1 + (rRe * rRe + rIm * rIm) * inverseSquare)
                 windowWeight[w] = weight
-                unscaled += weight / windowClean[w]
+                if iteration == 2 { unscaled += weight / windowClean[w] }
                 let yIm = modelIm + rIm
                 s0 += weight; s1 += weight * t; s2 += weight * t2; s3 += weight * t2 * t; s4 += weight * t2 * t2
                 yR0 += weight * windowLog[w]; yR1 += weight * t * windowLog[w]; yR2 += weight * t2 * windowLog[w]
@@ -852,7 +860,7 @@ final class HumModel {
             let taper = 1 - (t / Double(L + 1)) * (t / Double(L + 1))
             let rRe = windowLog[w] - (alphaRe + betaRe * t + gammaRe * t2)
             let rIm = Self.wrap(windowPhase[w] - (alphaIm + betaIm * t + gammaIm * t2))
-            let u = (rRe * rRe + rIm * rIm) / (Self.localAgreement * Self.localAgreement)
+            let u = (rRe * rRe + rIm * rIm) * (1 / (Self.localAgreement * Self.localAgreement))
             let kernel = localKernel[w]
             let weight = windowPrior[w] / taper * kernel / (1 + u * u)
             l0 += weight; l1 += weight * t; l2 += weight * t2; l3 += weight * t2 * t; l4 += weight * t2 * t2

@@ -482,6 +482,34 @@ struct HumSearch {
         return values[rank]
     }
 
+    /// The element of rank `rank` among the first `count` of `values` (no NaN), which it reorders: quickselect
+    /// with a Lomuto partition whose swaps are unconditional and whose split point moves by a comparison's
+    /// result, so the compiler emits no data-dependent branch in the scan (the mispredicted branches of
+    /// ``select(_:count:rank:)`` were most of ``lowerQuartile``'s time). The same value as ``select``.
+    static func branchlessSelect(_ values: UnsafeMutableBufferPointer<Double>, count: Int, rank: Int) -> Double {
+        guard let a = values.baseAddress else { return 0 }
+        var low = 0, high = count - 1
+        while low < high {
+            // Middle element as pivot, parked at `high` during the scan.
+            let middle = (low + high) / 2
+            let pivot = a[middle]
+            a[middle] = a[high]
+            a[high] = pivot
+            var store = low
+            for i in low..<high {
+                let value = a[i]
+                a[i] = a[store]
+                a[store] = value
+                store += value < pivot ? 1 : 0
+            }
+            a[high] = a[store]
+            a[store] = pivot
+            if rank == store { return pivot }
+            if rank < store { high = store - 1 } else { low = store + 1 }
+        }
+        return a[rank]
+    }
+
     /// A harmonic's steady power (the 9-bin lobe sum, per hop) along its track: in each segment the 9-bin sum
     /// centred on the harmonic's frequency in that segment (`hertz`, one per segment), then the lower quartile over
     /// the segments, where speech has dropped away. A bin-wise lower quartile misses a drifting line — each bin
@@ -505,22 +533,34 @@ struct HumSearch {
     static func lowerQuartile(_ segments: [(Int, Int, [Double])], binCount: Int) -> [Double] {
         let used = segments.filter { $0.1 > 0 }
         guard !used.isEmpty else { return [Double](repeating: 0, count: binCount) }
-        // Bin-major copy of the segments' mean powers (column k at k·n), so each bin's column is contiguous
-        // (reading it segment by segment from the tuples' arrays was most of this function's time).
+        // The segments' power sums in one segment-major table (zeros past a segment's end), each bin's column
+        // gathered from it into a scratch: the column's lines stay in cache from one bin to the next (reading
+        // the tuples' arrays per value, or transposing the table, cost more than the selections).
         let n = used.count
-        var columns = [Double](repeating: 0, count: binCount * n)
+        var table = [Double](repeating: 0, count: binCount * n)
+        var hops = [Double](repeating: 1, count: n)
+        var column = [Double](repeating: 0, count: n)
         var result = [Double](repeating: 0, count: binCount)
-        columns.withUnsafeMutableBufferPointer { columns in
-            guard let base = columns.baseAddress else { return }
+        table.withUnsafeMutableBufferPointer { table in
+            guard let base = table.baseAddress else { return }
             for (i, segment) in used.enumerated() {
-                let hops = Double(segment.1)
+                hops[i] = Double(segment.1)
                 segment.2.withUnsafeBufferPointer { spectrum in
-                    for k in 0..<min(binCount, spectrum.count) { base[k * n + i] = spectrum[k] / hops }
+                    guard let source = spectrum.baseAddress else { return }
+                    (base + i * binCount).update(from: source, count: min(binCount, spectrum.count))
                 }
             }
-            for k in 0..<binCount {
-                let column = UnsafeMutableBufferPointer(start: base + k * n, count: n)
-                result[k] = select(column, count: n, rank: (n - 1) / 4)
+            column.withUnsafeMutableBufferPointer { column in
+                for k in 0..<binCount {
+                    var hasNaN = false
+                    for i in 0..<n {
+                        let value = base[i * binCount + k] / hops[i]
+                        column[i] = value
+                        hasNaN = hasNaN || value.isNaN
+                    }
+                    result[k] = hasNaN ? select(column, count: n, rank: (n - 1) / 4)
+                        : branchlessSelect(column, count: n, rank: (n - 1) / 4)
+                }
             }
         }
         return result

@@ -139,4 +139,28 @@ struct HumDetectorTests {
         let perBin = (0..<100).map { HumSearch.floor(withNaN, at: $0) }
         #expect(zip(sliding, perBin).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
     }
+
+    /// The branch-free selection returns the value a full sort puts at each rank (ties and zeros included).
+    @Test func branchlessSelectEqualsSort() {
+        var generator = SeededGenerator(seed: 23)
+        for n in [1, 2, 3, 8, 88, 128] {
+            for pattern in 0..<3 {
+                let values: [Double] = (0..<n).map { i in
+                    switch pattern {
+                    case 0: Double.random(in: 0...1, using: &generator)
+                    case 1: Double(Int.random(in: 0...3, using: &generator))
+                    default: Double(n - i)
+                    }
+                }
+                let sorted = values.sorted()
+                for rank in Set([0, (n - 1) / 4, n / 2, n - 1]) {
+                    var copy = values
+                    let got = copy.withUnsafeMutableBufferPointer {
+                        HumSearch.branchlessSelect($0, count: n, rank: rank)
+                    }
+                    #expect(got == sorted[rank], "n \(n) pattern \(pattern) rank \(rank)")
+                }
+            }
+        }
+    }
 }

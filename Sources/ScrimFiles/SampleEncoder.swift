@@ -106,6 +106,11 @@ struct SampleEncoder {
         let (scale, minimum, maximum) = Self.integerRange(format)
         let lowest = Int32(minimum), highest = Int32(maximum)
         let magic: Double = 6_755_399_441_055_744  // 1.5·2⁵², as in roundedToNearestEven
+        // Up to 24 bits the work is done in Float, four samples to a vector instead of two (see
+        // ``floatIntegers``); 32-bit integers need Double.
+        let inFloat = (format.bitsPerSample ?? 32) <= 24
+        let floatScale = Float(scale)
+        let floatHigh = Float(maximum + 0.5), floatLow = Float(minimum - 0.5)
         let frameBytes = block.channelCount * bytesPerSample
         let chunk = 256
         var clipped = 0
@@ -119,15 +124,23 @@ struct SampleEncoder {
                 while i < start + frameCount {
                     let count = min(chunk, start + frameCount - i)
                     let samples = source + i
-                    for j in 0..<count {
-                        let shifted = Double(samples[j]) * scale + magic
-                        let value = shifted - magic
-                        let isNaN = value != value
-                        let isHigh = value > maximum, isLow = value < minimum
-                        nonFinite &+= isNaN ? 1 : 0
-                        clipped &+= isHigh || isLow ? 1 : 0
-                        let rounded = Int32(truncatingIfNeeded: shifted.bitPattern)
-                        integers[j] = isNaN ? 0 : (isHigh ? highest : (isLow ? lowest : rounded))
+                    if inFloat {
+                        let (c, n) = Self.floatIntegers(samples, count: count, into: integers, scale: floatScale,
+                                                        high: floatHigh, low: floatLow, highest: highest,
+                                                        lowest: lowest)
+                        clipped &+= c
+                        nonFinite &+= n
+                    } else {
+                        for j in 0..<count {
+                            let shifted = Double(samples[j]) * scale + magic
+                            let value = shifted - magic
+                            let isNaN = value != value
+                            let isHigh = value > maximum, isLow = value < minimum
+                            nonFinite &+= isNaN ? 1 : 0
+                            clipped &+= isHigh || isLow ? 1 : 0
+                            let rounded = Int32(truncatingIfNeeded: shifted.bitPattern)
+                            integers[j] = isNaN ? 0 : (isHigh ? highest : (isLow ? lowest : rounded))
+                        }
                     }
                     for j in 0..<count {
                         store(integers[j], out)
@@ -138,6 +151,35 @@ struct SampleEncoder {
             }
         }
         return (clipped, nonFinite)
+    }
+
+    /// Rounds, clips and counts `count` samples scaled by `scale` = 2^(bits−1), bits ≤ 24, in `Float`, with the
+    /// same results as the `Double` path. v = x·scale is exact (a power of two). Clipping: rint(v) > maximum
+    /// exactly when v ≥ maximum + ½ (`high`; the tie rounds to the even maximum + 1), rint(v) < minimum exactly
+    /// when v < minimum − ½ (`low`, which for 24 bits rounds to the minimum itself in Float, where there are no
+    /// halves; the tie rounds to the even minimum). Otherwise |v| ≤ 2²³, so m = |v| + 2²³ lies in
+    /// [2²³, 2²⁴], where floats are consecutive integers: the addition rounds |v| to nearest even, and
+    /// m's bit pattern less that of 2²³ is the rounded magnitude (2²⁴ included, the pattern after 2²⁴ − 1).
+    @inline(__always)
+    private static func floatIntegers(
+        _ samples: UnsafeMutablePointer<Float>, count: Int, into integers: UnsafeMutablePointer<Int32>,
+        scale: Float, high: Float, low: Float, highest: Int32, lowest: Int32
+    ) -> (clipped: Int, nonFinite: Int) {
+        let offset: Float = 8_388_608  // 2²³
+        let offsetBits = Int32(bitPattern: offset.bitPattern)
+        var clipped: Int32 = 0, nonFinite: Int32 = 0
+        for j in 0..<count {
+            let v = samples[j] * scale
+            let isNaN = v != v
+            let isHigh = v >= high, isLow = v < low
+            nonFinite &+= isNaN ? 1 : 0
+            clipped &+= isHigh || isLow ? 1 : 0
+            let m = v.magnitude + offset
+            let magnitude = Int32(bitPattern: m.bitPattern) &- offsetBits
+            let rounded = v < 0 ? 0 &- magnitude : magnitude
+            integers[j] = isNaN ? 0 : (isHigh ? highest : (isLow ? lowest : rounded))
+        }
+        return (Int(clipped), Int(nonFinite))
     }
 
     /// The plain per-sample encoder (`rint` rounding, format switched per sample): the reference

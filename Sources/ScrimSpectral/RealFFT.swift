@@ -42,20 +42,39 @@ public final class RealFFT {
     let outputPointer: UnsafeMutablePointer<Float>
     /// This object's own interleaved spectrum (``scratchCount`` floats), for ``forward()`` and ``inverse()``.
     private let packed: UnsafeMutablePointer<Float>
-    private let forwardPlan: OpaquePointer
-    private let inversePlan: OpaquePointer
+    private let forwardPlan: OpaquePointer?
+    private let inversePlan: OpaquePointer?
 
     /// Smallest and largest supported transform lengths.
     public static let supportedSizes = 16...65536
+
+    /// Which transforms a ``RealFFT`` plans. Planning a direction that is never used costs time at start-up
+    /// (FFTW_ESTIMATE planning of a 32768-point transform is a few milliseconds, about as long as 30 of the
+    /// transforms themselves).
+    public struct Directions: OptionSet, Sendable, Hashable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// The forward (real to complex) transform.
+        public static let forward = Directions(rawValue: 1)
+        /// The inverse (complex to real) transform.
+        public static let inverse = Directions(rawValue: 2)
+        /// Both.
+        public static let both: Directions = [.forward, .inverse]
+    }
+
+    /// The transforms planned; calling the other one is a programming error.
+    public let directions: Directions
 
     /// Plans both transforms for `fftSize` and allocates the buffers.
     /// - Parameters:
     ///   - fftSize: transform length in samples; even, within ``supportedSizes``. Any even length works;
     ///     products of small primes (2, 3, 5, 7) are fastest.
     ///   - rigor: planner effort; ``FFTPlanning/Rigor/estimate`` (default) plans quickly and deterministically.
+    ///   - directions: the transforms to plan (default both).
     /// - Throws: ``ScrimError`` `.configuration` when `fftSize` is odd or out of range, or when FFTW cannot
     ///   allocate or plan.
-    public init(fftSize: Int, rigor: FFTPlanning.Rigor = .estimate) throws(ScrimError) {
+    public init(fftSize: Int, rigor: FFTPlanning.Rigor = .estimate,
+                directions: Directions = .both) throws(ScrimError) {
         guard Self.supportedSizes.contains(fftSize), fftSize % 2 == 0 else {
             throw ScrimError(.configuration,
                              "FFT size \(fftSize) is not supported: use an even size from 16 to 65536, e.g. 2048")
@@ -75,11 +94,14 @@ public final class RealFFT {
         let (forward, inverse) = FFTPlanning.withPlannerLock { () -> (OpaquePointer?, OpaquePointer?) in
             let flags = rigor.flags
             let complex = UnsafeMutableRawPointer(packedStorage).assumingMemoryBound(to: fftwf_complex.self)
-            let forward = fftwf_plan_dft_r2c_1d(Int32(fftSize), inputStorage, complex, flags)
-            let inverse = fftwf_plan_dft_c2r_1d(Int32(fftSize), complex, outputStorage, flags)
+            let forward = directions.contains(.forward)
+                ? fftwf_plan_dft_r2c_1d(Int32(fftSize), inputStorage, complex, flags) : nil
+            let inverse = directions.contains(.inverse)
+                ? fftwf_plan_dft_c2r_1d(Int32(fftSize), complex, outputStorage, flags) : nil
             return (forward, inverse)
         }
-        guard let forward, let inverse else {
+        guard forward != nil || !directions.contains(.forward),
+              inverse != nil || !directions.contains(.inverse) else {
             FFTPlanning.withPlannerLock {
                 if let forward { fftwf_destroy_plan(forward) }
                 if let inverse { fftwf_destroy_plan(inverse) }
@@ -93,6 +115,7 @@ public final class RealFFT {
         packed = packedStorage
         forwardPlan = forward
         inversePlan = inverse
+        self.directions = directions
         // Measuring planners scribble on the buffers; start from zeros either way.
         inputStorage.update(repeating: 0, count: fftSize)
         realStorage.update(repeating: 0, count: binCount)
@@ -107,8 +130,8 @@ public final class RealFFT {
 
     deinit {
         FFTPlanning.withPlannerLock {
-            fftwf_destroy_plan(forwardPlan)
-            fftwf_destroy_plan(inversePlan)
+            if let forwardPlan { fftwf_destroy_plan(forwardPlan) }
+            if let inversePlan { fftwf_destroy_plan(inversePlan) }
         }
         FFTWMemory.free(storage)
     }
@@ -146,9 +169,26 @@ public final class RealFFT {
                         imag: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         precondition(FFTWMemory.isAligned(input) && FFTWMemory.isAligned(scratch),
                      "RealFFT.forward needs FFTW-aligned buffers, got \(input), \(scratch)")
+        guard let forwardPlan else {
+            preconditionFailure("RealFFT.forward: this RealFFT planned no forward transform")
+        }
         let complex = UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: fftwf_complex.self)
         fftwf_execute_dft_r2c(forwardPlan, UnsafeMutablePointer(mutating: input), complex)
         Self.splitSpectrum(scratch, real: real, imag: imag, binCount: binCount)
+    }
+
+    /// Forward transform of `fftSize` samples at `input` into `binCount` interleaved (re, im) pairs at `packed`
+    /// (``scratchCount`` floats), not split: for callers that read a few bins. Same requirements as
+    /// ``forward(_:real:imag:scratch:)``.
+    @inline(__always)
+    func forward(_ input: UnsafePointer<Float>, packed: UnsafeMutablePointer<Float>) {
+        precondition(FFTWMemory.isAligned(input) && FFTWMemory.isAligned(packed),
+                     "RealFFT.forward needs FFTW-aligned buffers, got \(input), \(packed)")
+        guard let forwardPlan else {
+            preconditionFailure("RealFFT.forward: this RealFFT planned no forward transform")
+        }
+        let complex = UnsafeMutableRawPointer(packed).assumingMemoryBound(to: fftwf_complex.self)
+        fftwf_execute_dft_r2c(forwardPlan, UnsafeMutablePointer(mutating: input), complex)
     }
 
     /// Inverse transform of `binCount` bins at `real` / `imag` into `fftSize` samples at `output`, scaled by
@@ -162,6 +202,9 @@ public final class RealFFT {
                         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         precondition(FFTWMemory.isAligned(output) && FFTWMemory.isAligned(scratch),
                      "RealFFT.inverse needs FFTW-aligned buffers, got \(output), \(scratch)")
+        guard let inversePlan else {
+            preconditionFailure("RealFFT.inverse: this RealFFT planned no inverse transform")
+        }
         Self.joinSpectrum(real: real, imag: imag, into: scratch, binCount: binCount)
         let complex = UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: fftwf_complex.self)
         fftwf_execute_dft_c2r(inversePlan, complex, output)

@@ -15,6 +15,12 @@ import Testing
             for ties in [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 100.5, -100.5] as [Float] {
                 values.append(ties * step)
             }
+            // The clipping boundaries: the largest and smallest integers, their ties half a step out, a step out.
+            let top = Float(1 << Int64(bits - 1))
+            for offset in [-1, -0.5, 0, 0.5, 1, 1.5] as [Float] {
+                values.append((top - 1 + offset) * step)
+                values.append((-top - offset) * step)
+            }
         }
         var seed = UInt64(0x9E37_79B9_7F4A_7C15) &+ UInt64(channel)
         while values.count < frameCount {

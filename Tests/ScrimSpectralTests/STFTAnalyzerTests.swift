@@ -94,4 +94,70 @@ import Testing
         #expect(common >= analyzed.count - 1)
         #expect(Array(analyzed.prefix(common)) == Array(processed.hops.prefix(common)))
     }
+
+    /// Records each hop's bins and whole-spectrum energies.
+    final class EnergyKernel: SpectralKernel {
+        var bins: [[[Float]]] = []  // [hop][channel][2·bin + 0/1]
+        var energies: [[Double?]] = []
+        func prepare(context: SpectralContext) {}
+        func process(_ frame: SpectralFrame) {
+            bins.append((0..<frame.channelCount).map { c in
+                zip(frame.real(c), frame.imag(c)).flatMap { [$0, $1] }
+            })
+            energies.append((0..<frame.channelCount).map { frame.energy($0) })
+        }
+        func reset() {}
+    }
+
+    /// With ``STFTConfiguration/analysisBinLimit`` the kernel gets the first `limit` bins of the full transform
+    /// and the full spectrum's energy — computed from half-length transforms for a limit up to fftSize/8 (300
+    /// of 2049 here), from the full one above (1000). Tolerance: FFT rounding is about ε·log₂N relative to the
+    /// frame's norm ‖X‖ (6e-8 · 12 ≈ 7e-7); 1e-5·‖X‖/√N per bin and 1e-5 relative on the energy leave room.
+    @Test func binLimitGivesTheLowBinsAndTheEnergy() throws {
+        let n = 4096
+        let input = [Signals.fullScaleMix(frameCount: 20_000, sampleRate: 48_000, seed: 5),
+                     Signals.noise(frameCount: 20_000, seed: 6, amplitude: 0.25)]
+        func run(limit: Int?) throws -> EnergyKernel {
+            let kernel = EnergyKernel()
+            let analyzer = STFTAnalyzer(kernel: kernel, configuration: STFTConfiguration(
+                fftSize: n, hopSize: n / 2, analysisWindow: .blackmanHarris, analysisBinLimit: limit))
+            try analyzer.prepare(for: ProcessSpec(sampleRate: 48_000, channelCount: 2, maximumBlockFrames: 777))
+            let buffer = AudioBuffer(channels: input)
+            var position = 0
+            while position < buffer.frameCount {
+                let count = min(777, buffer.frameCount - position)
+                buffer.withBlock { analyzer.analyze($0.slice(from: position, count: count)) }
+                position += count
+            }
+            return kernel
+        }
+        let full = try run(limit: nil)
+        #expect(full.energies.allSatisfy { $0.allSatisfy { $0 == nil } })
+        for limit in [300, 1000] {
+            let limited = try run(limit: limit)
+            #expect(limited.bins.count == full.bins.count)
+            for (hop, (reference, bins)) in zip(full.bins, limited.bins).enumerated() {
+                for c in 0..<2 {
+                    let binCount = reference[c].count / 2
+                    var energy = 0.0
+                    for k in 0..<binCount {
+                        let p = Double(reference[c][2 * k]) * Double(reference[c][2 * k])
+                            + Double(reference[c][2 * k + 1]) * Double(reference[c][2 * k + 1])
+                        energy += k == 0 || k == binCount - 1 ? p : 2 * p
+                    }
+                    let tolerance = 1e-5 * (energy / Double(n)).squareRoot()
+                    #expect(bins[c].count == 2 * limit)
+                    let worst = zip(bins[c], reference[c].prefix(2 * limit)).map { abs(Double($0 - $1)) }.max() ?? 0
+                    #expect(worst <= tolerance, "limit \(limit) hop \(hop) channel \(c): \(worst) > \(tolerance)")
+                    let given = limited.energies[hop][c] ?? -1
+                    #expect(abs(given - energy) <= 1e-5 * energy, "energy \(given) against \(energy)")
+                }
+            }
+        }
+        #expect(throws: ScrimError.self) {
+            try STFTAnalyzer(kernel: EnergyKernel(), configuration: STFTConfiguration(
+                fftSize: n, hopSize: n / 2, analysisBinLimit: n)).prepare(for: ProcessSpec(
+                    sampleRate: 48_000, channelCount: 1, maximumBlockFrames: 64))
+        }
+    }
 }

@@ -91,8 +91,14 @@ public final class HumDetector: AudioAnalyzer {
         let n = Self.fftSize(sampleRate: spec.sampleRate)
         let top = min(configuration.maximumFrequencyHertz, 0.45 * spec.sampleRate)
         let kernel = HumSpectrumKernel(maximumHertz: top + 100, trackHertz: top + 100)
+        // The kernel reads the bins up to its limit and the whole spectrum's energy, so the analyzer computes
+        // only those (``STFTConfiguration/analysisBinLimit``: at 48 kHz 2800 of 16385 bins, from two 16384-point
+        // transforms instead of one of 32768).
+        let geometry = SpectralContext(fftSize: n, hopSize: n / 2, sampleRate: spec.sampleRate,
+                                       channelCount: spec.channelCount, analysisWindow: [])
         let analyzer = STFTAnalyzer(kernel: kernel, configuration: STFTConfiguration(
-            fftSize: n, hopSize: n / 2, analysisWindow: .blackmanHarris, synthesisWindow: .blackmanHarris))
+            fftSize: n, hopSize: n / 2, analysisWindow: .blackmanHarris, synthesisWindow: .blackmanHarris,
+            analysisBinLimit: HumSpectrumKernel.binLimit(context: geometry, maximumHertz: top + 100)))
         try analyzer.prepare(for: spec)
         self.analyzer = analyzer
         sampleRate = spec.sampleRate
@@ -154,8 +160,13 @@ final class HumSpectrumKernel: SpectralKernel {
         segmentHops?.deallocate()
     }
 
+    /// The bins the kernel reads for a highest frequency of `maximumHertz`.
+    static func binLimit(context: SpectralContext, maximumHertz: Double) -> Int {
+        min(context.binCount, context.bin(nearest: maximumHertz) + 1)
+    }
+
     func prepare(context: SpectralContext) {
-        binLimit = min(context.binCount, context.bin(nearest: maximumHertz) + 1)
+        binLimit = Self.binLimit(context: context, maximumHertz: maximumHertz)
         trackBins = min(binLimit, context.bin(nearest: trackHertz) + 1)
         fftSize = context.fftSize
         hopSize = context.hopSize
@@ -198,13 +209,36 @@ final class HumSpectrumKernel: SpectralKernel {
         let segment = segments + (segmentCount - 1) * trackBins
         segmentHops[segmentCount - 1] += 1
         var total = 0.0
+        // Bins below trackBins feed both spectra, those up to binLimit the mean, all the total (in bin order;
+        // the engine gives the total itself when it computes only the bins below binLimit).
+        let last = frame.binCount - 1
+        let binLimit = min(self.binLimit, frame.binCount), trackBins = min(self.trackBins, binLimit)
         for c in 0..<frame.channelCount {
-            let re = frame.real(c), im = frame.imag(c)
-            for k in 0..<frame.binCount {
+            guard let re = frame.real(c).baseAddress, let im = frame.imag(c).baseAddress else { continue }
+            if let energy = frame.energy(c) {
+                total += energy
+                for k in 0..<trackBins {
+                    let p = Double(re[k] * re[k] + im[k] * im[k])
+                    meanPower[k] += p
+                    segment[k] += p
+                }
+                for k in trackBins..<binLimit { meanPower[k] += Double(re[k] * re[k] + im[k] * im[k]) }
+                continue
+            }
+            for k in 0..<trackBins {
                 let p = Double(re[k] * re[k] + im[k] * im[k])
-                total += (k == 0 || k == frame.binCount - 1) ? p : 2 * p
-                if k < binLimit { meanPower[k] += p }
-                if k < trackBins { segment[k] += p }
+                total += (k == 0 || k == last) ? p : 2 * p
+                meanPower[k] += p
+                segment[k] += p
+            }
+            for k in trackBins..<binLimit {
+                let p = Double(re[k] * re[k] + im[k] * im[k])
+                total += (k == 0 || k == last) ? p : 2 * p
+                meanPower[k] += p
+            }
+            for k in binLimit..<frame.binCount {
+                let p = Double(re[k] * re[k] + im[k] * im[k])
+                total += k == last ? p : 2 * p
             }
         }
         totalPower += total
@@ -480,6 +514,34 @@ struct HumSearch {
         return values[rank]
     }
 
+    /// The element of rank `rank` among the first `count` of `values` (no NaN), which it reorders: quickselect
+    /// with a Lomuto partition whose swaps are unconditional and whose split point moves by a comparison's
+    /// result, so the compiler emits no data-dependent branch in the scan (the mispredicted branches of
+    /// ``select(_:count:rank:)`` were most of ``lowerQuartile``'s time). The same value as ``select``.
+    static func branchlessSelect(_ values: UnsafeMutableBufferPointer<Double>, count: Int, rank: Int) -> Double {
+        guard let a = values.baseAddress else { return 0 }
+        var low = 0, high = count - 1
+        while low < high {
+            // Middle element as pivot, parked at `high` during the scan.
+            let middle = (low + high) / 2
+            let pivot = a[middle]
+            a[middle] = a[high]
+            a[high] = pivot
+            var store = low
+            for i in low..<high {
+                let value = a[i]
+                a[i] = a[store]
+                a[store] = value
+                store += value < pivot ? 1 : 0
+            }
+            a[high] = a[store]
+            a[store] = pivot
+            if rank == store { return pivot }
+            if rank < store { high = store - 1 } else { low = store + 1 }
+        }
+        return a[rank]
+    }
+
     /// A harmonic's steady power (the 9-bin lobe sum, per hop) along its track: in each segment the 9-bin sum
     /// centred on the harmonic's frequency in that segment (`hertz`, one per segment), then the lower quartile over
     /// the segments, where speech has dropped away. A bin-wise lower quartile misses a drifting line — each bin
@@ -503,23 +565,92 @@ struct HumSearch {
     static func lowerQuartile(_ segments: [(Int, Int, [Double])], binCount: Int) -> [Double] {
         let used = segments.filter { $0.1 > 0 }
         guard !used.isEmpty else { return [Double](repeating: 0, count: binCount) }
-        var column = [Double](repeating: 0, count: used.count)
+        // The segments' power sums in one segment-major table (zeros past a segment's end), each bin's column
+        // gathered from it into a scratch: the column's lines stay in cache from one bin to the next (reading
+        // the tuples' arrays per value, or transposing the table, cost more than the selections).
+        let n = used.count
+        var table = [Double](repeating: 0, count: binCount * n)
+        var hops = [Double](repeating: 1, count: n)
+        var column = [Double](repeating: 0, count: n)
         var result = [Double](repeating: 0, count: binCount)
-        column.withUnsafeMutableBufferPointer { column in
-            for k in 0..<binCount {
-                for (i, segment) in used.enumerated() {
-                    column[i] = k < segment.2.count ? segment.2[k] / Double(segment.1) : 0
+        table.withUnsafeMutableBufferPointer { table in
+            guard let base = table.baseAddress else { return }
+            for (i, segment) in used.enumerated() {
+                hops[i] = Double(segment.1)
+                segment.2.withUnsafeBufferPointer { spectrum in
+                    guard let source = spectrum.baseAddress else { return }
+                    (base + i * binCount).update(from: source, count: min(binCount, spectrum.count))
                 }
-                result[k] = select(column, count: used.count, rank: (used.count - 1) / 4)
+            }
+            column.withUnsafeMutableBufferPointer { column in
+                for k in 0..<binCount {
+                    var hasNaN = false
+                    for i in 0..<n {
+                        let value = base[i * binCount + k] / hops[i]
+                        column[i] = value
+                        hasNaN = hasNaN || value.isNaN
+                    }
+                    result[k] = hasNaN ? select(column, count: n, rank: (n - 1) / 4)
+                        : branchlessSelect(column, count: n, rank: (n - 1) / 4)
+                }
             }
         }
         return result
     }
 
+    /// ``floor(_:at:)`` of every bin. The window slides by one bin from one to the next (two values leave it,
+    /// two enter), so it is kept sorted and the median read off it: the same values as a selection per bin
+    /// (which was a tenth of the detector's time), without NaN (then it selects per bin).
     static func floors(_ spectrum: [Double]) -> [Double] {
-        var scratch = [Double](repeating: 0, count: 2 * (floorHalfWidth - floorGap + 1))
-        return scratch.withUnsafeMutableBufferPointer { scratch in
-            (0..<spectrum.count).map { floor(spectrum, at: $0, scratch: scratch) }
+        let capacity = 2 * (floorHalfWidth - floorGap + 1)
+        var scratch = [Double](repeating: 0, count: capacity)
+        guard !spectrum.contains(where: { $0.isNaN }) else {
+            return scratch.withUnsafeMutableBufferPointer { scratch in
+                (0..<spectrum.count).map { floor(spectrum, at: $0, scratch: scratch) }
+            }
         }
+        let n = spectrum.count
+        var result = [Double](repeating: 0, count: n)
+        scratch.withUnsafeMutableBufferPointer { window in
+            guard let sorted = window.baseAddress else { return }
+            var count = 0
+            // Index of the first element greater than `value` (insertion point), or of one equal to it.
+            func position(of value: Double, equal: Bool) -> Int {
+                var low = 0, high = count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if sorted[middle] < value || (!equal && sorted[middle] == value) {
+                        low = middle + 1
+                    } else {
+                        high = middle
+                    }
+                }
+                return low
+            }
+            func insert(_ index: Int) {
+                guard index >= 0, index < n else { return }
+                let at = position(of: spectrum[index], equal: false)
+                (sorted + at + 1).update(from: sorted + at, count: count - at)
+                sorted[at] = spectrum[index]
+                count += 1
+            }
+            func remove(_ index: Int) {
+                guard index >= 0, index < n else { return }
+                let at = position(of: spectrum[index], equal: true)
+                (sorted + at).update(from: sorted + at + 1, count: count - at - 1)
+                count -= 1
+            }
+            for d in floorGap...floorHalfWidth { insert(-d); insert(d) }
+            for k in 0..<n {
+                if k > 0 {
+                    remove(k - 1 - floorHalfWidth)
+                    remove(k - 1 + floorGap)
+                    insert(k - floorGap)
+                    insert(k + floorHalfWidth)
+                }
+                result[k] = count > 0 ? sorted[count / 2] : 0
+            }
+        }
+        return result
     }
 }

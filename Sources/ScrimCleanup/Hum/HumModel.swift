@@ -65,6 +65,13 @@ final class HumModel {
     private let fitPurity: UnsafeMutablePointer<Float>
     /// Purity counting a level that changes linearly through the frame as hum too (see ``fit``).
     private let fitRampPurity: UnsafeMutablePointer<Float>
+    /// What ``robustLevel`` needs of each fit that does not depend on the frame it is carried to, computed once
+    /// when the fit is stored: log |fit| (−∞ for a zero fit), its phase, purity⁴ and the cleanness weight
+    /// min(1, ``cleanShortfall`` / (1 − ramp purity)).
+    private let fitLog: UnsafeMutablePointer<Double>
+    private let fitPhase: UnsafeMutablePointer<Double>
+    private let fitPurity4: UnsafeMutablePointer<Double>
+    private let fitClean: UnsafeMutablePointer<Double>
     private let stateReal: UnsafeMutablePointer<Float>
     private let stateImag: UnsafeMutablePointer<Float>
     private let stateValid: UnsafeMutablePointer<Bool>
@@ -108,6 +115,9 @@ final class HumModel {
     private let ratioScratch: UnsafeMutablePointer<Float>
     /// exp(−d²/(2·``localSpreadHops``²)) for d = −lookahead…lookahead.
     private let localKernel: UnsafeMutablePointer<Double>
+    /// ``levelCap``'s factor at |d| = 0…lookahead hops from the frame: 10^((``capMarginDecibels`` +
+    /// ``capGrowthDecibelsPerHop``·|d|)/20), as Float (computed once: it was a `pow` per frame and harmonic).
+    private let capFactor: UnsafeMutablePointer<Float>
 
     /// Newest frame fitted by the estimation pass (−1 before any).
     private(set) var lastEstimated = -1
@@ -169,6 +179,10 @@ final class HumModel {
         fitImag = .allocate(capacity: fitCount)
         fitPurity = .allocate(capacity: fitCount)
         fitRampPurity = .allocate(capacity: fitCount)
+        fitLog = .allocate(capacity: fitCount)
+        fitPhase = .allocate(capacity: fitCount)
+        fitPurity4 = .allocate(capacity: fitCount)
+        fitClean = .allocate(capacity: fitCount)
         stateReal = .allocate(capacity: fitCount)
         stateImag = .allocate(capacity: fitCount)
         stateValid = .allocate(capacity: fitCount)
@@ -206,10 +220,19 @@ final class HumModel {
         for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight, windowClean] {
             buffer.initialize(repeating: 0, count: windowCount)
         }
+        capFactor = .allocate(capacity: lookaheadHops + 1)
+        for d in 0...lookaheadHops {
+            let allowance = Self.capMarginDecibels + Self.capGrowthDecibelsPerHop * Double(d)
+            (capFactor + d).initialize(to: Float(pow(10, allowance / 20)))
+        }
         fitReal.initialize(repeating: 0, count: fitCount)
         fitImag.initialize(repeating: 0, count: fitCount)
         fitPurity.initialize(repeating: 0, count: fitCount)
         fitRampPurity.initialize(repeating: 0, count: fitCount)
+        fitLog.initialize(repeating: -.infinity, count: fitCount)
+        fitPhase.initialize(repeating: 0, count: fitCount)
+        fitPurity4.initialize(repeating: 0, count: fitCount)
+        fitClean.initialize(repeating: 0, count: fitCount)
         stateReal.initialize(repeating: 0, count: fitCount)
         stateImag.initialize(repeating: 0, count: fitCount)
         stateValid.initialize(repeating: false, count: fitCount)
@@ -223,6 +246,7 @@ final class HumModel {
 
     deinit {
         fitReal.deallocate(); fitImag.deallocate(); fitPurity.deallocate(); fitRampPurity.deallocate()
+        fitLog.deallocate(); fitPhase.deallocate(); fitPurity4.deallocate(); fitClean.deallocate()
         stateReal.deallocate(); stateImag.deallocate(); stateValid.deallocate(); stateTrust.deallocate()
         frameFull.deallocate(); framePredictedHertz.deallocate()
         intervalHertz.deallocate(); intervalWeight.deallocate()
@@ -230,6 +254,7 @@ final class HumModel {
         storedReal.deallocate(); storedImag.deallocate()
         for buffer in [harmonicOffset, harmonicWeight, harmonicRadiansPerHertz] { buffer.deallocate() }
         localKernel.deallocate()
+        capFactor.deallocate()
         profile.deallocate(); ratioScratch.deallocate()
         for buffer in [windowReal, windowImag, windowLog, windowPhase, windowPrior, windowWeight, windowClean] {
             buffer.deallocate()
@@ -468,6 +493,15 @@ final class HumModel {
                 fitImag[base + index] = bIm
                 fitPurity[base + index] = full ? purity : 0
                 fitRampPurity[base + index] = full ? rampPurity : 0
+                let re = Double(bRe), im = Double(bIm)
+                let magnitude = (re * re + im * im).squareRoot()
+                fitLog[base + index] = magnitude > 0 ? log(magnitude) : -.infinity
+                fitPhase[base + index] = magnitude > 0 ? atan2(im, re) : 0
+                var p = Double(fitPurity[base + index])
+                p *= p
+                fitPurity4[base + index] = p * p
+                fitClean[base + index] = min(1, Self.cleanShortfall
+                                                / max(1 - Double(fitRampPurity[base + index]), 1e-12))
             }
         }
         frameFull[slot] = full
@@ -651,7 +685,12 @@ final class HumModel {
     /// Wraps an angle into (−π, π].
     @inline(__always)
     private static func wrap(_ angle: Double) -> Double {
-        angle - 2 * Double.pi * (angle / (2 * Double.pi)).rounded()
+        // Rounded to nearest by adding and subtracting 1.5·2⁵² (exact below 2⁵¹ turns; ties go to even rather
+        // than away from zero, which moves an angle of exactly ±π to the other end): x86-64's baseline has no
+        // rounding instruction and `rounded()` was a libm call per frame and iteration.
+        let magic: Double = 6_755_399_441_055_744
+        let turns = angle * (1 / (2 * Double.pi))
+        return angle - 2 * Double.pi * ((turns + magic) - magic)
     }
 
     /// The hum of harmonic `h` at frame `m`'s centre, from the fits of the whole frames within ±lookahead hops
@@ -693,20 +732,19 @@ final class HumModel {
             (stepCos, stepSin) = (stepCos * turnCos - stepSin * turnSin, stepCos * turnSin + stepSin * turnCos)
             guard isStored(j), frameFull[j % ringSize] else { continue }
             let i = ((j % ringSize) * channelCount + c) * hc + index
+            let logMagnitude = fitLog[i]
+            guard logMagnitude > -.infinity else { continue }
             let re = Double(fitReal[i]), im = Double(fitImag[i])
-            let magnitude = (re * re + im * im).squareRoot()
-            guard magnitude > 0 else { continue }
             let dd = Double(d)
             windowReal[w] = re * rotationCos + im * rotationSin
             windowImag[w] = im * rotationCos - re * rotationSin
-            windowLog[w] = log(magnitude)
-            windowPhase[w] = atan2(windowImag[w], windowReal[w])
-            let purity = Double(fitPurity[i])
-            var p = purity * purity
-            p *= p
+            windowLog[w] = logMagnitude
+            // The carried fit's phase: the fit's own less the advance (was atan2 of the carried fit, per frame
+            // and harmonic, and equal to it to rounding; the wrap keeps atan2's range).
+            windowPhase[w] = Self.wrap(fitPhase[i] - (a * dd + b * dd * dd))
             let taper = 1 - (dd / Double(L + 1)) * (dd / Double(L + 1))
-            windowClean[w] = min(1, Self.cleanShortfall / max(1 - Double(fitRampPurity[i]), 1e-12))
-            windowPrior[w] = p * taper * windowClean[w]
+            windowClean[w] = fitClean[i]
+            windowPrior[w] = fitPurity4[i] * taper * windowClean[w]
             if windowPrior[w] > 0 { anyValid = true }
         }
         guard anyValid else { return nil }
@@ -738,10 +776,11 @@ final class HumModel {
             let w = k == 0 ? c0 : (k == 1 ? c1 : (k == 2 ? c2 : c3))
             guard w >= 0 else { continue }
             let reference = windowReal[w] * windowReal[w] + windowImag[w] * windowImag[w]
+            let spread = 1 / (0.0225 * reference)
             var score = 0.0
             for v in 0...(2 * L) where windowPrior[v] > 0 {
                 let dRe = windowReal[v] - windowReal[w], dIm = windowImag[v] - windowImag[w]
-                score += windowPrior[v] / (1 + (dRe * dRe + dIm * dIm) / (0.0225 * reference))
+                score += windowPrior[v] / (1 + (dRe * dRe + dIm * dIm) * spread)
             }
             if score > bestScore {
                 bestScore = score
@@ -751,16 +790,19 @@ final class HumModel {
         guard best >= 0 else { return nil }
         // Membership of that cluster weights the starting phase step per hop.
         let bestReference = windowReal[best] * windowReal[best] + windowImag[best] * windowImag[best]
+        let bestSpread = 1 / (0.0225 * bestReference)
         for w in 0...(2 * L) where windowPrior[w] > 0 {
             let dRe = windowReal[w] - windowReal[best], dIm = windowImag[w] - windowImag[best]
-            windowWeight[w] = windowPrior[w] / (1 + (dRe * dRe + dIm * dIm) / (0.0225 * bestReference))
+            windowWeight[w] = windowPrior[w] / (1 + (dRe * dRe + dIm * dIm) * bestSpread)
         }
+        // Σ weight·e^{i(φ[w + 1] − φ[w])}, from the carried fits themselves: x[w + 1]·conj(x[w]) / |…|.
         var stepRe = 0.0, stepIm = 0.0
         for w in 0..<(2 * L) where windowPrior[w] > 0 && windowPrior[w + 1] > 0 {
             let weight = (windowWeight[w] * windowWeight[w + 1]).squareRoot()
-            let angle = windowPhase[w + 1] - windowPhase[w]
-            stepRe += weight * cos(angle)
-            stepIm += weight * sin(angle)
+            let x0 = windowReal[w], y0 = windowImag[w], x1 = windowReal[w + 1], y1 = windowImag[w + 1]
+            let scale = weight / ((x0 * x0 + y0 * y0) * (x1 * x1 + y1 * y1)).squareRoot()
+            stepRe += scale * (x1 * x0 + y1 * y0)
+            stepIm += scale * (y1 * x0 - x1 * y0)
         }
         var betaIm = (stepRe != 0 || stepIm != 0) ? atan2(stepIm, stepRe) : 0
         let bestTime = Double(best - L)
@@ -771,6 +813,7 @@ final class HumModel {
         var weightSum = 0.0
         for iteration in 0..<3 {
             let scale = iteration == 0 ? 0.15 : (iteration == 1 ? 0.08 : 0.05)
+            let inverseSquare = 1 / (scale * scale)
             // Normal equations of the weighted fit of α + β·t + γ·t² (moments s0…s4 of t).
             var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0
             var yR0 = 0.0, yR1 = 0.0, yR2 = 0.0, yI0 = 0.0, yI1 = 0.0, yI2 = 0.0
@@ -781,9 +824,9 @@ final class HumModel {
                 let rRe = windowLog[w] - (alphaRe + betaRe * t + gammaRe * t2)
                 let modelIm = alphaIm + betaIm * t + gammaIm * t2
                 let rIm = Self.wrap(windowPhase[w] - modelIm)
-                let weight = windowPrior[w] / (1 + (rRe * rRe + rIm * rIm) / (scale * scale))
+                let weight = windowPrior[w] / (1 + (rRe * rRe + rIm * rIm) * inverseSquare)
                 windowWeight[w] = weight
-                unscaled += weight / windowClean[w]
+                if iteration == 2 { unscaled += weight / windowClean[w] }
                 let yIm = modelIm + rIm
                 s0 += weight; s1 += weight * t; s2 += weight * t2; s3 += weight * t2 * t; s4 += weight * t2 * t2
                 yR0 += weight * windowLog[w]; yR1 += weight * t * windowLog[w]; yR2 += weight * t2 * windowLog[w]
@@ -817,7 +860,7 @@ final class HumModel {
             let taper = 1 - (t / Double(L + 1)) * (t / Double(L + 1))
             let rRe = windowLog[w] - (alphaRe + betaRe * t + gammaRe * t2)
             let rIm = Self.wrap(windowPhase[w] - (alphaIm + betaIm * t + gammaIm * t2))
-            let u = (rRe * rRe + rIm * rIm) / (Self.localAgreement * Self.localAgreement)
+            let u = (rRe * rRe + rIm * rIm) * (1 / (Self.localAgreement * Self.localAgreement))
             let kernel = localKernel[w]
             let weight = windowPrior[w] / taper * kernel / (1 + u * u)
             l0 += weight; l1 += weight * t; l2 += weight * t2; l3 += weight * t2 * t; l4 += weight * t2 * t2
@@ -897,8 +940,7 @@ final class HumModel {
             guard isStored(j), frameFull[j % ringSize] else { continue }
             let i = ((j % ringSize) * channelCount + c) * hc + index
             let magnitude = (fitReal[i] * fitReal[i] + fitImag[i] * fitImag[i]).squareRoot()
-            let allowance = Self.capMarginDecibels + Self.capGrowthDecibelsPerHop * Double(abs(d))
-            let bound = magnitude * Float(pow(10, allowance / 20))
+            let bound = magnitude * capFactor[abs(d)]
             if bound < smallest {
                 third = second
                 second = smallest

@@ -206,21 +206,27 @@ public final class HumRemover: AudioProcessor {
             let count = min(model.hopSize, block.frameCount - offset)
             let chunk = block.slice(from: offset, count: count)
             estimator.analyze(chunk)
+            // Swap the chunk with the delay line from delayPosition on, in at most two contiguous runs.
             for c in 0..<channelCount {
-                let samples = chunk.channel(c)
+                guard let samples = chunk.channel(c).baseAddress else { continue }
                 let line = delay + c * delayFrames
-                var position = delayPosition
-                for i in 0..<count {
-                    let delayed = line[position]
-                    line[position] = samples[i]
-                    samples[i] = delayed
-                    position += 1
-                    if position == delayFrames { position = 0 }
-                }
+                let first = min(count, delayFrames - delayPosition)
+                Self.swap(samples, line + delayPosition, count: first)
+                Self.swap(samples + first, line, count: count - first)
             }
             delayPosition = (delayPosition + count) % delayFrames
             subtractor.process(chunk)
             offset += count
+        }
+    }
+
+    /// Exchanges `count` floats between `a` and `b` (which do not overlap).
+    @inline(__always)
+    private static func swap(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let value = a[i]
+            a[i] = b[i]
+            b[i] = value
         }
     }
 

@@ -143,4 +143,47 @@ struct HumDetectorTests {
         #expect(a.isPresent)
         #expect(a == b)
     }
+
+    /// The sliding floors equal the per-bin selection exactly, at the edges, for spectra shorter than the window,
+    /// with repeated values (zeros, ties) and, falling back, with NaN.
+    @Test func slidingFloorsEqualPerBinSelection() {
+        var generator = SeededGenerator(seed: 17)
+        for n in [0, 1, 3, 6, 10, 30, 49, 50, 200, 3000] {
+            var spectrum = (0..<n).map { _ in Double.random(in: 0...1, using: &generator) }
+            for k in stride(from: 0, to: n, by: 7) { spectrum[k] = 0 }
+            for k in stride(from: 3, to: n, by: 11) { spectrum[k] = 0.5 }
+            let sliding = HumSearch.floors(spectrum)
+            let perBin = (0..<n).map { HumSearch.floor(spectrum, at: $0) }
+            #expect(sliding == perBin, "n = \(n)")
+        }
+        var withNaN = (0..<100).map { Double($0 % 13) }
+        withNaN[40] = .nan
+        let sliding = HumSearch.floors(withNaN)
+        let perBin = (0..<100).map { HumSearch.floor(withNaN, at: $0) }
+        #expect(zip(sliding, perBin).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    }
+
+    /// The branch-free selection returns the value a full sort puts at each rank (ties and zeros included).
+    @Test func branchlessSelectEqualsSort() {
+        var generator = SeededGenerator(seed: 23)
+        for n in [1, 2, 3, 8, 88, 128] {
+            for pattern in 0..<3 {
+                let values: [Double] = (0..<n).map { i in
+                    switch pattern {
+                    case 0: Double.random(in: 0...1, using: &generator)
+                    case 1: Double(Int.random(in: 0...3, using: &generator))
+                    default: Double(n - i)
+                    }
+                }
+                let sorted = values.sorted()
+                for rank in Set([0, (n - 1) / 4, n / 2, n - 1]) {
+                    var copy = values
+                    let got = copy.withUnsafeMutableBufferPointer {
+                        HumSearch.branchlessSelect($0, count: n, rank: rank)
+                    }
+                    #expect(got == sorted[rank], "n \(n) pattern \(pattern) rank \(rank)")
+                }
+            }
+        }
+    }
 }

@@ -123,11 +123,20 @@ void scrim_vector_multiply(float *destination, const float *a, const float *b, i
 void scrim_vector_overlap_add(float *accumulator, const float *frame, const float *window, int64_t hop,
                               int64_t count);
 
-/// De-interleaves `count` (re, im) pairs at `packed` into `real` and `imag`.
-void scrim_vector_split(const float *packed, float *real, float *imag, int64_t count);
+/// Real FFT of N = 2m points from the m-point complex FFT `z` (m interleaved pairs) of the even (real parts) and
+/// odd (imaginary parts) samples: bins 0…m into `real` and `imag`. twiddleReal[k] = cos(2πk/N),
+/// twiddleImag[k] = −sin(2πk/N), k = 0…m. `z` must have room for m + 1 pairs: pair m is overwritten with pair 0.
+void scrim_vector_real_forward_finish(float *z, const float *twiddleReal, const float *twiddleImag,
+                                      float *real, float *imag, int64_t m);
 
-/// Interleaves `real` and `imag` into `count` (re, im) pairs at `packed`.
-void scrim_vector_join(const float *real, const float *imag, float *packed, int64_t count);
+/// The same in place: `zx` holds z's m pairs on entry and the m + 1 bins as pairs on return (2m + 2 floats).
+void scrim_vector_real_forward_finish_interleaved(float *zx, const float *twiddleReal, const float *twiddleImag,
+                                                  int64_t m);
+
+/// The inverse's first step: the m complex values `z` (interleaved) whose m-point inverse FFT is N·(x_even +
+/// i·x_odd) for the real signal x with bins 0…m in `real` / `imag` (imag[0] and imag[m] ignored).
+void scrim_vector_real_inverse_start(const float *real, const float *imag, const float *twiddleReal,
+                                     const float *twiddleImag, float *z, int64_t m);
 
 /// Which clone the loader picked for this CPU: "x86-64-v4", "x86-64-v3", "x86-64" or "generic".
 const char *scrim_vector_level(void);

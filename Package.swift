@@ -33,8 +33,8 @@ let package = Package(
         ),
         .target(name: "ScrimCore"),
         .target(name: "ScrimSpectral", dependencies: ["ScrimCore", "CFFTW", "CScrimVector"], exclude: ["README.md"]),
-        // Hot loops in C (noise reducer, STFT, sample encoder), cloned per x86-64 level (SSE2, AVX2, AVX-512) and
-        // picked at load time; bit-identical output on every CPU (see Sources/CScrimVector/include/scrim_vector.h).
+        // Hot loops in C (noise reducer, real FFT twiddles, STFT, sample encoder), cloned per x86-64 level (SSE2,
+        // AVX2, AVX-512) and picked at load time; the same results on every CPU (Sources/CScrimVector/include).
         .target(name: "CScrimVector"),
         .target(name: "ScrimCleanup", dependencies: ["ScrimCore", "ScrimSpectral", "CScrimVector"]),
         .target(name: "ScrimFiles", dependencies: ["ScrimCore", "CSndFile", "CScrimVector"]),

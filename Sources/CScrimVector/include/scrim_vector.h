@@ -1,17 +1,18 @@
-// Scrim's hottest loops (the noise reducer's per-bin steps, the STFT's windowing and overlap-add, the sample
-// encoder), compiled once per x86-64 level
-// and picked at load time.
+// Scrim's hottest loops (the noise reducer's per-bin steps, the real FFT's twiddle passes, the STFT's windowing
+// and overlap-add, the sample encoder), compiled once per x86-64 level and picked at load time.
 //
 // Swift has no per-function target attribute, so its loops are built for the x86-64 baseline (SSE2, four
 // lanes). These loops are written in C so the compiler can clone them for AVX2 and AVX-512 machines
 // (`target_clones`, resolved once when the library loads, through the dynamic linker's IFUNC mechanism) and
 // run eight or sixteen lanes there; other architectures get one plain build.
 //
-// Every function performs the same IEEE operations in the same order as the Swift code it replaced: no
-// contraction into fused multiply-adds, no reassociation. The output is therefore bit-identical on every CPU,
-// whichever clone runs. The Swift callers (ScrimCleanup's NoiseReductionKernel, ScrimSpectral's STFTEngine and RealFFT,
-// ScrimFiles' SampleEncoder)
-// document the mathematics and the sources; the comments here name the step each loop implements.
+// Each loop's result does not depend on which clone runs: no contraction into fused multiply-adds, no
+// reassociation (sums are split into a fixed number of partial sums written out in the source). Where a loop
+// replaced Swift code it performs the same operations in the same order, so the noise reducer's output did not
+// change by a bit when its loops moved here. (FFTW picks its own codelets per CPU, so a whole transform may still
+// differ in the last bits between machines.) The Swift callers (ScrimCleanup's NoiseReductionKernel,
+// ScrimSpectral's RealFFT and STFTEngine, ScrimFiles' SampleEncoder) document the mathematics and the sources;
+// the comments here name the step each loop implements.
 //
 // All pointers must be valid for `count` floats and must not alias unless stated. Nothing here allocates.
 
@@ -72,7 +73,8 @@ void scrim_vector_track_minimum(float *lambda, float *smoothed, float *current, 
 
 /// The per-bin gain floors from the long-term mean a priori SNR (NoiseReductionKernel.updateFloors):
 /// limit = max(target − log₂ max(mean, meanFloor), lower) in log₂ power units; log2Floor = max(−½·limit,
-/// log2UserFloor); linear = 2^log2Floor. Returns Σ min(mean[k], clip), summed in bin order.
+/// log2UserFloor); linear = 2^log2Floor. Returns Σ min(mean[k], clip) (in 16 partial sums, the same on every
+/// CPU).
 float scrim_vector_floors(const float *mean, float *log2Floor, float *linear, int64_t count, float target,
                           float lower, float log2UserFloor, float meanFloor, float clip);
 

@@ -48,35 +48,6 @@ void scrim_vector_real_forward_finish(float *z, const float *restrict twiddleRea
     imag[m] = 0.0f;
 }
 
-// The same in place on an interleaved buffer: Z's M pairs in, X's M + 1 pairs out (2M + 2 floats), bins k and
-// M − k computed together from Z[k] and Z[M − k].
-void scrim_vector_real_forward_finish_interleaved(float *zx, const float *twiddleReal, const float *twiddleImag,
-                                                  int64_t m) {
-    const float z0r = zx[0], z0i = zx[1];
-    for (int64_t k = 1; 2 * k <= m; k++) {
-        const int64_t j = m - k;
-        float ar = zx[2 * k], ai = zx[2 * k + 1];
-        float cr = zx[2 * j], ci = zx[2 * j + 1];
-        // Bin k from (Z[k], Z[j]); bin j from (Z[j], Z[k]).
-        float er = 0.5f * (ar + cr), ei = 0.5f * (ai - ci);
-        float or_ = 0.5f * (ai + ci), oi = 0.5f * (cr - ar);
-        float wr = twiddleReal[k], wi = twiddleImag[k];
-        float xkr = er + (wr * or_ - wi * oi), xki = ei + (wr * oi + wi * or_);
-        float fr = 0.5f * (cr + ar), fi = 0.5f * (ci - ai);
-        float pr = 0.5f * (ci + ai), pi = 0.5f * (ar - cr);
-        float vr = twiddleReal[j], vi = twiddleImag[j];
-        float xjr = fr + (vr * pr - vi * pi), xji = fi + (vr * pi + vi * pr);
-        zx[2 * k] = xkr;
-        zx[2 * k + 1] = xki;
-        zx[2 * j] = xjr;
-        zx[2 * j + 1] = xji;
-    }
-    zx[0] = z0r + z0i;
-    zx[1] = 0.0f;
-    zx[2 * m] = z0r - z0i;
-    zx[2 * m + 1] = 0.0f;
-}
-
 // The inverse's first step: from X's M + 1 bins, Z[k] = (X[k] + conj X[M−k]) + i·conj(W^k)·(X[k] − conj X[M−k])
 // (twice the transform of x_even + i·x_odd, so the M-point inverse gives N·x as an N-point one would). The
 // imaginary parts of X[0] and X[M] are ignored, as a real inverse transform ignores them.

@@ -199,20 +199,6 @@ public final class RealFFT {
         scrim_vector_real_forward_finish(scratch, twiddleReal, twiddleImag, real, imag, Int64(halfSize))
     }
 
-    /// Forward transform of `fftSize` samples at `input` into `binCount` interleaved (re, im) pairs at `packed`
-    /// (``scratchCount`` floats), not split: for callers that read a few bins. Same requirements as
-    /// ``forward(_:real:imag:scratch:)``.
-    @inline(__always)
-    func forward(_ input: UnsafePointer<Float>, packed: UnsafeMutablePointer<Float>) {
-        precondition(FFTWMemory.isAligned(input) && FFTWMemory.isAligned(packed),
-                     "RealFFT.forward needs FFTW-aligned buffers, got \(input), \(packed)")
-        guard let forwardPlan else {
-            preconditionFailure("RealFFT.forward: this RealFFT planned no forward transform")
-        }
-        fftwf_execute_dft(forwardPlan, Self.complex(UnsafeMutablePointer(mutating: input)), Self.complex(packed))
-        scrim_vector_real_forward_finish_interleaved(packed, twiddleReal, twiddleImag, Int64(halfSize))
-    }
-
     /// Inverse transform of `binCount` bins at `real` / `imag` into `fftSize` samples at `output`, scaled by
     /// `fftSize`.
     ///

@@ -31,12 +31,6 @@ extension STFTConfiguration {
                              "analysis bin limit \(limit) must be from 1 to \(binCount) for FFT size \(fftSize)")
         }
     }
-
-    /// Whether an analyzer computes only the bins below ``analysisBinLimit``, from two half-length transforms.
-    var analyzesHalves: Bool {
-        guard let limit = analysisBinLimit else { return false }
-        return fftSize >= 64 && fftSize % 16 == 0 && limit <= fftSize / 8
-    }
 }
 
 /// The shared, non-generic STFT machinery behind ``STFTProcessor`` and ``STFTAnalyzer``.
@@ -81,10 +75,6 @@ final class STFTEngine {
     private let frameBins: Int
     /// Per channel, the frame's whole-spectrum energy (``SpectralFrame/energy(_:)``), when a bin limit is set.
     private let energies: UnsafeMutablePointer<Double>?
-    /// The half-length transform of ``STFTConfiguration/analyzesHalves``, and its buffers: the windowed even and
-    /// odd samples, their interleaved spectra, and e^(−2πik/N) for the bins kept (cos, sin).
-    private let halfFFT: RealFFT?
-    private let halfStorage: UnsafeMutablePointer<Float>?
 
     /// Input frames written into the current hop, 0 ..< hopSize.
     private var phase = 0
@@ -115,8 +105,6 @@ final class STFTEngine {
         var directions: RealFFT.Directions = []
         if analyzes { directions.insert(.forward) }
         if synthesizes { directions.insert(.inverse) }
-        let halves = !synthesizes && configuration.analyzesHalves
-        if halves { directions = [] }
         fft = try RealFFT(fftSize: fftSize, rigor: configuration.rigor, directions: directions)
         frameBins = synthesizes ? binCount : (configuration.analysisBinLimit ?? binCount)
         if !synthesizes, configuration.analysisBinLimit != nil {
@@ -125,25 +113,6 @@ final class STFTEngine {
             self.energies = energies
         } else {
             energies = nil
-        }
-        if halves {
-            let half = fftSize / 2
-            let halfFFT = try RealFFT(fftSize: half, rigor: configuration.rigor, directions: .forward)
-            let sampleStride = FFTWMemory.alignedStride(half)
-            let packedStride = FFTWMemory.alignedStride(halfFFT.scratchCount)
-            let twiddleStride = FFTWMemory.alignedStride(frameBins)
-            let storage = try FFTWMemory.allocateFloats(2 * sampleStride + 2 * packedStride + 2 * twiddleStride)
-            let twiddles = storage + 2 * sampleStride + 2 * packedStride
-            for k in 0..<frameBins {
-                let angle = 2 * Double.pi * Double(k) / Double(fftSize)
-                twiddles[k] = Float(cos(angle))
-                twiddles[twiddleStride + k] = Float(-sin(angle))
-            }
-            self.halfFFT = halfFFT
-            halfStorage = storage
-        } else {
-            halfFFT = nil
-            halfStorage = nil
         }
 
         timeStride = FFTWMemory.alignedStride(fftSize)
@@ -172,7 +141,6 @@ final class STFTEngine {
 
     deinit {
         FFTWMemory.free(storage)
-        if let halfStorage { FFTWMemory.free(halfStorage) }
         energies?.deallocate()
     }
 
@@ -235,10 +203,6 @@ final class STFTEngine {
         let scratch = fft.inputPointer
         for c in 0..<channelCount where analyzes {
             let frame = history + c * timeStride
-            if let halfFFT, let halfStorage {
-                analyzeHalves(frame, channel: c, fft: halfFFT, storage: halfStorage)
-                continue
-            }
             scrim_vector_multiply(scratch, frame, analysisWindow, Int64(n))
             fft.forward(scratch, real: spectraReal + c * binStride, imag: spectraImag + c * binStride,
                         scratch: packedSpectrum)
@@ -265,39 +229,6 @@ final class STFTEngine {
             }
         }
         hopCount += 1
-    }
-
-    /// The bins below ``frameBins`` of one channel's windowed frame from two half-length transforms:
-    /// with E and O the transforms of the even and odd samples, X[k] = E[k] + e^(−2πik/N)·O[k]; and the frame's
-    /// energy. Does not allocate.
-    @inline(__always)
-    private func analyzeHalves(_ frame: UnsafeMutablePointer<Float>, channel c: Int, fft half: RealFFT,
-                               storage: UnsafeMutablePointer<Float>) {
-        let halfCount = fftSize / 2
-        let sampleStride = FFTWMemory.alignedStride(halfCount)
-        let packedStride = FFTWMemory.alignedStride(half.scratchCount)
-        let twiddleStride = FFTWMemory.alignedStride(frameBins)
-        let even = storage, odd = storage + sampleStride
-        let evenSpectrum = odd + sampleStride, oddSpectrum = evenSpectrum + packedStride
-        let cosines = oddSpectrum + packedStride, sines = cosines + twiddleStride
-        for i in 0..<halfCount {
-            even[i] = frame[2 * i] * analysisWindow[2 * i]
-            odd[i] = frame[2 * i + 1] * analysisWindow[2 * i + 1]
-        }
-        if let energies {
-            energies[c] = Double(fftSize) * (Self.sumOfSquares(even, count: halfCount)
-                                             + Self.sumOfSquares(odd, count: halfCount))
-        }
-        half.forward(even, packed: evenSpectrum)
-        half.forward(odd, packed: oddSpectrum)
-        let re = spectraReal + c * binStride, im = spectraImag + c * binStride
-        for k in 0..<frameBins {
-            let eRe = evenSpectrum[2 * k], eIm = evenSpectrum[2 * k + 1]
-            let oRe = oddSpectrum[2 * k], oIm = oddSpectrum[2 * k + 1]
-            let wRe = cosines[k], wIm = sines[k]
-            re[k] = eRe + (wRe * oRe - wIm * oIm)
-            im[k] = eIm + (wRe * oIm + wIm * oRe)
-        }
     }
 
     /// Σ x[i]² in double precision over `count` (a multiple of 8) floats, in eight interleaved partial sums.

@@ -110,8 +110,7 @@ import Testing
     }
 
     /// With ``STFTConfiguration/analysisBinLimit`` the kernel gets the first `limit` bins of the full transform
-    /// and the full spectrum's energy — computed from half-length transforms for a limit up to fftSize/8 (300
-    /// of 2049 here), from the full one above (1000). Tolerance: FFT rounding is about ε·log₂N relative to the
+    /// and the full spectrum's energy, for a small limit (300 of 2049 here) and a larger one (1000). Tolerance: FFT rounding is about ε·log₂N relative to the
     /// frame's norm ‖X‖ (6e-8 · 12 ≈ 7e-7); 1e-5·‖X‖/√N per bin and 1e-5 relative on the energy leave room.
     @Test func binLimitGivesTheLowBinsAndTheEnergy() throws {
         let n = 4096

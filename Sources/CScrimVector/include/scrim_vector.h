@@ -131,10 +131,6 @@ void scrim_vector_overlap_add(float *accumulator, const float *frame, const floa
 void scrim_vector_real_forward_finish(float *z, const float *twiddleReal, const float *twiddleImag,
                                       float *real, float *imag, int64_t m);
 
-/// The same in place: `zx` holds z's m pairs on entry and the m + 1 bins as pairs on return (2m + 2 floats).
-void scrim_vector_real_forward_finish_interleaved(float *zx, const float *twiddleReal, const float *twiddleImag,
-                                                  int64_t m);
-
 /// The inverse's first step: the m complex values `z` (interleaved) whose m-point inverse FFT is N·(x_even +
 /// i·x_odd) for the real signal x with bins 0…m in `real` / `imag` (imag[0] and imag[m] ignored).
 void scrim_vector_real_inverse_start(const float *real, const float *imag, const float *twiddleReal,

@@ -91,9 +91,8 @@ public final class HumDetector: AudioAnalyzer {
         let n = Self.fftSize(sampleRate: spec.sampleRate)
         let top = min(configuration.maximumFrequencyHertz, 0.45 * spec.sampleRate)
         let kernel = HumSpectrumKernel(maximumHertz: top + 100, trackHertz: top + 100)
-        // The kernel reads the bins up to its limit and the whole spectrum's energy, so the analyzer computes
-        // only those (``STFTConfiguration/analysisBinLimit``: at 48 kHz 2800 of 16385 bins, from two 16384-point
-        // transforms instead of one of 32768).
+        // The kernel reads the bins up to its limit and the whole spectrum's energy, so the analyzer hands it
+        // only those (``STFTConfiguration/analysisBinLimit``: at 48 kHz 2800 of 16385 bins).
         let geometry = SpectralContext(fftSize: n, hopSize: n / 2, sampleRate: spec.sampleRate,
                                        channelCount: spec.channelCount, analysisWindow: [])
         let analyzer = STFTAnalyzer(kernel: kernel, configuration: STFTConfiguration(

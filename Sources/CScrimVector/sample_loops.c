@@ -24,3 +24,32 @@ void scrim_vector_quantize(const float *restrict source, int32_t *restrict integ
     *clipped += clippedCount;
     *nonFinite += nanCount;
 }
+
+// Little-endian signed integers to Float, scaled by 2^−(bits−1): exactly libsndfile's normalised read
+// (sf_readf_float with SFC_SET_NORM_FLOAT), since the scale is a power of two and 16- and 24-bit integers are
+// exact in Float (32-bit ones are rounded once either way).
+SCRIM_CLONES
+void scrim_vector_decode_pcm16(const uint8_t *restrict source, float *restrict samples, int64_t count) {
+    for (int64_t i = 0; i < count; i++) {
+        int16_t v = (int16_t)((uint16_t)source[2 * i] | (uint16_t)source[2 * i + 1] << 8);
+        samples[i] = (float)v * (1.0f / 32768.0f);
+    }
+}
+
+SCRIM_CLONES
+void scrim_vector_decode_pcm24(const uint8_t *restrict source, float *restrict samples, int64_t count) {
+    for (int64_t i = 0; i < count; i++) {
+        uint32_t u = (uint32_t)source[3 * i] << 8 | (uint32_t)source[3 * i + 1] << 16
+                     | (uint32_t)source[3 * i + 2] << 24;
+        samples[i] = (float)(int32_t)u * (1.0f / 2147483648.0f);
+    }
+}
+
+SCRIM_CLONES
+void scrim_vector_decode_pcm32(const uint8_t *restrict source, float *restrict samples, int64_t count) {
+    for (int64_t i = 0; i < count; i++) {
+        uint32_t u = (uint32_t)source[4 * i] | (uint32_t)source[4 * i + 1] << 8 | (uint32_t)source[4 * i + 2] << 16
+                     | (uint32_t)source[4 * i + 3] << 24;
+        samples[i] = (float)(int32_t)u * (1.0f / 2147483648.0f);
+    }
+}

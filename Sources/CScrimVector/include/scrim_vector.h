@@ -136,6 +136,12 @@ void scrim_vector_real_forward_finish(float *z, const float *twiddleReal, const 
 void scrim_vector_real_inverse_start(const float *real, const float *imag, const float *twiddleReal,
                                      const float *twiddleImag, float *z, int64_t m);
 
+/// `count` little-endian signed 16-, 24- or 32-bit integers at `source` to Float, scaled by 2^−(bits−1) (as
+/// libsndfile's normalised float read, bit for bit).
+void scrim_vector_decode_pcm16(const uint8_t *source, float *samples, int64_t count);
+void scrim_vector_decode_pcm24(const uint8_t *source, float *samples, int64_t count);
+void scrim_vector_decode_pcm32(const uint8_t *source, float *samples, int64_t count);
+
 /// Which clone the loader picked for this CPU: "x86-64-v4", "x86-64-v3", "x86-64" or "generic".
 const char *scrim_vector_level(void);
 

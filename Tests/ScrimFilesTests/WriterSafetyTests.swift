@@ -135,7 +135,8 @@ import Testing
 
         let reader = try AudioFileReader(path: input)
         let scratchBytes = reader.scratchByteCount
-        #expect(scratchBytes == AudioFileReader.scratchFrameCount * 2 * 4)
+        // One Float scratch and, for 24-bit PCM (decoded by Scrim), one of raw bytes: 4 + 3 bytes per sample.
+        #expect(scratchBytes == AudioFileReader.scratchFrameCount * 2 * (4 + 3))
         let buffer = AudioBuffer(channelCount: 2, capacity: 1_024)
         let first = buffer.channel(0).baseAddress
         var total = 0

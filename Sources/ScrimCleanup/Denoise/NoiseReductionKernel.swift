@@ -28,7 +28,9 @@ import ScrimSpectral
 /// 5. Output Y·G (cleaned), Y·(1 − G) (residual, so cleaned + residual = input exactly), or Y (bypass).
 ///
 /// The per-bin loops of steps 1–5 run in C (`CScrimVector`, cloned for SSE2, AVX2 and AVX-512 and picked when
-/// the library loads; the same IEEE operations in the same order, so the output is bit-identical on every CPU).
+/// the library loads; no fused multiply-adds and no reassociation, so the results do not depend on the CPU's
+/// clone; the loops do what the Swift ones they replaced did, in the same order, except that the floors' SNR
+/// total is summed in 16 partial sums).
 /// They call no library functions (the ``DenoiseMath`` approximations); nothing allocates after
 /// ``prepare(context:)``.
 final class NoiseReductionKernel: SpectralKernel {

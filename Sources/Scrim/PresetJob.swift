@@ -31,6 +31,9 @@ public struct HumStageResult: Sendable {
     public var removedFundamentalHertz: Double?
     /// Harmonic numbers removed (empty when nothing was removed).
     public var removedHarmonics: [Int]
+    /// How far either side the remover interpolated the hum under speech, seconds (nil when nothing was removed;
+    /// shorter for a hum whose level changes, ``HumRemover/lookaheadSeconds(for:)``).
+    public var lookaheadSeconds: Double? = nil
 }
 
 /// What the loudness stage measured and did.
@@ -91,6 +94,7 @@ public struct PresetJobResult: Sendable {
             dehum.append(("detection", hum.detection.map(\.json) ?? .null))
             dehum.append(("removedFundamentalHz", .rounded(hum.removedFundamentalHertz, places: 3)))
             dehum.append(("removedHarmonics", .array(hum.removedHarmonics.map { .int(Int64($0)) })))
+            dehum.append(("lookaheadSeconds", .rounded(hum.lookaheadSeconds, places: 2)))
             pairs.append(("dehum", .object(dehum)))
         } else {
             pairs.append(("dehum", .null))
@@ -236,6 +240,7 @@ public enum PresetJob {
             if let remover, !remover.harmonicNumbers.isEmpty {
                 result.removedFundamentalHertz = remover.configuration.fundamentalHertz
                 result.removedHarmonics = remover.harmonicNumbers
+                result.lookaheadSeconds = remover.configuration.lookaheadSeconds
             }
             return result
         }
@@ -367,6 +372,7 @@ extension HumDetection {
             ("trackRangeHz", trackRangeHertz.map {
                 .array([.rounded($0.lowerBound, places: 3), .rounded($0.upperBound, places: 3)])
             } ?? .null),
+            ("levelRangeDb", .rounded(levelRangeDecibels, places: 1)),
             ("harmonics", .array(harmonics.map { harmonic in
                 .object([("number", .int(Int64(harmonic.number))),
                          ("frequencyHz", .rounded(harmonic.frequencyHertz, places: 3)),

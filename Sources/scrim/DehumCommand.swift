@@ -83,7 +83,9 @@ struct DehumCommand: ParsableCommand {
         let configuration = fundamental.map {
             HumRemoverConfiguration(fundamentalHertz: $0, harmonicNumbers: numbers, output: outputKind,
                                     harmonicProfileDecibels: detection.isPresent ? detection.harmonicProfileDecibels
-                                        : nil)
+                                        : nil,
+                                    lookaheadSeconds: detection.isPresent ? HumRemover.lookaheadSeconds(for: detection)
+                                        : HumRemover.lookaheadSeconds)
         }
         let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum")
         var removed: [Int] = []
@@ -93,14 +95,15 @@ struct DehumCommand: ParsableCommand {
             return RemoverRecorder(remover: remover) { removed = $0 }
         }
         if json {
-            print(Self.report(detection: detection, fundamental: fundamental, removed: removed, result: result)
-                .serialized())
+            print(Self.report(detection: detection, fundamental: fundamental, removed: removed,
+                              reach: configuration?.lookaheadSeconds, result: result).serialized())
         } else {
-            print(Self.describe(detection: detection, fundamental: fundamental, removed: removed, result: result))
+            print(Self.describe(detection: detection, fundamental: fundamental, removed: removed,
+                                reach: configuration?.lookaheadSeconds, result: result))
         }
     }
 
-    static func report(detection: HumDetection, fundamental: Double?, removed: [Int],
+    static func report(detection: HumDetection, fundamental: Double?, removed: [Int], reach: Double?,
                        result: FileJobResult) -> JSONValue {
         .object([
             ("command", .string("dehum")),
@@ -109,11 +112,12 @@ struct DehumCommand: ParsableCommand {
             ("detection", detection.json),
             ("removedFundamentalHz", .rounded(fundamental, places: 3)),
             ("removedHarmonics", .array(removed.map { .int(Int64($0)) })),
+            ("lookaheadSeconds", .rounded(removed.isEmpty ? nil : reach, places: 2)),
             ("file", result.json),
         ])
     }
 
-    static func describe(detection: HumDetection, fundamental: Double?, removed: [Int],
+    static func describe(detection: HumDetection, fundamental: Double?, removed: [Int], reach: Double?,
                          result: FileJobResult) -> String {
         var lines = ["\(result.inputPath) -> \(result.outputPath)"]
         if detection.isPresent, let f = detection.fundamentalHertz {
@@ -127,8 +131,13 @@ struct DehumCommand: ParsableCommand {
             lines.append("  hum        none found")
         }
         if let fundamental, !removed.isEmpty {
-            lines.append(String(format: "  removed    %.3f Hz and harmonics %d-%d (tracked)", fundamental,
-                                removed.first ?? 1, removed.last ?? 1))
+            var text = String(format: "  removed    %.3f Hz and harmonics %d-%d (tracked", fundamental,
+                              removed.first ?? 1, removed.last ?? 1)
+            if let reach { text += String(format: ", hum under speech from %.1f s either side", reach) }
+            if let range = detection.levelRangeDecibels, detection.isPresent {
+                text += String(format: "; level varies %.1f dB", range)
+            }
+            lines.append(text + ")")
         } else {
             lines.append("  removed    nothing (output equals input)")
         }

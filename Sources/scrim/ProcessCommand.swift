@@ -71,7 +71,12 @@ struct ProcessCommand: ParsableCommand {
             if let f = hum.removedFundamentalHertz, let first = hum.removedHarmonics.first,
                let last = hum.removedHarmonics.last {
                 let source = hum.detection == nil ? "fixed" : "found"
-                row("hum", String(format: "%.3f Hz (%@), harmonics %d-%d removed", f, source, first, last))
+                var text = String(format: "%.3f Hz (%@), harmonics %d-%d removed", f, source, first, last)
+                if let reach = hum.lookaheadSeconds, reach != HumRemover.lookaheadSeconds {
+                    text += String(format: " (level varies %.1f dB: hum under speech from %.1f s either side)",
+                                   hum.detection?.levelRangeDecibels ?? 0, reach)
+                }
+                row("hum", text)
             } else {
                 row("hum", "none found, nothing removed")
             }

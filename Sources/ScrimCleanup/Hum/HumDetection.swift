@@ -51,6 +51,11 @@ public struct HumDetection: Sendable, Hashable {
     public var track: [HumTrackPoint]
     /// Fraction of track segments in which the hum was seen, 0…1.
     public var presenceFraction: Double
+    /// How much the hum's level changes over the stream, in dB: the 90th less the 10th percentile, over the track
+    /// segments, of the fundamental's lobe power (a voice puts little energy at 50–60 Hz, so this follows the hum).
+    /// A steady hum gives 0–2 dB, a swelling or fading one more (the quality corpus's swell: 17–18 dB). Nil
+    /// without hum. It sets the remover's reach (``HumRemover/lookaheadSeconds(for:)``).
+    public var levelRangeDecibels: Decibels? = nil
 
     /// Lowest and highest fundamental on the track in hertz, or nil without a track.
     public var trackRangeHertz: ClosedRange<Double>? {

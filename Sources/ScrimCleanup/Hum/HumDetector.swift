@@ -388,7 +388,8 @@ struct HumSearch {
         return HumDetection(
             isPresent: present, fundamentalHertz: fundamental, harmonics: present ? harmonics : [],
             humToSignalDecibels: present ? decibels(fromPower: humPower / signalPower) : -.infinity,
-            track: track, presenceFraction: presence)
+            track: track, presenceFraction: presence,
+            levelRangeDecibels: present ? Self.levelRange(segmentSpectra, hertz: centres, binHertz: binHertz) : nil)
     }
 
     /// The harmonics of the candidate fundamental `best` whose prominence reaches `threshold` dB, and the
@@ -558,6 +559,24 @@ struct HumSearch {
         }
         guard !lobes.isEmpty else { return 0 }
         return lobes.withUnsafeMutableBufferPointer { select($0, count: $0.count, rank: ($0.count - 1) / 4) }
+    }
+
+    /// The spread of a line's level over the segments (``HumDetection/levelRangeDecibels``): in each segment the
+    /// 9-bin lobe sum per hop centred on `hertz` (one frequency per segment), in dB; then the 90th less the 10th
+    /// percentile (nearest rank). Nil with fewer than 3 segments.
+    static func levelRange(_ segments: [(Int, Int, [Double])], hertz: [Double], binHertz: Double) -> Double? {
+        var levels = [Double]()
+        levels.reserveCapacity(segments.count)
+        for ((_, hops, spectrum), frequency) in zip(segments, hertz) where spectrum.count >= 9 && hops > 0 {
+            let centre = min(max(Int((frequency / binHertz).rounded()), 4), spectrum.count - 5)
+            var sum = 0.0
+            for k in (centre - 4)...(centre + 4) { sum += spectrum[k] }
+            levels.append(10 * log10(max(sum / Double(hops), 1e-30)))
+        }
+        guard levels.count >= 3 else { return nil }
+        levels.sort()
+        let last = Double(levels.count - 1)
+        return levels[Int((0.9 * last).rounded())] - levels[Int((0.1 * last).rounded())]
     }
 
     /// Per bin, the lower quartile over the segments of the segment's mean power.

@@ -32,6 +32,9 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
     /// level times its profile (plus a margin), so a voice's harmonic on a hum harmonic is not taken for hum where
     /// no hum-only frame is near (a take trimmed to its first word).
     public var harmonicProfileDecibels: [Int: Double]?
+    /// How far either side the hum under speech is interpolated from, in seconds, 0.5…5 (default
+    /// ``HumRemover/lookaheadSeconds``, 2.5; ``HumRemover/lookaheadSeconds(for:)`` picks it from a detection).
+    public var lookaheadSeconds: Double = HumRemover.lookaheadSeconds
 
     /// Creates a configuration.
     /// - Parameters:
@@ -41,15 +44,18 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
     ///   - maximumDriftHertz: tracking range around `fundamentalHertz` in hertz (default 1).
     ///   - output: cleaned audio (default) or the removed hum.
     ///   - harmonicProfileDecibels: the hum's level per harmonic number in dBFS (its shape), or nil.
+    ///   - lookaheadSeconds: reach either side in seconds (default 2.5).
     public init(fundamentalHertz: Double, harmonicNumbers: [Int]? = nil, maximumFrequencyHertz: Double = 4000,
                 maximumDriftHertz: Double = 1, output: HumRemoverOutput = .cleaned,
-                harmonicProfileDecibels: [Int: Double]? = nil) {
+                harmonicProfileDecibels: [Int: Double]? = nil,
+                lookaheadSeconds: Double = HumRemover.lookaheadSeconds) {
         self.fundamentalHertz = fundamentalHertz
         self.harmonicNumbers = harmonicNumbers
         self.maximumFrequencyHertz = maximumFrequencyHertz
         self.maximumDriftHertz = maximumDriftHertz
         self.output = output
         self.harmonicProfileDecibels = harmonicProfileDecibels
+        self.lookaheadSeconds = lookaheadSeconds
     }
 }
 
@@ -101,8 +107,9 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
 public final class HumRemover: AudioProcessor {
     /// The settings.
     public let configuration: HumRemoverConfiguration
-    /// How far ahead of the subtraction pass the estimation pass runs, in seconds (rounded to whole hops): the
-    /// hum under a stretch of speech is interpolated from the frames up to this far either side. Chosen on the
+    /// How far ahead of the subtraction pass the estimation pass runs by default, in seconds (rounded to whole
+    /// hops; ``HumRemoverConfiguration/lookaheadSeconds``): the hum under a stretch of speech is interpolated
+    /// from the frames up to this far either side. Chosen on the
     /// quality corpus (35 files, mean SI-SDR improvement over whole files / after their first 0.98 s is cut,
     /// hum left in pauses): 1.5 s 24.4 / 16.0 dB, −49.3 dB; 2.0 s 26.1 dB, −49.9 dB; 2.5 s 29.5 / 17.1 dB,
     /// −51.0 dB; 3.0 s 31.4 dB, −50.9 dB. Steady hum gains the most (mains and buzz +5 to +11 dB); a fast swell
@@ -110,6 +117,21 @@ public final class HumRemover: AudioProcessor {
     /// averages over a level that changes by 6 dB a second. 2.5 s costs about 4 % more time and, for 16
     /// channels, 68 MB of memory instead of 58 MB; the latency is 2.9 s.
     public static let lookaheadSeconds = 2.5
+    /// The reach for a hum whose level changes over the take (a detection's
+    /// ``HumDetection/levelRangeDecibels`` above ``swellLevelRangeDecibels``): 1.5 s, where the corpus's swell
+    /// scored 16.4 dB (11.9 dB at 2.5 s). On the corpus the level range is 0.1–1.5 dB for steady hum and
+    /// 17–18 dB for the swell; 6 dB lies well between.
+    public static let swellLookaheadSeconds = 1.5
+    public static let swellLevelRangeDecibels = 6.0
+
+    /// The reach for a detected hum: ``swellLookaheadSeconds`` when its level range exceeds
+    /// ``swellLevelRangeDecibels``, else ``lookaheadSeconds``.
+    public static func lookaheadSeconds(for detection: HumDetection) -> Double {
+        guard let range = detection.levelRangeDecibels, range > swellLevelRangeDecibels else {
+            return lookaheadSeconds
+        }
+        return swellLookaheadSeconds
+    }
     /// Hops the estimation pass runs ahead of the subtraction pass; valid after ``prepare(for:)``.
     public private(set) var lookaheadHops = 0
 
@@ -164,9 +186,13 @@ public final class HumRemover: AudioProcessor {
         if let numbers = configuration.harmonicNumbers, numbers.contains(where: { $0 < 1 }) {
             throw ScrimError(.configuration, "harmonic numbers must be 1 or more, got \(numbers)")
         }
+        let reach = configuration.lookaheadSeconds
+        guard reach.isFinite, reach >= 0.5, reach <= 5 else {
+            throw ScrimError(.configuration, "hum remover reach \(reach) s must be from 0.5 to 5 s, e.g. 2.5")
+        }
         let n = Self.fftSize(sampleRate: spec.sampleRate)
         let hop = n / 2
-        lookaheadHops = max(2, Int((Self.lookaheadSeconds * spec.sampleRate / Double(hop)).rounded()))
+        lookaheadHops = max(2, Int((reach * spec.sampleRate / Double(hop)).rounded()))
         let model = HumModel(configuration: configuration, sampleRate: spec.sampleRate, channelCount: spec.channelCount,
                              fftSize: n, hopSize: hop, lookaheadHops: lookaheadHops)
         guard !model.harmonics.isEmpty else {

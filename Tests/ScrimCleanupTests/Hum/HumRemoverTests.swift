@@ -219,5 +219,21 @@ struct HumRemoverTests {
         #expect(throws: ScrimError.self) {
             try none.prepare(for: ProcessSpec(sampleRate: 48000, channelCount: 1, maximumBlockFrames: 64))
         }
+        for reach in [0.2, 9, .nan] {
+            let remover = HumRemover(configuration: HumRemoverConfiguration(fundamentalHertz: 60, lookaheadSeconds: reach))
+            #expect(throws: ScrimError.self) {
+                try remover.prepare(for: ProcessSpec(sampleRate: 48000, channelCount: 1, maximumBlockFrames: 64))
+            }
+        }
+    }
+
+    /// The reach sets the look-ahead in whole hops (8192 samples at 48 kHz: 2.5 s → 15 hops, 1.5 s → 9) and the
+    /// latency with it (hops × 8192 + 16384 − 2).
+    @Test(arguments: [(2.5, 15), (1.5, 9)])
+    func reachSetsTheLookahead(reach: Double, hops: Int) throws {
+        let remover = HumRemover(configuration: HumRemoverConfiguration(fundamentalHertz: 60, lookaheadSeconds: reach))
+        try remover.prepare(for: ProcessSpec(sampleRate: 48000, channelCount: 1, maximumBlockFrames: 64))
+        #expect(remover.lookaheadHops == hops)
+        #expect(remover.latencyFrames == hops * 8192 + 16384 - 2)
     }
 }

@@ -114,10 +114,7 @@ struct HumDetectorTests {
         let steady = HumSignals.hum(frameCount: n, sampleRate: Self.sampleRate, startHertz: 50,
                                     amplitudes: HumSignals.mainsAmplitudes(count: 8, fundamentalAmplitude: 0.02))
         let noise = HumSignals.whiteNoise(frameCount: n, amplitude: 0.001, seed: 21)
-        let swelling = (0..<n).map { i -> Float in
-            let s = sin(Double.pi * Double(i) / Double(n))
-            return steady[i] * Float(pow(10, (-20 + 20 * s * s) / 20))
-        }
+        let swelling = HumSignals.swelling(steady)
         let flat = try detect([HumSignals.sum(steady, noise)])
         let swell = try detect([HumSignals.sum(swelling, noise)])
         #expect(flat.isPresent && swell.isPresent)

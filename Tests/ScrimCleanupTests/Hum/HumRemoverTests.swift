@@ -66,10 +66,7 @@ struct HumRemoverTests {
         let n = Int(6 * Self.sampleRate)
         let steady = HumSignals.hum(frameCount: n, sampleRate: Self.sampleRate, startHertz: 50,
                                     amplitudes: HumSignals.mainsAmplitudes(count: 12, fundamentalAmplitude: 0.05))
-        let hum = (0..<n).map { i -> Float in
-            let s = sin(Double.pi * Double(i) / Double(n))
-            return steady[i] * Float(pow(10, (-20 + 20 * s * s) / 20))
-        }
+        let hum = HumSignals.swelling(steady)
         let out = try remove([hum], configuration: HumRemoverConfiguration(
             fundamentalHertz: 50, harmonicNumbers: Array(1...12)))[0]
         let range = Int(0.5 * Self.sampleRate)..<Int(5.5 * Self.sampleRate)

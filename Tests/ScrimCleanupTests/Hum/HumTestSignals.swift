@@ -32,6 +32,15 @@ enum HumSignals {
         return out
     }
 
+    /// `hum` swelling from −20 dB to 0 dB and back over its length (sin² in dB, as the quality corpus's `swell`).
+    static func swelling(_ hum: [Float]) -> [Float] {
+        let n = hum.count
+        return (0..<n).map { i -> Float in
+            let s = sin(Double.pi * Double(i) / Double(n))
+            return hum[i] * Float(pow(10, (-20 + 20 * s * s) / 20))
+        }
+    }
+
     /// Mains-like harmonic amplitudes: 1/h, even harmonics a further half, scaled so the fundamental is `level`.
     static func mainsAmplitudes(count: Int, fundamentalAmplitude: Double) -> [Double] {
         (1...count).map { h in fundamentalAmplitude / Double(h) * (h % 2 == 0 ? 0.5 : 1) }

@@ -9,9 +9,10 @@
 // reference these loops came from) does.
 #pragma STDC FP_CONTRACT OFF
 
-#if defined(__x86_64__) && defined(__ELF__) && defined(__clang__)
+#if defined(__x86_64__) && defined(__ELF__) && defined(__clang__) && !defined(SCRIM_SINGLE_TARGET)
 // One clone per x86-64 micro-architecture level (x86-64 psABI: v3 = AVX2 + FMA, v4 = AVX-512); the dynamic
-// linker picks one once, on load.
+// linker picks one once, on load. SCRIM_SINGLE_TARGET builds one copy for the compiler's -march instead, as
+// Benchmarks/scripts/clone_equality.sh does to compare the copies' results.
 #define SCRIM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define SCRIM_CLONES

@@ -26,8 +26,9 @@ import Glibc
 ///
 /// Little-endian 16-, 24- and 32-bit integer PCM in the RIFF family (WAV, RF64, BW64) is read as raw bytes through
 /// libsndfile and converted by Scrim's own vectorised loop (`scrim_vector_decode_pcm*` in CScrimVector), which
-/// gives libsndfile's values bit for bit (a power-of-two scale) in about a third of the time; every other format
-/// is decoded by libsndfile.
+/// gives libsndfile's values bit for bit (a power-of-two scale): in `scrim dehum` on 60 s of 24-bit mono
+/// (the file is read twice) libsndfile took 8 % of the run before, the loop and libsndfile 1.6 % together now
+/// (perf). Every other format is decoded by libsndfile.
 ///
 /// Memory: one interleaved scratch of ``scratchFrameCount`` frames (and one of raw bytes for the integer fast
 /// path), allocated in `init`; reading never allocates. Not thread-safe: use one reader per task.

@@ -19,8 +19,8 @@ import ScrimCore
 ///   CScrimVector; the inverse runs the same steps backwards). FFTW's own real plans do this too, but the ones
 ///   `FFTW_ESTIMATE` picks were much slower here: 7.1 µs for a 2048-point forward and inverse pair, against
 ///   2.2 µs for the 1024-point complex pair and about 0.6 µs more for the two twiddle passes (Intel Xeon,
-///   AVX-512, one core; the interleaved real plans had measured a 6.8 µs pair on an AMD EPYC); `FFTW_MEASURE`
-///   finds real plans of 4.9 µs but takes 0.4 s to plan.
+///   AVX-512, one core; an earlier session had measured the same real plans at 3.5 + 3.3 µs on a quieter
+///   machine); `FFTW_MEASURE` finds real plans of 4.9 µs but takes 0.4 s to plan.
 ///
 /// All buffers are allocated in `init` with FFTW's aligned allocator; `forward` and `inverse` do not
 /// allocate, lock or throw. Buffer views are valid while this object is alive.

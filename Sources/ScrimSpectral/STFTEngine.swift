@@ -1,5 +1,4 @@
 import CScrimVector
-import Foundation
 import ScrimCore
 
 extension STFTConfiguration {
@@ -25,10 +24,6 @@ extension STFTConfiguration {
         guard hopSize >= 1, hopSize <= fftSize else {
             throw ScrimError(.configuration,
                              "hop size \(hopSize) must be from 1 to the FFT size \(fftSize), e.g. \(fftSize / 4)")
-        }
-        if let limit = analysisBinLimit, limit < 1 || limit > binCount {
-            throw ScrimError(.configuration,
-                             "analysis bin limit \(limit) must be from 1 to \(binCount) for FFT size \(fftSize)")
         }
     }
 }
@@ -71,10 +66,6 @@ final class STFTEngine {
     private let packedSpectrum: UnsafeMutablePointer<Float>
     /// False when the kernel writes each hop's spectra itself (``SpectralKernel/suppliesSpectrum``).
     private let analyzes: Bool
-    /// Bins handed to the kernel (``STFTConfiguration/analysisBinLimit``, or all).
-    private let frameBins: Int
-    /// Per channel, the frame's whole-spectrum energy (``SpectralFrame/energy(_:)``), when a bin limit is set.
-    private let energies: UnsafeMutablePointer<Double>?
 
     /// Input frames written into the current hop, 0 ..< hopSize.
     private var phase = 0
@@ -106,14 +97,6 @@ final class STFTEngine {
         if analyzes { directions.insert(.forward) }
         if synthesizes { directions.insert(.inverse) }
         fft = try RealFFT(fftSize: fftSize, rigor: configuration.rigor, directions: directions)
-        frameBins = synthesizes ? binCount : (configuration.analysisBinLimit ?? binCount)
-        if !synthesizes, configuration.analysisBinLimit != nil {
-            let energies = UnsafeMutablePointer<Double>.allocate(capacity: channelCount)
-            energies.initialize(repeating: 0, count: channelCount)
-            self.energies = energies
-        } else {
-            energies = nil
-        }
 
         timeStride = FFTWMemory.alignedStride(fftSize)
         binStride = FFTWMemory.alignedStride(binCount)
@@ -141,7 +124,6 @@ final class STFTEngine {
 
     deinit {
         FFTWMemory.free(storage)
-        energies?.deallocate()
     }
 
     /// Clears history, accumulators and counters, and resets the kernel. Does not allocate.
@@ -206,12 +188,10 @@ final class STFTEngine {
             scrim_vector_multiply(scratch, frame, analysisWindow, Int64(n))
             fft.forward(scratch, real: spectraReal + c * binStride, imag: spectraImag + c * binStride,
                         scratch: packedSpectrum)
-            if let energies { energies[c] = Double(n) * Self.sumOfSquares(scratch, count: n) }
         }
         kernel.process(SpectralFrame(
             realBase: spectraReal, imagBase: spectraImag, channelStride: binStride, channelCount: channelCount,
-            binCount: frameBins, hopIndex: hopCount, startFrame: hopCount * hopSize + hopSize - fftSize,
-            energyBase: energies.map { UnsafePointer($0) }))
+            binCount: binCount, hopIndex: hopCount, startFrame: hopCount * hopSize + hopSize - fftSize))
         if synthesizes {
             let output = fft.outputPointer
             for c in 0..<channelCount {
@@ -229,25 +209,5 @@ final class STFTEngine {
             }
         }
         hopCount += 1
-    }
-
-    /// Σ x[i]² in double precision over `count` (a multiple of 8) floats, in eight interleaved partial sums.
-    @inline(__always)
-    static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
-        var a = SIMD4<Double>(), b = SIMD4<Double>()
-        var i = 0
-        while i + 8 <= count {
-            let p = SIMD4<Double>(Double(x[i]), Double(x[i + 1]), Double(x[i + 2]), Double(x[i + 3]))
-            let q = SIMD4<Double>(Double(x[i + 4]), Double(x[i + 5]), Double(x[i + 6]), Double(x[i + 7]))
-            a += p * p
-            b += q * q
-            i += 8
-        }
-        var sum = (a + b).sum()
-        while i < count {
-            sum += Double(x[i]) * Double(x[i])
-            i += 1
-        }
-        return sum
     }
 }

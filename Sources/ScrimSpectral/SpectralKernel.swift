@@ -76,10 +76,9 @@ public struct SpectralFrame {
     @usableFromInline let realBase: UnsafeMutablePointer<Float>
     @usableFromInline let imagBase: UnsafeMutablePointer<Float>
     @usableFromInline let channelStride: Int
-    @usableFromInline let energyBase: UnsafePointer<Double>?
     /// Number of channels.
     public let channelCount: Int
-    /// Bins per channel: `fftSize / 2 + 1`, or ``STFTConfiguration/analysisBinLimit`` when that is set.
+    /// Bins per channel, `fftSize / 2 + 1`.
     public let binCount: Int
     /// Index of this hop in the stream, from 0.
     public let hopIndex: Int
@@ -89,11 +88,10 @@ public struct SpectralFrame {
 
     @usableFromInline
     init(realBase: UnsafeMutablePointer<Float>, imagBase: UnsafeMutablePointer<Float>, channelStride: Int,
-         channelCount: Int, binCount: Int, hopIndex: Int, startFrame: Int, energyBase: UnsafePointer<Double>? = nil) {
+         channelCount: Int, binCount: Int, hopIndex: Int, startFrame: Int) {
         self.realBase = realBase
         self.imagBase = imagBase
         self.channelStride = channelStride
-        self.energyBase = energyBase
         self.channelCount = channelCount
         self.binCount = binCount
         self.hopIndex = hopIndex
@@ -112,16 +110,6 @@ public struct SpectralFrame {
     public func imag(_ channel: Int) -> UnsafeMutableBufferPointer<Float> {
         precondition(channel >= 0 && channel < channelCount, "channel \(channel) of \(channelCount)")
         return UnsafeMutableBufferPointer(start: imagBase + channel * channelStride, count: binCount)
-    }
-
-    /// The energy of channel `channel`'s whole spectrum, bins above ``binCount`` included: Σₖ cₖ·|X[k]|² over
-    /// k = 0…fftSize/2 with cₖ = 1 at DC and Nyquist and 2 elsewhere (both halves of the spectrum), which by
-    /// Parseval is fftSize · Σₙ (w[n]·x[n])², computed that way in the time domain. Given only when
-    /// ``STFTConfiguration/analysisBinLimit`` is set (nil otherwise: sum the bins).
-    @inlinable
-    public func energy(_ channel: Int) -> Double? {
-        precondition(channel >= 0 && channel < channelCount, "channel \(channel) of \(channelCount)")
-        return energyBase.map { $0[channel] }
     }
 }
 
@@ -151,11 +139,6 @@ public struct STFTConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var synthesisWindow: WindowShape
     /// FFTW planner effort.
     public var rigor: FFTPlanning.Rigor
-    /// For ``STFTAnalyzer``: the number of bins (from DC) the kernel reads, or nil for all. When set, frames
-    /// hold only those bins (``SpectralFrame/binCount``) and give the whole spectrum's energy
-    /// (``SpectralFrame/energy(_:)``), so a kernel that reads a few bins skips the rest. Ignored by
-    /// ``STFTProcessor``.
-    public var analysisBinLimit: Int?
 
     /// Creates a configuration.
     /// - Parameters:
@@ -164,16 +147,13 @@ public struct STFTConfiguration: Sendable, Hashable, CustomStringConvertible {
     ///   - analysisWindow: window before the FFT (default sqrt-Hann).
     ///   - synthesisWindow: window after the inverse FFT (default sqrt-Hann).
     ///   - rigor: FFTW planner effort (default ``FFTPlanning/Rigor/estimate``).
-    ///   - analysisBinLimit: bins an analyzer's kernel reads, 1…fftSize/2 + 1, or nil for all (default).
     public init(fftSize: Int, hopSize: Int, analysisWindow: WindowShape = .sqrtHann,
-                synthesisWindow: WindowShape = .sqrtHann, rigor: FFTPlanning.Rigor = .estimate,
-                analysisBinLimit: Int? = nil) {
+                synthesisWindow: WindowShape = .sqrtHann, rigor: FFTPlanning.Rigor = .estimate) {
         self.fftSize = fftSize
         self.hopSize = hopSize
         self.analysisWindow = analysisWindow
         self.synthesisWindow = synthesisWindow
         self.rigor = rigor
-        self.analysisBinLimit = analysisBinLimit
     }
 
     /// Bins per spectrum, `fftSize / 2 + 1`.

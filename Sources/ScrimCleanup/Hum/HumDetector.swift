@@ -91,13 +91,8 @@ public final class HumDetector: AudioAnalyzer {
         let n = Self.fftSize(sampleRate: spec.sampleRate)
         let top = min(configuration.maximumFrequencyHertz, 0.45 * spec.sampleRate)
         let kernel = HumSpectrumKernel(maximumHertz: top + 100, trackHertz: top + 100)
-        // The kernel reads the bins up to its limit and the whole spectrum's energy, so the analyzer hands it
-        // only those (``STFTConfiguration/analysisBinLimit``: at 48 kHz 2800 of 16385 bins).
-        let geometry = SpectralContext(fftSize: n, hopSize: n / 2, sampleRate: spec.sampleRate,
-                                       channelCount: spec.channelCount, analysisWindow: [])
         let analyzer = STFTAnalyzer(kernel: kernel, configuration: STFTConfiguration(
-            fftSize: n, hopSize: n / 2, analysisWindow: .blackmanHarris, synthesisWindow: .blackmanHarris,
-            analysisBinLimit: HumSpectrumKernel.binLimit(context: geometry, maximumHertz: top + 100)))
+            fftSize: n, hopSize: n / 2, analysisWindow: .blackmanHarris, synthesisWindow: .blackmanHarris))
         try analyzer.prepare(for: spec)
         self.analyzer = analyzer
         sampleRate = spec.sampleRate
@@ -159,13 +154,8 @@ final class HumSpectrumKernel: SpectralKernel {
         segmentHops?.deallocate()
     }
 
-    /// The bins the kernel reads for a highest frequency of `maximumHertz`.
-    static func binLimit(context: SpectralContext, maximumHertz: Double) -> Int {
-        min(context.binCount, context.bin(nearest: maximumHertz) + 1)
-    }
-
     func prepare(context: SpectralContext) {
-        binLimit = Self.binLimit(context: context, maximumHertz: maximumHertz)
+        binLimit = min(context.binCount, context.bin(nearest: maximumHertz) + 1)
         trackBins = min(binLimit, context.bin(nearest: trackHertz) + 1)
         fftSize = context.fftSize
         hopSize = context.hopSize
@@ -208,22 +198,10 @@ final class HumSpectrumKernel: SpectralKernel {
         let segment = segments + (segmentCount - 1) * trackBins
         segmentHops[segmentCount - 1] += 1
         var total = 0.0
-        // Bins below trackBins feed both spectra, those up to binLimit the mean, all the total (in bin order;
-        // the engine gives the total itself when it computes only the bins below binLimit).
+        // Bins below trackBins feed both spectra, those up to binLimit the mean, all the total (in bin order).
         let last = frame.binCount - 1
-        let binLimit = min(self.binLimit, frame.binCount), trackBins = min(self.trackBins, binLimit)
         for c in 0..<frame.channelCount {
             guard let re = frame.real(c).baseAddress, let im = frame.imag(c).baseAddress else { continue }
-            if let energy = frame.energy(c) {
-                total += energy
-                for k in 0..<trackBins {
-                    let p = Double(re[k] * re[k] + im[k] * im[k])
-                    meanPower[k] += p
-                    segment[k] += p
-                }
-                for k in trackBins..<binLimit { meanPower[k] += Double(re[k] * re[k] + im[k] * im[k]) }
-                continue
-            }
             for k in 0..<trackBins {
                 let p = Double(re[k] * re[k] + im[k] * im[k])
                 total += (k == 0 || k == last) ? p : 2 * p

@@ -42,7 +42,7 @@ struct HumRemoverTests {
     }
 
     /// Drifting hum (59.7 → 60.3 Hz over 9 s) under a voice that runs for 5.5 s without a pause, longer than the
-    /// ±1.5 s the level interpolation reaches: the frequency must be followed from the hum harmonics that sit
+    /// ±2.5 s the level interpolation reaches: the frequency must be followed from the hum harmonics that sit
     /// between the voice's (a 210 Hz-pitched vowel with ±2 % vibrato, 15 harmonics, 14 dB over the hum's
     /// fundamental). In the pause after the voice, the hum left is at least 60 dB down (measured −72 dB; −50 dB
     /// when the frequency was held at its last clean measurement through the voice).
@@ -99,17 +99,7 @@ struct HumRemoverTests {
         let n = Int(6 * Self.sampleRate)
         let hum = HumSignals.hum(frameCount: n, sampleRate: Self.sampleRate, startHertz: 60,
                                  amplitudes: HumSignals.mainsAmplitudes(count: 12, fundamentalAmplitude: 0.01))
-        var vowel = [Float](repeating: 0, count: n)
-        var phase = 0.0
-        for i in Int(2 * Self.sampleRate)..<Int(4 * Self.sampleRate) {
-            let t = Double(i) / Self.sampleRate
-            let f = 120 * (1 + 0.02 * sin(2 * Double.pi * 5.5 * t))
-            phase += 2 * Double.pi * f / Self.sampleRate
-            var v = 0.0
-            for h in 1...20 { v += 0.05 / Double(h) * sin(Double(h) * phase) }
-            let ramp = min(1, min(t - 2, 4 - t) / 0.05)
-            vowel[i] = Float(v * ramp)
-        }
+        let vowel = Self.vowel(frameCount: n, from: 2, to: 4, pitchHertz: 120, harmonics: 20, amplitude: 0.05)
         let out = try remove([HumSignals.sum(hum, vowel)], configuration: HumRemoverConfiguration(
             fundamentalHertz: 60, harmonicNumbers: Array(1...12)))[0]
         let range = Int(2.1 * Self.sampleRate)..<Int(3.9 * Self.sampleRate)

@@ -218,14 +218,3 @@ void scrim_vector_gains(const float *restrict power, const float *restrict lambd
         applied[k] = SWIFT_MAX(gk, linearFloors[k]);
     }
 }
-
-#if defined(__x86_64__) && defined(__ELF__) && defined(__clang__)
-const char *scrim_vector_level(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4";
-    if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3";
-    return "x86-64";
-}
-#else
-const char *scrim_vector_level(void) { return "generic"; }
-#endif

@@ -142,9 +142,6 @@ void scrim_vector_decode_pcm16(const uint8_t *source, float *samples, int64_t co
 void scrim_vector_decode_pcm24(const uint8_t *source, float *samples, int64_t count);
 void scrim_vector_decode_pcm32(const uint8_t *source, float *samples, int64_t count);
 
-/// Which clone the loader picked for this CPU: "x86-64-v4", "x86-64-v3", "x86-64" or "generic".
-const char *scrim_vector_level(void);
-
 #ifdef __cplusplus
 }
 #endif

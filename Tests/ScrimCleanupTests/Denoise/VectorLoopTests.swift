@@ -23,11 +23,6 @@ import Testing
         }
     }
 
-    @Test func cLevelIsKnown() {
-        let level = String(cString: scrim_vector_level())
-        #expect(["x86-64-v4", "x86-64-v3", "x86-64", "generic"].contains(level), "level \(level)")
-    }
-
     @Test(arguments: [1, 7, 1025, 1043])
     func gainsEqualSwiftSteps(count: Int) {
         var random = Source()

@@ -27,9 +27,10 @@ struct SampleEncoder {
 
     /// Encodes `frameCount` frames of `block` from `start` into `destination` (interleaved, little-endian).
     ///
-    /// The format is chosen once per call and integers are rounded by ``roundedToNearestEven(_:)`` (no libm
-    /// call per sample); ``encodeReference(_:from:frameCount:into:)`` is the plain per-sample version it is
-    /// tested against (same bytes and counts).
+    /// The format is chosen once per call and integers are rounded, clipped and counted by the C loop
+    /// `scrim_vector_quantize` (the 1.5·2⁵² rounding of ``roundedToNearestEven(_:)``, no libm call per sample);
+    /// ``encodeReference(_:from:frameCount:into:)`` is the plain per-sample version it is tested against (same
+    /// bytes and counts).
     /// - Returns: the number of samples clipped and the number of NaN samples replaced by 0.
     func encode(_ block: AudioBlock, from start: Int, frameCount: Int, into destination: UnsafeMutableRawPointer)
         -> (clipped: Int, nonFinite: Int)

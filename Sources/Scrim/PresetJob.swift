@@ -34,6 +34,9 @@ public struct HumStageResult: Sendable {
     /// How far either side the remover interpolated the hum under speech, seconds (nil when nothing was removed;
     /// shorter for a hum whose level changes, ``HumRemover/lookaheadSeconds(for:)``).
     public var lookaheadSeconds: Double? = nil
+    /// Whether the remover treated the hum's level as changing over the take (nil when nothing was removed;
+    /// ``HumRemoverConfiguration/levelVaries``).
+    public var levelVaries: Bool? = nil
 }
 
 /// What the loudness stage measured and did.
@@ -95,6 +98,7 @@ public struct PresetJobResult: Sendable {
             dehum.append(("removedFundamentalHz", .rounded(hum.removedFundamentalHertz, places: 3)))
             dehum.append(("removedHarmonics", .array(hum.removedHarmonics.map { .int(Int64($0)) })))
             dehum.append(("lookaheadSeconds", .rounded(hum.lookaheadSeconds, places: 2)))
+            dehum.append(("levelVaries", hum.levelVaries.map { .bool($0) } ?? .null))
             pairs.append(("dehum", .object(dehum)))
         } else {
             pairs.append(("dehum", .null))
@@ -241,6 +245,7 @@ public enum PresetJob {
                 result.removedFundamentalHertz = remover.configuration.fundamentalHertz
                 result.removedHarmonics = remover.harmonicNumbers
                 result.lookaheadSeconds = remover.configuration.lookaheadSeconds
+                result.levelVaries = remover.configuration.levelVaries
             }
             return result
         }

@@ -85,7 +85,8 @@ struct DehumCommand: ParsableCommand {
                                     harmonicProfileDecibels: detection.isPresent ? detection.harmonicProfileDecibels
                                         : nil,
                                     lookaheadSeconds: detection.isPresent ? HumRemover.lookaheadSeconds(for: detection)
-                                        : HumRemover.lookaheadSeconds)
+                                        : HumRemover.lookaheadSeconds,
+                                    levelVaries: detection.isPresent && HumRemover.levelVaries(for: detection))
         }
         let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum")
         var removed: [Int] = []
@@ -96,15 +97,17 @@ struct DehumCommand: ParsableCommand {
         }
         if json {
             print(Self.report(detection: detection, fundamental: fundamental, removed: removed,
-                              reach: configuration?.lookaheadSeconds, result: result).serialized())
+                              reach: configuration?.lookaheadSeconds,
+                              levelVaries: configuration?.levelVaries, result: result).serialized())
         } else {
             print(Self.describe(detection: detection, fundamental: fundamental, removed: removed,
-                                reach: configuration?.lookaheadSeconds, result: result))
+                                reach: configuration?.lookaheadSeconds,
+                                levelVaries: configuration?.levelVaries, result: result))
         }
     }
 
     static func report(detection: HumDetection, fundamental: Double?, removed: [Int], reach: Double?,
-                       result: FileJobResult) -> JSONValue {
+                       levelVaries: Bool?, result: FileJobResult) -> JSONValue {
         .object([
             ("command", .string("dehum")),
             ("input", .string(result.inputPath)),
@@ -113,12 +116,13 @@ struct DehumCommand: ParsableCommand {
             ("removedFundamentalHz", .rounded(fundamental, places: 3)),
             ("removedHarmonics", .array(removed.map { .int(Int64($0)) })),
             ("lookaheadSeconds", .rounded(removed.isEmpty ? nil : reach, places: 2)),
+            ("levelVaries", removed.isEmpty ? .null : levelVaries.map { .bool($0) } ?? .null),
             ("file", result.json),
         ])
     }
 
     static func describe(detection: HumDetection, fundamental: Double?, removed: [Int], reach: Double?,
-                         result: FileJobResult) -> String {
+                         levelVaries: Bool?, result: FileJobResult) -> String {
         var lines = ["\(result.inputPath) -> \(result.outputPath)"]
         if detection.isPresent, let f = detection.fundamentalHertz {
             var text = String(format: "  hum        %.3f Hz, %d significant harmonics, %@ dB re signal", f,
@@ -136,6 +140,7 @@ struct DehumCommand: ParsableCommand {
             if let reach { text += String(format: ", hum under speech from %.1f s either side", reach) }
             if let range = detection.levelRangeDecibels, detection.isPresent {
                 text += String(format: "; level varies %.1f dB", range)
+                if levelVaries == true { text += ", followed under speech" }
             }
             lines.append(text + ")")
         } else {

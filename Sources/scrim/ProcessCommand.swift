@@ -73,8 +73,9 @@ struct ProcessCommand: ParsableCommand {
                 let source = hum.detection == nil ? "fixed" : "found"
                 var text = String(format: "%.3f Hz (%@), harmonics %d-%d removed", f, source, first, last)
                 if let reach = hum.lookaheadSeconds, reach != HumRemover.lookaheadSeconds {
-                    text += String(format: " (level varies %.1f dB: hum under speech from %.1f s either side)",
-                                   hum.detection?.levelRangeDecibels ?? 0, reach)
+                    text += String(format: " (level varies %.1f dB: hum under speech from %.1f s either side%@)",
+                                   hum.detection?.levelRangeDecibels ?? 0, reach,
+                                   hum.levelVaries == true ? ", level followed under speech" : "")
                 }
                 row("hum", text)
             } else {

@@ -64,6 +64,9 @@ func leftovers(in folder: String, keep: Set<String>) throws -> [String] {
         #expect(json["preset"] == .string("test"))
         #expect(json["loudness"]?["afterLoudness"] != nil)
         #expect(json["dehum"]?["removedHarmonics"] == .array([.int(1), .int(2), .int(3)]))
+        // A fixed-level hum: the remover's choices are reported (2.5 s reach, level not treated as varying).
+        #expect(json["dehum"]?["lookaheadSeconds"] == .number(HumRemover.lookaheadSeconds))
+        #expect(json["dehum"]?["levelVaries"] == .bool(false))
     }
 
     @Test func fixedDehumRemovesTheHumAndKeepsTheTone() throws {

@@ -42,10 +42,11 @@ final class HumModel {
     /// chosen on the quality corpus over 3, where the track wandered ±0.015 Hz under a voice on the harmonics).
     static let frequencyTaperHops = 6.0
     /// ``robustLevel`` weights each frame's fit by how cleanly it stands above what is not hum: by
-    /// min(1, cleanShortfall / (1 − purity)), so a fit whose lobe is 20 dB above the rest counts a hundredth of
-    /// one 40 dB above it (inverse-variance weighting: speech under a harmonic biases the fit in proportion).
-    /// 10⁻⁴: frames cleaner than 40 dB count alike (chosen on the quality corpus: 10⁻³ and 10⁻⁵ were worse).
-    static let cleanShortfall = 1e-4
+    /// min(1, cleanShortfall / (1 − purity)), so with 10⁻⁴ a fit whose lobe is 20 dB above the rest counts a
+    /// hundredth of one 40 dB above it (inverse-variance weighting: speech under a harmonic biases the fit in
+    /// proportion). ``HumRemover/steadyLevelCleanShortfall`` (10⁻⁴; on the quality corpus 10⁻³ and 10⁻⁵ were
+    /// worse), or ``HumRemover/varyingLevelCleanShortfall`` for a hum whose level changes.
+    let cleanShortfall: Double
     /// ``robustLevel``'s local correction: frames whose log-deviation from the smooth model is under about this
     /// (nepers and radians together; 0.15 ≈ 1.3 dB or 9°) count as hum alone (chosen on the quality corpus: the
     /// swell's model error is under 0.05, a voice on a harmonic mostly over 0.3).
@@ -137,6 +138,8 @@ final class HumModel {
         self.nominalHertz = configuration.fundamentalHertz
         self.maximumDriftHertz = configuration.maximumDriftHertz
         self.output = configuration.output
+        cleanShortfall = configuration.levelVaries ? HumRemover.varyingLevelCleanShortfall
+            : HumRemover.steadyLevelCleanShortfall
         let top = min(configuration.maximumFrequencyHertz, 0.45 * sampleRate)
         let highestF0 = configuration.fundamentalHertz + configuration.maximumDriftHertz
         let binHertz = sampleRate / Double(fftSize)
@@ -500,8 +503,8 @@ final class HumModel {
                 var p = Double(fitPurity[base + index])
                 p *= p
                 fitPurity4[base + index] = p * p
-                fitClean[base + index] = min(1, Self.cleanShortfall
-                                                / max(1 - Double(fitRampPurity[base + index]), 1e-12))
+                fitClean[base + index] = min(1, cleanShortfall
+                                            / max(1 - Double(fitRampPurity[base + index]), 1e-12))
             }
         }
         frameFull[slot] = full
@@ -700,15 +703,17 @@ final class HumModel {
     /// Each fit is carried to `m`'s centre along the track (frequency `hertz` at `m`, changing by `slope` hertz
     /// a hop), so hum alone gives nearly the same complex value in every frame, while a harmonic that speech
     /// covers is louder (or, partly cancelled, quieter) and of another phase. The model is a complex exponential
-    /// in time, log B(t) = α + β·t (t in hops from `m`): Re β follows a level that swells or fades exponentially,
-    /// Im β this harmonic's residual frequency error. It is fitted to the log-magnitudes and phases by weighted
-    /// least squares, reweighted three times by 1/(1 + (r/c)²) on each frame's distance r from the fit (c
-    /// shrinking 0.3 → 0.1 → 0.05; 0.05 ≈ 0.4 dB or 3° of deviation halves a frame's weight). The prior weight of
-    /// a frame is its purity⁴ (how sinusoidal the lobe is), a taper 1 − (Δ/(L + 1))² in its distance Δ from
-    /// `m`, and 1/(1 + (ρ − 1)⁴) in ρ = |fit| / the smallest |fit| in the window: the quietest frame is the
-    /// best guess of the hum alone (speech adds to it), and this prior is symmetric in time, so a long stretch of
-    /// speech does not become the reference. Frames in speech thus get no weight and the hum is interpolated
-    /// across them from the frames on both sides. Does not allocate.
+    /// in time, log B(t) = α + β·t + γ·t² (t in hops from `m`): Re β and Re γ follow a level that swells or
+    /// fades, Im β and Im γ this harmonic's residual frequency error and its change. It is fitted to the
+    /// log-magnitudes and phases by weighted least squares, reweighted three times by 1/(1 + (r/c)²) on each
+    /// frame's distance r from the fit (c shrinking 0.15 → 0.08 → 0.05; 0.05 ≈ 0.4 dB or 3° of deviation halves
+    /// a frame's weight), then corrected locally (see below). The prior weight of a frame is its purity⁴ (how
+    /// sinusoidal the lobe is), a taper 1 − (Δ/(L + 1))² in its distance Δ from `m`, and its cleanness
+    /// min(1, ``cleanShortfall`` / (1 − ramp purity)). The fit starts from the cleanest frame whose neighbours in
+    /// the complex plane carry the most weight: hum alone agrees with itself from frame to frame, a voice on the
+    /// harmonic does not, so a long stretch of speech does not become the reference. Frames in speech thus get
+    /// little weight and the hum is interpolated across them from the frames on both sides (for a steady hum;
+    /// for one whose level changes, frames under speech that are 20 dB clean count fully). Does not allocate.
     private func robustLevel(content m: Int, channel c: Int, index: Int, harmonic h: Int, hertz: Double,
                              slope: Double) -> (Float, Float, Float, Float, Float, Float)? {
         let hc = harmonics.count

@@ -108,7 +108,8 @@ struct HumDetectorTests {
     /// The level range (``HumDetection/levelRangeDecibels``): a steady hum under noise varies well under 6 dB
     /// over the stream (the noise in the lobe moves it a little), a hum swelling −20 → 0 → −20 dB over 8 s (sin²
     /// in dB, as the corpus's swell) by most of its 20 dB (the 10th and 90th percentiles of about 16 segments sit
-    /// inside the extremes: 14 dB or more). The remover's reach follows: 2.5 s and 1.5 s.
+    /// inside the extremes: 14 dB or more). The remover's reach follows (2.5 s and 1.5 s), and whether it treats
+    /// the level as varying.
     @Test func levelRangeSeparatesSteadyFromSwellingHum() throws {
         let n = Int(8 * Self.sampleRate)
         let steady = HumSignals.hum(frameCount: n, sampleRate: Self.sampleRate, startHertz: 50,
@@ -124,8 +125,11 @@ struct HumDetectorTests {
         #expect(swellRange > 14 && swellRange < 21, "swelling hum's level range \(swellRange) dB")
         #expect(HumRemover.lookaheadSeconds(for: flat) == HumRemover.lookaheadSeconds)
         #expect(HumRemover.lookaheadSeconds(for: swell) == HumRemover.swellLookaheadSeconds)
+        #expect(!HumRemover.levelVaries(for: flat))
+        #expect(HumRemover.levelVaries(for: swell))
         #expect(HumDetection.none.levelRangeDecibels == nil)
         #expect(HumRemover.lookaheadSeconds(for: .none) == HumRemover.lookaheadSeconds)
+        #expect(!HumRemover.levelVaries(for: .none))
     }
 
     @Test func silenceHasNoHum() throws {

@@ -16,7 +16,7 @@ int main(){ float power[N],lambda[N],prev[N],lng[N],l2f[N],linf[N],work[N],ratio
  scrim_minimum_params mp={1, 0.5f, 0.5f, 2, 1e-30f, 1, 1};
  for(int r=0;r<50;r++){ scrim_vector_track(lambda,pres,power,N,&t); scrim_vector_track_minimum(lambda,sm,cur,win,power,N,&mp);
    float tot=scrim_vector_floors(lng,l2f,linf,N,8.3f,5,-4,1e-6f,1e4f); lng[0]+=tot*1e-6f;
-   scrim_vector_gains(power,lambda,prev,lng,l2f,linf,work,ratio,gain,applied,N,&g); for(int k=0;k<N;k++) power[k]=power[k]*0.9f+applied[k]*1e-6f; }
+   scrim_vector_gains(power,lambda,prev,lng,l2f,linf,work,ratio,gain,applied,N,&g); scrim_vector_smooth_gains(applied,work,N,0.6f); for(int k=0;k<N;k++) power[k]=power[k]*0.9f+applied[k]*1e-6f; }
  float sums[16]; scrim_vector_statistics(lambda,power,applied,N,sums);
  // twiddle passes
  int m=512; float z[2*513+2], re[513], im[513], wr[513], wi[513], z2[1026];

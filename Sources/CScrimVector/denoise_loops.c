@@ -59,6 +59,17 @@ void scrim_vector_apply_residual(float *restrict re, float *restrict im, const f
     }
 }
 
+// NoiseReductionKernel.smoothGains: a (¼, ½, ¼) smoother across frequency, mixed in by `strength`.
+SCRIM_CLONES
+void scrim_vector_smooth_gains(float *restrict gain, float *restrict scratch, int64_t count, float strength) {
+    if (count < 3 || !(strength > 0.0f)) return;
+    scratch[0] = gain[0];
+    scratch[count - 1] = gain[count - 1];
+    for (int64_t k = 1; k < count - 1; k++) scratch[k] = 0.25f * gain[k - 1] + 0.5f * gain[k] + 0.25f * gain[k + 1];
+    const float keep = 1.0f - strength;
+    for (int64_t k = 0; k < count; k++) gain[k] = keep * gain[k] + strength * scratch[k];
+}
+
 // NoiseReductionKernel.track: P(H1|y), its smoothed value against stagnation, E|N|², recursive average.
 SCRIM_CLONES
 void scrim_vector_track(float *restrict lambda, float *restrict presence, const float *restrict power,

@@ -37,6 +37,11 @@ void scrim_vector_apply_gain(float *re, float *im, const float *gain, int64_t co
 /// re[k] *= 1 − gain[k] and im[k] *= 1 − gain[k] (the residual: what the gain removed).
 void scrim_vector_apply_residual(float *re, float *im, const float *gain, int64_t count);
 
+/// Smooths gains across frequency: t[k] = ¼·gain[k−1] + ½·gain[k] + ¼·gain[k+1] (t = gain at the two edges), then
+/// gain[k] = (1 − strength)·gain[k] + strength·t[k]. `scratch` holds `count` floats. Nothing changes for
+/// strength ≤ 0 or count < 3.
+void scrim_vector_smooth_gains(float *gain, float *scratch, int64_t count, float strength);
+
 /// Constants of the speech-presence-weighted noise tracker (Gerkmann & Hendriks 2012), per hop.
 typedef struct {
     float scale;            ///< lifts a partial first frame's power to a full frame's (1 otherwise)

@@ -95,4 +95,29 @@ import Testing
                     "λ, bin \(k)")
         }
     }
+
+    /// The high-SNR gain smoother: (¼, ½, ¼) over the neighbours, the edges kept, mixed in by the strength; bit
+    /// for bit the same as the steps in Swift. Strength 0 (and a count below 3) leaves the gains as they were,
+    /// and gains between a floor and 1 stay between them (a weighted mean of neighbours cannot leave their range).
+    @Test(arguments: [3, 1025, 1043])
+    func gainSmootherEqualsSwiftSteps(count: Int) {
+        var random = Source()
+        let start = (0..<count).map { _ in 0.06 + 0.94 * random.unit() }
+        var scratch = [Float](repeating: 0, count: count)
+        var gains = start
+        scrim_vector_smooth_gains(&gains, &scratch, Int64(count), 0)
+        #expect(gains == start)
+        var two = Array(start.prefix(2))
+        scrim_vector_smooth_gains(&two, &scratch, 2, 0.6)
+        #expect(two == Array(start.prefix(2)))
+        let strength: Float = 0.6
+        scrim_vector_smooth_gains(&gains, &scratch, Int64(count), strength)
+        for k in 0..<count {
+            let neighbours = k == 0 || k == count - 1 ? start[k]
+                : 0.25 * start[k - 1] + 0.5 * start[k] + 0.25 * start[k + 1]
+            let expected = (1 - strength) * start[k] + strength * neighbours
+            #expect(gains[k].bitPattern == expected.bitPattern, "bin \(k)")
+            #expect(gains[k] >= 0.06 && gains[k] <= 1, "bin \(k): \(gains[k])")
+        }
+    }
 }

@@ -45,8 +45,8 @@ public final class RealFFT {
     /// Half the transform length: the size of the complex FFT inside.
     private let halfSize: Int
     /// cos(2πk/N) and −sin(2πk/N), k = 0…N/2, for the twiddle passes.
-    private let twiddleReal: UnsafeMutablePointer<Float>
-    private let twiddleImag: UnsafeMutablePointer<Float>
+    let twiddleReal: UnsafeMutablePointer<Float>
+    let twiddleImag: UnsafeMutablePointer<Float>
 
     private let storage: UnsafeMutablePointer<Float>
     /// Base addresses of ``input`` and ``output``, for the engine's hot loops.
@@ -128,10 +128,19 @@ public final class RealFFT {
         halfSize = half
         twiddleReal = twiddleRealStorage
         twiddleImag = twiddleImagStorage
-        for k in 0...half {
+        // The second quarter mirrors the first (cos(π − x) = −cos x, sin(π − x) = sin x): half the libm calls, the
+        // same Floats (tested); k = N/2 itself is computed (−sin π is −1.2e−16 in Double, not the mirror's −0).
+        let quarter = half / 2
+        for k in 0...half where k <= quarter || k == half {
             let angle = 2 * Double.pi * Double(k) / Double(fftSize)
             twiddleRealStorage[k] = Float(cos(angle))
             twiddleImagStorage[k] = Float(-sin(angle))
+        }
+        if quarter + 1 < half {
+            for k in (quarter + 1)..<half {
+                twiddleRealStorage[k] = -twiddleRealStorage[half - k]
+                twiddleImagStorage[k] = twiddleImagStorage[half - k]
+            }
         }
         inputPointer = inputStorage
         outputPointer = outputStorage

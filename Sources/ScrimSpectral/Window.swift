@@ -46,11 +46,30 @@ public enum WindowShape: Sendable, Hashable, CaseIterable, CustomStringConvertib
         }
     }
 
-    /// The periodic window of `length` samples (allocates; call at preparation).
+    /// The periodic window of `length` samples (allocates; call at preparation): ``value(at:length:)`` rounded to
+    /// Float. Every shape is even about n = N/2 (w[N − n] = w[n]), so only the first half is evaluated and the
+    /// rest mirrored, and the Blackman–Harris terms cos 2φ and cos 3φ come from cos φ (2c² − 1, c·(4c² − 3)):
+    /// start-up computed about 250 000 cosines for `scrim dehum`'s windows, 2–3 ms per file. The Floats equal
+    /// the direct evaluation's (tested for sizes from 16 to 65536, powers of two and others).
     /// - Parameter length: window length in samples, ≥ 1 (normally the fftSize).
     public func samples(length: Int) -> [Float] {
         precondition(length >= 1, "window length \(length)")
-        return (0..<length).map { Float(value(at: $0, length: length)) }
+        var window = [Float](repeating: 0, count: length)
+        let half = length / 2
+        for n in 0...min(half, length - 1) {
+            switch self {
+            case .blackmanHarris:
+                let c = cos(2 * Double.pi * Double(n) / Double(length))
+                let c2 = 2 * c * c - 1, c3 = c * (4 * c * c - 3)
+                window[n] = Float(0.35875 - 0.48829 * c + 0.14128 * c2 - 0.01168 * c3)
+            default:
+                window[n] = Float(value(at: n, length: length))
+            }
+        }
+        if half + 1 < length {
+            for n in (half + 1)..<length { window[n] = window[length - n] }
+        }
+        return window
     }
 }
 

@@ -154,4 +154,20 @@ import Testing
         }
         #expect(failures == 0)
     }
+
+    /// The twiddles, half of them mirrored from the first quarter, equal cos(2πk/N) and −sin(2πk/N) rounded to
+    /// Float at every k = 0…N/2.
+    @Test(arguments: [16, 18, 1000, 2048, 16384, 32768, 65536])
+    func twiddlesEqualTheDirectEvaluation(fftSize: Int) throws {
+        let fft = try RealFFT(fftSize: fftSize)
+        var differing = 0
+        for k in 0...(fftSize / 2) {
+            let angle = 2 * Double.pi * Double(k) / Double(fftSize)
+            if fft.twiddleReal[k].bitPattern != Float(cos(angle)).bitPattern
+                || fft.twiddleImag[k].bitPattern != Float(-sin(angle)).bitPattern {
+                differing += 1
+            }
+        }
+        #expect(differing == 0, "\(fftSize): \(differing) twiddles differ")
+    }
 }

@@ -15,6 +15,22 @@ import Testing
         #expect(w[length - 1] > 0)
     }
 
+    /// The mirrored, Chebyshev-assisted ``WindowShape/samples(length:)`` writes the same Floats as evaluating
+    /// ``WindowShape/value(at:length:)`` at every sample, for every shape, at powers of two and other sizes
+    /// (odd ones too, whose middle sample has no mirror).
+    @Test(arguments: [16, 17, 18, 1000, 1023, 1024, 2048, 6000, 16384, 32768, 44100, 65536])
+    func samplesEqualTheDirectEvaluation(length: Int) {
+        for shape in WindowShape.allCases {
+            let window = shape.samples(length: length)
+            #expect(window.count == length)
+            var differing = 0
+            for n in 0..<length where window[n].bitPattern != Float(shape.value(at: n, length: length)).bitPattern {
+                differing += 1
+            }
+            #expect(differing == 0, "\(shape), \(length) samples: \(differing) differ")
+        }
+    }
+
     @Test func sqrtHannSquaredIsHann() {
         let n = 512
         let root = WindowShape.sqrtHann.samples(length: n)

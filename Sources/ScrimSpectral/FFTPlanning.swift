@@ -30,10 +30,37 @@ public enum FFTPlanning {
     private static let plannerLock = Mutex<Void>(())
 
     /// Runs `body` while holding the planner lock. Use for every `fftwf_plan_*` and `fftwf_destroy_plan`
-    /// call, and for nothing else (execution must not lock).
+    /// call, and for nothing else (execution must not lock). The first call imports ``wisdom``.
     static func withPlannerLock<R>(_ body: () -> R) -> R {
         plannerLock.withLock { _ in
-            body()
+            importWisdomOnce()
+            return body()
+        }
+    }
+
+    /// Set under the planner lock once the wisdom import has been tried.
+    nonisolated(unsafe) private static var wisdomState: Bool? = nil
+
+    /// Imports ``wisdom`` the first time it is called (the caller holds the planner lock). FFTW takes it only from
+    /// the same FFTW version; a problem whose wisdom names codelets this CPU lacks is planned as before.
+    ///
+    /// Why: `FFTW_ESTIMATE` picks plans by heuristics, and for the large transforms they are slow (8192 points
+    /// 20–26 µs against 13–15 µs for the plan `FFTW_MEASURE` finds; 16384 points 52 against 30 µs), but measuring
+    /// takes 0.2–0.3 s per size at every start and can pick a different plan from run to run. The wisdom is
+    /// measured once (`Benchmarks/scripts/fftw_wisdom.sh`) and fixed in the source, so the plan, and the output to
+    /// the bit, is the same on every run on a machine; planning stays as fast as `FFTW_ESTIMATE`. As before,
+    /// another CPU (other SIMD codelets) can differ in the last bits.
+    private static func importWisdomOnce() {
+        guard wisdomState == nil else { return }
+        wisdomState = wisdom.withCString { fftwf_import_wisdom_from_string($0) } != 0
+    }
+
+    /// Whether FFTW accepted the embedded ``wisdom`` (importing it first if no plan has been made yet); false when
+    /// this FFTW is of another version than the one the wisdom was measured with.
+    static var wisdomAccepted: Bool {
+        plannerLock.withLock { _ in
+            importWisdomOnce()
+            return wisdomState ?? false
         }
     }
 }

@@ -1,3 +1,4 @@
+import CFFTW
 import Foundation
 import ScrimCore
 import Testing
@@ -169,5 +170,31 @@ import Testing
             }
         }
         #expect(differing == 0, "\(fftSize): \(differing) twiddles differ")
+    }
+}
+
+/// The embedded FFTW wisdom (``FFTPlanning/wisdom``) is accepted by the FFTW it was measured with, and the plans
+/// made with it still transform correctly (the accuracy tests above run on sizes it covers too; this one checks a
+/// 16384-point round trip, whose half-size plans come from the wisdom).
+@Suite struct FFTWisdomTests {
+    @Test func wisdomIsAcceptedAndItsPlansAreExact() throws {
+        let header = FFTPlanning.wisdom.split(separator: " ").first.map { String($0.dropFirst()) } ?? ""
+        #expect(header.hasPrefix("fftw-3."), "wisdom header \(header)")
+        let library = String(cString: fftwf_version_pointer())
+        if library.hasPrefix(header) {
+            #expect(FFTPlanning.wisdomAccepted, "FFTW \(library) refused wisdom from \(header)")
+        }
+        let n = 16384
+        let fft = try RealFFT(fftSize: n)
+        let signal = (0..<n).map { Float(sin(0.37 * Double($0)) + 0.25 * cos(0.011 * Double($0 * $0 % 977))) }
+        var output = [Float](repeating: 0, count: n)
+        signal.withUnsafeBufferPointer { fft.input.update(fromContentsOf: $0) }
+        fft.forward()
+        fft.inverse()
+        for i in 0..<n { output[i] = fft.output[i] / Float(n) }
+        // Forward then inverse scale by N; a float FFT pair of 16384 points keeps ≈ u·log₂N·few relative error
+        // (u = 6e-8, see the bound above): 1e-5 of the signal's peak (1.25) is a wide margin.
+        let worst = zip(signal, output).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1.25e-5, "round-trip error \(worst)")
     }
 }

@@ -111,6 +111,14 @@ def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path,
              "hum_residual_leadin_db": 0.0, "hum_residual_net_db": 0.0,
              "pause_residual_db": 0.0, "si_sdr": input_sdr, "si_sdr_i": 0.0,
              "pesq_wb": qlib.pesq_wb(clean16, noisy16), "stoi": qlib.stoi_score(clean16, noisy16), "error": ""}]
+    # What an exact subtraction of the true hum leaves (the input's other content): the floor of the hum metrics,
+    # above -inf only where other content sits at the hum's frequencies (hum_noise's noise).
+    exact = noisy - hum
+    rows.append({**base, "tool": "exact", "lag_samples": 0, "seconds": float("nan"),
+                 "hum_residual_db": qlib.db(harmonic_energy(exact, segments, phase, ks) / input_hum),
+                 "hum_residual_leadin_db": qlib.db(harmonic_energy(exact, lead, phase, ks) / input_lead_hum),
+                 "hum_residual_net_db": float("nan"), "pause_residual_db": float("nan"), "si_sdr": float("nan"),
+                 "si_sdr_i": float("nan"), "pesq_wb": float("nan"), "stoi": float("nan"), "error": ""})
     for tool in tools:
         dst = out_dir / tool / f"{item['id']}.wav"
         row = {**base, "tool": tool, "lag_samples": None, "seconds": float("nan"), "hum_residual_db": float("nan"),
@@ -192,11 +200,19 @@ def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[
             "(60 Hz, random levels to 2 kHz, 3rd strongest), `buzz` (60 Hz, odd-dominant to 4 kHz), `drift` "
             "(f0 59.7 -> 60.3 Hz over the file), `hum_noise` (60 Hz hum + pink noise at 20 dB SNR), `swell` "
             "(50 Hz, level -20 -> 0 -> -20 dB over the file).", ""]
+    exact_note = ("`exact` is the input less the true hum, exactly: what a perfect de-hummer would leave, the "
+                  "floor of this metric (the other content at the hum's frequencies: `hum_noise`'s noise, and the "
+                  "speech's own low-level tails).")
+    with_exact = {"hum_residual_db", "hum_residual_leadin_db"}
     for title, metric, digits in sections:
-        out += [f"### {title}", "", qlib.metric_table(display, "hum", hums, metric, columns, digits, "hum"), ""]
+        shown = columns + ["exact"] if metric in with_exact else columns
+        note = [exact_note, ""] if metric in with_exact else []
+        out += [f"### {title}", ""] + note + [qlib.metric_table(display, "hum", hums, metric, shown, digits, "hum"),
+                                              ""]
     out += ["## By hum-to-speech ratio", ""]
     for title, metric, digits in sections[:1] + sections[2:3] + sections[4:6]:
-        out += [f"### {title}", "", qlib.metric_table(display, "hum_to_speech_db", levels, metric, columns, digits,
+        shown = columns + ["exact"] if metric in with_exact else columns
+        out += [f"### {title}", "", qlib.metric_table(display, "hum_to_speech_db", levels, metric, shown, digits,
                                                       "hum/speech", lambda v: f"{v:g} dB"), ""]
     out += ["## Speed", "",
             "Wall seconds per minute of audio, one core (command-line tools include start-up; Python libraries "

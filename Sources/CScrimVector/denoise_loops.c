@@ -59,7 +59,7 @@ void scrim_vector_apply_residual(float *restrict re, float *restrict im, const f
     }
 }
 
-// NoiseReductionKernel.smoothGains: a (¼, ½, ¼) smoother across frequency, mixed in by `strength`.
+// NoiseReductionKernel.process, step 4 at high SNR: a (¼, ½, ¼) smoother across frequency, mixed in by `strength`.
 SCRIM_CLONES
 void scrim_vector_smooth_gains(float *restrict gain, float *restrict scratch, int64_t count, float strength) {
     if (count < 3 || !(strength > 0.0f)) return;

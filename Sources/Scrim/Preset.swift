@@ -92,7 +92,10 @@ public struct DehumStage: Sendable, Hashable {
     ///
     /// From a detection, the tracker starts where the hum was at the start of the stream (the first point of its
     /// track), and without ``harmonics`` removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``; a
-    /// detection of this hum also gives the remover its ``HumDetection/harmonicProfileDecibels``.
+    /// detection of this hum also gives the remover its ``HumDetection/harmonicProfileDecibels``, its reach and
+    /// whether its level varies (``HumRemover/lookaheadSeconds(for:)``, ``HumRemover/levelVaries(for:)``). A
+    /// fixed frequency runs no detection, so the remover keeps the steady-hum settings (2.5 s, level steady) even
+    /// for a swelling hum; `scrim dehum --frequency` detects around the given frequency and does adapt them.
     public func removerConfiguration(detected: HumDetection?) -> HumRemoverConfiguration? {
         var numbers = harmonics.map { Array(1...$0) }
         let fundamental: Double

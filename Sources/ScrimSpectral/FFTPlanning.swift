@@ -1,4 +1,7 @@
 import CFFTW
+#if canImport(Glibc)
+import Glibc
+#endif
 import ScrimCore
 import Synchronization
 
@@ -41,8 +44,10 @@ public enum FFTPlanning {
     /// Set under the planner lock once the wisdom import has been tried.
     nonisolated(unsafe) private static var wisdomState: Bool? = nil
 
-    /// Imports ``wisdom`` the first time it is called (the caller holds the planner lock). FFTW takes it only from
-    /// the same FFTW version; a problem whose wisdom names codelets this CPU lacks is planned as before.
+    /// Imports ``wisdom`` the first time it is called (the caller holds the planner lock). FFTW takes it only when
+    /// its header matches this FFTW: the same version, built with the same codelets, on a CPU that registers the
+    /// same SIMD ones (AVX here); otherwise it refuses the whole text and every size is planned by `FFTW_ESTIMATE`
+    /// as before (``wisdomMatchesThisFFTW``, ``wisdomAccepted``).
     ///
     /// Why: `FFTW_ESTIMATE` picks plans by heuristics, and for the large transforms they are slow (8192 points
     /// 20–26 µs against 13–15 µs for the plan `FFTW_MEASURE` finds; 16384 points 52 against 30 µs), but measuring
@@ -56,11 +61,23 @@ public enum FFTPlanning {
     }
 
     /// Whether FFTW accepted the embedded ``wisdom`` (importing it first if no plan has been made yet); false when
-    /// this FFTW is of another version than the one the wisdom was measured with.
+    /// this FFTW's header differs (``wisdomMatchesThisFFTW``).
     static var wisdomAccepted: Bool {
         plannerLock.withLock { _ in
             importWisdomOnce()
             return wisdomState ?? false
+        }
+    }
+
+    /// Whether the first line of the embedded ``wisdom`` (FFTW's version and the hashes of its registered codelets)
+    /// equals the one this FFTW exports, i.e. whether FFTW should accept it.
+    static var wisdomMatchesThisFFTW: Bool {
+        plannerLock.withLock { _ -> Bool in
+            guard let exported = fftwf_export_wisdom_to_string() else { return false }
+            defer { free(exported) }
+            let ours = wisdom.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+            let theirs = String(cString: exported).split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+            return !ours.isEmpty && ours == theirs
         }
     }
 }

@@ -16,18 +16,29 @@ import Testing
     }
 
     /// The mirrored, Chebyshev-assisted ``WindowShape/samples(length:)`` writes the same Floats as evaluating
-    /// ``WindowShape/value(at:length:)`` at every sample, for every shape, at powers of two and other sizes
-    /// (odd ones too, whose middle sample has no mirror).
-    @Test(arguments: [16, 17, 18, 1000, 1023, 1024, 2048, 6000, 16384, 32768, 44100, 65536])
+    /// ``WindowShape/value(at:length:)`` at every sample, for every shape, at every power of two Scrim uses; at
+    /// other lengths (odd ones too: only n = 0 maps onto itself there) within one unit in the last place.
+    @Test(arguments: [16, 17, 18, 32, 64, 128, 256, 512, 1000, 1023, 1024, 2048, 4096, 6000, 8192, 11599, 16384,
+                      32768, 44100, 65536])
     func samplesEqualTheDirectEvaluation(length: Int) {
+        let powerOfTwo = length & (length - 1) == 0
         for shape in WindowShape.allCases {
             let window = shape.samples(length: length)
             #expect(window.count == length)
-            var differing = 0
-            for n in 0..<length where window[n].bitPattern != Float(shape.value(at: n, length: length)).bitPattern {
+            var differing = 0, furthest: UInt32 = 0
+            for n in 0..<length {
+                let direct = Float(shape.value(at: n, length: length))
+                guard window[n].bitPattern != direct.bitPattern else { continue }
                 differing += 1
+                let gap = window[n].bitPattern > direct.bitPattern ? window[n].bitPattern - direct.bitPattern
+                    : direct.bitPattern - window[n].bitPattern
+                furthest = max(furthest, gap)
             }
-            #expect(differing == 0, "\(shape), \(length) samples: \(differing) differ")
+            if powerOfTwo {
+                #expect(differing == 0, "\(shape), \(length) samples: \(differing) differ")
+            } else {
+                #expect(furthest <= 1, "\(shape), \(length) samples: \(furthest) ulp apart")
+            }
         }
     }
 

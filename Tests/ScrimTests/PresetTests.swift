@@ -104,4 +104,23 @@ import Testing
         // A relative profile path is taken relative to the preset file's folder.
         #expect(preset.denoise?.profile == URL(fileURLWithPath: folder.file("tone.json")).standardizedFileURL.path)
     }
+
+    /// A detection's level range sets the remover's reach and whether it treats the level as varying, through
+    /// `removerConfiguration(detected:)`: above 6 dB (the corpus's swell reads 17.9 dB) 1.5 s and varying, below
+    /// it (a steady hum reads 0.1–1.5 dB) 2.5 s and steady. A fixed frequency runs no detection (nil) and keeps
+    /// the steady settings.
+    @Test func detectedLevelRangeSetsTheReachAndWhetherTheLevelVaries() throws {
+        var detection = HumDetection.none
+        detection.isPresent = true
+        detection.fundamentalHertz = 50
+        let stage = DehumStage(frequency: .auto)
+        detection.levelRangeDecibels = 17.9
+        let swelling = try #require(stage.removerConfiguration(detected: detection))
+        #expect(swelling.levelVaries && swelling.lookaheadSeconds == HumRemover.swellLookaheadSeconds)
+        detection.levelRangeDecibels = 0.7
+        let steady = try #require(stage.removerConfiguration(detected: detection))
+        #expect(!steady.levelVaries && steady.lookaheadSeconds == HumRemover.lookaheadSeconds)
+        let fixed = try #require(DehumStage(frequency: .fixed(50)).removerConfiguration(detected: nil))
+        #expect(!fixed.levelVaries && fixed.lookaheadSeconds == HumRemover.lookaheadSeconds)
+    }
 }

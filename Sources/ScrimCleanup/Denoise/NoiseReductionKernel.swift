@@ -13,14 +13,15 @@ import ScrimSpectral
 ///    the first 200 ms is not kept as noise (``startupCeiling``). Learned mode: λ is the profile's power, fixed.
 /// 2. A posteriori SNR γ = P/λ; a priori SNR ξ by the decision-directed rule (Ephraim & Malah 1984, eq. 51)
 ///    ξ = α·|Â_prev|²/λ + (1 − α)·max(γ − 1, 0), floored at ξ_min, with Â_prev = G·Y of the previous hop (the
-///    applied gain, as in Ephraim & Malah; Cohen 2003 uses G_H1 there: the corpus scores were the same within
-///    0.05 dB, and this saves one exponential per bin).
+///    OM-LSA gain, as in Ephraim & Malah; Cohen 2003 uses G_H1 there: the corpus scores were the same within
+///    0.05 dB, and this saves one exponential per bin; at high SNR it is the gain before the smoothing of step 4,
+///    which acts on the output only).
 /// 3. Speech-present gain G_H1 = ξ/(1+ξ)·exp(½E₁(v)), v = γξ/(1+ξ) (MMSE-LSA, Ephraim & Malah 1985, eq. 20);
 ///    speech presence probability p = 1 / (1 + q/(1−q)·(1+ξ)·e^(−v)) (Cohen & Berdugo 2001, eq. 8; Cohen 2003);
 ///    OM-LSA gain G = G_H1^p · G_min^(1−p) (Cohen 2003, eq. 7; Cohen & Berdugo 2001, eq. 4), G_min per bin
 ///    from the reduction limit, deeper where the bin's long-term SNR is low (``limitTargetDecibels``). The prior q
 ///    and the decision-directed weight ease off when the overall SNR is high (``speechAbsencePriorHighSNR``).
-/// 4. Musical-noise control, without smoothing the gains themselves: the decision-directed ξ (a slow, smoothed
+/// 4. Musical-noise control: the decision-directed ξ (a slow, smoothed
 ///    SNR, Cappé 1994), the ξ_min floor, the gain floor G_min (residual noise stays as a quieter, steady room
 ///    tone instead of isolated tones), and a noise estimate that starts from a mean rather than one noisy
 ///    periodogram. A 3-bin gain smoother (¼, ½, ¼) at every SNR cost 0.5–1.5 dB of SI-SDR improvement in every
@@ -88,8 +89,8 @@ final class NoiseReductionKernel: SpectralKernel {
     static let speechAbsencePriorHighSNR: Float = 0.7
     /// At a high overall SNR (the same position between ``highSNRLowDecibels`` and ``highSNRHighDecibels``), the
     /// gains are also smoothed across frequency, (¼, ½, ¼) over neighbouring bins (23 Hz apart at 48 kHz), mixed in
-    /// up to this share: a time–frequency smoothing of the gains against musical noise (the issue's own example;
-    /// Cappé 1994 for why isolated gain changes are heard). Mixed in at every SNR it had cost 0.5–1.5 dB of SI-SDR
+    /// up to this share: a smoothing of the gains across frequency against musical noise (one of the controls issue
+    /// #4 names; Cappé 1994 for why isolated gain changes are heard). Mixed in at every SNR it had cost 0.5–1.5 dB of SI-SDR
     /// improvement in every bucket (see step 4 above), so only where the noise is quiet against the voice.
     /// Chosen on the quality corpus (Benchmarks/quality, adaptive mode; 20 dB SNR, PESQ-WB / STOI / SI-SDR
     /// improvement): none 2.674 / 0.9812 / 5.18 dB, 0.5 2.696 / 0.9811 / 4.69, 0.6 2.699 / 0.9811 / 4.51,
@@ -97,6 +98,8 @@ final class NoiseReductionKernel: SpectralKernel {
     /// SNR PESQ +0.003/+0.006/+0.012 and SI-SDR improvement −0.06/−0.09/−0.17 dB. Tried and not kept: smoothing
     /// only where the gain is near its floor (2.680), only raising gains (2.679), clipping single-bin peaks to
     /// their neighbours (2.657), a 5-bin (1, 2, 3, 2, 1) smoother (0.3: 2.694 / 0.9812; 0.4: 2.698 / 0.9811).
+    /// Its cost falls unevenly by noise (whole corpus, all SNRs): SI-SDR improvement −0.68 dB under traffic, −0.41
+    /// brown, −0.31 HVAC, −0.03 to −0.16 for the rest, −0.25 dB overall, for PESQ +0.01 to +0.04.
     static let highSNRGainSmoothing: Float = 0.6
     static let decisionDirectedWeightHighSNR = 0.94
     static let highSNRLowDecibels = 5.0
@@ -218,7 +221,7 @@ final class NoiseReductionKernel: SpectralKernel {
     /// Scratch, one bin row each.
     private var power: UnsafeMutablePointer<Float>
     private var work: UnsafeMutablePointer<Float>
-    /// Scratch for ``smoothGains``.
+    /// Scratch for `scrim_vector_smooth_gains`.
     private var scratch: UnsafeMutablePointer<Float>
     private var ratio: UnsafeMutablePointer<Float>
     private var gain: UnsafeMutablePointer<Float>

@@ -54,7 +54,8 @@ public struct HumDetection: Sendable, Hashable {
     /// How much the hum's level changes over the stream, in dB: the 90th less the 10th percentile, over the track
     /// segments, of the fundamental's lobe power (a voice puts little energy at 50–60 Hz, so this follows the hum).
     /// A steady hum gives 0–2 dB, a swelling or fading one more (the quality corpus's swell: 17–18 dB). Nil
-    /// without hum. It sets the remover's reach (``HumRemover/lookaheadSeconds(for:)``).
+    /// without hum. It sets the remover's reach (``HumRemover/lookaheadSeconds(for:)``) and whether the remover treats
+    /// the level as varying (``HumRemover/levelVaries(for:)``).
     public var levelRangeDecibels: Decibels? = nil
 
     /// Lowest and highest fundamental on the track in hertz, or nil without a track.

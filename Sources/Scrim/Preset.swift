@@ -110,24 +110,14 @@ public struct DehumStage: Sendable, Hashable {
                 numbers = found.isEmpty ? [1] : found
             }
         }
-        // The detection's harmonic profile caps what is subtracted where no hum-only frame is near (a take that
-        // starts on a word); it applies when the detection is of this hum.
-        // So does its level range (a swelling hum gets the shorter reach, ``HumRemover/lookaheadSeconds(for:)``, and
-        // ``HumRemover/levelVaries(for:)``).
-        var profile: [Int: Double]?
-        var reach = HumRemover.lookaheadSeconds
-        var varies = false
-        if let detected, detected.isPresent, let found = detected.fundamentalHertz,
-           abs(found - fundamental) <= max(maximumDriftHertz, 1) {
-            profile = detected.harmonicProfileDecibels
-            reach = HumRemover.lookaheadSeconds(for: detected)
-            varies = HumRemover.levelVaries(for: detected)
+        var configuration = HumRemoverConfiguration(fundamentalHertz: fundamental, harmonicNumbers: numbers,
+                                                    maximumFrequencyHertz: maximumFrequencyHertz,
+                                                    maximumDriftHertz: maximumDriftHertz, output: output)
+        // The detection's profile, level range and reach apply when it is of this hum.
+        if let detected, let found = detected.fundamentalHertz, abs(found - fundamental) <= max(maximumDriftHertz, 1) {
+            configuration.adopt(detected)
         }
-        return HumRemoverConfiguration(fundamentalHertz: fundamental, harmonicNumbers: numbers,
-                                       maximumFrequencyHertz: maximumFrequencyHertz,
-                                       maximumDriftHertz: maximumDriftHertz, output: output,
-                                       harmonicProfileDecibels: profile, lookaheadSeconds: reach,
-                                       levelVaries: varies)
+        return configuration
     }
 
     /// The detector's configuration for these settings.

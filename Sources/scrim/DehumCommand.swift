@@ -80,13 +80,11 @@ struct DehumCommand: ParsableCommand {
         } else if let fixedHertz {
             fundamental = fixedHertz
         }
-        let configuration = fundamental.map {
-            HumRemoverConfiguration(fundamentalHertz: $0, harmonicNumbers: numbers, output: outputKind,
-                                    harmonicProfileDecibels: detection.isPresent ? detection.harmonicProfileDecibels
-                                        : nil,
-                                    lookaheadSeconds: detection.isPresent ? HumRemover.lookaheadSeconds(for: detection)
-                                        : HumRemover.lookaheadSeconds,
-                                    levelVaries: detection.isPresent && HumRemover.levelVaries(for: detection))
+        let configuration = fundamental.map { hertz -> HumRemoverConfiguration in
+            var configuration = HumRemoverConfiguration(fundamentalHertz: hertz, harmonicNumbers: numbers,
+                                                        output: outputKind)
+            configuration.adopt(detection)
+            return configuration
         }
         let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum")
         var removed: [Int] = []

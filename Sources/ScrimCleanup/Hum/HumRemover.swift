@@ -64,6 +64,16 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
         self.lookaheadSeconds = lookaheadSeconds
         self.levelVaries = levelVaries
     }
+
+    /// Takes from a detection of this hum what it tells the remover: the harmonic profile, whether the level
+    /// varies (``HumRemover/levelVaries(for:)``) and the reach that goes with it
+    /// (``HumRemover/lookaheadSeconds(for:)``). A detection without hum changes nothing.
+    public mutating func adopt(_ detection: HumDetection) {
+        guard detection.isPresent else { return }
+        harmonicProfileDecibels = detection.harmonicProfileDecibels
+        lookaheadSeconds = HumRemover.lookaheadSeconds(for: detection)
+        levelVaries = HumRemover.levelVaries(for: detection)
+    }
 }
 
 /// Removes mains hum and buzz — a fundamental and its harmonics — by tracking each harmonic as a sinusoid and
@@ -137,10 +147,7 @@ public final class HumRemover: AudioProcessor {
     /// The reach for a detected hum: ``swellLookaheadSeconds`` when its level range exceeds
     /// ``swellLevelRangeDecibels``, else ``lookaheadSeconds``.
     public static func lookaheadSeconds(for detection: HumDetection) -> Double {
-        guard let range = detection.levelRangeDecibels, range > swellLevelRangeDecibels else {
-            return lookaheadSeconds
-        }
-        return swellLookaheadSeconds
+        levelVaries(for: detection) ? swellLookaheadSeconds : lookaheadSeconds
     }
 
     /// Whether a detected hum's level changes over the take: its ``HumDetection/levelRangeDecibels`` exceeds

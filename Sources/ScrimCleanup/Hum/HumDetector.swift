@@ -527,14 +527,7 @@ struct HumSearch {
     /// which made the remover's profile cap (``HumRemoverConfiguration/harmonicProfileDecibels``) hold back too
     /// much of it in the pauses.
     static func steadyLobe(_ segments: [(Int, Int, [Double])], hertz: [Double], binHertz: Double) -> Double {
-        var lobes = [Double]()
-        lobes.reserveCapacity(segments.count)
-        for ((_, hops, spectrum), frequency) in zip(segments, hertz) where spectrum.count >= 9 {
-            let centre = min(max(Int((frequency / binHertz).rounded()), 4), spectrum.count - 5)
-            var sum = 0.0
-            for k in (centre - 4)...(centre + 4) { sum += spectrum[k] }
-            lobes.append(sum / Double(hops))
-        }
+        var lobes = lobePowers(segments, hertz: hertz, binHertz: binHertz)
         guard !lobes.isEmpty else { return 0 }
         return lobes.withUnsafeMutableBufferPointer { select($0, count: $0.count, rank: ($0.count - 1) / 4) }
     }
@@ -543,18 +536,24 @@ struct HumSearch {
     /// 9-bin lobe sum per hop centred on `hertz` (one frequency per segment), in dB; then the 90th less the 10th
     /// percentile (nearest rank). Nil with fewer than 3 segments.
     static func levelRange(_ segments: [(Int, Int, [Double])], hertz: [Double], binHertz: Double) -> Double? {
-        var levels = [Double]()
-        levels.reserveCapacity(segments.count)
-        for ((_, hops, spectrum), frequency) in zip(segments, hertz) where spectrum.count >= 9 && hops > 0 {
-            let centre = min(max(Int((frequency / binHertz).rounded()), 4), spectrum.count - 5)
-            var sum = 0.0
-            for k in (centre - 4)...(centre + 4) { sum += spectrum[k] }
-            levels.append(10 * log10(max(sum / Double(hops), 1e-30)))
-        }
+        var levels = lobePowers(segments, hertz: hertz, binHertz: binHertz).map { 10 * log10(max($0, 1e-30)) }
         guard levels.count >= 3 else { return nil }
         levels.sort()
         let last = Double(levels.count - 1)
         return levels[Int((0.9 * last).rounded())] - levels[Int((0.1 * last).rounded())]
+    }
+
+    /// Per segment with at least one hop and 9 bins, the 9-bin sum centred on that segment's `hertz`, per hop.
+    private static func lobePowers(_ segments: [(Int, Int, [Double])], hertz: [Double], binHertz: Double) -> [Double] {
+        var lobes = [Double]()
+        lobes.reserveCapacity(segments.count)
+        for ((_, hops, spectrum), frequency) in zip(segments, hertz) where spectrum.count >= 9 && hops > 0 {
+            let centre = min(max(Int((frequency / binHertz).rounded()), 4), spectrum.count - 5)
+            var sum = 0.0
+            for k in (centre - 4)...(centre + 4) { sum += spectrum[k] }
+            lobes.append(sum / Double(hops))
+        }
+        return lobes
     }
 
     /// Per bin, the lower quartile over the segments of the segment's mean power.

@@ -59,6 +59,50 @@ void scrim_vector_apply_residual(float *restrict re, float *restrict im, const f
     }
 }
 
+// NoiseReductionKernel.process, step 1: the bins' power pooled into bands.
+SCRIM_CLONES
+void scrim_vector_pool_bands(float *restrict bands, const float *restrict bins, const scrim_band_layout *layout) {
+    const int64_t singles = layout->singlesEnd, pairs = layout->pairsEnd, quads = layout->quadsEnd;
+    const int64_t count = layout->binCount;
+    for (int64_t k = 0; k < singles; k++) bands[k] = bins[k];
+    float *restrict pairBands = bands + singles;
+    const float *restrict pairBins = bins + singles;
+    const int64_t pairCount = (pairs - singles) / 2;
+    for (int64_t j = 0; j < pairCount; j++) pairBands[j] = 0.5f * (pairBins[2 * j] + pairBins[2 * j + 1]);
+    float *restrict quadBands = pairBands + pairCount;
+    const float *restrict quadBins = bins + pairs;
+    const int64_t quadCount = (quads - pairs) / 4;
+    for (int64_t j = 0; j < quadCount; j++) {
+        const float *x = quadBins + 4 * j;
+        quadBands[j] = 0.25f * ((x[0] + x[1]) + (x[2] + x[3]));
+    }
+    float *restrict tail = quadBands + quadCount;
+    for (int64_t k = quads; k < count; k++) tail[k - quads] = bins[k];
+}
+
+// NoiseReductionKernel.process, step 5: each band's gain over its bins.
+SCRIM_CLONES
+void scrim_vector_expand_bands(float *restrict bins, const float *restrict bands, const scrim_band_layout *layout) {
+    const int64_t singles = layout->singlesEnd, pairs = layout->pairsEnd, quads = layout->quadsEnd;
+    const int64_t count = layout->binCount;
+    for (int64_t k = 0; k < singles; k++) bins[k] = bands[k];
+    const float *restrict pairBands = bands + singles;
+    float *restrict pairBins = bins + singles;
+    const int64_t pairCount = (pairs - singles) / 2;
+    for (int64_t j = 0; j < pairCount; j++) {
+        pairBins[2 * j] = pairBands[j];
+        pairBins[2 * j + 1] = pairBands[j];
+    }
+    const float *restrict quadBands = pairBands + pairCount;
+    float *restrict quadBins = bins + pairs;
+    const int64_t quadCount = (quads - pairs) / 4;
+    for (int64_t j = 0; j < quadCount; j++) {
+        for (int i = 0; i < 4; i++) quadBins[4 * j + i] = quadBands[j];
+    }
+    const float *restrict tail = quadBands + quadCount;
+    for (int64_t k = quads; k < count; k++) bins[k] = tail[k - quads];
+}
+
 // NoiseReductionKernel.process, step 4 at high SNR: a (¼, ½, ¼) smoother across frequency, mixed in by `strength`.
 SCRIM_CLONES
 void scrim_vector_smooth_gains(float *restrict gain, float *restrict scratch, int64_t count, float strength) {
@@ -129,21 +173,21 @@ void scrim_vector_track_minimum(float *restrict lambda, float *restrict smoothed
 }
 
 SCRIM_CLONES
-float scrim_vector_floors(const float *restrict mean, float *restrict log2Floor, float *restrict linear,
-                          int64_t count, float target, float lower, float log2UserFloor, float meanFloor,
-                          float clip) {
+float scrim_vector_floors(const float *restrict mean, const float *restrict weight, float *restrict log2Floor,
+                          float *restrict linear, int64_t count, float target, float lower, float log2UserFloor,
+                          float meanFloor, float clip) {
     // Sixteen partial sums (a vector's worth; one running sum was a chain of dependent adds, slower than the
     // rest of the function), added pairwise at the end.
     float lanes[16] = {0};
     int64_t k0 = 0;
     for (; k0 + 16 <= count; k0 += 16) {
-        for (int lane = 0; lane < 16; lane++) lanes[lane] += SWIFT_MIN(mean[k0 + lane], clip);
+        for (int lane = 0; lane < 16; lane++) lanes[lane] += weight[k0 + lane] * SWIFT_MIN(mean[k0 + lane], clip);
     }
     for (int width = 8; width >= 1; width /= 2) {
         for (int lane = 0; lane < width; lane++) lanes[lane] += lanes[lane + width];
     }
     float total = lanes[0];
-    for (; k0 < count; k0++) total += SWIFT_MIN(mean[k0], clip);
+    for (; k0 < count; k0++) total += weight[k0] * SWIFT_MIN(mean[k0], clip);
     for (int64_t k = 0; k < count; k++) {
         float limitLog2 = SWIFT_MAX(target - fast_log2(SWIFT_MAX(mean[k], meanFloor)), lower);
         float floorLog2 = SWIFT_MAX(-0.5f * limitLog2, log2UserFloor);
@@ -155,11 +199,12 @@ float scrim_vector_floors(const float *restrict mean, float *restrict log2Floor,
 
 SCRIM_CLONES
 void scrim_vector_statistics(const float *restrict lambda, const float *restrict power, const float *restrict gain,
-                             int64_t count, float sums[16]) {
+                             const float *restrict weight, int64_t count, float sums[16]) {
     float before[4] = {0}, after[4] = {0}, input[4] = {0}, kept[4] = {0};
     for (int64_t k = 0; k + 4 <= count; k += 4) {
         for (int lane = 0; lane < 4; lane++) {
-            float l = lambda[k + lane], q = power[k + lane], g = gain[k + lane];
+            float w = weight[k + lane];
+            float l = w * lambda[k + lane], q = w * power[k + lane], g = gain[k + lane];
             float g2 = g * g;
             before[lane] += l;
             after[lane] += l * g2;

@@ -37,6 +37,22 @@ void scrim_vector_apply_gain(float *re, float *im, const float *gain, int64_t co
 /// re[k] *= 1 − gain[k] and im[k] *= 1 − gain[k] (the residual: what the gain removed).
 void scrim_vector_apply_residual(float *re, float *im, const float *gain, int64_t count);
 
+/// How the noise reducer groups bins into bands (NoiseReductionKernel.bandLayout): bins [0, singlesEnd) one per
+/// band, [singlesEnd, pairsEnd) two per band, [pairsEnd, quadsEnd) four per band, [quadsEnd, binCount) one per
+/// band again. pairsEnd − singlesEnd must be even and quadsEnd − pairsEnd a multiple of 4.
+typedef struct {
+    int64_t singlesEnd;
+    int64_t pairsEnd;
+    int64_t quadsEnd;
+    int64_t binCount;
+} scrim_band_layout;
+
+/// bands[b] = the mean of the bins in band b (pairs as ½·(x₀ + x₁), quads as ¼·((x₀ + x₁) + (x₂ + x₃))).
+void scrim_vector_pool_bands(float *bands, const float *bins, const scrim_band_layout *layout);
+
+/// bins[k] = bands[the band holding bin k] (each band's value repeated over its bins).
+void scrim_vector_expand_bands(float *bins, const float *bands, const scrim_band_layout *layout);
+
 /// Smooths gains across frequency: t[k] = ¼·gain[k−1] + ½·gain[k] + ¼·gain[k+1] (t = gain at the two edges), then
 /// gain[k] = (1 − strength)·gain[k] + strength·t[k]. `scratch` holds `count` floats. Nothing changes for
 /// strength ≤ 0 or count < 3.
@@ -78,16 +94,17 @@ void scrim_vector_track_minimum(float *lambda, float *smoothed, float *current, 
 
 /// The per-bin gain floors from the long-term mean a priori SNR (NoiseReductionKernel.updateFloors):
 /// limit = max(target − log₂ max(mean, meanFloor), lower) in log₂ power units; log2Floor = max(−½·limit,
-/// log2UserFloor); linear = 2^log2Floor. Returns Σ min(mean[k], clip) (in 16 partial sums, the same on every
-/// CPU).
-float scrim_vector_floors(const float *mean, float *log2Floor, float *linear, int64_t count, float target,
-                          float lower, float log2UserFloor, float meanFloor, float clip);
+/// log2UserFloor); linear = 2^log2Floor. Returns Σ weight[k]·min(mean[k], clip) (in 16 partial sums, the same
+/// on every CPU; the weight is the number of bins in band k).
+float scrim_vector_floors(const float *mean, const float *weight, float *log2Floor, float *linear, int64_t count,
+                          float target, float lower, float log2UserFloor, float meanFloor, float clip);
 
 /// Four-lane partial sums of the hop's statistics (NoiseReductionKernel.accumulateStatistics), lane i holding
-/// bins i, i + 4, i + 8, …: sums[0…3] Σλ, sums[4…7] Σλg², sums[8…11] ΣP, sums[12…15] ΣPg², over the first
-/// count − count mod 4 bins (the caller adds the rest).
-void scrim_vector_statistics(const float *lambda, const float *power, const float *gain, int64_t count,
-                             float sums[16]);
+/// bands i, i + 4, i + 8, …, each weighted by w = weight[k] (its number of bins): sums[0…3] Σwλ, sums[4…7]
+/// Σwλg², sums[8…11] ΣwP, sums[12…15] ΣwPg², over the first count − count mod 4 bands (the caller adds the
+/// rest).
+void scrim_vector_statistics(const float *lambda, const float *power, const float *gain, const float *weight,
+                             int64_t count, float sums[16]);
 
 /// Constants of the OM-LSA gain, per hop.
 typedef struct {

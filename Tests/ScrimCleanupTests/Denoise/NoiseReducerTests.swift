@@ -20,6 +20,28 @@ import Testing
     /// The SNR over the whole file: noise RMS chosen from the speech's voiced RMS.
     static func noisy(_ clean: [Float], noise: [Float]) -> [Float] { DenoiseSignals.add(clean, noise) }
 
+    /// The kernel's bands (``NoiseReductionKernel/pairedBandsHertz``): single bins up to 8 kHz, pairs up to
+    /// 12 kHz, fours above, the Nyquist bin alone; whole groups only, at every rate and FFT size the reducer uses.
+    @Test(arguments: [(48000.0, 2048), (44100.0, 2048), (96000.0, 4096), (8000.0, 256), (16000.0, 256)])
+    func bandsGroupBinsByFrequency(rate: Double, fftSize: Int) {
+        let bins = fftSize / 2 + 1
+        let binHertz = rate / Double(fftSize)
+        let layout = NoiseReductionKernel.bandLayout(binCount: bins, binHertz: binHertz)
+        let (singles, pairs, quads) = (Int(layout.singlesEnd), Int(layout.pairsEnd), Int(layout.quadsEnd))
+        #expect(layout.binCount == Int64(bins))
+        #expect(0 < singles && singles <= pairs && pairs <= quads && quads <= bins - 1)
+        #expect((pairs - singles) % 2 == 0 && (quads - pairs) % 4 == 0)
+        // Whole groups: fewer than a group's width of bins is left before each edge's target, and after the
+        // fours at most three bins besides the Nyquist bin stay single.
+        let pairsFrom = NoiseReductionKernel.pairedBandsHertz
+        #expect(Double(singles) * binHertz <= pairsFrom)
+        #expect(Double(singles + 1) * binHertz > min(pairsFrom, rate / 2 - binHertz))
+        #expect(bins - 1 - quads < 4)
+        if rate == 48000 {
+            #expect((singles, pairs, quads) == (341, 511, 1023))  // 8 kHz is bin 341.3; 12 kHz bin 512
+        }
+    }
+
     @Test func stationaryWhiteNoiseGainsSISDR() throws {
         // Speech-like at 0.05 RMS (−26 dBFS) in white noise at 0.0158 RMS (−36 dBFS): 10 dB SNR on the voice.
         let clean = Self.speechWithLeadIn()

@@ -79,6 +79,18 @@ def harmonic_energy(x: np.ndarray, segments: list[tuple[int, int]], phase: np.nd
     return total
 
 
+def oracle_hum_fit(x: np.ndarray, item: dict, phase: np.ndarray, ks: list[int], n: int, rate: int) -> np.ndarray:
+    """Least-squares fit to x of cos/sin at every true harmonic k * phase, times the true envelope, over all of x."""
+    arg = np.outer(phase, np.asarray(ks, dtype=float))
+    basis = np.concatenate([np.cos(arg), np.sin(arg)], axis=1)
+    if item.get("envelope_db"):
+        hop = item["envelope_db_hop_seconds"]
+        envelope = np.asarray(item["envelope_db"])
+        basis *= (10 ** (np.interp(np.arange(n) / rate, np.arange(len(envelope)) * hop, envelope) / 20))[:, None]
+    coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
+    return basis @ coef
+
+
 def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path, keep: bool) -> list[dict]:
     params = json.loads((qlib.CORPUS_DIR / item["noisy"]).with_suffix(".json").read_text())
     clean, rate = qlib.read_mono(qlib.CORPUS_DIR / item["clean"])
@@ -119,6 +131,18 @@ def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path,
                  "hum_residual_leadin_db": qlib.db(harmonic_energy(exact, lead, phase, ks) / input_lead_hum),
                  "hum_residual_net_db": float("nan"), "pause_residual_db": float("nan"), "si_sdr": float("nan"),
                  "si_sdr_i": float("nan"), "pesq_wb": float("nan"), "stoi": float("nan"), "error": ""})
+    # The best an estimator of the hum could do from this file: the true harmonics (true f0 track and envelope),
+    # each with one amplitude and phase, fitted by least squares to the input less the clean speech over the whole
+    # file (an oracle that knows the speech, the track and that the hum is steady). Its error is what the noise at
+    # the harmonics leaves in any fit; the net metric below cannot go under it by estimation.
+    oracle = noisy - oracle_hum_fit(noisy - clean, params, phase, ks, n, rate)
+    rows.append({**base, "tool": "oracle", "lag_samples": 0, "seconds": float("nan"),
+                 "hum_residual_db": qlib.db(harmonic_energy(oracle, segments, phase, ks) / input_hum),
+                 "hum_residual_leadin_db": qlib.db(harmonic_energy(oracle, lead, phase, ks) / input_lead_hum),
+                 "hum_residual_net_db": qlib.db(harmonic_energy(oracle - other, segments, phase, ks)
+                                                / true_hum_energy),
+                 "pause_residual_db": float("nan"), "si_sdr": float("nan"), "si_sdr_i": float("nan"),
+                 "pesq_wb": float("nan"), "stoi": float("nan"), "error": ""})
     for tool in tools:
         dst = out_dir / tool / f"{item['id']}.wav"
         row = {**base, "tool": tool, "lag_samples": None, "seconds": float("nan"), "hum_residual_db": float("nan"),
@@ -202,16 +226,24 @@ def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[
             "(50 Hz, level -20 -> 0 -> -20 dB over the file).", ""]
     exact_note = ("`exact` is the input less the true hum, exactly: what a perfect de-hummer would leave, the "
                   "floor of this metric (the other content at the hum's frequencies: `hum_noise`'s noise, and the "
-                  "speech's own low-level tails).")
+                  "speech's own low-level tails). `oracle` is the input less the best fit of the hum that an "
+                  "estimator could make from the file: the true harmonics on the true f0 track (and, for `swell`, "
+                  "the true envelope), one amplitude and phase each, fitted by least squares over the whole file to "
+                  "the input less the clean speech. It knows the speech, the track and the envelope, so no de-hummer "
+                  "can expect to do better on average; where it stays above -50 dB (`hum_noise`: the pink noise at "
+                  "the harmonics disturbs any fit), the -50 dB target is out of reach of estimation.")
     with_exact = {"hum_residual_db", "hum_residual_leadin_db"}
+    with_oracle = with_exact | {"hum_residual_net_db"}
     for title, metric, digits in sections:
         shown = columns + ["exact"] if metric in with_exact else columns
-        note = [exact_note, ""] if metric in with_exact else []
+        shown = shown + ["oracle"] if metric in with_oracle else shown
+        note = [exact_note, ""] if metric in with_oracle else []
         out += [f"### {title}", ""] + note + [qlib.metric_table(display, "hum", hums, metric, shown, digits, "hum"),
                                               ""]
     out += ["## By hum-to-speech ratio", ""]
     for title, metric, digits in sections[:1] + sections[2:3] + sections[4:6]:
         shown = columns + ["exact"] if metric in with_exact else columns
+        shown = shown + ["oracle"] if metric in with_oracle else shown
         out += [f"### {title}", "", qlib.metric_table(display, "hum_to_speech_db", levels, metric, shown, digits,
                                                       "hum/speech", lambda v: f"{v:g} dB"), ""]
     out += ["## Speed", "",

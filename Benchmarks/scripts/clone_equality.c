@@ -9,7 +9,8 @@
 #define N 1043
 static uint32_t st=12345; static float rnd(){ st^=st<<13; st^=st>>17; st^=st<<5; return (st>>8)/16777216.0f; }
 int main(){ float power[N],lambda[N],prev[N],lng[N],l2f[N],linf[N],work[N],ratio[N],gain[N],applied[N],pres[N],sm[N],cur[N],win[N];
- float table[800], wt[N]; for(int k=0;k<N;k++) wt[k]=(float)(1<<(k%3)); for(int i=0;i<737;i++) table[i]=1.0f/(i+1)+0.001f*i;
+ float table[800], wt[N];
+ for(int k=0;k<N;k++) wt[k]=(float)(1<<(k%3)); for(int i=0;i<737;i++) table[i]=1.0f/(i+1)+0.001f*i;
  for(int k=0;k<N;k++){ lambda[k]=1e-6f*(1+rnd()*100); power[k]=lambda[k]*rnd()*50; prev[k]=power[k]*rnd(); lng[k]=rnd()*10; l2f[k]=-1-3*rnd(); linf[k]=0.1f+0.2f*rnd(); pres[k]=rnd(); sm[k]=power[k]*rnd(); cur[k]=sm[k]*2; win[k]=lambda[k]*3*rnd(); }
  scrim_gain_params g={0}; g.alpha=0.9f; g.beta=0.1f; g.xiMin=0.003f; g.gammaMax=1e8f; g.priorRatio=3; g.log2e=1.4427f; g.longAlpha=0.99f; g.longBeta=0.01f; g.table=table; g.tableLowest=1.52587890625e-05f; g.tableHighest=127.99f; float lo=1.52587890625e-05f; memcpy(&g.tableLowestBits,&lo,4); g.tableShift=18;
  scrim_tracker_params t={1.1f, -1.4f, 32.6f, 0.8f, 0.2f, 0.8f, 0.2f, 0.99f, 1e8f, 1e-30f};
@@ -19,7 +20,8 @@ int main(){ float power[N],lambda[N],prev[N],lng[N],l2f[N],linf[N],work[N],ratio
    scrim_vector_gains(power,lambda,prev,lng,l2f,linf,work,ratio,gain,applied,N,&g); scrim_vector_smooth_gains(applied,work,N,0.6f); for(int k=0;k<N;k++) power[k]=power[k]*0.9f+applied[k]*1e-6f; }
  float sums[16]; scrim_vector_statistics(lambda,power,applied,wt,N,sums);
  // bands: 1043 bins as 300 singles, 200 pairs, 540 quads, 3 singles; pooled, then expanded back
- scrim_band_layout lay={300,500,1040,N}; float pooled[N], expanded[N]; scrim_vector_pool_bands(pooled,power,&lay); scrim_vector_expand_bands(expanded,pooled,&lay);
+ scrim_band_layout lay={300,500,1040,N}; float pooled[N], expanded[N];
+ scrim_vector_pool_bands(pooled,power,&lay); scrim_vector_expand_bands(expanded,pooled,&lay);
  // twiddle passes
  int m=512; float z[2*513+2], re[513], im[513], wr[513], wi[513], z2[1026];
  for(int k=0;k<=m;k++){ wr[k]=cosf(3.14159265f*k/m); wi[k]=-sinf(3.14159265f*k/m);} for(int i=0;i<2*m;i++) z[i]=rnd()-0.5f;

@@ -65,18 +65,18 @@ void scrim_vector_pool_bands(float *restrict bands, const float *restrict bins, 
     const int64_t singles = layout->singlesEnd, pairs = layout->pairsEnd, quads = layout->quadsEnd;
     const int64_t count = layout->binCount;
     for (int64_t k = 0; k < singles; k++) bands[k] = bins[k];
-    float *restrict pairBands = bands + singles;
-    const float *restrict pairBins = bins + singles;
+    float *pairBands = bands + singles;
+    const float *pairBins = bins + singles;
     const int64_t pairCount = (pairs - singles) / 2;
     for (int64_t j = 0; j < pairCount; j++) pairBands[j] = 0.5f * (pairBins[2 * j] + pairBins[2 * j + 1]);
-    float *restrict quadBands = pairBands + pairCount;
-    const float *restrict quadBins = bins + pairs;
+    float *quadBands = pairBands + pairCount;
+    const float *quadBins = bins + pairs;
     const int64_t quadCount = (quads - pairs) / 4;
     for (int64_t j = 0; j < quadCount; j++) {
         const float *x = quadBins + 4 * j;
         quadBands[j] = 0.25f * ((x[0] + x[1]) + (x[2] + x[3]));
     }
-    float *restrict tail = quadBands + quadCount;
+    float *tail = quadBands + quadCount;
     for (int64_t k = quads; k < count; k++) tail[k - quads] = bins[k];
 }
 
@@ -86,20 +86,20 @@ void scrim_vector_expand_bands(float *restrict bins, const float *restrict bands
     const int64_t singles = layout->singlesEnd, pairs = layout->pairsEnd, quads = layout->quadsEnd;
     const int64_t count = layout->binCount;
     for (int64_t k = 0; k < singles; k++) bins[k] = bands[k];
-    const float *restrict pairBands = bands + singles;
-    float *restrict pairBins = bins + singles;
+    const float *pairBands = bands + singles;
+    float *pairBins = bins + singles;
     const int64_t pairCount = (pairs - singles) / 2;
     for (int64_t j = 0; j < pairCount; j++) {
         pairBins[2 * j] = pairBands[j];
         pairBins[2 * j + 1] = pairBands[j];
     }
-    const float *restrict quadBands = pairBands + pairCount;
-    float *restrict quadBins = bins + pairs;
+    const float *quadBands = pairBands + pairCount;
+    float *quadBins = bins + pairs;
     const int64_t quadCount = (quads - pairs) / 4;
     for (int64_t j = 0; j < quadCount; j++) {
         for (int i = 0; i < 4; i++) quadBins[4 * j + i] = quadBands[j];
     }
-    const float *restrict tail = quadBands + quadCount;
+    const float *tail = quadBands + quadCount;
     for (int64_t k = quads; k < count; k++) bins[k] = tail[k - quads];
 }
 

@@ -1,4 +1,4 @@
-// Scrim's hottest loops (the noise reducer's per-bin steps, the real FFT's twiddle passes, the STFT's windowing
+// Scrim's hottest loops (the noise reducer's per-band steps, the real FFT's twiddle passes, the STFT's windowing
 // and overlap-add, the sample encoder), compiled once per x86-64 level and picked at load time.
 //
 // Swift has no per-function target attribute, so its loops are built for the x86-64 baseline (SSE2, four
@@ -39,7 +39,9 @@ void scrim_vector_apply_residual(float *re, float *im, const float *gain, int64_
 
 /// How the noise reducer groups bins into bands (NoiseReductionKernel.bandLayout): bins [0, singlesEnd) one per
 /// band, [singlesEnd, pairsEnd) two per band, [pairsEnd, quadsEnd) four per band, [quadsEnd, binCount) one per
-/// band again. pairsEnd − singlesEnd must be even and quadsEnd − pairsEnd a multiple of 4.
+/// band again. 0 ≤ singlesEnd ≤ pairsEnd ≤ quadsEnd ≤ binCount; pairsEnd − singlesEnd must be even and
+/// quadsEnd − pairsEnd a multiple of 4. The band rows hold singlesEnd + (pairsEnd − singlesEnd)/2 +
+/// (quadsEnd − pairsEnd)/4 + (binCount − quadsEnd) floats, the bin rows binCount.
 typedef struct {
     int64_t singlesEnd;
     int64_t pairsEnd;
@@ -92,7 +94,7 @@ typedef struct {
 void scrim_vector_track_minimum(float *lambda, float *smoothed, float *current, const float *window,
                                 const float *power, int64_t count, const scrim_minimum_params *params);
 
-/// The per-bin gain floors from the long-term mean a priori SNR (NoiseReductionKernel.updateFloors):
+/// The per-band gain floors from the long-term mean a priori SNR (NoiseReductionKernel.updateFloors):
 /// limit = max(target − log₂ max(mean, meanFloor), lower) in log₂ power units; log2Floor = max(−½·limit,
 /// log2UserFloor); linear = 2^log2Floor. Returns Σ weight[k]·min(mean[k], clip) (in 16 partial sums, the same
 /// on every CPU; the weight is the number of bins in band k).
@@ -123,7 +125,7 @@ typedef struct {
     uint32_t tableShift;       ///< mantissa bits below the segment index (23 − segment bits)
 } scrim_gain_params;
 
-/// One hop of OM-LSA gains: reads `power`, `lambda`, `previous` (|Â|² of the last hop), the per-bin floors;
+/// One hop of OM-LSA gains: reads `power`, `lambda`, `previous` (|Â|² of the last hop), the per-band floors;
 /// writes `applied` (the gains), `previous`, `longSNR`; `work`, `ratio` and `gain` are scratch rows.
 void scrim_vector_gains(const float *power, const float *lambda, float *previous, float *longSNR,
                         const float *log2Floors, const float *linearFloors, float *work, float *ratio,

@@ -10,10 +10,10 @@ import ScrimSpectral
 /// narrower than the ear's critical bands there; 556 bands for 1025 bins at 48 kHz). The noise spectrum is
 /// either tracked continuously (adaptive mode: speech-presence weighted recursive averaging, Gerkmann &
 /// Hendriks 2012, with a minimum-statistics lower bound, Martin 2001) or taken from a ``NoiseProfile`` (learned
-/// mode). The
-/// gain is the optimally-modified log-spectral amplitude estimator (OM-LSA, Cohen & Berdugo 2001; Cohen 2003)
-/// built on Ephraim & Malah's MMSE-LSA (1985) with decision-directed a priori SNR (1984), floored per bin: at
-/// the reduction limit where the bin's long-term SNR is low, at about 15 dB of cut where it carries the voice.
+/// mode). The gain is the optimally-modified log-spectral amplitude estimator (OM-LSA, Cohen & Berdugo 2001;
+/// Cohen 2003) built on Ephraim & Malah's MMSE-LSA (1985) with decision-directed a priori SNR (1984), floored
+/// per band: at the reduction limit where the band's long-term SNR is low, at about 15 dB of cut where it
+/// carries the voice.
 ///
 /// - Start-up: in adaptive mode the first 200 ms are taken as noise to start the estimate (as a pre-roll of
 ///   room tone usually is); speech there is reduced until the estimate falls back, within about 0.3 s.

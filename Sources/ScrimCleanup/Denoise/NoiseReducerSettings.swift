@@ -37,7 +37,7 @@ public struct NoiseReducerSettings: Codable, Sendable, Hashable {
     public enum ChannelLinking: String, Codable, Sendable, Hashable, CaseIterable {
         /// Each channel gets its own noise estimate and gains (poly files with unrelated microphones).
         case independent
-        /// One noise estimate and one gain per bin for all channels, from their mean power: keeps a stereo or
+        /// One noise estimate and one gain per band (bin, or bins above 8 kHz) for all channels, from their mean power: keeps a stereo or
         /// M/S image and the relative level of coincident microphones.
         case linked
     }

@@ -19,22 +19,23 @@ import ScrimSpectral
 ///    which acts on the output only).
 /// 3. Speech-present gain G_H1 = ξ/(1+ξ)·exp(½E₁(v)), v = γξ/(1+ξ) (MMSE-LSA, Ephraim & Malah 1985, eq. 20);
 ///    speech presence probability p = 1 / (1 + q/(1−q)·(1+ξ)·e^(−v)) (Cohen & Berdugo 2001, eq. 8; Cohen 2003);
-///    OM-LSA gain G = G_H1^p · G_min^(1−p) (Cohen 2003, eq. 7; Cohen & Berdugo 2001, eq. 4), G_min per bin
-///    from the reduction limit, deeper where the bin's long-term SNR is low (``limitTargetDecibels``). The prior q
+///    OM-LSA gain G = G_H1^p · G_min^(1−p) (Cohen 2003, eq. 7; Cohen & Berdugo 2001, eq. 4), G_min per band
+///    from the reduction limit, deeper where the band's long-term SNR is low (``limitTargetDecibels``). The prior q
 ///    and the decision-directed weight ease off when the overall SNR is high (``speechAbsencePriorHighSNR``).
 /// 4. Musical-noise control: the decision-directed ξ (a slow, smoothed
 ///    SNR, Cappé 1994), the ξ_min floor, the gain floor G_min (residual noise stays as a quieter, steady room
 ///    tone instead of isolated tones), and a noise estimate that starts from a mean rather than one noisy
-///    periodogram. A 3-bin gain smoother (¼, ½, ¼) at every SNR cost 0.5–1.5 dB of SI-SDR improvement in every
+///    periodogram. A 3-band gain smoother (¼, ½, ¼) at every SNR cost 0.5–1.5 dB of SI-SDR improvement in every
 ///    SNR bucket on the quality corpus, for +0.02 PESQ at 20 dB only; it is mixed in only where the overall SNR
 ///    is high (``highSNRGainSmoothing``).
 /// 5. Output Y·G (cleaned), Y·(1 − G) (residual, so cleaned + residual = input exactly), or Y (bypass), with each
 ///    band's G applied to all of its bins.
 ///
-/// The per-bin loops of steps 1–5 run in C (`CScrimVector`, cloned for SSE2, AVX2 and AVX-512 and picked when
+/// The per-band loops of steps 1–5 run in C (`CScrimVector`, cloned for SSE2, AVX2 and AVX-512 and picked when
 /// the library loads; no fused multiply-adds and no reassociation, so the results do not depend on the CPU's
 /// clone; the loops do what the Swift ones they replaced did, in the same order, except that the floors' SNR
-/// total is summed in 16 partial sums).
+/// total is summed in 16 partial sums; pooling into bands, expanding back and the bands' weights in the sums
+/// came after the move to C).
 /// They call no library functions (the ``DenoiseMath`` approximations); nothing allocates after
 /// ``prepare(context:)``.
 final class NoiseReductionKernel: SpectralKernel {
@@ -90,10 +91,11 @@ final class NoiseReductionKernel: SpectralKernel {
     /// scored 2.685 at 20 dB but lost 0.004–0.007 below it.
     static let speechAbsencePriorHighSNR: Float = 0.7
     /// At a high overall SNR (the same position between ``highSNRLowDecibels`` and ``highSNRHighDecibels``), the
-    /// gains are also smoothed across frequency, (¼, ½, ¼) over neighbouring bins (23 Hz apart at 48 kHz), mixed in
-    /// up to this share: a smoothing of the gains across frequency against musical noise (one of the controls issue
-    /// #4 names; Cappé 1994 for why isolated gain changes are heard). Mixed in at every SNR it had cost 0.5–1.5 dB of SI-SDR
-    /// improvement in every bucket (see step 4 above), so only where the noise is quiet against the voice.
+    /// gains are also smoothed across frequency, (¼, ½, ¼) over neighbouring bands (23 Hz apart at 48 kHz below
+    /// 8 kHz, 47 or 94 Hz above), mixed in up to this share: a smoothing of the gains across frequency against
+    /// musical noise (one of the controls issue #4 names; Cappé 1994 for why isolated gain changes are heard).
+    /// Mixed in at every SNR it had cost 0.5–1.5 dB of SI-SDR improvement in every bucket (see step 4 above), so
+    /// only where the noise is quiet against the voice. (The figures below were measured before the bands.)
     /// Chosen on the quality corpus (Benchmarks/quality, adaptive mode; 20 dB SNR, PESQ-WB / STOI / SI-SDR
     /// improvement): none 2.674 / 0.9812 / 5.18 dB, 0.5 2.696 / 0.9811 / 4.69, 0.6 2.699 / 0.9811 / 4.51,
     /// 0.7 2.703 / 0.9810 / 4.32, 1 2.711 / 0.9806 / 3.65 (below the input's STOI, 0.9808). With 0.6, at 0/5/10 dB
@@ -139,8 +141,8 @@ final class NoiseReductionKernel: SpectralKernel {
     /// statistics catch them; a mean that wrongly contains speech instead falls within ~0.3 s, because the
     /// tracker follows power that is below its estimate at its full speed.
     static let initialSeconds = 0.2
-    /// Per-bin reduction limit. The user's limit (``NoiseReducerSettings/reductionDecibels``, default 24 dB) is
-    /// the deepest cut; each bin's own limit is `limitTargetDecibels` minus its long-term mean a priori SNR
+    /// Per-band reduction limit (per bin below 8 kHz, see ``pairedBandsHertz``). The user's limit
+    /// (``NoiseReducerSettings/reductionDecibels``, default 24 dB) is the deepest cut; each band's own limit is `limitTargetDecibels` minus its long-term mean a priori SNR
     /// (ξ averaged over `limitSmoothingSeconds`, speech pauses included), but never less than
     /// `limitLowerDecibels` and never more than the user's. Bins where speech is rare or weak against the noise
     /// (the top octaves in white noise, the bass under traffic) are cut deeper, bins that carry the voice keep
@@ -155,8 +157,8 @@ final class NoiseReductionKernel: SpectralKernel {
     static let limitTargetDecibels = 25.0
     static let limitLowerDecibels = 15.0
     static let limitSmoothingSeconds = 1.5
-    /// The per-bin floors are recomputed from the mean ξ every 4th hop (every 43 ms at 48 kHz, against the
-    /// mean's 1.5 s): it saves a logarithm and an exponential per bin per hop; scores were unchanged (±0.005).
+    /// The per-band floors are recomputed from the mean ξ every 4th hop (every 43 ms at 48 kHz, against the
+    /// mean's 1.5 s): it saves a logarithm and an exponential per band per hop; scores were unchanged (±0.005).
     static let limitUpdateHops = 4
     /// Smallest mean ξ used in the limit rule (−60 dB; ξ itself never goes below ξ_min = −25 dB after a hop).
     static let meanSNRFloor: Float = 1e-6
@@ -164,14 +166,16 @@ final class NoiseReductionKernel: SpectralKernel {
     /// (47 and 94 Hz at 48 kHz with 2048-point frames; the Nyquist bin, and the up to three bins the fours leave
     /// below it, stay alone): noise tracking, gains and the rest run once per band on the band's mean power, and
     /// each band's gain is applied to all of its bins.
-    /// The ear's critical bands are far wider there (about 1 kHz at 8 kHz and 1.5 kHz at 12 kHz, Zwicker &
-    /// Terhardt, "Analytical expressions for critical-band rate and critical bandwidth as a function of
-    /// frequency", JASA 68(5), 1980), and above 8 kHz speech carries fricatives and breath, not resolved
-    /// harmonics. At 48 kHz it leaves 556 bands for 1025 bins, and the reducer went from 2.6× to 1.6–1.9× the
-    /// bare STFT round trip in the benchmark package (issue #4 asks for 2×).
-    /// Measured on the quality corpus (Benchmarks/quality, adaptive mode; at 0/5/10/20 dB SNR): SI-SDR
-    /// improvement +0.06/+0.03/+0.02/0.00 dB, PESQ-WB 0.000/0.000/0.000/+0.001, STOI unchanged to 0.0001; learned
-    /// mode unchanged to 0.01 dB. Pairs from 6 kHz (513 bands) cost 0.005 PESQ-WB at 0 dB SNR: the wide-band
+    /// The ear's auditory filters are far wider there (equivalent rectangular bandwidth about 0.9 kHz at 8 kHz
+    /// and 1.3 kHz at 12 kHz: ERB = 24.7·(4.37·f/kHz + 1) Hz, Glasberg & Moore, "Derivation of auditory filter
+    /// shapes from notched-noise data", Hearing Research 47, 1990), and above 8 kHz speech carries fricatives
+    /// and breath, not resolved harmonics. At 48 kHz it leaves 556 bands for 1025 bins, and the reducer went
+    /// from 2.6× to about 1.7× the bare STFT round trip in the benchmark package (issue #4 asks for 2×).
+    /// The tracker's and minimum statistics' constants were tuned on single-bin periodograms; a band's mean
+    /// power varies less, which cost nothing measurable on the corpus. Measured on the quality corpus
+    /// (Benchmarks/quality, adaptive mode; per SNR bucket at 0/5/10/20 dB): SI-SDR improvement
+    /// +0.06/+0.03/+0.02/0.00 dB (by noise type up to +0.19 dB, white), PESQ-WB 0.000/0.000/0.000/+0.001, STOI
+    /// unchanged to 0.0001; learned mode unchanged to 0.01 dB. Pairs from 6 kHz (513 bands) cost 0.005 PESQ-WB at 0 dB SNR: the wide-band
     /// speech band that PESQ-WB scores ends at 8 kHz, so it stays at full resolution.
     static let pairedBandsHertz = 8000.0
     static let quadBandsHertz = 12000.0
@@ -215,7 +219,8 @@ final class NoiseReductionKernel: SpectralKernel {
     private var storage: UnsafeMutablePointer<Float>
     /// Rows that hold stream state (cleared by `reset`): the first `stateRows·groupCount` rows of `storage`.
     private var stateCount = 0
-    /// Per group × band (every row below holds bands, except `binPower` and `binGain`): noise power λ, smoothed speech presence, previous |Â|² (for decision-directed ξ).
+    /// Per group × band (every row below holds bands, except `binPower` and `binGain`): noise power λ, smoothed
+    /// speech presence, previous |Â|² (for decision-directed ξ).
     private var noise: UnsafeMutablePointer<Float>
     private var presence: UnsafeMutablePointer<Float>
     private var previousAmplitude: UnsafeMutablePointer<Float>
@@ -225,7 +230,7 @@ final class NoiseReductionKernel: SpectralKernel {
     private var currentMinimum: UnsafeMutablePointer<Float>
     private var windowMinimum: UnsafeMutablePointer<Float>
     private var subwindowMinima: UnsafeMutablePointer<Float>
-    /// Per group × band: mean a priori SNR ξ over about ``limitSmoothingSeconds`` (for the per-bin limit).
+    /// Per group × band: mean a priori SNR ξ over about ``limitSmoothingSeconds`` (for the per-band limit).
     private var longSNR: UnsafeMutablePointer<Float>
     /// Per group × band: the band's gain floor G_min as log₂ and linear, refreshed every ``limitUpdateHops`` hops.
     private var floorLog2: UnsafeMutablePointer<Float>
@@ -305,8 +310,7 @@ final class NoiseReductionKernel: SpectralKernel {
         }
 
         layout = Self.bandLayout(binCount: binCount, binHertz: context.sampleRate / Double(context.fftSize))
-        bandCount = Int(layout.singlesEnd + (layout.pairsEnd - layout.singlesEnd) / 2
-                        + (layout.quadsEnd - layout.pairsEnd) / 4 + (layout.binCount - layout.quadsEnd))
+        bandCount = Self.bandCount(layout)
         let bands = bandCount
         storage.deallocate()
         initialHops = max(1, Int((Self.initialSeconds / hopSeconds).rounded()))
@@ -365,7 +369,10 @@ final class NoiseReductionKernel: SpectralKernel {
     }
 
     /// Bins below ``pairedBandsHertz`` alone, then pairs up to ``quadBandsHertz``, then fours, and the last bin
-    /// (Nyquist) alone, so DC and Nyquist are bands of their own; the edges move down to whole groups.
+    /// (Nyquist) alone, so DC and Nyquist are bands of their own. Each edge is the bin at or just below its
+    /// frequency (at 48 kHz bin 341, 7.99 kHz, starts the pairs); where a span does not divide into whole groups,
+    /// its end moves down (at most three bins below Nyquist stay single). Starting the pairs at bin 342 instead
+    /// (and the fours at 512) scored 0.005 lower in PESQ-WB at 0 dB SNR on the quality corpus, within its noise.
     static func bandLayout(binCount: Int, binHertz: Double) -> scrim_band_layout {
         let last = binCount - 1
         let singles = min(max(Int(pairedBandsHertz / binHertz), 1), last)
@@ -374,6 +381,12 @@ final class NoiseReductionKernel: SpectralKernel {
         let quads = pairs + (last - pairs) / 4 * 4
         return scrim_band_layout(singlesEnd: Int64(singles), pairsEnd: Int64(pairs), quadsEnd: Int64(quads),
                                  binCount: Int64(binCount))
+    }
+
+    /// The number of bands in `layout`: one per single bin, one per pair, one per four.
+    static func bandCount(_ layout: scrim_band_layout) -> Int {
+        Int(layout.singlesEnd + (layout.pairsEnd - layout.singlesEnd) / 2 + (layout.quadsEnd - layout.pairsEnd) / 4
+            + (layout.binCount - layout.quadsEnd))
     }
 
     func reset() {
@@ -528,7 +541,7 @@ final class NoiseReductionKernel: SpectralKernel {
         parameters.longBeta = 1 - longAlpha
         // Pass 1: ξ, ξ/(1+ξ), v. Pass 2 (table): log₂ G_H1 = log₂(ξ/(1+ξ)) + ½E₁(v)·log₂e, capped at 0 (G_H1 ≤ 1).
         // Pass 3: speech presence, OM-LSA mix in the log domain, |Â|² = G²·|Y|² for the next hop, the long-term
-        // mean ξ behind the per-bin limit (``updateFloors``), and the floor at this bin's G_min (G_H1 alone can
+        // mean ξ behind the per-band limit (``updateFloors``), and the floor at this band's G_min (G_H1 alone can
         // fall below it where p ≈ 1 and ξ is small).
         scrim_vector_gains(power, lambda, previous, xiMean, log2Floors, linearFloors, work, ratio, gain, applied,
                            Int64(bandCount), &parameters)
@@ -537,19 +550,19 @@ final class NoiseReductionKernel: SpectralKernel {
     /// Adds this hop's noise before/after and reduction to the statistics (a few sums and one log per hop).
     @inline(__always)
     private func accumulateStatistics(lambda: UnsafeMutablePointer<Float>) {
-        let bins = bandCount
+        let bands = bandCount
         let p = power, s = applied, w = bandWidths
         // Four-lane partial sums of λ, λG², P and PG² (Float addition is not reassociated by the compiler, so a
-        // plain loop would run one dependent add per bin); the tail is added one bin at a time.
+        // plain loop would run one dependent add per band); the tail is added one band at a time.
         var sums = SIMD16<Float>()
         withUnsafeMutableBytes(of: &sums) { raw in
-            scrim_vector_statistics(lambda, p, s, w, Int64(bins), raw.baseAddress.unsafelyUnwrapped
+            scrim_vector_statistics(lambda, p, s, w, Int64(bands), raw.baseAddress.unsafelyUnwrapped
                 .assumingMemoryBound(to: Float.self))
         }
         var noiseBefore = sums.lowHalf.lowHalf.sum(), noiseAfter = sums.lowHalf.highHalf.sum()
         var input = sums.highHalf.lowHalf.sum(), kept = sums.highHalf.highHalf.sum()
-        var k = bins & ~3
-        while k < bins {
+        var k = bands & ~3
+        while k < bands {
             let g2 = s[k] * s[k]
             noiseBefore += w[k] * lambda[k]
             noiseAfter += w[k] * lambda[k] * g2
@@ -557,9 +570,10 @@ final class NoiseReductionKernel: SpectralKernel {
             kept += w[k] * p[k] * g2
             k += 1
         }
-        // Parseval on the one-sided spectrum: DC and Nyquist count once, the rest twice.
+        // Parseval on the one-sided spectrum: DC and Nyquist count once, the rest twice (band 0 is the DC bin
+        // alone and the last band the Nyquist bin alone, see ``bandLayout``).
         func twoSided(_ sum: Float, _ a: Float, _ b: Float) -> Double { Double(2 * sum - a - b) }
-        let last = bins - 1
+        let last = bands - 1
         let g0 = s[0] * s[0], gl = s[last] * s[last]
         let scale = 1 / (Double(windowEnergy) * Double(2 * (binCount - 1)))
         noiseBeforeSum += twoSided(noiseBefore, lambda[0], lambda[last]) * scale

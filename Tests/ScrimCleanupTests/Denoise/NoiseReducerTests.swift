@@ -1,3 +1,4 @@
+import CScrimVector
 import Foundation
 import ScrimCore
 import Testing
@@ -21,24 +22,34 @@ import Testing
     static func noisy(_ clean: [Float], noise: [Float]) -> [Float] { DenoiseSignals.add(clean, noise) }
 
     /// The kernel's bands (``NoiseReductionKernel/pairedBandsHertz``): single bins up to 8 kHz, pairs up to
-    /// 12 kHz, fours above, the Nyquist bin alone; whole groups only, at every rate and FFT size the reducer uses.
-    @Test(arguments: [(48000.0, 2048), (44100.0, 2048), (96000.0, 4096), (8000.0, 256), (16000.0, 256)])
-    func bandsGroupBinsByFrequency(rate: Double, fftSize: Int) {
-        let bins = fftSize / 2 + 1
-        let binHertz = rate / Double(fftSize)
-        let layout = NoiseReductionKernel.bandLayout(binCount: bins, binHertz: binHertz)
-        let (singles, pairs, quads) = (Int(layout.singlesEnd), Int(layout.pairsEnd), Int(layout.quadsEnd))
-        #expect(layout.binCount == Int64(bins))
-        #expect(0 < singles && singles <= pairs && pairs <= quads && quads <= bins - 1)
-        #expect((pairs - singles) % 2 == 0 && (quads - pairs) % 4 == 0)
-        // Whole groups: fewer than a group's width of bins is left before each edge's target, and after the
-        // fours at most three bins besides the Nyquist bin stay single.
-        let pairsFrom = NoiseReductionKernel.pairedBandsHertz
-        #expect(Double(singles) * binHertz <= pairsFrom)
-        #expect(Double(singles + 1) * binHertz > min(pairsFrom, rate / 2 - binHertz))
-        #expect(bins - 1 - quads < 4)
-        if rate == 48000 {
-            #expect((singles, pairs, quads) == (341, 511, 1023))  // 8 kHz is bin 341.3; 12 kHz bin 512
+    /// 12 kHz, fours above, the Nyquist bin alone; whole groups only, for every FFT size the reducer allows at
+    /// common and odd sample rates.
+    @Test(arguments: [8000.0, 16000, 22050, 44100, 48000, 88200, 96000, 192_000])
+    func bandsGroupBinsByFrequency(rate: Double) {
+        for fftSize in [256, 512, 1024, 2048, 4096, 8192, 16384] {
+            let bins = fftSize / 2 + 1, last = bins - 1
+            let binHertz = rate / Double(fftSize)
+            let layout = NoiseReductionKernel.bandLayout(binCount: bins, binHertz: binHertz)
+            let (singles, pairs, quads) = (Int(layout.singlesEnd), Int(layout.pairsEnd), Int(layout.quadsEnd))
+            let context = "\(rate) Hz, \(fftSize) points: \(singles), \(pairs), \(quads)"
+            #expect(layout.binCount == Int64(bins))
+            #expect(0 < singles && singles <= pairs && pairs <= quads && quads <= last, "\(context)")
+            #expect((pairs - singles) % 2 == 0 && (quads - pairs) % 4 == 0, "\(context)")
+            // Each edge is the bin at or just below its frequency (or Nyquist), less what does not make a whole
+            // group: under one pair short of the 12 kHz edge, under four bins short of Nyquist.
+            let pairsFrom = min(Int(NoiseReductionKernel.pairedBandsHertz / binHertz), last)
+            let foursFrom = max(min(Int(NoiseReductionKernel.quadBandsHertz / binHertz), last), singles)
+            #expect(singles == max(pairsFrom, 1), "\(context)")
+            #expect(foursFrom - pairs < 2 && last - quads < 4, "\(context)")
+            // The band count the kernel allocates for is exactly what pooling writes: all of it, nothing past it.
+            var layoutCopy = layout
+            let count = NoiseReductionKernel.bandCount(layout)
+            var pooled = [Float](repeating: .nan, count: count + 4)
+            scrim_vector_pool_bands(&pooled, [Float](repeating: 1, count: bins), &layoutCopy)
+            #expect(pooled.prefix(count).allSatisfy { $0 == 1 } && pooled.suffix(4).allSatisfy(\.isNaN), "\(context)")
+            if rate == 48000, fftSize == 2048 {
+                #expect((singles, pairs, quads, count) == (341, 511, 1023, 556))  // 8 kHz is bin 341.3
+            }
         }
     }
 

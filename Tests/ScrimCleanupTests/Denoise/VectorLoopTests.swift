@@ -143,20 +143,25 @@ import Testing
             owner.append(expected.count)
             expected.append(bins[k])
         }
-        var bands = [Float](repeating: .nan, count: expected.count)
+        // Four sentinels past each row's end must stay untouched.
+        let sentinel = Float(-7.25)
+        var bands = [Float](repeating: .nan, count: expected.count) + [Float](repeating: sentinel, count: 4)
         scrim_vector_pool_bands(&bands, bins, &layout)
-        #expect(bands.map(\.bitPattern) == expected.map(\.bitPattern))
-        var expanded = [Float](repeating: .nan, count: count)
+        #expect(bands.prefix(expected.count).map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(bands.suffix(4).allSatisfy { $0 == sentinel })
+        var expanded = [Float](repeating: .nan, count: count) + [Float](repeating: sentinel, count: 4)
         scrim_vector_expand_bands(&expanded, bands, &layout)
         for k in 0..<count {
             #expect(expanded[k].bitPattern == bands[owner[k]].bitPattern, "bin \(k)")
         }
+        #expect(expanded.suffix(4).allSatisfy { $0 == sentinel })
     }
 
     /// The band-weighted sums: the floors' SNR total and the four statistics, each band counted as many times as
-    /// it has bins. Compared with the same sums in Double: 1043 Float additions in partial sums of positive terms
-    /// stay within 1e-5 relative (each addition rounds by at most 2⁻²⁴ relative, about 6e-8, and a partial sum
-    /// takes at most a few hundred of them).
+    /// it has bins. Compared with the same sums in Double, relative to them. Positive terms, so the error of a
+    /// Float partial sum is at most (additions + roundings per term) × 2⁻²⁴ relative: the floors' 16 lanes take
+    /// about 65 additions each plus 1 rounding per term (≈ 4e-6, allowed 1e-5); the statistics' 4 lanes take 260
+    /// additions each plus up to 3 roundings per term (w·λ, then ·g², and g² itself: ≈ 1.6e-5, allowed 2e-5).
     @Test func bandWeightedSumsCountEachBin() {
         let count = 1043
         var random = Source()
@@ -183,7 +188,7 @@ import Testing
                         weighted { Double(power[$0]) * Double(gain[$0]) * Double(gain[$0]) }]
         for (i, value) in expected.enumerated() {
             let sum = sums[(4 * i)..<(4 * i + 4)].reduce(0.0) { $0 + Double($1) }
-            #expect(abs(sum / value - 1) < 1e-5, "sum \(i): \(sum) against \(value)")
+            #expect(abs(sum / value - 1) < 2e-5, "sum \(i): \(sum) against \(value)")
         }
     }
 }

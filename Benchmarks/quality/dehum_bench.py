@@ -80,15 +80,31 @@ def harmonic_energy(x: np.ndarray, segments: list[tuple[int, int]], phase: np.nd
 
 
 def oracle_hum_fit(x: np.ndarray, item: dict, phase: np.ndarray, ks: list[int], n: int, rate: int) -> np.ndarray:
-    """Least-squares fit to x of cos/sin at every true harmonic k * phase, times the true envelope, over all of x."""
-    arg = np.outer(phase, np.asarray(ks, dtype=float))
-    basis = np.concatenate([np.cos(arg), np.sin(arg)], axis=1)
+    """Least-squares fit to x of cos/sin at every true harmonic k * phase, times the true envelope, over all of x
+    (normal equations accumulated over one-second chunks, so memory stays small with many harmonics)."""
+    k = np.asarray(ks, dtype=float)
+    envelope = np.ones(n)
     if item.get("envelope_db"):
         hop = item["envelope_db_hop_seconds"]
-        envelope = np.asarray(item["envelope_db"])
-        basis *= (10 ** (np.interp(np.arange(n) / rate, np.arange(len(envelope)) * hop, envelope) / 20))[:, None]
-    coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
-    return basis @ coef
+        levels = np.asarray(item["envelope_db"])
+        envelope = 10 ** (np.interp(np.arange(n) / rate, np.arange(len(levels)) * hop, levels) / 20)
+
+    def basis(start: int, end: int) -> np.ndarray:
+        arg = np.outer(phase[start:end], k)
+        return np.concatenate([np.cos(arg), np.sin(arg)], axis=1) * envelope[start:end, None]
+
+    gram = np.zeros((2 * len(ks), 2 * len(ks)))
+    projection = np.zeros(2 * len(ks))
+    for start in range(0, n, rate):
+        b = basis(start, min(n, start + rate))
+        gram += b.T @ b
+        projection += b.T @ x[start:start + len(b)]
+    coef = np.linalg.lstsq(gram, projection, rcond=None)[0]
+    fit = np.empty(n)
+    for start in range(0, n, rate):
+        end = min(n, start + rate)
+        fit[start:end] = basis(start, end) @ coef
+    return fit
 
 
 def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path, keep: bool) -> list[dict]:
@@ -131,10 +147,10 @@ def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path,
                  "hum_residual_leadin_db": qlib.db(harmonic_energy(exact, lead, phase, ks) / input_lead_hum),
                  "hum_residual_net_db": float("nan"), "pause_residual_db": float("nan"), "si_sdr": float("nan"),
                  "si_sdr_i": float("nan"), "pesq_wb": float("nan"), "stoi": float("nan"), "error": ""})
-    # The best an estimator of the hum could do from this file: the true harmonics (true f0 track and envelope),
-    # each with one amplitude and phase, fitted by least squares to the input less the clean speech over the whole
-    # file (an oracle that knows the speech, the track and that the hum is steady). Its error is what the noise at
-    # the harmonics leaves in any fit; the net metric below cannot go under it by estimation.
+    # The best estimate of the hum this file allows: the true harmonics (true f0 track and envelope), each with one
+    # amplitude and phase, fitted by least squares to the input less the clean speech over the whole file (an oracle
+    # that knows the speech, the track and the envelope). Its error is what the noise at the harmonics leaves in any
+    # fit: a de-hummer that subtracts an estimate of the hum cannot expect to go under it on the net metric.
     oracle = noisy - oracle_hum_fit(noisy - clean, params, phase, ks, n, rate)
     rows.append({**base, "tool": "oracle", "lag_samples": 0, "seconds": float("nan"),
                  "hum_residual_db": qlib.db(harmonic_energy(oracle, segments, phase, ks) / input_hum),
@@ -226,18 +242,22 @@ def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[
             "(50 Hz, level -20 -> 0 -> -20 dB over the file).", ""]
     exact_note = ("`exact` is the input less the true hum, exactly: what a perfect de-hummer would leave, the "
                   "floor of this metric (the other content at the hum's frequencies: `hum_noise`'s noise, and the "
-                  "speech's own low-level tails). `oracle` is the input less the best fit of the hum that an "
-                  "estimator could make from the file: the true harmonics on the true f0 track (and, for `swell`, "
-                  "the true envelope), one amplitude and phase each, fitted by least squares over the whole file to "
-                  "the input less the clean speech. It knows the speech, the track and the envelope, so no de-hummer "
-                  "can expect to do better on average; where it stays above -50 dB (`hum_noise`: the pink noise at "
-                  "the harmonics disturbs any fit), the -50 dB target is out of reach of estimation.")
+                  "speech's own low-level tails).")
+    oracle_note = ("`oracle` is the input less the best estimate of the hum that the file allows: the true harmonics "
+                   "on the true f0 track (and, for `swell`, the true envelope), one amplitude and phase each, fitted "
+                   "by least squares over the whole file to the input less the clean speech. It knows the speech, "
+                   "the track and the envelope, so a de-hummer that subtracts an estimate of the hum cannot expect "
+                   "to do better on this measure; on `hum_noise` the pink noise at the harmonics disturbs any such "
+                   "fit, and the oracle stays above -50 dB. (Noise taken out at the harmonics counts against a tool "
+                   "here; in the first table it counts for it.) Where there is no noise the "
+                   "oracle's residue is only the rounding of the corpus's stored f0 and envelope (-100 dB and below), "
+                   "so its `all` row says nothing.")
     with_exact = {"hum_residual_db", "hum_residual_leadin_db"}
-    with_oracle = with_exact | {"hum_residual_net_db"}
+    with_oracle = {"hum_residual_net_db"}
     for title, metric, digits in sections:
         shown = columns + ["exact"] if metric in with_exact else columns
         shown = shown + ["oracle"] if metric in with_oracle else shown
-        note = [exact_note, ""] if metric in with_oracle else []
+        note = [exact_note, ""] if metric in with_exact else [oracle_note, ""] if metric in with_oracle else []
         out += [f"### {title}", ""] + note + [qlib.metric_table(display, "hum", hums, metric, shown, digits, "hum"),
                                               ""]
     out += ["## By hum-to-speech ratio", ""]

@@ -8,6 +8,9 @@ import Scrim
 
 let realTime = BenchmarkMetric.custom("x real time", polarity: .prefersLarger, useScalingFactor: false)
 let metrics: [BenchmarkMetric] = [.wallClock, .mallocCountTotal, .peakMemoryResident, realTime]
+/// A processor's time over the bare STFT round trip's, measured pair by pair, in percent (200 = the 2× target).
+let ratioToFloor = BenchmarkMetric.custom("ratio to STFT floor (%)", polarity: .prefersSmaller,
+                                          useScalingFactor: false)
 
 /// Runs `body` once per iteration, timing each and recording audio seconds / wall seconds.
 func measureRealTime(_ benchmark: Benchmark, audioSeconds: Double, _ body: () throws -> Void) rethrows {

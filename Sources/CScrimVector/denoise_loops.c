@@ -27,6 +27,22 @@ static inline float fast_exp2(float x) {
 }
 
 SCRIM_CLONES
+void scrim_vector_sanitize(float *restrict x, int64_t count, float limit, int64_t *restrict nonFinite,
+                           int64_t *restrict clamped) {
+    int64_t bad = 0, over = 0;
+    for (int64_t i = 0; i < count; i++) {
+        float v = x[i];
+        int finite = (bits_of(v) & 0x7F800000u) != 0x7F800000u;
+        float a = finite ? v : 0.0f;
+        bad += !finite;
+        over += (a > limit) | (a < -limit);
+        x[i] = SWIFT_MIN(SWIFT_MAX(a, -limit), limit);
+    }
+    *nonFinite += bad;
+    *clamped += over;
+}
+
+SCRIM_CLONES
 void scrim_vector_power(float *restrict power, const float *restrict re, const float *restrict im, int64_t count,
                         int32_t accumulate) {
     if (accumulate) {
@@ -200,11 +216,13 @@ float scrim_vector_floors(const float *restrict mean, const float *restrict weig
 SCRIM_CLONES
 void scrim_vector_statistics(const float *restrict lambda, const float *restrict power, const float *restrict gain,
                              const float *restrict weight, int64_t count, float sums[16]) {
-    float before[4] = {0}, after[4] = {0}, input[4] = {0}, kept[4] = {0};
-    for (int64_t k = 0; k + 4 <= count; k += 4) {
-        for (int lane = 0; lane < 4; lane++) {
-            float w = weight[k + lane];
-            float l = w * lambda[k + lane], q = w * power[k + lane], g = gain[k + lane];
+    // Sixteen lanes (a vector's worth), band k in lane k mod 16, folded to four at the end: lane i + 4j into i.
+    float before[16] = {0}, after[16] = {0}, input[16] = {0}, kept[16] = {0};
+    int64_t k0 = 0;
+    for (; k0 + 16 <= count; k0 += 16) {
+        for (int lane = 0; lane < 16; lane++) {
+            float w = weight[k0 + lane];
+            float l = w * lambda[k0 + lane], q = w * power[k0 + lane], g = gain[k0 + lane];
             float g2 = g * g;
             before[lane] += l;
             after[lane] += l * g2;
@@ -212,11 +230,20 @@ void scrim_vector_statistics(const float *restrict lambda, const float *restrict
             kept[lane] += q * g2;
         }
     }
+    for (int lane = 0; k0 + lane < count; lane++) {
+        float w = weight[k0 + lane];
+        float l = w * lambda[k0 + lane], q = w * power[k0 + lane], g = gain[k0 + lane];
+        float g2 = g * g;
+        before[lane] += l;
+        after[lane] += l * g2;
+        input[lane] += q;
+        kept[lane] += q * g2;
+    }
     for (int lane = 0; lane < 4; lane++) {
-        sums[lane] = before[lane];
-        sums[4 + lane] = after[lane];
-        sums[8 + lane] = input[lane];
-        sums[12 + lane] = kept[lane];
+        sums[lane] = (before[lane] + before[lane + 4]) + (before[lane + 8] + before[lane + 12]);
+        sums[4 + lane] = (after[lane] + after[lane + 4]) + (after[lane + 8] + after[lane + 12]);
+        sums[8 + lane] = (input[lane] + input[lane + 4]) + (input[lane + 8] + input[lane + 12]);
+        sums[12 + lane] = (kept[lane] + kept[lane + 4]) + (kept[lane + 8] + kept[lane + 12]);
     }
 }
 

@@ -25,6 +25,10 @@
 extern "C" {
 #endif
 
+/// The noise reducer's input hygiene, in place: NaN and ±Inf become 0 (added to *nonFinite), finite samples
+/// beyond ±limit become ±limit (added to *clamped).
+void scrim_vector_sanitize(float *x, int64_t count, float limit, int64_t *nonFinite, int64_t *clamped);
+
 /// power[k] = re[k]² + im[k]² (`accumulate` = 0), or power[k] += re[k]² + im[k]² (`accumulate` ≠ 0).
 void scrim_vector_power(float *power, const float *re, const float *im, int64_t count, int32_t accumulate);
 
@@ -101,10 +105,10 @@ void scrim_vector_track_minimum(float *lambda, float *smoothed, float *current, 
 float scrim_vector_floors(const float *mean, const float *weight, float *log2Floor, float *linear, int64_t count,
                           float target, float lower, float log2UserFloor, float meanFloor, float clip);
 
-/// Four-lane partial sums of the hop's statistics (NoiseReductionKernel.accumulateStatistics), lane i holding
-/// bands i, i + 4, i + 8, …, each weighted by w = weight[k] (its number of bins): sums[0…3] Σwλ, sums[4…7]
-/// Σwλg², sums[8…11] ΣwP, sums[12…15] ΣwPg², over the first count − count mod 4 bands (the caller adds the
-/// rest).
+/// Partial sums of the hop's statistics (NoiseReductionKernel.accumulateStatistics) over all `count` bands, each
+/// weighted by w = weight[k] (its number of bins): sums[0…3] Σwλ, sums[4…7] Σwλg², sums[8…11] ΣwP, sums[12…15]
+/// ΣwPg², four partial sums each (summed in sixteen lanes, band k in lane k mod 16, lanes i, i + 4, i + 8 and
+/// i + 12 folded into i; the same order on every CPU).
 void scrim_vector_statistics(const float *lambda, const float *power, const float *gain, const float *weight,
                              int64_t count, float sums[16]);
 

@@ -1,3 +1,4 @@
+import CScrimVector
 import ScrimCore
 import ScrimSpectral
 
@@ -71,20 +72,16 @@ public final class NoiseReducer: AudioProcessor {
     /// Reduces noise in `block` in place (output delayed by ``latencyFrames``). Does not allocate, lock or throw.
     public func process(_ block: AudioBlock) {
         guard let processor else { preconditionFailure("NoiseReducer.process called before prepare(for:)") }
-        nonFiniteCount += block.zeroNonFiniteSamples()
-        let limit = Self.sampleLimit
+        // NaN and ±Inf to 0, finite samples beyond ±sampleLimit clamped, both counted: one pass per channel
+        // (`CScrimVector`, as AudioBlock.zeroNonFiniteSamples followed by a clamp would do).
+        var nonFinite: Int64 = 0, clamped: Int64 = 0
         for c in 0..<block.channelCount {
             let samples = block.channel(c)
             guard let base = samples.baseAddress else { continue }
-            var clamped = 0
-            // Branch-free so the loop vectorises: count, then clamp.
-            for i in 0..<samples.count {
-                let x = base[i]
-                clamped &+= abs(x) > limit ? 1 : 0
-                base[i] = min(max(x, -limit), limit)
-            }
-            clampedCount += clamped
+            scrim_vector_sanitize(base, Int64(samples.count), Self.sampleLimit, &nonFinite, &clamped)
         }
+        nonFiniteCount += Int(nonFinite)
+        clampedCount += Int(clamped)
         processor.process(block)
     }
 

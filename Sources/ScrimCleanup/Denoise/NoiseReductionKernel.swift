@@ -552,24 +552,15 @@ final class NoiseReductionKernel: SpectralKernel {
     private func accumulateStatistics(lambda: UnsafeMutablePointer<Float>) {
         let bands = bandCount
         let p = power, s = applied, w = bandWidths
-        // Four-lane partial sums of λ, λG², P and PG² (Float addition is not reassociated by the compiler, so a
-        // plain loop would run one dependent add per band); the tail is added one band at a time.
+        // Partial sums of λ, λG², P and PG² over the bands, each weighted by its bins (Float addition is not
+        // reassociated by the compiler, so a plain loop would run one dependent add per band).
         var sums = SIMD16<Float>()
         withUnsafeMutableBytes(of: &sums) { raw in
             scrim_vector_statistics(lambda, p, s, w, Int64(bands), raw.baseAddress.unsafelyUnwrapped
                 .assumingMemoryBound(to: Float.self))
         }
-        var noiseBefore = sums.lowHalf.lowHalf.sum(), noiseAfter = sums.lowHalf.highHalf.sum()
-        var input = sums.highHalf.lowHalf.sum(), kept = sums.highHalf.highHalf.sum()
-        var k = bands & ~3
-        while k < bands {
-            let g2 = s[k] * s[k]
-            noiseBefore += w[k] * lambda[k]
-            noiseAfter += w[k] * lambda[k] * g2
-            input += w[k] * p[k]
-            kept += w[k] * p[k] * g2
-            k += 1
-        }
+        let noiseBefore = sums.lowHalf.lowHalf.sum(), noiseAfter = sums.lowHalf.highHalf.sum()
+        let input = sums.highHalf.lowHalf.sum(), kept = sums.highHalf.highHalf.sum()
         // Parseval on the one-sided spectrum: DC and Nyquist count once, the rest twice (band 0 is the DC bin
         // alone and the last band the Nyquist bin alone, see ``bandLayout``).
         func twoSided(_ sum: Float, _ a: Float, _ b: Float) -> Double { Double(2 * sum - a - b) }

@@ -29,5 +29,6 @@ int main(){ float power[N],lambda[N],prev[N],lng[N],l2f[N],linf[N],work[N],ratio
  uint8_t raw[3*N+4]; for(int i=0;i<3*N;i++) raw[i]=(uint8_t)(rnd()*256); float dec[N]; scrim_vector_decode_pcm24(raw,dec,N);
  int32_t ints[N]; int64_t cl=0,nf=0; float src[N]; for(int k=0;k<N;k++) src[k]=(rnd()-0.5f)*2.2f; scrim_vector_quantize(src,ints,N,8388608.0,-8388608.0,8388607.0,-8388608,8388607,&cl,&nf);
  float san[N]; int64_t sb=0, sc=0; for(int k=0;k<N;k++) san[k]=(rnd()-0.5f)*4e6f; san[3]=NAN; san[9]=-INFINITY;
+ uint32_t odd[4]={0x80000000u,0x00000001u,0x7FC01234u,0xFF800001u}; for(int i=0;i<4;i++) memcpy(&san[20+i],&odd[i],4);
  scrim_vector_sanitize(san,N,1e6f,&sb,&sc); printf("sanitize %ld %ld\n",(long)sb,(long)sc);
- FILE*f=fopen(getenv("OUT"),"wb"); fwrite(applied,4,N,f); fwrite(lambda,4,N,f); fwrite(prev,4,N,f); fwrite(lng,4,N,f); fwrite(sums,4,16,f); fwrite(re,4,513,f); fwrite(im,4,513,f); fwrite(z2,4,1024,f); fwrite(dec,4,N,f); fwrite(ints,4,N,f); fwrite(expanded,4,N,f); fwrite(san,4,N,f); fclose(f); printf("clipped %ld\n",(long)cl); }
+ FILE*f=fopen(getenv("OUT"),"wb"); fwrite(applied,4,N,f); fwrite(lambda,4,N,f); fwrite(prev,4,N,f); fwrite(lng,4,N,f); fwrite(sums,4,16,f); fwrite(re,4,513,f); fwrite(im,4,513,f); fwrite(z2,4,1024,f); fwrite(dec,4,N,f); fwrite(ints,4,N,f); fwrite(expanded,4,N,f); fwrite(san,4,N,f); fwrite(&sb,8,1,f); fwrite(&sc,8,1,f); fwrite(&nf,8,1,f); fclose(f); printf("clipped %ld\n",(long)cl); }

@@ -8,7 +8,7 @@ import ScrimSpectral
 ///
 /// Algorithm: a streaming STFT (sqrt-Hann, 75 % overlap, ``NoiseReducerSettings/fftSize(forSampleRate:)``) with
 /// one gain per bin per hop up to 8 kHz, per pair of bins up to 12 kHz and per four bins above (still far
-/// narrower than the ear's critical bands there; 556 bands for 1025 bins at 48 kHz). The noise spectrum is
+/// narrower than the ear's auditory filters there; 556 bands for 1025 bins at 48 kHz). The noise spectrum is
 /// either tracked continuously (adaptive mode: speech-presence weighted recursive averaging, Gerkmann &
 /// Hendriks 2012, with a minimum-statistics lower bound, Martin 2001) or taken from a ``NoiseProfile`` (learned
 /// mode). The gain is the optimally-modified log-spectral amplitude estimator (OM-LSA, Cohen & Berdugo 2001;

@@ -34,8 +34,8 @@ import ScrimSpectral
 /// The per-band loops of steps 1–5 run in C (`CScrimVector`, cloned for SSE2, AVX2 and AVX-512 and picked when
 /// the library loads; no fused multiply-adds and no reassociation, so the results do not depend on the CPU's
 /// clone; the loops do what the Swift ones they replaced did, in the same order, except that the floors' SNR
-/// total is summed in 16 partial sums; pooling into bands, expanding back and the bands' weights in the sums
-/// came after the move to C).
+/// total and the statistics are summed in 16 partial sums; pooling into bands, expanding back and the bands'
+/// weights in the sums came after the move to C).
 /// They call no library functions (the ``DenoiseMath`` approximations); nothing allocates after
 /// ``prepare(context:)``.
 final class NoiseReductionKernel: SpectralKernel {
@@ -148,9 +148,9 @@ final class NoiseReductionKernel: SpectralKernel {
     /// tracker follows power that is below its estimate at its full speed.
     static let initialSeconds = 0.2
     /// Per-band reduction limit (per bin below 8 kHz, see ``pairedBandsHertz``). The user's limit
-    /// (``NoiseReducerSettings/reductionDecibels``, default 24 dB) is the deepest cut; each band's own limit is `limitTargetDecibels` minus its long-term mean a priori SNR
-    /// (ξ averaged over `limitSmoothingSeconds`, speech pauses included), but never less than
-    /// `limitLowerDecibels` and never more than the user's. Bins where speech is rare or weak against the noise
+    /// (``NoiseReducerSettings/reductionDecibels``, default 24 dB) is the deepest cut; each band's own limit is
+    /// `limitTargetDecibels` minus its long-term mean a priori SNR (ξ averaged over `limitSmoothingSeconds`,
+    /// speech pauses included), but never less than `limitLowerDecibels` and never more than the user's. Bins where speech is rare or weak against the noise
     /// (the top octaves in white noise, the bass under traffic) are cut deeper, bins that carry the voice keep
     /// the 15 dB that suited them. This is the frequency-dependent form of a reduction that follows the SNR:
     /// residual noise is least masked, and most audible, where the speech is weakest (the masking argument of
@@ -181,8 +181,8 @@ final class NoiseReductionKernel: SpectralKernel {
     /// power varies less, which cost nothing measurable on the corpus. Measured on the quality corpus
     /// (Benchmarks/quality, adaptive mode; per SNR bucket at 0/5/10/20 dB): SI-SDR improvement
     /// +0.06/+0.03/+0.02/0.00 dB (by noise type up to +0.19 dB, white), PESQ-WB 0.000/0.000/0.000/+0.001, STOI
-    /// unchanged to 0.0001; learned mode unchanged to 0.01 dB. Pairs from 6 kHz (513 bands) cost 0.005 PESQ-WB at 0 dB SNR: the wide-band
-    /// speech band that PESQ-WB scores ends at 8 kHz, so it stays at full resolution.
+    /// unchanged to 0.0001; learned mode unchanged to 0.01 dB. Pairs from 6 kHz (513 bands) cost 0.005 PESQ-WB at
+    /// 0 dB SNR: the wide-band speech band that PESQ-WB scores ends at 8 kHz, so it stays at full resolution.
     static let pairedBandsHertz = 8000.0
     static let quadBandsHertz = 12000.0
     /// Smallest noise power, relative to a full-scale frame power: keeps divisions finite in digital silence.

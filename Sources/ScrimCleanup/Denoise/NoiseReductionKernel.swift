@@ -76,26 +76,28 @@ final class NoiseReductionKernel: SpectralKernel {
     /// per bin and caps it at 0.9 (noise-only bins sit near the cap); Ephraim & Malah 1984 use 0.2–0.5. Chosen
     /// on the quality corpus (Benchmarks/quality, adaptive mode). First a fixed 0.8: with 0.5 pure noise was cut
     /// only 7–9 dB of a 12 dB limit (p ≈ ½ in noise), and 0.8–0.9 gave the best SI-SDR and PESQ in every SNR
-    /// bucket then. Then 0.8 falling to 0.7 at high overall SNR (see ``decisionDirectedWeightHighSNR`` for the
-    /// ramp and its figures). Since the high-SNR gain smoothing and the bands above 8 kHz, 0.7 throughout
-    /// scores better than 0.8 at low SNR (0/5/10/20 dB SNR; SI-SDR improvement +0.01/+0.02/+0.02/+0.01 dB,
-    /// PESQ-WB +0.020/−0.002/−0.001/+0.002, STOI +0.0020/+0.0012/+0.0007/+0.0001, babble STOI 0.7974 → 0.7985);
-    /// 0.75 gained 0.016 PESQ-WB at 0 dB and less STOI, 0.65 +0.011 PESQ-WB at 0 dB and −0.007 at 5 dB.
+    /// bucket then. Then 0.8 falling to 0.7 at high overall SNR, on the ramp of ``decisionDirectedWeightHighSNR``
+    /// (figures there); a per-bin version of that ramp (from each bin's own mean ξ) gained a third as much, and a
+    /// short-term, local prior (IMCRA's q̂, Cohen 2003) lowered PESQ by 0.1 at 20 dB. Since the high-SNR gain
+    /// smoothing and the bands above 8 kHz, 0.7 throughout scores better than that ramp (at 0/5/10/20 dB SNR:
+    /// SI-SDR improvement +0.01/+0.02/+0.02/+0.01 dB, PESQ-WB +0.020/−0.002/−0.001/+0.002, STOI
+    /// +0.0020/+0.0012/+0.0007/+0.0001; babble over all SNRs, STOI 0.7974 → 0.7985); 0.75 gained 0.016 PESQ-WB at
+    /// 0 dB and less STOI, 0.65 +0.011 PESQ-WB at 0 dB and −0.007 at 5 dB.
     static let speechAbsencePrior: Float = 0.7
     /// At a high overall SNR (the mean over bins of the 1.5 s mean ξ, see ``limitSmoothingSeconds``; it follows
     /// the input SNR within a few dB on the quality corpus), the decision-directed weight falls from 0.96 to
-    /// 0.94, linearly in dB between 5 and 15 dB (and, until ``speechAbsencePrior`` became 0.7 throughout, the
-    /// prior fell from 0.8 to 0.7 on the same ramp). Where noise is quiet against the voice, keeping weak speech
-    /// intact matters more than the last decibels of noise: a lower prior keeps weak harmonics and consonants, a
-    /// lower weight follows onsets faster.
-    /// The same direction as an over-subtraction factor that falls with the SNR (Berouti, Schwartz & Makhoul,
-    /// "Enhancement of speech corrupted by acoustic noise", ICASSP 1979). Chosen on the quality corpus
-    /// (Benchmarks/quality, adaptive mode) against the fixed 0.8 and 0.96: at 20 dB SNR PESQ-WB 2.669 → 2.684, STOI
-    /// 0.9800 → 0.9811 (the input's is 0.9808), SI-SDR improvement 5.00 → 5.21 dB; at 0/5/10 dB PESQ −0.005 or
-    /// less, SI-SDR −0.07 dB or less. A per-bin version (from each bin's own mean ξ) gained a third as much; a
-    /// short-term, local prior (IMCRA's q̂, Cohen 2003) lowered PESQ by 0.1 at 20 dB; 0.6 and 0.93 at high SNR
-    /// scored 2.685 at 20 dB but lost 0.004–0.007 below it. (These figures are for the prior and the weight
-    /// together.)
+    /// 0.94, linearly in dB between 5 and 15 dB: where noise is quiet against the voice, a lower weight follows
+    /// onsets faster, and keeping weak speech intact matters more than the last decibels of noise (the same
+    /// direction as an over-subtraction factor that falls with the SNR: Berouti, Schwartz & Makhoul,
+    /// "Enhancement of speech corrupted by acoustic noise", ICASSP 1979). Until ``speechAbsencePrior`` became 0.7
+    /// throughout, the prior fell from 0.8 to 0.7 on the same ramp; chosen then on the quality corpus
+    /// (Benchmarks/quality, adaptive mode) against the fixed 0.8 and 0.96: at 20 dB SNR PESQ-WB 2.669 → 2.684,
+    /// STOI 0.9800 → 0.9811 (the input's is 0.9808), SI-SDR improvement 5.00 → 5.21 dB; at 0/5/10 dB PESQ −0.005
+    /// or less, SI-SDR −0.07 dB or less; 0.6 and 0.93 at high SNR scored 2.685 at 20 dB but lost 0.004–0.007
+    /// below it (before the start-up ceiling, which cost 0.01 PESQ at 20 dB). The weight alone, measured again
+    /// with the prior at 0.7 throughout and the bands (PESQ-WB at 0/5/10/20 dB SNR; STOI and SI-SDR improvement at
+    /// 20 dB): no ramp (0.96 throughout) 1.270/1.513/1.864/2.698, STOI 0.9804, below the input's 0.9808, 4.34 dB;
+    /// 0.94 1.287/1.511/1.854/2.702, 0.9812, 4.52 dB; 0.92 1.261/1.505/1.848/2.702, 0.9816, 4.62 dB.
     static let decisionDirectedWeightHighSNR = 0.94
     /// At a high overall SNR (the same position between ``highSNRLowDecibels`` and ``highSNRHighDecibels``), the
     /// gains are also smoothed across frequency, (¼, ½, ¼) over neighbouring bands (23 Hz apart at 48 kHz below
@@ -150,9 +152,9 @@ final class NoiseReductionKernel: SpectralKernel {
     /// Per-band reduction limit (per bin below 8 kHz, see ``pairedBandsHertz``). The user's limit
     /// (``NoiseReducerSettings/reductionDecibels``, default 24 dB) is the deepest cut; each band's own limit is
     /// `limitTargetDecibels` minus its long-term mean a priori SNR (ξ averaged over `limitSmoothingSeconds`,
-    /// speech pauses included), but never less than `limitLowerDecibels` and never more than the user's. Bins where speech is rare or weak against the noise
-    /// (the top octaves in white noise, the bass under traffic) are cut deeper, bins that carry the voice keep
-    /// the 15 dB that suited them. This is the frequency-dependent form of a reduction that follows the SNR:
+    /// speech pauses included), but never less than `limitLowerDecibels` and never more than the user's. Bands
+    /// where speech is rare or weak against the noise (the top octaves in white noise, the bass under traffic)
+    /// are cut deeper, bands that carry the voice keep the 15 dB that suited them. This is the frequency-dependent form of a reduction that follows the SNR:
     /// residual noise is least masked, and most audible, where the speech is weakest (the masking argument of
     /// Virag, "Single channel speech enhancement based on masking properties of the human auditory system",
     /// IEEE TSAP 7(2), 1999). Constants chosen on the quality corpus (Benchmarks/quality, adaptive mode): against

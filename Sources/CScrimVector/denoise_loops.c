@@ -219,26 +219,22 @@ void scrim_vector_statistics(const float *restrict lambda, const float *restrict
     // Sixteen lanes (a vector's worth), band k in lane k mod 16, folded to four at the end: lane i + 4j into i.
     float before[16] = {0}, after[16] = {0}, input[16] = {0}, kept[16] = {0};
     int64_t k0 = 0;
+    // Lane `lane` takes band k: Σwλ, Σwλg², ΣwP, ΣwPg².
+#define SCRIM_STATISTICS_TERM(lane, k)                                                 \
+    do {                                                                               \
+        float w = weight[k];                                                           \
+        float l = w * lambda[k], q = w * power[k], g = gain[k];                        \
+        float g2 = g * g;                                                              \
+        before[lane] += l;                                                             \
+        after[lane] += l * g2;                                                         \
+        input[lane] += q;                                                              \
+        kept[lane] += q * g2;                                                          \
+    } while (0)
     for (; k0 + 16 <= count; k0 += 16) {
-        for (int lane = 0; lane < 16; lane++) {
-            float w = weight[k0 + lane];
-            float l = w * lambda[k0 + lane], q = w * power[k0 + lane], g = gain[k0 + lane];
-            float g2 = g * g;
-            before[lane] += l;
-            after[lane] += l * g2;
-            input[lane] += q;
-            kept[lane] += q * g2;
-        }
+        for (int lane = 0; lane < 16; lane++) SCRIM_STATISTICS_TERM(lane, k0 + lane);
     }
-    for (int lane = 0; k0 + lane < count; lane++) {
-        float w = weight[k0 + lane];
-        float l = w * lambda[k0 + lane], q = w * power[k0 + lane], g = gain[k0 + lane];
-        float g2 = g * g;
-        before[lane] += l;
-        after[lane] += l * g2;
-        input[lane] += q;
-        kept[lane] += q * g2;
-    }
+    for (int lane = 0; k0 + lane < count; lane++) SCRIM_STATISTICS_TERM(lane, k0 + lane);
+#undef SCRIM_STATISTICS_TERM
     for (int lane = 0; lane < 4; lane++) {
         sums[lane] = (before[lane] + before[lane + 4]) + (before[lane + 8] + before[lane + 12]);
         sums[4 + lane] = (after[lane] + after[lane + 4]) + (after[lane + 8] + after[lane + 12]);

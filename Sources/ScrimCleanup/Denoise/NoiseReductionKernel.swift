@@ -256,9 +256,8 @@ final class NoiseReductionKernel: SpectralKernel {
     private var power: UnsafeMutablePointer<Float>
     private var binPower: UnsafeMutablePointer<Float>
     private var binGain: UnsafeMutablePointer<Float>
+    /// `scrim_vector_gains`' scratch, then (its contents spent) `scrim_vector_smooth_gains`'.
     private var work: UnsafeMutablePointer<Float>
-    /// Scratch for `scrim_vector_smooth_gains`.
-    private var scratch: UnsafeMutablePointer<Float>
     private var ratio: UnsafeMutablePointer<Float>
     private var gain: UnsafeMutablePointer<Float>
     private var applied: UnsafeMutablePointer<Float>
@@ -285,7 +284,7 @@ final class NoiseReductionKernel: SpectralKernel {
         (smoothedPower, currentMinimum, windowMinimum, subwindowMinima) = (storage, storage, storage, storage)
         (longSNR, floorLog2, floorLinear) = (storage, storage, storage)
         (power, work, ratio, gain, applied) = (storage, storage, storage, storage, storage)
-        (scratch, binPower, binGain, bandWidths) = (storage, storage, storage, storage)
+        (binPower, binGain, bandWidths) = (storage, storage, storage)
     }
 
     deinit {
@@ -330,7 +329,7 @@ final class NoiseReductionKernel: SpectralKernel {
         let windowHops = Self.minimumWindowSeconds / hopSeconds
         subwindowHops = max(1, Int((windowHops / Double(Self.minimumSubwindows)).rounded()))
         let stateRows = 9 + Self.minimumSubwindows
-        let rows = (stateRows + 1) * groupCount + 7
+        let rows = (stateRows + 1) * groupCount + 6
         let capacity = rows * bands + 2 * binCount
         let base = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
         base.initialize(repeating: 0, count: capacity)
@@ -353,8 +352,7 @@ final class NoiseReductionKernel: SpectralKernel {
         ratio = work + bands
         gain = ratio + bands
         applied = gain + bands
-        scratch = applied + bands
-        bandWidths = scratch + bands
+        bandWidths = applied + bands
         binPower = bandWidths + bands
         binGain = binPower + binCount
         for b in 0..<bands { bandWidths[b] = 1 }
@@ -447,7 +445,7 @@ final class NoiseReductionKernel: SpectralKernel {
             computeGains(lambda: lambda, previous: previousAmplitude + offset, longSNR: longSNR + offset,
                          log2Floors: floorLog2 + offset, linearFloors: floorLinear + offset,
                          highSNR: highSNRPosition[group])
-            scrim_vector_smooth_gains(applied, scratch, Int64(bands),
+            scrim_vector_smooth_gains(applied, work, Int64(bands),
                                       Self.highSNRGainSmoothing * highSNRPosition[group])
             accumulateStatistics(lambda: lambda)
             scrim_vector_expand_bands(binGain, applied, &layout)

@@ -139,7 +139,7 @@ extension DehumStage: Decodable {
 }
 
 extension DenoiseStage: Decodable {
-    static let keys = ["reductionDecibels", "mode", "profile", "output", "channelLinking", "fftSize"]
+    static let keys = ["reductionDecibels", "mode", "profile", "output", "channelLinking", "fftSize", "babbleGuard"]
 
     /// Decodes the JSON form (keys as the properties). Missing keys take the defaults; unknown keys are refused.
     public init(from decoder: any Decoder) throws {
@@ -159,6 +159,7 @@ extension DenoiseStage: Decodable {
         output = try c.decodeIfPresent(String.self, forKey: key("output")) ?? output
         channelLinking = try c.decodeIfPresent(String.self, forKey: key("channelLinking")) ?? channelLinking
         fftSize = try c.decodeIfPresent(Int.self, forKey: key("fftSize"))
+        babbleGuard = try c.decodeIfPresent(Bool.self, forKey: key("babbleGuard")) ?? babbleGuard
     }
 
     /// The JSON form, every key present.
@@ -170,6 +171,7 @@ extension DenoiseStage: Decodable {
             ("output", .string(output)),
             ("channelLinking", .string(channelLinking)),
             ("fftSize", fftSize.map { .int(Int64($0)) } ?? .null),
+            ("babbleGuard", .bool(babbleGuard)),
         ])
     }
 }

@@ -150,17 +150,22 @@ public struct DenoiseStage: Sendable, Hashable {
     public var channelLinking: String
     /// FFT size override (a power of two, 256…16384), or nil (default) for the size chosen from the rate.
     public var fftSize: Int?
+    /// Ease the reduction limit under a speech-like background (``NoiseReducerSettings/babbleGuard``; default
+    /// true).
+    public var babbleGuard: Bool
 
     /// Creates denoise settings; every parameter has the documented default.
     public init(reductionDecibels: Double = NoiseReducerSettings.defaultReductionDecibels, mode: Mode = .adaptive,
                 profile: String? = nil,
-                output: String = "cleaned", channelLinking: String = "independent", fftSize: Int? = nil) {
+                output: String = "cleaned", channelLinking: String = "independent", fftSize: Int? = nil,
+                babbleGuard: Bool = true) {
         self.reductionDecibels = reductionDecibels
         self.mode = mode
         self.profile = profile
         self.output = output
         self.channelLinking = channelLinking
         self.fftSize = fftSize
+        self.babbleGuard = babbleGuard
     }
 }
 

@@ -38,7 +38,7 @@ extension DenoiseStage {
                              "denoise.channelLinking \"\(channelLinking)\": use independent or linked")
         }
         return NoiseReducerSettings(reductionDecibels: reductionDecibels, mode: .adaptive, output: output,
-                                    channelLinking: linking, fftSize: fftSize)
+                                    channelLinking: linking, fftSize: fftSize, babbleGuard: babbleGuard)
     }
 }
 
@@ -57,6 +57,8 @@ extension NoiseReductionReport {
             ("noiseFloorAfterDbfs", .rounded(noiseFloorAfterDecibelsFS, places: 2)),
             ("averageReductionDb", .rounded(averageReductionDecibels, places: 2)),
             ("maximumReductionDb", .rounded(maximumReductionDecibels, places: 2)),
+            ("babbleGuardShare", .rounded(babbleGuardShare, places: 3)),
+            ("babbleGuardLowestLimitDb", .rounded(babbleGuardLowestLimitDecibels, places: 2)),
         ])
     }
 }

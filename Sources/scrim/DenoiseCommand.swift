@@ -11,8 +11,11 @@ struct DenoiseCommand: ParsableCommand {
             Adaptive by default: the noise is tracked through the take, so noise that changes or starts mid-take
             is followed. --learn START-END (seconds, or [h:]mm:ss) or --learn auto (the quietest 0.5 s) measures
             a fixed noise profile from the file itself; --profile FILE uses one made by `scrim profile` (from
-            room tone). The noise is lowered by up to --reduction dB (default 24), never gated to silence. The
-            output is sample-aligned with the input (same length; bext/iXML pass through).
+            room tone). The noise is lowered by up to --reduction dB (default 24), never gated to silence. Under a
+            speech-like background (babble, crowd walla) the limit is eased to 4-10 dB while it lasts, because
+            cutting it deeper takes the dialogue's consonants with it (the babble guard; --no-babble-guard keeps
+            the full limit; the report says when it engaged). The output is sample-aligned with the input (same
+            length; bext/iXML pass through).
             """
     )
 
@@ -43,6 +46,10 @@ struct DenoiseCommand: ParsableCommand {
     @Flag(help: "One gain for all channels (stereo pairs, coincident microphones) instead of per channel.")
     var link = false
 
+    @Flag(name: .customLong("no-babble-guard"),
+          help: "Keep the full reduction limit under a speech-like background (babble, walla) too.")
+    var noBabbleGuard = false
+
     @Flag(help: "Replace the output file if it exists.")
     var overwrite = false
 
@@ -72,7 +79,8 @@ struct DenoiseCommand: ParsableCommand {
 
     private func runJob() throws {
         var settings = NoiseReducerSettings(
-            reductionDecibels: reduction, output: outputKind, channelLinking: link ? .linked : .independent)
+            reductionDecibels: reduction, output: outputKind, channelLinking: link ? .linked : .independent,
+            babbleGuard: !noBabbleGuard)
         var source = "adaptive"
         if let profile {
             let data: Data
@@ -144,6 +152,8 @@ struct DenoiseCommand: ParsableCommand {
             ("noiseFloorAfterDbfs", .rounded(report.noiseFloorAfterDecibelsFS, places: 2)),
             ("averageReductionDb", .rounded(report.averageReductionDecibels, places: 2)),
             ("maximumReductionDb", .rounded(report.maximumReductionDecibels, places: 2)),
+            ("babbleGuardShare", .rounded(report.babbleGuardShare, places: 3)),
+            ("babbleGuardLowestLimitDb", .rounded(report.babbleGuardLowestLimitDecibels, places: 2)),
             ("file", result.json),
         ])
     }
@@ -158,9 +168,20 @@ struct DenoiseCommand: ParsableCommand {
             "  reduction  average \(level(report.averageReductionDecibels)) dB, maximum "
                 + "\(level(report.maximumReductionDecibels)) dB, "
                 + "limit \(formatDecibels(report.reductionLimitDecibels)) dB",
+            "  babble     " + describeBabbleGuard(report),
             String(format: "  speed      %.0fx real time", result.realTimeFactor),
         ].joined(separator: "\n")
     }
+}
+
+/// The babble guard's line of the text report: off, not engaged, or how much of the take and how far.
+func describeBabbleGuard(_ report: NoiseReductionReport) -> String {
+    guard let share = report.babbleGuardShare else { return "guard off" }
+    guard let lowest = report.babbleGuardLowestLimitDecibels, share > 0 else {
+        return "no speech-like background found (full limit throughout)"
+    }
+    let percent = String(format: "%.0f", share * 100)
+    return "speech-like background in \(percent)% of the take: limit eased to \(formatDecibels(lowest)) dB there"
 }
 
 extension NoiseReducerSettings.Output: ExpressibleByArgument {}

@@ -85,6 +85,8 @@ extension TemporaryFolder {
         let before = try #require(denoise["noiseFloorBeforeDbfs"] as? Double)
         let after = try #require(denoise["noiseFloorAfterDbfs"] as? Double)
         #expect(after < before - 3)
+        // Room tone is steady: the babble guard is on and idle.
+        #expect(denoise["babbleGuardShare"] as? Double == 0 && denoise["babbleGuardLowestLimitDb"] is NSNull)
         let loudness = try #require(report["loudness"] as? [String: Any])
         #expect(loudness["dialogueGating"] as? Bool == true)
         // Dialogue-gated match: the dialogue of the output is at the target (limiter idle on this sample).

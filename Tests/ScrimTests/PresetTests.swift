@@ -40,6 +40,16 @@ import Testing
         #expect(preset.stageNames == ["dehum", "loudness"])
     }
 
+    @Test func theBabbleGuardIsOnUnlessThePresetTurnsItOff() throws {
+        let plain = try Preset.decode(Data(#"{"denoise": {}}"#.utf8), fallbackName: "plain")
+        #expect(plain.denoise?.babbleGuard == true)
+        #expect(try plain.denoise?.noiseReducerSettings().babbleGuard == true)
+        let off = try Preset.decode(Data(#"{"denoise": {"babbleGuard": false}}"#.utf8), fallbackName: "off")
+        #expect(off.denoise?.babbleGuard == false)
+        #expect(try off.denoise?.noiseReducerSettings().babbleGuard == false)
+        #expect(off.fingerprint != plain.fingerprint)
+    }
+
     @Test func unknownKeysAreRefusedNamingTheKeyAndTheFile() throws {
         let folder = TemporaryFolder()
         let path = folder.file("typo.json")

@@ -16,6 +16,11 @@ import ScrimSpectral
 /// per band: at the reduction limit where the band's long-term SNR is low, at about 15 dB of cut where it
 /// carries the voice.
 ///
+/// - Babble guard (``NoiseReducerSettings/babbleGuard``, on by default): where the background is speech-like
+///   (babble, crowd walla: the floor in the 1–4 kHz third octaves keeps dipping at a syllable's rate instead of
+///   holding steady), the reduction limit is eased while it lasts, to 4 dB at low overall SNR and up to 10 dB at
+///   high, because a deeper cut takes the dialogue's consonants with the walla. Reported in ``report``
+///   (`babbleGuardShare`, `babbleGuardLowestLimitDecibels`).
 /// - Start-up: in adaptive mode the first 200 ms are taken as noise to start the estimate (as a pre-roll of
 ///   room tone usually is); speech there is reduced until the estimate falls back, within about 0.3 s.
 /// - Latency: ``latencyFrames`` = fftSize − 2 (2046 at 44.1/48 kHz), known after ``prepare(for:)``; the file
@@ -61,7 +66,7 @@ public final class NoiseReducer: AudioProcessor {
         if case .learned(let profile) = settings.mode { learned = profile } else { learned = nil }
         let kernel = NoiseReductionKernel(
             gainFloor: Float(amplitude(fromDecibels: -settings.reductionDecibels)), output: settings.output,
-            linked: settings.channelLinking == .linked, learnedProfile: learned)
+            linked: settings.channelLinking == .linked, learnedProfile: learned, babbleGuard: settings.babbleGuard)
         let stft = STFTProcessor(kernel: kernel, configuration: configuration)
         try stft.prepare(for: spec)
         processor = stft
@@ -120,6 +125,17 @@ public final class NoiseReducer: AudioProcessor {
             noiseFloorAfterDecibelsFS: level(kernel?.noiseAfterSum ?? 0, kernel?.statisticCount ?? 0),
             averageReductionDecibels: reductions > 0 ? (kernel?.reductionSum ?? 0) / Double(reductions) : nil,
             maximumReductionDecibels: reductions > 0 ? kernel?.reductionMaximum : nil,
-            nonFiniteSamplesZeroed: nonFiniteCount, outOfRangeSamplesClamped: clampedCount)
+            nonFiniteSamplesZeroed: nonFiniteCount, outOfRangeSamplesClamped: clampedCount,
+            babbleGuardShare: babbleShare(kernel), babbleGuardLowestLimitDecibels: babbleLowestLimit(kernel))
+    }
+
+    private func babbleShare(_ kernel: NoiseReductionKernel?) -> Double? {
+        guard settings.babbleGuard, let guardState = kernel?.babbleGuard else { return nil }
+        return guardState.observedHops > 0 ? Double(guardState.engagedHops) / Double(guardState.observedHops) : 0
+    }
+
+    private func babbleLowestLimit(_ kernel: NoiseReductionKernel?) -> Decibels? {
+        guard settings.babbleGuard, let lowest = kernel?.lowestEasedLimit, lowest.isFinite else { return nil }
+        return lowest
     }
 }

@@ -37,8 +37,8 @@ public struct NoiseReducerSettings: Codable, Sendable, Hashable {
     public enum ChannelLinking: String, Codable, Sendable, Hashable, CaseIterable {
         /// Each channel gets its own noise estimate and gains (poly files with unrelated microphones).
         case independent
-        /// One noise estimate and one gain per band (bin, or bins above 8 kHz) for all channels, from their mean power: keeps a stereo or
-        /// M/S image and the relative level of coincident microphones.
+        /// One noise estimate and one gain per band (bin, or bins above 8 kHz) for all channels, from their mean
+        /// power: keeps a stereo or M/S image and the relative level of coincident microphones.
         case linked
     }
 
@@ -56,15 +56,36 @@ public struct NoiseReducerSettings: Codable, Sendable, Hashable {
     /// FFT size override (a power of two, 256…16384), or nil (default) for ``fftSize(forSampleRate:)``.
     /// The hop is always fftSize/4 (75 % overlap).
     public var fftSize: Int?
+    /// Whether a speech-like background (babble, crowd walla) eases the reduction limit toward 6 dB while it
+    /// lasts (default true; reported in ``NoiseReductionReport/babbleGuardShare``). Off keeps the full limit
+    /// everywhere: more of the walla goes, and more of the dialogue's consonants with it.
+    public var babbleGuard: Bool
 
     /// Creates settings; every parameter has the documented default.
     public init(reductionDecibels: Double = NoiseReducerSettings.defaultReductionDecibels, mode: Mode = .adaptive,
-                output: Output = .cleaned, channelLinking: ChannelLinking = .independent, fftSize: Int? = nil) {
+                output: Output = .cleaned, channelLinking: ChannelLinking = .independent, fftSize: Int? = nil,
+                babbleGuard: Bool = true) {
         self.reductionDecibels = reductionDecibels
         self.mode = mode
         self.output = output
         self.channelLinking = channelLinking
         self.fftSize = fftSize
+        self.babbleGuard = babbleGuard
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case reductionDecibels, mode, output, channelLinking, fftSize, babbleGuard
+    }
+
+    /// Decodes settings; `babbleGuard` may be absent (settings saved before it existed) and then defaults to true.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        reductionDecibels = try container.decode(Double.self, forKey: .reductionDecibels)
+        mode = try container.decode(Mode.self, forKey: .mode)
+        output = try container.decode(Output.self, forKey: .output)
+        channelLinking = try container.decode(ChannelLinking.self, forKey: .channelLinking)
+        fftSize = try container.decodeIfPresent(Int.self, forKey: .fftSize)
+        babbleGuard = try container.decodeIfPresent(Bool.self, forKey: .babbleGuard) ?? true
     }
 
     /// The default reduction limit, 24 dB: the deepest cut, reached only in bins where speech is weak against

@@ -22,6 +22,8 @@ import ScrimSpectral
 ///    OM-LSA gain G = G_H1^p · G_min^(1−p) (Cohen 2003, eq. 7; Cohen & Berdugo 2001, eq. 4), G_min per band
 ///    from the reduction limit, deeper where the band's long-term SNR is low (``limitTargetDecibels``). The
 ///    decision-directed weight eases off when the overall SNR is high (``decisionDirectedWeightHighSNR``).
+///    Under a speech-like background the user's limit is eased toward 4–10 dB first (``BabbleGuard``, which
+///    watches the group's bin powers every hop, in both modes).
 /// 4. Musical-noise control: the decision-directed ξ (a slow, smoothed
 ///    SNR, Cappé 1994), the ξ_min floor, the gain floor G_min (residual noise stays as a quieter, steady room
 ///    tone instead of isolated tones), and a noise estimate that starts from a mean rather than one noisy
@@ -154,10 +156,10 @@ final class NoiseReductionKernel: SpectralKernel {
     /// `limitTargetDecibels` minus its long-term mean a priori SNR (ξ averaged over `limitSmoothingSeconds`,
     /// speech pauses included), but never less than `limitLowerDecibels` and never more than the user's. Bands
     /// where speech is rare or weak against the noise (the top octaves in white noise, the bass under traffic)
-    /// are cut deeper, bands that carry the voice keep the 15 dB that suited them. This is the frequency-dependent form of a reduction that follows the SNR:
-    /// residual noise is least masked, and most audible, where the speech is weakest (the masking argument of
-    /// Virag, "Single channel speech enhancement based on masking properties of the human auditory system",
-    /// IEEE TSAP 7(2), 1999). Constants chosen on the quality corpus (Benchmarks/quality, adaptive mode): against
+    /// are cut deeper, bands that carry the voice keep the 15 dB that suited them. This is the frequency-dependent
+    /// form of a reduction that follows the SNR: residual noise is least masked, and most audible, where the
+    /// speech is weakest (the masking argument of Virag, "Single channel speech enhancement based on masking
+    /// properties of the human auditory system", IEEE TSAP 7(2), 1999). Constants chosen on the quality corpus (Benchmarks/quality, adaptive mode): against
     /// a fixed 15 dB, a 24 dB user limit with T = 25 dB, bound 15 dB and 1.5 s raised PESQ-WB by
     /// 0.08/0.12/0.11/0.01 and SI-SDR improvement by 1.0/0.7/0.5/0.1 dB at 0/5/10/20 dB SNR; T = 30 dB or a
     /// bound of 12 or 18 dB scored lower; one limit per hop from the recent segmental SNR gained about two thirds
@@ -187,6 +189,8 @@ final class NoiseReductionKernel: SpectralKernel {
     /// 0 dB SNR: the wide-band speech band that PESQ-WB scores ends at 8 kHz, so it stays at full resolution.
     static let pairedBandsHertz = 8000.0
     static let quadBandsHertz = 12000.0
+    /// log₂ 10, to turn dB of amplitude into log₂: log₂ g = dB / 20 · log₂ 10.
+    static let log2Ten = Float(log2(10.0))
     /// Smallest noise power, relative to a full-scale frame power: keeps divisions finite in digital silence.
     static let noiseFloorPower: Float = 1e-30
     /// Largest a posteriori SNR used (80 dB): beyond it nothing changes (G ≈ 1) and Float stays finite.
@@ -199,6 +203,8 @@ final class NoiseReductionKernel: SpectralKernel {
     let output: NoiseReducerSettings.Output
     let linked: Bool
     let learnedProfile: NoiseProfile?
+    /// Whether the ``BabbleGuard`` may ease the reduction limit under a speech-like background.
+    let babbleGuardEnabled: Bool
 
     // MARK: Prepared state
 
@@ -262,6 +268,9 @@ final class NoiseReductionKernel: SpectralKernel {
     private var gain: UnsafeMutablePointer<Float>
     private var applied: UnsafeMutablePointer<Float>
     private var initialized = false
+    /// Speech-like background detection (see ``BabbleGuard``), and the user's gain floor as log₂.
+    let babbleGuard = BabbleGuard()
+    private var log2UserFloor: Float = 0
 
     // MARK: Statistics (read by the reducer's report)
 
@@ -272,9 +281,13 @@ final class NoiseReductionKernel: SpectralKernel {
     private(set) var reductionCount = 0
     private(set) var reductionSum = 0.0
     private(set) var reductionMaximum = 0.0
+    /// The lowest reduction limit (dB) the babble guard eased to while engaged; +∞ when it never was.
+    private(set) var lowestEasedLimit = Double.infinity
 
-    init(gainFloor: Float, output: NoiseReducerSettings.Output, linked: Bool, learnedProfile: NoiseProfile?) {
+    init(gainFloor: Float, output: NoiseReducerSettings.Output, linked: Bool, learnedProfile: NoiseProfile?,
+         babbleGuard: Bool = true) {
         self.gainFloor = gainFloor
+        babbleGuardEnabled = babbleGuard
         self.output = output
         self.linked = linked
         self.learnedProfile = learnedProfile
@@ -317,6 +330,9 @@ final class NoiseReductionKernel: SpectralKernel {
         }
 
         layout = Self.bandLayout(binCount: binCount, binHertz: context.sampleRate / Double(context.fftSize))
+        babbleGuard.prepare(binHertz: context.sampleRate / Double(context.fftSize), binCount: binCount,
+                            hopSeconds: hopSeconds, groupCount: groupCount)
+        log2UserFloor = DenoiseMath.fastLog2(gainFloor)
         bandCount = Self.bandCount(layout)
         let bands = bandCount
         storage.deallocate()
@@ -405,6 +421,7 @@ final class NoiseReductionKernel: SpectralKernel {
         subwindowIndex = 0
         subwindowsFilled = 0
         initialized = false
+        babbleGuard.reset()
         hopCount = 0
         statisticCount = 0
         noiseBeforeSum = 0
@@ -412,6 +429,7 @@ final class NoiseReductionKernel: SpectralKernel {
         reductionCount = 0
         reductionSum = 0
         reductionMaximum = 0
+        lowestEasedLimit = .infinity
     }
 
     func process(_ frame: SpectralFrame) {
@@ -430,6 +448,9 @@ final class NoiseReductionKernel: SpectralKernel {
                 scrim_vector_scale(binPower, 1 / Float(channelsPerGroup), Int64(bins))
             }
             scrim_vector_pool_bands(power, binPower, &layout)
+            if babbleGuardEnabled {
+                babbleGuard.observe(group: group, binPower: binPower, scale: trackScale)
+            }
             let lambda = noise + group * bands
             if learnedProfile != nil {
                 lambda.update(from: learned + group * bands, count: bands)
@@ -452,6 +473,7 @@ final class NoiseReductionKernel: SpectralKernel {
             apply(to: frame, firstChannel: first, channelCount: channelsPerGroup)
         }
         if learnedProfile == nil { advanceSubwindow() }
+        if babbleGuardEnabled { babbleGuard.advance() }
         initialized = true
         hopCount += 1
     }
@@ -518,9 +540,22 @@ final class NoiseReductionKernel: SpectralKernel {
     @inline(__always)
     private func updateFloors(mean: UnsafeMutablePointer<Float>, log2Floor: UnsafeMutablePointer<Float>,
                               linear: UnsafeMutablePointer<Float>, group: Int) {
+        // The user's floor, eased toward the babble guard's by its engagement (a glide in dB); the eased limit
+        // follows the overall SNR position of the previous update.
+        var userFloor = log2UserFloor
+        if babbleGuardEnabled {
+            let engagement = babbleGuard.engagement[group]
+            if engagement > 0 {
+                let limit = BabbleGuard.easedLimit(highSNRPosition: highSNRPosition[group])
+                let eased = max(log2UserFloor, -limit / 20 * Self.log2Ten)
+                userFloor = log2UserFloor + engagement * (eased - log2UserFloor)
+                if engagement > BabbleGuard.reportedEngagement {
+                    lowestEasedLimit = min(lowestEasedLimit, Double(-userFloor * 20 / Self.log2Ten))
+                }
+            }
+        }
         let total = scrim_vector_floors(mean, bandWidths, log2Floor, linear, Int64(bandCount), binTargetLog2,
-                                        binLowerLog2,
-                                        DenoiseMath.fastLog2(gainFloor), Self.meanSNRFloor, Self.overallSNRClip)
+                                        binLowerLog2, userFloor, Self.meanSNRFloor, Self.overallSNRClip)
         // The overall SNR: the bins' mean ξ, averaged over the bins (a power ratio), in dB.
         let overall = 10 * log10(max(total / Float(binCount), Self.meanSNRFloor))
         let low = Self.highSNRLowDecibels, high = Self.highSNRHighDecibels

@@ -36,6 +36,12 @@ public struct NoiseReductionReport: Codable, Sendable, Hashable {
     /// Finite input samples beyond ±10⁶ (+120 dBFS) clamped there before processing (they would overflow
     /// single-precision spectra).
     public var outOfRangeSamplesClamped: Int
+    /// The babble guard (``NoiseReducerSettings/babbleGuard``; see the reducer's documentation): the share of
+    /// frames (0…1, over channel groups) in which a speech-like background eased the reduction limit by more
+    /// than a tenth of the way to 6 dB. nil when the guard is off.
+    public var babbleGuardShare: Double?
+    /// The lowest reduction limit the babble guard eased to, in dB. nil when the guard is off or never engaged.
+    public var babbleGuardLowestLimitDecibels: Decibels?
 
     /// The floor used for levels: −200 dBFS.
     public static let levelFloorDecibelsFS: DecibelsFullScale = -200

@@ -44,6 +44,8 @@ final class CChain {
                     ("noiseFloorBeforeDbfs", .rounded(r.noiseFloorBeforeDecibelsFS, places: 2)),
                     ("noiseFloorAfterDbfs", .rounded(r.noiseFloorAfterDecibelsFS, places: 2)),
                     ("averageReductionDb", .rounded(r.averageReductionDecibels, places: 2)),
+                    ("babbleGuardShare", .rounded(r.babbleGuardShare, places: 3)),
+                    ("babbleGuardLowestLimitDb", .rounded(r.babbleGuardLowestLimitDecibels, places: 2)),
                 ]))
             } else if stage is HumRemover {
                 stages.append(.object([("stage", .string("dehum"))]))

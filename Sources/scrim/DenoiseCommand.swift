@@ -12,9 +12,9 @@ struct DenoiseCommand: ParsableCommand {
             is followed. --learn START-END (seconds, or [h:]mm:ss) or --learn auto (the quietest 0.5 s) measures
             a fixed noise profile from the file itself; --profile FILE uses one made by `scrim profile` (from
             room tone). The noise is lowered by up to --reduction dB (default 24), never gated to silence. Under a
-            speech-like background (babble, crowd walla) the limit is eased to 4-10 dB while it lasts, because
-            cutting it deeper takes the dialogue's consonants with it (the babble guard; --no-babble-guard keeps
-            the full limit; the report says when it engaged). The output is sample-aligned with the input (same
+            speech-like background (babble, crowd walla) a deeper limit is eased to 4-10 dB while it lasts,
+            because cutting it deeper takes the dialogue's consonants with it (the babble guard; --no-babble-guard
+            keeps the full limit; the report says when it engaged). The output is sample-aligned with the input (same
             length; bext/iXML pass through).
             """
     )
@@ -176,9 +176,11 @@ struct DenoiseCommand: ParsableCommand {
 
 /// The babble guard's line of the text report: off, not engaged, or how much of the take and how far.
 func describeBabbleGuard(_ report: NoiseReductionReport) -> String {
-    guard let share = report.babbleGuardShare else { return "guard off" }
+    guard let share = report.babbleGuardShare else {
+        return "guard not running (switched off, or frames outside 23-100 ms)"
+    }
     guard let lowest = report.babbleGuardLowestLimitDecibels, share > 0 else {
-        return "no speech-like background found (full limit throughout)"
+        return "guard not engaged (full limit throughout)"
     }
     let percent = String(format: "%.0f", share * 100)
     return "speech-like background in \(percent)% of the take: limit eased to \(formatDecibels(lowest)) dB there"

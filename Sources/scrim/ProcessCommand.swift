@@ -122,9 +122,9 @@ struct ProcessCommand: ParsableCommand {
         if let average = report.averageReductionDecibels {
             text += ", average cut \(formatDecibels(average)) dB"
         }
-        // The babble guard only when it did something or was switched off (the JSON always has it).
+        // The babble guard only when it did something or is not running (the JSON always has it).
         if report.babbleGuardShare == nil {
-            text += ", babble guard off"
+            text += ", babble guard not running"
         } else if let lowest = report.babbleGuardLowestLimitDecibels, let share = report.babbleGuardShare {
             text += ", speech-like background in \(String(format: "%.0f", share * 100))%: limit eased to "
                 + "\(formatDecibels(lowest)) dB"

@@ -23,13 +23,14 @@ func cleanupBenchmarks(sampleRate: Double, seconds: Double) {
     }
 
     // The ratio itself, measured pair by pair: each iteration runs the bare STFT round trip (the reducer's own
-    // framing at this rate) and the reducer over the same 60 s back to back, the STFT first in even iterations and
-    // second in odd ones, and records reducer time / STFT time. A slow spell of the machine then falls on both
-    // halves of a pair, where separate benchmarks seconds apart each catch their own (DESIGN.md: compare as
-    // ratios in one run). Each iteration prepares a fresh STFT and reducer, as the separate benchmarks do.
+    // framing at this rate), the reducer, and the reducer with its babble guard switched off over the same 60 s
+    // back to back, in an order that rotates with the iteration, and records each reducer's time / the STFT's.
+    // A slow spell of the machine then falls on the whole set, where separate benchmarks seconds apart each catch
+    // their own (DESIGN.md: compare as ratios in one run). Each iteration prepares fresh processors, as the
+    // separate benchmarks do.
     Benchmark("NoiseReducer.ratioToSTFT.adaptive.mono.48k.60s",
-              configuration: .init(metrics: [.wallClock, ratioToFloor], maxDuration: .seconds(15),
-                                   maxIterations: 40)) { benchmark in
+              configuration: .init(metrics: [.wallClock, ratioToFloor, ratioToFloorWithoutGuard],
+                                   maxDuration: .seconds(20), maxIterations: 40)) { benchmark in
         let signal = makeSignal(channels: 1, frames: frames, sampleRate: sampleRate)
         let spec = ProcessSpec(sampleRate: sampleRate, channelCount: 1, maximumBlockFrames: 4096)
         let fftSize = NoiseReducerSettings.fftSize(forSampleRate: sampleRate)
@@ -38,6 +39,8 @@ func cleanupBenchmarks(sampleRate: Double, seconds: Double) {
         try stft.prepare(for: spec)
         let reducer = NoiseReducer(settings: NoiseReducerSettings())
         try reducer.prepare(for: spec)
+        let unguarded = NoiseReducer(settings: NoiseReducerSettings(babbleGuard: false))
+        try unguarded.prepare(for: spec)
         let clock = ContinuousClock()
         func seconds(_ body: () -> Void) -> Double {
             let start = clock.now
@@ -45,18 +48,20 @@ func cleanupBenchmarks(sampleRate: Double, seconds: Double) {
             let elapsed = (clock.now - start).components
             return Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         }
-        let reducerFirst = benchmark.currentIteration % 2 == 1
+        let rotation = benchmark.currentIteration % 3
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            var floor = 0.0, processor = 0.0
-            if reducerFirst {
-                processor = seconds { run(reducer, over: signal, blockFrames: 4096) }
-                floor = seconds { run(stft, over: signal, blockFrames: 4096) }
-            } else {
-                floor = seconds { run(stft, over: signal, blockFrames: 4096) }
-                processor = seconds { run(reducer, over: signal, blockFrames: 4096) }
+            var times = [0.0, 0.0, 0.0]  // STFT, reducer, reducer without the guard
+            for step in 0..<3 {
+                switch (step + rotation) % 3 {
+                case 0: times[0] = seconds { run(stft, over: signal, blockFrames: 4096) }
+                case 1: times[1] = seconds { run(reducer, over: signal, blockFrames: 4096) }
+                default: times[2] = seconds { run(unguarded, over: signal, blockFrames: 4096) }
+                }
             }
-            benchmark.measurement(ratioToFloor, Int((100 * processor / max(floor, 1e-9)).rounded()))
+            let floor = max(times[0], 1e-9)
+            benchmark.measurement(ratioToFloor, Int((100 * times[1] / floor).rounded()))
+            benchmark.measurement(ratioToFloorWithoutGuard, Int((100 * times[2] / floor).rounded()))
         }
     }
 

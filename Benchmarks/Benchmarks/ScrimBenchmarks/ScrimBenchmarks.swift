@@ -11,6 +11,9 @@ let metrics: [BenchmarkMetric] = [.wallClock, .mallocCountTotal, .peakMemoryResi
 /// A processor's time over the bare STFT round trip's, measured pair by pair, in percent (200 = the 2× target).
 let ratioToFloor = BenchmarkMetric.custom("ratio to STFT floor (%)", polarity: .prefersSmaller,
                                           useScalingFactor: false)
+/// The same ratio for the noise reducer with its babble guard switched off (what the guard itself costs).
+let ratioToFloorWithoutGuard = BenchmarkMetric.custom("ratio without babble guard (%)",
+                                                      polarity: .prefersSmaller, useScalingFactor: false)
 
 /// Runs `body` once per iteration, timing each and recording audio seconds / wall seconds.
 func measureRealTime(_ benchmark: Benchmark, audioSeconds: Double, _ body: () throws -> Void) rethrows {

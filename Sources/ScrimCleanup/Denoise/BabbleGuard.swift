@@ -25,12 +25,15 @@ import Foundation
 /// spreads was 3.0–3.9 dB for every babble file and 0.8–2.1 dB for every other (white, pink, brown, HVAC,
 /// traffic, bursts, at 0–20 dB SNR).
 /// - Only windows at the floor count: the window's level (the median over the bands of its 10th percentile) must
-///   be within ``floorMarginDecibels`` of the lowest window level so far (which rises slowly, so a noise that
-///   grows is followed). Without this, windows full of the take's own speech counted, and brown and traffic
-///   noise at 20 dB SNR engaged the guard on 22–45 % of their frames.
+///   be within ``floorMarginDecibels`` of the lowest window level of the last ``floorSeconds`` (8 s). Without
+///   this, windows full of the take's own speech counted, and brown and traffic noise at 20 dB SNR engaged the
+///   guard on 22–45 % of their frames. The cost: a walla that starts after a quieter stretch (room tone,
+///   dither) is judged only once that stretch is 8 s behind.
+/// - Windows near digital silence (``silentPower``) count for nothing, and frames outside
+///   ``frameSecondsRange`` do not run the guard at all.
 /// - The evidence is the lower quartile of the last ``historyWindows`` floor windows (3 s of them; the least
-///   of them until four have been seen), leaving out those whose level the floor has since fallen away from (a
-///   take that starts on a word: its first windows are speech).
+///   of them until four have been seen), leaving out those whose level is no longer near the floor (a take
+///   that starts on a word: its first windows are speech, and the floor falls at the first pause).
 /// - The engagement rises from 0 at ``onsetDecibels`` to 1 at ``fullDecibels``, smoothed with a 0.3 s time
 ///   constant. At engagement e the limit in dB is (1 − e)·limit + e·eased, never deeper than the user's own;
 ///   eased is 4 dB at a low overall SNR and 10 dB at a high one (``easedLimit(highSNRPosition:)``).
@@ -38,16 +41,19 @@ import Foundation
 /// The eased limit, chosen on the corpus (babble STOI against the input's 0.8085; PESQ-WB at 20 dB SNR against
 /// noisereduce's 2.693, the best peer there): 6 dB throughout 0.8100 / 2.690 (babble at 20 dB SNR lost 0.03–0.12
 /// of PESQ-WB, where the walla in the pauses is what is heard); 6 → 12 dB 0.8084 / 2.701; 4 → 10 dB 0.8097 /
-/// 2.698; 3 → 10 and 2 → 10 dB 0.8099 / 2.698. Easing only where the overall SNR, averaged over 3 or 10 s, was
-/// below 8–14 dB scored 0.8070 / 2.702: the corpus's takes are 6 s long and the SNR under babble reads 5–15 dB
-/// high. Easing only in 0.5–4.5 kHz scored 0.8068 / 2.692. With the guard, nothing changed under the other noise
-/// types (no file engaged); takes with the lead-in cut off (starting on a word) engaged on some brown, traffic, HVAC
-/// and bursts files at 10–20 dB SNR until the first pause, which changed SI-SDR improvement by −0.06 to +0.17 dB and
-/// PESQ-WB by at most −0.015 per SNR bucket, and raised their babble STOI difference from −0.0164 to −0.0027.
+/// 2.698; 3 → 10 and 2 → 10 dB 0.8099 / 2.698. Easing fully below an overall SNR of 8 dB and not at all above
+/// 14 dB scored 0.8070 / 2.702 on the SNR of the moment (it rises under the take's own speech, where the ease
+/// matters), 0.8093 / 2.691 on its 3 s average, and as without the gate on a 10 s average (the takes last
+/// 6–7.5 s). The overall SNR reads high under babble: 1–5 dB at 0 dB SNR, where pink noise reads −10 to −14 dB.
+/// Easing only in 0.5–4.5 kHz scored 0.8068 / 2.692. With the guard, nothing changed under the other noise types
+/// (no file engaged). Takes with the lead-in cut off (starting on a word) engaged on some brown, traffic, HVAC
+/// and bursts files at 10–20 dB SNR until the first pause; per SNR bucket that changed SI-SDR improvement by
+/// −0.06 to +0.17 dB and PESQ-WB by at most −0.015, and babble's STOI against the input's went from −0.0164 to
+/// −0.0027.
 ///
 /// Streaming and split-invariant (it sees the STFT's hops, whatever the block size); per group of channels
 /// (each channel, or all of them when linked). Nothing allocates after
-/// ``prepare(binHertz:binCount:hopSeconds:groupCount:)``.
+/// ``prepare(binHertz:binCount:hopSeconds:frameSeconds:groupCount:)``.
 final class BabbleGuard {
     // MARK: Constants
 
@@ -77,125 +83,177 @@ final class BabbleGuard {
     }
     /// Time constant of the engagement's smoothing, so the limit glides instead of stepping.
     static let engagementSeconds = 0.3
+    /// Engagement from which a floor update counts as eased in the report (a tenth of the way to the eased limit).
+    static let reportedEngagement: Float = 0.1
     /// Only windows at the floor count: a window's level (the median over the bands of its 10th-percentile
-    /// power) must be within `floorMarginDecibels` of the floor, the lowest window level so far, which rises by
-    /// `floorRiseDecibelsPerSecond` so a noise that grows is followed (10 dB in 20 s).
+    /// power) must be within `floorMarginDecibels` of the floor, the lowest window level of the last
+    /// `floorSeconds` (a sliding minimum: a walla that starts after room tone, silence or dither is judged once
+    /// the quieter stretch is that far behind).
     static let floorMarginDecibels: Float = 3
-    static let floorRiseDecibelsPerSecond: Float = 0.5
+    static let floorSeconds = 8.0
+    /// Band powers below this (about −190 dBFS in a band) are digital silence. A window that holds a silent hop,
+    /// or a hop whose frame overlapped one, is neither floor nor evidence: a conformed track's black gaps, and
+    /// the frames that straddle their edges, would otherwise pull the floor down and show spreads of tens to
+    /// hundreds of dB (steady white noise with 0.2 s gaps every second engaged the guard on 62 % of its frames).
+    static let silentPower: Float = 1e-20
+    /// Frame durations the thresholds hold for. They were set with 43 ms frames (2048 points at 48 kHz); the
+    /// reducer's default framing is 23–46.5 ms at every sample rate. Much shorter frames give each band fewer
+    /// degrees of freedom, so steady noise spreads like babble (256-point frames at 48 kHz engaged on white
+    /// noise); much longer ones smear the syllables. Outside this range the guard does not run.
+    static let frameSecondsRange: ClosedRange<Double> = 0.023...0.1
 
     // MARK: Prepared state
 
-    /// Bin ranges of the bands that fit below Nyquist (edges into the bins; empty when none does).
-    private var edges: [Int] = []
-    private var bandCount: Int { max(edges.count - 1, 0) }
+    /// Whether the guard runs: at least one band fits below Nyquist and the frame is in ``frameSecondsRange``.
+    private(set) var isActive = false
+    private var bandCount = 0
     private var windowHops = 0
     private var stepHops = 1
+    private var floorCount = 1
+    /// Hops a frame spans (fftSize / hopSize): a hop this close after a silent one overlapped it.
+    private var frameHops = 1
     private var groupCount = 0
     private var engagementAlpha: Float = 0
+    /// Band edges in bins (bandCount + 1).
+    private var edges: UnsafeMutablePointer<Int>
     /// Per group × band × window hop: log₂ band power, a ring indexed by hop.
     private var levels: UnsafeMutablePointer<Float>
     /// Per group: the last `historyWindows` floor windows' spreads, then their levels, in dB (a ring).
     private var history: UnsafeMutablePointer<Float>
-    /// Scratch for sorting (max(windowHops, historyWindows, band count) floats).
+    /// Per group: the last `floorCount` windows' levels in dB (a ring; +∞ where none yet).
+    private var floorRing: UnsafeMutablePointer<Float>
+    /// Scratch for sorting (max(windowHops, historyWindows) floats), and per-band spreads and low levels.
     private var scratch: UnsafeMutablePointer<Float>
     private var spreads: UnsafeMutablePointer<Float>
     private var lows: UnsafeMutablePointer<Float>
+    /// Per group: the target and the current engagement (0…1).
+    private var target: UnsafeMutablePointer<Float>
+    private var current: UnsafeMutablePointer<Float>
     private var storage: UnsafeMutablePointer<Float>
-    private var historyCount: [Int] = []
-    private var target: [Float] = []
-    private var floorLevel: [Float] = []
-    private var floorRise: Float = 0
-    /// Per group: the current engagement, 0…1.
-    private(set) var engagement: [Float] = []
+    /// Per group: floor windows pushed into `history`, windows pushed into `floorRing`, and the last hop with a
+    /// silent band.
+    private var historyCount: UnsafeMutablePointer<Int>
+    private var floorWindows: UnsafeMutablePointer<Int>
+    private var lastSilent: UnsafeMutablePointer<Int>
+    private var counts: UnsafeMutablePointer<Int>
     private var hop = 0
-
-    // MARK: Statistics
-
-    /// Group-hops seen, and those in which the guard was engaged by more than ``reportedEngagement``.
-    private(set) var observedHops = 0
-    private(set) var engagedHops = 0
-    /// Engagement that counts as "engaged" in the statistics (the limit eased by a tenth of the way).
-    static let reportedEngagement: Float = 0.1
 
     init() {
         storage = UnsafeMutablePointer<Float>.allocate(capacity: 1)
         storage.initialize(to: 0)
-        (levels, history, scratch, spreads, lows) = (storage, storage, storage, storage, storage)
+        counts = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        counts.initialize(to: 0)
+        (levels, history, floorRing, scratch, spreads, lows, target, current) =
+            (storage, storage, storage, storage, storage, storage, storage, storage)
+        (edges, historyCount, floorWindows, lastSilent) = (counts, counts, counts, counts)
     }
 
     deinit {
         storage.deallocate()
+        counts.deallocate()
     }
 
-    func prepare(binHertz: Double, binCount: Int, hopSeconds: Double, groupCount: Int) {
-        edges = []
+    func prepare(binHertz: Double, binCount: Int, hopSeconds: Double, frameSeconds: Double, groupCount: Int) {
+        frameHops = max(1, Int((frameSeconds / hopSeconds).rounded()))
+        var bins: [Int] = []
         for hertz in Self.bandEdgesHertz {
             let bin = Int((hertz / binHertz).rounded())
             guard bin < binCount else { break }
-            if let last = edges.last, bin <= last { continue }
-            edges.append(bin)
+            if let last = bins.last, bin <= last { continue }
+            bins.append(bin)
         }
-        if edges.count < 2 { edges = [] }
+        bandCount = max(bins.count - 1, 0)
+        isActive = bandCount > 0 && Self.frameSecondsRange.contains(frameSeconds)
         self.groupCount = groupCount
         windowHops = max(4, Int((Self.windowSeconds / hopSeconds).rounded()))
         stepHops = max(1, windowHops / 2)
-        floorRise = Self.floorRiseDecibelsPerSecond * Float(Double(stepHops) * hopSeconds)
+        floorCount = max(1, Int((Self.floorSeconds / (Double(stepHops) * hopSeconds)).rounded()))
         engagementAlpha = Float(exp(-hopSeconds / Self.engagementSeconds))
         let bands = max(bandCount, 1)
         let levelCount = groupCount * bands * windowHops
-        let historyCount = groupCount * 2 * Self.historyWindows
+        let historyFloats = groupCount * 2 * Self.historyWindows
+        let floorFloats = groupCount * floorCount
         let scratchCount = max(windowHops, Self.historyWindows)
         storage.deallocate()
-        let capacity = levelCount + historyCount + scratchCount + 2 * bands
+        let capacity = levelCount + historyFloats + floorFloats + scratchCount + 2 * bands + 2 * groupCount
         storage = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
         storage.initialize(repeating: 0, count: capacity)
         levels = storage
         history = levels + levelCount
-        scratch = history + historyCount
+        floorRing = history + historyFloats
+        scratch = floorRing + floorFloats
         spreads = scratch + scratchCount
         lows = spreads + bands
-        self.historyCount = Array(repeating: 0, count: groupCount)
-        target = Array(repeating: 0, count: groupCount)
-        floorLevel = Array(repeating: .infinity, count: groupCount)
-        engagement = Array(repeating: 0, count: groupCount)
+        target = lows + bands
+        current = target + groupCount
+        counts.deallocate()
+        let countCapacity = bands + 1 + 3 * groupCount
+        counts = UnsafeMutablePointer<Int>.allocate(capacity: countCapacity)
+        counts.initialize(repeating: 0, count: countCapacity)
+        edges = counts
+        for (j, bin) in bins.prefix(bands + 1).enumerated() { edges[j] = bin }
+        historyCount = edges + bands + 1
+        floorWindows = historyCount + groupCount
+        lastSilent = floorWindows + groupCount
         reset()
     }
 
     func reset() {
         for group in 0..<groupCount {
             historyCount[group] = 0
+            floorWindows[group] = 0
+            lastSilent[group] = -Int(Int32.max)
             target[group] = 0
-            floorLevel[group] = .infinity
-            engagement[group] = 0
+            current[group] = 0
         }
+        floorRing.update(repeating: .infinity, count: groupCount * floorCount)
         hop = 0
-        observedHops = 0
-        engagedHops = 0
     }
+
+    /// The group's engagement, 0…1 (0 when the guard does not run).
+    @inline(__always)
+    func engagement(_ group: Int) -> Float { current[group] }
 
     /// Takes one hop's bin powers for `group` (scaled by `scale` for the partial first hops) and updates its
     /// engagement. Call once per group per hop, then ``advance()``.
+    @inline(__always)
     func observe(group: Int, binPower: UnsafePointer<Float>, scale: Float) {
-        let bands = bandCount
-        guard bands > 0 else { return }
+        guard isActive else { return }
+        // Locals, so the loop reads no stored property.
+        let bands = bandCount, windowHops = self.windowHops, hop = self.hop, edges = self.edges
         let slot = hop % windowHops
         let ring = levels + group * bands * windowHops
+        var silent = false
         for j in 0..<bands {
-            var sum: Float = 0
-            for k in edges[j]..<edges[j + 1] { sum += binPower[k] }
-            ring[j * windowHops + slot] = DenoiseMath.fastLog2(max(sum * scale, 1e-30))
+            // Four partial sums (one running sum is a chain of dependent adds, slow for 20–40 bins).
+            var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+            var k = edges[j]
+            let end = edges[j + 1]
+            while k + 4 <= end {
+                s0 += binPower[k]
+                s1 += binPower[k + 1]
+                s2 += binPower[k + 2]
+                s3 += binPower[k + 3]
+                k += 4
+            }
+            while k < end {
+                s0 += binPower[k]
+                k += 1
+            }
+            let power = ((s0 + s1) + (s2 + s3)) * scale
+            silent = silent || power < Self.silentPower
+            ring[j * windowHops + slot] = DenoiseMath.fastLog2(max(power, 1e-30))
         }
+        if silent { lastSilent[group] = hop }
         let filled = hop + 1
         if filled >= windowHops && (filled - windowHops) % stepHops == 0 {
             target[group] = evaluate(group: group, ring: ring)
         }
-        let e = engagementAlpha * engagement[group] + (1 - engagementAlpha) * target[group]
-        engagement[group] = e
-        observedHops += 1
-        if e > Self.reportedEngagement { engagedHops += 1 }
+        current[group] = engagementAlpha * current[group] + (1 - engagementAlpha) * target[group]
     }
 
     /// Call once per hop after every group's ``observe(group:binPower:scale:)``.
+    @inline(__always)
     func advance() {
         hop += 1
     }
@@ -203,25 +261,35 @@ final class BabbleGuard {
     /// This window's spread into the group's history; the new target engagement from the history's quantile.
     private func evaluate(group: Int, ring: UnsafeMutablePointer<Float>) -> Float {
         let bands = bandCount
+        guard hop - lastSilent[group] >= windowHops + frameHops else { return target[group] }
         // log₂ power to dB.
         let decibelsPerOctave = Float(10 * log10(2.0))
+        let lowIndex = Self.index(Self.lowQuantile, windowHops), highIndex = Self.index(Self.highQuantile, windowHops)
         for j in 0..<bands {
-            (scratch).update(from: ring + j * windowHops, count: windowHops)
-            Self.sort(scratch, count: windowHops)
-            let low = scratch[Self.index(Self.lowQuantile, windowHops)]
-            let high = scratch[Self.index(Self.highQuantile, windowHops)]
+            // The two order statistics by selection (a full sort of every band's window cost about 3 % of the
+            // reducer's time): the higher first, then the lower among the values it left below it.
+            scratch.update(from: ring + j * windowHops, count: windowHops)
+            Self.select(scratch, count: windowHops, rank: highIndex)
+            Self.select(scratch, count: highIndex, rank: lowIndex)
+            let low = scratch[lowIndex]
+            let high = scratch[highIndex]
             spreads[j] = (high - low) * decibelsPerOctave
             lows[j] = low * decibelsPerOctave
         }
         Self.sort(lows, count: bands)
         let level = Self.median(lows, count: bands)
-        let floor = min(floorLevel[group] + floorRise, level)
-        floorLevel[group] = floor
+        // The floor: the least window level of the last `floorSeconds`, this one included.
+        let floors = floorRing + group * floorCount
+        floors[floorWindows[group] % floorCount] = level
+        floorWindows[group] += 1
+        var floor = level
+        for i in 0..<floorCount { floor = min(floor, floors[i]) }
         guard level <= floor + Self.floorMarginDecibels else { return target[group] }
         Self.sort(spreads, count: bands)
         let spread = Self.median(spreads, count: bands)
-        // The history holds each floor window's spread and level; a window whose level the floor has since
-        // fallen away from (a take that starts on a word: the first windows are speech) no longer counts.
+        // The history holds each floor window's spread and level; a window whose level is no longer near the
+        // floor (a take that starts on a word: its first windows are speech, and the floor falls at the first
+        // pause) no longer counts.
         let row = history + group * 2 * Self.historyWindows
         let slot = historyCount[group] % Self.historyWindows
         row[slot] = spread
@@ -229,10 +297,11 @@ final class BabbleGuard {
         historyCount[group] += 1
         var count = 0
         for i in 0..<min(historyCount[group], Self.historyWindows)
-        where row[Self.historyWindows + i] <= floor + Self.floorMarginDecibels {
+        where abs(row[Self.historyWindows + i] - floor) <= Self.floorMarginDecibels {
             scratch[count] = row[i]
             count += 1
         }
+        guard count > 0 else { return 0 }
         Self.sort(scratch, count: count)
         let evidence = scratch[Self.index(Self.historyQuantile, count)]
         return min(max((evidence - Self.onsetDecibels) / (Self.fullDecibels - Self.onsetDecibels), 0), 1)
@@ -243,9 +312,48 @@ final class BabbleGuard {
         count % 2 == 1 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2])
     }
 
-    /// The element index of quantile `q` among `count` sorted values (rounded down: the lower neighbour).
+    /// The element index of quantile `q` among `count` (≥ 1) sorted values (rounded down: the lower neighbour).
     static func index(_ q: Double, _ count: Int) -> Int {
-        min(max(Int(q * Double(count - 1)), 0), count - 1)
+        min(max(Int(q * Double(count - 1)), 0), max(count - 1, 0))
+    }
+
+    /// Puts the value of rank `rank` (0-based, ascending) at `values[rank]`, with no greater value before it and
+    /// no smaller one after it (Hoare's selection, "Algorithm 65: Find", CACM 4(7), 1961, with a median-of-three
+    /// pivot); in place, no allocation. Requires 0 ≤ rank < count.
+    static func select(_ values: UnsafeMutablePointer<Float>, count: Int, rank: Int) {
+        var left = 0, right = count - 1
+        while right > left {
+            // Median of three as the pivot, ordered into values[left], values[middle], values[right].
+            let middle = left + (right - left) / 2
+            if values[middle] < values[left] { swap(values, middle, left) }
+            if values[right] < values[left] { swap(values, right, left) }
+            if values[right] < values[middle] { swap(values, right, middle) }
+            let pivot = values[middle]
+            var i = left, j = right
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while pivot < values[j] { j -= 1 }
+                if i <= j {
+                    swap(values, i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if rank <= j {
+                right = j
+            } else if rank >= i {
+                left = i
+            } else {
+                return
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func swap(_ values: UnsafeMutablePointer<Float>, _ a: Int, _ b: Int) {
+        let value = values[a]
+        values[a] = values[b]
+        values[b] = value
     }
 
     /// Insertion sort in place (a few dozen floats, a few times a second; no allocation).

@@ -130,12 +130,12 @@ public final class NoiseReducer: AudioProcessor {
     }
 
     private func babbleShare(_ kernel: NoiseReductionKernel?) -> Double? {
-        guard settings.babbleGuard, let guardState = kernel?.babbleGuard else { return nil }
-        return guardState.observedHops > 0 ? Double(guardState.engagedHops) / Double(guardState.observedHops) : 0
+        guard settings.babbleGuard, let kernel, kernel.babbleGuard.isActive else { return nil }
+        return kernel.babbleUpdates > 0 ? Double(kernel.babbleEasedUpdates) / Double(kernel.babbleUpdates) : 0
     }
 
     private func babbleLowestLimit(_ kernel: NoiseReductionKernel?) -> Decibels? {
-        guard settings.babbleGuard, let lowest = kernel?.lowestEasedLimit, lowest.isFinite else { return nil }
+        guard babbleShare(kernel) != nil, let lowest = kernel?.lowestEasedLimit, lowest.isFinite else { return nil }
         return lowest
     }
 }

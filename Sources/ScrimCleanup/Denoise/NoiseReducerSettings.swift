@@ -56,9 +56,9 @@ public struct NoiseReducerSettings: Codable, Sendable, Hashable {
     /// FFT size override (a power of two, 256…16384), or nil (default) for ``fftSize(forSampleRate:)``.
     /// The hop is always fftSize/4 (75 % overlap).
     public var fftSize: Int?
-    /// Whether a speech-like background (babble, crowd walla) eases the reduction limit toward 6 dB while it
-    /// lasts (default true; reported in ``NoiseReductionReport/babbleGuardShare``). Off keeps the full limit
-    /// everywhere: more of the walla goes, and more of the dialogue's consonants with it.
+    /// Whether a speech-like background (babble, crowd walla) eases the reduction limit to 4–10 dB while it lasts
+    /// (default true; in adaptive and learned mode; reported in ``NoiseReductionReport/babbleGuardShare``). Off
+    /// keeps the full limit everywhere: more of the walla goes, and more of the dialogue's consonants with it.
     public var babbleGuard: Bool
 
     /// Creates settings; every parameter has the documented default.

@@ -159,11 +159,11 @@ final class NoiseReductionKernel: SpectralKernel {
     /// are cut deeper, bands that carry the voice keep the 15 dB that suited them. This is the frequency-dependent
     /// form of a reduction that follows the SNR: residual noise is least masked, and most audible, where the
     /// speech is weakest (the masking argument of Virag, "Single channel speech enhancement based on masking
-    /// properties of the human auditory system", IEEE TSAP 7(2), 1999). Constants chosen on the quality corpus (Benchmarks/quality, adaptive mode): against
-    /// a fixed 15 dB, a 24 dB user limit with T = 25 dB, bound 15 dB and 1.5 s raised PESQ-WB by
-    /// 0.08/0.12/0.11/0.01 and SI-SDR improvement by 1.0/0.7/0.5/0.1 dB at 0/5/10/20 dB SNR; T = 30 dB or a
-    /// bound of 12 or 18 dB scored lower; one limit per hop from the recent segmental SNR gained about two thirds
-    /// as much at 0–10 dB SNR and lost at 20 dB.
+    /// properties of the human auditory system", IEEE TSAP 7(2), 1999). Constants chosen on the quality corpus
+    /// (Benchmarks/quality, adaptive mode): against a fixed 15 dB, a 24 dB user limit with T = 25 dB, bound 15 dB
+    /// and 1.5 s raised PESQ-WB by 0.08/0.12/0.11/0.01 and SI-SDR improvement by 1.0/0.7/0.5/0.1 dB at 0/5/10/20 dB
+    /// SNR; T = 30 dB or a bound of 12 or 18 dB scored lower; one limit per hop from the recent segmental SNR
+    /// gained about two thirds as much at 0–10 dB SNR and lost at 20 dB.
     static let limitTargetDecibels = 25.0
     static let limitLowerDecibels = 15.0
     static let limitSmoothingSeconds = 1.5
@@ -281,7 +281,11 @@ final class NoiseReductionKernel: SpectralKernel {
     private(set) var reductionCount = 0
     private(set) var reductionSum = 0.0
     private(set) var reductionMaximum = 0.0
-    /// The lowest reduction limit (dB) the babble guard eased to while engaged; +∞ when it never was.
+    /// Floor updates (per group, every ``limitUpdateHops`` hops) with the babble guard running, those in which
+    /// it eased the limit (engagement above ``BabbleGuard/reportedEngagement`` and the user's limit deeper than
+    /// the eased one), and the lowest limit (dB) it eased to (+∞ when it never did).
+    private(set) var babbleUpdates = 0
+    private(set) var babbleEasedUpdates = 0
     private(set) var lowestEasedLimit = Double.infinity
 
     init(gainFloor: Float, output: NoiseReducerSettings.Output, linked: Bool, learnedProfile: NoiseProfile?,
@@ -330,8 +334,6 @@ final class NoiseReductionKernel: SpectralKernel {
         }
 
         layout = Self.bandLayout(binCount: binCount, binHertz: context.sampleRate / Double(context.fftSize))
-        babbleGuard.prepare(binHertz: context.sampleRate / Double(context.fftSize), binCount: binCount,
-                            hopSeconds: hopSeconds, groupCount: groupCount)
         log2UserFloor = DenoiseMath.fastLog2(gainFloor)
         bandCount = Self.bandCount(layout)
         let bands = bandCount
@@ -376,6 +378,9 @@ final class NoiseReductionKernel: SpectralKernel {
         (bandWidths + Int(layout.singlesEnd) + Int(layout.pairsEnd - layout.singlesEnd) / 2)
             .update(repeating: 4, count: Int(layout.quadsEnd - layout.pairsEnd) / 4)
 
+        babbleGuard.prepare(binHertz: context.sampleRate / Double(context.fftSize), binCount: binCount,
+                            hopSeconds: hopSeconds, frameSeconds: Double(context.fftSize) / context.sampleRate,
+                            groupCount: groupCount)
         if let profile = learnedProfile {
             let fitted = profile.resampled(fftSize: context.fftSize, sampleRate: context.sampleRate)
             let mean = fitted.channelMeanPower()
@@ -429,6 +434,8 @@ final class NoiseReductionKernel: SpectralKernel {
         reductionCount = 0
         reductionSum = 0
         reductionMaximum = 0
+        babbleUpdates = 0
+        babbleEasedUpdates = 0
         lowestEasedLimit = .infinity
     }
 
@@ -543,13 +550,15 @@ final class NoiseReductionKernel: SpectralKernel {
         // The user's floor, eased toward the babble guard's by its engagement (a glide in dB); the eased limit
         // follows the overall SNR position of the previous update.
         var userFloor = log2UserFloor
-        if babbleGuardEnabled {
-            let engagement = babbleGuard.engagement[group]
-            if engagement > 0 {
-                let limit = BabbleGuard.easedLimit(highSNRPosition: highSNRPosition[group])
-                let eased = max(log2UserFloor, -limit / 20 * Self.log2Ten)
+        if babbleGuardEnabled && babbleGuard.isActive {
+            babbleUpdates += 1
+            let engagement = babbleGuard.engagement(group)
+            let limit = BabbleGuard.easedLimit(highSNRPosition: highSNRPosition[group])
+            let eased = -limit / 20 * Self.log2Ten
+            if engagement > 0 && eased > log2UserFloor {
                 userFloor = log2UserFloor + engagement * (eased - log2UserFloor)
                 if engagement > BabbleGuard.reportedEngagement {
+                    babbleEasedUpdates += 1
                     lowestEasedLimit = min(lowestEasedLimit, Double(-userFloor * 20 / Self.log2Ten))
                 }
             }

@@ -37,10 +37,12 @@ public struct NoiseReductionReport: Codable, Sendable, Hashable {
     /// single-precision spectra).
     public var outOfRangeSamplesClamped: Int
     /// The babble guard (``NoiseReducerSettings/babbleGuard``; see the reducer's documentation): the share of
-    /// frames (0…1, over channel groups) in which a speech-like background eased the reduction limit by more
-    /// than a tenth of the way to 6 dB. nil when the guard is off.
+    /// frames (0…1, sampled every 4th hop, over channel groups: each channel, or one group when linked) in which
+    /// a speech-like background eased the reduction limit by more than a tenth of the way to its eased limit
+    /// (4–10 dB; nothing is eased when the user's limit is already that shallow). nil when the guard is off or
+    /// cannot run (frames outside 23–100 ms, e.g. a short `fftSize`; sample rates below about 2.5 kHz).
     public var babbleGuardShare: Double?
-    /// The lowest reduction limit the babble guard eased to, in dB. nil when the guard is off or never engaged.
+    /// The lowest reduction limit the babble guard eased to, in dB. nil when the guard is off or never eased.
     public var babbleGuardLowestLimitDecibels: Decibels?
 
     /// The floor used for levels: −200 dBFS.

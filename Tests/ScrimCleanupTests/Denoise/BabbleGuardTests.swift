@@ -143,15 +143,66 @@ import Testing
 
     @Test func linkedChannelsShareOneDecisionAndIndependentOnesDecideAlone() throws {
         let walla = Self.babble(rms: 0.01)
-        let hiss = DenoiseSignals.whiteNoise(frameCount: Self.frameCount, rms: 0.01, seed: 25)
-        // Independent: channel 0 (walla) engaged, channel 1 (hiss) not, so about half the group-frames.
-        let (_, independent) = try denoise([walla, hiss])
-        let share = try #require(independent.babbleGuardShare)
-        #expect(share > 0.3 && share < 0.5, "independent share \(share)")
-        // Linked, two walla channels: one group, engaged as in mono.
+        let black = [Float](repeating: 0, count: Self.frameCount)
         let (_, mono) = try denoise([walla])
-        let (_, linked) = try denoise([walla, walla], settings: NoiseReducerSettings(channelLinking: .linked))
-        #expect(linked.babbleGuardShare == mono.babbleGuardShare)
+        let monoShare = try #require(mono.babbleGuardShare)
+        // Independent: the walla channel decides as in mono, the black one never eases: half the group-updates.
+        let (_, independent) = try denoise([walla, black])
+        #expect(abs((independent.babbleGuardShare ?? -1) - monoShare / 2) < 1e-9)
+        // Linked: one group on the mean power (the walla's, halved: the spreads and levels move together, so
+        // every decision is the same) eases both channels as in mono.
+        let (output, linked) = try denoise([walla, black], settings: NoiseReducerSettings(channelLinking: .linked))
+        #expect(linked.babbleGuardShare == monoShare)
+        #expect(linked.babbleGuardLowestLimitDecibels == mono.babbleGuardLowestLimitDecibels)
+        #expect(output[1].allSatisfy { $0 == 0 })
+    }
+
+    @Test func aUserLimitShallowerThanTheEasedOneIsLeftAlone() throws {
+        // At --reduction 3 there is nothing to ease: the report says the guard never eased, and the output is
+        // the guard-off output to the bit.
+        let walla = Self.babble(rms: 0.01)
+        let (guarded, report) = try denoise([walla], settings: NoiseReducerSettings(reductionDecibels: 3))
+        let (plain, _) = try denoise([walla], settings: NoiseReducerSettings(reductionDecibels: 3, babbleGuard: false))
+        #expect(report.babbleGuardShare == 0 && report.babbleGuardLowestLimitDecibels == nil)
+        #expect(guarded[0] == plain[0])
+    }
+
+    @Test func learnedModeIsGuardedToo() throws {
+        // A profile of the walla itself (its first second) does not make it steady: the guard eases there too.
+        let walla = Self.babble(rms: 0.01)
+        let profiler = NoiseProfiler(selection: .frames(0..<48000))
+        try profiler.prepare(for: ProcessSpec(sampleRate: Self.rate, channelCount: 1, maximumBlockFrames: 4096))
+        AudioBuffer(channels: [walla]).withBlock { profiler.analyze($0) }
+        let settings = NoiseReducerSettings(mode: .learned(try profiler.profile()))
+        let (_, report) = try denoise([walla], settings: settings)
+        #expect((report.babbleGuardShare ?? 0) >= 0.6, "learned: \(report.babbleGuardShare ?? -1)")
+    }
+
+    @Test func framesOutsideTheTunedRangeDoNotRunTheGuard() throws {
+        // 256 points at 48 kHz (5.3 ms) and 16384 (341 ms) are outside 23–100 ms: nil, as when switched off.
+        let walla = Self.babble(rms: 0.01)
+        for size in [256, 16384] {
+            let (_, report) = try denoise([walla], settings: NoiseReducerSettings(fftSize: size))
+            #expect(report.babbleGuardShare == nil, "fftSize \(size)")
+        }
+        let (_, inRange) = try denoise([walla], settings: NoiseReducerSettings(fftSize: 4096))  // 85 ms
+        #expect(inRange.babbleGuardShare != nil)
+    }
+
+    @Test func digitalSilenceNeitherBlocksNorFakesTheGuard() throws {
+        // One second of digital black before the walla: still engaged (the black is not a floor).
+        let walla = Self.babble(rms: 0.01)
+        let lead = [Float](repeating: 0, count: 48000)
+        let (_, late) = try denoise([Array((lead + walla).prefix(Self.frameCount + 48000))])
+        #expect((late.babbleGuardShare ?? 0) >= 0.5, "after black: \(late.babbleGuardShare ?? -1)")
+        // Steady hiss with 0.2 s black gaps every second: the gaps' edges are not babble (before windows near
+        // silence were left out, such a signal engaged the guard on 62 % of its frames).
+        var gapped = DenoiseSignals.whiteNoise(frameCount: Self.frameCount, rms: 0.01, seed: 28)
+        for start in stride(from: 48000, to: Self.frameCount, by: 48000) {
+            for i in start..<min(start + 9600, Self.frameCount) { gapped[i] = 0 }
+        }
+        let (_, hiss) = try denoise([gapped])
+        #expect(hiss.babbleGuardShare == 0)
     }
 
     @Test func resetForgetsTheDecision() throws {
@@ -166,7 +217,7 @@ import Testing
         #expect(reducer.report.babbleGuardShare == 0)
     }
 
-    @Test func insertionSortAndQuantileIndex() {
+    @Test func sortSelectionAndQuantileIndex() {
         var random = DenoiseRandom(seed: 27)
         for count in [0, 1, 2, 5, 47, 93] {
             var values = (0..<count).map { _ in Float(random.gaussian()) }
@@ -175,6 +226,23 @@ import Testing
                 if let base = buffer.baseAddress { BabbleGuard.sort(base, count: count) }
             }
             #expect(values == expected, "count \(count)")
+        }
+        // Selection: the value of each rank lands at its place, nothing greater before it, nothing smaller after
+        // (random values, and runs of ties, which a careless partition loops on or misplaces).
+        for count in [1, 2, 3, 4, 47, 94] {
+            for pattern in 0..<2 {
+                let values = (0..<count).map { i in pattern == 0 ? Float(random.gaussian()) : Float(i % 3) }
+                let sorted = values.sorted()
+                for rank in Set([0, count / 10, (3 * count) / 10, count / 2, count - 1]) {
+                    var work = values
+                    work.withUnsafeMutableBufferPointer { buffer in
+                        if let base = buffer.baseAddress { BabbleGuard.select(base, count: count, rank: rank) }
+                    }
+                    #expect(work[rank] == sorted[rank], "count \(count), rank \(rank)")
+                    #expect(work[..<rank].allSatisfy { $0 <= work[rank] } && work[rank...].allSatisfy { $0 >= work[rank] })
+                    #expect(work.sorted() == sorted)
+                }
+            }
         }
         // Rounded down: the 10th and 30th percentiles of 47 values are elements 4 and 13; of one value, 0.
         #expect(BabbleGuard.index(0.1, 47) == 4 && BabbleGuard.index(0.3, 47) == 13)

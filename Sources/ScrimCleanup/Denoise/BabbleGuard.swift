@@ -87,11 +87,11 @@ final class BabbleGuard {
     static let reportedEngagement: Float = 0.1
     /// Only windows at the floor count: a window's level (the median over the bands of its 10th-percentile
     /// power) must be within `floorMarginDecibels` of the floor, the lowest window level of the last
-    /// `floorSeconds` (a sliding minimum: a walla that starts after room tone, silence or dither is judged once
-    /// the quieter stretch is that far behind).
+    /// `floorSeconds` (a sliding minimum: a walla that starts after room tone or dither is judged once the quieter
+    /// stretch is that far behind; digital silence is not a floor, see `silentPower`).
     static let floorMarginDecibels: Float = 3
     static let floorSeconds = 8.0
-    /// Band powers below this (about −190 dBFS in a band) are digital silence. A window that holds a silent hop,
+    /// Band powers below this (white noise at about −240 dBFS, in this STFT's scaling) are digital silence. A window that holds a silent hop,
     /// or a hop whose frame overlapped one, is neither floor nor evidence: a conformed track's black gaps, and
     /// the frames that straddle their edges, would otherwise pull the floor down and show spreads of tens to
     /// hundreds of dB (steady white noise with 0.2 s gaps every second engaged the guard on 62 % of its frames).

@@ -123,11 +123,8 @@ struct ProcessCommand: ParsableCommand {
             text += ", average cut \(formatDecibels(average)) dB"
         }
         // The babble guard only when it did something or is not running (the JSON always has it).
-        if report.babbleGuardShare == nil {
-            text += ", babble guard not running"
-        } else if let lowest = report.babbleGuardLowestLimitDecibels, let share = report.babbleGuardShare {
-            text += ", speech-like background in \(String(format: "%.0f", share * 100))%: limit eased to "
-                + "\(formatDecibels(lowest)) dB"
+        if report.babbleGuardShare == nil || report.babbleGuardLowestLimitDecibels != nil {
+            text += ", babble " + describeBabbleGuard(report)
         }
         return text
     }

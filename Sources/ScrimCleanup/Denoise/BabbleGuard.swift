@@ -265,19 +265,17 @@ final class BabbleGuard {
         // log₂ power to dB.
         let decibelsPerOctave = Float(10 * log10(2.0))
         let lowIndex = Self.index(Self.lowQuantile, windowHops), highIndex = Self.index(Self.highQuantile, windowHops)
+        let work = UnsafeMutableBufferPointer(start: scratch, count: windowHops)
         for j in 0..<bands {
             // The two order statistics by selection (a full sort of every band's window cost about 3 % of the
             // reducer's time): the higher first, then the lower among the values it left below it.
-            scratch.update(from: ring + j * windowHops, count: windowHops)
-            Self.select(scratch, count: windowHops, rank: highIndex)
-            Self.select(scratch, count: highIndex, rank: lowIndex)
-            let low = scratch[lowIndex]
-            let high = scratch[highIndex]
+            work.baseAddress.unsafelyUnwrapped.update(from: ring + j * windowHops, count: windowHops)
+            let high = OrderStatistics.select(work, count: windowHops, rank: highIndex)
+            let low = OrderStatistics.select(work, count: highIndex + 1, rank: lowIndex)
             spreads[j] = (high - low) * decibelsPerOctave
             lows[j] = low * decibelsPerOctave
         }
-        Self.sort(lows, count: bands)
-        let level = Self.median(lows, count: bands)
+        let level = OrderStatistics.median(UnsafeMutableBufferPointer(start: lows, count: bands), count: bands)
         // The floor: the least window level of the last `floorSeconds`, this one included.
         let floors = floorRing + group * floorCount
         floors[floorWindows[group] % floorCount] = level
@@ -285,8 +283,7 @@ final class BabbleGuard {
         var floor = level
         for i in 0..<floorCount { floor = min(floor, floors[i]) }
         guard level <= floor + Self.floorMarginDecibels else { return target[group] }
-        Self.sort(spreads, count: bands)
-        let spread = Self.median(spreads, count: bands)
+        let spread = OrderStatistics.median(UnsafeMutableBufferPointer(start: spreads, count: bands), count: bands)
         // The history holds each floor window's spread and level; a window whose level is no longer near the
         // floor (a take that starts on a word: its first windows are speech, and the floor falls at the first
         // pause) no longer counts.
@@ -302,71 +299,13 @@ final class BabbleGuard {
             count += 1
         }
         guard count > 0 else { return 0 }
-        Self.sort(scratch, count: count)
-        let evidence = scratch[Self.index(Self.historyQuantile, count)]
+        let evidence = OrderStatistics.select(UnsafeMutableBufferPointer(start: scratch, count: count), count: count,
+                                              rank: Self.index(Self.historyQuantile, count))
         return min(max((evidence - Self.onsetDecibels) / (Self.fullDecibels - Self.onsetDecibels), 0), 1)
-    }
-
-    /// The median of `count` sorted values.
-    static func median(_ values: UnsafeMutablePointer<Float>, count: Int) -> Float {
-        count % 2 == 1 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2])
     }
 
     /// The element index of quantile `q` among `count` (≥ 1) sorted values (rounded down: the lower neighbour).
     static func index(_ q: Double, _ count: Int) -> Int {
         min(max(Int(q * Double(count - 1)), 0), max(count - 1, 0))
-    }
-
-    /// Puts the value of rank `rank` (0-based, ascending) at `values[rank]`, with no greater value before it and
-    /// no smaller one after it (Hoare's selection, "Algorithm 65: Find", CACM 4(7), 1961, with a median-of-three
-    /// pivot); in place, no allocation. Requires 0 ≤ rank < count.
-    static func select(_ values: UnsafeMutablePointer<Float>, count: Int, rank: Int) {
-        var left = 0, right = count - 1
-        while right > left {
-            // Median of three as the pivot, ordered into values[left], values[middle], values[right].
-            let middle = left + (right - left) / 2
-            if values[middle] < values[left] { swap(values, middle, left) }
-            if values[right] < values[left] { swap(values, right, left) }
-            if values[right] < values[middle] { swap(values, right, middle) }
-            let pivot = values[middle]
-            var i = left, j = right
-            while i <= j {
-                while values[i] < pivot { i += 1 }
-                while pivot < values[j] { j -= 1 }
-                if i <= j {
-                    swap(values, i, j)
-                    i += 1
-                    j -= 1
-                }
-            }
-            if rank <= j {
-                right = j
-            } else if rank >= i {
-                left = i
-            } else {
-                return
-            }
-        }
-    }
-
-    @inline(__always)
-    private static func swap(_ values: UnsafeMutablePointer<Float>, _ a: Int, _ b: Int) {
-        let value = values[a]
-        values[a] = values[b]
-        values[b] = value
-    }
-
-    /// Insertion sort in place (a few dozen floats, a few times a second; no allocation).
-    static func sort(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        guard count > 1 else { return }
-        for i in 1..<count {
-            let v = values[i]
-            var j = i - 1
-            while j >= 0 && values[j] > v {
-                values[j + 1] = values[j]
-                j -= 1
-            }
-            values[j + 1] = v
-        }
     }
 }

@@ -462,40 +462,14 @@ struct HumSearch {
             if bin + d < spectrum.count { scratch[count] = spectrum[bin + d]; count += 1 }
         }
         guard count > 0 else { return 0 }
-        return select(scratch, count: count, rank: count / 2)
-    }
-
-    /// The element of rank `rank` (0-based, ascending) among the first `count` of `values`, which it reorders
-    /// (Hoare's quickselect; the same value a full sort would put there).
-    static func select(_ values: UnsafeMutableBufferPointer<Double>, count: Int, rank: Int) -> Double {
-        var low = 0, high = count - 1
-        while low < high {
-            let pivot = values[(low + high) / 2]
-            var i = low, j = high
-            while i <= j {
-                while values[i] < pivot { i += 1 }
-                while values[j] > pivot { j -= 1 }
-                if i <= j {
-                    values.swapAt(i, j)
-                    i += 1
-                    j -= 1
-                }
-            }
-            if rank <= j {
-                high = j
-            } else if rank >= i {
-                low = i
-            } else {
-                break
-            }
-        }
-        return values[rank]
+        return OrderStatistics.select(scratch, count: count, rank: count / 2)
     }
 
     /// The element of rank `rank` among the first `count` of `values` (no NaN), which it reorders: quickselect
     /// with a Lomuto partition whose swaps are unconditional and whose split point moves by a comparison's
     /// result, so the compiler emits no data-dependent branch in the scan (the mispredicted branches of
-    /// ``select(_:count:rank:)`` were most of ``lowerQuartile``'s time). The same value as ``select``.
+    /// ``OrderStatistics/select(_:count:rank:)`` were most of ``lowerQuartile``'s time). The same value as
+    /// ``OrderStatistics/select(_:count:rank:)``.
     static func branchlessSelect(_ values: UnsafeMutableBufferPointer<Double>, count: Int, rank: Int) -> Double {
         guard let a = values.baseAddress else { return 0 }
         var low = 0, high = count - 1
@@ -529,7 +503,9 @@ struct HumSearch {
     static func steadyLobe(_ segments: [(Int, Int, [Double])], hertz: [Double], binHertz: Double) -> Double {
         var lobes = lobePowers(segments, hertz: hertz, binHertz: binHertz)
         guard !lobes.isEmpty else { return 0 }
-        return lobes.withUnsafeMutableBufferPointer { select($0, count: $0.count, rank: ($0.count - 1) / 4) }
+        return lobes.withUnsafeMutableBufferPointer {
+            OrderStatistics.select($0, count: $0.count, rank: ($0.count - 1) / 4)
+        }
     }
 
     /// The spread of a line's level over the segments (``HumDetection/levelRangeDecibels``): in each segment the
@@ -585,7 +561,7 @@ struct HumSearch {
                         column[i] = value
                         hasNaN = hasNaN || value.isNaN
                     }
-                    result[k] = hasNaN ? select(column, count: n, rank: (n - 1) / 4)
+                    result[k] = hasNaN ? OrderStatistics.select(column, count: n, rank: (n - 1) / 4)
                         : branchlessSelect(column, count: n, rank: (n - 1) / 4)
                 }
             }

@@ -217,15 +217,16 @@ import Testing
         #expect(reducer.report.babbleGuardShare == 0)
     }
 
-    @Test func sortSelectionAndQuantileIndex() {
+    @Test func selectionMedianAndQuantileIndex() {
         var random = DenoiseRandom(seed: 27)
-        for count in [0, 1, 2, 5, 47, 93] {
+        // The median (the guard's per-window level and spread): the middle value, or the mean of the two middle
+        // ones, as a sort would give it.
+        for count in [1, 2, 5, 6, 47, 93] {
             var values = (0..<count).map { _ in Float(random.gaussian()) }
-            let expected = values.sorted()
-            values.withUnsafeMutableBufferPointer { buffer in
-                if let base = buffer.baseAddress { BabbleGuard.sort(base, count: count) }
-            }
-            #expect(values == expected, "count \(count)")
+            let sorted = values.sorted()
+            let expected = count % 2 == 1 ? sorted[count / 2] : 0.5 * (sorted[count / 2 - 1] + sorted[count / 2])
+            let median = values.withUnsafeMutableBufferPointer { OrderStatistics.median($0, count: count) }
+            #expect(median == expected, "count \(count)")
         }
         // Selection: the value of each rank lands at its place, nothing greater before it, nothing smaller after
         // (random values, and runs of ties, which a careless partition loops on or misplaces).
@@ -235,9 +236,10 @@ import Testing
                 let sorted = values.sorted()
                 for rank in Set([0, count / 10, (3 * count) / 10, count / 2, count - 1]) {
                     var work = values
-                    work.withUnsafeMutableBufferPointer { buffer in
-                        if let base = buffer.baseAddress { BabbleGuard.select(base, count: count, rank: rank) }
+                    let value = work.withUnsafeMutableBufferPointer {
+                        OrderStatistics.select($0, count: count, rank: rank)
                     }
+                    #expect(value == sorted[rank])
                     #expect(work[rank] == sorted[rank], "count \(count), rank \(rank)")
                     #expect(work[..<rank].allSatisfy { $0 <= work[rank] } && work[rank...].allSatisfy { $0 >= work[rank] })
                     #expect(work.sorted() == sorted)

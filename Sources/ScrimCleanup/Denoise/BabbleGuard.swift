@@ -122,7 +122,7 @@ final class BabbleGuard {
     private var history: UnsafeMutablePointer<Float>
     /// Per group: the last `floorCount` windows' levels in dB (a ring; +∞ where none yet).
     private var floorRing: UnsafeMutablePointer<Float>
-    /// Scratch for sorting (max(windowHops, historyWindows) floats), and per-band spreads and low levels.
+    /// Scratch for selection (max(windowHops, historyWindows) floats), and per-band spreads and low levels.
     private var scratch: UnsafeMutablePointer<Float>
     private var spreads: UnsafeMutablePointer<Float>
     private var lows: UnsafeMutablePointer<Float>

@@ -90,8 +90,8 @@ public struct DehumStage: Sendable, Hashable {
     /// The remover's configuration: at the fixed frequency, or from a detection (nil when `frequency` is `auto`
     /// and `detected` is nil or found no hum: nothing to remove).
     ///
-    /// From a detection, the tracker starts where the hum was at the start of the stream (the first point of its
-    /// track), and without ``harmonics`` removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``; a
+    /// From a detection, the tracker starts where the hum was at the start of the stream
+    /// (``HumDetection/startingFundamentalHertz``: the median of its track's first three points), and without ``harmonics`` removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``; a
     /// detection of this hum also gives the remover its ``HumDetection/harmonicProfileDecibels``, its reach and
     /// whether its level varies (``HumRemover/lookaheadSeconds(for:)``, ``HumRemover/levelVaries(for:)``). A
     /// fixed frequency runs no detection, so the remover keeps the steady-hum settings (2.5 s, level steady) even
@@ -104,7 +104,7 @@ public struct DehumStage: Sendable, Hashable {
             fundamental = hz
         case .auto:
             guard let detected, detected.isPresent, let found = detected.fundamentalHertz else { return nil }
-            fundamental = detected.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz ?? found
+            fundamental = detected.startingFundamentalHertz ?? found
             if numbers == nil {
                 let found = detected.harmonicsToRemove(maximumFrequencyHertz: maximumFrequencyHertz)
                 numbers = found.isEmpty ? [1] : found

@@ -72,7 +72,7 @@ struct DehumCommand: ParsableCommand {
         var numbers: [Int]?
         if let harmonics { numbers = Array(1...harmonics) }
         if detection.isPresent, let found = detection.fundamentalHertz {
-            fundamental = detection.track.first(where: { $0.fundamentalHertz != nil })?.fundamentalHertz ?? found
+            fundamental = detection.startingFundamentalHertz ?? found
             if numbers == nil {
                 let found = detection.harmonicsToRemove()
                 if !found.isEmpty { numbers = found }

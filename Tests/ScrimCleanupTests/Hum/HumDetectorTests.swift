@@ -190,6 +190,28 @@ struct HumDetectorTests {
         #expect(zip(sliding, perBin).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
     }
 
+    /// The tracker's starting frequency is the median of the track's first three measured points, so one point
+    /// under a word (here 0.04 Hz off, as on the quality corpus) does not set it; unmeasured points are skipped,
+    /// fewer points fall back to their mean or the overall fundamental, and no hum gives nil.
+    @Test func startingFundamentalIgnoresOneStrayPoint() {
+        func detection(_ points: [Double?], present: Bool = true) -> HumDetection {
+            let track = points.enumerated().map {
+                HumTrackPoint(timeSeconds: 0.34 * Double($0.offset), fundamentalHertz: $0.element)
+            }
+            return HumDetection(isPresent: present, fundamentalHertz: 60.001, harmonics: [], humToSignalDecibels: -20,
+                                track: track, presenceFraction: 1)
+        }
+        #expect(detection([59.960, 60.002, 59.999, 59.5]).startingFundamentalHertz == 59.999)
+        #expect(detection([nil, 60.05, nil, 59.90, 60.00, 58.0]).startingFundamentalHertz == 60.00)
+        // A drifting hum: the median of three rising points is the middle one, 0.34 s in.
+        #expect(detection([59.70, 59.72, 59.74, 59.76]).startingFundamentalHertz == 59.72)
+        #expect(detection([59.98, 60.02]).startingFundamentalHertz.map { abs($0 - 60.00) < 1e-12 } == true)
+        #expect(detection([59.98]).startingFundamentalHertz == 59.98)
+        #expect(detection([nil, nil]).startingFundamentalHertz == 60.001)
+        #expect(detection([]).startingFundamentalHertz == 60.001)
+        #expect(detection([60.0, 60.0, 60.0], present: false).startingFundamentalHertz == nil)
+    }
+
     /// The branch-free selection returns the value a full sort puts at each rank (ties and zeros included).
     @Test func branchlessSelectEqualsSort() {
         var generator = SeededGenerator(seed: 23)

@@ -37,20 +37,22 @@ final class HumModel {
     /// predictor's history (``predictionHistory``).
     let ringSize: Int
     /// Half-weight distance, in hops, of the frequency measurements that give a frame its frequency: a straight
-    /// line is fitted to those within ±lookahead hops, weighted 1/(1 + (Δ/9)⁴) in their distance Δ (9 hops,
-    /// 1.5 s at 48 kHz). The clean measurements of pauses a second or more away outvote the noisier ones of the
-    /// speech between. 6 was chosen on the quality corpus over 3, where the track wandered ±0.015 Hz under a
-    /// voice on the harmonics. Once low-confidence intervals counted (``minimumIntervalConfidence``), the corpus
-    /// preferred a wider taper. With ``intervalJumpHertz`` at 0.1 Hz (hum left in pauses over the 35 files /
-    /// SI-SDR improvement, whole and trimmed takes): 6 hops −52.7 dB / 30.6 / 19.5 dB, 9 hops −53.0 / 30.8 / 19.6,
-    /// 12 hops −52.9 / 30.7 / 19.6.
-    static let frequencyTaperHops = 9.0
+    /// line is fitted to those within ±lookahead hops, weighted 1/(1 + (Δ/6)⁴) in their distance Δ (6 hops, 1 s
+    /// at 48 kHz: the clean measurements of pauses a second away outvote the noisier ones of the speech between;
+    /// chosen on the quality corpus over 3, where the track wandered ±0.015 Hz under a voice on the harmonics).
+    /// Wider tapers scored better on the corpus, whose drift is a straight line (with ``intervalJumpHertz`` at
+    /// 0.1 Hz; hum left in pauses over the 35 files / SI-SDR improvement, whole and trimmed takes): 6 hops
+    /// −52.7 dB / 30.6 / 19.5 dB, 9 hops −53.0 / 30.8 / 19.6, 12 hops −52.9 / 30.7 / 19.6. They follow a
+    /// wobbling drift worse, though. On `samples/hum_take.wav` (±0.1 Hz over periods of 2.3 and 6.5 s), the hum
+    /// left net of the input's other content, mean over half-second windows, went from −24.4 dB at 6 hops to
+    /// −21.6 dB at 9. A generator's frequency wobbles like that, so 6 stays.
+    static let frequencyTaperHops = 6.0
     /// How far, in hertz, an interval's measurement may jump from the prediction before it counts less: its weight
     /// is divided by 1 + (jump / this)². Mains frequency moves by hundredths of a hertz per second, so a larger jump
     /// is mostly a voice's harmonics moving through the lobes. The weights are relative, so hum that starts off
     /// the prediction is still followed. Chosen on the quality corpus with the 6-hop taper (the same measures as
     /// ``frequencyTaperHops``): 0.025 Hz −52.6 dB / 30.3 / 19.4 dB, 0.05 Hz −52.4 / 30.5 / 19.5, 0.1 Hz −52.7 /
-    /// 30.6 / 19.5.
+    /// 30.6 / 19.5. On `samples/hum_take.wav`'s wobbling drift, 0.05 and 0.1 Hz leave the same (−24.4 and −24.3 dB).
     static let intervalJumpHertz = 0.1
     /// ``robustLevel`` weights each frame's fit by how cleanly it stands above what is not hum: by
     /// min(1, cleanShortfall / (1 − purity)), so with 10⁻⁴ a fit whose lobe is 20 dB above the rest counts a

@@ -90,7 +90,7 @@ public struct HumRemoverConfiguration: Sendable, Hashable {
 /// the fundamental's frequency frame by frame, also under speech from the harmonics that stay clean between the
 /// voice's. The second (*subtraction*) pass, on the delayed input, reuses the first pass's spectra (no second
 /// forward transform) and takes the frequency at each frame from a weighted straight-line fit to the
-/// measurements within ±``lookaheadSeconds``, tapered over about 1.5 s (so linear drift is followed without lag;
+/// measurements within ±``lookaheadSeconds``, tapered over about 1 s (so linear drift is followed without lag;
 /// intervals whose frequency jumps, as a voice moving through the lobes makes it, count little). Each harmonic's
 /// level at a frame is then interpolated from the fits of the frames within ±``lookaheadSeconds`` that look like
 /// hum alone: the fits are carried along the track to the frame's centre, the densest cluster of agreeing values

@@ -91,7 +91,8 @@ public struct DehumStage: Sendable, Hashable {
     /// and `detected` is nil or found no hum: nothing to remove).
     ///
     /// From a detection, the tracker starts where the hum was at the start of the stream
-    /// (``HumDetection/startingFundamentalHertz``: the median of its track's first three points), and without ``harmonics`` removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``; a
+    /// (``HumDetection/startingFundamentalHertz``: the median of its track's first three points), and without
+    /// ``harmonics`` removes ``HumDetection/harmonicsToRemove(maximumFrequencyHertz:)``; a
     /// detection of this hum also gives the remover its ``HumDetection/harmonicProfileDecibels``, its reach and
     /// whether its level varies (``HumRemover/lookaheadSeconds(for:)``, ``HumRemover/levelVaries(for:)``). A
     /// fixed frequency runs no detection, so the remover keeps the steady-hum settings (2.5 s, level steady) even

@@ -91,10 +91,11 @@ final class BabbleGuard {
     /// stretch is that far behind; digital silence is not a floor, see `silentPower`).
     static let floorMarginDecibels: Float = 3
     static let floorSeconds = 8.0
-    /// Band powers below this (white noise at about −240 dBFS, in this STFT's scaling) are digital silence. A window that holds a silent hop,
-    /// or a hop whose frame overlapped one, is neither floor nor evidence: a conformed track's black gaps, and
-    /// the frames that straddle their edges, would otherwise pull the floor down and show spreads of tens to
-    /// hundreds of dB (steady white noise with 0.2 s gaps every second engaged the guard on 62 % of its frames).
+    /// Band powers below this (white noise at about −240 dBFS, in this STFT's scaling) are digital silence. A
+    /// window that holds a silent hop, or a hop whose frame overlapped one, is neither floor nor evidence: a
+    /// conformed track's black gaps, and the frames that straddle their edges, would otherwise pull the floor
+    /// down and show spreads of tens to hundreds of dB (steady white noise with 0.2 s gaps every second engaged
+    /// the guard on 62 % of its frames).
     static let silentPower: Float = 1e-20
     /// Frame durations the thresholds hold for. They were set with 43 ms frames (2048 points at 48 kHz); the
     /// reducer's default framing is 23–46.5 ms at every sample rate. Much shorter frames give each band fewer

@@ -52,7 +52,8 @@ final class HumModel {
     /// is mostly a voice's harmonics moving through the lobes. The weights are relative, so hum that starts off
     /// the prediction is still followed. Chosen on the quality corpus with the 6-hop taper (the same measures as
     /// ``frequencyTaperHops``): 0.025 Hz −52.6 dB / 30.3 / 19.4 dB, 0.05 Hz −52.4 / 30.5 / 19.5, 0.1 Hz −52.7 /
-    /// 30.6 / 19.5. On `samples/hum_take.wav`'s wobbling drift, 0.05 and 0.1 Hz leave the same (−24.4 and −24.3 dB).
+    /// 30.6 / 19.5. On `samples/hum_take.wav`'s wobbling drift, 0.05 and 0.1 Hz leave the same (−24.4 and
+    /// −24.3 dB).
     static let intervalJumpHertz = 0.1
     /// ``robustLevel`` weights each frame's fit by how cleanly it stands above what is not hum: by
     /// min(1, cleanShortfall / (1 − purity)), so with 10⁻⁴ a fit whose lobe is 20 dB above the rest counts a

@@ -83,5 +83,6 @@ func handOut(_ text: String, to out: UnsafeMutablePointer<UnsafeMutablePointer<C
 /// Reads a required C string argument.
 func requireString(_ pointer: UnsafePointer<CChar>?, _ name: String) throws -> String {
     guard let pointer else { throw CAPIError(status: .invalidArgument, message: "\(name) is NULL") }
-    return String(cString: pointer)
+    // Paths are bytes: a name that is not UTF-8 is kept exactly (SystemPath).
+    return SystemPath.string(fromCString: pointer)
 }

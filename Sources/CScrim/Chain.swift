@@ -59,7 +59,7 @@ final class CChain {
             ("channelCount", .int(Int64(spec.channelCount))),
             ("latencyFrames", .int(Int64(chain.latencyFrames))),
             ("framesProcessed", .int(Int64(framesProcessed))),
-            ("nonFiniteSamplesZeroed", .int(Int64(chain.nonFiniteSamplesZeroed))),
+            ("invalidSamplesZeroed", .int(Int64(chain.invalidSamplesZeroed))),
             ("stages", .array(stages)),
             ("omittedStages", .array(omitted.map { .object([("stage", .string($0.0)), ("reason", .string($0.1))]) })),
         ])
@@ -183,8 +183,19 @@ public func scrim_process_file(
         let input = try requireString(input, "input")
         let output = try requireString(output, "output")
         let resolved = try resolvePreset(try requireString(preset, "preset"))
+        // The same rules as the CLI: the extension picks the container (an unwritable one fails before any work),
+        // and temporaries a killed run left beside the output are removed and reported.
+        try OutputFormat.check(path: output)
+        let folder = Temporaries.split(output).folder
+        let cleanup = Temporaries.removeStale(in: folder.isEmpty ? "." : folder)
         let result = try PresetJob.process(input: input, output: output, preset: resolved,
                                            options: PresetJobOptions(overwrite: overwrite != 0))
-        handOut(result.json.serialized(), to: out)
+        var report = result.json
+        if case .object(var fields) = report {
+            fields.append(("temporariesRemoved", .object([("files", .int(Int64(cleanup.fileCount))),
+                                                          ("bytes", .int(cleanup.byteCount))])))
+            report = .object(fields)
+        }
+        handOut(report.serialized(), to: out)
     }
 }

@@ -7,15 +7,22 @@ public struct BatchOptions: Sendable {
     public var jobs: Int
     /// Redo every file, even outputs that are complete and up to date.
     public var force: Bool
+    /// Replace outputs Scrim did not write (no report of Scrim's for them, or changed since). Off by default: such
+    /// a file is a failed file (`outputExists`), never replaced.
+    public var overwrite: Bool
     /// Frames per block.
     public var blockFrames: Int
+    /// The sample format asked for with `--bits`; nil keeps each input's (see ``OutputFormat``).
+    public var bits: OutputBits?
 
     /// Creates options; every parameter has the documented default.
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, force: Bool = false,
-                blockFrames: Int = 8192) {
+                overwrite: Bool = false, blockFrames: Int = 8192, bits: OutputBits? = nil) {
         self.jobs = max(1, jobs)
         self.force = force
+        self.overwrite = overwrite
         self.blockFrames = blockFrames
+        self.bits = bits
     }
 }
 
@@ -28,6 +35,9 @@ public enum BatchAction: String, Sendable {
     case redo
     /// The output is complete and up to date: leave it.
     case skip
+    /// Something Scrim did not write stands at the output path (no Scrim report for it, or changed since Scrim
+    /// wrote it, or not a regular file): the file fails with `outputExists` and nothing is replaced.
+    case refuse
 }
 
 /// The size and modification time of an input, recorded in its report to tell whether the output is current.
@@ -39,11 +49,22 @@ public struct InputStamp: Sendable, Hashable {
 
     /// The stamp of the file at `path`, or nil when it cannot be examined.
     public init?(path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        size = Int64(info.st_size)
-        modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        guard let stamp = FileSystem.stamp(of: path) else { return nil }
+        size = stamp.size
+        modifiedNanoseconds = stamp.modifiedNanoseconds
     }
+
+    /// The stamp recorded in a report under `key` (`{"size", "modifiedNanoseconds"}`), if any.
+    init?(report: [String: Any], key: String) {
+        guard let fields = report[key] as? [String: Any],
+              let size = (fields["size"] as? NSNumber)?.int64Value,
+              let modified = (fields["modifiedNanoseconds"] as? NSNumber)?.int64Value else { return nil }
+        self.size = size
+        self.modifiedNanoseconds = modified
+    }
+
+    /// `{"size", "modifiedNanoseconds"}`.
+    var json: JSONValue { .object([("size", .int(size)), ("modifiedNanoseconds", .int(modifiedNanoseconds))]) }
 }
 
 /// How one file of a batch ended.
@@ -83,8 +104,8 @@ public struct BatchFileOutcome: Sendable {
     /// `report` or `error`.
     public var json: JSONValue {
         var pairs: [(String, JSONValue)] = [
-            ("input", .string(item.input)),
-            ("output", .string(output)),
+            ("input", .string(SystemPath.display(item.input))),
+            ("output", .string(SystemPath.display(output))),
             ("status", .string(status.rawValue)),
             ("reason", .optional(reason)),
             ("durationSeconds", .rounded(durationSeconds, places: 3)),
@@ -143,6 +164,8 @@ public enum BatchEvent: Sendable {
     case finished(BatchFileOutcome)
     /// Periodic progress (about twice a second while files are being processed).
     case progress(BatchProgress)
+    /// Scrim temporaries left by a killed run were removed from a folder this batch writes into.
+    case cleanup(Temporaries.Cleanup)
 }
 
 /// How a batch ended.
@@ -157,6 +180,10 @@ public struct BatchSummary: Sendable {
     public var preset: String
     /// The preset's ``Preset/fingerprint``.
     public var fingerprint: String
+    /// Paths under the sources that were not processed, with the reason (``BatchPlan/skipped``).
+    public var skippedPaths: [BatchSkip] = []
+    /// Scrim temporaries left by killed runs and removed from the folders the batch wrote into.
+    public var cleanups: [Temporaries.Cleanup] = []
 
     /// Outcomes with a given status.
     public func count(_ status: BatchFileOutcome.Status) -> Int { outcomes.filter { $0.status == status }.count }
@@ -182,8 +209,13 @@ public struct BatchSummary: Sendable {
             ("audioSeconds", .rounded(audioSeconds, places: 3)),
             ("elapsedSeconds", .rounded(elapsedSeconds, places: 3)),
             ("realTimeFactor", .rounded(elapsedSeconds > 0 ? audioSeconds / elapsedSeconds : nil, places: 1)),
-            ("failures", .array(failures.map { .object([("input", .string($0.item.input)),
+            ("failures", .array(failures.map { .object([("input", .string(SystemPath.display($0.item.input))),
                                                           ("error", $0.error ?? .null)]) })),
+            ("skippedPaths", .array(skippedPaths.map(\.json))),
+            ("temporariesRemoved", .object([
+                ("files", .int(Int64(cleanups.reduce(0) { $0 + $1.fileCount }))),
+                ("bytes", .int(cleanups.reduce(0) { $0 + $1.byteCount })),
+            ])),
         ]
         if includingFiles { pairs.append(("outcomes", .array(outcomes.map(\.json)))) }
         return .object(pairs)
@@ -203,15 +235,30 @@ public struct BatchSummary: Sendable {
 /// temporary files removed); they are reported `cancelled`.
 public enum BatchRunner {
     /// What will happen to `item`, and why.
+    ///
+    /// An existing output is replaced only when Scrim wrote it: its report (``BatchPlan/reportPath(for:)``) records
+    /// the output's size and modification time as Scrim left them, and they still match. Anything else at the output
+    /// path (a file from elsewhere, a file edited since, a FIFO) is ``BatchAction/refuse``d, unless `overwrite`
+    /// (regular files only).
     public static func action(for item: BatchItem, in plan: BatchPlan, fingerprint: String,
-                              force: Bool) -> (action: BatchAction, reason: String) {
+                              force: Bool, overwrite: Bool = false) -> (action: BatchAction, reason: String) {
         let output = plan.outputPath(for: item)
-        guard FileManager.default.fileExists(atPath: output) else { return (.process, "no output yet") }
-        if force { return (.redo, "forced") }
-        guard let data = FileManager.default.contents(atPath: plan.reportPath(for: item)),
-              let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            return (.redo, "no report for the existing output")
+        guard let kind = FileSystem.kind(of: output, followingLinks: false) else { return (.process, "no output yet") }
+        guard kind == .regular else {
+            return (.refuse, "\(kind) stands at the output path; Scrim only ever replaces regular files")
         }
+        let report = readReport(plan.reportPath(for: item))
+        let owned = report.map { writtenByScrim(output: output, report: $0) } ?? false
+        if !owned {
+            guard overwrite else {
+                return (.refuse, report == nil
+                    ? "an output not written by Scrim is there (no Scrim report for it); pass --overwrite to replace it"
+                    : "the output was changed since Scrim wrote it; pass --overwrite to replace it")
+            }
+            return (.redo, "replacing a file Scrim did not write (--overwrite)")
+        }
+        if force { return (.redo, "forced") }
+        guard let report else { return (.redo, "no report for the existing output") }
         guard report["status"] as? String == "done" else { return (.redo, "the last attempt failed") }
         guard let stamp = InputStamp(path: item.input) else { return (.redo, "input unreadable") }
         guard (report["inputSize"] as? NSNumber)?.int64Value == stamp.size,
@@ -220,6 +267,22 @@ public enum BatchRunner {
         }
         guard report["presetFingerprint"] as? String == fingerprint else { return (.redo, "preset changed") }
         return (.skip, "up to date")
+    }
+
+    /// A per-file report, if there is a readable one.
+    static func readReport(_ path: String) -> [String: Any]? {
+        guard let bytes = try? FileSystem.contents(of: path) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
+    }
+
+    /// Whether the file at `output` is the one Scrim wrote, by its report: the output stamp recorded there
+    /// matches. A report from before output stamps were recorded counts when its status is `done`.
+    static func writtenByScrim(output: String, report: [String: Any]) -> Bool {
+        guard report["presetFingerprint"] is String else { return false }
+        guard let recorded = InputStamp(report: report, key: "outputStamp") else {
+            return report["outputStamp"] == nil && report["status"] as? String == "done"
+        }
+        return InputStamp(path: output) == recorded
     }
 
     /// Length in seconds of an input, from its header (0 when it cannot be read).
@@ -259,8 +322,16 @@ public enum BatchRunner {
         let state = BatchState(count: plan.items.count, workers: options.jobs, events: events)
         var pending: [(index: Int, reason: String)] = []
         for (index, item) in plan.items.enumerated() {
-            let (action, reason) = action(for: item, in: plan, fingerprint: fingerprint, force: options.force)
-            if action == .skip {
+            let (action, reason) = action(for: item, in: plan, fingerprint: fingerprint, force: options.force,
+                                          overwrite: options.overwrite)
+            if action == .refuse {
+                // No report is written: a report would make the file look like Scrim's on the next run.
+                let error = AudioFileError(.outputExists, path: plan.outputPath(for: item), reason: reason)
+                state.finish(index, BatchFileOutcome(
+                    item: item, output: plan.outputPath(for: item), status: .failed, reason: reason,
+                    error: errorJSON(error), errorMessage: "\(error)",
+                    durationSeconds: duration(of: item.input), elapsedSeconds: 0), counts: false)
+            } else if action == .skip {
                 state.finish(index, BatchFileOutcome(
                     item: item, output: plan.outputPath(for: item), status: .skipped, reason: reason,
                     durationSeconds: duration(of: item.input), elapsedSeconds: 0), counts: false)
@@ -298,7 +369,7 @@ public enum BatchRunner {
         }
         return BatchSummary(outcomes: outcomes.compactMap { $0 }, interrupted: isCancelled(),
                             elapsedSeconds: seconds(clock.now - start), preset: preset.name,
-                            fingerprint: fingerprint)
+                            fingerprint: fingerprint, skippedPaths: plan.skipped, cleanups: state.cleanups)
     }
 
     private static func processOne(
@@ -313,18 +384,24 @@ public enum BatchRunner {
         state.setInFlight(worker: worker, audioSeconds: 0)
         var outcome = BatchFileOutcome(item: item, output: output, status: .done, reason: reason,
                                        durationSeconds: duration, elapsedSeconds: 0)
+        let reportPath = plan.reportPath(for: item)
+        // The output Scrim wrote before, if it is still there as Scrim left it: a failed redo keeps it Scrim's.
+        let previous = readReport(reportPath).flatMap { report in
+            writtenByScrim(output: output, report: report) ? InputStamp(path: output) : nil
+        }
         do {
             let stamp = InputStamp(path: item.input)
             try createFolder(for: output)
+            state.removeStaleTemporaries(in: Temporaries.split(output).folder)
             let result = try PresetJob.process(
                 input: item.input, output: output, preset: preset,
-                options: PresetJobOptions(blockFrames: options.blockFrames, overwrite: true),
+                options: PresetJobOptions(blockFrames: options.blockFrames, overwrite: true, bits: options.bits),
                 isCancelled: isCancelled,
                 progress: { fraction in state.setInFlight(worker: worker, audioSeconds: fraction * duration) })
             outcome.report = result.json
             outcome.durationSeconds = result.file.input.duration
-            writeReport(plan.reportPath(for: item), status: "done", stamp: stamp, fingerprint: fingerprint,
-                        body: ("report", result.json))
+            writeReport(reportPath, status: "done", stamp: stamp, outputStamp: InputStamp(path: output),
+                        fingerprint: fingerprint, body: ("report", result.json), state: state)
         } catch let error as ScrimError where error.code == .cancelled {
             outcome.status = .cancelled
             outcome.reason = "interrupted"
@@ -332,8 +409,8 @@ public enum BatchRunner {
             outcome.status = .failed
             outcome.error = errorJSON(error)
             outcome.errorMessage = "\(error)"
-            writeReport(plan.reportPath(for: item), status: "failed", stamp: InputStamp(path: item.input),
-                        fingerprint: fingerprint, body: ("error", errorJSON(error)))
+            writeReport(reportPath, status: "failed", stamp: InputStamp(path: item.input), outputStamp: previous,
+                        fingerprint: fingerprint, body: ("error", errorJSON(error)), state: state)
         }
         outcome.elapsedSeconds = seconds(clock.now - start)
         state.setInFlight(worker: worker, audioSeconds: 0)
@@ -341,33 +418,32 @@ public enum BatchRunner {
     }
 
     /// Creates the folders above `path`.
-    /// - Throws: ``AudioFileError`` `writeFailed` naming the folder (e.g. a file stands where it should be).
+    /// - Throws: ``AudioFileError`` `writeFailed` naming `path` and the folder (e.g. a file stands where it should be).
     static func createFolder(for path: String) throws {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw AudioFileError(.writeFailed, path: path, reason: "cannot create the output folder \(folder)",
-                                 libraryMessage: (error as NSError).localizedDescription)
-        }
+        let folder = Temporaries.split(path).folder
+        guard !folder.isEmpty else { return }
+        try FileSystem.createDirectories(folder, for: path)
     }
 
     /// Writes a per-file report atomically; a report that cannot be written is not fatal (the output stands, and
-    /// the next run redoes the file because its report is missing).
-    static func writeReport(_ path: String, status: String, stamp: InputStamp?, fingerprint: String,
-                            body: (String, JSONValue)) {
+    /// the next run refuses to replace it, since nothing says Scrim wrote it, until `--overwrite`).
+    /// - Parameter outputStamp: the output as Scrim left it (nil when there is none of Scrim's).
+    static func writeReport(_ path: String, status: String, stamp: InputStamp?, outputStamp: InputStamp?,
+                            fingerprint: String, body: (String, JSONValue), state: BatchState? = nil) {
         let document = JSONValue.object([
             ("status", .string(status)),
             ("inputSize", stamp.map { .int($0.size) } ?? .null),
             ("inputModifiedNanoseconds", stamp.map { .int($0.modifiedNanoseconds) } ?? .null),
+            ("outputStamp", outputStamp?.json ?? .null),
             ("presetFingerprint", .string(fingerprint)),
             ("scrimVersion", .string(scrimVersion)),
             body,
         ])
         do {
             try createFolder(for: path)
-            try Data((document.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: path),
-                                                                           options: .atomic)
+            state?.removeStaleTemporaries(in: Temporaries.split(path).folder)
+            try FileSystem.writeAtomically(Array((document.serialized(pretty: true) + "\n").utf8), to: path,
+                                           overwrite: true)
         } catch {
             // Deliberately ignored: see above.
         }
@@ -433,6 +509,26 @@ final class BatchState: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         events(event)
+    }
+
+    /// Folders already searched for stale temporaries in this run.
+    private var cleanedFolders = Set<String>()
+    /// What the searches removed.
+    private(set) var cleanups: [Temporaries.Cleanup] = []
+
+    /// Removes the temporaries a killed run left in `folder`, the first time this batch writes there; reports
+    /// what it removed as a ``BatchEvent/cleanup(_:)`` event.
+    func removeStaleTemporaries(in folder: String) {
+        lock.lock()
+        let first = cleanedFolders.insert(folder).inserted
+        lock.unlock()
+        guard first else { return }
+        let cleanup = Temporaries.removeStale(in: folder)
+        guard !cleanup.isEmpty else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        cleanups.append(cleanup)
+        events(.cleanup(cleanup))
     }
 
     func emitProgress(elapsed: Double) {

@@ -7,13 +7,20 @@ public struct FileJobOptions: Sendable {
     public var blockFrames: Int
     /// Replace an existing output file (atomically). Off by default: Scrim never overwrites silently.
     public var overwrite: Bool
-    /// Sample format of the output; nil keeps the input's.
+    /// Sample format of the output; nil keeps the input's (or the nearest the container holds, reported).
     public var outputSampleFormat: SampleFormat?
+    /// The sample format asked for with `--bits`; nil keeps the input's. Used when ``outputFormat`` is nil.
+    public var bits: OutputBits?
+    /// Polled once per block, besides the `isCancelled` argument of the calls that take one: true abandons the
+    /// job (`ScrimError` `.cancelled`), leaving nothing behind. For jobs that run several passes
+    /// (``LoudnessJob``) without a parameter of their own.
+    public var isCancelled: @Sendable () -> Bool = { false }
     /// What the BWF Coding History line names as the processing (`T=` field), e.g. "Scrim 0.1.0 denoise";
     /// nil appends no line.
     public var codingHistoryText: String?
-    /// The output's container and format (then ``outputSampleFormat`` still applies); nil keeps the input's.
-    /// Used by multi-pass jobs whose intermediate file is not the original.
+    /// The output's container and format (then ``outputSampleFormat`` still applies); nil chooses them from the
+    /// output's extension and the input (``OutputFormat/choose(path:like:bits:)``). Multi-pass jobs give it for an
+    /// intermediate file, and for the final pass the choice made against the original input.
     public var outputFormat: AudioFileFormat?
     /// RIFF chunks to pass through instead of the input's; nil passes the input's own. Multi-pass jobs give
     /// the original file's chunks to the final pass and `[]` to intermediate files.
@@ -21,7 +28,8 @@ public struct FileJobOptions: Sendable {
 
     public init(blockFrames: Int = 8192, overwrite: Bool = false, outputSampleFormat: SampleFormat? = nil,
                 codingHistoryText: String? = "Scrim \(scrimVersion)", outputFormat: AudioFileFormat? = nil,
-                chunks: [RIFFChunk]? = nil) {
+                chunks: [RIFFChunk]? = nil, bits: OutputBits? = nil) {
+        self.bits = bits
         self.blockFrames = blockFrames
         self.overwrite = overwrite
         self.outputSampleFormat = outputSampleFormat
@@ -45,7 +53,7 @@ public struct FileJobResult: Sendable {
     /// Processing latency that was compensated, in frames.
     public var latencyFrames: Int
     /// NaN/±Inf input samples replaced by 0 before processing.
-    public var nonFiniteSamplesZeroed: Int
+    public var invalidSamplesZeroed: Int
     /// Output samples clipped to full scale by an integer sample format.
     public var clippedSamples: Int
     /// RIFF chunks not passed through because processing made them stale (e.g. PEAK), or the output container
@@ -76,7 +84,7 @@ public struct FileJobResult: Sendable {
             ("frameCount", .int(Int64(frameCount))),
             ("durationSeconds", .rounded(input.duration, places: 6)),
             ("latencyFramesCompensated", .int(Int64(latencyFrames))),
-            ("nonFiniteSamplesZeroed", .int(Int64(nonFiniteSamplesZeroed))),
+            ("invalidSamplesZeroed", .int(Int64(invalidSamplesZeroed))),
             ("clippedSamples", .int(Int64(clippedSamples))),
             ("droppedChunks", .array(droppedChunkIDs.map { .string($0) })),
             ("codingHistoryLine", .optional(codingHistoryLine)),
@@ -89,7 +97,8 @@ public struct FileJobResult: Sendable {
 
 /// File → processor → file, sample-aligned, metadata passed through, output atomic.
 ///
-/// The pipeline every file command uses: blocks are read (planar `Float`), NaN/Inf samples zeroed and counted,
+/// The pipeline every file command uses: blocks are read (planar `Float`), invalid samples (NaN, ±Inf, beyond
+/// ±10⁶) zeroed and counted,
 /// processed in place, the processor's latency dropped from the start and flushed at the end (so the output has
 /// the input's frame count and BWF TimeReference stays true), and written to a temporary file that is renamed
 /// onto the destination only when complete. RIFF chunks (bext, iXML, unknown) pass through byte for byte; bext
@@ -129,13 +138,20 @@ public enum FileJob {
         try processor.prepare(for: spec)
         for analyzer in outputAnalyzers { try analyzer.prepare(for: spec) }
 
-        var format = options.outputFormat ?? info.format
-        if let sampleFormat = options.outputSampleFormat { format.sampleFormat = sampleFormat }
-        if case .other = format.sampleFormat { format.sampleFormat = .float32 }
         var warnings: [String] = []
+        var format: AudioFileFormat
+        if let given = options.outputFormat {
+            format = given
+        } else {
+            let choice = try OutputFormat.choose(path: output, like: info, bits: options.bits)
+            format = choice.format
+            warnings += choice.notes
+        }
+        if let sampleFormat = options.outputSampleFormat { format.sampleFormat = sampleFormat }
         var historyLine: String?
         let chunks = options.chunks ?? info.chunks
-        if let text = options.codingHistoryText, chunks.contains(where: { $0.id == "bext" }) {
+        if let text = options.codingHistoryText, format.container.isRIFFFamily,
+           chunks.contains(where: { $0.id == "bext" }) {
             let line = BroadcastExtension.codingHistoryLine(
                 sampleRate: info.sampleRate, bitsPerSample: format.sampleFormat.bitsPerSample ?? 32,
                 channelCount: info.channelCount, software: text)
@@ -157,11 +173,13 @@ public enum FileJob {
             var compensator = LatencyCompensator(latencyFrames: processor.latencyFrames)
             var nonFinite = 0
             while true {
-                if isCancelled() { throw ScrimError(.cancelled, "cancelled while processing \(input)") }
+                if isCancelled() || options.isCancelled() {
+                    throw ScrimError(.cancelled, "cancelled while processing \(input)")
+                }
                 let n = try reader.read(into: buffer)
                 if n == 0 { break }
                 try buffer.withBlock { block in
-                    nonFinite += block.zeroNonFiniteSamples()
+                    nonFinite += block.zeroInvalidSamples()
                     processor.process(block)
                     let range = compensator.alignedRange(ofProcessed: n)
                     if !range.isEmpty {
@@ -191,10 +209,16 @@ public enum FileJob {
                                  + "\(info.frameCount) frames to \(output)")
             }
             try writer.finish()
+            let unsupported = writer.droppedChunkIDs.filter { !AudioFileWriter.staleChunkIDs.contains($0) }
+            if !unsupported.isEmpty {
+                warnings.append("\(format.container) files cannot carry the input's "
+                                + unsupported.map { "'\($0)'" }.joined(separator: ", ")
+                                + " metadata: not written (use .wav to keep it)")
+            }
             return FileJobResult(
                 inputPath: input, outputPath: output, input: info, outputContainer: writer.writtenContainer,
                 outputSampleFormat: format.sampleFormat, frameCount: writer.frameCount,
-                latencyFrames: processor.latencyFrames, nonFiniteSamplesZeroed: nonFinite,
+                latencyFrames: processor.latencyFrames, invalidSamplesZeroed: nonFinite,
                 clippedSamples: writer.clippedSampleCount, droppedChunkIDs: writer.droppedChunkIDs,
                 codingHistoryLine: historyLine, warnings: warnings,
                 elapsedSeconds: seconds(clock.now - start))
@@ -210,7 +234,8 @@ public enum FileJob {
     ///   - blockFrames: frames per block.
     ///   - analyzers: prepared for the file, then fed every block.
     ///   - isCancelled: polled once per block; returning true abandons the pass (`ScrimError` `.cancelled`).
-    /// - Returns: the file's description and the number of NaN/Inf samples (zeroed before analysis).
+    /// - Returns: the file's description and the number of invalid samples (NaN, ±Inf, beyond ±10⁶; zeroed
+    ///   before analysis).
     public static func analyze(
         input: String, blockFrames: Int = 8192, analyzers: [any AudioAnalyzer],
         isCancelled: () -> Bool = { false }
@@ -228,7 +253,7 @@ public enum FileJob {
             if isCancelled() { throw ScrimError(.cancelled, "cancelled while analysing \(input)") }
             guard try reader.read(into: buffer) > 0 else { break }
             buffer.withBlock { block in
-                nonFinite += block.zeroNonFiniteSamples()
+                nonFinite += block.zeroInvalidSamples()
                 for analyzer in analyzers { analyzer.analyze(block) }
             }
         }

@@ -97,9 +97,11 @@ public enum JSONValue: Sendable, Equatable {
         return "\(d)"
     }
 
+    /// Writes a JSON string. A path's bytes that are not UTF-8 (``SystemPath``) are written as the text `\xNN`,
+    /// as everywhere Scrim shows a path: JSON strings are Unicode and cannot carry the byte itself.
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
-        for scalar in s.unicodeScalars {
+        for scalar in SystemPath.display(s).unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"

@@ -190,8 +190,9 @@ public enum LoudnessJob {
         let buffer = AudioBuffer(channelCount: info.channelCount, capacity: blockFrames)
         var nonFinite = 0
         while try reader.read(into: buffer) > 0 {
+            if options.file.isCancelled() { throw ScrimError(.cancelled, "cancelled while measuring \(input)") }
             buffer.withBlock { block in
-                nonFinite += block.zeroNonFiniteSamples()
+                nonFinite += block.zeroInvalidSamples()
                 meter.analyze(block)
             }
         }

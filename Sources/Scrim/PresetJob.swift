@@ -14,9 +14,13 @@ public struct PresetJobOptions: Sendable {
     public var overwrite: Bool
     /// Sample format of the output; nil keeps the input's.
     public var outputSampleFormat: SampleFormat?
+    /// The sample format asked for with `--bits`; nil keeps the input's (see ``OutputFormat``).
+    public var bits: OutputBits?
 
     /// Creates options; every parameter has the documented default.
-    public init(blockFrames: Int = 8192, overwrite: Bool = false, outputSampleFormat: SampleFormat? = nil) {
+    public init(blockFrames: Int = 8192, overwrite: Bool = false, outputSampleFormat: SampleFormat? = nil,
+                bits: OutputBits? = nil) {
+        self.bits = bits
         self.blockFrames = blockFrames
         self.overwrite = overwrite
         self.outputSampleFormat = outputSampleFormat
@@ -64,7 +68,8 @@ public struct PresetJobResult: Sendable {
     public var denoise: NoiseReductionReport?
     /// Loudness stage result (nil when the preset has no loudness stage).
     public var loudness: LoudnessStageResult?
-    /// The final pass's file report; its ``FileJobResult/nonFiniteSamplesZeroed`` counts the input's NaN/Inf.
+    /// The final pass's file report; its ``FileJobResult/invalidSamplesZeroed`` counts the input's invalid
+    /// samples (NaN, ±Inf, beyond ±10⁶).
     public var file: FileJobResult
     /// Passes made over the audio (detection, cleanup/measurement, gain).
     public var passes: Int
@@ -184,10 +189,11 @@ public enum PresetJob {
             throw AudioFileError(.outputIsInput, path: output,
                                  reason: "the output is the input file; Scrim never writes over its input")
         }
-        if !options.overwrite, FileManager.default.fileExists(atPath: output) {
+        if !options.overwrite, FileSystem.kind(of: output, followingLinks: false) == .regular {
             throw AudioFileError(.outputExists, path: output,
                                  reason: "the output exists; pass --overwrite to replace it")
         }
+        try FileSystem.checkReplaceable(output, overwrite: true)
         let info: AudioFileInfo
         do {
             let reader = try AudioFileReader(path: input)
@@ -251,7 +257,8 @@ public enum PresetJob {
         }
         let history = "Scrim \(scrimVersion) preset \(preset.name)"
         var fileOptions = FileJobOptions(blockFrames: options.blockFrames, overwrite: options.overwrite,
-                                         outputSampleFormat: options.outputSampleFormat, codingHistoryText: history)
+                                         outputSampleFormat: options.outputSampleFormat, codingHistoryText: history,
+                                         bits: options.bits)
 
         guard let loudnessStage = preset.loudness else {
             // One pass: cleanup straight to the output.
@@ -259,7 +266,7 @@ public enum PresetJob {
                                              isCancelled: isCancelled, outputAnalyzers: [meter]) { _ in
                 ProcessorChain(stages)
             }
-            if let nonFinite { result.nonFiniteSamplesZeroed = max(result.nonFiniteSamplesZeroed, nonFinite) }
+            if let nonFinite { result.invalidSamplesZeroed = max(result.invalidSamplesZeroed, nonFinite) }
             return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
                                    denoise: denoiser?.reducer.report, loudness: nil, file: result, passes: passCount,
                                    elapsedSeconds: seconds(clock.now - start))
@@ -268,47 +275,63 @@ public enum PresetJob {
         // Pass 2: cleanup into a float32 intermediate, measured as it is written (or measure the input).
         let layout = meterLayout(for: info)
         let before = LoudnessMeter(layout: layout, measureTruePeak: true, dialogueGating: loudnessStage.dialogueGating)
+        var loudnessResult: LoudnessStageResult?
         var gainSource = input
         var intermediate: String?
-        defer { if let intermediate { unlink(intermediate) } }
-        if stages.isEmpty {
-            let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
-                                               analyzers: [before, meter], isCancelled: isCancelled)
-            nonFinite = max(nonFinite ?? 0, analysis.nonFiniteSamples)
-        } else {
-            let path = intermediatePath(for: output)
-            intermediate = path
-            let format = AudioFileFormat(container: .wav, sampleFormat: .float32, sampleRate: info.sampleRate,
-                                         channelCount: info.channelCount)
-            let passOptions = FileJobOptions(blockFrames: options.blockFrames, overwrite: true, codingHistoryText: nil,
-                                             outputFormat: format, chunks: [])
-            let cleaned = try FileJob.process(input: input, output: path, options: passOptions,
-                                              isCancelled: isCancelled, outputAnalyzers: [before, meter]) { _ in
-                ProcessorChain(stages)
+        defer { if let intermediate { _ = SystemPath.withCString(intermediate) { unlink($0) } } }
+        // The final format is chosen against the original input (the intermediate is float32 WAV).
+        let finalChoice = try OutputFormat.choose(path: output, like: info, bits: options.bits)
+        var finalResult: FileJobResult?
+        do {
+            if stages.isEmpty {
+                let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
+                                                   analyzers: [before, meter], isCancelled: isCancelled)
+                nonFinite = max(nonFinite ?? 0, analysis.nonFiniteSamples)
+            } else {
+                let path = intermediatePath(for: output)
+                intermediate = path
+                let format = AudioFileFormat(container: .wav, sampleFormat: .float32, sampleRate: info.sampleRate,
+                                             channelCount: info.channelCount)
+                let passOptions = FileJobOptions(blockFrames: options.blockFrames, overwrite: true,
+                                                 codingHistoryText: nil, outputFormat: format, chunks: [])
+                let cleaned = try FileJob.process(input: input, output: path, options: passOptions,
+                                                  isCancelled: isCancelled, outputAnalyzers: [before, meter]) { _ in
+                    ProcessorChain(stages)
+                }
+                nonFinite = max(nonFinite ?? 0, cleaned.invalidSamplesZeroed)
+                gainSource = path
             }
-            nonFinite = max(nonFinite ?? 0, cleaned.nonFiniteSamplesZeroed)
-            gainSource = path
-        }
-        meter.nextPass()
-        let measured = before.measurement
-        let plan = NormalizationPlan(measurement: measured, target: loudnessStage.target,
-                                     handling: loudnessStage.truePeakHandling)
+            meter.nextPass()
+            let measured = before.measurement
+            let plan = NormalizationPlan(measurement: measured, target: loudnessStage.target,
+                                         handling: loudnessStage.truePeakHandling)
 
-        // Pass 3: the gain, into the output with the original's format and chunks.
-        let normalizer = LoudnessNormalizer(plan: plan)
-        let after = LoudnessMeter(layout: layout, measureTruePeak: false, dialogueGating: loudnessStage.dialogueGating)
-        fileOptions.outputFormat = info.format
-        fileOptions.chunks = info.chunks
-        var result = try FileJob.process(input: gainSource, output: output, options: fileOptions,
-                                         isCancelled: isCancelled, outputAnalyzers: [after, meter]) { _ in normalizer }
+            // Pass 3: the gain, into the output with the original's format and chunks.
+            let normalizer = LoudnessNormalizer(plan: plan)
+            let after = LoudnessMeter(layout: layout, measureTruePeak: false,
+                                      dialogueGating: loudnessStage.dialogueGating)
+            fileOptions.outputFormat = finalChoice.format
+            fileOptions.chunks = info.chunks
+            var written = try FileJob.process(input: gainSource, output: output, options: fileOptions,
+                                              isCancelled: isCancelled, outputAnalyzers: [after, meter]) { _ in
+                normalizer
+            }
+            written.warnings = finalChoice.notes + written.warnings
+            finalResult = written
+            loudnessResult = LoudnessStageResult(layout: layout, measured: measured,
+                                                 normalization: normalizer.report, after: after.measurement)
+        } catch {
+            guard let fileError = error as? AudioFileError else { throw error }
+            throw Self.namingOutput(fileError, intermediate: intermediate, output: output)
+        }
+        guard var result = finalResult else { throw ScrimError(.invalidState, "the final pass did not run") }
         result.inputPath = input
         result.input = info
-        result.nonFiniteSamplesZeroed = nonFinite ?? 0
+        result.invalidSamplesZeroed = nonFinite ?? 0
         result.latencyFrames += (remover?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
-        let loudness = LoudnessStageResult(layout: layout, measured: measured, normalization: normalizer.report,
-                                           after: after.measurement)
         return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
-                               denoise: denoiser?.reducer.report, loudness: loudness, file: result, passes: passCount,
+                               denoise: denoiser?.reducer.report, loudness: loudnessResult, file: result,
+                               passes: passCount,
                                elapsedSeconds: seconds(clock.now - start))
     }
 
@@ -326,12 +349,19 @@ public enum PresetJob {
         return ChannelLayout(channelCount: info.channelCount)
     }
 
-    /// A hidden name beside `output` for the float32 intermediate (same folder, so same file system).
+    /// `error` with the user's output named instead of the hidden intermediate, if it named that.
+    static func namingOutput(_ error: AudioFileError, intermediate: String?, output: String) -> AudioFileError {
+        guard let intermediate, error.path == intermediate else { return error }
+        var renamed = error
+        renamed.path = output
+        renamed.reason = "while writing its intermediate pass: " + error.reason
+        return renamed
+    }
+
+    /// A hidden name beside `output` for the float32 intermediate (same folder, so same file system), one of
+    /// Scrim's temporaries (``Temporaries``), so a run after a SIGKILL removes it.
     static func intermediatePath(for output: String) -> String {
-        let url = URL(fileURLWithPath: output)
-        let folder = url.deletingLastPathComponent().path
-        return folder + "/." + url.lastPathComponent + ".scrim-pass-"
-            + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ".wav"
+        Temporaries.path(beside: output, kind: "pass")
     }
 }
 

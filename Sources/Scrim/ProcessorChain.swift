@@ -9,7 +9,7 @@ import ScrimCore
 /// depends on how its input is split, neither does the chain's.
 ///
 /// Before the first stage the chain replaces NaN and ±Inf samples with 0 and counts them
-/// (``nonFiniteSamplesZeroed``): a non-finite sample would otherwise spread through every FFT frame it touches.
+/// (``invalidSamplesZeroed``): a non-finite sample would otherwise spread through every FFT frame it touches.
 ///
 /// Push use (the caller keeps output aligned with input using ``LatencyCompensator``, as ``FileJob`` does):
 /// ```swift
@@ -27,9 +27,9 @@ public final class ProcessorChain: AudioProcessor {
     /// The stages, first to last.
     public let stages: [any AudioProcessor]
     /// Whether NaN/±Inf input samples are replaced by 0 before the first stage (default true).
-    public let zeroesNonFiniteSamples: Bool
+    public let zeroesInvalidSamples: Bool
     /// NaN/±Inf input samples replaced by 0 since ``prepare(for:)`` or ``reset()``.
-    public private(set) var nonFiniteSamplesZeroed = 0
+    public private(set) var invalidSamplesZeroed = 0
     /// The spec the chain was prepared for (nil before ``prepare(for:)``).
     public private(set) var spec: ProcessSpec?
 
@@ -41,10 +41,10 @@ public final class ProcessorChain: AudioProcessor {
     /// Creates a chain.
     /// - Parameters:
     ///   - stages: processors in the order the audio goes through them; may be empty (a pass-through).
-    ///   - zeroesNonFiniteSamples: replace NaN/±Inf input samples by 0 and count them (default true).
-    public init(_ stages: [any AudioProcessor], zeroesNonFiniteSamples: Bool = true) {
+    ///   - zeroesInvalidSamples: replace NaN/±Inf input samples by 0 and count them (default true).
+    public init(_ stages: [any AudioProcessor], zeroesInvalidSamples: Bool = true) {
         self.stages = stages
-        self.zeroesNonFiniteSamples = zeroesNonFiniteSamples
+        self.zeroesInvalidSamples = zeroesInvalidSamples
     }
 
     /// Sum of the stages' latencies, in frames. Valid after ``prepare(for:)``.
@@ -57,7 +57,7 @@ public final class ProcessorChain: AudioProcessor {
         for stage in stages { try stage.prepare(for: spec) }
         self.spec = spec
         resetFlushState()
-        nonFiniteSamplesZeroed = 0
+        invalidSamplesZeroed = 0
     }
 
     /// Processes `block` in place through every stage. At most `spec.maximumBlockFrames` frames.
@@ -66,7 +66,7 @@ public final class ProcessorChain: AudioProcessor {
         precondition(block.channelCount == spec.channelCount && block.frameCount <= spec.maximumBlockFrames,
                      "block of \(block.channelCount) ch × \(block.frameCount) frames for a chain prepared for "
                      + "\(spec)")
-        if zeroesNonFiniteSamples { nonFiniteSamplesZeroed += block.zeroNonFiniteSamples() }
+        if zeroesInvalidSamples { invalidSamplesZeroed += block.zeroInvalidSamples() }
         for stage in stages { stage.process(block) }
     }
 
@@ -104,7 +104,7 @@ public final class ProcessorChain: AudioProcessor {
     public func reset() {
         for stage in stages { stage.reset() }
         resetFlushState()
-        nonFiniteSamplesZeroed = 0
+        invalidSamplesZeroed = 0
     }
 
     private func resetFlushState() {

@@ -71,24 +71,32 @@ public struct AudioBlock {
         }
     }
 
-    /// Replaces NaN and ±Inf samples with 0 and returns how many were replaced.
+    /// The largest magnitude a sample may have before Scrim treats it as damage: 10^6, i.e. +120 dBFS. Float files
+    /// may legitimately go beyond full scale (an intermediate mix at +20 dBFS), but nothing that was ever audio
+    /// reaches a million times full scale; such values (±1e30 in a corrupt file) would otherwise swamp every
+    /// measurement and gain.
+    public static let largestValidMagnitude: Float = 1e6
+
+    /// Replaces invalid samples (NaN, ±Inf, or beyond ±``largestValidMagnitude``) with 0 and returns how many were
+    /// replaced.
     ///
-    /// Scrim calls this on every block that enters a processor chain, and reports the count: a non-finite
-    /// sample would otherwise spread through every FFT frame it touches.
+    /// Scrim calls this on every block that enters a processor chain or an analysis, and reports the count: such a
+    /// sample would otherwise spread through every FFT frame it touches, or make a meter call the file silent.
     @inlinable
     @discardableResult
-    public func zeroNonFiniteSamples() -> Int {
+    public func zeroInvalidSamples() -> Int {
         var replaced = 0
+        let limitBits = AudioBlock.largestValidMagnitude.bitPattern
         for c in 0..<channelCount {
             let samples = channel(c)
             guard let base = samples.baseAddress else { continue }
-            // Look first, with an OR the compiler vectorises: adding 1 to the exponent field carries into the
-            // sign bit only when the field is all ones (NaN or ±Inf). Count and rewrite only a channel that has
-            // any. (A Bool-valued OR here is turned into an early-exit search, which does not vectorise.)
-            var found: UInt32 = 0
-            for i in 0..<samples.count { found |= (base[i].bitPattern & 0x7F80_0000) &+ 0x0080_0000 }
-            guard found & 0x8000_0000 != 0 else { continue }
-            for i in 0..<samples.count where !base[i].isFinite {
+            // Look first, with an unsigned max the compiler vectorises: with the sign bit cleared, a float's bit
+            // pattern orders like its magnitude, and NaN and ±Inf sort above every finite value. Count and rewrite
+            // only a channel that has any.
+            var largest: UInt32 = 0
+            for i in 0..<samples.count { largest = max(largest, base[i].bitPattern & 0x7FFF_FFFF) }
+            guard largest > limitBits else { continue }
+            for i in 0..<samples.count where !(abs(base[i]) <= AudioBlock.largestValidMagnitude) {
                 base[i] = 0
                 replaced += 1
             }

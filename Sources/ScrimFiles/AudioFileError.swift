@@ -76,9 +76,9 @@ public struct AudioFileError: Error, Sendable, Hashable, CustomStringConvertible
 
     /// The file's name without its folder (what people recognise in a batch report).
     public var fileName: String {
-        guard let slash = path.lastIndex(of: "/") else { return path }
+        guard let slash = path.lastIndex(of: "/") else { return SystemPath.display(path) }
         let name = path[path.index(after: slash)...]
-        return name.isEmpty ? path : String(name)
+        return SystemPath.display(name.isEmpty ? path : String(name))
     }
 
     public var description: String {
@@ -106,6 +106,12 @@ public struct AudioFileError: Error, Sendable, Hashable, CustomStringConvertible
             self.init(.writeFailed, path: path, reason: "the disk is full", libraryMessage: system)
         case EROFS:
             self.init(.permissionDenied, path: path, reason: "the disk is read-only", libraryMessage: system)
+        case EFBIG:
+            self.init(.writeFailed, path: path, reason: "the file would be larger than this system allows "
+                      + "(file size limit, ulimit -f, or the file system's own)", libraryMessage: system)
+        case ENAMETOOLONG:
+            self.init(fallback, path: path, reason: "the file name is too long for the file system",
+                      libraryMessage: system)
         default:
             self.init(fallback, path: path, reason: "could not \(action) the file", libraryMessage: system)
         }

@@ -78,7 +78,7 @@ public final class AudioFileReader {
     public init(path: String, options: Options = Options()) throws(AudioFileError) {
         self.path = path
         var status = stat()
-        if stat(path, &status) != 0 {
+        if SystemPath.withCString(path, { stat($0, &status) }) != 0 {
             throw AudioFileError(errno: errno, path: path, action: "read", fallback: .readFailed)
         }
         guard status.st_mode & S_IFMT == S_IFREG else {
@@ -105,13 +105,11 @@ public final class AudioFileReader {
         }
 
         let layout = try RIFFParser.parse(file, fileSize: fileSize, path: path)
+        // For linear encodings the frame counts come from the data size (the authority for truncation); for
+        // block-coded ones (ADPCM, GSM) libsndfile counts the frames its decoder will deliver, below.
         var riffFrames: (declared: Int, available: Int)?
         if let layout {
-            let blockAlign = UInt64(layout.format.blockAlign)
-            let declared = Int(layout.declaredDataSize / blockAlign)
-            let available = Int(layout.availableDataSize / blockAlign)
-            riffFrames = (declared, available)
-            if declared == 0 {
+            if layout.declaredDataSize == 0 {
                 var reason = "the file holds no audio (its data chunk is empty)"
                 if layout.dataOffset < fileSize, layout.chunks.allSatisfy({ $0.placement == .beforeData }) {
                     reason += "; \(fileSize - layout.dataOffset) bytes follow it: the recording was probably "
@@ -119,13 +117,36 @@ public final class AudioFileReader {
                 }
                 throw AudioFileError(.noAudioFrames, path: path, reason: reason)
             }
-            if available < declared && !options.acceptsTruncatedData {
+            if layout.format.bytesPerSample != nil {
+                let blockAlign = UInt64(layout.format.blockAlign)
+                // The declared size comes from the header (up to 2^64 − 1 in a ds64): checked before conversion.
+                guard let declared = Int(exactly: layout.declaredDataSize / blockAlign),
+                      let available = Int(exactly: layout.availableDataSize / blockAlign) else {
+                    throw AudioFileError(.invalidHeaderValue, path: path,
+                                         reason: "the header gives an impossible audio size "
+                                             + "(\(layout.declaredDataSize) bytes)")
+                }
+                riffFrames = (declared, available)
+                if available == 0 {
+                    throw AudioFileError(.truncated, path: path,
+                                         reason: "the file ends before its first frame of audio")
+                }
+            }
+            if layout.availableDataSize < layout.declaredDataSize && !options.acceptsTruncatedData {
                 let rate = Double(layout.format.sampleRate)
+                let missingBytes = layout.declaredDataSize - layout.availableDataSize
+                if let (declared, available) = riffFrames {
+                    throw AudioFileError(
+                        .truncated, path: path,
+                        reason: "the file is cut short: its header announces \(declared) frames "
+                            + "(\(Self.seconds(declared, rate))) but only \(available) are there "
+                            + "(\(Self.seconds(available, rate))), \(declared - available) missing")
+                }
                 throw AudioFileError(
                     .truncated, path: path,
-                    reason: "the file is cut short: its header announces \(declared) frames "
-                        + "(\(Self.seconds(declared, rate))) but only \(available) are there "
-                        + "(\(Self.seconds(available, rate))), \(declared - available) missing")
+                    reason: "the file is cut short: its header announces \(layout.declaredDataSize) bytes of "
+                        + "\(layout.format.formatName) audio but only \(layout.availableDataSize) are there "
+                        + "(\(missingBytes) missing)")
             }
         }
 
@@ -150,11 +171,17 @@ public final class AudioFileReader {
 
         try RIFFParser.validate(sampleRate: Int(sfInfo.samplerate), channelCount: Int(sfInfo.channels), path: path)
         let major = sfInfo.format & SndFile.majorMask
-        var frameCount = Int(sfInfo.frames)
+        guard var frameCount = Int(exactly: sfInfo.frames) else {
+            throw AudioFileError(.invalidHeaderValue, path: path, reason: "the header gives an impossible length")
+        }
         var missing = 0
         if let riffFrames {
             frameCount = min(frameCount, riffFrames.available)
             missing = riffFrames.declared - riffFrames.available
+        } else if let layout, layout.availableDataSize < layout.declaredDataSize, layout.availableDataSize > 0 {
+            // Block-coded and cut short (read anyway on request): the missing frames in proportion to the bytes.
+            let ratio = Double(layout.declaredDataSize) / Double(layout.availableDataSize)
+            missing = Int(exactly: (Double(frameCount) * (ratio - 1)).rounded()) ?? 0
         }
         guard frameCount > 0 else {
             throw AudioFileError(.noAudioFrames, path: path, reason: "the file holds no audio frames",

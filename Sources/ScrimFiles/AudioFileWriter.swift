@@ -7,8 +7,8 @@ import Glibc
 
 /// Writes an audio file block by block from planar `Float`, appearing at its destination only when complete.
 ///
-/// **Atomic output.** Samples go to a temporary file in the destination folder
-/// (`.<name>.scrim-<pid>-<random>.tmp`); ``finish()`` closes it, `fsync`s it and renames it onto the
+/// **Atomic output.** Samples go to a temporary file in the destination folder (named by ``Temporaries``:
+/// `.<name>.scrim-<host>-<pid>-<random>.tmp`); ``finish()`` closes it, `fsync`s it and renames it onto the
 /// destination in one step, so the destination never exists half-written. ``cancel()``, a thrown error, or
 /// releasing the writer without ``finish()`` deletes the temporary file: a failed file leaves nothing behind.
 /// By default an existing destination is refused (``AudioFileError/Code/outputExists``), also at the moment of
@@ -156,22 +156,11 @@ public final class AudioFileWriter {
         let frameBytes = format.channelCount * bits / 8
         self.blockFrameCount = max(1, min(65_536, Self.maximumBufferBytes / frameBytes))
 
-        // The destination: refuse folders, and existing files unless overwriting was asked for.
-        var status = stat()
-        if lstat(path, &status) == 0 {
-            if status.st_mode & S_IFMT == S_IFDIR {
-                throw AudioFileError(.notAFile, path: path, reason: "the destination is a folder")
-            }
-            if !options.overwritesExisting {
-                throw AudioFileError(.outputExists, path: path,
-                                     reason: "the destination already exists (Scrim does not overwrite unless asked)")
-            }
-        }
-        let (folder, name) = Self.split(path)
-        let temporaryPath = folder + "." + name + ".scrim-\(getpid())-"
-            + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ".tmp"
+        // The destination: only a regular file may be replaced, and only when asked.
+        try FileSystem.checkReplaceable(path, overwrite: options.overwritesExisting)
+        let temporaryPath = Temporaries.path(beside: path, kind: "")
         self.temporaryPath = temporaryPath
-        let fd = open(temporaryPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = SystemPath.withCString(temporaryPath) { open($0, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
         if fd < 0 {
             let number = errno
             if number == ENOENT {
@@ -192,7 +181,7 @@ public final class AudioFileWriter {
             }
         } catch {
             file.close()
-            unlink(temporaryPath)
+            _ = SystemPath.withCString(temporaryPath) { unlink($0) }
             throw error
         }
     }
@@ -268,7 +257,7 @@ public final class AudioFileWriter {
         }
         file.close()
         if let error = commit() {
-            unlink(temporaryPath)
+            _ = SystemPath.withCString(temporaryPath) { unlink($0) }
             state = .failed
             throw error
         }
@@ -288,7 +277,8 @@ public final class AudioFileWriter {
     public static func isSameFile(_ a: String, _ b: String) -> Bool {
         var first = stat()
         var second = stat()
-        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        guard SystemPath.withCString(a, { stat($0, &first) }) == 0,
+              SystemPath.withCString(b, { stat($0, &second) }) == 0 else { return false }
         return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
@@ -308,7 +298,7 @@ public final class AudioFileWriter {
     private func discard() {
         if case .sndfile(let sndfile) = backend { _ = sndfile.close() }
         file.close()
-        unlink(temporaryPath)
+        _ = SystemPath.withCString(temporaryPath) { unlink($0) }
     }
 
     /// Moves the finished temporary file onto the destination.
@@ -320,12 +310,22 @@ public final class AudioFileWriter {
         let (folder, _) = Self.split(path)
         defer {
             // Make the rename itself durable; failure here only risks the name, never the content.
-            let directory = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let directory = SystemPath.withCString(folder.isEmpty ? "." : folder) {
+                open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            }
             if directory >= 0 {
                 fsync(directory)
                 close(directory)
             }
         }
+        let temporaryPath = self.temporaryPath
+        func rename(_ from: String, _ to: String) -> Int32 {
+            SystemPath.withCString(from) { a in SystemPath.withCString(to) { b in Glibc.rename(a, b) } }
+        }
+        func link(_ from: String, _ to: String) -> Int32 {
+            SystemPath.withCString(from) { a in SystemPath.withCString(to) { b in Glibc.link(a, b) } }
+        }
+        func unlink(_ path: String) { _ = SystemPath.withCString(path) { Glibc.unlink($0) } }
         if options.overwritesExisting {
             if rename(temporaryPath, path) != 0 {
                 return AudioFileError(errno: errno, path: path, action: "write", fallback: .writeFailed)
@@ -344,8 +344,7 @@ public final class AudioFileWriter {
         guard number == EPERM || number == ENOTSUP || number == EOPNOTSUPP || number == EXDEV else {
             return AudioFileError(errno: number, path: path, action: "write", fallback: .writeFailed)
         }
-        var status = stat()
-        if lstat(path, &status) == 0 {
+        if FileSystem.exists(path) {
             return AudioFileError(.outputExists, path: path,
                                   reason: "the destination appeared while writing; it was left as it was")
         }

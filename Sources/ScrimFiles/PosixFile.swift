@@ -3,8 +3,9 @@ import Glibc
 #endif
 
 /// An `errno` value carried in a `Result`.
-struct SystemErrno: Error {
-    let number: Int32
+public struct SystemErrno: Error, Sendable {
+    /// The `errno` value.
+    public let number: Int32
 }
 
 /// A thin wrapper over a POSIX file descriptor with whole-buffer reads and writes (retrying short transfers and
@@ -14,7 +15,7 @@ struct PosixFile {
 
     /// Opens `path` read-only. Returns the descriptor or the `errno`.
     static func openForReading(_ path: String) -> Result<PosixFile, SystemErrno> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = SystemPath.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         if fd < 0 { return .failure(SystemErrno(number: errno)) }
         return .success(PosixFile(descriptor: fd))
     }

@@ -11,6 +11,15 @@ struct WaveFormatDescription: Equatable {
     var channelMask: UInt32?
     var isExtensible: Bool { storedFormatTag == 0xFFFE }
 
+    /// Bytes per sample for the linear encodings (PCM, IEEE float, A-law, µ-law), whose frames are
+    /// ``blockAlign`` bytes each; nil for block-coded ones (ADPCM, GSM 6.10, MPEG…), whose blocks hold many frames.
+    var bytesPerSample: Int? {
+        switch formatTag {
+        case 0x0001, 0x0003, 0x0006, 0x0007: (bitsPerSample + 7) / 8
+        default: nil
+        }
+    }
+
     /// A name for the effective tag, for error messages (Microsoft's registered WAVE format tags).
     var formatName: String {
         switch formatTag {
@@ -114,6 +123,13 @@ enum RIFFParser {
             let remaining = fileSize - payloadOffset
 
             if id == "data" {
+                guard data == nil else {
+                    // Some broken writers append a second take; which one is "the" audio cannot be known.
+                    throw AudioFileError(.corruptHeader, path: path,
+                                         reason: "the file has two 'data' chunks (at bytes "
+                                             + "\(data.map { $0.offset - 8 } ?? 0) and \(position)); Scrim cannot "
+                                             + "tell which is the audio")
+                }
                 guard format != nil else {
                     throw AudioFileError(.corruptHeader, path: path, reason: "the audio comes before its 'fmt ' chunk")
                 }
@@ -149,9 +165,10 @@ enum RIFFParser {
                                          reason: "the ds64 chunk is too short (\(size) bytes)")
                 }
                 ds64DataSize = payload.uint64LE(at: 8)
-                let tableLength = Int(payload.uint32LE(at: 24))
+                // The table's stated length is not trusted: only the entries the chunk really holds are read.
+                let tableLength = min(Int(payload.uint32LE(at: 24)), (payload.count - 28) / 12)
                 var entry = 28
-                for _ in 0..<tableLength where entry + 12 <= payload.count {
+                for _ in 0..<tableLength {
                     ds64Table[RIFFChunk.string(fromID: Array(payload[entry..<entry + 4]))] =
                         payload.uint64LE(at: entry + 4)
                     entry += 12
@@ -238,6 +255,22 @@ enum RIFFParser {
         try validate(sampleRate: description.sampleRate, channelCount: description.channelCount, path: path)
         guard description.blockAlign > 0 else {
             throw AudioFileError(.invalidHeaderValue, path: path, reason: "the header gives a frame size of 0 bytes")
+        }
+        if let bytes = description.bytesPerSample {
+            // Linear formats: one frame is one sample per channel, each in whole bytes (Microsoft RIFF: nBlockAlign
+            // = nChannels × wBitsPerSample / 8). A disagreeing block align would make every frame count wrong.
+            guard description.bitsPerSample > 0 else {
+                throw AudioFileError(.invalidHeaderValue, path: path,
+                                     reason: "the header gives 0 bits per sample for \(description.formatName) audio")
+            }
+            let expected = bytes * description.channelCount
+            guard description.blockAlign == expected else {
+                throw AudioFileError(
+                    .invalidHeaderValue, path: path,
+                    reason: "the header's frame size (\(description.blockAlign) bytes) disagrees with its "
+                        + "\(description.channelCount) channels of \(description.bitsPerSample)-bit "
+                        + "\(description.formatName) (\(expected) bytes)")
+            }
         }
         return description
     }

@@ -22,11 +22,24 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per file, one per line (keys in Sources/scrim/README.md).")
     var json = false
 
+    func validate() throws {
+        if files.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("standard input (-) can be read only once")
+        }
+    }
+
     func run() throws {
         var failures = 0
         for (index, path) in files.enumerated() {
             do {
-                let analysis = try FileAnalysis(path: path)
+                let source = try InputSource(path)
+                var analysis: FileAnalysis
+                do {
+                    analysis = try FileAnalysis(path: source.jobPath)
+                } catch {
+                    throw source.naming(error)
+                }
+                analysis.path = source.displayPath
                 if json {
                     print(Self.report(analysis).serialized())
                 } else {

@@ -61,6 +61,16 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "Redo every file, even outputs that are up to date.")
     var force = false
 
+    @Flag(help: "Replace outputs Scrim did not write (without it such a file is a failed file, never replaced).")
+    var overwrite = false
+
+    @Option(help: ArgumentHelp("Sample format of the outputs: 16, 24, 32 or float (default: each input's).",
+                               valueName: "bits"))
+    var bits: OutputBits?
+
+    @Flag(help: "JSON lines on stdout (the same as --progress json).")
+    var json = false
+
     /// The parsed --shard.
     var shardParts: (index: Int, count: Int)? {
         guard let shard else { return nil }
@@ -72,6 +82,9 @@ struct BatchCommand: ParsableCommand {
 
     func validate() throws {
         if inputs.isEmpty && manifest == nil { throw ValidationError("give input files or folders, or --manifest") }
+        if inputs.contains("-") { throw ValidationError("batch reads files and folders, not - (standard input)") }
+        if outputFolder == "-" { throw ValidationError("-o -: batch writes into a folder, not standard output") }
+        if json && progress == .none { throw ValidationError("--json and --progress none contradict each other") }
         if !(1...256).contains(jobs) { throw ValidationError("--jobs \(jobs): use 1 to 256") }
         if shard != nil && shardParts == nil {
             throw ValidationError("--shard \(shard ?? ""): use I/N with 0 <= I < N, e.g. 0/4")
@@ -83,19 +96,25 @@ struct BatchCommand: ParsableCommand {
         Interruption.install()
         let recipe: Preset
         var plan: BatchPlan
+        let json = progress == .json || self.json
         do {
             recipe = try Preset.resolve(preset)
             plan = try BatchPlan(inputs: inputs, manifest: manifest, outputFolder: outputFolder)
         } catch {
-            printError("scrim batch: \(error)")
+            // A source that does not exist or holds no audio: a usage error, before any work.
+            if json {
+                print(JSONValue.object([("event", .string("error")), ("error", errorJSON(error))]).serialized())
+            } else {
+                printError("scrim batch: \(error)")
+            }
             throw exitCodeUsage
         }
         if let (index, count) = shardParts { plan = plan.shard(index: index, count: count) }
-        let json = progress == .json
         if dryRun {
             printPlan(plan, preset: recipe, json: json)
             return
         }
+        printSkipped(plan.skipped, json: json)
         let renderer = BatchRenderer(json: json, line: progress == .auto && isatty(STDERR_FILENO) == 1)
         if json {
             renderer.emit(.object([
@@ -105,16 +124,17 @@ struct BatchCommand: ParsableCommand {
                 ("shard", .optional(shard)),
             ]))
         }
-        let summary = BatchRunner.run(plan: plan, preset: recipe, options: BatchOptions(jobs: jobs, force: force),
+        let options = BatchOptions(jobs: jobs, force: force, overwrite: overwrite, bits: bits)
+        let summary = BatchRunner.run(plan: plan, preset: recipe, options: options,
                                       isCancelled: { Interruption.requested }, events: { renderer.handle($0) })
         renderer.finish(summary)
         var reportFailed = false
         if let report {
             do {
-                try Data((summary.json(includingFiles: true).serialized(pretty: true) + "\n").utf8)
-                    .write(to: URL(fileURLWithPath: report), options: .atomic)
+                try FileSystem.writeAtomically(Array((summary.json(includingFiles: true).serialized(pretty: true)
+                                                      + "\n").utf8), to: report, overwrite: true)
             } catch {
-                printError("scrim batch: cannot write the report \(report): \(error.localizedDescription)")
+                printError("scrim batch: cannot write the report: \(error)")
                 reportFailed = true
             }
         }
@@ -122,26 +142,43 @@ struct BatchCommand: ParsableCommand {
         if summary.count(.failed) > 0 || reportFailed { throw exitCodeFileFailed }
     }
 
+    /// Every path under the sources that is not processed, with its reason: one `skipped` event each with JSON,
+    /// else one line each on stderr.
+    func printSkipped(_ skipped: [BatchSkip], json: Bool) {
+        for skip in skipped {
+            if json {
+                var pairs: [(String, JSONValue)] = [("event", .string("skippedPath"))]
+                if case .object(let fields) = skip.json { pairs += fields }
+                print(JSONValue.object(pairs).serialized())
+            } else {
+                printError("skipped  \(SystemPath.display(skip.path))  (\(skip.reason))")
+            }
+        }
+    }
+
     /// `--dry-run`: each file's action and the totals; nothing is written.
     func printPlan(_ plan: BatchPlan, preset: Preset, json: Bool) {
         let fingerprint = preset.fingerprint
         var counts: [BatchAction: Int] = [:]
         var seconds = 0.0
+        printSkipped(plan.skipped, json: json)
         for item in plan.items {
-            let (action, reason) = BatchRunner.action(for: item, in: plan, fingerprint: fingerprint, force: force)
+            let (action, reason) = BatchRunner.action(for: item, in: plan, fingerprint: fingerprint, force: force,
+                                                      overwrite: overwrite)
             let duration = BatchRunner.duration(of: item.input)
             counts[action, default: 0] += 1
             if action != .skip { seconds += duration }
             let output = plan.outputPath(for: item)
             if json {
                 print(JSONValue.object([
-                    ("event", .string("plan")), ("input", .string(item.input)), ("output", .string(output)),
+                    ("event", .string("plan")), ("input", .string(SystemPath.display(item.input))),
+                    ("output", .string(SystemPath.display(output))),
                     ("action", .string(action.rawValue)), ("reason", .string(reason)),
                     ("durationSeconds", .rounded(duration, places: 3)),
                 ]).serialized())
             } else {
                 print(action.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-                      + "\(item.input) -> \(output)  (\(reason))")
+                      + "\(SystemPath.display(item.input)) -> \(SystemPath.display(output))  (\(reason))")
             }
         }
         if json {
@@ -150,12 +187,15 @@ struct BatchCommand: ParsableCommand {
                 ("process", .int(Int64(counts[.process, default: 0]))),
                 ("redo", .int(Int64(counts[.redo, default: 0]))),
                 ("skip", .int(Int64(counts[.skip, default: 0]))),
+                ("refuse", .int(Int64(counts[.refuse, default: 0]))),
+                ("skippedPaths", .int(Int64(plan.skipped.count))),
                 ("audioSecondsToProcess", .rounded(seconds, places: 3)),
                 ("preset", .string(preset.name)), ("presetFingerprint", .string(fingerprint)),
             ]).serialized())
         } else {
             print("\(plan.items.count) files: \(counts[.process, default: 0]) to process, "
-                  + "\(counts[.redo, default: 0]) to redo, \(counts[.skip, default: 0]) up to date; "
+                  + "\(counts[.redo, default: 0]) to redo, \(counts[.skip, default: 0]) up to date, "
+                  + "\(counts[.refuse, default: 0]) refused (output not Scrim's), \(plan.skipped.count) paths skipped; "
                   + String(format: "%.2f h of audio to process with preset %@", seconds / 3600, preset.name))
         }
     }
@@ -182,8 +222,8 @@ final class BatchRenderer: @unchecked Sendable {
         switch event {
         case .started(let item, let output):
             if json {
-                emit(.object([("event", .string("started")), ("input", .string(item.input)),
-                              ("output", .string(output))]))
+                emit(.object([("event", .string("started")), ("input", .string(SystemPath.display(item.input))),
+                              ("output", .string(SystemPath.display(output)))]))
             }
         case .finished(let outcome):
             if json {
@@ -194,6 +234,15 @@ final class BatchRenderer: @unchecked Sendable {
                 clearLine()
                 print(Self.describe(outcome))
                 fflush(nil)
+            }
+        case .cleanup(let cleanup):
+            if json {
+                emit(.object([("event", .string("cleanup")),
+                              ("folder", .string(SystemPath.display(cleanup.folder))),
+                              ("files", .int(Int64(cleanup.fileCount))), ("bytes", .int(cleanup.byteCount))]))
+            } else {
+                clearLine()
+                reportStaleTemporaries(cleanup)
             }
         case .progress(let progress):
             if json {
@@ -235,14 +284,14 @@ final class BatchRenderer: @unchecked Sendable {
         switch outcome.status {
         case .done:
             let speed = outcome.elapsedSeconds > 0 ? outcome.durationSeconds / outcome.elapsedSeconds : 0
-            return "done     \(outcome.item.input) -> \(outcome.output)  ("
+            return "done     \(SystemPath.display(outcome.item.input)) -> \(SystemPath.display(outcome.output))  ("
                 + formatDuration(outcome.durationSeconds) + String(format: ", %.0fx)", speed)
         case .skipped:
-            return "skipped  \(outcome.item.input)  (\(outcome.reason ?? "up to date"))"
+            return "skipped  \(SystemPath.display(outcome.item.input))  (\(outcome.reason ?? "up to date"))"
         case .failed:
-            return "FAILED   \(outcome.item.input): \(outcome.errorMessage ?? "error")"
+            return "FAILED   \(SystemPath.display(outcome.item.input)): \(outcome.errorMessage ?? "error")"
         case .cancelled:
-            return "stopped  \(outcome.item.input)  (interrupted; nothing written)"
+            return "stopped  \(SystemPath.display(outcome.item.input))  (interrupted; nothing written)"
         }
     }
 
@@ -254,6 +303,9 @@ final class BatchRenderer: @unchecked Sendable {
         }
         var text = "\(summary.outcomes.count) files: \(summary.count(.done)) done, \(summary.count(.skipped)) up to "
             + "date, \(summary.count(.failed)) failed"
+        if !summary.skippedPaths.isEmpty {
+            text += ", \(summary.skippedPaths.count) other paths skipped (listed above)"
+        }
         if summary.interrupted {
             text += ", \(summary.count(.cancelled)) not finished (interrupted; run again to resume)"
         }
@@ -264,43 +316,9 @@ final class BatchRenderer: @unchecked Sendable {
         if !summary.failures.isEmpty {
             print("Failed:")
             for failure in summary.failures {
-                print("  \(failure.item.input): \(failure.errorMessage ?? "error")")
+                print("  \(SystemPath.display(failure.item.input)): \(failure.errorMessage ?? "error")")
             }
         }
         fflush(nil)
-    }
-}
-
-/// SIGINT / SIGTERM handling for commands that write files: the first signal asks running jobs to stop (they
-/// poll ``requested`` once per block and remove their temporary files); a second one exits at once.
-/// They are unblocked too, in case the parent process started scrim with them blocked.
-/// SIGXFSZ is ignored so that a write beyond the file-size limit (`ulimit -f`) fails with EFBIG — an error the
-/// job reports and cleans up after — instead of killing the process with a partial temporary file.
-enum Interruption {
-    private static let received = Atomic<Int32>(0)
-
-    static func install() {
-        signal(SIGXFSZ, SIG_IGN)
-        let handler: @convention(c) (Int32) -> Void = { number in
-            if Interruption.received.exchange(number, ordering: .relaxed) != 0 { _exit(128 + number) }
-        }
-        signal(SIGINT, handler)
-        signal(SIGTERM, handler)
-        // A parent may start us with these signals blocked (threads of a Dispatch-based launcher block all
-        // signals, and the mask is inherited across exec): unblock them, or an interrupt would never arrive.
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-    }
-
-    /// Whether a stop was asked for.
-    static var requested: Bool { received.load(ordering: .relaxed) != 0 }
-
-    /// The signal received, if any.
-    static var signalNumber: Int32? {
-        let number = received.load(ordering: .relaxed)
-        return number == 0 ? nil : number
     }
 }

@@ -36,6 +36,10 @@ struct DehumCommand: ParsableCommand {
     @Flag(help: "Replace the output file if it exists.")
     var overwrite = false
 
+    @Option(help: ArgumentHelp("Sample format of the output: 16, 24, 32 or float (default: the input's).",
+                               valueName: "bits"))
+    var bits: OutputBits?
+
     @Flag(help: "Print one JSON object (keys in Sources/scrim/README.md).")
     var json = false
 
@@ -53,20 +57,19 @@ struct DehumCommand: ParsableCommand {
         if let harmonics, harmonics < 1 || harmonics > 500 {
             throw ValidationError("--harmonics \(harmonics): use 1 to 500")
         }
+        try OutputTarget.check(output, json: json)
     }
 
     func run() throws {
-        do {
-            try runJob()
-        } catch {
-            throw reportFailure(error, path: input, command: "dehum", json: json)
+        try runWritingCommand(command: "dehum", input: input, output: output, json: json) { paths in
+            try runJob(paths)
         }
     }
 
-    private func runJob() throws {
+    private func runJob(_ paths: JobPaths) throws {
         let range = fixedHertz.map { ($0 - 1)...($0 + 1) } ?? 45...65
         let detector = HumDetector(configuration: HumDetectorConfiguration(searchRangeHertz: range))
-        _ = try FileJob.analyze(input: input, analyzers: [detector])
+        _ = try FileJob.analyze(input: paths.input, analyzers: [detector], isCancelled: { Interruption.requested })
         let detection = detector.finish()
         var fundamental: Double?
         var numbers: [Int]?
@@ -86,13 +89,17 @@ struct DehumCommand: ParsableCommand {
             configuration.adopt(detection)
             return configuration
         }
-        let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum")
+        let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum",
+                                     bits: bits)
         var removed: [Int] = []
-        let result = try FileJob.process(input: input, output: output, options: options) { _ in
+        var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
+                                         isCancelled: { Interruption.requested }) { _ in
             guard let configuration else { return PassThrough(silent: outputKind == .residual) }
             let remover = HumRemover(configuration: configuration)
             return RemoverRecorder(remover: remover) { removed = $0 }
         }
+        result.inputPath = paths.displayInput
+        result.outputPath = paths.displayOutput
         if json {
             print(Self.report(detection: detection, fundamental: fundamental, removed: removed,
                               reach: configuration?.lookaheadSeconds,
@@ -144,6 +151,7 @@ struct DehumCommand: ParsableCommand {
         } else {
             lines.append("  removed    nothing (output equals input)")
         }
+        lines += fileNoteLines(result)
         lines.append(String(format: "  speed      %.0fx real time", result.realTimeFactor))
         return lines.joined(separator: "\n")
     }

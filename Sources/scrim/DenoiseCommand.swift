@@ -53,6 +53,10 @@ struct DenoiseCommand: ParsableCommand {
     @Flag(help: "Replace the output file if it exists.")
     var overwrite = false
 
+    @Option(help: ArgumentHelp("Sample format of the output: 16, 24, 32 or float (default: the input's).",
+                               valueName: "bits"))
+    var bits: OutputBits?
+
     @Flag(help: "Print one JSON object (keys in Sources/scrim/README.md).")
     var json = false
 
@@ -67,17 +71,16 @@ struct DenoiseCommand: ParsableCommand {
         if let learn, learn.lowercased() != "auto", TimeRange(parsing: learn) == nil {
             throw ValidationError("--learn \(learn): use START-END in seconds (e.g. 0-1.5) or [h:]mm:ss, or auto")
         }
+        try OutputTarget.check(output, json: json)
     }
 
     func run() throws {
-        do {
-            try runJob()
-        } catch {
-            throw reportFailure(error, path: input, command: "denoise", json: json)
+        try runWritingCommand(command: "denoise", input: input, output: output, json: json) { paths in
+            try runJob(paths)
         }
     }
 
-    private func runJob() throws {
+    private func runJob(_ paths: JobPaths) throws {
         var settings = NoiseReducerSettings(
             reductionDecibels: reduction, output: outputKind, channelLinking: link ? .linked : .independent,
             babbleGuard: !noBabbleGuard)
@@ -93,13 +96,15 @@ struct DenoiseCommand: ParsableCommand {
             settings.mode = .learned(try NoiseProfile.decode(jsonData: data))
             source = "profile \(profile)"
         } else if let learn {
-            let (measured, description) = try Self.learnProfile(input: input, learn: learn)
+            let (measured, description) = try Self.learnProfile(input: paths.input, learn: learn)
             settings.mode = .learned(measured)
             source = description
         }
         var reducer: NoiseReducer?
-        let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) denoise")
-        let result = try FileJob.process(input: input, output: output, options: options) { _ in
+        let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) denoise",
+                                     bits: bits)
+        var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
+                                         isCancelled: { Interruption.requested }) { _ in
             let made = NoiseReducer(settings: settings)
             reducer = made
             return made
@@ -107,6 +112,8 @@ struct DenoiseCommand: ParsableCommand {
         guard let report = reducer?.report else {
             throw ScrimError(.invalidState, "the noise reducer was not created")
         }
+        result.inputPath = paths.displayInput
+        result.outputPath = paths.displayOutput
         if json {
             print(Self.reportJSON(report, source: source, result: result).serialized())
         } else {
@@ -118,6 +125,7 @@ struct DenoiseCommand: ParsableCommand {
     static func learnProfile(input: String, learn: String) throws -> (NoiseProfile, String) {
         let reader = try AudioFileReader(path: input)
         let sampleRate = Double(reader.info.sampleRate)
+        let frameCount = reader.info.frameCount
         reader.close()
         let selection: NoiseProfiler.Selection
         let description: String
@@ -125,7 +133,11 @@ struct DenoiseCommand: ParsableCommand {
             selection = .quietest(durationFrames: Int((0.5 * sampleRate).rounded()))
             description = "learned from the quietest 0.5 s"
         } else if let range = TimeRange(parsing: learn) {
-            selection = .frames(range.frames(sampleRate: sampleRate))
+            guard let frames = range.frames(sampleRate: sampleRate, within: frameCount) else {
+                throw ScrimError(.configuration, "the range \(learn) lies outside the file, which lasts "
+                                 + String(format: "%.3f s", Double(frameCount) / sampleRate))
+            }
+            selection = .frames(frames)
             description = "learned from \(learn)"
         } else {
             throw ScrimError(.configuration, "--learn \(learn): use START-END in seconds or auto")
@@ -160,7 +172,7 @@ struct DenoiseCommand: ParsableCommand {
 
     static func describe(_ report: NoiseReductionReport, source: String, result: FileJobResult) -> String {
         func level(_ value: Double?) -> String { value.map { formatDecibels($0) } ?? "-" }
-        return [
+        return ([
             "\(result.inputPath) -> \(result.outputPath)",
             "  mode       \(report.mode) (\(source)), output \(report.output), channels \(report.channelLinking)",
             "  noise      \(level(report.noiseFloorBeforeDecibelsFS)) dBFS -> "
@@ -169,8 +181,9 @@ struct DenoiseCommand: ParsableCommand {
                 + "\(level(report.maximumReductionDecibels)) dB, "
                 + "limit \(formatDecibels(report.reductionLimitDecibels)) dB",
             "  babble     " + describeBabbleGuard(report),
+        ] + fileNoteLines(result) + [
             String(format: "  speed      %.0fx real time", result.realTimeFactor),
-        ].joined(separator: "\n")
+        ]).joined(separator: "\n")
     }
 }
 
@@ -201,9 +214,14 @@ struct TimeRange {
         endSeconds = end
     }
 
-    /// The frames of the range at `sampleRate` (start rounded down, end rounded up).
-    func frames(sampleRate: Double) -> Range<Int> {
-        Int((startSeconds * sampleRate).rounded(.down))..<Int((endSeconds * sampleRate).rounded(.up))
+    /// The frames of the range at `sampleRate` (start rounded down, end rounded up), cut to a file of
+    /// `frameCount` frames; nil when the range starts at or after the end of the file. Any seconds value (up to
+    /// 1e308) is safe: positions are compared as `Double` before any conversion to `Int`.
+    func frames(sampleRate: Double, within frameCount: Int) -> Range<Int>? {
+        let start = (startSeconds * sampleRate).rounded(.down)
+        let end = min((endSeconds * sampleRate).rounded(.up), Double(frameCount))
+        guard start.isFinite, start < Double(frameCount), end > start else { return nil }
+        return Int(start)..<Int(end)
     }
 
     private static func seconds(_ text: Substring) -> Double? {

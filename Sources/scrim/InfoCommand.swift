@@ -25,6 +25,9 @@ struct InfoCommand: ParsableCommand {
     var fps: String?
 
     func validate() throws {
+        if files.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("standard input (-) can be read only once")
+        }
         if let fps {
             do { _ = try FrameRate(parsing: fps) } catch {
                 throw ValidationError("--fps \(fps): \(error)")
@@ -37,7 +40,14 @@ struct InfoCommand: ParsableCommand {
         var failures = 0
         for (index, path) in files.enumerated() {
             do {
-                let inspection = try FileInspection(path: path, fallbackRate: fallback)
+                let source = try InputSource(path)
+                var inspection: FileInspection
+                do {
+                    inspection = try FileInspection(path: source.jobPath, fallbackRate: fallback)
+                } catch {
+                    throw source.naming(error)
+                }
+                inspection.path = source.displayPath
                 if json {
                     print(inspection.json.serialized())
                 } else {

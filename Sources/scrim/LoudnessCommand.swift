@@ -30,6 +30,12 @@ struct LoudnessCommand: ParsableCommand {
     @Option(help: "Channel layout for the loudness weights, overriding the file's channel mask or count.")
     var layout: LayoutChoice?
 
+    func validate() throws {
+        if files.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("standard input (-) can be read only once")
+        }
+    }
+
     func run() throws {
         let options = LoudnessJobOptions(layout: layout?.channelLayout, dialogueGating: dialogue)
         var programme = ProgrammeLoudness()
@@ -37,7 +43,14 @@ struct LoudnessCommand: ParsableCommand {
         var failures = 0
         for path in files {
             do {
-                let result = try LoudnessJob.measure(input: path, options: options, addingTo: &programme)
+                let source = try InputSource(path)
+                var result: LoudnessFileMeasurement
+                do {
+                    result = try LoudnessJob.measure(input: source.jobPath, options: options, addingTo: &programme)
+                } catch {
+                    throw source.naming(error)
+                }
+                result.path = source.displayPath
                 measured.append(result)
                 if json { print(result.json.serialized()) }
             } catch {

@@ -47,6 +47,10 @@ struct MatchCommand: ParsableCommand {
     @Flag(help: "Replace outputs that exist (atomically). Without it an existing output is an error for that file.")
     var overwrite = false
 
+    @Option(help: ArgumentHelp("Sample format of the outputs: 16, 24, 32 or float (default: each input's).",
+                               valueName: "bits"))
+    var bits: OutputBits?
+
     @Flag(help: "Print one JSON object per file, then one for the match (keys in README.md).")
     var json = false
 
@@ -60,8 +64,15 @@ struct MatchCommand: ParsableCommand {
         guard truePeakCeiling.isFinite, (-30...0).contains(truePeakCeiling) else {
             throw ValidationError("--true-peak \(truePeakCeiling): give a ceiling from -30 to 0 dBTP")
         }
+        if files.contains("-") || reference == "-" {
+            throw ValidationError("match reads each take twice: give files, not - (standard input)")
+        }
+        if outputDirectory == "-" {
+            throw ValidationError("--output-dir -: match writes one file per take into a folder")
+        }
         var seen: [String: String] = [:]
         for path in files {
+            try OutputTarget.check((path as NSString).lastPathComponent, option: "take", json: false)
             let name = (path as NSString).lastPathComponent
             if let other = seen[name] {
                 throw ValidationError("\(other) and \(path) would both be written to \(outputDirectory)/\(name): "
@@ -72,16 +83,21 @@ struct MatchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = LoudnessJobOptions(layout: layout?.channelLayout, dialogueGating: dialogue)
-        let fileOptions = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) match")
+        Interruption.install()
+        var fileOptions = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) match",
+                                         bits: bits)
+        fileOptions.isCancelled = { Interruption.requested }
+        let options = LoudnessJobOptions(layout: layout?.channelLayout, dialogueGating: dialogue, file: fileOptions)
         do {
-            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            try FileSystem.createDirectories(outputDirectory, for: outputDirectory)
         } catch {
-            printError("scrim match: cannot create \(outputDirectory): \(error.localizedDescription)")
+            printError("scrim match: \(error)")
             throw exitCodeFileFailed
         }
+        reportStaleTemporaries(Temporaries.removeStale(in: outputDirectory))
         var failures = 0
         func fail(_ path: String, _ error: any Error) {
+            if Interruption.requested { return }
             failures += 1
             reportFailure(error, path: path, command: "match", json: json)
         }
@@ -102,7 +118,7 @@ struct MatchCommand: ParsableCommand {
             }
         }
         var takes: [LoudnessFileMeasurement] = []
-        for path in files {
+        for path in files where !Interruption.requested {
             do { takes.append(try LoudnessJob.measure(input: path, options: options)) } catch { fail(path, error) }
         }
         let loudness = takes.map(\.measurement.normalizationLoudness)
@@ -115,7 +131,7 @@ struct MatchCommand: ParsableCommand {
 
         // Pass 2: one gain per take.
         var rows: [MatchRow] = []
-        for (index, take) in takes.enumerated() {
+        for (index, take) in takes.enumerated() where !Interruption.requested {
             let output = (outputDirectory as NSString).appendingPathComponent(
                 (take.path as NSString).lastPathComponent)
             var plan = NormalizationPlan(
@@ -139,6 +155,11 @@ struct MatchCommand: ParsableCommand {
             }
         }
 
+        if let signal = Interruption.signalNumber {
+            printError("scrim match: interrupted by signal \(signal); \(rows.count) of \(files.count) takes written, "
+                       + "nothing partial left")
+            throw ExitCode(128 + signal)
+        }
         let before = rows.map(\.take.measurement.normalizationLoudness).filter(\.isFinite)
         let after = rows.filter { !$0.silent }.map(\.gain.afterLoudness).filter(\.isFinite)
         let spreadBefore = (before.max() ?? 0) - (before.min() ?? 0)

@@ -52,6 +52,10 @@ struct NormalizeCommand: ParsableCommand {
     @Flag(help: "Replace OUT if it exists (atomically). Without it an existing OUT is an error.")
     var overwrite = false
 
+    @Option(help: ArgumentHelp("Sample format of the output: 16, 24, 32 or float (default: the input's).",
+                               valueName: "bits"))
+    var bits: OutputBits?
+
     @Flag(help: "Print the report as one JSON object (keys in README.md).")
     var json = false
 
@@ -61,6 +65,10 @@ struct NormalizeCommand: ParsableCommand {
         }
         if let truePeakCeiling, !(truePeakCeiling.isFinite && (-30...0).contains(truePeakCeiling)) {
             throw ValidationError("--true-peak \(truePeakCeiling): give a ceiling from -30 to 0 dBTP")
+        }
+        try OutputTarget.check(output, option: "--output", json: json)
+        if measured != nil && input == "-" {
+            throw ValidationError("--measured cannot describe standard input: measure a file, or leave it out")
         }
     }
 
@@ -72,15 +80,16 @@ struct NormalizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = LoudnessJobOptions(
-            layout: layout?.channelLayout, dialogueGating: dialogue,
-            file: FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) normalize"))
+        var fileOptions = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) normalize",
+                                         bits: bits)
+        fileOptions.isCancelled = { Interruption.requested }
+        let options = LoudnessJobOptions(layout: layout?.channelLayout, dialogueGating: dialogue, file: fileOptions)
         var previous: LoudnessFileMeasurement?
         if let measured {
             // A wrong --measured is a usage error (exit 2): nothing is processed.
             let text: String
-            do { text = try String(contentsOfFile: measured, encoding: .utf8) } catch {
-                throw ValidationError("--measured \(measured): cannot read it (\(error.localizedDescription))")
+            do { text = String(decoding: try FileSystem.contents(of: measured), as: UTF8.self) } catch {
+                throw ValidationError("--measured \(measured): cannot read it (\(error))")
             }
             do {
                 previous = try LoudnessJob.measurement(fromJSONLines: text, for: input, dialogueGating: dialogue)
@@ -91,27 +100,23 @@ struct NormalizeCommand: ParsableCommand {
                 throw exitCodeFileFailed
             }
         }
-        let result: LoudnessNormalization
-        do {
-            result = try LoudnessJob.normalize(input: input, output: output, target: target,
-                                               handling: noLimiter ? .lowerGain : .limit, measured: previous,
-                                               options: options)
-        } catch {
-            report(error)
-            throw exitCodeFileFailed
+        try runWritingCommand(command: "normalize", input: input, output: output, json: json) { paths in
+            let result = try LoudnessJob.normalize(input: paths.input, output: paths.output, target: target,
+                                                   handling: noLimiter ? .lowerGain : .limit, measured: previous,
+                                                   options: options)
+            print(json ? result.json.serialized() : describe(result, measuredFrom: measured, paths: paths))
         }
-        print(json ? result.json.serialized() : describe(result, measuredFrom: measured))
     }
 
     private func report(_ error: any Error) {
         reportFailure(error, path: input, command: "normalize", json: json)
     }
 
-    func describe(_ result: LoudnessNormalization, measuredFrom: String?) -> String {
+    func describe(_ result: LoudnessNormalization, measuredFrom: String?, paths: JobPaths) -> String {
         let before = result.before.measurement
         let gain = result.gain
         let plan = gain.plan
-        var lines = ["\(input) -> \(output)"]
+        var lines = ["\(paths.displayInput) -> \(paths.displayOutput)"]
         func row(_ label: String, _ value: String) {
             lines.append("  " + label.padding(toLength: 9, withPad: " ", startingAt: 0) + " " + value)
         }
@@ -128,9 +133,7 @@ struct NormalizeCommand: ParsableCommand {
         row("limiter", limiterText(gain))
         if gain.bextLoudnessLeftUnchanged { row("bext", "loudness fields left unchanged (they describe the input)") }
         if let note = plan.note { row("note", note) }
-        if gain.file.clippedSamples > 0 { row("warning", "\(gain.file.clippedSamples) samples clipped") }
-        for warning in gain.file.warnings { row("warning", warning) }
-        return lines.joined(separator: "\n")
+        return (lines + fileNoteLines(gain.file)).joined(separator: "\n")
     }
 }
 

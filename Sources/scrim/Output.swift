@@ -39,13 +39,34 @@ func formatDuration(_ seconds: Double) -> String {
 }
 
 /// Reports a file's failure the way every command does — a `{"path", "error"}` JSON line on stdout with `--json`,
-/// else `scrim COMMAND: message` on stderr — and returns the exit code for a failed file, for the caller to throw.
+/// else `scrim COMMAND: message` on stderr, the message always naming the file — and returns the exit code for a
+/// failed file, for the caller to throw.
 @discardableResult
 func reportFailure(_ error: any Error, path: String, command: String, json: Bool) -> ExitCode {
+    let shown = path == "-" ? StandardStreams.displayName : SystemPath.display(path)
     if json {
-        print(JSONValue.object([("path", .string(path)), ("error", errorJSON(error))]).serialized())
-    } else {
+        print(JSONValue.object([("path", .string(shown)), ("error", errorJSON(error))]).serialized())
+    } else if error is AudioFileError {
+        // Its description starts with the file's name.
         printError("scrim \(command): \(error)")
+    } else {
+        printError("scrim \(command): \(shown): \(error)")
     }
     return exitCodeFileFailed
+}
+
+/// The text lines every file-writing command prints about the file itself, when there is something to say:
+/// invalid samples zeroed, samples clipped, chunks dropped, and each warning (a format that had to change, metadata
+/// the container cannot carry, an unreadable bext).
+func fileNoteLines(_ file: FileJobResult) -> [String] {
+    var lines: [String] = []
+    if file.invalidSamplesZeroed > 0 {
+        lines.append("  samples    \(file.invalidSamplesZeroed) invalid (NaN, Inf or beyond ±1e6) set to 0")
+    }
+    if file.clippedSamples > 0 { lines.append("  clipped    \(file.clippedSamples) samples at full scale") }
+    if !file.droppedChunkIDs.isEmpty {
+        lines.append("  dropped    chunks " + file.droppedChunkIDs.map { "'\($0)'" }.joined(separator: " "))
+    }
+    for warning in file.warnings { lines.append("  warning    " + warning) }
+    return lines
 }

@@ -29,22 +29,29 @@ struct ProcessCommand: ParsableCommand {
     @Flag(help: "Replace the output file if it exists.")
     var overwrite = false
 
+    @Option(help: ArgumentHelp("Sample format of the output: 16, 24, 32 or float (default: the input's).",
+                               valueName: "bits"))
+    var bits: OutputBits?
+
     @Flag(help: "Print one JSON object: the combined report (keys in Sources/scrim/README.md).")
     var json = false
 
     func validate() throws {
         do { _ = try Preset.resolve(preset) } catch { throw ValidationError("--preset \(preset): \(error)") }
+        try OutputTarget.check(output, json: json)
     }
 
     func run() throws {
-        Interruption.install()
-        do {
-            let recipe = try Preset.resolve(preset)
+        let recipe: Preset
+        do { recipe = try Preset.resolve(preset) } catch { throw ValidationError("--preset \(preset): \(error)") }
+        try runWritingCommand(command: "process", input: input, output: output, json: json) { paths in
             // On a terminal, a percentage on stderr (over all passes), redrawn when it changes.
             var shown = -1
             let showProgress = !json && isatty(STDERR_FILENO) == 1
-            let result = try PresetJob.process(
-                input: input, output: output, preset: recipe, options: PresetJobOptions(overwrite: overwrite),
+            defer { if shown >= 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+            var result = try PresetJob.process(
+                input: paths.input, output: paths.output, preset: recipe,
+                options: PresetJobOptions(overwrite: overwrite, bits: bits),
                 isCancelled: { Interruption.requested },
                 progress: showProgress ? { fraction in
                     let percent = Int(fraction * 100)
@@ -52,12 +59,13 @@ struct ProcessCommand: ParsableCommand {
                     shown = percent
                     FileHandle.standardError.write(Data("\r\u{1B}[K\(percent)% (\(recipe.name))".utf8))
                 } : nil)
-            if shown >= 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            result.file.inputPath = paths.displayInput
+            result.file.outputPath = paths.displayOutput
+            if shown >= 0 {
+                FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+                shown = -1
+            }
             print(json ? result.json.serialized() : Self.describe(result))
-        } catch {
-            reportFailure(error, path: input, command: "process", json: json)
-            if let signal = Interruption.signalNumber { throw ExitCode(128 + signal) }
-            throw exitCodeFileFailed
         }
     }
 
@@ -101,14 +109,8 @@ struct ProcessCommand: ParsableCommand {
             if let note = plan.note { row("note", note) }
         }
         let file = result.file
-        var fileText = "\(file.frameCount) frames aligned"
-        if file.nonFiniteSamplesZeroed > 0 { fileText += ", \(file.nonFiniteSamplesZeroed) NaN/Inf samples zeroed" }
-        if file.clippedSamples > 0 { fileText += ", \(file.clippedSamples) samples clipped" }
-        if !file.droppedChunkIDs.isEmpty {
-            fileText += ", chunks dropped: " + file.droppedChunkIDs.joined(separator: " ")
-        }
-        row("file", fileText)
-        for warning in file.warnings { row("warning", warning) }
+        row("file", "\(file.frameCount) frames aligned")
+        lines += fileNoteLines(file)
         row("speed", String(format: "%.0fx real time (%d passes)", result.realTimeFactor, result.passes))
         return lines.joined(separator: "\n")
     }

@@ -33,41 +33,58 @@ struct ProfileCommand: ParsableCommand {
         if let range, range.lowercased() != "auto", TimeRange(parsing: range) == nil {
             throw ValidationError("--range \(range): use START-END in seconds (e.g. 0-1.5) or [h:]mm:ss, or auto")
         }
+        if output == "-" && json {
+            throw ValidationError("-o - and --json both need standard output: write the profile to a file")
+        }
     }
 
     func run() throws {
+        Interruption.install()
         do {
-            try runJob()
+            let source = try InputSource(input)
+            do {
+                try runJob(source)
+            } catch {
+                throw source.naming(error)
+            }
         } catch {
+            if let signal = Interruption.signalNumber {
+                printError("scrim profile: interrupted by signal \(signal); nothing was written")
+                throw ExitCode(128 + signal)
+            }
             throw reportFailure(error, path: input, command: "profile", json: json)
         }
     }
 
-    private func runJob() throws {
-        if !overwrite, FileManager.default.fileExists(atPath: output) {
-            throw AudioFileError(.outputExists, path: output, reason: "the profile exists; use --overwrite")
+    private func runJob(_ source: InputSource) throws {
+        let input = source.jobPath
+        if output != "-" {
+            try FileSystem.checkReplaceable(output, overwrite: overwrite)
+            let folder = Temporaries.split(output).folder
+            reportStaleTemporaries(Temporaries.removeStale(in: folder.isEmpty ? "." : folder))
         }
         let profile: NoiseProfile
-        let source: String
+        let noiseSource: String
         if let range {
-            (profile, source) = try DenoiseCommand.learnProfile(input: input, learn: range)
+            (profile, noiseSource) = try DenoiseCommand.learnProfile(input: input, learn: range)
         } else {
             let profiler = NoiseProfiler(selection: .all)
-            _ = try FileJob.analyze(input: input, analyzers: [profiler])
+            _ = try FileJob.analyze(input: input, analyzers: [profiler], isCancelled: { Interruption.requested })
             profile = try profiler.profile()
-            source = "learned from the whole file"
+            noiseSource = "learned from the whole file"
         }
-        do {
-            try profile.jsonData().write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw AudioFileError(.writeFailed, path: output, reason: error.localizedDescription)
+        let bytes = [UInt8](try profile.jsonData())
+        if output == "-" {
+            print(String(decoding: bytes, as: UTF8.self))
+            return
         }
+        try FileSystem.writeAtomically(bytes, to: output, overwrite: overwrite)
         if json {
             print(JSONValue.object([
                 ("command", .string("profile")),
-                ("input", .string(input)),
-                ("output", .string(output)),
-                ("noiseSource", .string(source)),
+                ("input", .string(source.displayPath)),
+                ("output", .string(SystemPath.display(output))),
+                ("noiseSource", .string(noiseSource)),
                 ("sampleRate", .number(profile.sampleRate)),
                 ("channelCount", .int(Int64(profile.channelCount))),
                 ("fftSize", .int(Int64(profile.fftSize))),
@@ -75,8 +92,9 @@ struct ProfileCommand: ParsableCommand {
                 ("noiseFloorDbfs", .rounded(profile.levelDecibelsFS, places: 2)),
             ]).serialized())
         } else {
-            print("\(input) -> \(output)\n  noise      \(formatDecibels(profile.levelDecibelsFS)) dBFS, "
-                  + "\(profile.frameCount) frames of \(profile.fftSize) (\(source))")
+            print("\(source.displayPath) -> \(SystemPath.display(output))\n  noise      "
+                  + "\(formatDecibels(profile.levelDecibelsFS)) dBFS, "
+                  + "\(profile.frameCount) frames of \(profile.fftSize) (\(noiseSource))")
         }
     }
 }

@@ -27,14 +27,19 @@ let exitCodeUsage = ExitCode(2)
 @main
 enum ScrimMain {
     static func main() {
+        // A closed pipe or a file-size limit is an error to report (exit 1), not a silent death by signal.
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
         do {
-            var command = try ScrimCommand.parseAsRoot()
+            // argv is bytes: file names that are not UTF-8 are kept exactly (SystemPath).
+            var command = try ScrimCommand.parseAsRoot(Array(SystemPath.arguments.dropFirst()))
             try command.run()
         } catch {
             let code = ScrimCommand.exitCode(for: error)
             if code == .success {
-                // --help, --version: ArgumentParser prints them.
-                ScrimCommand.exit(withError: error)
+                // --help, --version: printed on standard output like any other output.
+                print(ScrimCommand.fullMessage(for: error))
+                Foundation.exit(StandardOutput.finish() ?? 0)
             }
             if code == .validationFailure {
                 // ArgumentParser's usage errors exit 64 by default; Scrim documents 2.
@@ -42,7 +47,9 @@ enum ScrimMain {
                 FileHandle.standardError.write(Data((message + "\n").utf8))
                 Foundation.exit(exitCodeUsage.rawValue)
             }
+            _ = StandardOutput.finish()
             ScrimCommand.exit(withError: error)
         }
+        Foundation.exit(StandardOutput.finish() ?? 0)
     }
 }

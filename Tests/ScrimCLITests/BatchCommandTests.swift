@@ -6,7 +6,7 @@ let levelPresetJSON = #"{"name": "level", "loudness": {"targetLoudness": -30, "t
 
 /// Names in a tree that are temporary files or intermediates (none may survive a job).
 func temporaryNames(_ names: [String]) -> [String] {
-    names.filter { $0.hasSuffix(".tmp") || $0.contains(".scrim-pass-") }
+    names.filter { $0.contains(".scrim-") || $0.hasSuffix(".tmp") }
 }
 
 @Suite struct BatchCommandTests {
@@ -47,7 +47,7 @@ func temporaryNames(_ names: [String]) -> [String] {
         let outcomes = try #require(object["outcomes"] as? [[String: Any]])
         let nan = try #require(outcomes.first { ($0["input"] as? String)?.hasSuffix("nan.wav") == true })
         let nanFile = ((nan["report"] as? [String: Any])?["file"] as? [String: Any])
-        #expect(nanFile?["nonFiniteSamplesZeroed"] as? Int == 3)
+        #expect(nanFile?["invalidSamplesZeroed"] as? Int == 3)
         let wide = try #require(outcomes.first { ($0["input"] as? String)?.hasSuffix("wide.wav") == true })
         let wideError = (wide["error"] as? [String: Any])?["message"] as? String ?? ""
         #expect(wideError.contains("65 channels") && wideError.contains("64"))

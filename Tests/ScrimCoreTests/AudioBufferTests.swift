@@ -37,9 +37,23 @@ import Testing
 
     @Test func nonFiniteSamplesAreZeroedAndCounted() {
         let buffer = AudioBuffer(channels: [[.nan, 1, .infinity], [-.infinity, 0.5, -.nan]])
-        let replaced = buffer.withBlock { $0.zeroNonFiniteSamples() }
+        let replaced = buffer.withBlock { $0.zeroInvalidSamples() }
         #expect(replaced == 4)
         #expect(buffer.channelArrays() == [[0, 1, 0], [0, 0.5, 0]])
         #expect(buffer.withBlock { $0.peakMagnitude() } == 1)
+    }
+
+    @Test func outOfRangeSamplesAreZeroedLikeNaN() {
+        // ±1e6 (+120 dBFS) is the last valid magnitude; the next float above it, and 1e30, are damage.
+        let limit = AudioBlock.largestValidMagnitude
+        let above = limit.nextUp
+        let buffer = AudioBuffer(channels: [[limit, -limit, above, -1e30, 20, -.greatestFiniteMagnitude]])
+        let replaced = buffer.withBlock { $0.zeroInvalidSamples() }
+        #expect(replaced == 3)
+        #expect(buffer.channelArrays() == [[limit, -limit, 0, 0, 20, 0]])
+        // A channel with nothing invalid is left bit for bit.
+        let clean = AudioBuffer(channels: [[0.5, -0.25, 10, 1e5]])
+        #expect(clean.withBlock { $0.zeroInvalidSamples() } == 0)
+        #expect(clean.channelArrays() == [[0.5, -0.25, 10, 1e5]])
     }
 }

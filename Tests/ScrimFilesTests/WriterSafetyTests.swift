@@ -18,7 +18,9 @@ import Testing
         // While writing, only the hidden temporary file exists, next to the destination.
         let temporaryName = String(writer.temporaryPath.split(separator: "/").last ?? "")
         #expect(folder.contents() == [temporaryName])
-        #expect(temporaryName.hasPrefix(".out.scrim-\(getpid())-") && temporaryName.hasSuffix(".tmp"))
+        #expect(temporaryName.hasPrefix(".out.scrim-\(Temporaries.hostTag)-\(getpid())-")
+                && temporaryName.hasSuffix(".tmp"))
+        #expect(Temporaries.owner(ofName: temporaryName) == getpid())
         try writer.finish()
         #expect(folder.contents() == ["out"])
     }

@@ -120,10 +120,10 @@ struct BufferSequence: AsyncSequence {
         try chain.prepare(for: ProcessSpec(sampleRate: 48_000, channelCount: 2, maximumBlockFrames: 8))
         let buffer = AudioBuffer(channels: [[1, .nan, 0.25, .infinity], [-.infinity, 0.5, 0, 0]])
         buffer.withBlock { chain.process($0) }
-        #expect(chain.nonFiniteSamplesZeroed == 3)
+        #expect(chain.invalidSamplesZeroed == 3)
         #expect(buffer.channelArrays() == [[2, 0, 0.5, 0], [0, 1, 0, 0]])
         chain.reset()
-        #expect(chain.nonFiniteSamplesZeroed == 0)
+        #expect(chain.invalidSamplesZeroed == 0)
     }
 
     @Test func emptyChainIsAPassThrough() throws {

@@ -97,7 +97,7 @@ func leftovers(in folder: String, keep: Set<String>) throws -> [String] {
         let preset = Preset(name: "level", loudness: LoudnessStage(targetLoudness: -30, truePeakHandling: .lowerGain))
         var sawIntermediate = false
         let result = try PresetJob.process(input: input, output: output, preset: preset, progress: { _ in
-            if (try? leftovers(in: folder.path, keep: ["in.wav"]))?.contains(where: { $0.contains("scrim-pass") })
+            if (try? leftovers(in: folder.path, keep: ["in.wav"]))?.contains(where: { $0.contains("-pass") })
                 == true { sawIntermediate = true }
         })
         #expect(!sawIntermediate)
@@ -131,10 +131,10 @@ func leftovers(in folder: String, keep: Set<String>) throws -> [String] {
         signal[30_000] = -.infinity
         try writeWAV(input, [signal, signal], sampleFormat: .float32)
         let result = try PresetJob.process(input: input, output: output, preset: Self.humAndLoudness)
-        #expect(result.file.nonFiniteSamplesZeroed == 6)
+        #expect(result.file.invalidSamplesZeroed == 6)
         let (_, out) = try readAll(output)
         #expect(out.allSatisfy { $0.allSatisfy(\.isFinite) })
-        #expect(result.json["file"]?["nonFiniteSamplesZeroed"] == .int(6))
+        #expect(result.json["file"]?["invalidSamplesZeroed"] == .int(6))
     }
 
     @Test func tooManyChannelsAreRefusedClearly() throws {

@@ -78,7 +78,7 @@ public final class NoiseReducer: AudioProcessor {
     public func process(_ block: AudioBlock) {
         guard let processor else { preconditionFailure("NoiseReducer.process called before prepare(for:)") }
         // NaN and ±Inf to 0, finite samples beyond ±sampleLimit clamped, both counted: one pass per channel
-        // (`CScrimVector`, as AudioBlock.zeroNonFiniteSamples followed by a clamp would do).
+        // (`CScrimVector`, as AudioBlock.zeroInvalidSamples followed by a clamp would do).
         var nonFinite: Int64 = 0, clamped: Int64 = 0
         for c in 0..<block.channelCount {
             let samples = block.channel(c)
@@ -125,7 +125,7 @@ public final class NoiseReducer: AudioProcessor {
             noiseFloorAfterDecibelsFS: level(kernel?.noiseAfterSum ?? 0, kernel?.statisticCount ?? 0),
             averageReductionDecibels: reductions > 0 ? (kernel?.reductionSum ?? 0) / Double(reductions) : nil,
             maximumReductionDecibels: reductions > 0 ? kernel?.reductionMaximum : nil,
-            nonFiniteSamplesZeroed: nonFiniteCount, outOfRangeSamplesClamped: clampedCount,
+            invalidSamplesZeroed: nonFiniteCount, outOfRangeSamplesClamped: clampedCount,
             babbleGuardShare: babbleShare(kernel), babbleGuardLowestLimitDecibels: babbleLowestLimit(kernel))
     }
 

@@ -32,7 +32,7 @@ public struct NoiseReductionReport: Codable, Sendable, Hashable {
     /// The largest frame reduction in dB (≤ the limit). nil when no frame counted.
     public var maximumReductionDecibels: Decibels?
     /// NaN and ±Inf input samples replaced by 0 before processing.
-    public var nonFiniteSamplesZeroed: Int
+    public var invalidSamplesZeroed: Int
     /// Finite input samples beyond ±10⁶ (+120 dBFS) clamped there before processing (they would overflow
     /// single-precision spectra).
     public var outOfRangeSamplesClamped: Int

@@ -220,7 +220,7 @@ import Testing
         input[30000] = 3e30  // finite but absurd
         let (output, report) = try denoise([input], blockFrames: [333])
         #expect(output[0].allSatisfy { $0.isFinite })
-        #expect(report.nonFiniteSamplesZeroed == 3)
+        #expect(report.invalidSamplesZeroed == 3)
         #expect(report.outOfRangeSamplesClamped == 1)
         let json = try JSONEncoder().encode(report)
         #expect(!json.isEmpty)

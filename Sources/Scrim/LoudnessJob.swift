@@ -35,6 +35,9 @@ public struct LoudnessFileMeasurement: Sendable {
     public var nonFiniteSamples: Int
     /// Wall-clock seconds for the pass.
     public var elapsedSeconds: Double
+    /// Solves the gain onto a target against this measurement's gates (nil for a measurement read back from
+    /// JSON, which keeps no blocks).
+    public var gainSolver: LoudnessGainSolver? = nil
 
     /// The `scrim loudness --json` object: `path`, then the measurement's keys (``LoudnessJob/json(_:)``), then
     /// `channelCount`, `durationSeconds`, `nonFiniteSamples`. It decodes back as a ``LoudnessMeasurement``.
@@ -86,6 +89,8 @@ public struct LoudnessGainResult: Sendable {
                 ("armed", .bool(limiterArmed)),
                 ("engaged", .bool(report.limiterEngaged)),
                 ("limitedFrames", .int(Int64(report.limitedFrames))),
+                ("limitedPercent", .rounded(LoudnessJob.limitedPercent(report, frameCount: file.frameCount),
+                                            places: 3)),
                 ("deepestReductionDecibels", .rounded(report.deepestReductionDecibels, places: 3)),
             ])),
             ("after", .object([
@@ -198,7 +203,8 @@ public enum LoudnessJob {
         }
         finished(meter)
         return LoudnessFileMeasurement(path: input, info: info, measurement: meter.measurement,
-                                       nonFiniteSamples: nonFinite, elapsedSeconds: seconds(clock.now - start))
+                                       nonFiniteSamples: nonFinite, elapsedSeconds: seconds(clock.now - start),
+                                       gainSolver: meter.gainSolver)
     }
 
     /// How far under the ceiling, dB, the first pass must predict the output's true peak for the limiter to be
@@ -232,7 +238,36 @@ public enum LoudnessJob {
             result = try gainPass(plan: plan, armed: true, input: input, output: output, layout: layout,
                                   dialogueGating: dialogueGating, options: again)
         }
+        if let warning = targetMissWarning(plan: plan, report: result.report, after: result.afterLoudness,
+                                           frameCount: result.file.frameCount) {
+            result.file.warnings.append(warning)
+        }
         return result
+    }
+
+    /// How far, LU, the output may miss its target with the limiter engaged before Scrim warns (and `--strict`
+    /// fails): a limiter that cuts peaks lowers the loudness, which no static gain can know in advance.
+    public static let targetMissToleranceLoudnessUnits: LoudnessUnits = 0.5
+
+    /// The warning for an output that the limiter pulled more than ``targetMissToleranceLoudnessUnits`` off its
+    /// target, or nil. Starts with ``targetMissWarningPrefix`` (what `--strict` looks for).
+    public static func targetMissWarning(plan: NormalizationPlan, report: NormalizationReport, after: LUFS,
+                                         frameCount: Int) -> String? {
+        guard report.limiterEngaged, let target = plan.targetLoudness, after.isFinite,
+              abs(after - target) > targetMissToleranceLoudnessUnits else { return nil }
+        let share = 100 * Double(report.limitedFrames) / Double(max(1, frameCount))
+        return targetMissWarningPrefix + String(
+            format: ": the output measures %.2f LUFS, %.2f LU from the target %.1f, because the limiter reduced "
+                + "%.1f %% of the frames (deepest %.1f dB); lower the target or raise the true-peak ceiling",
+            after, after - target, target, share, report.deepestReductionDecibels)
+    }
+
+    /// The start of every target-miss warning.
+    public static let targetMissWarningPrefix = "off target"
+
+    /// The limited share of frames, percent (0 when the limiter was idle).
+    public static func limitedPercent(_ report: NormalizationReport, frameCount: Int) -> Double {
+        100 * Double(report.limitedFrames) / Double(max(1, frameCount))
     }
 
     private static func gainPass(plan: NormalizationPlan, armed: Bool, input: String, output: String,
@@ -283,7 +318,10 @@ public enum LoudnessJob {
         var measurement = before.measurement
         // The plan uses dialogue loudness exactly when this run asks for it.
         measurement.dialogueGated = options.dialogueGating
-        let plan = NormalizationPlan(measurement: measurement, target: target, handling: handling)
+        // Solved against the gates; a measurement reused from JSON keeps no blocks and falls back to target − measured.
+        let plan = NormalizationPlan(measurement: measurement, target: target, handling: handling,
+                                     solver: before.measurement.dialogueGated == options.dialogueGating
+                                         ? before.gainSolver : nil)
         var fileOptions = options.file
         fileOptions.blockFrames = options.blockFrames
         let gain = try applyGain(plan: plan, input: input, output: output, layout: before.measurement.channelLayout,

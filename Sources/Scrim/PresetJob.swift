@@ -128,6 +128,8 @@ public struct PresetJobResult: Sendable {
                 ("shortfallLu", level(plan.shortfall)),
                 ("limiterEngaged", .bool(loudness.normalization.limiterEngaged)),
                 ("limitedFrames", .int(Int64(loudness.normalization.limitedFrames))),
+                ("limitedPercent", .rounded(LoudnessJob.limitedPercent(loudness.normalization,
+                                                                       frameCount: file.frameCount), places: 3)),
                 ("deepestLimiterReductionDb", level(loudness.normalization.deepestReductionDecibels)),
                 ("afterLoudness", level(loudness.after.normalizationLoudness)),
                 ("afterIntegratedLoudness", level(loudness.after.integratedLoudness)),
@@ -304,7 +306,7 @@ public enum PresetJob {
             meter.nextPass()
             let measured = before.measurement
             let plan = NormalizationPlan(measurement: measured, target: loudnessStage.target,
-                                         handling: loudnessStage.truePeakHandling)
+                                         handling: loudnessStage.truePeakHandling, solver: before.gainSolver)
 
             // Pass 3: the gain, into the output with the original's format and chunks.
             let normalizer = LoudnessNormalizer(plan: plan)
@@ -317,6 +319,11 @@ public enum PresetJob {
                 normalizer
             }
             written.warnings = finalChoice.notes + written.warnings
+            if let warning = LoudnessJob.targetMissWarning(plan: plan, report: normalizer.report,
+                                                           after: after.measurement.normalizationLoudness,
+                                                           frameCount: written.frameCount) {
+                written.warnings.append(warning)
+            }
             finalResult = written
             loudnessResult = LoudnessStageResult(layout: layout, measured: measured,
                                                  normalization: normalizer.report, after: after.measurement)

@@ -134,14 +134,22 @@ struct MatchCommand: ParsableCommand {
         for (index, take) in takes.enumerated() where !Interruption.requested {
             let output = (outputDirectory as NSString).appendingPathComponent(
                 (take.path as NSString).lastPathComponent)
-            var plan = NormalizationPlan(
-                gainDecibels: matched.gainsDecibels[index], truePeakCeiling: truePeakCeiling,
-                measuredTruePeak: take.measurement.truePeak, handling: noLimiter ? .lowerGain : .limit)
+            // The matcher's gain is reference − measured; solved against the take's own gates it lands on the
+            // reference also when the gain lifts room tone over the absolute gate.
+            var gainDecibels = matched.gainsDecibels[index]
             let measured = take.measurement.normalizationLoudness
+            if measured.isFinite, let reference = matched.referenceLoudness, !matched.skippedIndices.contains(index),
+               let solved = take.gainSolver?.gain(toReach: reference, from: gainDecibels) {
+                gainDecibels = solved
+            }
+            var plan = NormalizationPlan(
+                gainDecibels: gainDecibels, truePeakCeiling: truePeakCeiling,
+                measuredTruePeak: take.measurement.truePeak, handling: noLimiter ? .lowerGain : .limit)
             if measured.isFinite {
                 plan.measuredLoudness = measured
                 plan.targetLoudness = matched.referenceLoudness
-                plan.predictedLoudness = measured + plan.gainDecibels
+                plan.predictedLoudness = take.gainSolver?.loudness(afterGain: plan.gainDecibels)
+                    ?? measured + plan.gainDecibels
             }
             do {
                 let gain = try LoudnessJob.applyGain(

@@ -56,6 +56,9 @@ struct NormalizeCommand: ParsableCommand {
                                valueName: "bits"))
     var bits: OutputBits?
 
+    @Flag(help: "Exit 1 when the limiter pulls the output more than 0.5 LU off its target (the file is still written).")
+    var strict = false
+
     @Flag(help: "Print the report as one JSON object (keys in README.md).")
     var json = false
 
@@ -100,11 +103,18 @@ struct NormalizeCommand: ParsableCommand {
                 throw exitCodeFileFailed
             }
         }
+        var missedTarget = false
         try runWritingCommand(command: "normalize", input: input, output: output, json: json) { paths in
             let result = try LoudnessJob.normalize(input: paths.input, output: paths.output, target: target,
                                                    handling: noLimiter ? .lowerGain : .limit, measured: previous,
                                                    options: options)
             print(json ? result.json.serialized() : describe(result, measuredFrom: measured, paths: paths))
+            missedTarget = result.gain.file.warnings.contains { $0.hasPrefix(LoudnessJob.targetMissWarningPrefix) }
+        }
+        if strict && missedTarget {
+            printError("scrim normalize: --strict: the output missed its loudness target by more than "
+                       + "\(LoudnessJob.targetMissToleranceLoudnessUnits) LU (see the warning); it was written")
+            throw exitCodeFileFailed
         }
     }
 

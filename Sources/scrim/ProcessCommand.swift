@@ -33,6 +33,9 @@ struct ProcessCommand: ParsableCommand {
                                valueName: "bits"))
     var bits: OutputBits?
 
+    @Flag(help: "Exit 1 when the limiter pulls the output more than 0.5 LU off its target (the file is still written).")
+    var strict = false
+
     @Flag(help: "Print one JSON object: the combined report (keys in Sources/scrim/README.md).")
     var json = false
 
@@ -44,6 +47,7 @@ struct ProcessCommand: ParsableCommand {
     func run() throws {
         let recipe: Preset
         do { recipe = try Preset.resolve(preset) } catch { throw ValidationError("--preset \(preset): \(error)") }
+        var missedTarget = false
         try runWritingCommand(command: "process", input: input, output: output, json: json) { paths in
             // On a terminal, a percentage on stderr (over all passes), redrawn when it changes.
             var shown = -1
@@ -66,6 +70,12 @@ struct ProcessCommand: ParsableCommand {
                 shown = -1
             }
             print(json ? result.json.serialized() : Self.describe(result))
+            missedTarget = result.file.warnings.contains { $0.hasPrefix(LoudnessJob.targetMissWarningPrefix) }
+        }
+        if strict && missedTarget {
+            printError("scrim process: --strict: the output missed its loudness target by more than "
+                       + "\(LoudnessJob.targetMissToleranceLoudnessUnits) LU (see the warning); it was written")
+            throw exitCodeFileFailed
         }
     }
 

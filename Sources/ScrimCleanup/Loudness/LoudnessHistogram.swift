@@ -19,22 +19,38 @@ import ScrimCore
 ///
 /// Both are far inside the ±0.1 LU (Tech 3341) and ±1 LU (Tech 3342) tolerances. Memory: 10,000 bins × 16
 /// bytes = 160 kB, whatever the programme length. Adding a block does not allocate.
-struct LoudnessHistogram {
+///
+/// **Quiet blocks, for a gain.** With `keepsQuietBlocks`, blocks at or below the absolute gate are kept too, in the
+/// same kind of bins from ``quietLowestLoudness`` (−170 LUFS) up to −70 LUFS (another 160 kB). They count in no
+/// measurement, but a gain of G dB moves every block by G LU, and a positive gain lifts some of them over the
+/// absolute gate, where they lower the relative gate and the gated loudness. ``gatedLoudness(afterGain:relativeGate:)``
+/// gives the loudness the gained signal will measure, gates included, so a normaliser can solve for the gain that
+/// lands on its target (``LoudnessGainSolver``).
+struct LoudnessHistogram: Sendable {
     static let lowestLoudness: LUFS = -70
     static let highestLoudness: LUFS = 30
     static let binWidth: LoudnessUnits = 0.01
     static let binCount = Int(((highestLoudness - lowestLoudness) / binWidth).rounded())
+    /// The quietest block kept for gain solving (100 LU under the absolute gate: a gain of up to +100 dB is
+    /// solved exactly; quieter blocks than this are digital near-silence).
+    static let quietLowestLoudness: LUFS = -170
 
     private var counts: [Int]
     private var powers: [Double]
+    /// Blocks at or below the absolute gate (empty unless `keepsQuietBlocks`), bins of ``binWidth`` from
+    /// ``quietLowestLoudness``.
+    private var quietCounts: [Int]
+    private var quietPowers: [Double]
     /// Number of blocks stored (all above the absolute gate).
     private(set) var blockCount = 0
     /// Sum of the stored blocks' powers.
     private(set) var powerSum = 0.0
 
-    init() {
+    init(keepsQuietBlocks: Bool = false) {
         counts = Array(repeating: 0, count: Self.binCount)
         powers = Array(repeating: 0, count: Self.binCount)
+        quietCounts = Array(repeating: 0, count: keepsQuietBlocks ? Self.binCount : 0)
+        quietPowers = Array(repeating: 0, count: keepsQuietBlocks ? Self.binCount : 0)
     }
 
     /// BS.1770-4 eq. (2): the loudness of a weighted mean-square power.
@@ -57,7 +73,10 @@ struct LoudnessHistogram {
     @discardableResult
     mutating func add(power: Double) -> Bool {
         let loudness = Self.loudness(ofPower: power)
-        guard loudness > Self.lowestLoudness, loudness.isFinite else { return false }
+        guard loudness > Self.lowestLoudness, loudness.isFinite else {
+            addQuiet(power: power, loudness: loudness)
+            return false
+        }
         let index = min(Self.binCount - 1, Int((loudness - Self.lowestLoudness) / Self.binWidth))
         counts[index] += 1
         powers[index] += power
@@ -66,11 +85,32 @@ struct LoudnessHistogram {
         return true
     }
 
+    /// Keeps a block at or below the absolute gate (see the type's documentation); quieter than −170 LUFS, or
+    /// without `keepsQuietBlocks`, it is dropped.
+    mutating func addQuiet(power: Double, loudness: LUFS) {
+        guard !quietCounts.isEmpty, loudness > Self.quietLowestLoudness, loudness.isFinite else { return }
+        let index = min(Self.binCount - 1, Int((loudness - Self.quietLowestLoudness) / Self.binWidth))
+        quietCounts[index] += 1
+        quietPowers[index] += power
+    }
+
+    /// Keeps a block below the gate when it is one the caller measures, whatever its loudness (the dialogue gate
+    /// decides speech on blocks above and below the absolute gate alike).
+    mutating func addQuiet(power: Double) {
+        addQuiet(power: power, loudness: Self.loudness(ofPower: power))
+    }
+
     /// Adds every block stored in `other` (bin by bin: counts and power sums add exactly).
     mutating func merge(_ other: LoudnessHistogram) {
         for i in counts.indices where other.counts[i] > 0 {
             counts[i] += other.counts[i]
             powers[i] += other.powers[i]
+        }
+        if quietCounts.count == other.quietCounts.count {
+            for i in quietCounts.indices where other.quietCounts[i] > 0 {
+                quietCounts[i] += other.quietCounts[i]
+                quietPowers[i] += other.quietPowers[i]
+            }
         }
         blockCount += other.blockCount
         powerSum += other.powerSum
@@ -80,6 +120,10 @@ struct LoudnessHistogram {
         for i in counts.indices {
             counts[i] = 0
             powers[i] = 0
+        }
+        for i in quietCounts.indices {
+            quietCounts[i] = 0
+            quietPowers[i] = 0
         }
         blockCount = 0
         powerSum = 0
@@ -110,6 +154,41 @@ struct LoudnessHistogram {
         let kept = blocks(above: threshold)
         guard kept.count > 0, kept.power > 0 else { return (-.infinity, threshold) }
         return (Self.loudness(ofPower: kept.power / kept.count), threshold)
+    }
+
+    /// The gated loudness (BS.1770-4 §5.1) the stored blocks would measure after a gain of `gain` dB: every block
+    /// moves up by `gain` LU, so the absolute gate (−70 LUFS after the gain) falls at −70 − `gain` LUFS among the
+    /// stored blocks, quiet ones included; the relative gate is relative, so it does not move with the gain.
+    /// Bins that hold a gate are split in proportion, as in ``blocks(above:)``. Without `keepsQuietBlocks` a
+    /// positive gain cannot see the blocks it lifts over the absolute gate.
+    /// - Returns: the loudness after the gain, LUFS (−∞ when nothing passes).
+    func gatedLoudness(afterGain gain: Double, relativeGate: LoudnessUnits) -> LUFS {
+        let absolute = Self.lowestLoudness - gain
+        let above = allBlocks(above: absolute)
+        guard above.count > 0, above.power > 0 else { return -.infinity }
+        let threshold = max(absolute, Self.loudness(ofPower: above.power / above.count) + relativeGate)
+        let kept = allBlocks(above: threshold)
+        guard kept.count > 0, kept.power > 0 else { return -.infinity }
+        return Self.loudness(ofPower: kept.power / kept.count) + gain
+    }
+
+    /// Count and power sum of the blocks louder than `threshold`, quiet ones included, splitting the threshold's
+    /// bin.
+    private func allBlocks(above threshold: LUFS) -> (count: Double, power: Double) {
+        if threshold >= Self.lowestLoudness || quietCounts.isEmpty { return blocks(above: threshold) }
+        var (count, power) = (Double(blockCount), powerSum)
+        let position = (threshold - Self.quietLowestLoudness) / Self.binWidth
+        let first = max(0, Int(position.rounded(.down)))
+        let keptFraction = position > 0 ? 1 - (position - Double(first)) : 1
+        if first < Self.binCount {
+            count += Double(quietCounts[first]) * keptFraction
+            power += quietPowers[first] * keptFraction
+            for i in (first + 1)..<Self.binCount {
+                count += Double(quietCounts[i])
+                power += quietPowers[i]
+            }
+        }
+        return (count, power)
     }
 
     /// EBU Tech 3342 loudness range: relative gate at `relativeGate` LU (−20) under the power mean of the stored

@@ -115,9 +115,9 @@ public final class LoudnessMeter: AudioAnalyzer {
         channelEnergy = Array(repeating: 0, count: spec.channelCount)
         ringEnergy = Array(repeating: 0, count: Self.shortTermSubBlocks)
         ringFrames = Array(repeating: 0, count: Self.shortTermSubBlocks)
-        integratedHistogram = LoudnessHistogram()
+        integratedHistogram = LoudnessHistogram(keepsQuietBlocks: true)
         rangeHistogram = LoudnessHistogram()
-        dialogueHistogram = LoudnessHistogram()
+        dialogueHistogram = LoudnessHistogram(keepsQuietBlocks: dialogueGating)
         detector = dialogueGating ? DialogueDetector(sampleRate: sampleRate, weights: weights) : nil
         channelSamplePeak = Array(repeating: 0, count: spec.channelCount)
         interpolator = measureTruePeak
@@ -299,6 +299,9 @@ public final class LoudnessMeter: AudioAnalyzer {
                     speechBlocks += 1
                     dialogueHistogram.add(power: power)
                 }
+            } else if let detector, detector.isSpeechBlock() {
+                // Below the absolute gate: kept only for solving a gain (LoudnessGainSolver).
+                dialogueHistogram.addQuiet(power: power)
             }
         }
         if subBlockCount >= Self.shortTermSubBlocks {
@@ -377,6 +380,15 @@ public final class LoudnessMeter: AudioAnalyzer {
 
     /// Frames analysed so far (per channel).
     public var frameCount: Int { framesMeasured }
+
+    /// Solves for the gain that brings what was measured onto a loudness target, gates included (see
+    /// ``LoudnessGainSolver``): over the dialogue blocks when the dialogue gate is on and found speech (as
+    /// ``LoudnessMeasurement/normalizationLoudness``), else over all blocks.
+    public var gainSolver: LoudnessGainSolver {
+        let dialogue = dialogueGating && dialogueLoudness.isFinite
+        return LoudnessGainSolver(histogram: dialogue ? dialogueHistogram : integratedHistogram,
+                                  relativeGate: Self.integratedRelativeGate)
+    }
 
     /// All results as one value.
     public var measurement: LoudnessMeasurement {

@@ -32,7 +32,14 @@ public struct NormalizationPlan: Sendable, Hashable, Codable {
     /// gated on dialogue). Silence or nothing above the gates → gain 0 dB with a note; never an infinite or NaN
     /// gain. With `.lowerGain` the gain is reduced so that measured true peak + gain = ceiling, and the difference
     /// is the shortfall; if the meter did not measure true peak, the sample peak stands in (noted).
-    public init(measurement: LoudnessMeasurement, target: LoudnessTarget, handling: TruePeakHandling = .limit) {
+    ///
+    /// With a `solver` (the measuring meter's ``LoudnessMeter/gainSolver``), the gain is solved against the gated
+    /// measurement instead: the gain after which the blocks, quiet ones lifted over the absolute gate included,
+    /// measure the target (within 0.0005 LU of the meter's own result); ``predictedLoudness`` is what they will
+    /// measure after the final gain (also when `.lowerGain` lowered it). Without one (a measurement read back from
+    /// JSON), gain = target − measured, which can miss by a few hundredths of an LU on quiet takes.
+    public init(measurement: LoudnessMeasurement, target: LoudnessTarget, handling: TruePeakHandling = .limit,
+                solver: LoudnessGainSolver? = nil) {
         let measured = measurement.normalizationLoudness
         let peak: Double
         var note: String?
@@ -58,14 +65,17 @@ public struct NormalizationPlan: Sendable, Hashable, Codable {
         }
         measuredLoudness = measured
         var gain = target.loudness - measured
-        var shortfall = 0.0
+        if let solver, let solved = solver.gain(toReach: target.loudness, from: gain) { gain = solved }
+        var lowered = false
         if handling == .lowerGain, peak.isFinite, peak + gain > target.truePeakCeiling {
-            let lowered = target.truePeakCeiling - peak
-            shortfall = gain - lowered
-            gain = lowered
+            gain = target.truePeakCeiling - peak
+            lowered = true
         }
+        let predicted = solver.map { $0.loudness(afterGain: gain) }.flatMap { $0.isFinite ? $0 : nil }
+            ?? measured + gain
+        let shortfall = lowered ? max(0, target.loudness - predicted) : 0
         gainDecibels = gain
-        predictedLoudness = measured + gain
+        predictedLoudness = predicted
         predictedTruePeak = peak.isFinite ? peak + gain : nil
         limiterExpected = handling == .limit && (predictedTruePeak ?? -.infinity) > target.truePeakCeiling
         self.shortfall = shortfall

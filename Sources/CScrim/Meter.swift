@@ -34,6 +34,43 @@ public func scrim_meter_create(
     }
 }
 
+@_cdecl("scrim_meter_create_with_layout")
+public func scrim_meter_create_with_layout(
+    _ sampleRate: Double, _ channelCount: Int32, _ maximumBlockFrames: Int32, _ truePeak: Int32,
+    _ layout: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    entryPoint {
+        guard let out else { throw CAPIError(status: .invalidArgument, message: "out_meter is NULL") }
+        out.pointee = nil
+        let spec = ProcessSpec(sampleRate: sampleRate, channelCount: Int(channelCount),
+                               maximumBlockFrames: Int(maximumBlockFrames))
+        try validate(spec)
+        let name = layout.map { String(cString: $0) } ?? "auto"
+        let weights: ChannelLayout
+        switch name {
+        case "auto": weights = ChannelLayout(channelCount: spec.channelCount)
+        case "equal": weights = .equal(channelCount: spec.channelCount)
+        case "mono": weights = .mono
+        case "stereo": weights = .stereo
+        case "5.0": weights = .surround50
+        case "5.1": weights = .surround51
+        case "7.1": weights = .surround71
+        default:
+            throw CAPIError(status: .invalidArgument,
+                            message: "layout \(name): use auto, equal, mono, stereo, 5.0, 5.1 or 7.1")
+        }
+        guard weights.channelCount == spec.channelCount else {
+            throw CAPIError(status: .invalidArgument,
+                            message: "layout \(name) has \(weights.channelCount) channels, the stream "
+                                + "\(spec.channelCount)")
+        }
+        let meter = LoudnessMeter(layout: weights, measureTruePeak: truePeak != 0)
+        try meter.prepare(for: spec)
+        let object = CMeter(meter: meter, spec: spec)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(object).toOpaque())
+    }
+}
+
 @_cdecl("scrim_meter_add")
 public func scrim_meter_add(
     _ handle: OpaquePointer?, _ channels: UnsafePointer<UnsafePointer<Float>?>?, _ channelCount: Int32,

@@ -14,6 +14,21 @@ public struct BatchOptions: Sendable {
     public var blockFrames: Int
     /// The sample format asked for with `--bits`; nil keeps each input's (see ``OutputFormat``).
     public var bits: OutputBits?
+    /// Channel weights for the loudness stage (`--layout`); nil applies the shared rule per file.
+    public var layout: LayoutRequest?
+
+    /// What decides whether an output is up to date: the preset's fingerprint, plus `--bits` and `--layout` when
+    /// given (changing either redoes the files).
+    public func fingerprint(of preset: Preset) -> String {
+        var text = preset.fingerprint
+        if let bits { text += "+bits=\(bits.rawValue)" }
+        switch layout {
+        case .none: break
+        case .equal: text += "+layout=equal"
+        case .fixed(let fixed): text += "+layout=\(fixed.name)"
+        }
+        return text
+    }
 
     /// Creates options; every parameter has the documented default.
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, force: Bool = false,
@@ -318,7 +333,7 @@ public enum BatchRunner {
                            events: @escaping @Sendable (BatchEvent) -> Void = { _ in }) -> BatchSummary {
         let clock = ContinuousClock()
         let start = clock.now
-        let fingerprint = preset.fingerprint
+        let fingerprint = options.fingerprint(of: preset)
         let state = BatchState(count: plan.items.count, workers: options.jobs, events: events)
         var pending: [(index: Int, reason: String)] = []
         for (index, item) in plan.items.enumerated() {
@@ -395,7 +410,8 @@ public enum BatchRunner {
             state.removeStaleTemporaries(in: Temporaries.split(output).folder)
             let result = try PresetJob.process(
                 input: item.input, output: output, preset: preset,
-                options: PresetJobOptions(blockFrames: options.blockFrames, overwrite: true, bits: options.bits),
+                options: PresetJobOptions(blockFrames: options.blockFrames, overwrite: true, bits: options.bits,
+                                          layout: options.layout),
                 isCancelled: isCancelled,
                 progress: { fraction in state.setInFlight(worker: worker, audioSeconds: fraction * duration) })
             outcome.report = result.json

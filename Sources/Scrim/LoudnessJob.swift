@@ -2,10 +2,25 @@ import Foundation
 import ScrimFiles
 
 /// Settings shared by the loudness jobs (measure, normalise, match).
+/// A layout asked for by the user (`--layout`): fixed weights, or equal weights for however many channels a file has.
+public enum LayoutRequest: Sendable, Hashable {
+    /// Every channel 1.0, whatever the count.
+    case equal
+    /// These weights (the file must have as many channels).
+    case fixed(ChannelLayout)
+
+    /// The layout for a file of `channelCount` channels.
+    public func layout(channelCount: Int) -> ChannelLayout {
+        switch self {
+        case .equal: .equal(channelCount: channelCount)
+        case .fixed(let layout): layout
+        }
+    }
+}
+
 public struct LoudnessJobOptions: Sendable {
-    /// Channel weights; nil derives them from the file's channel mask, else from its channel count
-    /// (``LoudnessJob/layout(for:override:)``).
-    public var layout: ChannelLayout?
+    /// Channel weights asked for; nil applies the shared rule (``LoudnessJob/layout(for:request:)``).
+    public var layout: LayoutRequest?
     /// Measure loudness over the blocks a voice-activity gate judges to be speech (see `DialogueDetector`), and
     /// normalise or match that instead of the full-programme loudness.
     public var dialogueGating: Bool
@@ -14,7 +29,7 @@ public struct LoudnessJobOptions: Sendable {
     /// Output settings for the writing pass (overwrite, output format, Coding History text).
     public var file: FileJobOptions
 
-    public init(layout: ChannelLayout? = nil, dialogueGating: Bool = false, blockFrames: Int = 8192,
+    public init(layout: LayoutRequest? = nil, dialogueGating: Bool = false, blockFrames: Int = 8192,
                 file: FileJobOptions = FileJobOptions()) {
         self.layout = layout
         self.dialogueGating = dialogueGating
@@ -151,14 +166,26 @@ public struct LoudnessNormalization: Sendable {
 /// meter among FileJob's output analyzers), never predicted. Functions are independent and thread-safe (each
 /// makes its own meters and processors); run files in parallel across tasks if you wish.
 public enum LoudnessJob {
-    /// The layout used for a file: `override` if given, else the WAVE_FORMAT_EXTENSIBLE channel mask, else the
-    /// channel count (``ChannelLayout/init(channelCount:)``).
-    public static func layout(for info: AudioFileInfo, override: ChannelLayout? = nil) -> ChannelLayout {
-        if let override { return override }
+    /// The layout used for a file — the one rule every command and the C API share:
+    /// 1. the layout asked for (`--layout`), if any;
+    /// 2. the WAVE_FORMAT_EXTENSIBLE channel mask, when the file has one;
+    /// 3. equal weights for a production poly file (a RIFF file with an `iXML` chunk and more than two channels:
+    ///    its tracks are microphones — MIX L/R, boom, lavs — not loudspeakers, so a 6-track take is not 5.1);
+    /// 4. the layout implied by the channel count (``ChannelLayout/init(channelCount:)``).
+    public static func layout(for info: AudioFileInfo, request: LayoutRequest?) -> ChannelLayout {
+        if let request { return request.layout(channelCount: info.channelCount) }
         if let mask = info.channelMask, mask != 0 {
             return ChannelLayout(channelMask: mask, channelCount: info.channelCount)
         }
+        if info.chunks.contains(where: { $0.id == "iXML" }), info.channelCount > 2 {
+            return .equal(channelCount: info.channelCount)
+        }
         return ChannelLayout(channelCount: info.channelCount)
+    }
+
+    /// ``layout(for:request:)`` with a fixed layout as the request.
+    public static func layout(for info: AudioFileInfo, override: ChannelLayout? = nil) -> ChannelLayout {
+        layout(for: info, request: override.map { .fixed($0) })
     }
 
     /// Measures a file: integrated loudness, loudness range, true and sample peaks, max momentary and
@@ -187,7 +214,7 @@ public enum LoudnessJob {
         let reader = try AudioFileReader(path: input)
         defer { reader.close() }
         let info = reader.info
-        let meter = LoudnessMeter(layout: layout(for: info, override: options.layout), measureTruePeak: true,
+        let meter = LoudnessMeter(layout: layout(for: info, request: options.layout), measureTruePeak: true,
                                   dialogueGating: options.dialogueGating)
         let blockFrames = max(1, options.blockFrames)
         try meter.prepare(for: ProcessSpec(sampleRate: Double(info.sampleRate), channelCount: info.channelCount,
@@ -310,9 +337,12 @@ public enum LoudnessJob {
     public static func normalize(input: String, output: String, target: LoudnessTarget,
                                  handling: TruePeakHandling = .limit, measured: LoudnessFileMeasurement? = nil,
                                  options: LoudnessJobOptions = LoudnessJobOptions()) throws -> LoudnessNormalization {
-        if let measured, let layout = options.layout, layout.weights != measured.measurement.channelLayout.weights {
+        if let measured, let request = options.layout,
+           request.layout(channelCount: measured.info.channelCount).weights
+               != measured.measurement.channelLayout.weights {
             throw ScrimError(.configuration, "\(input) was measured with layout \(measured.measurement.channelLayout) "
-                             + "but this run asks for \(layout): measure again with the same layout")
+                             + "but this run asks for \(request.layout(channelCount: measured.info.channelCount)): "
+                             + "measure again with the same layout")
         }
         let before = try measured ?? measure(input: input, options: options)
         var measurement = before.measurement

@@ -16,11 +16,14 @@ public struct PresetJobOptions: Sendable {
     public var outputSampleFormat: SampleFormat?
     /// The sample format asked for with `--bits`; nil keeps the input's (see ``OutputFormat``).
     public var bits: OutputBits?
+    /// Channel weights for the loudness stage asked for with `--layout`; nil applies the shared rule.
+    public var layout: LayoutRequest?
 
     /// Creates options; every parameter has the documented default.
     public init(blockFrames: Int = 8192, overwrite: Bool = false, outputSampleFormat: SampleFormat? = nil,
-                bits: OutputBits? = nil) {
+                bits: OutputBits? = nil, layout: LayoutRequest? = nil) {
         self.bits = bits
+        self.layout = layout
         self.blockFrames = blockFrames
         self.overwrite = overwrite
         self.outputSampleFormat = outputSampleFormat
@@ -275,7 +278,7 @@ public enum PresetJob {
         }
 
         // Pass 2: cleanup into a float32 intermediate, measured as it is written (or measure the input).
-        let layout = meterLayout(for: info)
+        let layout = meterLayout(for: info, request: options.layout)
         let before = LoudnessMeter(layout: layout, measureTruePeak: true, dialogueGating: loudnessStage.dialogueGating)
         var loudnessResult: LoudnessStageResult?
         var gainSource = input
@@ -342,18 +345,9 @@ public enum PresetJob {
                                elapsedSeconds: seconds(clock.now - start))
     }
 
-    /// Channel weights for loudness: the WAVE_FORMAT_EXTENSIBLE channel mask when the file has one; equal weights
-    /// for a production poly file (a Broadcast Wave with iXML: its tracks are microphones, not speakers, so a
-    /// 6- or 8-track recording is not 5.1 or 7.1); otherwise the layout implied by the channel count.
-    public static func meterLayout(for info: AudioFileInfo) -> ChannelLayout {
-        if let mask = info.channelMask, mask != 0 {
-            return ChannelLayout(channelMask: mask, channelCount: info.channelCount)
-        }
-        if info.chunks.contains(where: { $0.id == "iXML" }), info.channelCount > 2 {
-            return ChannelLayout(name: "\(info.channelCount) tracks",
-                                 weights: Array(repeating: 1, count: info.channelCount))
-        }
-        return ChannelLayout(channelCount: info.channelCount)
+    /// Channel weights for loudness: the rule every command shares (``LoudnessJob/layout(for:request:)``).
+    public static func meterLayout(for info: AudioFileInfo, request: LayoutRequest? = nil) -> ChannelLayout {
+        LoudnessJob.layout(for: info, request: request)
     }
 
     /// `error` with the user's output named instead of the hidden intermediate, if it named that.

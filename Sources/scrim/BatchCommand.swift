@@ -68,6 +68,11 @@ struct BatchCommand: ParsableCommand {
                                valueName: "bits"))
     var bits: OutputBits?
 
+    @Option(help: ArgumentHelp("Loudness channel weights: equal, mono, stereo, 5.0, 5.1 or 7.1 (default: the file's "
+                               + "channel mask; equal for a poly BWF with iXML; else by channel count).",
+                               valueName: "layout"))
+    var layout: LayoutChoice?
+
     @Flag(help: "JSON lines on stdout (the same as --progress json).")
     var json = false
 
@@ -115,16 +120,17 @@ struct BatchCommand: ParsableCommand {
             return
         }
         printSkipped(plan.skipped, json: json)
+        var options = BatchOptions(jobs: jobs, force: force, overwrite: overwrite, bits: bits)
+        options.layout = layout?.request
         let renderer = BatchRenderer(json: json, line: progress == .auto && isatty(STDERR_FILENO) == 1)
         if json {
             renderer.emit(.object([
                 ("event", .string("start")), ("files", .int(Int64(plan.items.count))),
                 ("outputFolder", .string(plan.outputFolder)), ("preset", .string(recipe.name)),
-                ("presetFingerprint", .string(recipe.fingerprint)), ("jobs", .int(Int64(jobs))),
+                ("presetFingerprint", .string(options.fingerprint(of: recipe))), ("jobs", .int(Int64(jobs))),
                 ("shard", .optional(shard)),
             ]))
         }
-        let options = BatchOptions(jobs: jobs, force: force, overwrite: overwrite, bits: bits)
         let summary = BatchRunner.run(plan: plan, preset: recipe, options: options,
                                       isCancelled: { Interruption.requested }, events: { renderer.handle($0) })
         renderer.finish(summary)
@@ -158,7 +164,9 @@ struct BatchCommand: ParsableCommand {
 
     /// `--dry-run`: each file's action and the totals; nothing is written.
     func printPlan(_ plan: BatchPlan, preset: Preset, json: Bool) {
-        let fingerprint = preset.fingerprint
+        var options = BatchOptions(bits: bits)
+        options.layout = layout?.request
+        let fingerprint = options.fingerprint(of: preset)
         var counts: [BatchAction: Int] = [:]
         var seconds = 0.0
         printSkipped(plan.skipped, json: json)

@@ -27,7 +27,9 @@ struct LoudnessCommand: ParsableCommand {
     @Flag(help: "Also measure dialogue loudness: speech blocks only, chosen by a voice-activity gate.")
     var dialogue = false
 
-    @Option(help: "Channel layout for the loudness weights, overriding the file's channel mask or count.")
+    @Option(help: ArgumentHelp("Loudness channel weights: equal, mono, stereo, 5.0, 5.1 or 7.1 (default: the file's "
+                               + "channel mask; equal for a poly BWF with iXML; else by channel count).",
+                               valueName: "layout"))
     var layout: LayoutChoice?
 
     func validate() throws {
@@ -37,7 +39,7 @@ struct LoudnessCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = LoudnessJobOptions(layout: layout?.channelLayout, dialogueGating: dialogue)
+        let options = LoudnessJobOptions(layout: layout?.request, dialogueGating: dialogue)
         var programme = ProgrammeLoudness()
         var measured: [LoudnessFileMeasurement] = []
         var failures = 0
@@ -69,8 +71,9 @@ struct LoudnessCommand: ParsableCommand {
 
     /// The text table: one row per file, units under the headings, the programme last.
     func describe(_ results: [LoudnessFileMeasurement], programme: ProgrammeLoudness?) -> String {
-        var header = ["", "integrated", "range", "true peak", "sample peak", "max momentary", "max short-term"]
-        var units = ["", "LUFS", "LU", "dBTP", "dBFS", "LUFS", "LUFS"]
+        var header = ["", "integrated", "range", "true peak", "sample peak", "max momentary", "max short-term",
+                      "layout"]
+        var units = ["", "LUFS", "LU", "dBTP", "dBFS", "LUFS", "LUFS", ""]
         if dialogue {
             header += ["dialogue", "speech"]
             units += ["LUFS", "%"]
@@ -80,7 +83,8 @@ struct LoudnessCommand: ParsableCommand {
             let m = result.measurement
             var row = [result.path, formatDecibels(m.integratedLoudness), formatDecibels(m.loudnessRange),
                        formatDecibels(m.truePeak), formatDecibels(m.samplePeak),
-                       formatDecibels(m.maxMomentaryLoudness), formatDecibels(m.maxShortTermLoudness)]
+                       formatDecibels(m.maxMomentaryLoudness), formatDecibels(m.maxShortTermLoudness),
+                       m.channelLayout.name]
             if dialogue {
                 row += [formatDecibels(m.dialogueLoudness), String(format: "%.0f", 100 * m.speechFraction)]
             }
@@ -89,7 +93,7 @@ struct LoudnessCommand: ParsableCommand {
         if let p = programme {
             var row = ["programme (\(p.streamCount) files)", formatDecibels(p.integratedLoudness),
                        formatDecibels(p.loudnessRange), formatDecibels(p.truePeak), formatDecibels(p.samplePeak),
-                       formatDecibels(p.maxMomentaryLoudness), formatDecibels(p.maxShortTermLoudness)]
+                       formatDecibels(p.maxMomentaryLoudness), formatDecibels(p.maxShortTermLoudness), ""]
             if dialogue {
                 row += [formatDecibels(p.dialogueLoudness), String(format: "%.0f", 100 * p.speechFraction)]
             }
@@ -101,19 +105,22 @@ struct LoudnessCommand: ParsableCommand {
 
 /// `--layout`: the loudness channel weights (ITU-R BS.1770-4 Table 3, WAVE channel order).
 enum LayoutChoice: String, ExpressibleByArgument, CaseIterable {
+    case equal
     case mono
     case stereo
     case surround50 = "5.0"
     case surround51 = "5.1"
     case surround71 = "7.1"
 
-    var channelLayout: ChannelLayout {
+    /// The request: equal weights for any channel count, or a loudspeaker layout.
+    var request: LayoutRequest {
         switch self {
-        case .mono: .mono
-        case .stereo: .stereo
-        case .surround50: .surround50
-        case .surround51: .surround51
-        case .surround71: .surround71
+        case .equal: .equal
+        case .mono: .fixed(.mono)
+        case .stereo: .fixed(.stereo)
+        case .surround50: .fixed(.surround50)
+        case .surround51: .fixed(.surround51)
+        case .surround71: .fixed(.surround71)
         }
     }
 }

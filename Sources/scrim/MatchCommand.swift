@@ -41,7 +41,9 @@ struct MatchCommand: ParsableCommand {
     @Flag(help: "Match dialogue loudness (speech blocks only) instead of the whole take.")
     var dialogue = false
 
-    @Option(help: "Channel layout for the loudness weights, overriding the file's channel mask or count.")
+    @Option(help: ArgumentHelp("Loudness channel weights: equal, mono, stereo, 5.0, 5.1 or 7.1 (default: the file's "
+                               + "channel mask; equal for a poly BWF with iXML; else by channel count).",
+                               valueName: "layout"))
     var layout: LayoutChoice?
 
     @Flag(help: "Replace outputs that exist (atomically). Without it an existing output is an error for that file.")
@@ -87,7 +89,7 @@ struct MatchCommand: ParsableCommand {
         var fileOptions = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) match",
                                          bits: bits)
         fileOptions.isCancelled = { Interruption.requested }
-        let options = LoudnessJobOptions(layout: layout?.channelLayout, dialogueGating: dialogue, file: fileOptions)
+        let options = LoudnessJobOptions(layout: layout?.request, dialogueGating: dialogue, file: fileOptions)
         do {
             try FileSystem.createDirectories(outputDirectory, for: outputDirectory)
         } catch {

@@ -46,7 +46,9 @@ struct NormalizeCommand: ParsableCommand {
     @Flag(help: "Normalise the dialogue loudness (speech blocks only) instead of the whole programme.")
     var dialogue = false
 
-    @Option(help: "Channel layout for the loudness weights, overriding the file's channel mask or count.")
+    @Option(help: ArgumentHelp("Loudness channel weights: equal, mono, stereo, 5.0, 5.1 or 7.1 (default: the file's "
+                               + "channel mask; equal for a poly BWF with iXML; else by channel count).",
+                               valueName: "layout"))
     var layout: LayoutChoice?
 
     @Flag(help: "Replace OUT if it exists (atomically). Without it an existing OUT is an error.")
@@ -86,7 +88,7 @@ struct NormalizeCommand: ParsableCommand {
         var fileOptions = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) normalize",
                                          bits: bits)
         fileOptions.isCancelled = { Interruption.requested }
-        let options = LoudnessJobOptions(layout: layout?.channelLayout, dialogueGating: dialogue, file: fileOptions)
+        let options = LoudnessJobOptions(layout: layout?.request, dialogueGating: dialogue, file: fileOptions)
         var previous: LoudnessFileMeasurement?
         if let measured {
             // A wrong --measured is a usage error (exit 2): nothing is processed.
@@ -136,6 +138,8 @@ struct NormalizeCommand: ParsableCommand {
         row("before", "\(formatDecibels(before.normalizationLoudness)) LUFS \(what), "
             + "range \(formatDecibels(before.loudnessRange)) LU, true peak \(formatDecibels(before.truePeak)) dBTP"
             + (measuredFrom.map { "  (from \($0))" } ?? ""))
+        row("layout", "\(before.channelLayout.name) (channel weights " + before.channelLayout.weights
+            .map { String(format: "%g", $0) }.joined(separator: " ") + ")")
         row("gain", formatGain(plan.gainDecibels) + " dB")
         let offTarget = result.errorLoudnessUnits.map { ", \(formatGain($0)) LU from target" } ?? ""
         row("after", "\(formatDecibels(gain.afterLoudness, places: 2)) LUFS \(what) (measured on the output"

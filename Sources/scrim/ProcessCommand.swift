@@ -33,6 +33,11 @@ struct ProcessCommand: ParsableCommand {
                                valueName: "bits"))
     var bits: OutputBits?
 
+    @Option(help: ArgumentHelp("Loudness channel weights: equal, mono, stereo, 5.0, 5.1 or 7.1 (default: the file's "
+                               + "channel mask; equal for a poly BWF with iXML; else by channel count).",
+                               valueName: "layout"))
+    var layout: LayoutChoice?
+
     @Flag(help: "Exit 1 when the limiter pulls the output more than 0.5 LU off its target (the file is still written).")
     var strict = false
 
@@ -55,7 +60,7 @@ struct ProcessCommand: ParsableCommand {
             defer { if shown >= 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
             var result = try PresetJob.process(
                 input: paths.input, output: paths.output, preset: recipe,
-                options: PresetJobOptions(overwrite: overwrite, bits: bits),
+                options: PresetJobOptions(overwrite: overwrite, bits: bits, layout: layout?.request),
                 isCancelled: { Interruption.requested },
                 progress: showProgress ? { fraction in
                     let percent = Int(fraction * 100)
@@ -106,7 +111,8 @@ struct ProcessCommand: ParsableCommand {
         if let loudness = result.loudness, let stage = result.preset.loudness {
             let plan = loudness.normalization.plan
             let what = stage.dialogueGating && loudness.measured.dialogueGated ? "dialogue" : "integrated"
-            var text = "\(what) \(formatDecibels(plan.measuredLoudness ?? -.infinity)) LUFS, gain "
+            var text = "\(what) \(formatDecibels(plan.measuredLoudness ?? -.infinity)) LUFS (layout "
+                + "\(loudness.layout.name)), gain "
                 + String(format: "%+.1f dB", plan.gainDecibels)
                 + " -> \(formatDecibels(loudness.after.normalizationLoudness)) LUFS"
             text += ", true peak \(formatDecibels(loudness.normalization.outputTruePeak ?? -.infinity)) dBTP"

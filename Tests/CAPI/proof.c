@@ -133,6 +133,35 @@ int main(int argc, char **argv) {
     }
     scrim_string_free(loudness);
     scrim_meter_destroy(meter);
+
+    /* 6. A layout by name: three channels, the tone only in the first. "equal" weighs every track 1.0, so it reads
+     *    -3.01 - 20 = -23.0 LUFS; "5.1" does not fit three channels and is refused, naming the layout. An output
+     *    extension the library cannot write is refused before any work. */
+    scrim_meter *tracks = NULL;
+    CHECK(scrim_meter_create_with_layout(RATE, 3, BLOCK, 0, "equal", &tracks) == SCRIM_OK, "equal meter");
+    float *silent = calloc(FRAMES, sizeof(float));
+    for (int start = 0; tracks && silent && start < FRAMES; start += BLOCK) {
+        const float *block[3] = {left + start, silent + start, silent + start};
+        CHECK(scrim_meter_add(tracks, block, 3, BLOCK) == SCRIM_OK, "equal meter add");
+    }
+    char *equal = NULL;
+    CHECK(tracks && scrim_meter_result_json(tracks, &equal) == SCRIM_OK, "equal result");
+    if (equal) {
+        double i = json_number(equal, "integratedLoudness");
+        CHECK(fabs(i - (-23.0)) < 0.1, "equal weights %.3f LUFS, expected -23.0", i);
+        CHECK(strstr(equal, "\"equal\"") != NULL, "the layout is named in the result");
+    }
+    scrim_string_free(equal);
+    scrim_meter_destroy(tracks);
+    scrim_meter *wrong = NULL;
+    CHECK(scrim_meter_create_with_layout(RATE, 3, BLOCK, 0, "5.1", &wrong) == SCRIM_ERROR_INVALID_ARGUMENT,
+          "5.1 on three channels");
+    CHECK(strstr(scrim_last_error(), "5.1") != NULL, "message names the layout");
+    char *mp3 = NULL;
+    CHECK(scrim_process_file(input, "/tmp/never-written.mp3", "denoise-only", 1, &mp3) == SCRIM_ERROR_FILE,
+          "an mp3 output is refused");
+    CHECK(strstr(scrim_last_error(), ".mp3") != NULL, "message names the extension");
+    free(silent);
     free(left);
     free(right);
 

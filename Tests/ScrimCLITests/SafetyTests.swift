@@ -299,7 +299,8 @@ import Glibc
         let folder = TemporaryFolder()
         try take(folder.file("in.wav"))
         let name = String(repeating: "n", count: 251) + ".wav"  // 255 bytes: NAME_MAX
-        let result = try CLI.run(["process", folder.file("in.wav"), "-o", folder.file(name), "--preset", "denoise-only"])
+        let result = try CLI.run(["process", folder.file("in.wav"), "-o", folder.file(name),
+                                  "--preset", "denoise-only"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try frameCount(folder.file(name)) == 24_000)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 2)

@@ -183,7 +183,9 @@ import Glibc
         let float = try OutputFormat.choose(path: "a.flac", like: input(.float32), bits: nil)
         #expect(float.format.sampleFormat == .pcm24)
         #expect(float.notes.count == 1)
-        #expect(throws: AudioFileError.self) { try OutputFormat.choose(path: "a.flac", like: input(.pcm16), bits: .float) }
+        #expect(throws: AudioFileError.self) {
+            try OutputFormat.choose(path: "a.flac", like: input(.pcm16), bits: .float)
+        }
         let asked = try OutputFormat.choose(path: "a.flac", like: input(.float32), bits: .sixteen)
         #expect(asked.format.sampleFormat == .pcm16)
         #expect(asked.notes.isEmpty, "what was asked for is not a change to report")

@@ -145,6 +145,12 @@ scrim_status scrim_measure_file_loudness(const char *path, int dialogue, char **
 scrim_status scrim_meter_create(double sample_rate, int channel_count, int max_block_frames, int true_peak,
                                 scrim_meter **out_meter);
 
+/** Creates a meter with the channel weights named by `layout`: "auto" (or NULL: as scrim_meter_create), "equal"
+ *  (every channel 1.0: the weights the CLI gives a production poly file, whose tracks are microphones), "mono",
+ *  "stereo", "5.0", "5.1" or "7.1" (the layout must have channel_count channels). */
+scrim_status scrim_meter_create_with_layout(double sample_rate, int channel_count, int max_block_frames, int true_peak,
+                                            const char *layout, scrim_meter **out_meter);
+
 /** Adds a block (not modified). */
 scrim_status scrim_meter_add(scrim_meter *meter, const float *const *channels, int channel_count,
                              int frame_count);

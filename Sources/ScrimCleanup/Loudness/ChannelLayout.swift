@@ -42,6 +42,12 @@ public struct ChannelLayout: Sendable, Hashable, Codable, CustomStringConvertibl
     public static let surround71 = ChannelLayout(
         name: "7.1", weights: [1, 1, 1, 0, surroundWeight, surroundWeight, surroundWeight, surroundWeight])
 
+    /// Every channel weighted 1.0: microphones rather than loudspeakers (a production poly file's boom and lavs),
+    /// named "equal".
+    public static func equal(channelCount: Int) -> ChannelLayout {
+        ChannelLayout(name: "equal", weights: Array(repeating: 1, count: max(1, channelCount)))
+    }
+
     /// The layout implied by a channel count alone: 1 mono, 2 stereo, 5 → 5.0, 6 → 5.1, 8 → 7.1 (WAVE order);
     /// any other count weights every channel 1.0.
     public init(channelCount: Int) {

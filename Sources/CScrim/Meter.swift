@@ -114,7 +114,7 @@ public func scrim_measure_file_loudness(
         out.pointee = nil
         let measured = try LoudnessJob.measure(input: path,
                                                options: LoudnessJobOptions(dialogueGating: dialogue != 0))
-        handOut(measured.json.serialized(), to: out)
+        handOut(measured.envelope.serialized(), to: out)
     }
 }
 

@@ -104,8 +104,12 @@ public struct BatchFileOutcome: Sendable {
     public var status: Status
     /// Why it was skipped or redone ("up to date", "input changed", …).
     public var reason: String?
-    /// The combined ``PresetJobResult`` report (done only).
+    /// The combined ``PresetJobResult`` report, its `process` object (done only).
     public var report: JSONValue?
+    /// The output's file report, the `file` object (done only).
+    public var fileReport: JSONValue?
+    /// Problems that did not stop the file (done only).
+    public var warnings: [String] = []
     /// The error (failed only): `{"code": …, "message": …}`.
     public var error: JSONValue?
     /// The error message for people (failed only).
@@ -115,20 +119,27 @@ public struct BatchFileOutcome: Sendable {
     /// Wall-clock seconds spent on the file.
     public var elapsedSeconds: Double
 
-    /// The outcome as JSON: `input`, `output`, `status`, `reason`, `durationSeconds`, `elapsedSeconds`, and
-    /// `report` or `error`.
+    /// The status in the envelope: `done`, `upToDate` (skipped as current), `failed`, `skipped` (interrupted).
+    public var jobStatus: JobStatus {
+        switch status {
+        case .done: .done
+        case .skipped: .upToDate
+        case .failed: .failed
+        case .cancelled: .skipped
+        }
+    }
+
+    /// The `file` event: the envelope (``Envelope``), then `reason`, `durationSeconds`, `elapsedSeconds`, and the
+    /// `process` and `file` reports (null unless done).
     public var json: JSONValue {
-        var pairs: [(String, JSONValue)] = [
-            ("input", .string(SystemPath.display(item.input))),
-            ("output", .string(SystemPath.display(output))),
-            ("status", .string(status.rawValue)),
-            ("reason", .optional(reason)),
-            ("durationSeconds", .rounded(durationSeconds, places: 3)),
-            ("elapsedSeconds", .rounded(elapsedSeconds, places: 3)),
-        ]
-        if let report { pairs.append(("report", report)) }
-        if let error { pairs.append(("error", error)) }
-        return .object(pairs)
+        Envelope.make(command: "batch", input: item.input, output: output, status: jobStatus, error: error,
+                      warnings: warnings, event: "file", report: [
+                          ("reason", .optional(reason)),
+                          ("durationSeconds", .rounded(durationSeconds, places: 3)),
+                          ("elapsedSeconds", .rounded(elapsedSeconds, places: 3)),
+                          ("process", report ?? .null),
+                          ("file", fileReport ?? .null),
+                      ])
     }
 }
 
@@ -157,16 +168,17 @@ public struct BatchProgress: Sendable {
 
     /// The `progress` event of `scrim batch --progress json`.
     public var json: JSONValue {
-        .object([
-            ("event", .string("progress")),
-            ("filesDone", .int(Int64(filesDone))),
-            ("filesTotal", .int(Int64(filesTotal))),
-            ("filesFailed", .int(Int64(filesFailed))),
-            ("audioSecondsDone", .rounded(audioSecondsDone, places: 1)),
-            ("audioSecondsTotal", .rounded(audioSecondsTotal, places: 1)),
-            ("elapsedSeconds", .rounded(elapsedSeconds, places: 1)),
-            ("realTimeFactor", .rounded(realTimeFactor, places: 1)),
-            ("etaSeconds", .rounded(etaSeconds, places: 0)),
+        Envelope.make(command: "batch", input: nil, output: nil, status: .done, event: "progress", report: [
+            ("progress", .object([
+                ("filesDone", .int(Int64(filesDone))),
+                ("filesTotal", .int(Int64(filesTotal))),
+                ("filesFailed", .int(Int64(filesFailed))),
+                ("audioSecondsDone", .rounded(audioSecondsDone, places: 1)),
+                ("audioSecondsTotal", .rounded(audioSecondsTotal, places: 1)),
+                ("elapsedSeconds", .rounded(elapsedSeconds, places: 1)),
+                ("realTimeFactor", .rounded(realTimeFactor, places: 1)),
+                ("etaSeconds", .rounded(etaSeconds, places: 0)),
+            ])),
         ])
     }
 }
@@ -209,17 +221,17 @@ public struct BatchSummary: Sendable {
         outcomes.filter { $0.status == .done }.reduce(0) { $0 + $1.durationSeconds }
     }
 
-    /// The batch report (`--report FILE`, and the `summary` event without `files`).
-    public func json(includingFiles: Bool) -> JSONValue {
+    /// The batch report (`--report FILE`, with `outcomes`), and the `summary` event (without): the envelope, then
+    /// `summary`.
+    public func json(includingFiles: Bool, outputFolder: String? = nil) -> JSONValue {
         var pairs: [(String, JSONValue)] = [
-            ("event", .string("summary")),
             ("preset", .string(preset)),
             ("presetFingerprint", .string(fingerprint)),
             ("files", .int(Int64(outcomes.count))),
             ("done", .int(Int64(count(.done)))),
-            ("skipped", .int(Int64(count(.skipped)))),
+            ("upToDate", .int(Int64(count(.skipped)))),
             ("failed", .int(Int64(count(.failed)))),
-            ("cancelled", .int(Int64(count(.cancelled)))),
+            ("notFinished", .int(Int64(count(.cancelled)))),
             ("interrupted", .bool(interrupted)),
             ("audioSeconds", .rounded(audioSeconds, places: 3)),
             ("elapsedSeconds", .rounded(elapsedSeconds, places: 3)),
@@ -233,7 +245,12 @@ public struct BatchSummary: Sendable {
             ])),
         ]
         if includingFiles { pairs.append(("outcomes", .array(outcomes.map(\.json)))) }
-        return .object(pairs)
+        let failed = count(.failed)
+        return Envelope.make(
+            command: "batch", input: nil, output: outputFolder, status: failed > 0 ? .failed : .done,
+            error: failed > 0 ? Envelope.errorObject(code: "someFilesFailed",
+                                                     message: "\(failed) of \(outcomes.count) files failed") : nil,
+            event: "summary", report: [("summary", .object(pairs))])
     }
 }
 
@@ -414,7 +431,9 @@ public enum BatchRunner {
                                           layout: options.layout),
                 isCancelled: isCancelled,
                 progress: { fraction in state.setInFlight(worker: worker, audioSeconds: fraction * duration) })
-            outcome.report = result.json
+            outcome.report = result.reportJSON
+            outcome.fileReport = result.file.json
+            outcome.warnings = result.file.warnings
             outcome.durationSeconds = result.file.input.duration
             writeReport(reportPath, status: "done", stamp: stamp, outputStamp: InputStamp(path: output),
                         fingerprint: fingerprint, body: ("report", result.json), state: state)

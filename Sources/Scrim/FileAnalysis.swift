@@ -40,4 +40,10 @@ public struct FileAnalysis: Sendable {
         loudness = meter.measurement
         nonFiniteSamples = nonFinite
     }
+
+    /// What deserves a person's attention: invalid samples.
+    public var warnings: [String] {
+        nonFiniteSamples > 0
+            ? ["\(nonFiniteSamples) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0"] : []
+    }
 }

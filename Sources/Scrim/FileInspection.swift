@@ -45,6 +45,15 @@ public struct FileInspection: Sendable {
     }
 
     /// The report as JSON (keys documented in Sources/scrim/README.md).
+    /// What deserves a person's attention: metadata that could not be read, invalid samples.
+    public var warnings: [String] {
+        var list = metadata.problems
+        if nonFiniteSampleCount > 0 {
+            list.append("\(nonFiniteSampleCount) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0")
+        }
+        return list
+    }
+
     public var json: JSONValue {
         let bext = metadata.broadcastExtension
         let ixml = metadata.ixml
@@ -87,9 +96,9 @@ public struct FileInspection: Sendable {
         }
         pairs += [
             ("chunks", .array(info.chunks.map { .string($0.id) })),
-            ("samplePeak", .rounded(samplePeak, places: 2)),
-            ("channelPeaks", .array(channelPeaks.map { .rounded(decibels(fromAmplitude: Double($0)), places: 2) })),
-            ("nonFiniteSamples", .int(Int64(nonFiniteSampleCount))),
+            ("samplePeakDbfs", .rounded(samplePeak, places: 2)),
+            ("channelPeaksDbfs", .array(channelPeaks.map { .rounded(decibels(fromAmplitude: Double($0)), places: 2) })),
+            ("invalidSamplesZeroed", .int(Int64(nonFiniteSampleCount))),
             ("metadataProblems", .array(metadata.problems.map { .string($0) })),
         ]
         return .object(pairs)

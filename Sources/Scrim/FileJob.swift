@@ -72,11 +72,10 @@ public struct FileJobResult: Sendable {
         return input.duration / elapsedSeconds
     }
 
-    /// The report as JSON (keys documented in Sources/scrim/README.md).
+    /// The report as JSON, the `file` object of every writing command (keys documented in Sources/scrim/README.md;
+    /// the paths are in the envelope, ``Envelope``).
     public var json: JSONValue {
         .object([
-            ("input", .string(inputPath)),
-            ("output", .string(outputPath)),
             ("container", .string(outputContainer.description)),
             ("sampleFormat", .string(outputSampleFormat.jsonName)),
             ("sampleRate", .int(Int64(input.sampleRate))),

@@ -54,15 +54,25 @@ public struct LoudnessFileMeasurement: Sendable {
     /// JSON, which keeps no blocks).
     public var gainSolver: LoudnessGainSolver? = nil
 
-    /// The `scrim loudness --json` object: `path`, then the measurement's keys (``LoudnessJob/json(_:)``), then
+    /// The `scrim loudness --json` line for this file: the envelope (``Envelope``) with ``json`` under `loudness`.
+    /// ``LoudnessJob/measurement(fromJSONLines:for:dialogueGating:)`` reads it back.
+    public var envelope: JSONValue {
+        var warnings: [String] = []
+        if nonFiniteSamples > 0 {
+            warnings.append("\(nonFiniteSamples) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0")
+        }
+        return Envelope.make(command: "loudness", input: path, output: nil, status: .done, warnings: warnings,
+                             report: [("loudness", json)])
+    }
+
+    /// The `loudness` object: the measurement's keys (``LoudnessJob/json(_:)``), then
     /// `channelCount`, `durationSeconds`, `nonFiniteSamples`. It decodes back as a ``LoudnessMeasurement``.
     public var json: JSONValue {
-        var pairs: [(String, JSONValue)] = [("path", .string(path))]
-        pairs += LoudnessJob.jsonPairs(measurement)
+        var pairs = LoudnessJob.jsonPairs(measurement)
         pairs += [
             ("channelCount", .int(Int64(info.channelCount))),
             ("durationSeconds", .rounded(info.duration, places: 6)),
-            ("nonFiniteSamples", .int(Int64(nonFiniteSamples))),
+            ("invalidSamplesZeroed", .int(Int64(nonFiniteSamples))),
         ]
         return .object(pairs)
     }
@@ -95,10 +105,10 @@ public struct LoudnessGainResult: Sendable {
     /// `truePeakHandling`, `limiter` {…}, `after` {…}, `note`, `bextLoudness`, `output` (the file report).
     public var jsonPairs: [(String, JSONValue)] {
         [
-            ("gainDecibels", .rounded(plan.gainDecibels, places: 3)),
-            ("predictedLoudness", .rounded(plan.predictedLoudness, places: 3)),
-            ("shortfallLoudnessUnits", .rounded(plan.shortfall, places: 3)),
-            ("truePeakCeiling", .rounded(plan.truePeakCeiling, places: 3)),
+            ("gainDb", .rounded(plan.gainDecibels, places: 3)),
+            ("predictedLoudnessLufs", .rounded(plan.predictedLoudness, places: 3)),
+            ("shortfallLu", .rounded(plan.shortfall, places: 3)),
+            ("truePeakCeilingDbtp", .rounded(plan.truePeakCeiling, places: 3)),
             ("truePeakHandling", .string(plan.truePeakHandling.rawValue)),
             ("limiter", .object([
                 ("armed", .bool(limiterArmed)),
@@ -106,20 +116,19 @@ public struct LoudnessGainResult: Sendable {
                 ("limitedFrames", .int(Int64(report.limitedFrames))),
                 ("limitedPercent", .rounded(LoudnessJob.limitedPercent(report, frameCount: file.frameCount),
                                             places: 3)),
-                ("deepestReductionDecibels", .rounded(report.deepestReductionDecibels, places: 3)),
+                ("deepestReductionDb", .rounded(report.deepestReductionDecibels, places: 3)),
             ])),
             ("after", .object([
-                ("integratedLoudness", .rounded(after.integratedLoudness, places: 3)),
-                ("loudnessRange", .rounded(after.loudnessRange, places: 3)),
-                ("truePeak", .rounded(outputTruePeak, places: 3)),
-                ("samplePeak", .rounded(after.samplePeak, places: 3)),
-                ("maxMomentaryLoudness", .rounded(after.maxMomentaryLoudness, places: 3)),
-                ("maxShortTermLoudness", .rounded(after.maxShortTermLoudness, places: 3)),
-                ("dialogueLoudness", after.dialogueGated ? .rounded(after.dialogueLoudness, places: 3) : .null),
+                ("integratedLoudnessLufs", .rounded(after.integratedLoudness, places: 3)),
+                ("loudnessRangeLu", .rounded(after.loudnessRange, places: 3)),
+                ("truePeakDbtp", .rounded(outputTruePeak, places: 3)),
+                ("samplePeakDbfs", .rounded(after.samplePeak, places: 3)),
+                ("maxMomentaryLoudnessLufs", .rounded(after.maxMomentaryLoudness, places: 3)),
+                ("maxShortTermLoudnessLufs", .rounded(after.maxShortTermLoudness, places: 3)),
+                ("dialogueLoudnessLufs", after.dialogueGated ? .rounded(after.dialogueLoudness, places: 3) : .null),
             ])),
             ("note", .optional(plan.note)),
             ("bextLoudness", bextLoudnessLeftUnchanged ? .string("unchanged") : .null),
-            ("output", file.json),
         ]
     }
 }
@@ -141,18 +150,24 @@ public struct LoudnessNormalization: Sendable {
         return after.isFinite ? after - target.loudness : nil
     }
 
-    /// The `scrim normalize --json` object (keys in Sources/scrim/README.md).
+    /// The `scrim normalize --json` line: the envelope with the report under `normalize` and the file report under
+    /// `file`.
     public var json: JSONValue {
+        Envelope.make(command: "normalize", input: before.path, output: gain.file.outputPath, status: .done,
+                      warnings: gain.file.warnings, report: [("normalize", reportJSON), ("file", gain.file.json)])
+    }
+
+    /// The `normalize` object (keys in Sources/scrim/README.md).
+    public var reportJSON: JSONValue {
         var pairs: [(String, JSONValue)] = [
-            ("input", .string(before.path)),
             ("target", .object([
                 ("preset", .string(target.name)),
-                ("integratedLoudness", .rounded(target.loudness, places: 3)),
-                ("truePeak", .rounded(target.truePeakCeiling, places: 3)),
+                ("loudnessLufs", .rounded(target.loudness, places: 3)),
+                ("truePeakCeilingDbtp", .rounded(target.truePeakCeiling, places: 3)),
             ])),
             ("measurement", .string(measurementReused ? "reused" : "firstPass")),
             ("before", before.json),
-            ("errorLoudnessUnits", .rounded(errorLoudnessUnits, places: 3)),
+            ("errorLu", .rounded(errorLoudnessUnits, places: 3)),
         ]
         pairs += gain.jsonPairs
         return .object(pairs)
@@ -384,9 +399,12 @@ public enum LoudnessJob {
                 throw ScrimError(.invalidDocument, "measurement is not JSON lines from `scrim loudness --json`: "
                                  + String(line.prefix(60)))
             }
-            if object["programme"] as? Bool == true || object["error"] != nil { continue }
-            guard let path = object["path"] as? String else { continue }
-            candidates.append((path, data))
+            // Envelope lines of `scrim loudness --json` (a file's measurement under "loudness"; the programme line
+            // has no input and failures no measurement).
+            guard object["command"] as? String == "loudness", let path = object["input"] as? String,
+                  let measured = object["loudness"] as? [String: Any],
+                  let body = try? JSONSerialization.data(withJSONObject: measured) else { continue }
+            candidates.append((path, body))
         }
         let chosen = candidates.first { resolvedPath($0.path) == wantedPath }
             ?? candidates.first { ($0.path as NSString).lastPathComponent == wantedName }
@@ -429,25 +447,22 @@ public enum LoudnessJob {
     public static func jsonPairs(_ m: LoudnessMeasurement) -> [(String, JSONValue)] {
         func level(_ value: Double) -> JSONValue { .rounded(value, places: 3) }
         return [
-            ("integratedLoudness", level(m.integratedLoudness)),
-            ("loudnessRange", level(m.loudnessRange)),
-            ("truePeak", level(m.truePeak)),
-            ("samplePeak", level(m.samplePeak)),
-            ("maxMomentaryLoudness", level(m.maxMomentaryLoudness)),
-            ("maxShortTermLoudness", level(m.maxShortTermLoudness)),
-            ("relativeGateThreshold", level(m.relativeGateThreshold)),
-            ("momentaryLoudness", level(m.momentaryLoudness)),
-            ("shortTermLoudness", level(m.shortTermLoudness)),
-            ("channelTruePeaks", .array(m.channelTruePeaks.map(level))),
-            ("channelSamplePeaks", .array(m.channelSamplePeaks.map(level))),
+            ("integratedLoudnessLufs", level(m.integratedLoudness)),
+            ("loudnessRangeLu", level(m.loudnessRange)),
+            ("truePeakDbtp", level(m.truePeak)),
+            ("samplePeakDbfs", level(m.samplePeak)),
+            ("maxMomentaryLoudnessLufs", level(m.maxMomentaryLoudness)),
+            ("maxShortTermLoudnessLufs", level(m.maxShortTermLoudness)),
+            ("relativeGateThresholdLufs", level(m.relativeGateThreshold)),
+            ("momentaryLoudnessLufs", level(m.momentaryLoudness)),
+            ("shortTermLoudnessLufs", level(m.shortTermLoudness)),
+            ("channelTruePeaksDbtp", .array(m.channelTruePeaks.map(level))),
+            ("channelSamplePeaksDbfs", .array(m.channelSamplePeaks.map(level))),
             ("truePeakMeasured", .bool(m.truePeakMeasured)),
             ("dialogueGated", .bool(m.dialogueGated)),
-            ("dialogueLoudness", level(m.dialogueLoudness)),
+            ("dialogueLoudnessLufs", level(m.dialogueLoudness)),
             ("speechFraction", .rounded(m.speechFraction, places: 4)),
-            ("channelLayout", .object([
-                ("name", .string(m.channelLayout.name)),
-                ("weights", .array(m.channelLayout.weights.map { .number($0) })),
-            ])),
+            ("channelLayout", json(m.channelLayout)),
             ("sampleRate", .number(m.sampleRate)),
             ("frameCount", .int(Int64(m.frameCount))),
         ]
@@ -456,21 +471,32 @@ public enum LoudnessJob {
     /// The measurement as a JSON object (``jsonPairs(_:)``).
     public static func json(_ measurement: LoudnessMeasurement) -> JSONValue { .object(jsonPairs(measurement)) }
 
+    /// A layout as JSON: `{"name", "weights"}`.
+    public static func json(_ layout: ChannelLayout) -> JSONValue {
+        .object([("name", .string(layout.name)), ("weights", .array(layout.weights.map { .number($0) }))])
+    }
+
     /// The combined programme's JSON object (`"programme": true`, then the file count and levels).
+    /// The programme line of `scrim loudness --json` (several files): the envelope with `input` null and
+    /// ``json(_:files:)`` under `programme`.
+    public static func envelope(_ programme: ProgrammeLoudness, files: [String]) -> JSONValue {
+        Envelope.make(command: "loudness", input: nil, output: nil, status: .done,
+                      report: [("programme", json(programme, files: files))])
+    }
+
     public static func json(_ programme: ProgrammeLoudness, files: [String]) -> JSONValue {
         func level(_ value: Double) -> JSONValue { .rounded(value, places: 3) }
         return .object([
-            ("programme", .bool(true)),
             ("fileCount", .int(Int64(programme.streamCount))),
-            ("files", .array(files.map { .string($0) })),
-            ("integratedLoudness", level(programme.integratedLoudness)),
-            ("loudnessRange", level(programme.loudnessRange)),
-            ("truePeak", level(programme.truePeak)),
-            ("samplePeak", level(programme.samplePeak)),
-            ("maxMomentaryLoudness", level(programme.maxMomentaryLoudness)),
-            ("maxShortTermLoudness", level(programme.maxShortTermLoudness)),
-            ("relativeGateThreshold", level(programme.relativeGateThreshold)),
-            ("dialogueLoudness", level(programme.dialogueLoudness)),
+            ("files", .array(files.map { .string(SystemPath.display($0)) })),
+            ("integratedLoudnessLufs", level(programme.integratedLoudness)),
+            ("loudnessRangeLu", level(programme.loudnessRange)),
+            ("truePeakDbtp", level(programme.truePeak)),
+            ("samplePeakDbfs", level(programme.samplePeak)),
+            ("maxMomentaryLoudnessLufs", level(programme.maxMomentaryLoudness)),
+            ("maxShortTermLoudnessLufs", level(programme.maxShortTermLoudness)),
+            ("relativeGateThresholdLufs", level(programme.relativeGateThreshold)),
+            ("dialogueLoudnessLufs", level(programme.dialogueLoudness)),
             ("speechFraction", .rounded(programme.speechFraction, places: 4)),
             ("durationSeconds", .rounded(programme.durationSeconds, places: 6)),
         ])

@@ -72,8 +72,8 @@ struct PresetDocument: Decodable {
 }
 
 extension DehumStage: Decodable {
-    static let keys = ["frequency", "harmonics", "searchRangeHertz", "maximumFrequencyHertz", "maximumDriftHertz",
-                       "minimumProminenceDecibels", "minimumPresence", "detectionDriftHertz", "output"]
+    static let keys = ["frequency", "harmonics", "searchRangeHz", "maximumFrequencyHz", "maximumDriftHz",
+                       "minimumProminenceDb", "minimumPresence", "detectionDriftHz", "output"]
 
     /// Decodes the JSON form (keys as the properties; `frequency` is `"auto"` or a number of hertz;
     /// `searchRangeHertz` is `[low, high]`). Missing keys take the defaults; unknown keys are refused.
@@ -94,20 +94,20 @@ extension DehumStage: Decodable {
             }
         }
         harmonics = try c.decodeIfPresent(Int.self, forKey: key("harmonics"))
-        if let range = try c.decodeIfPresent([Double].self, forKey: key("searchRangeHertz")) {
+        if let range = try c.decodeIfPresent([Double].self, forKey: key("searchRangeHz")) {
             guard range.count == 2, range[0].isFinite, range[1].isFinite, range[0] < range[1] else {
                 throw PresetKeyError(message: "dehum.searchRangeHertz \(range): use [low, high], e.g. [45, 65]")
             }
             searchRangeHertz = range[0]...range[1]
         }
-        maximumFrequencyHertz = try c.decodeIfPresent(Double.self, forKey: key("maximumFrequencyHertz"))
+        maximumFrequencyHertz = try c.decodeIfPresent(Double.self, forKey: key("maximumFrequencyHz"))
             ?? defaults.maximumFrequencyHertz
-        maximumDriftHertz = try c.decodeIfPresent(Double.self, forKey: key("maximumDriftHertz"))
+        maximumDriftHertz = try c.decodeIfPresent(Double.self, forKey: key("maximumDriftHz"))
             ?? defaults.maximumDriftHertz
-        minimumProminenceDecibels = try c.decodeIfPresent(Double.self, forKey: key("minimumProminenceDecibels"))
+        minimumProminenceDecibels = try c.decodeIfPresent(Double.self, forKey: key("minimumProminenceDb"))
             ?? defaults.minimumProminenceDecibels
         minimumPresence = try c.decodeIfPresent(Double.self, forKey: key("minimumPresence")) ?? defaults.minimumPresence
-        detectionDriftHertz = try c.decodeIfPresent(Double.self, forKey: key("detectionDriftHertz"))
+        detectionDriftHertz = try c.decodeIfPresent(Double.self, forKey: key("detectionDriftHz"))
             ?? defaults.detectionDriftHertz
         if let text = try c.decodeIfPresent(String.self, forKey: key("output")) {
             guard let value = HumRemoverOutput(rawValue: text) else {
@@ -127,19 +127,19 @@ extension DehumStage: Decodable {
         return .object([
             ("frequency", frequencyJSON),
             ("harmonics", harmonics.map { .int(Int64($0)) } ?? .null),
-            ("searchRangeHertz", .array([.number(searchRangeHertz.lowerBound), .number(searchRangeHertz.upperBound)])),
-            ("maximumFrequencyHertz", .number(maximumFrequencyHertz)),
-            ("maximumDriftHertz", .number(maximumDriftHertz)),
-            ("minimumProminenceDecibels", .number(minimumProminenceDecibels)),
+            ("searchRangeHz", .array([.number(searchRangeHertz.lowerBound), .number(searchRangeHertz.upperBound)])),
+            ("maximumFrequencyHz", .number(maximumFrequencyHertz)),
+            ("maximumDriftHz", .number(maximumDriftHertz)),
+            ("minimumProminenceDb", .number(minimumProminenceDecibels)),
             ("minimumPresence", .number(minimumPresence)),
-            ("detectionDriftHertz", .number(detectionDriftHertz)),
+            ("detectionDriftHz", .number(detectionDriftHertz)),
             ("output", .string(output.rawValue)),
         ])
     }
 }
 
 extension DenoiseStage: Decodable {
-    static let keys = ["reductionDecibels", "mode", "profile", "output", "channelLinking", "fftSize", "babbleGuard"]
+    static let keys = ["reductionDb", "mode", "profile", "output", "channelLinking", "fftSize", "babbleGuard"]
 
     /// Decodes the JSON form (keys as the properties). Missing keys take the defaults; unknown keys are refused.
     public init(from decoder: any Decoder) throws {
@@ -147,7 +147,7 @@ extension DenoiseStage: Decodable {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         func key(_ name: String) -> AnyCodingKey { AnyCodingKey(stringValue: name) }
         self = DenoiseStage()
-        reductionDecibels = try c.decodeIfPresent(Double.self, forKey: key("reductionDecibels")) ?? reductionDecibels
+        reductionDecibels = try c.decodeIfPresent(Double.self, forKey: key("reductionDb")) ?? reductionDecibels
         if let text = try c.decodeIfPresent(String.self, forKey: key("mode")) {
             guard let value = Mode(rawValue: text) else {
                 throw PresetKeyError(message: "denoise.mode \"\(text)\": use adaptive or learned")
@@ -165,7 +165,7 @@ extension DenoiseStage: Decodable {
     /// The JSON form, every key present.
     public var json: JSONValue {
         .object([
-            ("reductionDecibels", .number(reductionDecibels)),
+            ("reductionDb", .number(reductionDecibels)),
             ("mode", .string(mode.rawValue)),
             ("profile", .optional(profile)),
             ("output", .string(output)),
@@ -177,7 +177,7 @@ extension DenoiseStage: Decodable {
 }
 
 extension LoudnessStage: Decodable {
-    static let keys = ["targetLoudness", "truePeakCeiling", "truePeakHandling", "dialogueGating"]
+    static let keys = ["targetLoudnessLufs", "truePeakCeilingDbtp", "truePeakHandling", "dialogueGating"]
 
     /// Decodes the JSON form (keys as the properties; `truePeakHandling` is `limit` or `lowerGain`). Missing keys
     /// take the defaults; unknown keys are refused.
@@ -186,8 +186,8 @@ extension LoudnessStage: Decodable {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         func key(_ name: String) -> AnyCodingKey { AnyCodingKey(stringValue: name) }
         self = LoudnessStage()
-        targetLoudness = try c.decodeIfPresent(Double.self, forKey: key("targetLoudness")) ?? targetLoudness
-        truePeakCeiling = try c.decodeIfPresent(Double.self, forKey: key("truePeakCeiling")) ?? truePeakCeiling
+        targetLoudness = try c.decodeIfPresent(Double.self, forKey: key("targetLoudnessLufs")) ?? targetLoudness
+        truePeakCeiling = try c.decodeIfPresent(Double.self, forKey: key("truePeakCeilingDbtp")) ?? truePeakCeiling
         if let text = try c.decodeIfPresent(String.self, forKey: key("truePeakHandling")) {
             guard let value = TruePeakHandling(rawValue: text) else {
                 throw PresetKeyError(message: "loudness.truePeakHandling \"\(text)\": use limit or lowerGain")
@@ -200,8 +200,8 @@ extension LoudnessStage: Decodable {
     /// The JSON form, every key present.
     public var json: JSONValue {
         .object([
-            ("targetLoudness", .number(targetLoudness)),
-            ("truePeakCeiling", .number(truePeakCeiling)),
+            ("targetLoudnessLufs", .number(targetLoudness)),
+            ("truePeakCeilingDbtp", .number(truePeakCeiling)),
             ("truePeakHandling", .string(truePeakHandling.rawValue)),
             ("dialogueGating", .bool(dialogueGating)),
         ])

@@ -280,6 +280,32 @@ extension Preset {
         return preset
     }
 
+    /// Keys a preset file may still use from before every key carried its unit the same way (Scrim 0.1.0's first
+    /// preset files), and their names now.
+    static let legacyKeys: [String: String] = [
+        "searchRangeHertz": "searchRangeHz", "maximumFrequencyHertz": "maximumFrequencyHz",
+        "maximumDriftHertz": "maximumDriftHz", "minimumProminenceDecibels": "minimumProminenceDb",
+        "detectionDriftHertz": "detectionDriftHz", "reductionDecibels": "reductionDb",
+        "targetLoudness": "targetLoudnessLufs", "truePeakCeiling": "truePeakCeilingDbtp",
+    ]
+
+    /// `data` with the stages' legacy keys renamed (``legacyKeys``); unchanged when it is not a JSON object or
+    /// has none (errors are then reported by the decoder, on the original text).
+    static func upgradingLegacyKeys(_ data: Data) -> Data {
+        guard var document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return data }
+        var changed = false
+        for stage in ["dehum", "denoise", "loudness"] {
+            guard var fields = document[stage] as? [String: Any] else { continue }
+            for (old, new) in legacyKeys where fields[old] != nil && fields[new] == nil {
+                fields[new] = fields.removeValue(forKey: old)
+                changed = true
+            }
+            document[stage] = fields
+        }
+        guard changed, let upgraded = try? JSONSerialization.data(withJSONObject: document) else { return data }
+        return upgraded
+    }
+
     /// Decodes a preset from JSON.
     /// - Parameters:
     ///   - data: UTF-8 JSON text.
@@ -289,7 +315,7 @@ extension Preset {
     public static func decode(_ data: Data, source: String = "preset", fallbackName: String = "custom")
         throws(ScrimError) -> Preset {
         do {
-            var preset = try JSONDecoder().decode(PresetDocument.self, from: data).preset
+            var preset = try JSONDecoder().decode(PresetDocument.self, from: upgradingLegacyKeys(data)).preset
             if preset.name.isEmpty { preset.name = fallbackName }
             try preset.validate()
             return preset
@@ -318,26 +344,26 @@ extension Preset {
             }
             let range = dehum.searchRangeHertz
             guard range.lowerBound >= 5, range.upperBound > range.lowerBound, range.upperBound <= 1000 else {
-                throw ScrimError(.configuration, "dehum.searchRangeHertz \(range.lowerBound)…\(range.upperBound): "
+                throw ScrimError(.configuration, "dehum.searchRangeHz \(range.lowerBound)…\(range.upperBound): "
                                  + "use [low, high] within 5…1000 Hz, e.g. [45, 65]")
             }
             guard dehum.maximumFrequencyHertz > range.upperBound, dehum.maximumFrequencyHertz <= 24_000 else {
-                throw ScrimError(.configuration, "dehum.maximumFrequencyHertz \(dehum.maximumFrequencyHertz): use a "
+                throw ScrimError(.configuration, "dehum.maximumFrequencyHz \(dehum.maximumFrequencyHertz): use a "
                                  + "frequency above the search range and at most 24000 Hz, e.g. 4000")
             }
             guard dehum.maximumDriftHertz >= 0, dehum.maximumDriftHertz <= 5, dehum.detectionDriftHertz >= 0,
                   dehum.detectionDriftHertz <= 5 else {
-                throw ScrimError(.configuration, "dehum.maximumDriftHertz / detectionDriftHertz: use 0 to 5 Hz")
+                throw ScrimError(.configuration, "dehum.maximumDriftHz / detectionDriftHz: use 0 to 5 Hz")
             }
             guard (0...1).contains(dehum.minimumPresence), (0...60).contains(dehum.minimumProminenceDecibels) else {
                 throw ScrimError(.configuration,
-                                 "dehum.minimumPresence must be 0…1 and minimumProminenceDecibels 0…60")
+                                 "dehum.minimumPresence must be 0…1 and minimumProminenceDb 0…60")
             }
         }
         if let denoise {
             guard denoise.reductionDecibels.isFinite, (0...40).contains(denoise.reductionDecibels) else {
                 throw ScrimError(.configuration,
-                                 "denoise.reductionDecibels \(denoise.reductionDecibels): use 0 to 40 dB, e.g. 12")
+                                 "denoise.reductionDb \(denoise.reductionDecibels): use 0 to 40 dB, e.g. 12")
             }
             guard ["cleaned", "residual", "bypass"].contains(denoise.output) else {
                 throw ScrimError(.configuration,
@@ -358,11 +384,11 @@ extension Preset {
         if let loudness {
             guard loudness.targetLoudness.isFinite, (-70...0).contains(loudness.targetLoudness) else {
                 throw ScrimError(.configuration,
-                                 "loudness.targetLoudness \(loudness.targetLoudness): use -70 to 0 LUFS, e.g. -23")
+                                 "loudness.targetLoudnessLufs \(loudness.targetLoudness): use -70 to 0 LUFS, e.g. -23")
             }
             guard loudness.truePeakCeiling.isFinite, (-20...0).contains(loudness.truePeakCeiling) else {
                 throw ScrimError(.configuration,
-                                 "loudness.truePeakCeiling \(loudness.truePeakCeiling): use -20 to 0 dBTP, e.g. -1")
+                                 "loudness.truePeakCeilingDbtp \(loudness.truePeakCeiling): use -20 to 0 dBTP, e.g. -1")
             }
         }
     }

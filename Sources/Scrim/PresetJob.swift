@@ -84,12 +84,20 @@ public struct PresetJobResult: Sendable {
         elapsedSeconds > 0 ? file.input.duration / elapsedSeconds : .infinity
     }
 
-    /// The combined report as JSON (keys in Sources/scrim/README.md, `scrim process --json`).
-    public var json: JSONValue {
+    /// The `scrim process --json` line: the envelope (``Envelope``) with the report under `process` and the file
+    /// report under `file`.
+    public var json: JSONValue { envelope(command: "process") }
+
+    /// The envelope for `command` (`process`, or `batch` with `event`) around ``reportJSON`` and the file report.
+    public func envelope(command: String, event: String? = nil, extra: [(String, JSONValue)] = []) -> JSONValue {
+        Envelope.make(command: command, input: file.inputPath, output: file.outputPath, status: .done,
+                      warnings: file.warnings, event: event,
+                      report: extra + [("process", reportJSON), ("file", file.json)])
+    }
+
+    /// The combined report (keys in Sources/scrim/README.md, `scrim process --json`'s `process` object).
+    public var reportJSON: JSONValue {
         var pairs: [(String, JSONValue)] = [
-            ("command", .string("process")),
-            ("input", .string(file.inputPath)),
-            ("output", .string(file.outputPath)),
             ("preset", .string(preset.name)),
             ("presetFingerprint", .string(fingerprint)),
             ("stages", .array(preset.stageNames.map { .string($0) })),
@@ -116,33 +124,35 @@ public struct PresetJobResult: Sendable {
             let plan = loudness.normalization.plan
             func level(_ value: Double?) -> JSONValue { .rounded(value, places: 2) }
             pairs.append(("loudness", .object([
-                ("targetLoudness", .number(stage.targetLoudness)),
-                ("truePeakCeiling", .number(stage.truePeakCeiling)),
+                ("targetLoudnessLufs", .number(stage.targetLoudness)),
+                ("truePeakCeilingDbtp", .number(stage.truePeakCeiling)),
                 ("truePeakHandling", .string(stage.truePeakHandling.rawValue)),
                 ("dialogueGating", .bool(stage.dialogueGating)),
-                ("layout", .string(loudness.layout.name)),
-                ("measuredLoudness", level(plan.measuredLoudness)),
-                ("measuredIntegratedLoudness", level(loudness.measured.integratedLoudness)),
-                ("measuredDialogueLoudness", stage.dialogueGating ? level(loudness.measured.dialogueLoudness) : .null),
+                ("layout", LoudnessJob.json(loudness.layout)),
+                ("measuredLoudnessLufs", level(plan.measuredLoudness)),
+                ("measuredIntegratedLoudnessLufs", level(loudness.measured.integratedLoudness)),
+                ("measuredDialogueLoudnessLufs",
+                 stage.dialogueGating ? level(loudness.measured.dialogueLoudness) : .null),
                 ("speechFraction",
                  stage.dialogueGating ? .rounded(loudness.measured.speechFraction, places: 3) : .null),
-                ("measuredTruePeak", level(loudness.measured.truePeak)),
+                ("measuredTruePeakDbtp", level(loudness.measured.truePeak)),
                 ("gainDb", level(plan.gainDecibels)),
                 ("shortfallLu", level(plan.shortfall)),
-                ("limiterEngaged", .bool(loudness.normalization.limiterEngaged)),
-                ("limitedFrames", .int(Int64(loudness.normalization.limitedFrames))),
-                ("limitedPercent", .rounded(LoudnessJob.limitedPercent(loudness.normalization,
-                                                                       frameCount: file.frameCount), places: 3)),
-                ("deepestLimiterReductionDb", level(loudness.normalization.deepestReductionDecibels)),
-                ("afterLoudness", level(loudness.after.normalizationLoudness)),
-                ("afterIntegratedLoudness", level(loudness.after.integratedLoudness)),
-                ("afterTruePeak", level(loudness.normalization.outputTruePeak)),
+                ("limiter", .object([
+                    ("engaged", .bool(loudness.normalization.limiterEngaged)),
+                    ("limitedFrames", .int(Int64(loudness.normalization.limitedFrames))),
+                    ("limitedPercent", .rounded(LoudnessJob.limitedPercent(loudness.normalization,
+                                                                           frameCount: file.frameCount), places: 3)),
+                    ("deepestReductionDb", level(loudness.normalization.deepestReductionDecibels)),
+                ])),
+                ("afterLoudnessLufs", level(loudness.after.normalizationLoudness)),
+                ("afterIntegratedLoudnessLufs", level(loudness.after.integratedLoudness)),
+                ("afterTruePeakDbtp", level(loudness.normalization.outputTruePeak)),
                 ("note", .optional(plan.note)),
             ])))
         } else {
             pairs.append(("loudness", .null))
         }
-        pairs.append(("file", file.json))
         pairs.append(("elapsedSeconds", .rounded(elapsedSeconds, places: 3)))
         pairs.append(("realTimeFactor", .rounded(realTimeFactor, places: 1)))
         return .object(pairs)
@@ -260,7 +270,7 @@ public enum PresetJob {
             }
             return result
         }
-        let history = "Scrim \(scrimVersion) preset \(preset.name)"
+        let history = "Scrim \(scrimVersion) preset \(preset.name) (fingerprint \(preset.fingerprint))"
         var fileOptions = FileJobOptions(blockFrames: options.blockFrames, overwrite: options.overwrite,
                                          outputSampleFormat: options.outputSampleFormat, codingHistoryText: history,
                                          bits: options.bits)

@@ -41,7 +41,10 @@ struct AnalyzeCommand: ParsableCommand {
                 }
                 analysis.path = source.displayPath
                 if json {
-                    print(Self.report(analysis).serialized())
+                    print(Envelope.make(command: "analyze", input: analysis.path, output: nil, status: .done,
+                                        warnings: analysis.warnings,
+                                        report: [("analysis", .object(Self.report(analysis).removing(["path"])))])
+                            .serialized())
                 } else {
                     if index > 0 { print("") }
                     print(Self.describe(analysis))
@@ -63,7 +66,7 @@ struct AnalyzeCommand: ParsableCommand {
             ("hum", analysis.hum.json),
             ("noiseFloorDbfs", .rounded(analysis.noiseFloor, places: 2)),
             ("loudness", LoudnessJob.json(analysis.loudness)),
-            ("nonFiniteSamples", .int(Int64(analysis.nonFiniteSamples))),
+            ("invalidSamplesZeroed", .int(Int64(analysis.nonFiniteSamples))),
         ])
     }
 

@@ -31,7 +31,7 @@ struct BatchCommand: ParsableCommand {
     @Argument(help: "Input files, folders or glob patterns.")
     var inputs: [String] = []
 
-    @Option(name: [.customShort("o"), .customLong("out")], help: "Output folder (created if needed).")
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Output folder (created if needed).")
     var outputFolder: String
 
     @Option(help: ArgumentHelp("Built-in preset name or preset JSON file.", valueName: "name|file"))
@@ -108,7 +108,8 @@ struct BatchCommand: ParsableCommand {
         } catch {
             // A source that does not exist or holds no audio: a usage error, before any work.
             if json {
-                print(JSONValue.object([("event", .string("error")), ("error", errorJSON(error))]).serialized())
+                print(Envelope.failure(command: "batch", input: nil, output: outputFolder, error: error, event: "error")
+                        .serialized())
             } else {
                 printError("scrim batch: \(error)")
             }
@@ -124,21 +125,22 @@ struct BatchCommand: ParsableCommand {
         options.layout = layout?.request
         let renderer = BatchRenderer(json: json, line: progress == .auto && isatty(STDERR_FILENO) == 1)
         if json {
-            renderer.emit(.object([
-                ("event", .string("start")), ("files", .int(Int64(plan.items.count))),
-                ("outputFolder", .string(plan.outputFolder)), ("preset", .string(recipe.name)),
+            renderer.emit(Envelope.make(command: "batch", input: nil, output: plan.outputFolder, status: .done,
+                                        event: "start", report: [("start", .object([
+                ("files", .int(Int64(plan.items.count))), ("preset", .string(recipe.name)),
                 ("presetFingerprint", .string(options.fingerprint(of: recipe))), ("jobs", .int(Int64(jobs))),
                 ("shard", .optional(shard)),
-            ]))
+            ]))]))
         }
         let summary = BatchRunner.run(plan: plan, preset: recipe, options: options,
                                       isCancelled: { Interruption.requested }, events: { renderer.handle($0) })
-        renderer.finish(summary)
+        renderer.finish(summary, outputFolder: plan.outputFolder)
         var reportFailed = false
         if let report {
             do {
-                try FileSystem.writeAtomically(Array((summary.json(includingFiles: true).serialized(pretty: true)
-                                                      + "\n").utf8), to: report, overwrite: true)
+                let document = summary.json(includingFiles: true, outputFolder: plan.outputFolder)
+                try FileSystem.writeAtomically(Array((document.serialized(pretty: true) + "\n").utf8), to: report,
+                                               overwrite: true)
             } catch {
                 printError("scrim batch: cannot write the report: \(error)")
                 reportFailed = true
@@ -153,9 +155,9 @@ struct BatchCommand: ParsableCommand {
     func printSkipped(_ skipped: [BatchSkip], json: Bool) {
         for skip in skipped {
             if json {
-                var pairs: [(String, JSONValue)] = [("event", .string("skippedPath"))]
-                if case .object(let fields) = skip.json { pairs += fields }
-                print(JSONValue.object(pairs).serialized())
+                print(Envelope.make(command: "batch", input: skip.path, output: nil, status: .skipped,
+                                    warnings: [skip.reason], event: "skippedPath",
+                                    report: [("reason", .string(skip.reason))]).serialized())
             } else {
                 printError("skipped  \(SystemPath.display(skip.path))  (\(skip.reason))")
             }
@@ -178,20 +180,21 @@ struct BatchCommand: ParsableCommand {
             if action != .skip { seconds += duration }
             let output = plan.outputPath(for: item)
             if json {
-                print(JSONValue.object([
-                    ("event", .string("plan")), ("input", .string(SystemPath.display(item.input))),
-                    ("output", .string(SystemPath.display(output))),
+                // Nothing is done in a dry run: each planned file is "skipped", its plan says what a run would do.
+                print(Envelope.make(command: "batch", input: item.input, output: output, status: .skipped,
+                                    event: "plan", report: [("plan", .object([
                     ("action", .string(action.rawValue)), ("reason", .string(reason)),
                     ("durationSeconds", .rounded(duration, places: 3)),
-                ]).serialized())
+                ]))]).serialized())
             } else {
                 print(action.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
                       + "\(SystemPath.display(item.input)) -> \(SystemPath.display(output))  (\(reason))")
             }
         }
         if json {
-            print(JSONValue.object([
-                ("event", .string("planSummary")), ("files", .int(Int64(plan.items.count))),
+            print(Envelope.make(command: "batch", input: nil, output: plan.outputFolder, status: .skipped,
+                                event: "planSummary", report: [("planSummary", .object([
+                ("files", .int(Int64(plan.items.count))),
                 ("process", .int(Int64(counts[.process, default: 0]))),
                 ("redo", .int(Int64(counts[.redo, default: 0]))),
                 ("skip", .int(Int64(counts[.skip, default: 0]))),
@@ -199,7 +202,7 @@ struct BatchCommand: ParsableCommand {
                 ("skippedPaths", .int(Int64(plan.skipped.count))),
                 ("audioSecondsToProcess", .rounded(seconds, places: 3)),
                 ("preset", .string(preset.name)), ("presetFingerprint", .string(fingerprint)),
-            ]).serialized())
+            ]))]).serialized())
         } else {
             print("\(plan.items.count) files: \(counts[.process, default: 0]) to process, "
                   + "\(counts[.redo, default: 0]) to redo, \(counts[.skip, default: 0]) up to date, "
@@ -230,14 +233,12 @@ final class BatchRenderer: @unchecked Sendable {
         switch event {
         case .started(let item, let output):
             if json {
-                emit(.object([("event", .string("started")), ("input", .string(SystemPath.display(item.input))),
-                              ("output", .string(SystemPath.display(output)))]))
+                emit(Envelope.make(command: "batch", input: item.input, output: output, status: .done,
+                                   event: "started"))
             }
         case .finished(let outcome):
             if json {
-                var pairs: [(String, JSONValue)] = [("event", .string("file"))]
-                if case .object(let fields) = outcome.json { pairs += fields }
-                emit(.object(pairs))
+                emit(outcome.json)
             } else {
                 clearLine()
                 print(Self.describe(outcome))
@@ -245,9 +246,10 @@ final class BatchRenderer: @unchecked Sendable {
             }
         case .cleanup(let cleanup):
             if json {
-                emit(.object([("event", .string("cleanup")),
-                              ("folder", .string(SystemPath.display(cleanup.folder))),
-                              ("files", .int(Int64(cleanup.fileCount))), ("bytes", .int(cleanup.byteCount))]))
+                emit(Envelope.make(command: "batch", input: nil, output: cleanup.folder, status: .done,
+                                   event: "cleanup", report: [("temporariesRemoved", .object([
+                                       ("files", .int(Int64(cleanup.fileCount))), ("bytes", .int(cleanup.byteCount)),
+                                   ]))]))
             } else {
                 clearLine()
                 reportStaleTemporaries(cleanup)
@@ -303,10 +305,10 @@ final class BatchRenderer: @unchecked Sendable {
         }
     }
 
-    func finish(_ summary: BatchSummary) {
+    func finish(_ summary: BatchSummary, outputFolder: String) {
         clearLine()
         if json {
-            emit(summary.json(includingFiles: false))
+            emit(summary.json(includingFiles: false, outputFolder: outputFolder))
             return
         }
         var text = "\(summary.outcomes.count) files: \(summary.count(.done)) done, \(summary.count(.skipped)) up to "

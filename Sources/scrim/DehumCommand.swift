@@ -19,7 +19,8 @@ struct DehumCommand: ParsableCommand {
     @Argument(help: "Input audio file (never written).")
     var input: String
 
-    @Option(name: [.customShort("o"), .customLong("out")], help: "Output file.")
+    @Option(name: [.customShort("o"), .customLong("output")],
+            help: "Output file (- for standard output; the container follows the extension).")
     var output: String
 
     @Option(help: ArgumentHelp("Hum fundamental: auto (default), 50, 60 or a frequency in Hz.", valueName: "hz"))
@@ -29,7 +30,7 @@ struct DehumCommand: ParsableCommand {
                                + "up to 4 kHz).", valueName: "n"))
     var harmonics: Int?
 
-    @Option(name: .customLong("output"),
+    @Option(name: .customLong("write"),
             help: ArgumentHelp("What to write: cleaned (default) or residual (the hum removed).", valueName: "kind"))
     var outputKind: HumRemoverOutput = .cleaned
 
@@ -49,6 +50,10 @@ struct DehumCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if ["cleaned", "residual", "bypass"].contains(output.lowercased()) {
+            throw ValidationError("--output \(output): --output is the output file now; say what to write with "
+                                  + "--write \(output.lowercased())")
+        }
         if frequency.lowercased() != "auto" {
             guard let hz = Double(frequency), hz.isFinite, hz >= 10, hz <= 1000 else {
                 throw ValidationError("--frequency \(frequency): use auto, 50, 60 or a frequency from 10 to 1000 Hz")
@@ -113,15 +118,15 @@ struct DehumCommand: ParsableCommand {
 
     static func report(detection: HumDetection, fundamental: Double?, removed: [Int], reach: Double?,
                        levelVaries: Bool?, result: FileJobResult) -> JSONValue {
-        .object([
-            ("command", .string("dehum")),
-            ("input", .string(result.inputPath)),
-            ("output", .string(result.outputPath)),
-            ("detection", detection.json),
-            ("removedFundamentalHz", .rounded(fundamental, places: 3)),
-            ("removedHarmonics", .array(removed.map { .int(Int64($0)) })),
-            ("lookaheadSeconds", .rounded(removed.isEmpty ? nil : reach, places: 2)),
-            ("levelVaries", removed.isEmpty ? .null : levelVaries.map { .bool($0) } ?? .null),
+        Envelope.make(command: "dehum", input: result.inputPath, output: result.outputPath, status: .done,
+                      warnings: result.warnings, report: [
+            ("dehum", .object([
+                ("detection", detection.json),
+                ("removedFundamentalHz", .rounded(fundamental, places: 3)),
+                ("removedHarmonics", .array(removed.map { .int(Int64($0)) })),
+                ("lookaheadSeconds", .rounded(removed.isEmpty ? nil : reach, places: 2)),
+                ("levelVaries", removed.isEmpty ? .null : levelVaries.map { .bool($0) } ?? .null),
+            ])),
             ("file", result.json),
         ])
     }

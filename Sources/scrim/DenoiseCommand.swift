@@ -22,7 +22,8 @@ struct DenoiseCommand: ParsableCommand {
     @Argument(help: "Input audio file (never written).")
     var input: String
 
-    @Option(name: [.customShort("o"), .customLong("out")], help: "Output file.")
+    @Option(name: [.customShort("o"), .customLong("output")],
+            help: "Output file (- for standard output; the container follows the extension).")
     var output: String
 
     @Option(help: ArgumentHelp("Learn the noise from a range of the input (seconds, e.g. 0-1.5, or [h:]mm:ss), "
@@ -38,7 +39,7 @@ struct DenoiseCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Largest cut in dB, 0-40 (default 24).", valueName: "dB"))
     var reduction: Double = NoiseReducerSettings.defaultReductionDecibels
 
-    @Option(name: .customLong("output"),
+    @Option(name: .customLong("write"),
             help: ArgumentHelp("What to write: cleaned (default), residual (what was removed) or bypass.",
                                valueName: "kind"))
     var outputKind: NoiseReducerSettings.Output = .cleaned
@@ -61,6 +62,10 @@ struct DenoiseCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if ["cleaned", "residual", "bypass"].contains(output.lowercased()) {
+            throw ValidationError("--output \(output): --output is the output file now; say what to write with "
+                                  + "--write \(output.lowercased())")
+        }
         let modes = [learn != nil, profile != nil, adaptive].filter { $0 }.count
         guard modes <= 1 else {
             throw ValidationError("use only one of --learn, --profile and --adaptive")
@@ -148,24 +153,24 @@ struct DenoiseCommand: ParsableCommand {
     }
 
     static func reportJSON(_ report: NoiseReductionReport, source: String, result: FileJobResult) -> JSONValue {
-        .object([
-            ("command", .string("denoise")),
-            ("input", .string(result.inputPath)),
-            ("output", .string(result.outputPath)),
-            ("mode", .string(report.mode)),
-            ("noiseSource", .string(source)),
-            ("outputKind", .string(report.output)),
-            ("channelLinking", .string(report.channelLinking)),
-            ("reductionLimitDb", .rounded(report.reductionLimitDecibels, places: 2)),
-            ("fftSize", .int(Int64(report.fftSize))),
-            ("hopSize", .int(Int64(report.hopSize))),
-            ("frames", .int(Int64(report.frames))),
-            ("noiseFloorBeforeDbfs", .rounded(report.noiseFloorBeforeDecibelsFS, places: 2)),
-            ("noiseFloorAfterDbfs", .rounded(report.noiseFloorAfterDecibelsFS, places: 2)),
-            ("averageReductionDb", .rounded(report.averageReductionDecibels, places: 2)),
-            ("maximumReductionDb", .rounded(report.maximumReductionDecibels, places: 2)),
-            ("babbleGuardShare", .rounded(report.babbleGuardShare, places: 3)),
-            ("babbleGuardLowestLimitDb", .rounded(report.babbleGuardLowestLimitDecibels, places: 2)),
+        Envelope.make(command: "denoise", input: result.inputPath, output: result.outputPath, status: .done,
+                      warnings: result.warnings, report: [
+            ("denoise", .object([
+                ("mode", .string(report.mode)),
+                ("noiseSource", .string(source)),
+                ("write", .string(report.output)),
+                ("channelLinking", .string(report.channelLinking)),
+                ("reductionLimitDb", .rounded(report.reductionLimitDecibels, places: 2)),
+                ("fftSize", .int(Int64(report.fftSize))),
+                ("hopSize", .int(Int64(report.hopSize))),
+                ("frames", .int(Int64(report.frames))),
+                ("noiseFloorBeforeDbfs", .rounded(report.noiseFloorBeforeDecibelsFS, places: 2)),
+                ("noiseFloorAfterDbfs", .rounded(report.noiseFloorAfterDecibelsFS, places: 2)),
+                ("averageReductionDb", .rounded(report.averageReductionDecibels, places: 2)),
+                ("maximumReductionDb", .rounded(report.maximumReductionDecibels, places: 2)),
+                ("babbleGuardShare", .rounded(report.babbleGuardShare, places: 3)),
+                ("babbleGuardLowestLimitDb", .rounded(report.babbleGuardLowestLimitDecibels, places: 2)),
+            ])),
             ("file", result.json),
         ])
     }

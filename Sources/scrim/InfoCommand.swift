@@ -49,7 +49,9 @@ struct InfoCommand: ParsableCommand {
                 }
                 inspection.path = source.displayPath
                 if json {
-                    print(inspection.json.serialized())
+                    print(Envelope.make(command: "info", input: inspection.path, output: nil, status: .done,
+                                        warnings: inspection.warnings,
+                                        report: [("info", .object(inspection.json.removing(["path"])))]).serialized())
                 } else {
                     if index > 0 { print("") }
                     print(Self.describe(inspection))

@@ -54,7 +54,7 @@ struct LoudnessCommand: ParsableCommand {
                 }
                 result.path = source.displayPath
                 measured.append(result)
-                if json { print(result.json.serialized()) }
+                if json { print(result.envelope.serialized()) }
             } catch {
                 failures += 1
                 reportFailure(error, path: path, command: "loudness", json: json)
@@ -62,7 +62,9 @@ struct LoudnessCommand: ParsableCommand {
         }
         let showProgramme = measured.count > 1
         if json {
-            if showProgramme { print(LoudnessJob.json(programme, files: measured.map(\.path)).serialized()) }
+            if showProgramme {
+                print(LoudnessJob.envelope(programme, files: measured.map(\.path)).serialized())
+            }
         } else if !measured.isEmpty {
             print(describe(measured, programme: showProgramme ? programme : nil))
         }

@@ -27,7 +27,7 @@ struct MatchCommand: ParsableCommand {
     @Flag(help: "Match the files to their median loudness.")
     var together = false
 
-    @Option(name: [.short, .customLong("output-dir")], help: ArgumentHelp("Folder for the outputs.",
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Folder for the outputs.",
                                                                          valueName: "outdir"))
     var outputDirectory: String
 
@@ -70,7 +70,7 @@ struct MatchCommand: ParsableCommand {
             throw ValidationError("match reads each take twice: give files, not - (standard input)")
         }
         if outputDirectory == "-" {
-            throw ValidationError("--output-dir -: match writes one file per take into a folder")
+            throw ValidationError("-o -: match writes one file per take into a folder")
         }
         var seen: [String: String] = [:]
         for path in files {
@@ -172,23 +172,28 @@ struct MatchCommand: ParsableCommand {
         }
         let before = rows.map(\.take.measurement.normalizationLoudness).filter(\.isFinite)
         let after = rows.filter { !$0.silent }.map(\.gain.afterLoudness).filter(\.isFinite)
-        let spreadBefore = (before.max() ?? 0) - (before.min() ?? 0)
-        let spreadAfter = (after.max() ?? 0) - (after.min() ?? 0)
+        // Undefined (null in JSON) when fewer than one take has a loudness: there is no spread to speak of.
+        let spreadBefore: Double? = before.isEmpty ? nil : (before.max() ?? 0) - (before.min() ?? 0)
+        let spreadAfter: Double? = after.isEmpty ? nil : (after.max() ?? 0) - (after.min() ?? 0)
         if json {
-            print(JSONValue.object([
-                ("match", .bool(true)),
+            print(Envelope.make(command: "match", input: nil, output: outputDirectory,
+                                status: failures > 0 ? .failed : .done,
+                                error: failures > 0 ? Envelope.errorObject(
+                                    code: "someFilesFailed", message: "\(failures) of \(files.count) takes failed")
+                                    : nil,
+                                report: [("matchSummary", .object([
                 ("mode", .string(together ? "together" : "reference")),
                 ("reference", .optional(reference)),
-                ("referenceLoudness", .rounded(matched.referenceLoudness, places: 3)),
+                ("referenceLoudnessLufs", .rounded(matched.referenceLoudness, places: 3)),
                 ("dialogue", .bool(dialogue)),
                 ("fileCount", .int(Int64(rows.count))),
                 ("failedCount", .int(Int64(failures))),
-                ("spreadBeforeLoudnessUnits", .rounded(spreadBefore, places: 3)),
-                ("spreadAfterLoudnessUnits", .rounded(spreadAfter, places: 3)),
-            ]).serialized())
+                ("spreadBeforeLu", .rounded(spreadBefore, places: 3)),
+                ("spreadAfterLu", .rounded(spreadAfter, places: 3)),
+            ]))]).serialized())
         } else if !rows.isEmpty {
-            print(describe(rows, referenceLoudness: matched.referenceLoudness, spreadBefore: spreadBefore,
-                           spreadAfter: spreadAfter))
+            print(describe(rows, referenceLoudness: matched.referenceLoudness, spreadBefore: spreadBefore ?? 0,
+                           spreadAfter: spreadAfter ?? 0))
         }
         if failures > 0 { throw exitCodeFileFailed }
     }
@@ -233,12 +238,13 @@ struct MatchRow {
 
     func json(referenceLoudness: LUFS?) -> JSONValue {
         var pairs: [(String, JSONValue)] = [
-            ("input", .string(take.path)),
-            ("referenceLoudness", .rounded(referenceLoudness, places: 3)),
+            ("referenceLoudnessLufs", .rounded(referenceLoudness, places: 3)),
             ("silent", .bool(silent)),
             ("before", take.json),
         ]
         pairs += gain.jsonPairs
-        return .object(pairs)
+        return Envelope.make(command: "match", input: take.path, output: gain.file.outputPath, status: .done,
+                             warnings: gain.file.warnings,
+                             report: [("match", .object(pairs)), ("file", gain.file.json)])
     }
 }

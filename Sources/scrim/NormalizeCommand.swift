@@ -22,7 +22,8 @@ struct NormalizeCommand: ParsableCommand {
     @Argument(help: "The file to normalise (never written).")
     var input: String
 
-    @Option(name: .shortAndLong, help: "The file to write (same format as the input).")
+    @Option(name: .shortAndLong,
+            help: "The file to write (- for standard output; the container follows the extension).")
     var output: String
 
     @Option(help: "Delivery target: ebu-r128, atsc-a85, streaming or podcast.")
@@ -71,7 +72,7 @@ struct NormalizeCommand: ParsableCommand {
         if let truePeakCeiling, !(truePeakCeiling.isFinite && (-30...0).contains(truePeakCeiling)) {
             throw ValidationError("--true-peak \(truePeakCeiling): give a ceiling from -30 to 0 dBTP")
         }
-        try OutputTarget.check(output, option: "--output", json: json)
+        try OutputTarget.check(output, json: json)
         if measured != nil && input == "-" {
             throw ValidationError("--measured cannot describe standard input: measure a file, or leave it out")
         }
@@ -107,9 +108,11 @@ struct NormalizeCommand: ParsableCommand {
         }
         var missedTarget = false
         try runWritingCommand(command: "normalize", input: input, output: output, json: json) { paths in
-            let result = try LoudnessJob.normalize(input: paths.input, output: paths.output, target: target,
+            var result = try LoudnessJob.normalize(input: paths.input, output: paths.output, target: target,
                                                    handling: noLimiter ? .lowerGain : .limit, measured: previous,
                                                    options: options)
+            result.before.path = paths.displayInput
+            result.gain.file.outputPath = paths.displayOutput
             print(json ? result.json.serialized() : describe(result, measuredFrom: measured, paths: paths))
             missedTarget = result.gain.file.warnings.contains { $0.hasPrefix(LoudnessJob.targetMissWarningPrefix) }
         }

@@ -7,20 +7,8 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// The JSON form of an error: `{"code": …, "message": …}` (plus `path` for file errors).
-func errorJSON(_ error: any Error) -> JSONValue {
-    if let fileError = error as? AudioFileError {
-        return .object([
-            ("code", .string(fileError.code.name)),
-            ("message", .string(fileError.description)),
-            ("path", .string(fileError.path)),
-        ])
-    }
-    if let scrimError = error as? ScrimError {
-        return .object([("code", .string(scrimError.code.name)), ("message", .string(scrimError.description))])
-    }
-    return .object([("code", .string("error")), ("message", .string("\(error)"))])
-}
+/// The JSON form of an error: `{"code": …, "message": …}` (``Envelope/error(_:)``).
+func errorJSON(_ error: any Error) -> JSONValue { Envelope.error(error) }
 
 /// "−23.0" style: one decimal, a real minus sign avoided for copy-paste friendliness, "-inf" for −∞.
 func formatDecibels(_ value: Double, places: Int = 1) -> String {
@@ -38,14 +26,14 @@ func formatDuration(_ seconds: Double) -> String {
     return h > 0 ? String(format: "%d:%02d:%06.3f", h, m, s) : String(format: "%d:%06.3f", m, s)
 }
 
-/// Reports a file's failure the way every command does — a `{"path", "error"}` JSON line on stdout with `--json`,
-/// else `scrim COMMAND: message` on stderr, the message always naming the file — and returns the exit code for a
-/// failed file, for the caller to throw.
+/// Reports a file's failure the way every command does — with `--json` the envelope with status `failed` and the
+/// error on stdout, else `scrim COMMAND: message` on stderr, the message always naming the file — and returns the
+/// exit code for a failed file, for the caller to throw.
 @discardableResult
-func reportFailure(_ error: any Error, path: String, command: String, json: Bool) -> ExitCode {
+func reportFailure(_ error: any Error, path: String, command: String, json: Bool, output: String? = nil) -> ExitCode {
     let shown = path == "-" ? StandardStreams.displayName : SystemPath.display(path)
     if json {
-        print(JSONValue.object([("path", .string(shown)), ("error", errorJSON(error))]).serialized())
+        print(Envelope.failure(command: command, input: shown, output: output, error: error).serialized())
     } else if error is AudioFileError {
         // Its description starts with the file's name.
         printError("scrim \(command): \(error)")

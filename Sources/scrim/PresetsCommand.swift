@@ -23,7 +23,16 @@ struct PresetsCommand: ParsableCommand {
     func run() throws {
         if let show {
             do {
-                print(try Preset.resolve(show).json.serialized(pretty: true))
+                var preset = try Preset.resolve(show)
+                if Preset.builtIn(named: show) != nil {
+                    // A template for the user's own preset: under its own name, so that reports and the Coding
+                    // History never call an edited copy by the built-in's name.
+                    preset.name = show + "-custom"
+                    preset.summary = "copied from the built-in preset \(show): rename it (\"name\") and edit"
+                    printError("scrim presets: this copy is named \"\(preset.name)\"; give it your own name in "
+                               + "\"name\" (a preset file without one is named after the file)")
+                }
+                print(preset.json.serialized(pretty: true))
             } catch {
                 printError("scrim presets: \(error)")
                 throw exitCodeUsage
@@ -35,7 +44,8 @@ struct PresetsCommand: ParsableCommand {
                 var pairs: [(String, JSONValue)] = []
                 if case .object(let fields) = preset.json { pairs = fields }
                 pairs.append(("fingerprint", .string(preset.fingerprint)))
-                print(JSONValue.object(pairs).serialized())
+                print(Envelope.make(command: "presets", input: nil, output: nil, status: .done,
+                                    report: [("preset", .object(pairs))]).serialized())
             } else {
                 if index > 0 { print("") }
                 print(Self.describe(preset))

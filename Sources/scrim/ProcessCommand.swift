@@ -20,7 +20,8 @@ struct ProcessCommand: ParsableCommand {
     @Argument(help: "Input audio file (never written).")
     var input: String
 
-    @Option(name: [.customShort("o"), .customLong("out")], help: "Output file.")
+    @Option(name: [.customShort("o"), .customLong("output")],
+            help: "Output file (- for standard output; the container follows the extension).")
     var output: String
 
     @Option(help: ArgumentHelp("Built-in preset name or preset JSON file.", valueName: "name|file"))

@@ -16,7 +16,8 @@ struct ProfileCommand: ParsableCommand {
     @Argument(help: "Input audio file: room tone, or a take with a stretch of it.")
     var input: String
 
-    @Option(name: [.customShort("o"), .customLong("out")], help: "Profile file to write (JSON).")
+    @Option(name: [.customShort("o"), .customLong("output")],
+            help: "Profile file to write (JSON; - for standard output).")
     var output: String
 
     @Option(help: ArgumentHelp("Part of the file to measure: START-END (seconds, or [h:]mm:ss), or auto for "
@@ -80,16 +81,15 @@ struct ProfileCommand: ParsableCommand {
         }
         try FileSystem.writeAtomically(bytes, to: output, overwrite: overwrite)
         if json {
-            print(JSONValue.object([
-                ("command", .string("profile")),
-                ("input", .string(source.displayPath)),
-                ("output", .string(SystemPath.display(output))),
-                ("noiseSource", .string(noiseSource)),
-                ("sampleRate", .number(profile.sampleRate)),
-                ("channelCount", .int(Int64(profile.channelCount))),
-                ("fftSize", .int(Int64(profile.fftSize))),
-                ("frames", .int(Int64(profile.frameCount))),
-                ("noiseFloorDbfs", .rounded(profile.levelDecibelsFS, places: 2)),
+            print(Envelope.make(command: "profile", input: source.displayPath, output: output, status: .done, report: [
+                ("profile", .object([
+                    ("noiseSource", .string(noiseSource)),
+                    ("sampleRate", .number(profile.sampleRate)),
+                    ("channelCount", .int(Int64(profile.channelCount))),
+                    ("fftSize", .int(Int64(profile.fftSize))),
+                    ("frames", .int(Int64(profile.frameCount))),
+                    ("noiseFloorDbfs", .rounded(profile.levelDecibelsFS, places: 2)),
+                ])),
             ]).serialized())
         } else {
             print("\(source.displayPath) -> \(SystemPath.display(output))\n  noise      "

@@ -32,7 +32,9 @@ enum ScrimMain {
         signal(SIGXFSZ, SIG_IGN)
         do {
             // argv is bytes: file names that are not UTF-8 are kept exactly (SystemPath).
-            var command = try ScrimCommand.parseAsRoot(Array(SystemPath.arguments.dropFirst()))
+            let arguments = Array(SystemPath.arguments.dropFirst())
+            try rejectRetiredFlags(arguments)
+            var command = try ScrimCommand.parseAsRoot(arguments)
             try command.run()
         } catch {
             let code = ScrimCommand.exitCode(for: error)
@@ -45,11 +47,36 @@ enum ScrimMain {
                 // ArgumentParser's usage errors exit 64 by default; Scrim documents 2.
                 let message = ScrimCommand.fullMessage(for: error)
                 FileHandle.standardError.write(Data((message + "\n").utf8))
+                let arguments = Array(SystemPath.arguments.dropFirst())
+                if arguments.contains("--json") || zip(arguments, arguments.dropFirst())
+                    .contains(where: { $0 == "--progress" && $1 == "json" }) {
+                    // A script parsing JSON gets JSON for a usage error too (and exit 2).
+                    let command = arguments.first { !$0.hasPrefix("-") } ?? "scrim"
+                    var firstLine = message.split(separator: "\n").first.map(String.init) ?? message
+                    if firstLine.hasPrefix("Error: ") { firstLine.removeFirst("Error: ".count) }
+                    print(Envelope.make(command: command, input: nil, output: nil, status: .failed,
+                                        error: Envelope.errorObject(code: "usage", message: firstLine)).serialized())
+                    _ = StandardOutput.finish()
+                }
                 Foundation.exit(exitCodeUsage.rawValue)
             }
             _ = StandardOutput.finish()
             ScrimCommand.exit(withError: error)
         }
         Foundation.exit(StandardOutput.finish() ?? 0)
+    }
+}
+
+/// Flags Scrim once had and replaced, with the flag that replaced them.
+let retiredFlags = ["--out": "-o/--output", "--output-dir": "-o/--output"]
+
+/// A usage error naming the new spelling when an old one is given (checked before parsing, which would otherwise
+/// report the new flag as missing).
+func rejectRetiredFlags(_ arguments: [String]) throws {
+    for argument in arguments.prefix(while: { $0 != "--" }) {
+        let flag = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+        if let replacement = retiredFlags[flag] {
+            throw ValidationError("\(flag) is now \(replacement): one output flag for every command")
+        }
     }
 }

@@ -55,7 +55,8 @@ int main(int argc, char **argv) {
     CHECK(scrim_measure_file_loudness(input, 0, &before) == SCRIM_OK, "measure input");
     CHECK(scrim_measure_file_loudness(output, 0, &after) == SCRIM_OK, "measure output");
     if (before && after) {
-        double lin = json_number(before, "integratedLoudness"), lout = json_number(after, "integratedLoudness");
+        double lin = json_number(before, "integratedLoudnessLufs");
+        double lout = json_number(after, "integratedLoudnessLufs");
         CHECK(isfinite(lin) && isfinite(lout) && lout <= lin + 0.5 && lout > lin - 6,
               "loudness before %.2f after %.2f", lin, lout);
     }
@@ -128,7 +129,7 @@ int main(int argc, char **argv) {
     char *loudness = NULL;
     CHECK(meter && scrim_meter_result_json(meter, &loudness) == SCRIM_OK, "meter result");
     if (loudness) {
-        double i = json_number(loudness, "integratedLoudness");
+        double i = json_number(loudness, "integratedLoudnessLufs");
         CHECK(fabs(i - (-20.0)) < 0.1, "integrated %.3f LUFS, expected -20.0", i);
     }
     scrim_string_free(loudness);
@@ -147,7 +148,7 @@ int main(int argc, char **argv) {
     char *equal = NULL;
     CHECK(tracks && scrim_meter_result_json(tracks, &equal) == SCRIM_OK, "equal result");
     if (equal) {
-        double i = json_number(equal, "integratedLoudness");
+        double i = json_number(equal, "integratedLoudnessLufs");
         CHECK(fabs(i - (-23.0)) < 0.1, "equal weights %.3f LUFS, expected -23.0", i);
         CHECK(strstr(equal, "\"equal\"") != NULL, "the layout is named in the result");
     }

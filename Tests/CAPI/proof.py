@@ -131,8 +131,11 @@ check(lib.scrim_process_file(b"/nonexistent/y.wav", dst, b"denoise-only", 1, Non
 measured = C.c_void_p()
 check(lib.scrim_measure_file_loudness(os.path.join(samples, "take_loud.wav").encode(), 0, C.byref(measured)) == OK,
       "measure file")
-loud = json.loads(take_string(measured) or "{}")
-check(abs(loud.get("integratedLoudness", 0) - (-18.0)) < 0.1, f"take_loud is -18 LUFS: {loud.get('integratedLoudness')}")
+envelope = json.loads(take_string(measured) or "{}")
+check(envelope.get("command") == "loudness" and envelope.get("status") == "done", "the JSON envelope")
+loud = envelope.get("loudness", {})
+check(abs(loud.get("integratedLoudnessLufs", 0) - (-18.0)) < 0.1,
+      f"take_loud is -18 LUFS: {loud.get('integratedLoudnessLufs')}")
 
 meter = C.c_void_p()
 check(lib.scrim_meter_create(rate, 1, block, 0, C.byref(meter)) == OK, "meter_create")
@@ -141,7 +144,7 @@ mono_pointers = planar(mono)
 silence_json = C.c_void_p()
 check(lib.scrim_meter_result_json(meter, C.byref(silence_json)) == OK, "result before any audio")
 silence = json.loads(take_string(silence_json) or "{}")
-check(silence.get("integratedLoudness", 0) is None, "no audio yet: integrated loudness is null (-inf)")
+check(silence.get("integratedLoudnessLufs", 0) is None, "no audio yet: integrated loudness is null (-inf)")
 lib.scrim_meter_destroy(meter)
 
 print(f"Python proof: {'FAILED' if failures else 'passed'} ({failures} failure{'' if failures == 1 else 's'})")

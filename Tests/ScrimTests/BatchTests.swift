@@ -134,7 +134,7 @@ func tree(_ folder: String) -> [String] {
         #expect(started == 5)
         // Every output reached the target: the per-file reports hold the measured loudness.
         for outcome in first.outcomes {
-            guard case .number(let after)? = outcome.report?["loudness"]?["afterLoudness"] else {
+            guard case .number(let after)? = outcome.report?["loudness"]?["afterLoudnessLufs"] else {
                 Issue.record("no afterLoudness in \(outcome.json.serialized())")
                 continue
             }

@@ -200,7 +200,7 @@ private func writeWAV(_ buffer: AudioBuffer, to path: String) throws {
         #expect(result.gain.plan.gainDecibels == 0)
         #expect(result.gain.plan.note != nil)
         #expect(result.errorLoudnessUnits == nil)
-        #expect(result.json["errorLoudnessUnits"] == .null)
+        #expect(result.reportJSON["errorLu"] == .null)
     }
 
     /// `scrim loudness --json` output reads back as the same measurement (levels to 0.001, so within 0.0005).
@@ -208,8 +208,8 @@ private func writeWAV(_ buffer: AudioBuffer, to path: String) throws {
         let path = LoudnessSamples.path("hum_take.wav")
         let original = try LoudnessJob.measure(input: path, options: LoudnessJobOptions(dialogueGating: true))
         let other = try LoudnessJob.measure(input: LoudnessSamples.path("take_quiet.wav"))
-        let text = other.json.serialized() + "\n" + original.json.serialized() + "\n"
-            + LoudnessJob.json(ProgrammeLoudness(), files: []).serialized() + "\n"
+        let text = other.envelope.serialized() + "\n" + original.envelope.serialized() + "\n"
+            + LoudnessJob.envelope(ProgrammeLoudness(), files: []).serialized() + "\n"
         let back = try LoudnessJob.measurement(fromJSONLines: text, for: path, dialogueGating: true)
         let a = original.measurement, b = back.measurement
         #expect(abs(a.integratedLoudness - b.integratedLoudness) < 0.0005)
@@ -224,13 +224,13 @@ private func writeWAV(_ buffer: AudioBuffer, to path: String) throws {
         let quiet = try LoudnessJob.measure(input: LoudnessSamples.path("take_quiet.wav"))
         // Another file entirely.
         #expect(throws: ScrimError.self) {
-            try LoudnessJob.measurement(fromJSONLines: quiet.json.serialized(),
+            try LoudnessJob.measurement(fromJSONLines: quiet.envelope.serialized(),
                                         for: LoudnessSamples.path("take_loud.wav"))
         }
         // Same name, different length: a re-export of the take.
         try writeWAV(sine(amplitude: 0.1, seconds: 1), to: folder.file("take_quiet.wav"))
         do {
-            _ = try LoudnessJob.measurement(fromJSONLines: quiet.json.serialized(), for: folder.file("take_quiet.wav"))
+            _ = try LoudnessJob.measurement(fromJSONLines: quiet.envelope.serialized(), for: folder.file("take_quiet.wav"))
             Issue.record("a measurement of 216000 frames was accepted for a 48000-frame file")
         } catch let error as ScrimError {
             #expect(error.code == .invalidDocument)
@@ -238,7 +238,7 @@ private func writeWAV(_ buffer: AudioBuffer, to path: String) throws {
         }
         // Dialogue loudness asked for but not measured.
         #expect(throws: ScrimError.self) {
-            try LoudnessJob.measurement(fromJSONLines: quiet.json.serialized(),
+            try LoudnessJob.measurement(fromJSONLines: quiet.envelope.serialized(),
                                         for: LoudnessSamples.path("take_quiet.wav"), dialogueGating: true)
         }
     }

@@ -60,9 +60,9 @@ func leftovers(in folder: String, keep: Set<String>) throws -> [String] {
         // Progress is monotonic and ends at 1.
         #expect(fractions == fractions.sorted())
         #expect(abs((fractions.last ?? 0) - 1) < 1e-12)
-        let json = result.json
+        let json = result.reportJSON
         #expect(json["preset"] == .string("test"))
-        #expect(json["loudness"]?["afterLoudness"] != nil)
+        #expect(json["loudness"]?["afterLoudnessLufs"] != nil)
         #expect(json["dehum"]?["removedHarmonics"] == .array([.int(1), .int(2), .int(3)]))
         // A fixed-level hum: the remover's choices are reported (2.5 s reach, level not treated as varying).
         #expect(json["dehum"]?["lookaheadSeconds"] == .number(HumRemover.lookaheadSeconds))
@@ -197,7 +197,7 @@ func leftovers(in folder: String, keep: Set<String>) throws -> [String] {
         let loudness = try #require(result.loudness)
         #expect(!loudness.normalization.limiterEngaged)
         #expect(abs(loudness.after.normalizationLoudness - -23) < 0.1)
-        let json = result.json
+        let json = result.reportJSON
         #expect(json["denoise"]?["noiseFloorAfterDbfs"] != nil)
         #expect(json["dehum"]?["detection"] != nil)
         #expect(try leftovers(in: folder.path, keep: ["take.wav", "out.wav"]).isEmpty)
@@ -243,7 +243,7 @@ func leftovers(in folder: String, keep: Set<String>) throws -> [String] {
         let profiler = NoiseProfiler(selection: .frames(24_000..<48_000))  // a pause: noise only
         _ = try FileJob.analyze(input: input, analyzers: [profiler])
         try profiler.profile().jsonData().write(to: URL(fileURLWithPath: folder.file("tone.json")))
-        try Data(#"{"denoise": {"profile": "tone.json", "reductionDecibels": 20}}"#.utf8)
+        try Data(#"{"denoise": {"profile": "tone.json", "reductionDb": 20}}"#.utf8)
             .write(to: URL(fileURLWithPath: folder.file("learned.json")))
         let preset = try Preset.load(path: folder.file("learned.json"))
         let result = try PresetJob.process(input: input, output: folder.file("out.wav"), preset: preset)

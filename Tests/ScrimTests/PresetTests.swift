@@ -61,7 +61,7 @@ import Testing
             #expect(error.code == .invalidDocument)
             #expect(error.message.contains("\"denoise.reductionDB\""))
             #expect(error.message.contains(path))
-            #expect(error.message.contains("reductionDecibels"))  // the known keys are listed
+            #expect(error.message.contains("reductionDb"))  // the known keys are listed
         }
         #expect(throws: ScrimError.self) { try Preset.decode(Data(#"{"limiter": true}"#.utf8)) }
     }
@@ -75,9 +75,9 @@ import Testing
                 return error.message
             }
         }
-        #expect(message(#"{"loudness": {"targetLoudness": "loud"}}"#).contains("loudness.targetLoudness"))
-        #expect(message(#"{"loudness": {"targetLoudness": 5}}"#).contains("loudness.targetLoudness"))
-        #expect(message(#"{"denoise": {"reductionDecibels": 80}}"#).contains("denoise.reductionDecibels"))
+        #expect(message(#"{"loudness": {"targetLoudnessLufs": "loud"}}"#).contains("loudness.targetLoudness"))
+        #expect(message(#"{"loudness": {"targetLoudnessLufs": 5}}"#).contains("loudness.targetLoudness"))
+        #expect(message(#"{"denoise": {"reductionDb": 80}}"#).contains("denoise.reductionDb"))
         #expect(message(#"{"denoise": {"mode": "learned"}}"#).contains("denoise.profile"))
         #expect(message(#"{"dehum": {"frequency": "fifty"}}"#).contains("dehum.frequency"))
         #expect(message(#"{"loudness": {"truePeakHandling": "clip"}}"#).contains("limit or lowerGain"))

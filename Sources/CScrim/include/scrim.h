@@ -11,8 +11,11 @@
  * - Audio is planar 32-bit float: `channels` is an array of `channel_count` pointers, each to `frame_count`
  *   samples. A frame is one sample per channel. Full scale is ±1.0. Blocks are processed in place.
  * - Units: sample rate in Hz; loudness in LUFS, loudness range in LU, true peak in dBTP, sample peak in dBFS;
- *   durations in frames unless a name says seconds. JSON keys are camelCase and documented in
- *   Sources/scrim/README.md; non-finite values (the loudness of silence is −∞) are JSON null.
+ *   durations in frames unless a name says seconds. JSON keys are camelCase, carry their unit (…Lufs, …Lu,
+ *   …Dbtp, …Dbfs, …Db, …Hz, …Seconds) and are documented in Sources/scrim/README.md, with a JSON Schema per
+ *   command in Sources/scrim/schemas; non-finite values (the loudness of silence is −∞) are JSON null. File
+ *   functions return the same envelope as the CLI's --json: command, input, output, status, error, warnings, then
+ *   the report under its key.
  * - Ownership: strings returned through a `char **out_json` argument are allocated by Scrim and must be released
  *   with scrim_string_free(). Strings returned directly (scrim_version, scrim_last_error) are owned by Scrim:
  *   do not free them. Input strings and sample buffers are only read (or, for process/flush, modified in place)
@@ -125,16 +128,20 @@ scrim_status scrim_chain_report_json(scrim_chain *chain, char **out_json);
  * @param output       destination path (must not be the input).
  * @param preset       built-in name or JSON text.
  * @param overwrite    non-zero to replace an existing output.
- * @param out_report   if not NULL, receives the JSON report (the same object `scrim process --json` prints);
- *                     free with scrim_string_free. Also set on failure when a partial report exists, else NULL.
+ * @param out_report   if not NULL, receives the JSON report (the same envelope `scrim process --json` prints,
+ *                     plus temporariesRemoved: {files, bytes}, the temporaries of a killed run removed beside
+ *                     the output); free with scrim_string_free. Also set on failure when a partial report exists,
+ *                     else NULL.
+ * The output's container follows its extension (.wav/.bwf, .rf64, .w64, .aif/.aiff, .flac, .caf); any other is
+ * SCRIM_ERROR_FILE before any work. Only regular files are replaced, and only with overwrite.
  */
 scrim_status scrim_process_file(const char *input, const char *output, const char *preset, int overwrite,
                                 char **out_report);
 
 /**
- * Measures a file's loudness (the object `scrim loudness --json` prints: integratedLoudness, loudnessRange,
- * truePeak, samplePeak, maxMomentaryLoudness, maxShortTermLoudness, …).
- * @param dialogue non-zero to also gate on speech (dialogueLoudness).
+ * Measures a file's loudness (the envelope `scrim loudness --json` prints for a file; the measurement under
+ * "loudness": integratedLoudnessLufs, loudnessRangeLu, truePeakDbtp, samplePeakDbfs, …).
+ * @param dialogue non-zero to also gate on speech (dialogueLoudnessLufs).
  */
 scrim_status scrim_measure_file_loudness(const char *path, int dialogue, char **out_json);
 
@@ -155,7 +162,8 @@ scrim_status scrim_meter_create_with_layout(double sample_rate, int channel_coun
 scrim_status scrim_meter_add(scrim_meter *meter, const float *const *channels, int channel_count,
                              int frame_count);
 
-/** The measurement so far as JSON (keys as scrim_measure_file_loudness). Free with scrim_string_free. */
+/** The measurement so far as JSON (the object under "loudness" in scrim_measure_file_loudness). Free with
+ *  scrim_string_free. */
 scrim_status scrim_meter_result_json(scrim_meter *meter, char **out_json);
 
 /** Destroys a meter. NULL is ignored. */

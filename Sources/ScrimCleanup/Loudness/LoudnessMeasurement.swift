@@ -79,11 +79,15 @@ public struct LoudnessMeasurement: Sendable, Hashable, Codable {
         dialogueGated && dialogueLoudness.isFinite ? dialogueLoudness : integratedLoudness
     }
 
+    /// The JSON keys carry their unit (Lufs, Lu, Dbtp, Dbfs), as everywhere in Scrim's JSON.
     private enum CodingKeys: String, CodingKey {
-        case integratedLoudness, relativeGateThreshold, loudnessRange, maxMomentaryLoudness, maxShortTermLoudness,
-             momentaryLoudness, shortTermLoudness, samplePeak, truePeak, channelSamplePeaks, channelTruePeaks,
-             truePeakMeasured, dialogueLoudness, speechFraction, dialogueGated, frameCount, sampleRate,
-             channelLayout
+        case integratedLoudness = "integratedLoudnessLufs", relativeGateThreshold = "relativeGateThresholdLufs"
+        case loudnessRange = "loudnessRangeLu", maxMomentaryLoudness = "maxMomentaryLoudnessLufs"
+        case maxShortTermLoudness = "maxShortTermLoudnessLufs", momentaryLoudness = "momentaryLoudnessLufs"
+        case shortTermLoudness = "shortTermLoudnessLufs", samplePeak = "samplePeakDbfs", truePeak = "truePeakDbtp"
+        case channelSamplePeaks = "channelSamplePeaksDbfs", channelTruePeaks = "channelTruePeaksDbtp"
+        case truePeakMeasured, dialogueLoudness = "dialogueLoudnessLufs", speechFraction, dialogueGated, frameCount
+        case sampleRate, channelLayout
     }
 
     public init(from decoder: any Decoder) throws {

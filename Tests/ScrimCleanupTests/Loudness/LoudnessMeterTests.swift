@@ -120,7 +120,7 @@ import Testing
         }
         #expect(m.loudnessRange == 0 && m.speechFraction == 0)
         let json = String(decoding: try JSONEncoder().encode(m), as: UTF8.self)
-        #expect(json.contains("\"integratedLoudness\":null") && !json.contains("NaN"))
+        #expect(json.contains("\"integratedLoudnessLufs\":null") && !json.contains("NaN"))
         let decoded = try JSONDecoder().decode(LoudnessMeasurement.self, from: Data(json.utf8))
         #expect(decoded.integratedLoudness == -.infinity && decoded.channelTruePeaks == [-.infinity, -.infinity])
     }

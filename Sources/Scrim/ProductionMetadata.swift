@@ -64,10 +64,10 @@ public struct ProductionMetadata: Sendable {
     /// Time of day of the first frame as HH:MM:SS.mmm (from the time reference; no frame rate needed).
     public func timeOfDay(sampleRate: Int) -> String? {
         guard let reference = timeReference, sampleRate > 0 else { return nil }
-        let milliseconds = reference / UInt64(sampleRate) * 1000
-            + (reference % UInt64(sampleRate)) * 1000 / UInt64(sampleRate)
-        let ms = milliseconds % 1000
-        let totalSeconds = (milliseconds / 1000) % 86_400
+        // Seconds and the fraction apart: `reference` comes from the file (up to 2^64 − 1) and must not overflow.
+        let rate = UInt64(sampleRate)
+        let ms = (reference % rate) * 1000 / rate
+        let totalSeconds = (reference / rate) % 86_400
         let h = totalSeconds / 3600, m = (totalSeconds / 60) % 60, s = totalSeconds % 60
         return pad2(h) + ":" + pad2(m) + ":" + pad2(s) + "." + pad3(ms)
     }

@@ -219,6 +219,8 @@ func runWritingCommand(command: String, input: String, output: String, json: Boo
         try made.deliver()
     } catch {
         target?.discard()
+        // A usage error found once the file is open (a --learn range outside it): exit 2, nothing written.
+        if error is ValidationError { throw error }
         if let signal = Interruption.signalNumber {
             printError("scrim \(command): interrupted by signal \(signal); nothing was written")
             throw ExitCode(128 + signal)

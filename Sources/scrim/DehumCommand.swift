@@ -37,6 +37,9 @@ struct DehumCommand: ParsableCommand {
     @Flag(help: "Replace the output file if it exists.")
     var overwrite = false
 
+    @Flag(help: "With --frequency, remove that fundamental even when the detector hears no hum near it.")
+    var force = false
+
     @Option(help: ArgumentHelp("Sample format of the output: 16, 24, 32 or float (default: the input's).",
                                valueName: "bits"))
     var bits: OutputBits?
@@ -74,8 +77,37 @@ struct DehumCommand: ParsableCommand {
     private func runJob(_ paths: JobPaths) throws {
         let range = fixedHertz.map { ($0 - 1)...($0 + 1) } ?? 45...65
         let detector = HumDetector(configuration: HumDetectorConfiguration(searchRangeHertz: range))
-        _ = try FileJob.analyze(input: paths.input, analyzers: [detector], isCancelled: { Interruption.requested })
+        // With a fixed frequency the usual 45–65 Hz search runs in the same pass, to say what is there instead.
+        let wide = fixedHertz == nil ? nil : HumDetector(configuration: HumDetectorConfiguration())
+        _ = try FileJob.analyze(input: paths.input, analyzers: [detector] + (wide.map { [$0] } ?? []),
+                                isCancelled: { Interruption.requested })
         let detection = detector.finish()
+        var warnings: [String] = []
+        var passThrough = false
+        if let fixedHertz, !detection.isPresent {
+            var text = String(format: "no hum near %.3f Hz", fixedHertz)
+            if let other = wide?.finish(), other.isPresent, let found = other.fundamentalHertz {
+                text += String(format: "; the detector hears %.3f Hz hum (%@ dB re signal): try --frequency auto",
+                               found, formatDecibels(other.humToSignalDecibels))
+            } else {
+                text += ", nor between 45 and 65 Hz"
+            }
+            if force {
+                text += String(format: "; removing %.3f Hz and its harmonics anyway (--force)", fixedHertz)
+            } else {
+                text += "; the audio passes through unchanged (--force removes it anyway)"
+                passThrough = true
+            }
+            warnings.append(text)
+        } else if let fixedHertz, let other = wide?.finish(), other.isPresent, let found = other.fundamentalHertz,
+                  abs(found - fixedHertz) > 1, other.humToSignalDecibels > detection.humToSignalDecibels {
+            // Harmonics of one mains frequency fall on the other's (300 Hz is 5 × 60 and 6 × 50): a wrong
+            // --frequency can still "find" something. Say what the open search hears.
+            warnings.append(String(format: "--frequency %.0f: the detector hears stronger hum at %.3f Hz (%@ dB "
+                                   + "re signal, against %@ dB near %.0f Hz); check the mains frequency, or use "
+                                   + "--frequency auto", fixedHertz, found, formatDecibels(other.humToSignalDecibels),
+                                   formatDecibels(detection.humToSignalDecibels), fixedHertz))
+        }
         var fundamental: Double?
         var numbers: [Int]?
         if let harmonics { numbers = Array(1...harmonics) }
@@ -85,7 +117,7 @@ struct DehumCommand: ParsableCommand {
                 let found = detection.harmonicsToRemove()
                 if !found.isEmpty { numbers = found }
             }
-        } else if let fixedHertz {
+        } else if let fixedHertz, !passThrough {
             fundamental = fixedHertz
         }
         let configuration = fundamental.map { hertz -> HumRemoverConfiguration in
@@ -105,6 +137,7 @@ struct DehumCommand: ParsableCommand {
         }
         result.inputPath = paths.displayInput
         result.outputPath = paths.displayOutput
+        result.warnings = warnings + result.warnings
         if json {
             print(Self.report(detection: detection, fundamental: fundamental, removed: removed,
                               reach: configuration?.lookaheadSeconds,

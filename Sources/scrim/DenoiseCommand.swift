@@ -90,6 +90,7 @@ struct DenoiseCommand: ParsableCommand {
             reductionDecibels: reduction, output: outputKind, channelLinking: link ? .linked : .independent,
             babbleGuard: !noBabbleGuard)
         var source = "adaptive"
+        var choiceWarnings: [String] = []
         if let profile {
             let data: Data
             do {
@@ -98,12 +99,16 @@ struct DenoiseCommand: ParsableCommand {
                 throw ScrimError(.invalidDocument, "cannot read the noise profile \(profile)",
                                  underlying: error.localizedDescription)
             }
-            settings.mode = .learned(try NoiseProfile.decode(jsonData: data))
+            let decoded = try NoiseProfile.decode(jsonData: data)
+            settings.mode = .learned(decoded)
             source = "profile \(profile)"
+            let info = try AudioFileReader(path: paths.input).info
+            choiceWarnings += try Self.profileWarnings(decoded, path: profile, input: paths.input, info: info)
         } else if let learn {
-            let (measured, description) = try Self.learnProfile(input: paths.input, learn: learn)
-            settings.mode = .learned(measured)
-            source = description
+            let learned = try Self.learnProfile(input: paths.input, learn: learn, displayName: paths.displayInput)
+            settings.mode = .learned(learned.profile)
+            source = learned.description
+            choiceWarnings += learned.warnings
         }
         var reducer: NoiseReducer?
         let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) denoise",
@@ -119,6 +124,7 @@ struct DenoiseCommand: ParsableCommand {
         }
         result.inputPath = paths.displayInput
         result.outputPath = paths.displayOutput
+        result.warnings = choiceWarnings + result.warnings
         if json {
             print(Self.reportJSON(report, source: source, result: result).serialized())
         } else {
@@ -127,30 +133,82 @@ struct DenoiseCommand: ParsableCommand {
     }
 
     /// Measures a profile from the input: a time range or the quietest 0.5 s.
-    static func learnProfile(input: String, learn: String) throws -> (NoiseProfile, String) {
+    /// - Returns: the profile, how it was learned, and warnings (a range in which the dialogue gate hears speech).
+    /// - Throws: `ValidationError` (a usage error, exit 2) for a range that is not wholly inside the file.
+    static func learnProfile(input: String, learn: String, displayName: String? = nil) throws
+        -> (profile: NoiseProfile, description: String, warnings: [String]) {
         let reader = try AudioFileReader(path: input)
-        let sampleRate = Double(reader.info.sampleRate)
-        let frameCount = reader.info.frameCount
+        let info = reader.info
         reader.close()
+        let sampleRate = Double(info.sampleRate)
+        let frameCount = info.frameCount
+        let fileLength = String(format: "%.3f s", Double(frameCount) / sampleRate)
+        let name = displayName ?? SystemPath.display(input)
         let selection: NoiseProfiler.Selection
         let description: String
+        var speechCheck: RangeAnalyzer?
         if learn.lowercased() == "auto" {
             selection = .quietest(durationFrames: Int((0.5 * sampleRate).rounded()))
             description = "learned from the quietest 0.5 s"
         } else if let range = TimeRange(parsing: learn) {
-            guard let frames = range.frames(sampleRate: sampleRate, within: frameCount) else {
-                throw ScrimError(.configuration, "the range \(learn) lies outside the file, which lasts "
-                                 + String(format: "%.3f s", Double(frameCount) / sampleRate))
+            guard range.endSeconds * sampleRate <= Double(frameCount) + 1,
+                  let frames = range.frames(sampleRate: sampleRate, within: frameCount) else {
+                throw ValidationError("--learn \(learn): \(name) lasts \(fileLength); give a range of room tone "
+                                      + "inside it (or --learn auto)")
             }
             selection = .frames(frames)
             description = "learned from \(learn)"
+            let meter = LoudnessMeter(layout: LoudnessJob.layout(for: info), measureTruePeak: false,
+                                      dialogueGating: true)
+            speechCheck = RangeAnalyzer(range: frames, inner: meter)
         } else {
-            throw ScrimError(.configuration, "--learn \(learn): use START-END in seconds or auto")
+            throw ValidationError("--learn \(learn): use START-END in seconds or [h:]mm:ss, or auto")
         }
         let profiler = NoiseProfiler(selection: selection)
-        _ = try FileJob.analyze(input: input, analyzers: [profiler])
-        return (try profiler.profile(), description)
+        _ = try FileJob.analyze(input: input, analyzers: [profiler] + (speechCheck.map { [$0] } ?? []),
+                                isCancelled: { Interruption.requested })
+        var warnings: [String] = []
+        if let meter = speechCheck?.inner as? LoudnessMeter, meter.speechFraction > speechWarningFraction {
+            warnings.append(String(format: "the --learn range %@ sounds like dialogue (speech in %.0f %% of it): a "
+                                   + "profile of speech takes the voice away with the noise; choose room tone "
+                                   + "between lines, or --learn auto", learn, 100 * meter.speechFraction))
+        }
+        return (try profiler.profile(), description, warnings)
     }
+
+    /// Above this share of speech blocks a `--learn` range gets a warning. The dialogue gate is conservative (it
+    /// hears 27 % speech in samples/dialogue_roomtone.wav, which talks for most of its 10 s, and 0 % in the room tone
+    /// of every sample's lead-in); ranges of a few seconds across those lines measured 11–53 %, so a tenth.
+    static let speechWarningFraction = 0.10
+
+    /// Warnings for a profile that does not fit the file: another channel count, or a noise level far from the
+    /// file's own quietest half second (``profileLevelTolerance``).
+    static func profileWarnings(_ profile: NoiseProfile, path: String, input: String, info: AudioFileInfo) throws
+        -> [String] {
+        var warnings: [String] = []
+        if profile.channelCount != info.channelCount && profile.channelCount != 1 {
+            warnings.append("the profile \(SystemPath.display(path)) was measured on \(profile.channelCount) "
+                            + "channels and this file has \(info.channelCount): its channels do not correspond")
+        }
+        if abs(profile.sampleRate - Double(info.sampleRate)) > 0.5 {
+            warnings.append("the profile was measured at \(Int(profile.sampleRate)) Hz and this file is "
+                            + "\(info.sampleRate) Hz")
+        }
+        let floor = NoiseProfiler(selection: .quietest(durationFrames: Int(0.5 * Double(info.sampleRate))))
+        _ = try FileJob.analyze(input: input, analyzers: [floor], isCancelled: { Interruption.requested })
+        if let quietest = try? floor.profile().levelDecibelsFS, quietest.isFinite, profile.levelDecibelsFS.isFinite,
+           abs(profile.levelDecibelsFS - quietest) > profileLevelTolerance {
+            warnings.append(String(format: "the profile's noise (%.1f dBFS) is %.1f dB %@ this file's quietest half "
+                                   + "second (%.1f dBFS): it was probably measured on another take or set-up",
+                                   profile.levelDecibelsFS, abs(profile.levelDecibelsFS - quietest),
+                                   profile.levelDecibelsFS < quietest ? "below" : "above", quietest))
+        }
+        return warnings
+    }
+
+    /// How far, dB, a profile's level may lie from the file's quietest half second before Scrim warns: room tone
+    /// in one set-up varies by a few dB between takes; 12 dB is a different room, microphone or gain.
+    static let profileLevelTolerance = 12.0
 
     static func reportJSON(_ report: NoiseReductionReport, source: String, result: FileJobResult) -> JSONValue {
         Envelope.make(command: "denoise", input: result.inputPath, output: result.outputPath, status: .done,
@@ -205,6 +263,36 @@ func describeBabbleGuard(_ report: NoiseReductionReport) -> String {
 }
 
 extension NoiseReducerSettings.Output: ExpressibleByArgument {}
+
+/// Feeds only the frames of `range` (stream positions, 0-based) to `inner`: a measurement of part of a file in the
+/// same pass as the whole. Does not allocate.
+final class RangeAnalyzer: AudioAnalyzer {
+    let range: Range<Int>
+    let inner: any AudioAnalyzer
+    private var position = 0
+
+    init(range: Range<Int>, inner: any AudioAnalyzer) {
+        self.range = range
+        self.inner = inner
+    }
+
+    func prepare(for spec: ProcessSpec) throws {
+        position = 0
+        try inner.prepare(for: spec)
+    }
+
+    func analyze(_ block: AudioBlock) {
+        let start = max(position, range.lowerBound)
+        let end = min(position + block.frameCount, range.upperBound)
+        if start < end { inner.analyze(block.slice(from: start - position, count: end - start)) }
+        position += block.frameCount
+    }
+
+    func reset() {
+        position = 0
+        inner.reset()
+    }
+}
 
 /// A START-END time range in seconds ("0-1.5", "1.2s-3s") or [h:]mm:ss[.fff] ("0:01-0:02.5").
 struct TimeRange {

@@ -49,6 +49,7 @@ struct ProfileCommand: ParsableCommand {
                 throw source.naming(error)
             }
         } catch {
+            if error is ValidationError { throw error }
             if let signal = Interruption.signalNumber {
                 printError("scrim profile: interrupted by signal \(signal); nothing was written")
                 throw ExitCode(128 + signal)
@@ -66,8 +67,13 @@ struct ProfileCommand: ParsableCommand {
         }
         let profile: NoiseProfile
         let noiseSource: String
+        var learnWarnings: [String] = []
         if let range {
-            (profile, noiseSource) = try DenoiseCommand.learnProfile(input: input, learn: range)
+            let learned = try DenoiseCommand.learnProfile(input: input, learn: range,
+                                                          displayName: source.displayPath)
+            profile = learned.profile
+            noiseSource = learned.description
+            learnWarnings = learned.warnings
         } else {
             let profiler = NoiseProfiler(selection: .all)
             _ = try FileJob.analyze(input: input, analyzers: [profiler], isCancelled: { Interruption.requested })
@@ -81,7 +87,8 @@ struct ProfileCommand: ParsableCommand {
         }
         try FileSystem.writeAtomically(bytes, to: output, overwrite: overwrite)
         if json {
-            print(Envelope.make(command: "profile", input: source.displayPath, output: output, status: .done, report: [
+            print(Envelope.make(command: "profile", input: source.displayPath, output: output, status: .done,
+                                warnings: learnWarnings, report: [
                 ("profile", .object([
                     ("noiseSource", .string(noiseSource)),
                     ("sampleRate", .number(profile.sampleRate)),
@@ -94,7 +101,8 @@ struct ProfileCommand: ParsableCommand {
         } else {
             print("\(source.displayPath) -> \(SystemPath.display(output))\n  noise      "
                   + "\(formatDecibels(profile.levelDecibelsFS)) dBFS, "
-                  + "\(profile.frameCount) frames of \(profile.fftSize) (\(noiseSource))")
+                  + "\(profile.frameCount) frames of \(profile.fftSize) (\(noiseSource))"
+                  + learnWarnings.map { "\n  warning    " + $0 }.joined())
         }
     }
 }

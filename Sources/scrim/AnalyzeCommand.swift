@@ -8,10 +8,10 @@ struct AnalyzeCommand: ParsableCommand {
         commandName: "analyze",
         abstract: "Report what Scrim hears in audio files: mains hum, noise floor and loudness. Changes nothing.",
         discussion: """
-            One read per file. Hum: the fundamental found in 45-65 Hz, its significant harmonics and drift (as
-            `scrim dehum` would remove them). Noise floor: the RMS level of the quietest 0.5 s (where `scrim
-            denoise --learn auto` would learn). Loudness: BS.1770-4 integrated, range, true peak, and the
-            dialogue-gated loudness `scrim match --dialogue` uses. A file that cannot be read is reported and the
+            One read per file. Hum: the fundamental found in 45-65 Hz, its significant harmonics and drift (as \
+            `scrim dehum` would remove them). Noise floor: the RMS level of the quietest 0.5 s (where `scrim \
+            denoise --learn auto` would learn). Loudness: BS.1770-4 integrated, range, true peak, and the \
+            dialogue-gated loudness `scrim match --dialogue` uses. A file that cannot be read is reported and the \
             exit code is 1; the other files are still analyzed.
             """
     )

@@ -13,10 +13,13 @@ struct BatchCommand: ParsableCommand {
             the tree it came from; inputs are never written. Each file's report is kept in \
             OUTDIR/.scrim/reports/<path>.json; a re-run skips outputs whose report shows the same input (size and \
             modification time) and preset, so an interrupted batch resumes (--force redoes everything). A bad file \
-            is reported and the batch goes on.
+            is reported and the batch goes on. An output path holding a file Scrim did not write fails that file \
+            (outputExists) unless --overwrite; every path found under a folder and not processed is listed with the \
+            reason.
 
-            Progress: on a terminal, a line on stderr (files, hours of audio, x real time, ETA); --progress json \
-            writes JSON lines on stdout instead (events: start, started, file, progress, summary).
+            Progress: on a terminal, a line on stderr (files, hours of audio, x real time, ETA); --json (or \
+            --progress json) writes JSON lines on stdout instead (events: skippedPath, start, started, file, progress, \
+            cleanup, summary).
 
             Exit codes: 0 all done (or up to date), 1 some files failed (listed at the end), 2 usage error, 130 when \
             interrupted by SIGINT (143 by SIGTERM): running files are stopped, nothing partial is left, and a re-run \

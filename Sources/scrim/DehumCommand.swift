@@ -8,10 +8,10 @@ struct DehumCommand: ParsableCommand {
         commandName: "dehum",
         abstract: "Remove mains hum and buzz: a fundamental (50/60 Hz or found automatically) and its harmonics.",
         discussion: """
-            Two passes. The first finds the hum (search 45-65 Hz, or around --frequency): its fundamental, its
-            significant harmonics and its drift. The second tracks each harmonic as a sinusoid and subtracts it,
-            following the drift, so the voice's own low harmonics a few hertz away are kept. The output is
-            sample-aligned with the input (same length; bext/iXML pass through). With --frequency auto and no hum
+            Two passes. The first finds the hum (search 45-65 Hz, or around --frequency): its fundamental, its \
+            significant harmonics and its drift. The second tracks each harmonic as a sinusoid and subtracts it, \
+            following the drift, so the voice's own low harmonics a few hertz away are kept. The output is \
+            sample-aligned with the input (same length; bext/iXML pass through). With --frequency auto and no hum \
             found, the output is the input unchanged and the report says so.
             """
     )

@@ -8,13 +8,13 @@ struct DenoiseCommand: ParsableCommand {
         commandName: "denoise",
         abstract: "Reduce broadband noise (hiss, air conditioning, traffic, fans) to a quieter, natural room tone.",
         discussion: """
-            Adaptive by default: the noise is tracked through the take, so noise that changes or starts mid-take
-            is followed. --learn START-END (seconds, or [h:]mm:ss) or --learn auto (the quietest 0.5 s) measures
-            a fixed noise profile from the file itself; --profile FILE uses one made by `scrim profile` (from
-            room tone). The noise is lowered by up to --reduction dB (default 24), never gated to silence. Under a
-            speech-like background (babble, crowd walla) a deeper limit is eased to 4-10 dB while it lasts,
-            because cutting it deeper takes the dialogue's consonants with it (the babble guard; --no-babble-guard
-            keeps the full limit; the report says when it engaged). The output is sample-aligned with the input (same
+            Adaptive by default: the noise is tracked through the take, so noise that changes or starts mid-take \
+            is followed. --learn START-END (seconds, or [h:]mm:ss) or --learn auto (the quietest 0.5 s) measures \
+            a fixed noise profile from the file itself; --profile FILE uses one made by `scrim profile` (from \
+            room tone). The noise is lowered by up to --reduction dB (default 24), never gated to silence. Under a \
+            speech-like background (babble, crowd walla) a deeper limit is eased to 4-10 dB while it lasts, \
+            because cutting it deeper takes the dialogue's consonants with it (the babble guard; --no-babble-guard \
+            keeps the full limit; the report says when it engaged). The output is sample-aligned with the input (same \
             length; bext/iXML pass through).
             """
     )
@@ -234,20 +234,31 @@ struct DenoiseCommand: ParsableCommand {
     }
 
     static func describe(_ report: NoiseReductionReport, source: String, result: FileJobResult) -> String {
-        func level(_ value: Double?) -> String { value.map { formatDecibels($0) } ?? "-" }
+        let mode = source == report.mode ? report.mode : "\(report.mode) (\(source))"
+        var reduction: String
+        if let average = report.averageReductionDecibels, let maximum = report.maximumReductionDecibels {
+            reduction = "average \(formatDecibels(average)) dB, maximum \(formatDecibels(maximum)) dB, "
+        } else {
+            reduction = "none measured (no frame above -120 dBFS), "
+        }
+        reduction += "limit \(formatDecibels(report.reductionLimitDecibels)) dB"
         return ([
             "\(result.inputPath) -> \(result.outputPath)",
-            "  mode       \(report.mode) (\(source)), output \(report.output), channels \(report.channelLinking)",
-            "  noise      \(level(report.noiseFloorBeforeDecibelsFS)) dBFS -> "
-                + "\(level(report.noiseFloorAfterDecibelsFS)) dBFS (estimated floor)",
-            "  reduction  average \(level(report.averageReductionDecibels)) dB, maximum "
-                + "\(level(report.maximumReductionDecibels)) dB, "
-                + "limit \(formatDecibels(report.reductionLimitDecibels)) dB",
+            "  mode       \(mode), writes \(report.output), channels \(report.channelLinking)",
+            "  noise      \(noiseLevelText(report.noiseFloorBeforeDecibelsFS)) -> "
+                + "\(noiseLevelText(report.noiseFloorAfterDecibelsFS)) (estimated floor)",
+            "  reduction  " + reduction,
             "  babble     " + describeBabbleGuard(report),
         ] + fileNoteLines(result) + [
             String(format: "  speed      %.0fx real time", result.realTimeFactor),
         ]).joined(separator: "\n")
     }
+}
+
+/// A noise level for people: "-48.8 dBFS", "digital silence" (the report's −200 dBFS floor), or "not measured".
+func noiseLevelText(_ value: Double?) -> String {
+    guard let value else { return "not measured" }
+    return value <= -199.9 ? "digital silence" : formatDecibels(value) + " dBFS"
 }
 
 /// The babble guard's line of the text report: off, not engaged, or how much of the take and how far.

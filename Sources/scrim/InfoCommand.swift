@@ -8,8 +8,8 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Show format, length, timecode, scene/take and track names, and sample peak of audio files.",
         discussion: """
-            Reads every frame (to find the peak) with memory bounded by the block size. Timecode comes from the
-            BWF TimeReference and the iXML timecode rate; use --fps when a file has no iXML rate. A file that
+            Reads every frame (to find the peak) with memory bounded by the block size. Timecode comes from the \
+            BWF TimeReference and the iXML timecode rate; use --fps when a file has no iXML rate. A file that \
             cannot be read is reported and the exit code is 1; the other files are still shown.
             """
     )

@@ -8,8 +8,8 @@ struct MatchCommand: ParsableCommand {
         commandName: "match",
         abstract: "Match the loudness of takes: to a reference file, or to each other (their median).",
         discussion: """
-            scrim match --reference REF FILE... -o OUTDIR   brings each FILE to REF's integrated loudness.
-            scrim match --together FILE... -o OUTDIR        brings the takes to their median loudness.
+            scrim match --reference REF FILE... -o OUTDIR   brings each FILE to REF's integrated loudness. \
+            scrim match --together FILE... -o OUTDIR        brings the takes to their median loudness. \
             Each output is OUTDIR/<the input's file name> (OUTDIR is created; two inputs with the same name are \
             refused). One static gain per file; peaks the gain would push over --true-peak are caught by the \
             true-peak limiter (or, with --no-limiter, the gain is lowered and the shortfall reported). Silent \

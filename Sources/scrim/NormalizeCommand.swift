@@ -15,6 +15,7 @@ struct NormalizeCommand: ParsableCommand {
             "after" loudness is measured on the written file. The output is sample-aligned with the input, keeps \
             its format, and carries its metadata (bext, iXML, other chunks); bext gets a Coding History line, and \
             its loudness fields are left as they were (they describe the original). Silence gets no gain.
+
             Presets: ebu-r128 (-23 LUFS, -1 dBTP), atsc-a85 (-24, -2), streaming (-14, -1), podcast (-16, -1).
             """
     )

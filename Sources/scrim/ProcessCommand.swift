@@ -128,7 +128,8 @@ struct ProcessCommand: ParsableCommand {
         let file = result.file
         row("file", "\(file.frameCount) frames aligned")
         lines += fileNoteLines(file)
-        row("speed", String(format: "%.0fx real time (%d passes)", result.realTimeFactor, result.passes))
+        row("speed", String(format: "%.0fx real time (%d pass%@)", result.realTimeFactor, result.passes,
+                            result.passes == 1 ? "" : "es"))
         return lines.joined(separator: "\n")
     }
 
@@ -136,7 +137,7 @@ struct ProcessCommand: ParsableCommand {
     static func describeDenoise(_ report: NoiseReductionReport) -> String {
         var text = "\(report.mode), up to \(formatDecibels(report.reductionLimitDecibels, places: 0)) dB"
         if let before = report.noiseFloorBeforeDecibelsFS, let after = report.noiseFloorAfterDecibelsFS {
-            text += ", noise floor \(formatDecibels(before)) -> \(formatDecibels(after)) dBFS"
+            text += ", noise floor \(noiseLevelText(before)) -> \(noiseLevelText(after))"
         }
         if let average = report.averageReductionDecibels {
             text += ", average cut \(formatDecibels(average)) dB"

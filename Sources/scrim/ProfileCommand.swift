@@ -8,7 +8,7 @@ struct ProfileCommand: ParsableCommand {
         commandName: "profile",
         abstract: "Measure a noise profile (room tone) for `scrim denoise --profile`.",
         discussion: """
-            Measures the mean noise spectrum of the input (the whole file, a --range, or --range auto for its
+            Measures the mean noise spectrum of the input (the whole file, a --range, or --range auto for its \
             quietest 0.5 s) with the framing `scrim denoise` uses at that sample rate, and writes it as JSON.
             """
     )

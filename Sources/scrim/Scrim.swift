@@ -11,8 +11,15 @@ struct ScrimCommand: ParsableCommand {
         commandName: "scrim",
         abstract: "Audio cleanup for production sound: noise reduction, de-hum and loudness.",
         discussion: """
-            Exit codes: 0 all done, 1 some file failed (reported; the others are still processed), 2 usage error.
-            Every command takes --json for machine-readable output (one JSON object per line).
+            Exit codes: 0 all done; 1 some file failed (each is reported and the others are still processed), \
+            or standard output could not be written; 2 usage error (nothing was done); 130 or 143 interrupted by \
+            SIGINT or SIGTERM (nothing partial is left).
+
+            Every command takes --json: one JSON object per line on standard output, each the same envelope \
+            (command, input, output, status, error, warnings, then the report), with a JSON Schema per command in \
+            Sources/scrim/schemas. - is standard input or output where a command reads or writes one file.
+
+            Shell completion: scrim --generate-completion-script bash|zsh|fish. Manual: man ./Sources/scrim/scrim.1.
             """,
         version: scrimVersion,
         subcommands: CommandRegistry.subcommands

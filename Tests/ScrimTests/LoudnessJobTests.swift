@@ -230,7 +230,8 @@ private func writeWAV(_ buffer: AudioBuffer, to path: String) throws {
         // Same name, different length: a re-export of the take.
         try writeWAV(sine(amplitude: 0.1, seconds: 1), to: folder.file("take_quiet.wav"))
         do {
-            _ = try LoudnessJob.measurement(fromJSONLines: quiet.envelope.serialized(), for: folder.file("take_quiet.wav"))
+            _ = try LoudnessJob.measurement(fromJSONLines: quiet.envelope.serialized(),
+                                            for: folder.file("take_quiet.wav"))
             Issue.record("a measurement of 216000 frames was accepted for a 48000-frame file")
         } catch let error as ScrimError {
             #expect(error.code == .invalidDocument)

@@ -109,6 +109,25 @@ public struct BatchPlan: Sendable {
         items = unique
     }
 
+    /// The audio files named by `entries` for a command that reads files (`analyze`, `loudness`, `info`): each
+    /// folder searched recursively as a batch does (every other path under it listed in `skipped` with its reason);
+    /// files, `-` and paths that do not exist are kept as given (reading them reports what is wrong), in order.
+    public static func expandingFolders(_ entries: [String]) -> (files: [String], skipped: [BatchSkip]) {
+        var files: [String] = []
+        var skipped: [BatchSkip] = []
+        for entry in entries {
+            guard entry != "-", FileSystem.kind(of: entry) == .directory else {
+                files.append(entry)
+                continue
+            }
+            var walk = Walk(outputFolder: "")
+            walk.walk(folder: entry.hasSuffix("/") && entry.count > 1 ? String(entry.dropLast()) : entry, key: "")
+            files += walk.items.map(\.input).sorted()
+            skipped += walk.skipped
+        }
+        return (files, skipped)
+    }
+
     /// Keeps every `count`-th file starting at `index` (0-based) of the sorted list: a deterministic share for
     /// worker `index` of `count` (e.g. a Kubernetes Indexed Job's `JOB_COMPLETION_INDEX`). Shards are disjoint
     /// and together cover the plan. Skipped paths are reported by shard 0 only.

@@ -168,7 +168,7 @@ public struct BatchProgress: Sendable {
 
     /// The `progress` event of `scrim batch --progress json`.
     public var json: JSONValue {
-        Envelope.make(command: "batch", input: nil, output: nil, status: .done, event: "progress", report: [
+        Envelope.make(command: "batch", input: nil, output: nil, status: .running, event: "progress", report: [
             ("progress", .object([
                 ("filesDone", .int(Int64(filesDone))),
                 ("filesTotal", .int(Int64(filesTotal))),

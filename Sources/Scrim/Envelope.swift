@@ -8,6 +8,8 @@ public enum JobStatus: String, Sendable {
     case skipped
     /// `scrim batch`: the output is complete and current; nothing to do.
     case upToDate
+    /// `scrim batch`'s `start`, `started` and `progress` events: under way.
+    case running
 }
 
 /// The one JSON shape every command prints, one object per line, and every `scrim batch` event:

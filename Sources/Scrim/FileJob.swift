@@ -15,6 +15,9 @@ public struct FileJobOptions: Sendable {
     /// job (`ScrimError` `.cancelled`), leaving nothing behind. For jobs that run several passes
     /// (``LoudnessJob``) without a parameter of their own.
     public var isCancelled: @Sendable () -> Bool = { false }
+    /// Called once per block with the frames read so far and the file's frame count (for a progress display);
+    /// each pass over a file starts again from 0.
+    public var progress: (@Sendable (_ framesDone: Int, _ frameCount: Int) -> Void)?
     /// What the BWF Coding History line names as the processing (`T=` field), e.g. "Scrim 0.1.0 denoise";
     /// nil appends no line.
     public var codingHistoryText: String?
@@ -177,6 +180,7 @@ public enum FileJob {
                 }
                 let n = try reader.read(into: buffer)
                 if n == 0 { break }
+                options.progress?(reader.position, info.frameCount)
                 try buffer.withBlock { block in
                     nonFinite += block.zeroInvalidSamples()
                     processor.process(block)
@@ -237,7 +241,7 @@ public enum FileJob {
     ///   before analysis).
     public static func analyze(
         input: String, blockFrames: Int = 8192, analyzers: [any AudioAnalyzer],
-        isCancelled: () -> Bool = { false }
+        isCancelled: () -> Bool = { false }, progress: ((_ framesDone: Int, _ frameCount: Int) -> Void)? = nil
     ) throws -> (info: AudioFileInfo, nonFiniteSamples: Int) {
         let reader = try AudioFileReader(path: input)
         defer { reader.close() }
@@ -251,6 +255,7 @@ public enum FileJob {
         while true {
             if isCancelled() { throw ScrimError(.cancelled, "cancelled while analysing \(input)") }
             guard try reader.read(into: buffer) > 0 else { break }
+            progress?(reader.position, info.frameCount)
             buffer.withBlock { block in
                 nonFinite += block.zeroInvalidSamples()
                 for analyzer in analyzers { analyzer.analyze(block) }

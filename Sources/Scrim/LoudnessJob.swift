@@ -238,6 +238,7 @@ public enum LoudnessJob {
         var nonFinite = 0
         while try reader.read(into: buffer) > 0 {
             if options.file.isCancelled() { throw ScrimError(.cancelled, "cancelled while measuring \(input)") }
+            options.file.progress?(reader.position, info.frameCount)
             buffer.withBlock { block in
                 nonFinite += block.zeroInvalidSamples()
                 meter.analyze(block)

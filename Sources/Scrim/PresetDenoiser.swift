@@ -47,7 +47,7 @@ extension NoiseReductionReport {
     var json: JSONValue {
         .object([
             ("mode", .string(mode)),
-            ("outputKind", .string(output)),
+            ("write", .string(output)),
             ("channelLinking", .string(channelLinking)),
             ("reductionLimitDb", .rounded(reductionLimitDecibels, places: 2)),
             ("fftSize", .int(Int64(fftSize))),

@@ -16,7 +16,7 @@ struct AnalyzeCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Audio files.")
+    @Argument(help: "Audio files or folders (searched recursively), or -.")
     var files: [String]
 
     @Flag(help: "Print one JSON object per file, one per line (keys in Sources/scrim/README.md).")
@@ -30,7 +30,7 @@ struct AnalyzeCommand: ParsableCommand {
 
     func run() throws {
         var failures = 0
-        for (index, path) in files.enumerated() {
+        for (index, path) in expandInputs(files, command: "analyze", json: json).enumerated() {
             do {
                 let source = try InputSource(path)
                 var analysis: FileAnalysis

@@ -128,7 +128,7 @@ struct BatchCommand: ParsableCommand {
         options.layout = layout?.request
         let renderer = BatchRenderer(json: json, line: progress == .auto && isatty(STDERR_FILENO) == 1)
         if json {
-            renderer.emit(Envelope.make(command: "batch", input: nil, output: plan.outputFolder, status: .done,
+            renderer.emit(Envelope.make(command: "batch", input: nil, output: plan.outputFolder, status: .running,
                                         event: "start", report: [("start", .object([
                 ("files", .int(Int64(plan.items.count))), ("preset", .string(recipe.name)),
                 ("presetFingerprint", .string(options.fingerprint(of: recipe))), ("jobs", .int(Int64(jobs))),
@@ -236,7 +236,7 @@ final class BatchRenderer: @unchecked Sendable {
         switch event {
         case .started(let item, let output):
             if json {
-                emit(Envelope.make(command: "batch", input: item.input, output: output, status: .done,
+                emit(Envelope.make(command: "batch", input: item.input, output: output, status: .running,
                                    event: "started"))
             }
         case .finished(let outcome):

@@ -225,8 +225,83 @@ func runWritingCommand(command: String, input: String, output: String, json: Boo
             printError("scrim \(command): interrupted by signal \(signal); nothing was written")
             throw ExitCode(128 + signal)
         }
-        throw reportFailure(error, path: input, command: command, json: json)
+        throw reportFailure(error, path: input, command: command, json: json,
+                            output: output == "-" ? "(standard output)" : output)
     }
 }
 
 extension OutputBits: ExpressibleByArgument {}
+
+/// A progress line on standard error while a command works, in the style of `scrim batch`'s: what is being done,
+/// the share of it, audio done, × real time and the time left. Shown only on a terminal and only once the work
+/// has taken a second (a quick command prints nothing); redrawn at most ten times a second; cleared before the
+/// command prints its report. Passes over a file are counted when the frame position starts again.
+final class TerminalProgress: @unchecked Sendable {
+    private let label: String
+    private let passes: Int
+    private let enabled: Bool
+    private let start = ContinuousClock.now
+    private var pass = 0
+    private var lastDone = 0
+    private var lastDrawn: ContinuousClock.Instant?
+    private var shown = false
+
+    /// - Parameters:
+    ///   - label: what is being done ("denoise take.wav").
+    ///   - passes: passes the work makes over its input (for the share done).
+    init(_ label: String, passes: Int = 1) {
+        self.label = label
+        self.passes = max(1, passes)
+        enabled = isatty(STDERR_FILENO) == 1
+    }
+
+    /// The callback for ``FileJobOptions/progress`` and for `FileJob.analyze`'s `progress`.
+    var callback: @Sendable (Int, Int) -> Void { { [self] done, total in update(done: done, total: total) } }
+
+    func update(done: Int, total: Int) {
+        guard enabled, total > 0 else { return }
+        if done < lastDone { pass = min(passes - 1, pass + 1) }
+        lastDone = done
+        let now = ContinuousClock.now
+        let elapsed = seconds(now - start)
+        guard elapsed >= 1 else { return }
+        if let lastDrawn, seconds(now - lastDrawn) < 0.1 { return }
+        lastDrawn = now
+        let fraction = min(1, (Double(pass) + Double(done) / Double(total)) / Double(passes))
+        var text = "\(label)  \(Int(fraction * 100))%"
+        if passes > 1 { text += " (pass \(pass + 1) of \(passes))" }
+        if fraction > 0 {
+            let eta = elapsed * (1 - fraction) / fraction
+            text += "  ETA " + BatchRenderer.clock(eta)
+        }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+        shown = true
+    }
+
+    /// Clears the line (call before printing the report).
+    func finish() {
+        guard shown else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        shown = false
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}
+
+/// The files a reading command (`analyze`, `loudness`, `info`) works on: folders expanded recursively, with every
+/// path under them that is not audio listed on standard error (or as a `skippedPath` line with `--json`).
+func expandInputs(_ entries: [String], command: String, json: Bool) -> [String] {
+    let (files, skipped) = BatchPlan.expandingFolders(entries)
+    for skip in skipped {
+        if json {
+            print(Envelope.make(command: command, input: skip.path, output: nil, status: .skipped,
+                                warnings: [skip.reason], event: "skippedPath",
+                                report: [("reason", .string(skip.reason))]).serialized())
+        } else {
+            printError("skipped  \(SystemPath.display(skip.path))  (\(skip.reason))")
+        }
+    }
+    return files
+}

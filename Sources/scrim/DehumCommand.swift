@@ -79,8 +79,10 @@ struct DehumCommand: ParsableCommand {
         let detector = HumDetector(configuration: HumDetectorConfiguration(searchRangeHertz: range))
         // With a fixed frequency the usual 45–65 Hz search runs in the same pass, to say what is there instead.
         let wide = fixedHertz == nil ? nil : HumDetector(configuration: HumDetectorConfiguration())
+        let progress = TerminalProgress("dehum \(paths.displayInput)", passes: 2)
+        defer { progress.finish() }
         _ = try FileJob.analyze(input: paths.input, analyzers: [detector] + (wide.map { [$0] } ?? []),
-                                isCancelled: { Interruption.requested })
+                                isCancelled: { Interruption.requested }, progress: progress.callback)
         let detection = detector.finish()
         var warnings: [String] = []
         var passThrough = false
@@ -126,8 +128,9 @@ struct DehumCommand: ParsableCommand {
             configuration.adopt(detection)
             return configuration
         }
-        let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum",
+        var options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum",
                                      bits: bits)
+        options.progress = progress.callback
         var removed: [Int] = []
         var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
                                          isCancelled: { Interruption.requested }) { _ in
@@ -138,6 +141,7 @@ struct DehumCommand: ParsableCommand {
         result.inputPath = paths.displayInput
         result.outputPath = paths.displayOutput
         result.warnings = warnings + result.warnings
+        progress.finish()
         if json {
             print(Self.report(detection: detection, fundamental: fundamental, removed: removed,
                               reach: configuration?.lookaheadSeconds,

@@ -91,6 +91,9 @@ struct DenoiseCommand: ParsableCommand {
             babbleGuard: !noBabbleGuard)
         var source = "adaptive"
         var choiceWarnings: [String] = []
+        let progress = TerminalProgress("denoise \(paths.displayInput)",
+                                        passes: learn != nil || profile != nil ? 2 : 1)
+        defer { progress.finish() }
         if let profile {
             let data: Data
             do {
@@ -103,16 +106,19 @@ struct DenoiseCommand: ParsableCommand {
             settings.mode = .learned(decoded)
             source = "profile \(profile)"
             let info = try AudioFileReader(path: paths.input).info
-            choiceWarnings += try Self.profileWarnings(decoded, path: profile, input: paths.input, info: info)
+            choiceWarnings += try Self.profileWarnings(decoded, path: profile, input: paths.input, info: info,
+                                                       progress: progress)
         } else if let learn {
-            let learned = try Self.learnProfile(input: paths.input, learn: learn, displayName: paths.displayInput)
+            let learned = try Self.learnProfile(input: paths.input, learn: learn, displayName: paths.displayInput,
+                                                progress: progress)
             settings.mode = .learned(learned.profile)
             source = learned.description
             choiceWarnings += learned.warnings
         }
         var reducer: NoiseReducer?
-        let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) denoise",
+        var options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) denoise",
                                      bits: bits)
+        options.progress = progress.callback
         var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
                                          isCancelled: { Interruption.requested }) { _ in
             let made = NoiseReducer(settings: settings)
@@ -125,6 +131,7 @@ struct DenoiseCommand: ParsableCommand {
         result.inputPath = paths.displayInput
         result.outputPath = paths.displayOutput
         result.warnings = choiceWarnings + result.warnings
+        progress.finish()
         if json {
             print(Self.reportJSON(report, source: source, result: result).serialized())
         } else {
@@ -135,7 +142,8 @@ struct DenoiseCommand: ParsableCommand {
     /// Measures a profile from the input: a time range or the quietest 0.5 s.
     /// - Returns: the profile, how it was learned, and warnings (a range in which the dialogue gate hears speech).
     /// - Throws: `ValidationError` (a usage error, exit 2) for a range that is not wholly inside the file.
-    static func learnProfile(input: String, learn: String, displayName: String? = nil) throws
+    static func learnProfile(input: String, learn: String, displayName: String? = nil,
+                             progress: TerminalProgress? = nil) throws
         -> (profile: NoiseProfile, description: String, warnings: [String]) {
         let reader = try AudioFileReader(path: input)
         let info = reader.info
@@ -166,7 +174,7 @@ struct DenoiseCommand: ParsableCommand {
         }
         let profiler = NoiseProfiler(selection: selection)
         _ = try FileJob.analyze(input: input, analyzers: [profiler] + (speechCheck.map { [$0] } ?? []),
-                                isCancelled: { Interruption.requested })
+                                isCancelled: { Interruption.requested }, progress: progress?.callback)
         var warnings: [String] = []
         if let meter = speechCheck?.inner as? LoudnessMeter, meter.speechFraction > speechWarningFraction {
             warnings.append(String(format: "the --learn range %@ sounds like dialogue (speech in %.0f %% of it): a "
@@ -183,8 +191,8 @@ struct DenoiseCommand: ParsableCommand {
 
     /// Warnings for a profile that does not fit the file: another channel count, or a noise level far from the
     /// file's own quietest half second (``profileLevelTolerance``).
-    static func profileWarnings(_ profile: NoiseProfile, path: String, input: String, info: AudioFileInfo) throws
-        -> [String] {
+    static func profileWarnings(_ profile: NoiseProfile, path: String, input: String, info: AudioFileInfo,
+                                progress: TerminalProgress? = nil) throws -> [String] {
         var warnings: [String] = []
         if profile.channelCount != info.channelCount && profile.channelCount != 1 {
             warnings.append("the profile \(SystemPath.display(path)) was measured on \(profile.channelCount) "
@@ -195,7 +203,8 @@ struct DenoiseCommand: ParsableCommand {
                             + "\(info.sampleRate) Hz")
         }
         let floor = NoiseProfiler(selection: .quietest(durationFrames: Int(0.5 * Double(info.sampleRate))))
-        _ = try FileJob.analyze(input: input, analyzers: [floor], isCancelled: { Interruption.requested })
+        _ = try FileJob.analyze(input: input, analyzers: [floor], isCancelled: { Interruption.requested },
+                                progress: progress?.callback)
         if let quietest = try? floor.profile().levelDecibelsFS, quietest.isFinite, profile.levelDecibelsFS.isFinite,
            abs(profile.levelDecibelsFS - quietest) > profileLevelTolerance {
             warnings.append(String(format: "the profile's noise (%.1f dBFS) is %.1f dB %@ this file's quietest half "

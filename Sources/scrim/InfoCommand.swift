@@ -14,7 +14,7 @@ struct InfoCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Audio files (WAV/BWF, RF64, W64, AIFF, FLAC, CAF, …).")
+    @Argument(help: "Audio files (WAV/BWF, RF64, W64, AIFF, FLAC, CAF, …) or folders (searched recursively), or -.")
     var files: [String]
 
     @Flag(help: "Print one JSON object per file, one per line (keys in Sources/scrim/README.md).")
@@ -38,7 +38,7 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let fallback = fps.flatMap { try? FrameRate(parsing: $0) }
         var failures = 0
-        for (index, path) in files.enumerated() {
+        for (index, path) in expandInputs(files, command: "info", json: json).enumerated() {
             do {
                 let source = try InputSource(path)
                 var inspection: FileInspection

@@ -18,7 +18,7 @@ struct LoudnessCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Audio files (WAV/BWF, RF64, W64, AIFF, FLAC, CAF, …).")
+    @Argument(help: "Audio files (WAV/BWF, RF64, W64, AIFF, FLAC, CAF, …) or folders (searched recursively), or -.")
     var files: [String]
 
     @Flag(help: "Print one JSON object per file, one per line, then one for the programme (keys in README.md).")
@@ -43,7 +43,7 @@ struct LoudnessCommand: ParsableCommand {
         var programme = ProgrammeLoudness()
         var measured: [LoudnessFileMeasurement] = []
         var failures = 0
-        for path in files {
+        for path in expandInputs(files, command: "loudness", json: json) {
             do {
                 let source = try InputSource(path)
                 var result: LoudnessFileMeasurement

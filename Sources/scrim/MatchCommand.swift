@@ -98,10 +98,10 @@ struct MatchCommand: ParsableCommand {
         }
         reportStaleTemporaries(Temporaries.removeStale(in: outputDirectory))
         var failures = 0
-        func fail(_ path: String, _ error: any Error) {
+        func fail(_ path: String, _ error: any Error, output: String? = nil) {
             if Interruption.requested { return }
             failures += 1
-            reportFailure(error, path: path, command: "match", json: json)
+            reportFailure(error, path: path, command: "match", json: json, output: output)
         }
 
         // Pass 1: measure the reference and every take.
@@ -161,7 +161,7 @@ struct MatchCommand: ParsableCommand {
                 rows.append(row)
                 if json { print(row.json(referenceLoudness: matched.referenceLoudness).serialized()) }
             } catch {
-                fail(take.path, error)
+                fail(take.path, error, output: output)
             }
         }
 

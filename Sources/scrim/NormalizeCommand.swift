@@ -109,11 +109,16 @@ struct NormalizeCommand: ParsableCommand {
         }
         var missedTarget = false
         try runWritingCommand(command: "normalize", input: input, output: output, json: json) { paths in
+            let progress = TerminalProgress("normalize \(paths.displayInput)", passes: previous == nil ? 2 : 1)
+            defer { progress.finish() }
+            var options = options
+            options.file.progress = progress.callback
             var result = try LoudnessJob.normalize(input: paths.input, output: paths.output, target: target,
                                                    handling: noLimiter ? .lowerGain : .limit, measured: previous,
                                                    options: options)
             result.before.path = paths.displayInput
             result.gain.file.outputPath = paths.displayOutput
+            progress.finish()
             print(json ? result.json.serialized() : describe(result, measuredFrom: measured, paths: paths))
             missedTarget = result.gain.file.warnings.contains { $0.hasPrefix(LoudnessJob.targetMissWarningPrefix) }
         }

@@ -55,26 +55,17 @@ struct ProcessCommand: ParsableCommand {
         do { recipe = try Preset.resolve(preset) } catch { throw ValidationError("--preset \(preset): \(error)") }
         var missedTarget = false
         try runWritingCommand(command: "process", input: input, output: output, json: json) { paths in
-            // On a terminal, a percentage on stderr (over all passes), redrawn when it changes.
-            var shown = -1
-            let showProgress = !json && isatty(STDERR_FILENO) == 1
-            defer { if shown >= 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+            // On a terminal, a progress line on stderr (over all passes).
+            let progress = TerminalProgress("process \(paths.displayInput) (\(recipe.name))")
+            defer { progress.finish() }
             var result = try PresetJob.process(
                 input: paths.input, output: paths.output, preset: recipe,
                 options: PresetJobOptions(overwrite: overwrite, bits: bits, layout: layout?.request),
                 isCancelled: { Interruption.requested },
-                progress: showProgress ? { fraction in
-                    let percent = Int(fraction * 100)
-                    guard percent != shown else { return }
-                    shown = percent
-                    FileHandle.standardError.write(Data("\r\u{1B}[K\(percent)% (\(recipe.name))".utf8))
-                } : nil)
+                progress: { fraction in progress.update(done: Int(fraction * 1_000_000), total: 1_000_000) })
             result.file.inputPath = paths.displayInput
             result.file.outputPath = paths.displayOutput
-            if shown >= 0 {
-                FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-                shown = -1
-            }
+            progress.finish()
             print(json ? result.json.serialized() : Self.describe(result))
             missedTarget = result.file.warnings.contains { $0.hasPrefix(LoudnessJob.targetMissWarningPrefix) }
         }

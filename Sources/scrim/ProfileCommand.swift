@@ -68,18 +68,22 @@ struct ProfileCommand: ParsableCommand {
         let profile: NoiseProfile
         let noiseSource: String
         var learnWarnings: [String] = []
+        let progress = TerminalProgress("profile \(source.displayPath)")
+        defer { progress.finish() }
         if let range {
             let learned = try DenoiseCommand.learnProfile(input: input, learn: range,
-                                                          displayName: source.displayPath)
+                                                          displayName: source.displayPath, progress: progress)
             profile = learned.profile
             noiseSource = learned.description
             learnWarnings = learned.warnings
         } else {
             let profiler = NoiseProfiler(selection: .all)
-            _ = try FileJob.analyze(input: input, analyzers: [profiler], isCancelled: { Interruption.requested })
+            _ = try FileJob.analyze(input: input, analyzers: [profiler], isCancelled: { Interruption.requested },
+                                    progress: progress.callback)
             profile = try profiler.profile()
             noiseSource = "learned from the whole file"
         }
+        progress.finish()
         let bytes = [UInt8](try profile.jsonData())
         if output == "-" {
             print(String(decoding: bytes, as: UTF8.self))

@@ -8,8 +8,10 @@ import Testing
     @Test func hearsHumNoiseFloorAndLoudness() throws {
         let result = try CLI.run(["analyze", "--json", CLI.sample("hum_take.wav"), CLI.sample("dialogue_roomtone.wav")])
         #expect(result.status == 0, "\(result.stderr)")
-        let objects = try CLI.jsonLines(result.stdout)
-        #expect(objects.count == 2)
+        let lines = try CLI.jsonLines(result.stdout)
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { $0["command"] as? String == "analyze" && $0["status"] as? String == "done" })
+        let objects = try lines.map { try CLI.report($0, "analysis") }
         let hum = try #require(objects[0]["hum"] as? [String: Any])
         #expect(hum["present"] as? Bool == true)
         let f0 = try #require(hum["fundamentalHz"] as? Double)
@@ -30,7 +32,7 @@ import Testing
         let floor = try #require(objects[1]["noiseFloorDbfs"] as? Double)
         #expect(abs(floor - (-50)) < 2)
         let loudness = try #require(objects[1]["loudness"] as? [String: Any])
-        let integrated = try #require(loudness["integratedLoudness"] as? Double)
+        let integrated = try #require(loudness["integratedLoudnessLufs"] as? Double)
         #expect(integrated < -20 && integrated > -40)
     }
 

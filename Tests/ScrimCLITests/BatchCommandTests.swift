@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// A cheap preset for batch mechanics (measure, then gain without a limiter).
-let levelPresetJSON = #"{"name": "level", "loudness": {"targetLoudness": -30, "truePeakHandling": "lowerGain"}}"#
+let levelPresetJSON = #"{"name": "level", "loudness": {"targetLoudnessLufs": -30, "truePeakHandling": "lowerGain"}}"#
 
 /// Names in a tree that are temporary files or intermediates (none may survive a job).
 func temporaryNames(_ names: [String]) -> [String] {
@@ -41,14 +41,20 @@ func temporaryNames(_ names: [String]) -> [String] {
             #expect(failedList.contains(name), "\(name) not listed as failed in \(result.stdout)")
         }
         #expect(result.stdout.contains("8 files: 3 done, 0 up to date, 5 failed"))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report)))
-            as? [String: Any])
+        let document = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        #expect(document["event"] as? String == "summary" && document["status"] as? String == "failed")
+        #expect((document["error"] as? [String: Any])?["code"] as? String == "someFilesFailed")
+        let object = try CLI.report(document, "summary")
         #expect(object["done"] as? Int == 3 && object["failed"] as? Int == 5)
         let outcomes = try #require(object["outcomes"] as? [[String: Any]])
+        #expect(outcomes.count == 8 && outcomes.allSatisfy { $0["event"] as? String == "file" })
         let nan = try #require(outcomes.first { ($0["input"] as? String)?.hasSuffix("nan.wav") == true })
-        let nanFile = ((nan["report"] as? [String: Any])?["file"] as? [String: Any])
+        #expect(nan["status"] as? String == "done" && nan["process"] is [String: Any])
+        let nanFile = nan["file"] as? [String: Any]
         #expect(nanFile?["invalidSamplesZeroed"] as? Int == 3)
         let wide = try #require(outcomes.first { ($0["input"] as? String)?.hasSuffix("wide.wav") == true })
+        #expect(wide["status"] as? String == "failed" && wide["process"] is NSNull && wide["file"] is NSNull)
         let wideError = (wide["error"] as? [String: Any])?["message"] as? String ?? ""
         #expect(wideError.contains("65 channels") && wideError.contains("64"))
         let written = folder.tree("out")
@@ -67,28 +73,46 @@ func temporaryNames(_ names: [String]) -> [String] {
         #expect(first.status == 0, "\(first.stderr)")
         let events = try CLI.jsonLines(first.stdout)
         #expect(events.first?["event"] as? String == "start")
+        #expect(try CLI.report(events.first, "start")["files"] as? Int == 3)
+        #expect(events.first?["output"] as? String == out)
         #expect(events.last?["event"] as? String == "summary")
-        #expect(events.filter { $0["event"] as? String == "file" }.count == 3)
+        let files = events.filter { $0["event"] as? String == "file" }
+        #expect(files.count == 3 && files.allSatisfy { $0["status"] as? String == "done" })
         #expect(events.filter { $0["event"] as? String == "started" }.count == 3)
-        #expect(events.contains { $0["event"] as? String == "progress" && $0["filesTotal"] as? Int == 3 })
-        #expect(events.last?["done"] as? Int == 3)
+        #expect(events.contains {
+            $0["event"] as? String == "progress" && ($0["progress"] as? [String: Any])?["filesTotal"] as? Int == 3
+        })
+        #expect(try CLI.report(events.last, "summary")["done"] as? Int == 3)
         let before = folder.tree("out")
         #expect(before.filter { $0.hasPrefix(".scrim/reports/") }.count == 3)
+        // Each stored report holds the `scrim process --json` envelope and the output's stamp.
+        let stored = try #require(before.first { $0.hasPrefix(".scrim/reports/") })
+        let record = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: out + "/" + stored))) as? [String: Any])
+        let envelope = try #require(record["report"] as? [String: Any])
+        #expect(envelope["command"] as? String == "process" && envelope["status"] as? String == "done")
+        #expect(try CLI.report(envelope, "process")["preset"] as? String == "level")
+        #expect(envelope["file"] is [String: Any] && record["outputStamp"] is [String: Any])
 
         let dry = try CLI.run(["batch"] + inputs + ["-o", out, "--preset", preset, "--dry-run"])
         #expect(dry.status == 0)
         #expect(dry.stdout.contains("3 files: 0 to process, 0 to redo, 3 up to date"))
         let second = try CLI.run(["batch"] + inputs + ["-o", out, "--preset", preset, "--progress", "json"])
         #expect(second.status == 0)
-        #expect(try CLI.jsonLines(second.stdout).last?["skipped"] as? Int == 3)
+        let secondEvents = try CLI.jsonLines(second.stdout)
+        #expect(try CLI.report(secondEvents.last, "summary")["upToDate"] as? Int == 3)
+        #expect(secondEvents.filter { $0["event"] as? String == "file" }.map { $0["status"] as? String }
+            == ["upToDate", "upToDate", "upToDate"])
         #expect(folder.tree("out") == before)
 
         // Another preset: everything is redone (the dry run says so and why).
         let other = try CLI.run(["batch"] + inputs + ["-o", out, "--preset", "denoise-only", "--dry-run",
                                                       "--progress", "json"])
         let plan = try CLI.jsonLines(other.stdout).filter { $0["event"] as? String == "plan" }
-        #expect(plan.count == 3 && plan.allSatisfy { $0["action"] as? String == "redo" && $0["reason"] as? String
-            == "preset changed" })
+        #expect(plan.count == 3 && plan.allSatisfy {
+            ($0["plan"] as? [String: Any])?["action"] as? String == "redo"
+                && ($0["plan"] as? [String: Any])?["reason"] as? String == "preset changed"
+        })
     }
 
     @Test func shardsOfAManifestSplitTheFilesDeterministically() throws {
@@ -162,8 +186,9 @@ func temporaryNames(_ names: [String]) -> [String] {
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         let events = try CLI.jsonLines(text)
-        let summary = try #require(events.last)
-        #expect(summary["event"] as? String == "summary" && summary["interrupted"] as? Bool == true)
+        #expect(events.last?["event"] as? String == "summary")
+        let summary = try CLI.report(events.last, "summary")
+        #expect(summary["interrupted"] as? Bool == true)
         let done = summary["done"] as? Int ?? -1
         #expect(done >= 1 && done < 6)
         let written = folder.tree("out")
@@ -173,8 +198,8 @@ func temporaryNames(_ names: [String]) -> [String] {
         let rerun = try CLI.run(["batch", folder.file("in"), "-o", folder.file("out"), "--preset", preset,
                                  "--progress", "json"])
         #expect(rerun.status == 0, "\(rerun.stderr)")
-        let final = try #require(try CLI.jsonLines(rerun.stdout).last)
-        #expect(final["skipped"] as? Int == done)
+        let final = try CLI.report(try CLI.jsonLines(rerun.stdout).last, "summary")
+        #expect(final["upToDate"] as? Int == done)
         #expect(final["done"] as? Int == 6 - done)
         #expect(folder.tree("out").filter { !$0.hasPrefix(".scrim/") }.count == 6)
         #expect(temporaryNames(folder.tree("out")).isEmpty)

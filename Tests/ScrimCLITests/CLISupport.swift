@@ -46,6 +46,12 @@ enum CLI {
             return try #require(object as? [String: Any])
         }
     }
+
+    /// The report under `key` in one JSON line: every line is an envelope (`command`, `input`, `output`, `status`,
+    /// `error`, `warnings`) with the command's report under a fixed key.
+    static func report(_ line: [String: Any]?, _ key: String) throws -> [String: Any] {
+        try #require(line?[key] as? [String: Any], "no \(key) report in \(line ?? [:])")
+    }
 }
 
 /// A temporary folder removed when the value is released.

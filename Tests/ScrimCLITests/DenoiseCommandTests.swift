@@ -9,13 +9,14 @@ import Testing
         // On: room tone is steady, so the guard is on but never engaged (share 0, no eased limit).
         let on = try CLI.run(["denoise", input, "-o", folder.file("on.wav"), "--json"])
         #expect(on.status == 0, "\(on.stderr)")
-        let report = try #require(try CLI.jsonLines(on.stdout).first)
+        let report = try CLI.report(try CLI.jsonLines(on.stdout).first, "denoise")
+        #expect(report["write"] as? String == "cleaned")
         #expect(report["babbleGuardShare"] as? Double == 0)
         #expect(report["babbleGuardLowestLimitDb"] is NSNull)
         // Off: the report says so (null share) and the text line names it.
         let off = try CLI.run(["denoise", input, "-o", folder.file("off.wav"), "--json", "--no-babble-guard"])
         #expect(off.status == 0, "\(off.stderr)")
-        let offReport = try #require(try CLI.jsonLines(off.stdout).first)
+        let offReport = try CLI.report(try CLI.jsonLines(off.stdout).first, "denoise")
         #expect(offReport["babbleGuardShare"] is NSNull)
         let text = try CLI.run(["denoise", input, "-o", folder.file("text.wav")])
         #expect(text.stdout.contains("babble     guard not engaged"), "\(text.stdout)")
@@ -25,5 +26,21 @@ import Testing
         let a = try Data(contentsOf: URL(fileURLWithPath: folder.file("on.wav")))
         let b = try Data(contentsOf: URL(fileURLWithPath: folder.file("off.wav")))
         #expect(a == b)
+    }
+
+    /// What to write is `--write`; `--output` is the output file, and its old use is a usage error that says so.
+    @Test func writeSelectsTheKindAndOutputIsTheFile() throws {
+        let folder = TemporaryFolder()
+        let input = CLI.sample("dialogue_roomtone.wav")
+        let residual = try CLI.run(["denoise", input, "--output", folder.file("r.wav"), "--write", "residual",
+                                    "--json"])
+        #expect(residual.status == 0, "\(residual.stderr)")
+        let line = try #require(try CLI.jsonLines(residual.stdout).first)
+        #expect(line["output"] as? String == folder.file("r.wav"))
+        #expect(try CLI.report(line, "denoise")["write"] as? String == "residual")
+        let old = try CLI.run(["denoise", input, "-o", folder.file("o.wav"), "--output", "residual"])
+        #expect(old.status == 2)
+        #expect(old.stderr.contains("--write"), "\(old.stderr)")
+        #expect(folder.tree() == ["r.wav"])
     }
 }

@@ -31,8 +31,9 @@ import Testing
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
-    func object(_ text: String) throws -> [String: Any] {
-        try #require(try CLI.jsonLines(text).first)
+    /// The report under `key` in the first JSON line of `text`.
+    func object(_ text: String, _ key: String) throws -> [String: Any] {
+        try CLI.report(try CLI.jsonLines(text).first, key)
     }
 
     @Test func everyCommandWeighsAPolyFileEqually() throws {
@@ -40,27 +41,29 @@ import Testing
         let take = folder.file("poly.wav")
         try Self.polyTake(at: take)
         // 0.05 amplitude 1 kHz in one channel: −3.01 + 20·log10(0.05) ≈ −29.0 LUFS with weight 1.
-        let loudness = try object(try CLI.run(["loudness", take, "--json"]).stdout)
-        let measured = try #require(loudness["integratedLoudness"] as? Double)
+        let loudness = try object(try CLI.run(["loudness", take, "--json"]).stdout, "loudness")
+        let measured = try #require(loudness["integratedLoudnessLufs"] as? Double)
         #expect(abs(measured - -29.0) < 0.1, "\(measured)")
         #expect((loudness["channelLayout"] as? [String: Any])?["name"] as? String == "equal")
 
         let normalize = try CLI.run(["normalize", take, "--output", folder.file("n.wav"), "--json"])
         #expect(normalize.status == 0, "\(normalize.stderr)")
-        let normalized = try object(normalize.stdout)
-        let before = try #require((normalized["before"] as? [String: Any])?["integratedLoudness"] as? Double)
+        let normalized = try object(normalize.stdout, "normalize")
+        let before = try #require((normalized["before"] as? [String: Any])?["integratedLoudnessLufs"] as? Double)
         #expect(abs(before - measured) < 0.001, "normalize measures what loudness measures")
-        let after = try #require((normalized["after"] as? [String: Any])?["integratedLoudness"] as? Double)
+        let after = try #require((normalized["after"] as? [String: Any])?["integratedLoudnessLufs"] as? Double)
         #expect(abs(after - -23) < 0.01)
 
         let process = try CLI.run(["process", take, "-o", folder.file("p.wav"), "--preset", "broadcast", "--json"])
         #expect(process.status == 0, "\(process.stderr)")
-        let stage = try #require(try object(process.stdout)["loudness"] as? [String: Any])
-        #expect(stage["layout"] as? String == "equal", "\(stage["layout"] ?? "-")")
+        let stage = try #require(try object(process.stdout, "process")["loudness"] as? [String: Any])
+        let layout = try #require(stage["layout"] as? [String: Any], "\(stage["layout"] ?? "-")")
+        #expect(layout["name"] as? String == "equal", "\(layout)")
+        #expect(layout["weights"] as? [Double] == [1, 1, 1, 1, 1, 1], "\(layout)")
 
         // Asked for 5.1, the same file reads as silent (the tone is on the LFE): the flag is honoured and said.
-        let surround = try object(try CLI.run(["loudness", take, "--json", "--layout", "5.1"]).stdout)
-        #expect(surround["integratedLoudness"] is NSNull)
+        let surround = try object(try CLI.run(["loudness", take, "--json", "--layout", "5.1"]).stdout, "loudness")
+        #expect(surround["integratedLoudnessLufs"] is NSNull)
         let text = try CLI.run(["loudness", take]).stdout
         #expect(text.contains("equal"), "the layout is printed: \(text)")
     }
@@ -69,7 +72,7 @@ import Testing
         let folder = TemporaryFolder()
         try writeShortWAV(to: folder.file("mono.wav"), frames: 96_000, amplitude: 0.1)
         let run = try CLI.run(["loudness", folder.file("mono.wav"), "--json", "--layout", "equal"])
-        let result = try object(run.stdout)
+        let result = try object(run.stdout, "loudness")
         #expect((result["channelLayout"] as? [String: Any])?["name"] as? String == "equal")
     }
 }

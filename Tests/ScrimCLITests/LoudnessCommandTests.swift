@@ -6,14 +6,22 @@ import Testing
 /// Loudness tolerances are the issue's ±0.1 LU (also EBU Tech 3341's meter tolerance). Every "after" figure is
 /// checked by measuring the written file again with `scrim loudness`, not only by reading the report.
 @Suite struct LoudnessCommandTests {
-    static let measurementKeys = ["integratedLoudness", "loudnessRange", "truePeak", "samplePeak",
-                                  "maxMomentaryLoudness", "maxShortTermLoudness"]
+    static let measurementKeys = ["integratedLoudnessLufs", "loudnessRangeLu", "truePeakDbtp", "samplePeakDbfs",
+                                  "maxMomentaryLoudnessLufs", "maxShortTermLoudnessLufs"]
 
-    /// Measures files with `scrim loudness --json` and returns the per-file objects (programme line dropped).
+    /// Measures files with `scrim loudness --json` and returns the per-file `loudness` reports (programme line
+    /// dropped).
     func measure(_ paths: [String], _ extra: [String] = []) throws -> [[String: Any]] {
         let result = try CLI.run(["loudness", "--json"] + extra + paths)
         #expect(result.status == 0, "\(result.stderr)")
-        return try CLI.jsonLines(result.stdout).filter { $0["programme"] == nil }
+        return try CLI.jsonLines(result.stdout).filter { $0["programme"] == nil }.map { try CLI.report($0, "loudness") }
+    }
+
+    /// The `normalize` report and the `file` report of `scrim normalize --json`'s line.
+    func normalized(_ result: CLIResult) throws -> (report: [String: Any], file: [String: Any]) {
+        let line = try #require(try CLI.jsonLines(result.stdout).first)
+        #expect(line["command"] as? String == "normalize" && line["status"] as? String == "done")
+        return (try CLI.report(line, "normalize"), try CLI.report(line, "file"))
     }
 
     func number(_ object: [String: Any]?, _ key: String) throws -> Double {
@@ -23,19 +31,26 @@ import Testing
     @Test func loudnessReportsEveryKeyAndTheProgramme() throws {
         let result = try CLI.run(["loudness", "--json", CLI.sample("take_quiet.wav"), CLI.sample("take_loud.wav")])
         #expect(result.status == 0)
-        let lines = try CLI.jsonLines(result.stdout)
-        #expect(lines.count == 3)
-        for line in lines { for key in Self.measurementKeys { #expect(line[key] is Double, "\(key)") } }
-        #expect(abs(try number(lines[0], "integratedLoudness") + 32) <= 0.1)
-        #expect(abs(try number(lines[1], "integratedLoudness") + 18) <= 0.1)
-        let programme = lines[2]
-        #expect(programme["programme"] as? Bool == true)
+        let envelopes = try CLI.jsonLines(result.stdout)
+        #expect(envelopes.count == 3)
+        #expect(envelopes.allSatisfy { $0["command"] as? String == "loudness" && $0["status"] as? String == "done" })
+        #expect(envelopes.prefix(2).map { $0["input"] as? String }
+            == [CLI.sample("take_quiet.wav"), CLI.sample("take_loud.wav")])
+        let lines = try envelopes.prefix(2).map { try CLI.report($0, "loudness") }
+        // The programme line: no input, its figures under `programme`.
+        #expect(envelopes[2]["input"] is NSNull && envelopes[2]["loudness"] == nil)
+        let programme = try CLI.report(envelopes[2], "programme")
+        for line in lines + [programme] {
+            for key in Self.measurementKeys { #expect(line[key] is Double, "\(key)") }
+        }
+        #expect(abs(try number(lines[0], "integratedLoudnessLufs") + 32) <= 0.1)
+        #expect(abs(try number(lines[1], "integratedLoudnessLufs") + 18) <= 0.1)
         #expect(programme["fileCount"] as? Int == 2)
         // Gated over both takes' blocks: most of the quiet take falls under the relative gate (≈ −33 LUFS), so
         // the programme sits near the loud take, far from the −25 LUFS an average of the two would give.
-        let integrated = try number(programme, "integratedLoudness")
+        let integrated = try number(programme, "integratedLoudnessLufs")
         #expect(integrated > -21 && integrated < -18, "\(integrated)")
-        #expect(try number(programme, "truePeak") == number(lines[1], "truePeak"))
+        #expect(try number(programme, "truePeakDbtp") == number(lines[1], "truePeakDbtp"))
 
         let text = try CLI.run(["loudness", CLI.sample("take_quiet.wav"), CLI.sample("take_loud.wav")])
         let rows = text.stdout.split(separator: "\n").map(String.init)
@@ -55,7 +70,7 @@ import Testing
     @Test func loudnessDialogueAddsSpeechFigures() throws {
         let line = try #require(try measure([CLI.sample("dialogue_roomtone.wav")], ["--dialogue"]).first)
         #expect(line["dialogueGated"] as? Bool == true)
-        #expect(line["dialogueLoudness"] is Double)
+        #expect(line["dialogueLoudnessLufs"] is Double)
         let fraction = try number(line, "speechFraction")
         #expect(fraction > 0 && fraction <= 1)
     }
@@ -67,14 +82,15 @@ import Testing
         let output = folder.file(name)
         let result = try CLI.run(["normalize", "--json", CLI.sample(name), "-o", output])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try #require(try CLI.jsonLines(result.stdout).first)
+        let (report, file) = try normalized(result)
+        #expect(try CLI.jsonLines(result.stdout).first?["output"] as? String == output)
         let limiter = try #require(report["limiter"] as? [String: Any])
         #expect(limiter["engaged"] as? Bool == false, "the samples need no limiting for EBU R 128")
         let after = try #require(try measure([output]).first)
-        #expect(abs(try number(after, "integratedLoudness") + 23) <= 0.1)
-        #expect(try number(after, "truePeak") <= -1 + 0.002)  // 0.002 dB: 24-bit rounding of the output
-        #expect(abs(try number(report, "errorLoudnessUnits")) <= 0.1)
-        #expect((report["output"] as? [String: Any])?["frameCount"] as? Int == after["frameCount"] as? Int)
+        #expect(abs(try number(after, "integratedLoudnessLufs") + 23) <= 0.1)
+        #expect(try number(after, "truePeakDbtp") <= -1 + 0.002)  // 0.002 dB: 24-bit rounding of the output
+        #expect(abs(try number(report, "errorLu")) <= 0.1)
+        #expect(file["frameCount"] as? Int == after["frameCount"] as? Int)
     }
 
     /// `--dialogue`: the speech blocks' loudness is brought to the target. The voice-activity gate's three tests
@@ -86,26 +102,25 @@ import Testing
         let result = try CLI.run(["normalize", "--json", "--dialogue", CLI.sample("dialogue_roomtone.wav"),
                                   "-o", output])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try #require(try CLI.jsonLines(result.stdout).first)
+        let report = try normalized(result).report
         let before = try #require(report["before"] as? [String: Any])
-        let dialogue = try number(before, "dialogueLoudness")
-        #expect(abs(try number(report, "gainDecibels") - (-23 - dialogue)) < 0.002)
+        let dialogue = try number(before, "dialogueLoudnessLufs")
+        #expect(abs(try number(report, "gainDb") - (-23 - dialogue)) < 0.002)
         let after = try #require(try measure([output], ["--dialogue"]).first)
-        #expect(abs(try number(after, "dialogueLoudness") + 23) <= 0.1)
-        #expect(abs(try number(report, "errorLoudnessUnits")) <= 0.1)
+        #expect(abs(try number(after, "dialogueLoudnessLufs") + 23) <= 0.1)
+        #expect(abs(try number(report, "errorLu")) <= 0.1)
     }
 
     /// The limiter is in the path only when the first pass predicts a peak near the ceiling, and the text says so.
     @Test func limiterIsArmedOnlyWhenNeeded() throws {
         let folder = TemporaryFolder()
         let calm = try CLI.run(["normalize", "--json", CLI.sample("take_quiet.wav"), "-o", folder.file("a.wav")])
-        let a = try #require((try CLI.jsonLines(calm.stdout).first)?["limiter"] as? [String: Any])
+        let a = try #require(try normalized(calm).report["limiter"] as? [String: Any])
         #expect(a["armed"] as? Bool == false)
-        #expect(((try CLI.jsonLines(calm.stdout).first)?["output"] as? [String: Any])?["latencyFramesCompensated"]
-                as? Int == 0)
+        #expect(try normalized(calm).file["latencyFramesCompensated"] as? Int == 0)
         let hot = try CLI.run(["normalize", "--json", CLI.sample("take_loud.wav"), "-o", folder.file("b.wav"),
                                "--preset", "streaming"])
-        let b = try #require((try CLI.jsonLines(hot.stdout).first)?["limiter"] as? [String: Any])
+        let b = try #require(try normalized(hot).report["limiter"] as? [String: Any])
         #expect(b["armed"] as? Bool == true && b["engaged"] as? Bool == true)
         let text = try CLI.run(["normalize", CLI.sample("take_quiet.wav"), "-o", folder.file("c.wav")])
         #expect(text.stdout.contains("limiter   not needed"))
@@ -121,13 +136,14 @@ import Testing
             let output = folder.file("out\(index).wav")
             let result = try CLI.run(["normalize", "--json", CLI.sample("take_quiet.wav"), "-o", output] + flags)
             #expect(result.status == 0, "\(flags): \(result.stderr)")
-            let report = try #require(try CLI.jsonLines(result.stdout).first)
+            let report = try normalized(result).report
             let goal = try #require(report["target"] as? [String: Any])
-            #expect(try number(goal, "integratedLoudness") == target)
-            #expect(try number(goal, "truePeak") == ceiling)
+            #expect(try number(goal, "loudnessLufs") == target)
+            #expect(try number(goal, "truePeakCeilingDbtp") == ceiling)
+            #expect(try number(report, "truePeakCeilingDbtp") == ceiling)
             let after = try #require(try measure([output]).first)
-            #expect(abs(try number(after, "integratedLoudness") - target) <= 0.1, "\(flags)")
-            #expect(try number(after, "truePeak") <= ceiling + 0.002)
+            #expect(abs(try number(after, "integratedLoudnessLufs") - target) <= 0.1, "\(flags)")
+            #expect(try number(after, "truePeakDbtp") <= ceiling + 0.002)
         }
     }
 
@@ -137,24 +153,24 @@ import Testing
         let folder = TemporaryFolder()
         let input = CLI.sample("take_loud.wav")
         let limited = try CLI.run(["normalize", "--json", input, "-o", folder.file("a.wav"), "--preset", "streaming"])
-        let a = try #require(try CLI.jsonLines(limited.stdout).first)
+        let a = try normalized(limited).report
         let limiter = try #require(a["limiter"] as? [String: Any])
         #expect(limiter["engaged"] as? Bool == true)
         #expect((limiter["limitedFrames"] as? Int ?? 0) > 0)
-        #expect(try number(limiter, "deepestReductionDecibels") > 0)
-        #expect(try number(try measure([folder.file("a.wav")]).first, "truePeak") <= -1 + 0.002)
+        #expect(try number(limiter, "deepestReductionDb") > 0)
+        #expect(try number(try measure([folder.file("a.wav")]).first, "truePeakDbtp") <= -1 + 0.002)
 
         let lowered = try CLI.run(["normalize", "--json", input, "-o", folder.file("b.wav"), "--preset", "streaming",
                                    "--no-limiter"])
         #expect(lowered.status == 0)
-        let b = try #require(try CLI.jsonLines(lowered.stdout).first)
+        let b = try normalized(lowered).report
         #expect(b["truePeakHandling"] as? String == "lowerGain")
-        let shortfall = try number(b, "shortfallLoudnessUnits")
+        let shortfall = try number(b, "shortfallLu")
         #expect(shortfall > 1)
-        #expect(abs(try number(b, "gainDecibels") + shortfall - number(a, "gainDecibels")) < 0.002)
+        #expect(abs(try number(b, "gainDb") + shortfall - number(a, "gainDb")) < 0.002)
         let after = try #require(try measure([folder.file("b.wav")]).first)
-        #expect(abs(try number(after, "integratedLoudness") - (-14 - shortfall)) <= 0.1)
-        #expect(try number(after, "truePeak") <= -1 + 0.002)
+        #expect(abs(try number(after, "integratedLoudnessLufs") - (-14 - shortfall)) <= 0.1)
+        #expect(try number(after, "truePeakDbtp") <= -1 + 0.002)
         let text = try CLI.run(["normalize", input, "-o", folder.file("c.wav"), "--preset", "streaming",
                                 "--no-limiter"])
         #expect(text.stdout.contains("LU short of the target"))
@@ -169,13 +185,13 @@ import Testing
                                   "--measured", folder.file("m.jsonl")])
         #expect(reused.status == 0, "\(reused.stderr)")
         let fresh = try CLI.run(["normalize", "--json", input, "-o", folder.file("f.wav")])
-        let r = try #require(try CLI.jsonLines(reused.stdout).first)
-        let f = try #require(try CLI.jsonLines(fresh.stdout).first)
+        let r = try normalized(reused).report
+        let f = try normalized(fresh).report
         #expect(r["measurement"] as? String == "reused")
         #expect(f["measurement"] as? String == "firstPass")
         // The JSON keeps levels to 0.001, so the gains agree to that.
-        #expect(abs(try number(r, "gainDecibels") - number(f, "gainDecibels")) <= 0.001)
-        #expect(abs(try number(try measure([folder.file("r.wav")]).first, "integratedLoudness") + 23) <= 0.1)
+        #expect(abs(try number(r, "gainDb") - number(f, "gainDb")) <= 0.001)
+        #expect(abs(try number(try measure([folder.file("r.wav")]).first, "integratedLoudnessLufs") + 23) <= 0.1)
     }
 
     @Test func measuredFromAnotherFileIsRefused() throws {
@@ -210,18 +226,25 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let lines = try CLI.jsonLines(result.stdout)
         #expect(lines.count == 3)
-        let summary = try #require(lines.last)
+        let last = try #require(lines.last)
+        #expect(last["command"] as? String == "match" && last["status"] as? String == "done")
+        #expect(last["input"] is NSNull && last["output"] as? String == outdir && last["error"] is NSNull)
+        let summary = try CLI.report(last, "matchSummary")
         #expect(summary["mode"] as? String == "together")
-        #expect(abs(try number(summary, "referenceLoudness") + 25) <= 0.1, "median of −32 and −18")
-        for line in lines.dropLast() {
-            #expect((line["limiter"] as? [String: Any])?["engaged"] as? Bool == false)
-            #expect(line["after"] is [String: Any] && line["gainDecibels"] is Double)
+        #expect(summary["fileCount"] as? Int == 2 && summary["failedCount"] as? Int == 0)
+        #expect(abs(try number(summary, "referenceLoudnessLufs") + 25) <= 0.1, "median of −32 and −18")
+        for (line, name) in zip(lines.dropLast(), ["take_quiet.wav", "take_loud.wav"]) {
+            #expect(line["status"] as? String == "done" && line["output"] as? String == outdir + "/" + name)
+            let take = try CLI.report(line, "match")
+            #expect((take["limiter"] as? [String: Any])?["engaged"] as? Bool == false)
+            #expect(take["after"] is [String: Any] && take["gainDb"] is Double)
+            #expect(try CLI.report(line, "file")["frameCount"] as? Int == 216_000)
         }
         let after = try measure([outdir + "/take_quiet.wav", outdir + "/take_loud.wav"])
-        let levels = try after.map { try number($0, "integratedLoudness") }
+        let levels = try after.map { try number($0, "integratedLoudnessLufs") }
         #expect(levels.count == 2 && abs(levels[0] - levels[1]) <= 0.1, "\(levels)")
-        #expect(try number(summary, "spreadAfterLoudnessUnits") <= 0.1)
-        #expect(try number(summary, "spreadBeforeLoudnessUnits") > 13)
+        #expect(try number(summary, "spreadAfterLu") <= 0.1)
+        #expect(try number(summary, "spreadBeforeLu") > 13)
 
         let text = try CLI.run(["match", "--together", CLI.sample("take_quiet.wav"), CLI.sample("take_loud.wav"),
                                 "-o", folder.file("text"), "--dialogue"])
@@ -236,10 +259,10 @@ import Testing
                                   CLI.sample("take_loud.wav"), CLI.sample("hum_take.wav"), "-o", folder.path])
         #expect(result.status == 0, "\(result.stderr)")
         let reference = try #require(try measure([CLI.sample("take_quiet.wav")]).first)
-        let target = try number(reference, "integratedLoudness")
+        let target = try number(reference, "integratedLoudnessLufs")
         for name in ["take_loud.wav", "hum_take.wav"] {
             let after = try #require(try measure([folder.file(name)]).first)
-            #expect(abs(try number(after, "integratedLoudness") - target) <= 0.1, "\(name)")
+            #expect(abs(try number(after, "integratedLoudnessLufs") - target) <= 0.1, "\(name)")
         }
     }
 
@@ -252,7 +275,8 @@ import Testing
         let lines = try CLI.jsonLines(loudness.stdout)
         #expect(lines.count == 2)
         #expect((lines[0]["error"] as? [String: Any])?["code"] as? String == "notAudio")
-        #expect(lines[1]["integratedLoudness"] is Double)
+        #expect(lines[0]["status"] as? String == "failed" && lines[0]["input"] as? String == text)
+        #expect(try CLI.report(lines[1], "loudness")["integratedLoudnessLufs"] is Double)
 
         let match = try CLI.run(["match", "--together", CLI.sample("take_quiet.wav"), text,
                                  CLI.sample("take_loud.wav"), "-o", folder.file("out")])
@@ -261,6 +285,18 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.file("out/take_quiet.wav")))
         #expect(FileManager.default.fileExists(atPath: folder.file("out/take_loud.wav")))
         #expect(!FileManager.default.fileExists(atPath: folder.file("out/notes.wav")))
+        // With --json the failed take is a failure line and the summary says some files failed.
+        let matchJSON = try CLI.run(["match", "--json", "--together", CLI.sample("take_quiet.wav"), text,
+                                     CLI.sample("take_loud.wav"), "-o", folder.file("json")])
+        #expect(matchJSON.status == 1)
+        let matchLines = try CLI.jsonLines(matchJSON.stdout)
+        let failure = try #require(matchLines.first { $0["input"] as? String == text })
+        #expect(failure["status"] as? String == "failed")
+        #expect((failure["error"] as? [String: Any])?["code"] as? String == "notAudio")
+        let summary = try #require(matchLines.last)
+        #expect(summary["status"] as? String == "failed")
+        #expect((summary["error"] as? [String: Any])?["code"] as? String == "someFilesFailed")
+        #expect(try CLI.report(summary, "matchSummary")["failedCount"] as? Int == 1)
 
         let normalize = try CLI.run(["normalize", text, "-o", folder.file("n.wav")])
         #expect(normalize.status == 1)
@@ -283,8 +319,8 @@ import Testing
         try writeShortWAV(to: folder.file("silence.wav"), frames: 48_000, amplitude: 0)
         let result = try CLI.run(["normalize", "--json", folder.file("silence.wav"), "-o", folder.file("o.wav")])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try #require(try CLI.jsonLines(result.stdout).first)
-        #expect(try number(report, "gainDecibels") == 0)
+        let report = try normalized(result).report
+        #expect(try number(report, "gainDb") == 0)
         #expect((report["note"] as? String)?.contains("silent") == true)
     }
 
@@ -304,12 +340,17 @@ import Testing
             ["match", "--together", quiet, "-o", out],
             ["match", "--together", quiet, folder.file("take_quiet.wav"), "-o", out],
             ["match", "--together", quiet, loud],
+            // The old output flags are gone: one -o/--output for every command.
+            ["normalize", quiet, "--out", out],
+            ["match", "--together", quiet, loud, "--output-dir", out],
         ]
         for arguments in cases {
             let result = try CLI.run(arguments)
             #expect(result.status == 2, "\(arguments): \(result.status) \(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: out))
+        let old = try CLI.run(["normalize", quiet, "--out", out])
+        #expect(old.stderr.contains("-o/--output"), "the error names the new flag: \(old.stderr)")
     }
 
     @Test func layoutOverrideThatDoesNotFitIsAFileError() throws {

@@ -48,19 +48,22 @@ extension TemporaryFolder {
 @Suite struct ProcessCommandTests {
     @Test func processWritesTheCombinedReport() throws {
         let folder = TemporaryFolder()
-        let preset = try folder.write("hum-level.json", #"{"dehum": {}, "loudness": {"targetLoudness": -20}}"#)
+        let preset = try folder.write("hum-level.json", #"{"dehum": {}, "loudness": {"targetLoudnessLufs": -20}}"#)
         let output = folder.file("out.wav")
         let result = try CLI.run(["process", CLI.sample("hum_take.wav"), "-o", output, "--preset", preset, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try #require(try CLI.jsonLines(result.stdout).first)
+        let line = try #require(try CLI.jsonLines(result.stdout).first)
+        #expect(line["command"] as? String == "process" && line["status"] as? String == "done")
+        #expect(line["input"] as? String == CLI.sample("hum_take.wav") && line["output"] as? String == output)
+        let report = try CLI.report(line, "process")
         #expect(report["preset"] as? String == "hum-level")
         #expect(report["stages"] as? [String] == ["dehum", "loudness"])
         let dehum = try #require(report["dehum"] as? [String: Any])
         // samples/README.md: the hum sample carries 60 Hz mains hum.
         #expect(abs((dehum["removedFundamentalHz"] as? Double ?? 0) - 60) < 0.5)
         let loudness = try #require(report["loudness"] as? [String: Any])
-        #expect(abs((loudness["afterLoudness"] as? Double ?? 0) - -20) < 0.1)
-        let file = try #require(report["file"] as? [String: Any])
+        #expect(abs((loudness["afterLoudnessLufs"] as? Double ?? 0) - -20) < 0.1)
+        let file = try CLI.report(line, "file")
         #expect(file["frameCount"] as? Int == 432_000)
         #expect(folder.tree() == ["hum-level.json", "out.wav"])
 
@@ -79,7 +82,7 @@ extension TemporaryFolder {
         let result = try CLI.run(["process", CLI.sample("dialogue_roomtone.wav"), "-o", folder.file("o.wav"),
                                   "--preset", "dailies", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try #require(try CLI.jsonLines(result.stdout).first)
+        let report = try CLI.report(try CLI.jsonLines(result.stdout).first, "process")
         #expect(report["stages"] as? [String] == ["dehum", "denoise", "loudness"])
         let denoise = try #require(report["denoise"] as? [String: Any])
         let before = try #require(denoise["noiseFloorBeforeDbfs"] as? Double)
@@ -90,7 +93,7 @@ extension TemporaryFolder {
         let loudness = try #require(report["loudness"] as? [String: Any])
         #expect(loudness["dialogueGating"] as? Bool == true)
         // Dialogue-gated match: the dialogue of the output is at the target (limiter idle on this sample).
-        #expect(abs((loudness["afterLoudness"] as? Double ?? 0) - -23) < 0.2)
+        #expect(abs((loudness["afterLoudnessLufs"] as? Double ?? 0) - -23) < 0.2)
         #expect(folder.tree() == ["o.wav"])
     }
 
@@ -127,6 +130,7 @@ extension TemporaryFolder {
         let report = try #require(try CLI.jsonLines(stdout).first)
         let error = try #require(report["error"] as? [String: Any])
         #expect(error["code"] as? String == "writeFailed")
+        #expect(report["status"] as? String == "failed" && report["process"] == nil)
         #expect(folder.tree() == ["p.json"])
     }
 }
@@ -138,7 +142,7 @@ extension TemporaryFolder {
         for name in ["dailies", "broadcast", "podcast", "denoise-only"] { #expect(text.stdout.contains(name)) }
         #expect(text.stdout.contains("-23.0 LUFS (dialogue)"))
         let json = try CLI.run(["presets", "--json"])
-        let objects = try CLI.jsonLines(json.stdout)
+        let objects = try CLI.jsonLines(json.stdout).map { try CLI.report($0, "preset") }
         #expect(objects.map { $0["name"] as? String } == ["dailies", "broadcast", "podcast", "denoise-only"])
         #expect(objects.allSatisfy { ($0["fingerprint"] as? String)?.count == 16 })
     }
@@ -148,7 +152,10 @@ extension TemporaryFolder {
         let shown = try CLI.run(["presets", "--show", "podcast"])
         #expect(shown.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
-        #expect((object["loudness"] as? [String: Any])?["targetLoudness"] as? Double == -16)
+        #expect((object["loudness"] as? [String: Any])?["targetLoudnessLufs"] as? Double == -16)
+        // A built-in's copy is named NAME-custom, and stderr says so.
+        #expect(object["name"] as? String == "podcast-custom")
+        #expect(shown.stderr.contains("podcast-custom"), "\(shown.stderr)")
         let path = try folder.write("mine.json", shown.stdout)
         let again = try CLI.run(["presets", "--show", path])
         #expect(again.stdout == shown.stdout)

@@ -95,9 +95,11 @@ import Glibc
         let events = try CLI.jsonLines(result.stdout)
         let skipped = events.filter { $0["event"] as? String == "skippedPath" }
         let reasons = Dictionary(uniqueKeysWithValues: skipped.compactMap { event -> (String, String)? in
-            guard let path = event["path"] as? String, let reason = event["reason"] as? String else { return nil }
+            guard let path = event["input"] as? String, let reason = event["reason"] as? String else { return nil }
+            #expect(event["status"] as? String == "skipped" && event["warnings"] as? [String] == [reason])
             return (String(path.split(separator: "/").last ?? ""), reason)
         })
+        #expect(reasons.count == skipped.count, "every skipped path names its input and reason: \(skipped)")
         #expect(reasons["notes.txt"]?.contains("not an audio file") == true, "\(reasons)")
         #expect(reasons["pipe.wav"]?.contains("FIFO") == true)
         #expect(reasons["dangling.wav"]?.contains("dangling") == true)
@@ -111,7 +113,7 @@ import Glibc
         #expect(outputs.contains("x.wav/inside.wav"))
         let report = try #require(try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: folder.file("report.json")))) as? [String: Any])
-        #expect((report["skippedPaths"] as? [Any])?.count == 5)
+        #expect((try CLI.report(report, "summary")["skippedPaths"] as? [Any])?.count == 5)
     }
 
     @Test(arguments: [["no-such-folder"], ["EMPTY"], ["SELF"]])
@@ -286,13 +288,20 @@ import Glibc
     @Test func aHugeLearnRangeIsAnErrorNotATrap() throws {
         let folder = TemporaryFolder()
         try take(folder.file("in.wav"))
+        // A range reaching past the end is a usage error that gives the file's length (not cut, not a trap).
         let result = try CLI.run(["denoise", folder.file("in.wav"), "-o", folder.file("out.wav"), "--learn", "0-1e18"])
-        #expect(result.status == 0, "cut to the file: \(result.stderr)")
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("in.wav") && result.stderr.contains("0.500 s"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("out.wav")))
         let outside = try CLI.run(["denoise", folder.file("in.wav"), "-o", folder.file("o2.wav"),
                                    "--learn", "1e17-1e18"])
-        #expect(outside.status != 0)
+        #expect(outside.status == 2)
         #expect(outside.stderr.contains("in.wav"), "\(outside.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("o2.wav")))
+        // The whole file as the range is inside it.
+        let whole = try CLI.run(["denoise", folder.file("in.wav"), "-o", folder.file("o3.wav"), "--learn", "0-0.5"])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(try frameCount(folder.file("o3.wav")) == 24_000)
     }
 
     @Test func aLongNameGetsATemporaryThatFits() throws {

@@ -49,7 +49,8 @@ let package = Package(
         .executableTarget(
             name: "scrim",
             dependencies: ["Scrim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            exclude: ["README.md"]
+            // The JSON Schemas of every command's output and the generated manual page (scripts/make-man.sh).
+            exclude: ["README.md", "schemas", "scrim.1"]
         ),
         .testTarget(name: "ScrimCoreTests", dependencies: ["ScrimCore"]),
         .testTarget(name: "ScrimSpectralTests", dependencies: ["ScrimSpectral"]),

@@ -442,10 +442,14 @@ public enum BatchRunner {
             outcome.reason = "interrupted"
         } catch {
             outcome.status = .failed
-            outcome.error = errorJSON(error)
-            outcome.errorMessage = "\(error)"
+            // Every message names the file: a file error does already, a processing error gets its name in front.
+            let named: any Error = error is AudioFileError ? error
+                : ScrimError((error as? ScrimError)?.code ?? .invalidState,
+                             "\(AudioFileError(.readFailed, path: item.input, reason: "").fileName): \(error)")
+            outcome.error = errorJSON(named)
+            outcome.errorMessage = "\(named)"
             writeReport(reportPath, status: "failed", stamp: InputStamp(path: item.input), outputStamp: previous,
-                        fingerprint: fingerprint, body: ("error", errorJSON(error)), state: state)
+                        fingerprint: fingerprint, body: ("error", errorJSON(named)), state: state)
         }
         outcome.elapsedSeconds = seconds(clock.now - start)
         state.setInFlight(worker: worker, audioSeconds: 0)

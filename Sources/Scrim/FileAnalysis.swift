@@ -21,7 +21,7 @@ public struct FileAnalysis: Sendable {
 
     /// Analyzes a file.
     /// - Throws: ``AudioFileError`` when it cannot be read; ``ScrimError`` when an analyzer cannot work at its
-    ///   sample rate (loudness needs 8–192 kHz).
+    ///   sample rate (loudness needs 8–768 kHz).
     public init(path: String, blockFrames: Int = 8192) throws {
         let probe = try AudioFileReader(path: path)
         let fileInfo = probe.info
@@ -43,7 +43,7 @@ public struct FileAnalysis: Sendable {
 
     /// What deserves a person's attention: invalid samples.
     public var warnings: [String] {
-        nonFiniteSamples > 0
-            ? ["\(nonFiniteSamples) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0"] : []
+        info.readWarnings + (nonFiniteSamples > 0
+            ? ["\(nonFiniteSamples) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0"] : [])
     }
 }

@@ -47,7 +47,7 @@ public struct FileInspection: Sendable {
     /// The report as JSON (keys documented in Sources/scrim/README.md).
     /// What deserves a person's attention: metadata that could not be read, invalid samples.
     public var warnings: [String] {
-        var list = metadata.problems
+        var list = info.readWarnings + metadata.problems
         if nonFiniteSampleCount > 0 {
             list.append("\(nonFiniteSampleCount) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0")
         }
@@ -99,7 +99,7 @@ public struct FileInspection: Sendable {
             ("samplePeakDbfs", .rounded(samplePeak, places: 2)),
             ("channelPeaksDbfs", .array(channelPeaks.map { .rounded(decibels(fromAmplitude: Double($0)), places: 2) })),
             ("invalidSamplesZeroed", .int(Int64(nonFiniteSampleCount))),
-            ("metadataProblems", .array(metadata.problems.map { .string($0) })),
+            ("metadataProblems", .array((info.readWarnings + metadata.problems).map { .string($0) })),
         ]
         return .object(pairs)
     }

@@ -133,6 +133,12 @@ public enum FileJob {
         let reader = try AudioFileReader(path: input)
         defer { reader.close() }
         let info = reader.info
+        // The same bound for every writing command (per-channel state stays bounded; poly recorders write ≤ 32).
+        guard info.channelCount <= PresetJob.maximumChannelCount else {
+            throw ScrimError(.unsupportedInput, "\(SystemPath.display(input)) has \(info.channelCount) channels; "
+                             + "Scrim processes up to \(PresetJob.maximumChannelCount): split the file first (e.g. "
+                             + "sox in.wav out.wav remix 1-32)")
+        }
         let processor = try makeProcessor(info)
         let blockFrames = max(1, options.blockFrames)
         let spec = ProcessSpec(sampleRate: Double(info.sampleRate), channelCount: info.channelCount,
@@ -140,7 +146,7 @@ public enum FileJob {
         try processor.prepare(for: spec)
         for analyzer in outputAnalyzers { try analyzer.prepare(for: spec) }
 
-        var warnings: [String] = []
+        var warnings: [String] = info.readWarnings
         var format: AudioFileFormat
         if let given = options.outputFormat {
             format = given

@@ -57,7 +57,7 @@ public struct LoudnessFileMeasurement: Sendable {
     /// The `scrim loudness --json` line for this file: the envelope (``Envelope``) with ``json`` under `loudness`.
     /// ``LoudnessJob/measurement(fromJSONLines:for:dialogueGating:)`` reads it back.
     public var envelope: JSONValue {
-        var warnings: [String] = []
+        var warnings: [String] = info.readWarnings
         if nonFiniteSamples > 0 {
             warnings.append("\(nonFiniteSamples) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0")
         }
@@ -209,7 +209,7 @@ public enum LoudnessJob {
     ///   - input: the file.
     ///   - options: layout, dialogue gate, block size.
     /// - Throws: ``AudioFileError`` when the file cannot be read; ``ScrimError`` `.configuration` when the layout
-    ///   does not fit the file or the sample rate is outside 8–192 kHz.
+    ///   does not fit the file or the sample rate is outside 8–768 kHz.
     public static func measure(input: String, options: LoudnessJobOptions = LoudnessJobOptions())
         throws -> LoudnessFileMeasurement {
         try measure(input: input, options: options) { _ in }

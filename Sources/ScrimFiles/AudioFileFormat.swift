@@ -226,6 +226,9 @@ public struct AudioFileInfo: Sendable, Hashable {
     /// For RIFF-family files, every chunk except `data`, in file order (including `fmt `, `ds64`, `JUNK` and
     /// `fact`, which a writer regenerates). Empty for other containers.
     public var chunks: [RIFFChunk]
+    /// Damage found while opening that did not stop the audio from being read (bytes after the audio that are not
+    /// chunks), in words; every command reports them as warnings.
+    public var readWarnings: [String] = []
 
     /// Length in seconds (``frameCount`` / ``sampleRate``).
     public var duration: Double { sampleRate > 0 ? Double(frameCount) / Double(sampleRate) : 0 }

@@ -195,7 +195,8 @@ public final class AudioFileReader {
             sampleFormat: SndFile.sampleFormat(subtype: sfInfo.format & SndFile.subtypeMask),
             sampleRate: Int(sfInfo.samplerate), channelCount: Int(sfInfo.channels), frameCount: frameCount,
             missingFrameCount: missing, channelMask: layout?.format.channelMask,
-            isExtensible: layout?.format.isExtensible ?? false, chunks: layout?.chunks ?? [])
+            isExtensible: layout?.format.isExtensible ?? false, chunks: layout?.chunks ?? [],
+            readWarnings: layout?.trailingProblem.map { [$0] } ?? [])
         self.handle = handle
         self.source = source
         self.scratch = .allocate(capacity: Self.scratchFrameCount * Int(sfInfo.channels))

@@ -54,6 +54,9 @@ struct RIFFLayout {
     var availableDataSize: UInt64
     /// Every chunk except `data`, in file order.
     var chunks: [RIFFChunk]
+    /// What was found after the audio and could not be read as chunks, in words (nil when nothing was): those
+    /// bytes are not passed through, and the reader reports it.
+    var trailingProblem: String? = nil
 }
 
 /// Scrim's own RIFF/WAVE, RF64 and BW64 chunk walker.
@@ -97,6 +100,8 @@ enum RIFFParser {
         var formatPayload: [UInt8] = []
         var data: (offset: UInt64, declared: UInt64, available: UInt64)?
         var position: UInt64 = 12
+        var trailingProblem: String?
+        var formatCount = 0
 
         while position + 8 <= fileSize {
             let chunkHeader = try read(file, count: 8, at: position, path: path)
@@ -142,6 +147,14 @@ enum RIFFParser {
                 continue
             }
 
+            if data != nil && (size > UInt64(RIFFChunk.maximumDataSize) || size > remaining) {
+                // After intact audio, a chunk that cannot be: garbage appended by a copy tool, or a damaged
+                // trailer. The audio stands; the rest is not passed through, and that is said.
+                trailingProblem = "the \(fileSize - position) bytes after the audio from byte \(position) do not form "
+                    + "a chunk (a '\(id)' chunk of \(size) bytes would run past the end of the file): not read, not "
+                    + "passed through"
+                break
+            }
             guard size <= UInt64(RIFFChunk.maximumDataSize) else {
                 throw AudioFileError(
                     .chunkTooLarge, path: path,
@@ -174,6 +187,12 @@ enum RIFFParser {
                     entry += 12
                 }
             case "fmt ":
+                formatCount += 1
+                guard formatCount == 1 else {
+                    throw AudioFileError(.corruptHeader, path: path,
+                                         reason: "the file has two 'fmt ' chunks; Scrim cannot tell which describes "
+                                             + "the audio")
+                }
                 format = try parseFormat(payload, path: path)
                 formatPayload = payload
             default:
@@ -190,7 +209,8 @@ enum RIFFParser {
         }
         return RIFFLayout(formID: formID, container: container, format: format, formatPayload: formatPayload,
                           dataOffset: data.offset,
-                          declaredDataSize: data.declared, availableDataSize: data.available, chunks: chunks)
+                          declaredDataSize: data.declared, availableDataSize: data.available, chunks: chunks,
+                          trailingProblem: trailingProblem)
     }
 
     /// A minimal, well-formed WAVE header for the audio of `layout`: the original `fmt ` payload and a `data`

@@ -111,7 +111,7 @@ struct InfoCommand: ParsableCommand {
             row("warning", "\(inspection.nonFiniteSampleCount) NaN/Inf samples")
         }
         row("chunks", info.chunks.map { $0.id.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
-        for problem in meta.problems { row("warning", problem) }
+        for problem in info.readWarnings + meta.problems { row("warning", problem) }
         return lines.joined(separator: "\n")
     }
 }

@@ -75,6 +75,37 @@ import Glibc
         #expect(error?.reason.contains("two 'data' chunks") == true)
     }
 
+    @Test func twoFormatChunksAreRefused() {
+        var wav = WAVBuilder()
+        wav.add("fmt ", WAVBuilder.fmt(channels: 2, sampleRate: 48_000, bits: 16))
+        wav.add("fmt ", WAVBuilder.fmt(channels: 1, sampleRate: 44_100, bits: 16))
+        wav.add("data", pcm16Data(frames: 20))
+        let error = openingError(wav.bytes(), name: "twofmt.wav")
+        #expect(error?.code == .corruptHeader)
+    }
+
+    @Test func garbageAfterTheAudioIsIgnoredAndSaid() throws {
+        // 1,000 bytes appended after a complete file (a copy tool's padding): the first four read as a chunk ID,
+        // the next four as a size of over a gigabyte.
+        var wav = WAVBuilder()
+        wav.add("fmt ", WAVBuilder.fmt(channels: 1, sampleRate: 48_000, bits: 16))
+        wav.add("data", pcm16Data(frames: 100))
+        wav.add("LIST", Array("INFOtest".utf8))
+        var bytes = wav.bytes()
+        bytes += Array("DDDD".utf8) + WAVBuilder.le32(0x4444_4444) + [UInt8](repeating: 0x44, count: 992)
+        let path = folder.write(bytes, to: "trailing.wav")
+        let (info, channels) = try readAll(path)
+        #expect(info.frameCount == 100 && channels[0].count == 100)
+        #expect(info.chunks.map(\.id).contains("LIST"), "the intact chunk after the audio is kept")
+        #expect(info.readWarnings.count == 1 && info.readWarnings[0].contains("not passed through"))
+        // Before the audio, the same damage still refuses the file: nothing could be trusted after it.
+        var early = WAVBuilder()
+        early.add("fmt ", WAVBuilder.fmt(channels: 1, sampleRate: 48_000, bits: 16))
+        early.add("DDDD", [1, 2, 3, 4], declaredSize: 0x4444_4444)
+        let error = openingError(early.bytes(), name: "early.wav")
+        #expect(error?.code == .chunkTooLarge || error?.code == .truncated)
+    }
+
     @Test(arguments: [(blockAlign: UInt16(4), bits: UInt16(16)), (blockAlign: 3, bits: 16), (blockAlign: 2, bits: 0)])
     func blockAlignMustAgreeWithChannelsAndBits(blockAlign: UInt16, bits: UInt16) {
         // Mono: a frame is one sample of bits/8 bytes; any other block align would miscount every frame.

@@ -31,8 +31,10 @@ public final class LoudnessMeter: AudioAnalyzer {
     public static let integratedRelativeGate: LoudnessUnits = -10
     /// EBU Tech 3342 relative gate for loudness range, LU.
     public static let rangeRelativeGate: LoudnessUnits = -20
-    /// Sample rates the K-weighting derivation and the true-peak design are checked for, in hertz.
-    public static let supportedSampleRates: ClosedRange<Double> = 8_000...192_000
+    /// Sample rates the meter takes, in hertz: every rate Scrim reads. The K-weighting is derived at the stream's
+    /// rate (``KWeighting``) and the true-peak over-sampling is ⌈192 kHz / fs⌉ (1 from 192 kHz); checked on the
+    /// 1 kHz reference tone from 8 to 768 kHz in LoudnessMeterTests.
+    public static let supportedSampleRates: ClosedRange<Double> = 8_000...768_000
 
     /// The channel layout, or `nil` to derive it from the channel count at `prepare`.
     public let requestedLayout: ChannelLayout?
@@ -92,11 +94,11 @@ public final class LoudnessMeter: AudioAnalyzer {
     }
 
     /// Allocates for `spec`. Throws `.configuration` if the spec is invalid, the sample rate is outside
-    /// 8–192 kHz, or the layout's channel count differs from the spec's.
+    /// 8–768 kHz, or the layout's channel count differs from the spec's.
     public func prepare(for spec: ProcessSpec) throws {
         try spec.validate()
         guard Self.supportedSampleRates.contains(spec.sampleRate) else {
-            throw ScrimError(.configuration, "loudness metering supports 8 kHz to 192 kHz; the stream is "
+            throw ScrimError(.configuration, "loudness metering supports 8 kHz to 768 kHz; the stream is "
                 + "\(spec.sampleRate) Hz: resample it first")
         }
         let layout = requestedLayout ?? ChannelLayout(channelCount: spec.channelCount)

@@ -162,7 +162,7 @@ public final class LoudnessNormalizer: AudioProcessor {
         try spec.validate()
         try limiter?.prepare(for: spec)
         guard LoudnessMeter.supportedSampleRates.contains(spec.sampleRate) else {
-            throw ScrimError(.configuration, "loudness normalisation supports 8 kHz to 192 kHz; the stream is "
+            throw ScrimError(.configuration, "loudness normalisation supports 8 kHz to 768 kHz; the stream is "
                 + "\(spec.sampleRate) Hz")
         }
         outputMeter = TruePeakInterpolator(sampleRate: spec.sampleRate, channelCount: spec.channelCount)

@@ -97,7 +97,7 @@ public final class TruePeakLimiter: AudioProcessor {
     public func prepare(for spec: ProcessSpec) throws {
         try spec.validate()
         guard LoudnessMeter.supportedSampleRates.contains(spec.sampleRate) else {
-            throw ScrimError(.configuration, "the true-peak limiter supports 8 kHz to 192 kHz; the stream is "
+            throw ScrimError(.configuration, "the true-peak limiter supports 8 kHz to 768 kHz; the stream is "
                 + "\(spec.sampleRate) Hz")
         }
         deallocate()

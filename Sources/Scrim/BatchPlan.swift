@@ -111,7 +111,8 @@ public struct BatchPlan: Sendable {
 
     /// The audio files named by `entries` for a command that reads files (`analyze`, `loudness`, `info`): each
     /// folder searched recursively as a batch does (every other path under it listed in `skipped` with its reason);
-    /// files, `-` and paths that do not exist are kept as given (reading them reports what is wrong), in order.
+    /// files, `-`, paths that do not exist and folders with no audio file are kept as given (reading them reports
+    /// what is wrong), in order.
     public static func expandingFolders(_ entries: [String]) -> (files: [String], skipped: [BatchSkip]) {
         var files: [String] = []
         var skipped: [BatchSkip] = []
@@ -122,7 +123,8 @@ public struct BatchPlan: Sendable {
             }
             var walk = Walk(outputFolder: "")
             walk.walk(folder: entry.hasSuffix("/") && entry.count > 1 ? String(entry.dropLast()) : entry, key: "")
-            files += walk.items.map(\.input).sorted()
+            // A folder with no audio stays as given, so that reading it fails with a message naming it.
+            files += walk.items.isEmpty ? [entry] : walk.items.map(\.input).sorted()
             skipped += walk.skipped
         }
         return (files, skipped)

@@ -11,8 +11,9 @@ struct LoudnessCommand: ParsableCommand {
             Per file: integrated loudness (LUFS), loudness range (LU, EBU Tech 3342), true peak (dBTP), sample \
             peak (dBFS), max momentary and max short-term loudness (LUFS). With several files, a last row gives \
             their combined programme loudness, gated over all the files' blocks together (not an average). \
-            Channel weights come from the WAVE channel mask, else from the channel count (1 mono, 2 stereo, \
-            6 = 5.1, 8 = 7.1 in WAVE order); --layout overrides. A file that cannot be read is reported and the \
+            Channel weights come from the WAVE channel mask; a production poly file (iXML, more than two tracks) \
+            weighs every track equally; otherwise the channel count decides (1 mono, 2 stereo, 6 = 5.1, 8 = 7.1 in \
+            WAVE order); --layout equal|mono|stereo|5.0|5.1|7.1 overrides, and the layout is printed. A file that cannot be read is reported and the \
             exit code is 1; the other files are still measured. `scrim normalize --measured` takes the --json \
             output to skip its first pass.
             """

@@ -18,8 +18,10 @@ import Testing
 
     @Test func everyCommandAndFlagIsInTheManual() throws {
         let page = try String(contentsOfFile: CLI.packageRoot + "/Sources/scrim/scrim.1", encoding: .utf8)
-        // roff escapes a hyphen as "\-".
-        let text = page.replacingOccurrences(of: "\\-", with: "-")
+        // mdoc writes a flag as "Fl -overwrite" (rendered "--overwrite"), a short and long pair as
+        // "Fl o , -output" (rendered "-o, --output"), and may escape a hyphen as "\\-".
+        let text = page.replacingOccurrences(of: "\\-", with: "-").replacingOccurrences(of: "Fl ", with: "-")
+            .replacingOccurrences(of: " , -", with: ", --")
         for command in Self.commands {
             #expect(text.contains(command), "\(command) is not in the manual")
             let flags = try Self.flags(of: command)

@@ -245,6 +245,8 @@ final class TerminalProgress: @unchecked Sendable {
     private var lastDone = 0
     private var lastDrawn: ContinuousClock.Instant?
     private var shown = false
+    /// Seconds of work before the line appears: 1, or `$SCRIM_PROGRESS_AFTER_SECONDS` (tests set 0).
+    private let delay = Double(ProcessInfo.processInfo.environment["SCRIM_PROGRESS_AFTER_SECONDS"] ?? "") ?? 1
 
     /// - Parameters:
     ///   - label: what is being done ("denoise take.wav").
@@ -264,7 +266,7 @@ final class TerminalProgress: @unchecked Sendable {
         lastDone = done
         let now = ContinuousClock.now
         let elapsed = seconds(now - start)
-        guard elapsed >= 1 else { return }
+        guard elapsed >= delay else { return }
         if let lastDrawn, seconds(now - lastDrawn) < 0.1 { return }
         lastDrawn = now
         let fraction = min(1, (Double(pass) + Double(done) / Double(total)) / Double(passes))

@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "CScrimVector"),
         .target(name: "ScrimCleanup", dependencies: ["ScrimCore", "ScrimSpectral", "CScrimVector"]),
         .target(name: "ScrimFiles", dependencies: ["ScrimCore", "CSndFile", "CScrimVector"]),
+        .target(name: "ScrimNeural", dependencies: ["ScrimCore"], exclude: ["DFN3-tensors.txt"]),
         .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),
         .target(
             name: "CScrim",
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "ScrimSpectralTests", dependencies: ["ScrimSpectral"]),
         .testTarget(name: "ScrimCleanupTests", dependencies: ["ScrimCleanup"]),
         .testTarget(name: "ScrimFilesTests", dependencies: ["ScrimFiles"]),
+        .testTarget(name: "ScrimNeuralTests", dependencies: ["ScrimNeural"]),
         .testTarget(name: "ScrimTests", dependencies: ["Scrim"]),
         .testTarget(name: "ScrimCLITests", dependencies: ["scrim"]),
     ]

@@ -135,7 +135,8 @@ public struct BatchFileOutcome: Sendable {
         Envelope.make(command: "batch", input: item.input, output: output, status: jobStatus, error: error,
                       warnings: warnings, event: "file", report: [
                           ("reason", .optional(reason)),
-                          ("durationSeconds", .rounded(durationSeconds, places: 3)),
+                          // 0 means the header could not be read: unknown, so null.
+                          ("durationSeconds", durationSeconds > 0 ? .rounded(durationSeconds, places: 3) : .null),
                           ("elapsedSeconds", .rounded(elapsedSeconds, places: 3)),
                           ("process", report ?? .null),
                           ("file", fileReport ?? .null),
@@ -176,7 +177,7 @@ public struct BatchProgress: Sendable {
                 ("audioSecondsDone", .rounded(audioSecondsDone, places: 1)),
                 ("audioSecondsTotal", .rounded(audioSecondsTotal, places: 1)),
                 ("elapsedSeconds", .rounded(elapsedSeconds, places: 1)),
-                ("realTimeFactor", .rounded(realTimeFactor, places: 1)),
+                ("realTimeFactor", audioSecondsDone > 0 ? .rounded(realTimeFactor, places: 1) : .null),
                 ("etaSeconds", .rounded(etaSeconds, places: 0)),
             ])),
         ])
@@ -324,17 +325,8 @@ public enum BatchRunner {
         return reader.info.duration
     }
 
-    /// The JSON form of an error: `{"code": …, "message": …}` (plus `path` for file errors).
-    public static func errorJSON(_ error: any Error) -> JSONValue {
-        if let fileError = error as? AudioFileError {
-            return .object([("code", .string(fileError.code.name)), ("message", .string(fileError.description)),
-                            ("path", .string(fileError.path))])
-        }
-        if let scrimError = error as? ScrimError {
-            return .object([("code", .string(scrimError.code.name)), ("message", .string(scrimError.description))])
-        }
-        return .object([("code", .string("error")), ("message", .string("\(error)"))])
-    }
+    /// The JSON form of an error: `{"code", "message"}`, as in every envelope (``Envelope/error(_:)``).
+    public static func errorJSON(_ error: any Error) -> JSONValue { Envelope.error(error) }
 
     /// Runs the batch. Blocks until every file has ended; events are delivered one at a time (never
     /// concurrently), from worker threads and from the calling thread.

@@ -69,6 +69,16 @@ public struct FileJobResult: Sendable {
     /// Wall-clock seconds for the whole job.
     public var elapsedSeconds: Double
 
+    /// Adds the warning for ``invalidSamplesZeroed`` (once; nothing when it is 0). Every file-writing job ends with
+    /// it, so the envelope's `warnings` say what the count says.
+    public mutating func noteInvalidSamples() {
+        let prefix = "invalid input samples"
+        warnings.removeAll { $0.hasPrefix(prefix) }
+        if invalidSamplesZeroed > 0 {
+            warnings.append("\(prefix) (NaN, ±Inf or beyond ±1e6) set to 0: \(invalidSamplesZeroed)")
+        }
+    }
+
     /// Audio seconds processed per wall-clock second.
     public var realTimeFactor: Double {
         guard elapsedSeconds > 0 else { return .infinity }
@@ -90,7 +100,6 @@ public struct FileJobResult: Sendable {
             ("clippedSamples", .int(Int64(clippedSamples))),
             ("droppedChunks", .array(droppedChunkIDs.map { .string($0) })),
             ("codingHistoryLine", .optional(codingHistoryLine)),
-            ("warnings", .array(warnings.map { .string($0) })),
             ("elapsedSeconds", .rounded(elapsedSeconds, places: 4)),
             ("realTimeFactor", .rounded(realTimeFactor, places: 1)),
         ])
@@ -224,13 +233,15 @@ public enum FileJob {
                                 + unsupported.map { "'\($0)'" }.joined(separator: ", ")
                                 + " metadata: not written (use .wav to keep it)")
             }
-            return FileJobResult(
+            var result = FileJobResult(
                 inputPath: input, outputPath: output, input: info, outputContainer: writer.writtenContainer,
                 outputSampleFormat: format.sampleFormat, frameCount: writer.frameCount,
                 latencyFrames: processor.latencyFrames, invalidSamplesZeroed: nonFinite,
                 clippedSamples: writer.clippedSampleCount, droppedChunkIDs: writer.droppedChunkIDs,
                 codingHistoryLine: historyLine, warnings: warnings,
                 elapsedSeconds: seconds(clock.now - start))
+            result.noteInvalidSamples()
+            return result
         } catch {
             writer.cancel()
             throw error

@@ -162,8 +162,7 @@ public struct LoudnessNormalization: Sendable {
         var pairs: [(String, JSONValue)] = [
             ("target", .object([
                 ("preset", .string(target.name)),
-                ("loudnessLufs", .rounded(target.loudness, places: 3)),
-                ("truePeakCeilingDbtp", .rounded(target.truePeakCeiling, places: 3)),
+                ("targetLoudnessLufs", .rounded(target.loudness, places: 3)),
             ])),
             ("measurement", .string(measurementReused ? "reused" : "firstPass")),
             ("before", before.json),
@@ -462,7 +461,7 @@ public enum LoudnessJob {
             ("truePeakMeasured", .bool(m.truePeakMeasured)),
             ("dialogueGated", .bool(m.dialogueGated)),
             ("dialogueLoudnessLufs", level(m.dialogueLoudness)),
-            ("speechFraction", .rounded(m.speechFraction, places: 4)),
+            ("speechFraction", m.dialogueGated ? .rounded(m.speechFraction, places: 4) : .null),
             ("channelLayout", json(m.channelLayout)),
             ("sampleRate", .number(m.sampleRate)),
             ("frameCount", .int(Int64(m.frameCount))),
@@ -480,12 +479,15 @@ public enum LoudnessJob {
     /// The combined programme's JSON object (`"programme": true`, then the file count and levels).
     /// The programme line of `scrim loudness --json` (several files): the envelope with `input` null and
     /// ``json(_:files:)`` under `programme`.
-    public static func envelope(_ programme: ProgrammeLoudness, files: [String]) -> JSONValue {
+    public static func envelope(_ programme: ProgrammeLoudness, files: [String], dialogueGated: Bool = false)
+        -> JSONValue {
         Envelope.make(command: "loudness", input: nil, output: nil, status: .done,
-                      report: [("programme", json(programme, files: files))])
+                      report: [("programme", json(programme, files: files, dialogueGated: dialogueGated))])
     }
 
-    public static func json(_ programme: ProgrammeLoudness, files: [String]) -> JSONValue {
+    /// The programme object; `speechFraction` is null unless the files were measured with the dialogue gate.
+    public static func json(_ programme: ProgrammeLoudness, files: [String], dialogueGated: Bool = false)
+        -> JSONValue {
         func level(_ value: Double) -> JSONValue { .rounded(value, places: 3) }
         return .object([
             ("fileCount", .int(Int64(programme.streamCount))),
@@ -498,7 +500,7 @@ public enum LoudnessJob {
             ("maxShortTermLoudnessLufs", level(programme.maxShortTermLoudness)),
             ("relativeGateThresholdLufs", level(programme.relativeGateThreshold)),
             ("dialogueLoudnessLufs", level(programme.dialogueLoudness)),
-            ("speechFraction", .rounded(programme.speechFraction, places: 4)),
+            ("speechFraction", dialogueGated ? .rounded(programme.speechFraction, places: 4) : .null),
             ("durationSeconds", .rounded(programme.durationSeconds, places: 6)),
         ])
     }

@@ -72,8 +72,8 @@ struct PresetDocument: Decodable {
 }
 
 extension DehumStage: Decodable {
-    static let keys = ["frequency", "harmonics", "searchRangeHz", "maximumFrequencyHz", "maximumDriftHz",
-                       "minimumProminenceDb", "minimumPresence", "detectionDriftHz", "output"]
+    static let keys = ["frequencyHz", "harmonics", "searchRangeHz", "maximumFrequencyHz", "maximumDriftHz",
+                       "minimumProminenceDb", "minimumPresence", "detectionDriftHz", "write"]
 
     /// Decodes the JSON form (keys as the properties; `frequency` is `"auto"` or a number of hertz;
     /// `searchRangeHertz` is `[low, high]`). Missing keys take the defaults; unknown keys are refused.
@@ -83,14 +83,14 @@ extension DehumStage: Decodable {
         func key(_ name: String) -> AnyCodingKey { AnyCodingKey(stringValue: name) }
         let defaults = DehumStage()
         self = defaults
-        if c.contains(key("frequency")), try !c.decodeNil(forKey: key("frequency")) {
-            if let text = try? c.decode(String.self, forKey: key("frequency")) {
+        if c.contains(key("frequencyHz")), try !c.decodeNil(forKey: key("frequencyHz")) {
+            if let text = try? c.decode(String.self, forKey: key("frequencyHz")) {
                 guard text.lowercased() == "auto" else {
                     throw PresetKeyError(message: "dehum.frequency \"\(text)\": use \"auto\" or a number of hertz")
                 }
                 frequency = .auto
             } else {
-                frequency = .fixed(try c.decode(Double.self, forKey: key("frequency")))
+                frequency = .fixed(try c.decode(Double.self, forKey: key("frequencyHz")))
             }
         }
         harmonics = try c.decodeIfPresent(Int.self, forKey: key("harmonics"))
@@ -109,7 +109,7 @@ extension DehumStage: Decodable {
         minimumPresence = try c.decodeIfPresent(Double.self, forKey: key("minimumPresence")) ?? defaults.minimumPresence
         detectionDriftHertz = try c.decodeIfPresent(Double.self, forKey: key("detectionDriftHz"))
             ?? defaults.detectionDriftHertz
-        if let text = try c.decodeIfPresent(String.self, forKey: key("output")) {
+        if let text = try c.decodeIfPresent(String.self, forKey: key("write")) {
             guard let value = HumRemoverOutput(rawValue: text) else {
                 throw PresetKeyError(message: "dehum.output \"\(text)\": use cleaned or residual")
             }
@@ -125,7 +125,7 @@ extension DehumStage: Decodable {
         case .fixed(let hz): frequencyJSON = .number(hz)
         }
         return .object([
-            ("frequency", frequencyJSON),
+            ("frequencyHz", frequencyJSON),
             ("harmonics", harmonics.map { .int(Int64($0)) } ?? .null),
             ("searchRangeHz", .array([.number(searchRangeHertz.lowerBound), .number(searchRangeHertz.upperBound)])),
             ("maximumFrequencyHz", .number(maximumFrequencyHertz)),
@@ -133,13 +133,13 @@ extension DehumStage: Decodable {
             ("minimumProminenceDb", .number(minimumProminenceDecibels)),
             ("minimumPresence", .number(minimumPresence)),
             ("detectionDriftHz", .number(detectionDriftHertz)),
-            ("output", .string(output.rawValue)),
+            ("write", .string(output.rawValue)),
         ])
     }
 }
 
 extension DenoiseStage: Decodable {
-    static let keys = ["reductionDb", "mode", "profile", "output", "channelLinking", "fftSize", "babbleGuard"]
+    static let keys = ["reductionLimitDb", "mode", "profile", "write", "channelLinking", "fftSize", "babbleGuard"]
 
     /// Decodes the JSON form (keys as the properties). Missing keys take the defaults; unknown keys are refused.
     public init(from decoder: any Decoder) throws {
@@ -147,7 +147,7 @@ extension DenoiseStage: Decodable {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         func key(_ name: String) -> AnyCodingKey { AnyCodingKey(stringValue: name) }
         self = DenoiseStage()
-        reductionDecibels = try c.decodeIfPresent(Double.self, forKey: key("reductionDb")) ?? reductionDecibels
+        reductionDecibels = try c.decodeIfPresent(Double.self, forKey: key("reductionLimitDb")) ?? reductionDecibels
         if let text = try c.decodeIfPresent(String.self, forKey: key("mode")) {
             guard let value = Mode(rawValue: text) else {
                 throw PresetKeyError(message: "denoise.mode \"\(text)\": use adaptive or learned")
@@ -156,7 +156,7 @@ extension DenoiseStage: Decodable {
         }
         profile = try c.decodeIfPresent(String.self, forKey: key("profile"))
         if profile != nil, !c.contains(key("mode")) { mode = .learned }
-        output = try c.decodeIfPresent(String.self, forKey: key("output")) ?? output
+        output = try c.decodeIfPresent(String.self, forKey: key("write")) ?? output
         channelLinking = try c.decodeIfPresent(String.self, forKey: key("channelLinking")) ?? channelLinking
         fftSize = try c.decodeIfPresent(Int.self, forKey: key("fftSize"))
         babbleGuard = try c.decodeIfPresent(Bool.self, forKey: key("babbleGuard")) ?? babbleGuard
@@ -165,10 +165,10 @@ extension DenoiseStage: Decodable {
     /// The JSON form, every key present.
     public var json: JSONValue {
         .object([
-            ("reductionDb", .number(reductionDecibels)),
+            ("reductionLimitDb", .number(reductionDecibels)),
             ("mode", .string(mode.rawValue)),
             ("profile", .optional(profile)),
-            ("output", .string(output)),
+            ("write", .string(output)),
             ("channelLinking", .string(channelLinking)),
             ("fftSize", fftSize.map { .int(Int64($0)) } ?? .null),
             ("babbleGuard", .bool(babbleGuard)),

@@ -9,9 +9,12 @@ import Foundation
 /// unknown keys are refused, naming the key and the file, so a typo never silently falls back to a default.
 ///
 /// ```json
-/// {"name": "night-exteriors", "dehum": {"frequency": 50}, "denoise": {"reductionDecibels": 15},
-///  "loudness": {"targetLoudness": -23, "dialogueGating": true}}
+/// {"name": "night-exteriors", "dehum": {"frequencyHz": 50}, "denoise": {"reductionLimitDb": 15},
+///  "loudness": {"targetLoudnessLufs": -23, "dialogueGating": true}}
 /// ```
+///
+/// Keys carry their unit as in every JSON Scrim prints; the spellings of Scrim's first preset files
+/// (`frequency`, `reductionDecibels`, `output`, `targetLoudness`, …: ``legacyKeys``) are still read.
 public struct Preset: Sendable, Hashable {
     /// Short name (`dailies`, or the file's `name`, or its file name without extension).
     public var name: String
@@ -285,8 +288,9 @@ extension Preset {
     static let legacyKeys: [String: String] = [
         "searchRangeHertz": "searchRangeHz", "maximumFrequencyHertz": "maximumFrequencyHz",
         "maximumDriftHertz": "maximumDriftHz", "minimumProminenceDecibels": "minimumProminenceDb",
-        "detectionDriftHertz": "detectionDriftHz", "reductionDecibels": "reductionDb",
+        "detectionDriftHertz": "detectionDriftHz", "reductionDecibels": "reductionLimitDb",
         "targetLoudness": "targetLoudnessLufs", "truePeakCeiling": "truePeakCeilingDbtp",
+        "frequency": "frequencyHz", "output": "write",
     ]
 
     /// `data` with the stages' legacy keys renamed (``legacyKeys``); unchanged when it is not a JSON object or
@@ -336,7 +340,7 @@ extension Preset {
     public func validate() throws(ScrimError) {
         if let dehum {
             if case .fixed(let hz) = dehum.frequency, !(hz.isFinite && hz >= 10 && hz <= 1000) {
-                throw ScrimError(.configuration, "dehum.frequency \(hz): use \"auto\" or 10 to 1000 Hz, e.g. 50")
+                throw ScrimError(.configuration, "dehum.frequencyHz \(hz): use \"auto\" or 10 to 1000 Hz, e.g. 50")
             }
             if let n = dehum.harmonics, !(1...500).contains(n) {
                 throw ScrimError(.configuration,
@@ -363,11 +367,11 @@ extension Preset {
         if let denoise {
             guard denoise.reductionDecibels.isFinite, (0...40).contains(denoise.reductionDecibels) else {
                 throw ScrimError(.configuration,
-                                 "denoise.reductionDb \(denoise.reductionDecibels): use 0 to 40 dB, e.g. 12")
+                                 "denoise.reductionLimitDb \(denoise.reductionDecibels): use 0 to 40 dB, e.g. 12")
             }
             guard ["cleaned", "residual", "bypass"].contains(denoise.output) else {
                 throw ScrimError(.configuration,
-                                 "denoise.output \"\(denoise.output)\": use cleaned, residual or bypass")
+                                 "denoise.write \"\(denoise.output)\": use cleaned, residual or bypass")
             }
             guard ["independent", "linked"].contains(denoise.channelLinking) else {
                 throw ScrimError(.configuration,

@@ -43,18 +43,20 @@ extension DenoiseStage {
 }
 
 extension NoiseReductionReport {
-    /// The report as JSON, with the keys `scrim denoise --json` uses.
-    var json: JSONValue {
+    /// The report as JSON, the `denoise` object of `scrim denoise --json` and of `scrim process --json`.
+    /// - Parameter noiseSource: where the noise estimate came from ("adaptive", "profile FILE", "learned from …").
+    public func json(noiseSource: String) -> JSONValue {
         .object([
             ("mode", .string(mode)),
+            ("noiseSource", .string(noiseSource)),
             ("write", .string(output)),
             ("channelLinking", .string(channelLinking)),
             ("reductionLimitDb", .rounded(reductionLimitDecibels, places: 2)),
             ("fftSize", .int(Int64(fftSize))),
             ("hopSize", .int(Int64(hopSize))),
             ("frames", .int(Int64(frames))),
-            ("noiseFloorBeforeDbfs", .rounded(noiseFloorBeforeDecibelsFS, places: 2)),
-            ("noiseFloorAfterDbfs", .rounded(noiseFloorAfterDecibelsFS, places: 2)),
+            ("noiseFloorBeforeDbfs", .rounded(noiseFloorBeforeDecibelsFS.audible, places: 2)),
+            ("noiseFloorAfterDbfs", .rounded(noiseFloorAfterDecibelsFS.audible, places: 2)),
             ("averageReductionDb", .rounded(averageReductionDecibels, places: 2)),
             ("maximumReductionDb", .rounded(maximumReductionDecibels, places: 2)),
             ("babbleGuardShare", .rounded(babbleGuardShare, places: 3)),
@@ -93,5 +95,14 @@ extension Preset {
                                              handling: loudness.truePeakHandling))
         }
         return ProcessorChain(stages)
+    }
+}
+
+extension Optional where Wrapped == Double {
+    /// The level for JSON: nil for digital silence (the noise reducer's report floors levels at −200 dBFS, which is
+    /// no measurement of anything), as `analyze` and `profile` report it.
+    public var audible: Double? {
+        guard let value = self, value > -199.9 else { return nil }
+        return value
     }
 }

@@ -106,9 +106,9 @@ public struct PresetJobResult: Sendable {
         if let hum {
             var dehum: [(String, JSONValue)] = []
             if case .fixed(let hz) = preset.dehum?.frequency {
-                dehum.append(("frequency", .number(hz)))
+                dehum.append(("frequencyHz", .number(hz)))
             } else {
-                dehum.append(("frequency", .string("auto")))
+                dehum.append(("frequencyHz", .string("auto")))
             }
             dehum.append(("detection", hum.detection.map(\.json) ?? .null))
             dehum.append(("removedFundamentalHz", .rounded(hum.removedFundamentalHertz, places: 3)))
@@ -119,7 +119,8 @@ public struct PresetJobResult: Sendable {
         } else {
             pairs.append(("dehum", .null))
         }
-        pairs.append(("denoise", denoise?.json ?? .null))
+        let noiseSource = preset.denoise?.profile.map { "profile \(SystemPath.display($0))" } ?? "adaptive"
+        pairs.append(("denoise", denoise?.json(noiseSource: noiseSource) ?? .null))
         if let loudness, let stage = preset.loudness {
             let plan = loudness.normalization.plan
             func level(_ value: Double?) -> JSONValue { .rounded(value, places: 2) }
@@ -139,6 +140,7 @@ public struct PresetJobResult: Sendable {
                 ("gainDb", level(plan.gainDecibels)),
                 ("shortfallLu", level(plan.shortfall)),
                 ("limiter", .object([
+                    ("armed", .bool(stage.truePeakHandling == .limit)),
                     ("engaged", .bool(loudness.normalization.limiterEngaged)),
                     ("limitedFrames", .int(Int64(loudness.normalization.limitedFrames))),
                     ("limitedPercent", .rounded(LoudnessJob.limitedPercent(loudness.normalization,
@@ -282,6 +284,8 @@ public enum PresetJob {
                 ProcessorChain(stages)
             }
             if let nonFinite { result.invalidSamplesZeroed = max(result.invalidSamplesZeroed, nonFinite) }
+            result.noteInvalidSamples()
+            result.elapsedSeconds = seconds(clock.now - start)
             return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
                                    denoise: denoiser?.reducer.report, loudness: nil, file: result, passes: passCount,
                                    elapsedSeconds: seconds(clock.now - start))
@@ -348,7 +352,10 @@ public enum PresetJob {
         result.inputPath = input
         result.input = info
         result.invalidSamplesZeroed = nonFinite ?? 0
+        result.noteInvalidSamples()
         result.latencyFrames += (remover?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
+        // The file report's time is the whole job's, as the process report's (not the last pass's).
+        result.elapsedSeconds = seconds(clock.now - start)
         return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
                                denoise: denoiser?.reducer.report, loudness: loudnessResult, file: result,
                                passes: passCount,

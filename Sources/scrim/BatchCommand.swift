@@ -111,7 +111,8 @@ struct BatchCommand: ParsableCommand {
         } catch {
             // A source that does not exist or holds no audio: a usage error, before any work.
             if json {
-                print(Envelope.failure(command: "batch", input: nil, output: outputFolder, error: error, event: "error")
+                print(Envelope.make(command: "batch", input: nil, output: outputFolder, status: .failed,
+                                    error: Envelope.errorObject(code: "usage", message: "\(error)"), event: "error")
                         .serialized())
             } else {
                 printError("scrim batch: \(error)")
@@ -187,7 +188,7 @@ struct BatchCommand: ParsableCommand {
                 print(Envelope.make(command: "batch", input: item.input, output: output, status: .skipped,
                                     event: "plan", report: [("plan", .object([
                     ("action", .string(action.rawValue)), ("reason", .string(reason)),
-                    ("durationSeconds", .rounded(duration, places: 3)),
+                    ("durationSeconds", duration > 0 ? .rounded(duration, places: 3) : .null),
                 ]))]).serialized())
             } else {
                 print(action.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)

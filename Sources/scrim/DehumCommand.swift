@@ -145,7 +145,7 @@ struct DehumCommand: ParsableCommand {
         if json {
             print(Self.report(detection: detection, fundamental: fundamental, removed: removed,
                               reach: configuration?.lookaheadSeconds,
-                              levelVaries: configuration?.levelVaries, result: result).serialized())
+                              levelVaries: configuration?.levelVaries, result: result, write: outputKind).serialized())
         } else {
             print(Self.describe(detection: detection, fundamental: fundamental, removed: removed,
                                 reach: configuration?.lookaheadSeconds,
@@ -154,10 +154,11 @@ struct DehumCommand: ParsableCommand {
     }
 
     static func report(detection: HumDetection, fundamental: Double?, removed: [Int], reach: Double?,
-                       levelVaries: Bool?, result: FileJobResult) -> JSONValue {
+                       levelVaries: Bool?, result: FileJobResult, write: HumRemoverOutput) -> JSONValue {
         Envelope.make(command: "dehum", input: result.inputPath, output: result.outputPath, status: .done,
                       warnings: result.warnings, report: [
             ("dehum", .object([
+                ("write", .string(write.rawValue)),
                 ("detection", detection.json),
                 ("removedFundamentalHz", .rounded(fundamental, places: 3)),
                 ("removedHarmonics", .array(removed.map { .int(Int64($0)) })),

@@ -143,7 +143,7 @@ struct DenoiseCommand: ParsableCommand {
     /// - Returns: the profile, how it was learned, and warnings (a range in which the dialogue gate hears speech).
     /// - Throws: `ValidationError` (a usage error, exit 2) for a range that is not wholly inside the file.
     static func learnProfile(input: String, learn: String, displayName: String? = nil,
-                             progress: TerminalProgress? = nil) throws
+                             progress: TerminalProgress? = nil, flag: String = "--learn") throws
         -> (profile: NoiseProfile, description: String, warnings: [String]) {
         let reader = try AudioFileReader(path: input)
         let info = reader.info
@@ -161,8 +161,8 @@ struct DenoiseCommand: ParsableCommand {
         } else if let range = TimeRange(parsing: learn) {
             guard range.endSeconds * sampleRate <= Double(frameCount) + 1,
                   let frames = range.frames(sampleRate: sampleRate, within: frameCount) else {
-                throw ValidationError("--learn \(learn): \(name) lasts \(fileLength); give a range of room tone "
-                                      + "inside it (or --learn auto)")
+                throw ValidationError("\(flag) \(learn): \(name) lasts \(fileLength); give a range of room tone "
+                                      + "inside it (or \(flag) auto)")
             }
             selection = .frames(frames)
             description = "learned from \(learn)"
@@ -170,16 +170,16 @@ struct DenoiseCommand: ParsableCommand {
                                       dialogueGating: true)
             speechCheck = RangeAnalyzer(range: frames, inner: meter)
         } else {
-            throw ValidationError("--learn \(learn): use START-END in seconds or [h:]mm:ss, or auto")
+            throw ValidationError("\(flag) \(learn): use START-END in seconds or [h:]mm:ss, or auto")
         }
         let profiler = NoiseProfiler(selection: selection)
         _ = try FileJob.analyze(input: input, analyzers: [profiler] + (speechCheck.map { [$0] } ?? []),
                                 isCancelled: { Interruption.requested }, progress: progress?.callback)
         var warnings: [String] = []
         if let meter = speechCheck?.inner as? LoudnessMeter, meter.speechFraction > speechWarningFraction {
-            warnings.append(String(format: "the --learn range %@ sounds like dialogue (speech in %.0f %% of it): a "
+            warnings.append(String(format: "the \(flag) range %@ sounds like dialogue (speech in %.0f %% of it): a "
                                    + "profile of speech takes the voice away with the noise; choose room tone "
-                                   + "between lines, or --learn auto", learn, 100 * meter.speechFraction))
+                                   + "between lines, or \(flag) auto", learn, 100 * meter.speechFraction))
         }
         return (try profiler.profile(), description, warnings)
     }
@@ -222,22 +222,7 @@ struct DenoiseCommand: ParsableCommand {
     static func reportJSON(_ report: NoiseReductionReport, source: String, result: FileJobResult) -> JSONValue {
         Envelope.make(command: "denoise", input: result.inputPath, output: result.outputPath, status: .done,
                       warnings: result.warnings, report: [
-            ("denoise", .object([
-                ("mode", .string(report.mode)),
-                ("noiseSource", .string(source)),
-                ("write", .string(report.output)),
-                ("channelLinking", .string(report.channelLinking)),
-                ("reductionLimitDb", .rounded(report.reductionLimitDecibels, places: 2)),
-                ("fftSize", .int(Int64(report.fftSize))),
-                ("hopSize", .int(Int64(report.hopSize))),
-                ("frames", .int(Int64(report.frames))),
-                ("noiseFloorBeforeDbfs", .rounded(report.noiseFloorBeforeDecibelsFS, places: 2)),
-                ("noiseFloorAfterDbfs", .rounded(report.noiseFloorAfterDecibelsFS, places: 2)),
-                ("averageReductionDb", .rounded(report.averageReductionDecibels, places: 2)),
-                ("maximumReductionDb", .rounded(report.maximumReductionDecibels, places: 2)),
-                ("babbleGuardShare", .rounded(report.babbleGuardShare, places: 3)),
-                ("babbleGuardLowestLimitDb", .rounded(report.babbleGuardLowestLimitDecibels, places: 2)),
-            ])),
+            ("denoise", report.json(noiseSource: source)),
             ("file", result.json),
         ])
     }

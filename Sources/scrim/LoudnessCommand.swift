@@ -13,7 +13,8 @@ struct LoudnessCommand: ParsableCommand {
             their combined programme loudness, gated over all the files' blocks together (not an average). \
             Channel weights come from the WAVE channel mask; a production poly file (iXML, more than two tracks) \
             weighs every track equally; otherwise the channel count decides (1 mono, 2 stereo, 6 = 5.1, 8 = 7.1 in \
-            WAVE order); --layout equal|mono|stereo|5.0|5.1|7.1 overrides, and the layout is printed. A file that cannot be read is reported and the \
+            WAVE order); --layout equal|mono|stereo|5.0|5.1|7.1 overrides, and the layout is printed. A file that \
+            cannot be read is reported and the \
             exit code is 1; the other files are still measured. `scrim normalize --measured` takes the --json \
             output to skip its first pass.
             """
@@ -64,7 +65,8 @@ struct LoudnessCommand: ParsableCommand {
         let showProgramme = measured.count > 1
         if json {
             if showProgramme {
-                print(LoudnessJob.envelope(programme, files: measured.map(\.path)).serialized())
+                print(LoudnessJob.envelope(programme, files: measured.map(\.path), dialogueGated: dialogue)
+                        .serialized())
             }
         } else if !measured.isEmpty {
             print(describe(measured, programme: showProgramme ? programme : nil))

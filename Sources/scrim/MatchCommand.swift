@@ -121,7 +121,12 @@ struct MatchCommand: ParsableCommand {
         }
         var takes: [LoudnessFileMeasurement] = []
         for path in files where !Interruption.requested {
-            do { takes.append(try LoudnessJob.measure(input: path, options: options)) } catch { fail(path, error) }
+            do {
+                takes.append(try LoudnessJob.measure(input: path, options: options))
+            } catch {
+                fail(path, error, output: (outputDirectory as NSString).appendingPathComponent(
+                    (path as NSString).lastPathComponent))
+            }
         }
         let loudness = takes.map(\.measurement.normalizationLoudness)
         let matched: LevelMatcher.LevelMatch

@@ -48,9 +48,6 @@ func reportFailure(_ error: any Error, path: String, command: String, json: Bool
 /// the container cannot carry, an unreadable bext).
 func fileNoteLines(_ file: FileJobResult) -> [String] {
     var lines: [String] = []
-    if file.invalidSamplesZeroed > 0 {
-        lines.append("  samples    \(file.invalidSamplesZeroed) invalid (NaN, Inf or beyond ±1e6) set to 0")
-    }
     if file.clippedSamples > 0 { lines.append("  clipped    \(file.clippedSamples) samples at full scale") }
     if !file.droppedChunkIDs.isEmpty {
         lines.append("  dropped    chunks " + file.droppedChunkIDs.map { "'\($0)'" }.joined(separator: " "))

@@ -54,7 +54,8 @@ struct ProfileCommand: ParsableCommand {
                 printError("scrim profile: interrupted by signal \(signal); nothing was written")
                 throw ExitCode(128 + signal)
             }
-            throw reportFailure(error, path: input, command: "profile", json: json)
+            throw reportFailure(error, path: input, command: "profile", json: json,
+                                output: output == "-" ? "(standard output)" : output)
         }
     }
 
@@ -72,7 +73,8 @@ struct ProfileCommand: ParsableCommand {
         defer { progress.finish() }
         if let range {
             let learned = try DenoiseCommand.learnProfile(input: input, learn: range,
-                                                          displayName: source.displayPath, progress: progress)
+                                                          displayName: source.displayPath, progress: progress,
+                                                          flag: "--range")
             profile = learned.profile
             noiseSource = learned.description
             learnWarnings = learned.warnings

@@ -59,10 +59,14 @@ enum ScrimMain {
                     .contains(where: { $0 == "--progress" && $1 == "json" }) {
                     // A script parsing JSON gets JSON for a usage error too (and exit 2).
                     let command = arguments.first { !$0.hasPrefix("-") } ?? "scrim"
-                    var firstLine = message.split(separator: "\n").first.map(String.init) ?? message
-                    if firstLine.hasPrefix("Error: ") { firstLine.removeFirst("Error: ".count) }
+                    // The message without the usage synopsis that follows it, on one line.
+                    var text = message.components(separatedBy: "\nUsage:").first ?? message
+                    if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+                    text = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                        .joined(separator: " ")
                     print(Envelope.make(command: command, input: nil, output: nil, status: .failed,
-                                        error: Envelope.errorObject(code: "usage", message: firstLine)).serialized())
+                                        error: Envelope.errorObject(code: "usage", message: text),
+                                        event: command == "batch" ? "error" : nil).serialized())
                     _ = StandardOutput.finish()
                 }
                 Foundation.exit(exitCodeUsage.rawValue)

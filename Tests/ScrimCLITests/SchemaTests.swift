@@ -750,8 +750,8 @@ struct SchemaValidator: Sendable {
                                    "auto"])
         #expect(profile.status == 0, "\(profile.stderr)")
         let preset = try folder.write("mine.json", """
-            {"name": "mine", "dehum": {"frequency": 60, "harmonics": 8},
-             "denoise": {"mode": "learned", "profile": "room.json", "reductionDb": 15},
+            {"name": "mine", "dehum": {"frequencyHz": 60, "harmonics": 8},
+             "denoise": {"mode": "learned", "profile": "room.json", "reductionLimitDb": 15},
              "loudness": {"targetLoudnessLufs": -20, "truePeakHandling": "lowerGain", "dialogueGating": true}}
             """)
         let fixed = try run(["process", CLI.sample("take_quiet.wav"), "-o", folder.file("e.wav"), "--preset", preset,
@@ -850,11 +850,9 @@ struct SchemaValidator: Sendable {
         #expect(line["error"]?["code"] == .string("usage"))
         let envelope = problems(line, schema: "envelope.schema.json")
         #expect(envelope.isEmpty, Comment(rawValue: envelope.joined(separator: "\n")))
-        // Every batch line starts with `event`; a usage error caught while parsing the arguments has none yet.
-        withKnownIssue("batch usage errors from argument parsing carry no event key (Sources/scrim/Scrim.swift)") {
-            let violations = problems(line, schema: "batch.schema.json")
-            #expect(violations.isEmpty, Comment(rawValue: violations.joined(separator: "\n")))
-        }
+        // Every batch line starts with `event`, a usage error caught while parsing the arguments too.
+        let violations = problems(line, schema: "batch.schema.json")
+        #expect(violations.isEmpty, Comment(rawValue: violations.joined(separator: "\n")))
     }
 
     // MARK: The validator catches what it must

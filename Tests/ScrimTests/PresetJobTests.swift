@@ -243,7 +243,7 @@ func leftovers(in folder: String, keep: Set<String>) throws -> [String] {
         let profiler = NoiseProfiler(selection: .frames(24_000..<48_000))  // a pause: noise only
         _ = try FileJob.analyze(input: input, analyzers: [profiler])
         try profiler.profile().jsonData().write(to: URL(fileURLWithPath: folder.file("tone.json")))
-        try Data(#"{"denoise": {"profile": "tone.json", "reductionDb": 20}}"#.utf8)
+        try Data(#"{"denoise": {"profile": "tone.json", "reductionLimitDb": 20}}"#.utf8)
             .write(to: URL(fileURLWithPath: folder.file("learned.json")))
         let preset = try Preset.load(path: folder.file("learned.json"))
         let result = try PresetJob.process(input: input, output: folder.file("out.wav"), preset: preset)

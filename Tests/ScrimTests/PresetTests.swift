@@ -61,7 +61,7 @@ import Testing
             #expect(error.code == .invalidDocument)
             #expect(error.message.contains("\"denoise.reductionDB\""))
             #expect(error.message.contains(path))
-            #expect(error.message.contains("reductionDb"))  // the known keys are listed
+            #expect(error.message.contains("reductionLimitDb"))  // the known keys are listed
         }
         #expect(throws: ScrimError.self) { try Preset.decode(Data(#"{"limiter": true}"#.utf8)) }
     }

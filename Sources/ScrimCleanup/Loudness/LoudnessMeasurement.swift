@@ -111,7 +111,7 @@ public struct LoudnessMeasurement: Sendable, Hashable, Codable {
         channelTruePeaks = try levels(.channelTruePeaks)
         truePeakMeasured = try c.decode(Bool.self, forKey: .truePeakMeasured)
         dialogueLoudness = try level(.dialogueLoudness)
-        speechFraction = try c.decode(Double.self, forKey: .speechFraction)
+        speechFraction = try c.decodeIfPresent(Double.self, forKey: .speechFraction) ?? 0
         dialogueGated = try c.decode(Bool.self, forKey: .dialogueGated)
         frameCount = try c.decode(Int.self, forKey: .frameCount)
         sampleRate = try c.decode(Double.self, forKey: .sampleRate)

@@ -194,7 +194,9 @@ public final class TruePeakLimiter: AudioProcessor {
                 // Delay the audio and apply the gain.
                 let frame = offset + i
                 let g = Float(gain)
-                if gain < 1 {
+                // Count only output frames that carry the stream (the first `latencyFrames` carry the delay
+                // line's initial silence, which the pipeline drops to keep files aligned).
+                if gain < 1 && frameIndex > latencyFrames {
                     limitedFrames += 1
                     deepestReductionDecibels = max(deepestReductionDecibels, -decibels(fromAmplitude: gain))
                 }

@@ -21,17 +21,8 @@ public func scrim_meter_create(
     _ sampleRate: Double, _ channelCount: Int32, _ maximumBlockFrames: Int32, _ truePeak: Int32,
     _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Int32 {
-    entryPoint {
-        guard let out else { throw CAPIError(status: .invalidArgument, message: "out_meter is NULL") }
-        out.pointee = nil
-        let spec = ProcessSpec(sampleRate: sampleRate, channelCount: Int(channelCount),
-                               maximumBlockFrames: Int(maximumBlockFrames))
-        try validate(spec)
-        let meter = LoudnessMeter(measureTruePeak: truePeak != 0)
-        try meter.prepare(for: spec)
-        let object = CMeter(meter: meter, spec: spec)
-        out.pointee = OpaquePointer(Unmanaged.passRetained(object).toOpaque())
-    }
+    // The layout implied by the channel count ("auto").
+    scrim_meter_create_with_layout(sampleRate, channelCount, maximumBlockFrames, truePeak, nil, out)
 }
 
 @_cdecl("scrim_meter_create_with_layout")

@@ -67,14 +67,11 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "Replace outputs Scrim did not write (without it such a file is a failed file, never replaced).")
     var overwrite = false
 
-    @Option(help: ArgumentHelp("Sample format of the outputs: 16, 24, 32 or float (default: each input's).",
-                               valueName: "bits"))
-    var bits: OutputBits?
+    @OptionGroup var sampleFormat: SampleFormatOption
+    var bits: OutputBits? { sampleFormat.bits }
 
-    @Option(help: ArgumentHelp("Loudness channel weights: equal, mono, stereo, 5.0, 5.1 or 7.1 (default: the file's "
-                               + "channel mask; equal for a poly BWF with iXML; else by channel count).",
-                               valueName: "layout"))
-    var layout: LayoutChoice?
+    @OptionGroup var weights: LayoutOption
+    var layout: LayoutChoice? { weights.layout }
 
     @Flag(help: "JSON lines on stdout (the same as --progress json).")
     var json = false

@@ -307,3 +307,18 @@ func expandInputs(_ entries: [String], command: String, json: Bool) -> [String] 
     }
     return files
 }
+
+/// `--bits`: the output's sample format, for every command that writes audio.
+struct SampleFormatOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Sample format of the output: 16, 24, 32 or float (default: the input's; the nearest "
+                               + "the container holds, said as a warning).", valueName: "bits"))
+    var bits: OutputBits?
+}
+
+/// `--layout`: the loudness channel weights, for every command that measures or sets loudness.
+struct LayoutOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Loudness channel weights: equal, mono, stereo, 5.0, 5.1 or 7.1 (default: the file's "
+                               + "channel mask; equal for a poly BWF with iXML; else by channel count).",
+                               valueName: "layout"))
+    var layout: LayoutChoice?
+}

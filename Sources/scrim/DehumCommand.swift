@@ -40,9 +40,8 @@ struct DehumCommand: ParsableCommand {
     @Flag(help: "With --frequency, remove that fundamental even when the detector hears no hum near it.")
     var force = false
 
-    @Option(help: ArgumentHelp("Sample format of the output: 16, 24, 32 or float (default: the input's).",
-                               valueName: "bits"))
-    var bits: OutputBits?
+    @OptionGroup var sampleFormat: SampleFormatOption
+    var bits: OutputBits? { sampleFormat.bits }
 
     @Flag(help: "Print one JSON object (keys in Sources/scrim/README.md).")
     var json = false

@@ -54,9 +54,8 @@ struct DenoiseCommand: ParsableCommand {
     @Flag(help: "Replace the output file if it exists.")
     var overwrite = false
 
-    @Option(help: ArgumentHelp("Sample format of the output: 16, 24, 32 or float (default: the input's).",
-                               valueName: "bits"))
-    var bits: OutputBits?
+    @OptionGroup var sampleFormat: SampleFormatOption
+    var bits: OutputBits? { sampleFormat.bits }
 
     @Flag(help: "Print one JSON object (keys in Sources/scrim/README.md).")
     var json = false

@@ -29,10 +29,8 @@ struct LoudnessCommand: ParsableCommand {
     @Flag(help: "Also measure dialogue loudness: speech blocks only, chosen by a voice-activity gate.")
     var dialogue = false
 
-    @Option(help: ArgumentHelp("Loudness channel weights: equal, mono, stereo, 5.0, 5.1 or 7.1 (default: the file's "
-                               + "channel mask; equal for a poly BWF with iXML; else by channel count).",
-                               valueName: "layout"))
-    var layout: LayoutChoice?
+    @OptionGroup var weights: LayoutOption
+    var layout: LayoutChoice? { weights.layout }
 
     func validate() throws {
         if files.filter({ $0 == "-" }).count > 1 {

@@ -41,17 +41,14 @@ struct MatchCommand: ParsableCommand {
     @Flag(help: "Match dialogue loudness (speech blocks only) instead of the whole take.")
     var dialogue = false
 
-    @Option(help: ArgumentHelp("Loudness channel weights: equal, mono, stereo, 5.0, 5.1 or 7.1 (default: the file's "
-                               + "channel mask; equal for a poly BWF with iXML; else by channel count).",
-                               valueName: "layout"))
-    var layout: LayoutChoice?
+    @OptionGroup var weights: LayoutOption
+    var layout: LayoutChoice? { weights.layout }
 
     @Flag(help: "Replace outputs that exist (atomically). Without it an existing output is an error for that file.")
     var overwrite = false
 
-    @Option(help: ArgumentHelp("Sample format of the outputs: 16, 24, 32 or float (default: each input's).",
-                               valueName: "bits"))
-    var bits: OutputBits?
+    @OptionGroup var sampleFormat: SampleFormatOption
+    var bits: OutputBits? { sampleFormat.bits }
 
     @Flag(help: "Print one JSON object per file, then one for the match (keys in README.md).")
     var json = false

@@ -30,14 +30,11 @@ struct ProcessCommand: ParsableCommand {
     @Flag(help: "Replace the output file if it exists.")
     var overwrite = false
 
-    @Option(help: ArgumentHelp("Sample format of the output: 16, 24, 32 or float (default: the input's).",
-                               valueName: "bits"))
-    var bits: OutputBits?
+    @OptionGroup var sampleFormat: SampleFormatOption
+    var bits: OutputBits? { sampleFormat.bits }
 
-    @Option(help: ArgumentHelp("Loudness channel weights: equal, mono, stereo, 5.0, 5.1 or 7.1 (default: the file's "
-                               + "channel mask; equal for a poly BWF with iXML; else by channel count).",
-                               valueName: "layout"))
-    var layout: LayoutChoice?
+    @OptionGroup var weights: LayoutOption
+    var layout: LayoutChoice? { weights.layout }
 
     @Flag(help: "Exit 1 when the limiter pulls the output more than 0.5 LU off its target (the file is still written).")
     var strict = false

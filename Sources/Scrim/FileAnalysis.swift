@@ -22,7 +22,8 @@ public struct FileAnalysis: Sendable {
     /// Analyzes a file.
     /// - Throws: ``AudioFileError`` when it cannot be read; ``ScrimError`` when an analyzer cannot work at its
     ///   sample rate (loudness needs 8–768 kHz).
-    public init(path: String, blockFrames: Int = 8192) throws {
+    /// - Parameter progress: called once per block with the frames read and the file's frame count.
+    public init(path: String, blockFrames: Int = 8192, progress: ((Int, Int) -> Void)? = nil) throws {
         let probe = try AudioFileReader(path: path)
         let fileInfo = probe.info
         probe.close()
@@ -32,7 +33,7 @@ public struct FileAnalysis: Sendable {
         let meter = LoudnessMeter(layout: LoudnessJob.layout(for: fileInfo), measureTruePeak: true,
                                   dialogueGating: true)
         let (info, nonFinite) = try FileJob.analyze(input: path, blockFrames: blockFrames,
-                                                   analyzers: [detector, profiler, meter])
+                                                   analyzers: [detector, profiler, meter], progress: progress)
         self.path = path
         self.info = info
         hum = detector.finish()

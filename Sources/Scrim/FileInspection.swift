@@ -17,7 +17,9 @@ public struct FileInspection: Sendable {
     ///   - fallbackRate: timecode rate to use when the file's iXML gives none.
     ///   - blockFrames: frames per read.
     /// - Throws: ``AudioFileError`` when the file cannot be opened or read.
-    public init(path: String, fallbackRate: FrameRate? = nil, blockFrames: Int = 8192) throws(AudioFileError) {
+    /// - Parameter progress: called once per block with the frames read and the file's frame count.
+    public init(path: String, fallbackRate: FrameRate? = nil, blockFrames: Int = 8192,
+                progress: ((Int, Int) -> Void)? = nil) throws(AudioFileError) {
         let reader = try AudioFileReader(path: path)
         defer { reader.close() }
         self.path = path
@@ -27,6 +29,7 @@ public struct FileInspection: Sendable {
         var peaks = [Float](repeating: 0, count: info.channelCount)
         var nonFinite = 0
         while try reader.read(into: buffer) > 0 {
+            progress?(reader.position, info.frameCount)
             for c in 0..<info.channelCount {
                 var peak = peaks[c]
                 for x in buffer.channel(c) {

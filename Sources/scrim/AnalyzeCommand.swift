@@ -35,7 +35,9 @@ struct AnalyzeCommand: ParsableCommand {
                 let source = try InputSource(path)
                 var analysis: FileAnalysis
                 do {
-                    analysis = try FileAnalysis(path: source.jobPath)
+                    let progress = TerminalProgress("analyze \(source.displayPath)")
+                    defer { progress.finish() }
+                    analysis = try FileAnalysis(path: source.jobPath, progress: progress.callback)
                 } catch {
                     throw source.naming(error)
                 }

@@ -43,7 +43,10 @@ struct InfoCommand: ParsableCommand {
                 let source = try InputSource(path)
                 var inspection: FileInspection
                 do {
-                    inspection = try FileInspection(path: source.jobPath, fallbackRate: fallback)
+                    let progress = TerminalProgress("info \(source.displayPath)")
+                    defer { progress.finish() }
+                    inspection = try FileInspection(path: source.jobPath, fallbackRate: fallback,
+                                                    progress: progress.callback)
                 } catch {
                     throw source.naming(error)
                 }

@@ -48,7 +48,11 @@ struct LoudnessCommand: ParsableCommand {
                 let source = try InputSource(path)
                 var result: LoudnessFileMeasurement
                 do {
-                    result = try LoudnessJob.measure(input: source.jobPath, options: options, addingTo: &programme)
+                    let progress = TerminalProgress("loudness \(source.displayPath)")
+                    defer { progress.finish() }
+                    var measuring = options
+                    measuring.file.progress = progress.callback
+                    result = try LoudnessJob.measure(input: source.jobPath, options: measuring, addingTo: &programme)
                 } catch {
                     throw source.naming(error)
                 }

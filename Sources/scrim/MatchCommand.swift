@@ -119,7 +119,11 @@ struct MatchCommand: ParsableCommand {
         var takes: [LoudnessFileMeasurement] = []
         for path in files where !Interruption.requested {
             do {
-                takes.append(try LoudnessJob.measure(input: path, options: options))
+                let progress = TerminalProgress("match: measure \(SystemPath.display(path))")
+                defer { progress.finish() }
+                var measuring = options
+                measuring.file.progress = progress.callback
+                takes.append(try LoudnessJob.measure(input: path, options: measuring))
             } catch {
                 fail(path, error, output: (outputDirectory as NSString).appendingPathComponent(
                     (path as NSString).lastPathComponent))
@@ -156,9 +160,14 @@ struct MatchCommand: ParsableCommand {
                     ?? measured + plan.gainDecibels
             }
             do {
+                let progress = TerminalProgress("match: gain \(SystemPath.display(take.path))")
+                defer { progress.finish() }
+                var fileOptions = fileOptions
+                fileOptions.progress = progress.callback
                 let gain = try LoudnessJob.applyGain(
                     plan: plan, input: take.path, output: output, layout: take.measurement.channelLayout,
                     dialogueGating: dialogue, options: fileOptions)
+                progress.finish()
                 let row = MatchRow(take: take, gain: gain, silent: matched.skippedIndices.contains(index))
                 rows.append(row)
                 if json { print(row.json(referenceLoudness: matched.referenceLoudness).serialized()) }

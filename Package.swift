@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "CScrimVector"),
         .target(name: "ScrimCleanup", dependencies: ["ScrimCore", "ScrimSpectral", "CScrimVector"]),
         .target(name: "ScrimFiles", dependencies: ["ScrimCore", "CSndFile", "CScrimVector"]),
-        .target(name: "ScrimNeural", dependencies: ["ScrimCore"], exclude: ["DFN3-tensors.txt"]),
+        .target(name: "ScrimNeural", dependencies: ["ScrimCore", "ScrimSpectral"], exclude: ["DFN3-tensors.txt"]),
         .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),
         .target(
             name: "CScrim",

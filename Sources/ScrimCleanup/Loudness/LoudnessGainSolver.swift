@@ -11,13 +11,55 @@ import ScrimCore
 ///
 /// Made by ``LoudnessMeter/gainSolver``; a value (copies the meter's histograms), safe to send across tasks.
 public struct LoudnessGainSolver: Sendable {
-    let histogram: LoudnessHistogram
     let relativeGate: LoudnessUnits
+    /// Loudness of the lower edge of bin 0.
+    private let lowestLoudness: LUFS
+    /// Per bin: the count and power of the blocks in it; and from each bin to the top, their running sums (one more
+    /// entry, 0), so that the blocks above any threshold cost O(1) to count: the solver evaluates the loudness
+    /// dozens of times.
+    private let counts: [Double]
+    private let powers: [Double]
+    private let countsFrom: [Double]
+    private let powersFrom: [Double]
+
+    init(histogram: LoudnessHistogram, relativeGate: LoudnessUnits) {
+        self.relativeGate = relativeGate
+        let bins = histogram.allBins()
+        lowestLoudness = bins.lowestLoudness
+        counts = bins.counts
+        powers = bins.powers
+        var countSums = [Double](repeating: 0, count: bins.counts.count + 1)
+        var powerSums = [Double](repeating: 0, count: bins.powers.count + 1)
+        for i in stride(from: bins.counts.count - 1, through: 0, by: -1) {
+            countSums[i] = countSums[i + 1] + bins.counts[i]
+            powerSums[i] = powerSums[i + 1] + bins.powers[i]
+        }
+        countsFrom = countSums
+        powersFrom = powerSums
+    }
+
+    /// Count and power of the blocks louder than `threshold` (LUFS, before any gain), splitting the threshold's bin
+    /// in proportion, as ``LoudnessHistogram/blocks(above:)`` does.
+    private func blocks(above threshold: LUFS) -> (count: Double, power: Double) {
+        let position = (threshold - lowestLoudness) / LoudnessHistogram.binWidth
+        guard position > 0 else { return (countsFrom[0], powersFrom[0]) }
+        guard position < Double(counts.count) else { return (0, 0) }
+        let first = Int(position)
+        let kept = 1 - (position - Double(first))
+        return (countsFrom[first + 1] + counts[first] * kept, powersFrom[first + 1] + powers[first] * kept)
+    }
 
     /// The loudness, LUFS, the measured signal will have after a gain of `gain` dB (−∞ when nothing passes the
-    /// gates).
+    /// gates): BS.1770-4 §5.1 with every block moved by `gain` LU and the absolute gate still at −70 LUFS (see
+    /// ``LoudnessHistogram/gatedLoudness(afterGain:relativeGate:)``, which this equals to rounding).
     public func loudness(afterGain gain: Decibels) -> LUFS {
-        histogram.gatedLoudness(afterGain: gain, relativeGate: relativeGate)
+        let absolute = LoudnessHistogram.lowestLoudness - gain
+        let above = blocks(above: absolute)
+        guard above.count > 0, above.power > 0 else { return -.infinity }
+        let threshold = max(absolute, LoudnessHistogram.loudness(ofPower: above.power / above.count) + relativeGate)
+        let kept = blocks(above: threshold)
+        guard kept.count > 0, kept.power > 0 else { return -.infinity }
+        return LoudnessHistogram.loudness(ofPower: kept.power / kept.count) + gain
     }
 
     /// The gain, dB, after which the signal measures `target`, within `tolerance` LU; nil when the signal has no

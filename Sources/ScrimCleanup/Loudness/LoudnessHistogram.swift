@@ -172,6 +172,13 @@ struct LoudnessHistogram: Sendable {
         return Self.loudness(ofPower: kept.power / kept.count) + gain
     }
 
+    /// Every bin from ``quietLowestLoudness`` (quiet bins first, when kept) up to ``highestLoudness``: block counts
+    /// and power sums, and the loudness of the first bin's lower edge. For ``LoudnessGainSolver``'s running sums.
+    func allBins() -> (counts: [Double], powers: [Double], lowestLoudness: LUFS) {
+        let counts = quietCounts.map(Double.init) + self.counts.map(Double.init)
+        return (counts, quietPowers + powers, quietCounts.isEmpty ? Self.lowestLoudness : Self.quietLowestLoudness)
+    }
+
     /// Count and power sum of the blocks louder than `threshold`, quiet ones included, splitting the threshold's
     /// bin.
     private func allBlocks(above threshold: LUFS) -> (count: Double, power: Double) {

@@ -60,6 +60,21 @@ import Testing
         #expect(abs(try Self.measureAfter(take, gain: solved) - target) < 0.01)
     }
 
+    @Test func runningSumsAgreeWithTheHistogramsOwnGating() throws {
+        // The solver counts blocks with running sums; the histogram walks its bins. Same blocks, same splits.
+        let take = Self.gatedTake(loud: -37, middle: -51, pause: -69)
+        let meter = try LoudnessSignals.measure(LoudnessSignals.buffer(take, channelCount: 1))
+        let solver = meter.gainSolver
+        for gain in [-40.0, -12.5, 0, 3.3, 17, 40, 95] {
+            let walked = meter.integratedHistogram.gatedLoudness(afterGain: gain,
+                                                                 relativeGate: LoudnessMeter.integratedRelativeGate)
+            let summed = solver.loudness(afterGain: gain)
+            #expect(walked.isFinite == summed.isFinite)
+            if walked.isFinite { #expect(abs(walked - summed) < 1e-9, "gain \(gain): \(walked) vs \(summed)") }
+        }
+        #expect(abs(solver.loudness(afterGain: 0) - meter.integratedLoudness) < 1e-9)
+    }
+
     @Test func silenceHasNoGain() throws {
         let meter = try LoudnessSignals.measure(LoudnessSignals.buffer([Float](repeating: 0, count: 48_000),
                                                                        channelCount: 1))

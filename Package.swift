@@ -5,7 +5,8 @@
 //   scrim (CLI) ─▶ Scrim ─▶ ScrimCleanup ─▶ ScrimSpectral ─▶ ScrimCore
 //                        └▶ ScrimFiles ─────────────────────▶ ScrimCore
 // CFFTW is imported by ScrimSpectral only; CSndFile by ScrimFiles only. CScrimVector (the hot loops in C, cloned
-// per CPU level) is a leaf under ScrimSpectral, ScrimCleanup and ScrimFiles.
+// per CPU level) is a leaf under ScrimSpectral, ScrimCleanup, ScrimFiles and ScrimNeural. ScrimNeural (the
+// DeepFilterNet3 network on Scrim's own kernels; not yet wired into Scrim) sits on ScrimSpectral and CScrimVector.
 
 import PackageDescription
 
@@ -38,7 +39,10 @@ let package = Package(
         .target(name: "CScrimVector"),
         .target(name: "ScrimCleanup", dependencies: ["ScrimCore", "ScrimSpectral", "CScrimVector"]),
         .target(name: "ScrimFiles", dependencies: ["ScrimCore", "CSndFile", "CScrimVector"]),
-        .target(name: "ScrimNeural", dependencies: ["ScrimCore", "ScrimSpectral"], exclude: ["DFN3-tensors.txt"]),
+        .target(
+            name: "ScrimNeural", dependencies: ["ScrimCore", "ScrimSpectral", "CScrimVector"],
+            exclude: ["DFN3-tensors.txt"]
+        ),
         .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),
         .target(
             name: "CScrim",

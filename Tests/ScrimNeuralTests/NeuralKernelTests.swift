@@ -1,0 +1,271 @@
+import CScrimVector
+import Foundation
+import Testing
+
+/// CScrimVector's neural kernels (scrim_neural.h): each fast loop against its plain reference loop, bit for bit,
+/// and the reference against the definition computed here in double precision.
+///
+/// Tolerance of the double-precision comparisons: a float32 sum of K products, taken in order, is within
+/// K·ε·Σ|terms| of the exact value (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., §3.1; ε =
+/// 2⁻²⁴); with the sizes here (K ≤ 256) that is ≤ 1.6·10⁻⁵·Σ|terms|, so each output is checked against
+/// 2·10⁻⁵·Σ|terms| + 10⁻⁶.
+@Suite struct NeuralKernelTests {
+    /// xorshift32, uniform in [−1, 1).
+    struct Noise {
+        var state: UInt32
+        mutating func next() -> Float {
+            state ^= state << 13
+            state ^= state >> 17
+            state ^= state << 5
+            return Float(state >> 8) / 8_388_608 - 1
+        }
+        mutating func values(_ count: Int) -> [Float] { (0..<count).map { _ in next() } }
+    }
+
+    static func bits(_ x: [Float]) -> [UInt32] { x.map(\.bitPattern) }
+
+    static func expectClose(_ actual: [Float], _ exact: [Double], _ magnitude: [Double],
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(actual.count == exact.count, sourceLocation: sourceLocation)
+        var worst = 0.0
+        for i in actual.indices {
+            let allowed = 2e-5 * magnitude[i] + 1e-6
+            worst = max(worst, abs(Double(actual[i]) - exact[i]) / allowed)
+        }
+        #expect(worst <= 1, "worst error is \(worst) of the allowed", sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [(1, 1), (7, 5), (32, 32), (96, 16), (256, 768), (512, 1), (33, 65)])
+    func matvecMatchesReferenceAndDefinition(k: Int, n: Int) {
+        var noise = Noise(state: UInt32(1 + k * 31 + n))
+        let x = noise.values(k), w = noise.values(k * n), bias = noise.values(n)
+        for withBias in [false, true] {
+            var fast = [Float](repeating: .nan, count: n), reference = fast
+            let b: [Float]? = withBias ? bias : nil
+            b.withOptionalPointer { bp in
+                scrim_neural_matvec(&fast, x, w, bp, Int64(k), Int64(n))
+                scrim_neural_matvec_reference(&reference, x, w, bp, Int64(k), Int64(n))
+            }
+            #expect(Self.bits(fast) == Self.bits(reference))
+            var exact = [Double](repeating: 0, count: n), magnitude = exact
+            for j in 0..<n {
+                exact[j] = withBias ? Double(bias[j]) : 0
+                magnitude[j] = abs(exact[j])
+                for i in 0..<k {
+                    exact[j] += Double(x[i]) * Double(w[i * n + j])
+                    magnitude[j] += abs(Double(x[i]) * Double(w[i * n + j]))
+                }
+            }
+            Self.expectClose(reference, exact, magnitude)
+        }
+    }
+
+    @Test(arguments: [(64, 64, 96), (64, 64, 8), (10, 10, 3), (3, 5, 1)])
+    func matmulMatchesReferenceAndDefinition(m: Int, k: Int, n: Int) {
+        var noise = Noise(state: UInt32(7 + m * k + n))
+        let w = noise.values(m * k), input = noise.values(k * n), bias = noise.values(m)
+        var fast = [Float](repeating: .nan, count: m * n), reference = fast
+        scrim_neural_matmul(&fast, w, input, bias, Int64(m), Int64(k), Int64(n))
+        scrim_neural_matmul_reference(&reference, w, input, bias, Int64(m), Int64(k), Int64(n))
+        #expect(Self.bits(fast) == Self.bits(reference))
+        var exact = [Double](repeating: 0, count: m * n), magnitude = exact
+        for o in 0..<m {
+            for f in 0..<n {
+                var s = Double(bias[o]), a = abs(s)
+                for i in 0..<k {
+                    s += Double(w[o * k + i]) * Double(input[i * n + f])
+                    a += abs(Double(w[o * k + i]) * Double(input[i * n + f]))
+                }
+                exact[o * n + f] = s
+                magnitude[o * n + f] = a
+            }
+        }
+        Self.expectClose(reference, exact, magnitude)
+    }
+
+    /// The graphs' Einsum btgi,gih->btgh for one frame.
+    @Test(arguments: [(32, 96, 16), (16, 32, 16), (16, 16, 32), (8, 64, 32), (16, 16, 60)])
+    func groupedLinearMatchesReferenceAndEinsum(groups: Int, inCount: Int, outCount: Int) {
+        var noise = Noise(state: UInt32(3 + groups * inCount * outCount))
+        let x = noise.values(groups * inCount), w = noise.values(groups * inCount * outCount)
+        var fast = [Float](repeating: .nan, count: groups * outCount), reference = fast
+        scrim_neural_grouped_linear(&fast, x, w, Int64(groups), Int64(inCount), Int64(outCount))
+        scrim_neural_grouped_linear_reference(&reference, x, w, Int64(groups), Int64(inCount), Int64(outCount))
+        #expect(Self.bits(fast) == Self.bits(reference))
+        var exact = [Double](repeating: 0, count: groups * outCount), magnitude = exact
+        for g in 0..<groups {
+            for h in 0..<outCount {
+                for i in 0..<inCount {
+                    let term = Double(x[g * inCount + i]) * Double(w[(g * inCount + i) * outCount + h])
+                    exact[g * outCount + h] += term
+                    magnitude[g * outCount + h] += abs(term)
+                }
+            }
+        }
+        Self.expectClose(reference, exact, magnitude)
+    }
+
+    /// (inChannels, outChannels, groups, F, kT, kF, stride, pad): the encoder's convolutions and odd shapes.
+    static let convolutionShapes: [[Int]] = [
+        [1, 64, 1, 32, 3, 3, 1, 1], [2, 64, 2, 96, 3, 3, 1, 1], [64, 64, 64, 32, 1, 3, 2, 1],
+        [64, 64, 64, 16, 1, 3, 2, 1], [64, 64, 64, 8, 1, 3, 1, 1], [64, 64, 64, 96, 1, 3, 2, 1],
+        [32, 10, 2, 96, 5, 1, 1, 0], [4, 6, 2, 7, 2, 5, 3, 2],
+    ]
+
+    @Test(arguments: convolutionShapes)
+    func conv2dMatchesReferenceAndZeroPaddedDefinition(_ s: [Int]) {
+        let (cin, cout, groups, bins, kt, kf, stride, pad) = (s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
+        var shape = scrim_conv2d_shape(inChannels: Int64(cin), outChannels: Int64(cout), groups: Int64(groups),
+                                       frequencyCount: Int64(bins), kernelTime: Int64(kt),
+                                       kernelFrequency: Int64(kf), strideFrequency: Int64(stride),
+                                       padFrequency: Int64(pad))
+        let q = Int(scrim_neural_conv2d_output_count(&shape))
+        #expect(q == (bins + 2 * pad - kf) / stride + 1)
+        var noise = Noise(state: UInt32(11 + cin * cout + bins * kt))
+        let input = noise.values(kt * cin * bins), w = noise.values(cout * cin / groups * kt * kf)
+        let bias = noise.values(cout)
+        var fast = [Float](repeating: .nan, count: cout * q), reference = fast
+        scrim_neural_conv2d(&fast, input, w, bias, &shape)
+        scrim_neural_conv2d_reference(&reference, input, w, bias, &shape)
+        #expect(Self.bits(fast) == Self.bits(reference))
+        // The definition: pad the input with explicit zeros, then slide the kernel.
+        let padded = bins + 2 * pad
+        var x = [Double](repeating: 0, count: kt * cin * padded)
+        for t in 0..<kt {
+            for c in 0..<cin {
+                for f in 0..<bins { x[(t * cin + c) * padded + f + pad] = Double(input[(t * cin + c) * bins + f]) }
+            }
+        }
+        let cpg = cin / groups, opg = cout / groups
+        var exact = [Double](repeating: 0, count: cout * q), magnitude = exact
+        for o in 0..<cout {
+            for p in 0..<q {
+                var sum = Double(bias[o]), mag = abs(sum)
+                for c in 0..<cpg {
+                    for t in 0..<kt {
+                        for d in 0..<kf {
+                            let term = Double(w[((o * cpg + c) * kt + t) * kf + d])
+                                * x[(t * cin + (o / opg) * cpg + c) * padded + p * stride + d]
+                            sum += term
+                            mag += abs(term)
+                        }
+                    }
+                }
+                exact[o * q + p] = sum
+                magnitude[o * q + p] = mag
+            }
+        }
+        Self.expectClose(reference, exact, magnitude)
+    }
+
+    /// erb_dec's ConvTranspose: kernel 1×3, stride 2, pads 1, output_padding 1 (8 → 16 and 16 → 32 bins).
+    @Test(arguments: [(8, 2, 1, 3, 1), (16, 2, 1, 3, 1), (5, 3, 2, 4, 0), (6, 1, 1, 3, 0)])
+    func transposedConvolutionMatchesReferenceAndScatter(inCount: Int, stride: Int, pad: Int, kernel: Int,
+                                                         outputPadding: Int) {
+        let channels = 64
+        let outCount = (inCount - 1) * stride - 2 * pad + kernel + outputPadding
+        var noise = Noise(state: UInt32(5 + inCount * stride + kernel))
+        let input = noise.values(channels * inCount), w = noise.values(channels * kernel)
+        var fast = [Float](repeating: .nan, count: channels * outCount), reference = fast
+        scrim_neural_conv_transpose_depthwise(&fast, input, w, Int64(channels), Int64(inCount), Int64(outCount),
+                                              Int64(kernel), Int64(stride), Int64(pad))
+        scrim_neural_conv_transpose_depthwise_reference(&reference, input, w, Int64(channels), Int64(inCount),
+                                                        Int64(outCount), Int64(kernel), Int64(stride), Int64(pad))
+        #expect(Self.bits(fast) == Self.bits(reference))
+        // ONNX ConvTranspose: the full output (inCount − 1)·stride + kernel, cropped by pad at the start; bins
+        // past the full output (output_padding) stay 0.
+        var exact = [Double](repeating: 0, count: channels * outCount), magnitude = exact
+        for c in 0..<channels {
+            for p in 0..<inCount {
+                for d in 0..<kernel {
+                    let o = p * stride + d - pad
+                    guard o >= 0, o < outCount else { continue }
+                    let term = Double(w[c * kernel + d]) * Double(input[c * inCount + p])
+                    exact[c * outCount + o] += term
+                    magnitude[c * outCount + o] += abs(term)
+                }
+            }
+        }
+        Self.expectClose(reference, exact, magnitude)
+    }
+
+    /// The ONNX GRU equations (linear_before_reset = 1) in double precision with libm's exp and tanh.
+    @Test(arguments: [(256, 256), (5, 3), (64, 40)])
+    func gruStepMatchesReferenceAndONNXEquations(inputCount: Int, hiddenCount: Int) {
+        let h3 = 3 * hiddenCount
+        var noise = Noise(state: UInt32(13 + inputCount + hiddenCount))
+        let scale = 1 / Float(inputCount).squareRoot()
+        let wT = noise.values(inputCount * h3).map { $0 * scale }
+        let rT = noise.values(hiddenCount * h3).map { $0 * scale }
+        let bias = noise.values(2 * h3).map { $0 * 0.5 }
+        var hidden = noise.values(hiddenCount).map { $0 * 0.9 }
+        var exactHidden = hidden.map(Double.init)
+        var fastHidden = hidden, scratch = [Float](repeating: 0, count: 2 * h3), scratch2 = scratch
+        for _ in 0..<4 {
+            let x = noise.values(inputCount).map { $0 * 2 }
+            scrim_neural_gru_step(&fastHidden, x, wT, rT, bias, &scratch, Int64(inputCount), Int64(hiddenCount))
+            scrim_neural_gru_step_reference(&hidden, x, wT, rT, bias, &scratch2, Int64(inputCount),
+                                            Int64(hiddenCount))
+            #expect(Self.bits(fastHidden) == Self.bits(hidden))
+            var gx = [Double](repeating: 0, count: h3), gh = gx
+            for j in 0..<h3 {
+                gx[j] = Double(bias[j])
+                gh[j] = Double(bias[h3 + j])
+                for i in 0..<inputCount { gx[j] += Double(x[i]) * Double(wT[i * h3 + j]) }
+                for i in 0..<hiddenCount { gh[j] += exactHidden[i] * Double(rT[i * h3 + j]) }
+            }
+            func sigmoid(_ v: Double) -> Double { 1 / (1 + Foundation.exp(-v)) }
+            let H = hiddenCount
+            exactHidden = (0..<H).map { j in
+                let z = sigmoid(gx[j] + gh[j])
+                let r = sigmoid(gx[H + j] + gh[H + j])
+                let n = Foundation.tanh(gx[2 * H + j] + r * gh[2 * H + j])
+                return (1 - z) * n + z * exactHidden[j]
+            }
+            // Outputs are in (−1, 1); float32 sums of ≤ 512 terms of size ≤ 2·scale, four steps deep.
+            let worst = zip(hidden, exactHidden).map { abs(Double($0) - $1) }.max() ?? 0
+            #expect(worst < 2e-5, "GRU step differs from the ONNX equations by \(worst)")
+        }
+    }
+
+    @Test func activationsAgreeWithLibm() {
+        var x: [Float] = stride(from: -100.0, through: 100.0, by: 0.0137).map { Float($0) }
+        x += [0, -0.0, 1e-8, -1e-8, 1e-30, 87, -87, 88, 89, -89, 1000, -1000]
+        var e = [Float](repeating: 0, count: x.count)
+        scrim_neural_exp(&e, x, Int64(x.count))
+        for (v, r) in zip(x, e) {
+            let clamped = min(max(Double(v), -87), 88)
+            let relative = abs(Double(r) / Foundation.exp(clamped) - 1)
+            #expect(relative < 2.5e-7, "exp(\(v)) = \(r), relative error \(relative)")
+        }
+        var s = x, t = x, relu = x
+        scrim_neural_sigmoid(&s, Int64(x.count))
+        scrim_neural_tanh(&t, Int64(x.count))
+        scrim_neural_relu(&relu, Int64(x.count))
+        for i in x.indices {
+            let v = Double(x[i])
+            let exactSigmoid = 1 / (1 + Foundation.exp(-v))
+            // Relative where the value is not tiny: sigmoid's 1/(1 + e) keeps e's relative error.
+            #expect(abs(Double(s[i]) - exactSigmoid) <= 4e-7 * exactSigmoid + 1e-37, "sigmoid(\(v)) = \(s[i])")
+            #expect(abs(Double(t[i]) - Foundation.tanh(v)) <= 3e-7, "tanh(\(v)) = \(t[i])")
+            #expect(relu[i] == max(x[i], 0))
+        }
+        #expect(t.allSatisfy { abs($0) <= 1 } && s.allSatisfy { $0 >= 0 && $0 <= 1 })
+        var a: [Float] = [1, 2, 3], b: [Float] = [0.5, -2, 1e-8]
+        scrim_neural_add(&a, a, b, 3)
+        #expect(a == [1.5, 0, 3])
+        b = [.nan]
+        scrim_neural_relu(&b, 1)
+        #expect(b[0].isNaN)
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// The array's base address, or nil, for a C function's optional pointer.
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let array): array.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: body(nil)
+        }
+    }
+}

@@ -5,8 +5,8 @@ import ScrimSpectral
 /// DeepFilterNet's per-frame back end: given each hop's noisy spectrum (from ``DFNFrontEnd``) and the network's
 /// outputs for that hop, applies the ERB gains and the deep filter to the right frames and synthesises one hop of
 /// enhanced audio, as libDF's `DfTract::process` does (DeepFilterNet d375b2d8, libDF/src/tract.rs:509-642, with
-/// `df` at 724-767 and `frame_synthesis`, libDF/src/lib.rs:396-427), without the post-filter, the attenuation
-/// limit and the skipping of silent or clean frames.
+/// `df` at 724-767 and `frame_synthesis`, libDF/src/lib.rs:396-427), with libDF's optional post-filter and
+/// attenuation-limit mix; the skipping of silent or clean frames is the caller's (``DeepFilterNet3``).
 ///
 /// Alignment (DeepFilterNet3: df_order 5, df_lookahead 2, conv_lookahead 2): the network's outputs at hop t
 /// belong to the frame `convLookahead` hops old (libDF's `rolling_spec_buf_y[df_order − 1]` of `df_order +
@@ -105,6 +105,26 @@ public final class DFNBackEnd {
     public func process(spectrumReal: UnsafeBufferPointer<Float>, spectrumImag: UnsafeBufferPointer<Float>,
                         gains: UnsafeBufferPointer<Float>?, coefficients: UnsafeBufferPointer<Float>?,
                         output: UnsafeMutableBufferPointer<Float>) {
+        process(spectrumReal: spectrumReal, spectrumImag: spectrumImag, gains: gains, coefficients: coefficients,
+                postFilterBeta: 0, noisyMix: nil, output: output)
+    }
+
+    /// ``process(spectrumReal:spectrumImag:gains:coefficients:output:)`` with libDF's two last spectral steps
+    /// (tract.rs:616-629), in its order, before the synthesis:
+    /// - `postFilterBeta` > 0: libDF's post-filter (`post_filter`, lib.rs:446-471) on the enhanced frame against the
+    ///   noisy frame it came from (the one the gains went on), over whole groups of 4 bins (bins 0 ..< 480 for 481
+    ///   bins: the last bin is left as it is, as `chunks_exact(4)`); libDF runs it only on frames whose ERB gains
+    ///   came from the decoder, so pass 0 for the others.
+    /// - `noisyMix` (libDF's `atten_lim`, a linear amplitude l = 10^(−limit/20)): enhanced·(1 − l) + l·noisy, the
+    ///   noisy frame again being the one the gains went on; nil for no limit.
+    ///
+    /// libDF's noisy frame for both is `rolling_spec_buf_x[max(lookahead, df_order) − lookahead − 1]`, `lookahead`
+    /// hops old (tract.rs:599-608); this uses the `convLookahead`-old one, the same frame whenever conv_lookahead ≥
+    /// df_lookahead (DeepFilterNet3: both 2).
+    /// - Precondition: as the other `process`. Does not allocate, lock or throw.
+    public func process(spectrumReal: UnsafeBufferPointer<Float>, spectrumImag: UnsafeBufferPointer<Float>,
+                        gains: UnsafeBufferPointer<Float>?, coefficients: UnsafeBufferPointer<Float>?,
+                        postFilterBeta: Float, noisyMix: Float?, output: UnsafeMutableBufferPointer<Float>) {
         let bins = parameters.binCount
         let dfBins = parameters.dfBinCount
         let order = parameters.dfOrder
@@ -163,6 +183,17 @@ public final class DFNBackEnd {
             }
         }
 
+        // Post-filter and attenuation limit against the noisy frame the gains went on (tract.rs:599-629).
+        if postFilterBeta > 0 {
+            applyPostFilter(real: real, imag: imag, noisy: current, beta: postFilterBeta)
+        }
+        if let noisyMix {
+            for k in 0..<bins {
+                real[k] = real[k] * (1 - noisyMix) + noisyMix * ringReal[current + k]
+                imag[k] = imag[k] * (1 - noisyMix) + noisyMix * ringImag[current + k]
+            }
+        }
+
         // Synthesis (lib.rs:396-427): inverse FFT (scaled by fftSize, as realfft's), window, overlap-add.
         fft.inverse()
         let frame = fft.output
@@ -174,6 +205,23 @@ public final class DFNBackEnd {
         for i in 0..<kept {
             let carried = i + hopSize < kept ? tail[i + hopSize] : 0
             tail[i] = carried + frame[hopSize + i] * window[hopSize + i]
+        }
+    }
+
+    /// libDF's `post_filter` (lib.rs:446-471): per bin g = clamp(|enh|/(|noisy| + 1e−12), 1e−12, 1),
+    /// g' = g·sin(πg/2), enh ·= ((1 + β)·g / (1 + β·(g/g')²)) / g; whole groups of 4 bins only.
+    private func applyPostFilter(real: UnsafeMutableBufferPointer<Float>, imag: UnsafeMutableBufferPointer<Float>,
+                                 noisy: Int, beta: Float) {
+        let eps: Float = 1e-12
+        let betaPlusOne = beta + 1
+        for k in 0..<(parameters.binCount / 4 * 4) {
+            // Complex32::norm is hypot (num-complex).
+            let g = max(min(hypot(real[k], imag[k]) / (hypot(ringReal[noisy + k], ringImag[noisy + k]) + eps), 1), eps)
+            let gSin = g * sin(g * Float.pi / 2)
+            let ratio = g / gSin
+            let factor = (betaPlusOne * g / (1 + beta * ratio * ratio)) / g
+            real[k] *= factor
+            imag[k] *= factor
         }
     }
 

@@ -6,13 +6,17 @@
 # tests cannot do this: a process runs one copy only.
 # Needs clang; skips a level the CPU cannot run.
 #
-#   bash Benchmarks/scripts/clone_equality.sh
+#   bash Benchmarks/scripts/clone_equality.sh [HARNESS.c]
+#
+# HARNESS.c defaults to clone_equality.c beside this script; Benchmarks/neural/clone_equality.sh passes its own
+# (the neural kernels). Every CScrimVector source is compiled at each level and linked with it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 loops="$here/../../Sources/CScrimVector"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-clang -O2 -c -I"$loops/include" "$here/clone_equality.c" -o "$work/harness.o"
+harness="${1:-$here/clone_equality.c}"
+clang -O2 -c -I"$loops/include" "$harness" -o "$work/harness.o"
 flags() {
     case "$1" in
         base) echo "" ;;

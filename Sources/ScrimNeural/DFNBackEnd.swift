@@ -63,9 +63,7 @@ public final class DFNBackEnd {
     public init(parameters: DFNSignalParameters = .deepFilterNet3) throws(ScrimError) {
         try parameters.validate()
         self.parameters = parameters
-        erbWidths = DFNTables.erbWidths(sampleRate: parameters.sampleRate, fftSize: parameters.fftSize,
-                                        bandCount: parameters.erbBandCount,
-                                        minimumBins: parameters.minimumBinsPerErbBand)
+        erbWidths = parameters.erbWidths
         window = DFNTables.vorbisWindow(fftSize: parameters.fftSize)
         fft = try RealFFT(fftSize: parameters.fftSize, directions: .inverse)
         filterFrames = max(parameters.dfOrder, parameters.lookahead)  // tract.rs:323, 408-411

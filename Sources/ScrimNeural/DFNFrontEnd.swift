@@ -68,9 +68,7 @@ public final class DFNFrontEnd {
     public init(parameters: DFNSignalParameters = .deepFilterNet3) throws(ScrimError) {
         try parameters.validate()
         self.parameters = parameters
-        erbWidths = DFNTables.erbWidths(sampleRate: parameters.sampleRate, fftSize: parameters.fftSize,
-                                        bandCount: parameters.erbBandCount,
-                                        minimumBins: parameters.minimumBinsPerErbBand)
+        erbWidths = parameters.erbWidths
         window = DFNTables.vorbisWindow(fftSize: parameters.fftSize)
         spectrumScale = 1 / (Float(parameters.fftSize * parameters.fftSize) / Float(2 * parameters.hopSize))
         fft = try RealFFT(fftSize: parameters.fftSize, directions: .forward)

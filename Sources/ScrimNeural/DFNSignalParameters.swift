@@ -63,6 +63,13 @@ public struct DFNSignalParameters: Sendable, Equatable {
         sampleRate: 48_000, fftSize: 960, hopSize: 480, erbBandCount: 32, minimumBinsPerErbBand: 2,
         dfBinCount: 96, dfOrder: 5, dfLookahead: 2, convLookahead: 2, normalizationAlpha: 0.99)
 
+    /// Bins per ERB band (``DFNTables/erbWidths(sampleRate:fftSize:bandCount:minimumBins:)``), shared by the front
+    /// end's features and the back end's gains.
+    public var erbWidths: [Int] {
+        DFNTables.erbWidths(sampleRate: sampleRate, fftSize: fftSize, bandCount: erbBandCount,
+                            minimumBins: minimumBinsPerErbBand)
+    }
+
     /// Throws unless these parameters describe a STFT and filterbank libDF could run.
     func validate() throws(ScrimError) {
         guard sampleRate > 0, fftSize % 2 == 0, RealFFT.supportedSizes.contains(fftSize), hopSize > 0,

@@ -325,9 +325,6 @@ public enum BatchRunner {
         return reader.info.duration
     }
 
-    /// The JSON form of an error: `{"code", "message"}`, as in every envelope (``Envelope/error(_:)``).
-    public static func errorJSON(_ error: any Error) -> JSONValue { Envelope.error(error) }
-
     /// Runs the batch. Blocks until every file has ended; events are delivered one at a time (never
     /// concurrently), from worker threads and from the calling thread.
     /// - Parameters:
@@ -353,7 +350,7 @@ public enum BatchRunner {
                 let error = AudioFileError(.outputExists, path: plan.outputPath(for: item), reason: reason)
                 state.finish(index, BatchFileOutcome(
                     item: item, output: plan.outputPath(for: item), status: .failed, reason: reason,
-                    error: errorJSON(error), errorMessage: "\(error)",
+                    error: Envelope.error(error), errorMessage: "\(error)",
                     durationSeconds: duration(of: item.input), elapsedSeconds: 0), counts: false)
             } else if action == .skip {
                 state.finish(index, BatchFileOutcome(
@@ -438,10 +435,10 @@ public enum BatchRunner {
             let named: any Error = error is AudioFileError ? error
                 : ScrimError((error as? ScrimError)?.code ?? .invalidState,
                              "\(AudioFileError(.readFailed, path: item.input, reason: "").fileName): \(error)")
-            outcome.error = errorJSON(named)
+            outcome.error = Envelope.error(named)
             outcome.errorMessage = "\(named)"
             writeReport(reportPath, status: "failed", stamp: InputStamp(path: item.input), outputStamp: previous,
-                        fingerprint: fingerprint, body: ("error", errorJSON(named)), state: state)
+                        fingerprint: fingerprint, body: ("error", Envelope.error(named)), state: state)
         }
         outcome.elapsedSeconds = seconds(clock.now - start)
         state.setInFlight(worker: worker, audioSeconds: 0)

@@ -7,9 +7,6 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// The JSON form of an error: `{"code": …, "message": …}` (``Envelope/error(_:)``).
-func errorJSON(_ error: any Error) -> JSONValue { Envelope.error(error) }
-
 /// "−23.0" style: one decimal, a real minus sign avoided for copy-paste friendliness, "-inf" for −∞.
 func formatDecibels(_ value: Double, places: Int = 1) -> String {
     guard value.isFinite else { return value < 0 ? "-inf" : "inf" }

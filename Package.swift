@@ -6,7 +6,8 @@
 //                        └▶ ScrimFiles ─────────────────────▶ ScrimCore
 // CFFTW is imported by ScrimSpectral only; CSndFile by ScrimFiles only. CScrimVector (the hot loops in C, cloned
 // per CPU level) is a leaf under ScrimSpectral, ScrimCleanup, ScrimFiles and ScrimNeural. ScrimNeural (the
-// DeepFilterNet3 network on Scrim's own kernels; not yet wired into Scrim) sits on ScrimSpectral and CScrimVector.
+// DeepFilterNet3 network on Scrim's own kernels, `denoise --engine neural`) sits on ScrimSpectral and CScrimVector
+// beside ScrimCleanup, under Scrim.
 
 import PackageDescription
 
@@ -43,7 +44,9 @@ let package = Package(
             name: "ScrimNeural", dependencies: ["ScrimCore", "ScrimSpectral", "CScrimVector"],
             exclude: ["DFN3-tensors.txt"]
         ),
-        .target(name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles"]),
+        .target(
+            name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles", "ScrimNeural"]
+        ),
         .target(
             name: "CScrim",
             dependencies: ["Scrim"],

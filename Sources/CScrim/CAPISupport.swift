@@ -12,6 +12,7 @@ enum CStatus: Int32 {
     case file = 4
     case unsupported = 5
     case `internal` = 6
+    case model = 7
 }
 
 /// An error raised inside a C entry point, carrying the status to return.
@@ -66,6 +67,7 @@ func entryPoint(_ body: () throws -> Void) -> Int32 {
         switch failure.code {
         case .configuration, .invalidDocument: return CStatus.configuration.rawValue
         case .invalidInput: return CStatus.invalidArgument.rawValue
+        case .modelNotFound: return CStatus.model.rawValue
         default: return CStatus.internal.rawValue
         }
     } catch {

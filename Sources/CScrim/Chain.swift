@@ -39,6 +39,7 @@ final class CChain {
                 let r = reducer.report
                 stages.append(.object([
                     ("stage", .string("denoise")),
+                    ("engine", .string("spectral")),
                     ("mode", .string(r.mode)),
                     ("reductionLimitDb", .finite(r.reductionLimitDecibels)),
                     ("noiseFloorBeforeDbfs", .rounded(r.noiseFloorBeforeDecibelsFS, places: 2)),
@@ -46,6 +47,19 @@ final class CChain {
                     ("averageReductionDb", .rounded(r.averageReductionDecibels, places: 2)),
                     ("babbleGuardShare", .rounded(r.babbleGuardShare, places: 3)),
                     ("babbleGuardLowestLimitDb", .rounded(r.babbleGuardLowestLimitDecibels, places: 2)),
+                ]))
+            } else if let neural = stage as? NeuralNoiseReducer {
+                let r = neural.report
+                stages.append(.object([
+                    ("stage", .string("denoise")),
+                    ("engine", .string("neural")),
+                    ("neuralMode", .string(r.mode)),
+                    ("reductionLimitDb", .rounded(r.reductionLimitDecibels, places: 2)),
+                    ("noiseFloorBeforeDbfs", .rounded(r.noiseFloorBeforeDecibelsFS, places: 2)),
+                    ("noiseFloorAfterDbfs", .rounded(r.noiseFloorAfterDecibelsFS, places: 2)),
+                    ("averageReductionDb", .rounded(r.averageReductionDecibels, places: 2)),
+                    ("localSnrMedianDb", .rounded(r.localSNRMedianDecibels, places: 2)),
+                    ("speechShare", .rounded(r.speechShare, places: 3)),
                 ]))
             } else if stage is HumRemover {
                 stages.append(.object([("stage", .string("dehum"))]))

@@ -16,6 +16,9 @@ public struct BatchOptions: Sendable {
     public var bits: OutputBits?
     /// Channel weights for the loudness stage (`--layout`); nil applies the shared rule per file.
     public var layout: LayoutRequest?
+    /// The neural engine's model folder (`--model`); nil looks in `$SCRIM_MODEL_PATH`, then the default folder.
+    /// Not part of the fingerprint: every copy of the model is checked against the same pinned digests.
+    public var modelFolder: String?
 
     /// What decides whether an output is up to date: the preset's fingerprint, plus `--bits` and `--layout` when
     /// given (changing either redoes the files).
@@ -417,7 +420,7 @@ public enum BatchRunner {
             let result = try PresetJob.process(
                 input: item.input, output: output, preset: preset,
                 options: PresetJobOptions(blockFrames: options.blockFrames, overwrite: true, bits: options.bits,
-                                          layout: options.layout),
+                                          layout: options.layout, modelFolder: options.modelFolder),
                 isCancelled: isCancelled,
                 progress: { fraction in state.setInFlight(worker: worker, audioSeconds: fraction * duration) })
             outcome.report = result.reportJSON

@@ -139,7 +139,8 @@ extension DehumStage: Decodable {
 }
 
 extension DenoiseStage: Decodable {
-    static let keys = ["reductionLimitDb", "mode", "profile", "write", "channelLinking", "fftSize", "babbleGuard"]
+    static let keys = ["engine", "reductionLimitDb", "mode", "profile", "write", "channelLinking", "fftSize",
+                       "babbleGuard", "neuralMode", "postFilter"]
 
     /// Decodes the JSON form (keys as the properties). Missing keys take the defaults; unknown keys are refused.
     public init(from decoder: any Decoder) throws {
@@ -147,6 +148,20 @@ extension DenoiseStage: Decodable {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         func key(_ name: String) -> AnyCodingKey { AnyCodingKey(stringValue: name) }
         self = DenoiseStage()
+        if let text = try c.decodeIfPresent(String.self, forKey: key("engine")) {
+            guard let value = DenoiseEngine(rawValue: text) else {
+                throw PresetKeyError(message: "denoise.engine \"\(text)\": use spectral or neural")
+            }
+            engine = value
+            if value == .neural { reductionDecibels = Self.neuralDefaultReductionDecibels }
+        }
+        if let text = try c.decodeIfPresent(String.self, forKey: key("neuralMode")) {
+            guard let value = NeuralNoiseReducerSettings.Mode(rawValue: text) else {
+                throw PresetKeyError(message: "denoise.neuralMode \"\(text)\": use dialogue or reference")
+            }
+            neuralMode = value
+        }
+        postFilter = try c.decodeIfPresent(Bool.self, forKey: key("postFilter")) ?? postFilter
         reductionDecibels = try c.decodeIfPresent(Double.self, forKey: key("reductionLimitDb")) ?? reductionDecibels
         if let text = try c.decodeIfPresent(String.self, forKey: key("mode")) {
             guard let value = Mode(rawValue: text) else {
@@ -165,6 +180,7 @@ extension DenoiseStage: Decodable {
     /// The JSON form, every key present.
     public var json: JSONValue {
         .object([
+            ("engine", .string(engine.rawValue)),
             ("reductionLimitDb", .number(reductionDecibels)),
             ("mode", .string(mode.rawValue)),
             ("profile", .optional(profile)),
@@ -172,7 +188,18 @@ extension DenoiseStage: Decodable {
             ("channelLinking", .string(channelLinking)),
             ("fftSize", fftSize.map { .int(Int64($0)) } ?? .null),
             ("babbleGuard", .bool(babbleGuard)),
+            ("neuralMode", .string(neuralMode.rawValue)),
+            ("postFilter", .bool(postFilter)),
         ])
+    }
+}
+
+extension DenoiseStage {
+    /// ``json`` for the fingerprint: a spectral stage without the neural engine's keys, so that the fingerprints
+    /// of spectral presets written before the neural engine existed still match (batch resume does not redo them).
+    var fingerprintJSON: JSONValue {
+        guard engine == .spectral, case .object(let pairs) = json else { return json }
+        return .object(pairs.filter { !["engine", "neuralMode", "postFilter"].contains($0.0) })
     }
 }
 
@@ -229,7 +256,7 @@ extension Preset {
     public var fingerprint: String {
         var text = "scrim \(scrimVersion)\n"
         text += (dehum?.json ?? .null).serialized() + "\n"
-        text += (denoise?.json ?? .null).serialized() + "\n"
+        text += (denoise?.fingerprintJSON ?? .null).serialized() + "\n"
         text += (loudness?.json ?? .null).serialized() + "\n"
         var hash = fnv1a(Array(text.utf8))
         if let profile = denoise?.profile, let data = FileManager.default.contents(atPath: profile) {

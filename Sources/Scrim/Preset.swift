@@ -132,7 +132,16 @@ public struct DehumStage: Sendable, Hashable {
     }
 }
 
-/// Noise-reduction settings (the options of ``NoiseReducerSettings``, with a learned profile named by file).
+/// Which noise reducer a ``DenoiseStage`` runs.
+public enum DenoiseEngine: String, Sendable, Hashable, CaseIterable {
+    /// Scrim's spectral ``NoiseReducer`` (default: about 70 times faster than the network, no model needed).
+    case spectral
+    /// The DeepFilterNet3 network (``NeuralNoiseReducer``); needs the model (`scripts/fetch-model.sh`).
+    case neural
+}
+
+/// Noise-reduction settings (the options of ``NoiseReducerSettings``, with a learned profile named by file, or of
+/// ``NeuralNoiseReducerSettings`` with `engine` `neural`).
 public struct DenoiseStage: Sendable, Hashable {
     /// Where the noise estimate comes from.
     public enum Mode: String, Sendable, Hashable, CaseIterable {
@@ -157,12 +166,28 @@ public struct DenoiseStage: Sendable, Hashable {
     /// Ease the reduction limit under a speech-like background (``NoiseReducerSettings/babbleGuard``; default
     /// true).
     public var babbleGuard: Bool
+    /// `spectral` (default) or `neural`. With `neural`, `mode`, `profile`, `channelLinking`, `fftSize` and
+    /// `babbleGuard` do not apply (the network has its own STFT and hears each channel as its own voice), and
+    /// `reductionDecibels` runs from 0 to 100 dB, 100 meaning no limit (``neuralNoLimitDecibels``).
+    public var engine: DenoiseEngine
+    /// Neural engine: `dialogue` (default, Scrim's refinement) or `reference` (DeepFilterNet3 as libDF runs it).
+    public var neuralMode: NeuralNoiseReducerSettings.Mode
+    /// Neural engine: libDF's post-filter (default off).
+    public var postFilter: Bool
+
+    /// A neural stage's reduction limit that means none (libDF's convention: an attenuation limit of 100 dB).
+    public static let neuralNoLimitDecibels = NeuralNoiseReducerSettings.noLimitDecibels
+    /// The reduction limit of a neural stage when none is given.
+    public static var neuralDefaultReductionDecibels: Double {
+        NeuralNoiseReducerSettings.defaultReductionDecibels ?? neuralNoLimitDecibels
+    }
 
     /// Creates denoise settings; every parameter has the documented default.
     public init(reductionDecibels: Double = NoiseReducerSettings.defaultReductionDecibels, mode: Mode = .adaptive,
                 profile: String? = nil,
                 output: String = "cleaned", channelLinking: String = "independent", fftSize: Int? = nil,
-                babbleGuard: Bool = true) {
+                babbleGuard: Bool = true, engine: DenoiseEngine = .spectral,
+                neuralMode: NeuralNoiseReducerSettings.Mode = .dialogue, postFilter: Bool = false) {
         self.reductionDecibels = reductionDecibels
         self.mode = mode
         self.profile = profile
@@ -170,6 +195,26 @@ public struct DenoiseStage: Sendable, Hashable {
         self.channelLinking = channelLinking
         self.fftSize = fftSize
         self.babbleGuard = babbleGuard
+        self.engine = engine
+        self.neuralMode = neuralMode
+        self.postFilter = postFilter
+    }
+
+    /// A neural stage: `reductionDecibels` nil for the neural default (none unless
+    /// ``NeuralNoiseReducerSettings/defaultReductionDecibels`` says otherwise).
+    public static func neural(reductionDecibels: Double? = nil, output: String = "cleaned",
+                              neuralMode: NeuralNoiseReducerSettings.Mode = .dialogue,
+                              postFilter: Bool = false) -> DenoiseStage {
+        DenoiseStage(reductionDecibels: reductionDecibels ?? neuralDefaultReductionDecibels, output: output,
+                     engine: .neural, neuralMode: neuralMode, postFilter: postFilter)
+    }
+
+    /// The neural reducer's settings for this stage.
+    public var neuralSettings: NeuralNoiseReducerSettings {
+        NeuralNoiseReducerSettings(
+            reductionLimitDecibels: reductionDecibels >= Self.neuralNoLimitDecibels ? nil : reductionDecibels,
+            output: NeuralNoiseReducerSettings.Output(rawValue: output) ?? .cleaned, postFilter: postFilter,
+            mode: neuralMode)
     }
 }
 
@@ -211,6 +256,10 @@ extension Preset {
     /// - `podcast`: speech for listening on phones — de-hum, stronger denoise (18 dB, linked channels so a stereo
     ///   image holds), −16 LUFS, −1 dBTP (the common podcast reference, e.g. AES TD1004).
     /// - `denoise-only`: adaptive denoise (12 dB), nothing else; levels untouched.
+    /// - `dialogue`: the neural engine for dialogue under heavy or changing noise — automatic de-hum first (the
+    ///   network is not trained to remove mains hum), DeepFilterNet3 with Scrim's dialogue refinement at its
+    ///   default limit, and the dialogue matched to −23 LUFS (dialogue gating), −1 dBTP. Needs the model
+    ///   (`scripts/fetch-model.sh`); about a seventieth of `dailies`' speed.
     public static let builtIns: [Preset] = [
         Preset(name: "dailies",
                summary: "shoot-day copies for editorial: auto de-hum, gentle denoise, dialogue at -23 LUFS",
@@ -230,6 +279,11 @@ extension Preset {
         Preset(name: "denoise-only",
                summary: "adaptive noise reduction only (12 dB); levels untouched",
                denoise: DenoiseStage(reductionDecibels: 12)),
+        Preset(name: "dialogue",
+               summary: "neural dialogue isolation (DeepFilterNet3): auto de-hum, neural denoise, dialogue at -23 LUFS",
+               dehum: DehumStage(),
+               denoise: .neural(),
+               loudness: LoudnessStage(targetLoudness: -23, truePeakCeiling: -1, dialogueGating: true)),
     ]
 
     /// The `dailies` built-in (see ``builtIns``).
@@ -240,6 +294,8 @@ extension Preset {
     public static var podcast: Preset { builtIns[2] }
     /// The `denoise-only` built-in (see ``builtIns``).
     public static var denoiseOnly: Preset { builtIns[3] }
+    /// The `dialogue` built-in (see ``builtIns``): neural denoise.
+    public static var dialogue: Preset { builtIns[4] }
 
     /// The built-in preset called `name`, or nil.
     public static func builtIn(named name: String) -> Preset? {
@@ -365,9 +421,33 @@ extension Preset {
             }
         }
         if let denoise {
-            guard denoise.reductionDecibels.isFinite, (0...40).contains(denoise.reductionDecibels) else {
-                throw ScrimError(.configuration,
-                                 "denoise.reductionLimitDb \(denoise.reductionDecibels): use 0 to 40 dB, e.g. 12")
+            if denoise.engine == .neural {
+                guard denoise.reductionDecibels.isFinite,
+                      (0...DenoiseStage.neuralNoLimitDecibels).contains(denoise.reductionDecibels) else {
+                    throw ScrimError(.configuration, "denoise.reductionLimitDb \(denoise.reductionDecibels): the "
+                                     + "neural engine takes 0 to 100 dB (100: no limit), e.g. 18")
+                }
+                if denoise.mode == .learned || denoise.profile != nil {
+                    throw ScrimError(.configuration, "denoise.profile: the neural engine learns no noise profile; "
+                                     + "remove profile and mode, or use \"engine\": \"spectral\"")
+                }
+                if denoise.channelLinking != "independent" {
+                    throw ScrimError(.configuration, "denoise.channelLinking \"\(denoise.channelLinking)\": the "
+                                     + "neural engine runs each channel on its own (independent)")
+                }
+                if denoise.fftSize != nil {
+                    throw ScrimError(.configuration, "denoise.fftSize: the neural engine's STFT is the model's "
+                                     + "(960 points); remove fftSize or use \"engine\": \"spectral\"")
+                }
+            } else {
+                guard denoise.reductionDecibels.isFinite, (0...40).contains(denoise.reductionDecibels) else {
+                    throw ScrimError(.configuration,
+                                     "denoise.reductionLimitDb \(denoise.reductionDecibels): use 0 to 40 dB, e.g. 12")
+                }
+                if denoise.neuralMode != .dialogue || denoise.postFilter {
+                    throw ScrimError(.configuration, "denoise.neuralMode and denoise.postFilter apply to the neural "
+                                     + "engine only: add \"engine\": \"neural\"")
+                }
             }
             guard ["cleaned", "residual", "bypass"].contains(denoise.output) else {
                 throw ScrimError(.configuration,

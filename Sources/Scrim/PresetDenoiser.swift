@@ -1,14 +1,34 @@
 import Foundation
 
-/// The denoise stage of a preset, made for one file: a ``NoiseReducer`` configured from a ``DenoiseStage``.
+/// The denoise stage of a preset, made for one file: a spectral ``NoiseReducer`` or a ``NeuralNoiseReducer``,
+/// configured from a ``DenoiseStage``.
 final class PresetDenoiser {
-    let reducer: NoiseReducer
-    var processor: any AudioProcessor { reducer }
+    /// The spectral reducer (engine `spectral`).
+    let reducer: NoiseReducer?
+    /// The network (engine `neural`).
+    let neural: NeuralNoiseReducer?
+    var processor: any AudioProcessor {
+        if let neural { return neural }
+        if let reducer { return reducer }
+        preconditionFailure("a PresetDenoiser has one reducer")
+    }
 
-    /// Builds the reducer; reads the learned-noise profile file when the stage names one.
+    /// Builds the reducer; reads the learned-noise profile file when the stage names one, or loads the model
+    /// (once per process and folder, ``NeuralModelCache``) for the neural engine.
+    /// - Parameter modelFolder: the neural model's folder (`--model`), or nil for `$SCRIM_MODEL_PATH` or the
+    ///   default folder.
     /// - Throws: ``ScrimError`` `.configuration` for settings out of range, `.invalidDocument` for a profile file
-    ///   that cannot be read or is not a noise profile (the message names the file).
-    init(stage: DenoiseStage) throws {
+    ///   that cannot be read or is not a noise profile (the message names the file); `.modelNotFound` or
+    ///   `.invalidDocument` for a missing or damaged model (naming `scripts/fetch-model.sh`).
+    init(stage: DenoiseStage, modelFolder: String? = nil) throws {
+        if stage.engine == .neural {
+            let settings = stage.neuralSettings
+            try settings.validate()
+            neural = NeuralNoiseReducer(model: try NeuralModelCache.shared.model(folder: modelFolder),
+                                        settings: settings)
+            reducer = nil
+            return
+        }
         var settings = try stage.noiseReducerSettings()
         if stage.mode == .learned, let path = stage.profile {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -23,6 +43,63 @@ final class PresetDenoiser {
         }
         try settings.validate()
         reducer = NoiseReducer(settings: settings)
+        neural = nil
+    }
+
+    /// The stage's report: the spectral or the neural one.
+    var report: DenoiseReport? {
+        if let neural { return .neural(neural.report) }
+        return reducer.map { .spectral($0.report) }
+    }
+}
+
+/// Loaded DeepFilterNet3 models by folder, so that a batch or a C API client reads and checks the 8.5 MB of
+/// weights once per process, not once per file. Thread-safe.
+public final class NeuralModelCache: @unchecked Sendable {
+    /// The process's cache.
+    public static let shared = NeuralModelCache()
+    private let lock = NSLock()
+    private var models: [String: DeepFilterNetModel] = [:]
+
+    /// The model in `folder` (nil: `$SCRIM_MODEL_PATH`, then the default folder), loaded and verified on first use.
+    /// - Throws: ``ScrimError`` `.modelNotFound` / `.invalidDocument` from ``DeepFilterNetModel/init(folder:environment:)``
+    ///   (the message names the folder and `scripts/fetch-model.sh`); a failure is not cached.
+    public func model(folder: String? = nil) throws(ScrimError) -> DeepFilterNetModel {
+        let explicit = folder.map { URL(fileURLWithPath: $0) }
+        let url = DeepFilterNet3Files.folder(explicit: explicit).url
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = models[url.path] { return cached }
+        let loaded = try DeepFilterNetModel(folder: explicit)
+        models[url.path] = loaded
+        return loaded
+    }
+}
+
+/// A denoise stage's report: the spectral reducer's or the network's.
+public enum DenoiseReport: Sendable {
+    case spectral(NoiseReductionReport)
+    case neural(NeuralNoiseReductionReport)
+
+    /// The spectral report, nil for the network.
+    public var spectral: NoiseReductionReport? {
+        if case .spectral(let report) = self { return report }
+        return nil
+    }
+
+    /// The network's report, nil for the spectral reducer.
+    public var neural: NeuralNoiseReductionReport? {
+        if case .neural(let report) = self { return report }
+        return nil
+    }
+
+    /// The `denoise` object of `scrim denoise --json`, `scrim process --json` and batch lines: one shape for both
+    /// engines (keys that do not apply to an engine are null; Sources/scrim/README.md).
+    public func json(noiseSource: String) -> JSONValue {
+        switch self {
+        case .spectral(let report): return report.json(noiseSource: noiseSource)
+        case .neural(let report): return report.json
+        }
     }
 }
 
@@ -47,6 +124,7 @@ extension NoiseReductionReport {
     /// - Parameter noiseSource: where the noise estimate came from ("adaptive", "profile FILE", "learned from …").
     public func json(noiseSource: String) -> JSONValue {
         .object([
+            ("engine", .string("spectral")),
             ("mode", .string(mode)),
             ("noiseSource", .string(noiseSource)),
             ("write", .string(output)),
@@ -61,6 +139,44 @@ extension NoiseReductionReport {
             ("maximumReductionDb", .rounded(maximumReductionDecibels, places: 2)),
             ("babbleGuardShare", .rounded(babbleGuardShare, places: 3)),
             ("babbleGuardLowestLimitDb", .rounded(babbleGuardLowestLimitDecibels, places: 2)),
+            ("neuralMode", .null),
+            ("postFilter", .null),
+            ("networkSampleRateHz", .null),
+            ("localSnrMedianDb", .null),
+            ("localSnrPercentile10Db", .null),
+            ("localSnrPercentile90Db", .null),
+            ("speechShare", .null),
+        ])
+    }
+}
+
+extension NeuralNoiseReductionReport {
+    /// The report as the `denoise` object, in the spectral report's shape (``DenoiseReport/json(noiseSource:)``):
+    /// `mode`, `noiseSource`, the babble guard's keys are null; `channelLinking` is always independent.
+    public var json: JSONValue {
+        .object([
+            ("engine", .string("neural")),
+            ("mode", .null),
+            ("noiseSource", .null),
+            ("write", .string(output)),
+            ("channelLinking", .string("independent")),
+            ("reductionLimitDb", .rounded(reductionLimitDecibels, places: 2)),
+            ("fftSize", .int(960)),
+            ("hopSize", .int(480)),
+            ("frames", .int(Int64(frames))),
+            ("noiseFloorBeforeDbfs", .rounded(noiseFloorBeforeDecibelsFS.audible, places: 2)),
+            ("noiseFloorAfterDbfs", .rounded(noiseFloorAfterDecibelsFS.audible, places: 2)),
+            ("averageReductionDb", .rounded(averageReductionDecibels, places: 2)),
+            ("maximumReductionDb", .rounded(maximumReductionDecibels, places: 2)),
+            ("babbleGuardShare", .null),
+            ("babbleGuardLowestLimitDb", .null),
+            ("neuralMode", .string(mode)),
+            ("postFilter", .bool(postFilter)),
+            ("networkSampleRateHz", .int(Int64(networkSampleRate))),
+            ("localSnrMedianDb", .rounded(localSNRMedianDecibels, places: 2)),
+            ("localSnrPercentile10Db", .rounded(localSNRPercentile10Decibels, places: 2)),
+            ("localSnrPercentile90Db", .rounded(localSNRPercentile90Decibels, places: 2)),
+            ("speechShare", .rounded(speechShare, places: 3)),
         ])
     }
 }
@@ -80,16 +196,17 @@ extension Preset {
     /// - Parameters:
     ///   - detectedHum: a hum detection for `auto` de-hum.
     ///   - measuredLoudness: the loudness of the cleaned material.
+    ///   - modelFolder: the neural engine's model folder, or nil for `$SCRIM_MODEL_PATH` or the default folder.
     /// - Returns: a new chain with new processors (one chain per stream).
     /// - Throws: ``ScrimError`` for settings out of range or an unreadable learned-noise profile.
-    public func makeChain(detectedHum: HumDetection? = nil, measuredLoudness: LoudnessMeasurement? = nil)
-        throws -> ProcessorChain {
+    public func makeChain(detectedHum: HumDetection? = nil, measuredLoudness: LoudnessMeasurement? = nil,
+                          modelFolder: String? = nil) throws -> ProcessorChain {
         try validate()
         var stages: [any AudioProcessor] = []
         if let configuration = dehum?.removerConfiguration(detected: detectedHum) {
             stages.append(HumRemover(configuration: configuration))
         }
-        if let denoise { stages.append(try PresetDenoiser(stage: denoise).reducer) }
+        if let denoise { stages.append(try PresetDenoiser(stage: denoise, modelFolder: modelFolder).processor) }
         if let loudness, let measuredLoudness {
             stages.append(LoudnessNormalizer(measurement: measuredLoudness, target: loudness.target,
                                              handling: loudness.truePeakHandling))

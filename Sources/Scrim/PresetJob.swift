@@ -18,10 +18,13 @@ public struct PresetJobOptions: Sendable {
     public var bits: OutputBits?
     /// Channel weights for the loudness stage asked for with `--layout`; nil applies the shared rule.
     public var layout: LayoutRequest?
+    /// The neural engine's model folder (`--model`); nil looks in `$SCRIM_MODEL_PATH`, then the default folder.
+    public var modelFolder: String?
 
     /// Creates options; every parameter has the documented default.
     public init(blockFrames: Int = 8192, overwrite: Bool = false, outputSampleFormat: SampleFormat? = nil,
-                bits: OutputBits? = nil, layout: LayoutRequest? = nil) {
+                bits: OutputBits? = nil, layout: LayoutRequest? = nil, modelFolder: String? = nil) {
+        self.modelFolder = modelFolder
         self.bits = bits
         self.layout = layout
         self.blockFrames = blockFrames
@@ -69,6 +72,8 @@ public struct PresetJobResult: Sendable {
     /// Noise-reduction report: noise floor before and after, reduction (nil when the preset has no denoise
     /// stage).
     public var denoise: NoiseReductionReport?
+    /// The neural engine's report (nil unless the preset's denoise stage runs the network; ``denoise`` is then nil).
+    public var neuralDenoise: NeuralNoiseReductionReport? = nil
     /// Loudness stage result (nil when the preset has no loudness stage).
     public var loudness: LoudnessStageResult?
     /// The final pass's file report; its ``FileJobResult/invalidSamplesZeroed`` counts the input's invalid
@@ -120,7 +125,11 @@ public struct PresetJobResult: Sendable {
             pairs.append(("dehum", .null))
         }
         let noiseSource = preset.denoise?.profile.map { "profile \(SystemPath.display($0))" } ?? "adaptive"
-        pairs.append(("denoise", denoise?.json(noiseSource: noiseSource) ?? .null))
+        if let neuralDenoise {
+            pairs.append(("denoise", neuralDenoise.json))
+        } else {
+            pairs.append(("denoise", denoise?.json(noiseSource: noiseSource) ?? .null))
+        }
         if let loudness, let stage = preset.loudness {
             let plan = loudness.normalization.plan
             func level(_ value: Double?) -> JSONValue { .rounded(value, places: 2) }
@@ -258,7 +267,7 @@ public enum PresetJob {
         }
         var denoiser: PresetDenoiser?
         if let stage = preset.denoise {
-            let made = try PresetDenoiser(stage: stage)
+            let made = try PresetDenoiser(stage: stage, modelFolder: options.modelFolder)
             denoiser = made
             stages.append(made.processor)
         }
@@ -287,7 +296,8 @@ public enum PresetJob {
             result.noteInvalidSamples()
             result.elapsedSeconds = seconds(clock.now - start)
             return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
-                                   denoise: denoiser?.reducer.report, loudness: nil, file: result, passes: passCount,
+                                   denoise: denoiser?.report?.spectral, neuralDenoise: denoiser?.report?.neural,
+                                   loudness: nil, file: result, passes: passCount,
                                    elapsedSeconds: seconds(clock.now - start))
         }
 
@@ -357,7 +367,8 @@ public enum PresetJob {
         // The file report's time is the whole job's, as the process report's (not the last pass's).
         result.elapsedSeconds = seconds(clock.now - start)
         return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
-                               denoise: denoiser?.reducer.report, loudness: loudnessResult, file: result,
+                               denoise: denoiser?.report?.spectral, neuralDenoise: denoiser?.report?.neural,
+                               loudness: loudnessResult, file: result,
                                passes: passCount,
                                elapsedSeconds: seconds(clock.now - start))
     }

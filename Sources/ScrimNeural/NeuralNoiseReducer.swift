@@ -1,105 +1,330 @@
+import Foundation
 import ScrimCore
 
-/// Neural noise reduction with DeepFilterNet3 as a Scrim ``AudioProcessor``: one ``DeepFilterNet3`` per channel,
-/// fed hop by hop (480 frames) from blocks of any size.
+/// Neural noise reduction with DeepFilterNet3 as a Scrim ``AudioProcessor``: one ``DeepFilterNet3`` state per
+/// channel (a poly file's tracks are separate voices), fed hop by hop (480 frames) from blocks of any size.
 ///
-/// - Sample rate: 48 kHz only for now (the model's rate; ``prepare(for:)`` refuses others with a
-///   `.configuration` error rather than resampling).
+/// - Sample rate: 48 kHz, the model's.
 /// - Latency: ``latencyFrames`` = the network's 1440 frames (30 ms, libDF's figure) + one hop (480) = 1920
 ///   frames (40 ms). The extra hop is the least any block split allows: a hop's output depends on all of its
 ///   480 input frames (the 960-point analysis frame ends with them), so with blocks of one frame the first
 ///   output frame of a hop can only be written once the hop's last input frame has arrived, 479 frames later;
 ///   this processor rounds that up to a whole hop. Within it, output frame n is the network's output frame
 ///   n − 480, i.e. input frame n − 1920.
-/// - Block split: input frames are gathered into hops and output frames taken from the previous hop's output at
-///   the same position, so the result is bit-identical for any split.
+/// - Block split: input frames are gathered into hops; every hop that a block completes is run, and each output
+///   frame is taken from the output of the hop before the one its input frame falls in, at the same position, so
+///   the result is bit-identical for any split.
+/// - Controls (``NeuralNoiseReducerSettings``): the reduction limit (libDF's attenuation limit), the post-filter,
+///   cleaned / residual / bypass (residual and bypass use the input delayed to the output, so all three line up),
+///   and the mode: ``NeuralNoiseReducerSettings/Mode/reference`` is libDF's C API bit for bit in intent (its
+///   tests hold it to −60 dB of libdeepfilter; measured −117 dB).
+/// - Report (``report``): noise floor before and after over the hops heard as noise, average and deepest cut,
+///   the network's local SNR (median, 10th and 90th percentile), the share of hops heard as speech.
+/// - Invalid samples (NaN, ±Inf) are replaced by 0 and counted before the network sees them.
 /// - Allocation: the networks and buffers in ``prepare(for:)``; ``process(_:)``, ``flush(into:)`` and ``reset()``
 ///   do not allocate, lock or throw.
 /// - Threading: not `Sendable`; one stream, one task at a time.
 public final class NeuralNoiseReducer: AudioProcessor {
-    /// The model whose weights every channel's network copies.
+    /// The model whose weights every channel's network uses.
     public let model: DeepFilterNetModel
-    /// libDF runtime settings (thresholds, post-filter, attenuation limit); default libDF's C API.
-    public let settings: DeepFilterNet3.Settings
+    /// The controls.
+    public let settings: NeuralNoiseReducerSettings
+    /// libDF runtime settings derived from ``settings`` (thresholds, post-filter, attenuation limit).
+    public let networkSettings: DeepFilterNet3.Settings
     /// The only sample rate accepted (the model's, 48 000 Hz).
     public var sampleRate: Int { model.config.sampleRate }
     /// Frames per network step (480).
     public var hopSize: Int { model.config.hopSize }
 
+    /// A hop whose local SNR estimate is at least this (dB) counts as speech in the report; below it, as noise
+    /// only. DeepFilterNet3's estimate spans −15…35 dB and sits at its floor, −15 dB, in pauses of every noise
+    /// type of the quality corpus; 0 dB is the middle ground between a pause and a word at 0 dB SNR.
+    public static let speechThresholdDecibels: Float = 0
+    /// Hops kept for as many per batch of network steps; the staging buffers are this many hops per channel.
+    public static let hopsPerBatch = 32
+
     /// 1920 frames after ``prepare(for:)`` (the network's 1440 + one hop), 0 before.
     public private(set) var latencyFrames: Int = 0
 
     private var networks: [DeepFilterNet3] = []
-    /// Per channel `hopSize` input frames being gathered, channel c at c·hopSize.
-    private var pending = NeuralBuffer(count: 0)
-    /// Per channel the last hop's network output, read out while the next hop is gathered.
+    private var channelCount = 0
+    /// Per channel, `hopsPerBatch` hops of input: hop 0 is the one being gathered (`position` frames so far).
+    private var stage = NeuralBuffer(count: 0)
+    /// Per channel, the network's (and the controls') output for the staged hops that completed.
+    private var produced = NeuralBuffer(count: 0)
+    /// Per channel, the output of the last completed hop before the stage, read while hop 0 is gathered.
     private var ready = NeuralBuffer(count: 0)
-    /// Frames of the current hop gathered so far (the same for every channel).
+    /// Per channel, the `delayHops` hops of input before the stage (the noisy frames the output lines up with).
+    private var history = NeuralBuffer(count: 0)
+    /// Network output hops lag input hops by this many (1440 / 480 = 3).
+    private var delayHops = 0
     private var position = 0
+    private var stats = Statistics()
+    private var invalidSamples = 0
+    private var streamRate = 48_000.0
 
     /// - Parameters:
     ///   - model: a loaded DeepFilterNet3 model (``DeepFilterNetModel``).
-    ///   - settings: libDF's runtime parameters; ``DeepFilterNet3/Settings/libDFCAPI`` by default.
-    public init(model: DeepFilterNetModel, settings: DeepFilterNet3.Settings = .libDFCAPI) {
+    ///   - settings: the controls (default: dialogue mode, no limit, post-filter off, cleaned).
+    public init(model: DeepFilterNetModel, settings: NeuralNoiseReducerSettings = NeuralNoiseReducerSettings()) {
         self.model = model
         self.settings = settings
+        networkSettings = settings.networkSettings
+    }
+
+    /// The plain network with libDF's runtime parameters as given (the thresholds too), cleaned output: what the
+    /// reference tests drive.
+    public init(model: DeepFilterNetModel, networkSettings: DeepFilterNet3.Settings) {
+        self.model = model
+        settings = NeuralNoiseReducerSettings(reductionLimitDecibels: networkSettings.attenuationLimit.map(Double.init),
+                                              postFilter: networkSettings.postFilterBeta > 0, mode: .reference)
+        self.networkSettings = networkSettings
     }
 
     /// Builds one network per channel and the hop buffers.
-    /// - Throws: ``ScrimError`` `.configuration` when the spec is out of range or its sample rate is not the
-    ///   model's 48 kHz; `.invalidDocument` when the model's graphs do not have DeepFilterNet3's structure.
+    /// - Throws: ``ScrimError`` `.configuration` when the spec or settings are out of range or the spec's sample
+    ///   rate is not the model's 48 kHz; `.invalidDocument` when the model's graphs do not have DeepFilterNet3's
+    ///   structure.
     public func prepare(for spec: ProcessSpec) throws {
         try spec.validate()
+        try settings.validate()
         guard spec.sampleRate == Double(sampleRate) else {
             throw ScrimError(.configuration,
                              "neural noise reduction (DeepFilterNet3) runs at \(sampleRate) Hz only, the input is "
                                  + "\(spec.sampleRate) Hz: resample to \(sampleRate) Hz first")
         }
         var built: [DeepFilterNet3] = []
-        for _ in 0..<spec.channelCount { built.append(try DeepFilterNet3(model: model, settings: settings)) }
+        for _ in 0..<spec.channelCount { built.append(try DeepFilterNet3(model: model, settings: networkSettings)) }
         networks = built
-        pending = NeuralBuffer(count: spec.channelCount * hopSize)
-        ready = NeuralBuffer(count: spec.channelCount * hopSize)
-        latencyFrames = (built.first?.latencyFrames ?? 0) + hopSize
-        position = 0
+        channelCount = spec.channelCount
+        streamRate = spec.sampleRate
+        let networkLatency = built.first?.latencyFrames ?? 0
+        guard networkLatency % hopSize == 0 else {
+            throw ScrimError(.configuration, "the network's latency (\(networkLatency) frames) is not a whole number "
+                                 + "of \(hopSize)-frame hops")
+        }
+        delayHops = networkLatency / hopSize
+        stage = NeuralBuffer(count: channelCount * Self.hopsPerBatch * hopSize)
+        produced = NeuralBuffer(count: channelCount * Self.hopsPerBatch * hopSize)
+        ready = NeuralBuffer(count: channelCount * hopSize)
+        history = NeuralBuffer(count: channelCount * delayHops * hopSize)
+        latencyFrames = networkLatency + hopSize
+        resetState()
     }
 
     /// Processes `block` in place; output frame n is input frame n − ``latencyFrames`` enhanced.
     /// - Precondition: prepared, and `block.channelCount` is the spec's. Does not allocate, lock or throw.
     public func process(_ block: AudioBlock) {
-        precondition(block.channelCount == networks.count,
-                     "NeuralNoiseReducer prepared for \(networks.count) channels, got \(block.channelCount)")
+        precondition(block.channelCount == channelCount,
+                     "NeuralNoiseReducer prepared for \(channelCount) channels, got \(block.channelCount)")
         let hop = hopSize
+        let capacity = Self.hopsPerBatch * hop
         var offset = 0
         while offset < block.frameCount {
-            let count = min(hop - position, block.frameCount - offset)
-            for c in 0..<networks.count {
+            let take = min(block.frameCount - offset, capacity - position)
+            // 1. The block's frames into the stage (after the frames of hop 0 gathered so far).
+            for c in 0..<channelCount {
                 let samples = block.channel(c)
-                let input = pending.pointer + c * hop + position
-                let output = ready.pointer + c * hop + position
-                for i in 0..<count {
+                let staged = stage.pointer + c * capacity + position
+                for i in 0..<take {
                     let x = samples[offset + i]
-                    samples[offset + i] = output[i]
-                    input[i] = x
+                    if x.isFinite {
+                        staged[i] = x
+                    } else {
+                        staged[i] = 0
+                        invalidSamples += 1
+                    }
                 }
             }
-            position += count
-            offset += count
-            if position == hop {
-                for (c, network) in networks.enumerated() {
-                    network.process(UnsafeBufferPointer(start: pending.pointer + c * hop, count: hop),
-                                    into: UnsafeMutableBufferPointer(start: ready.pointer + c * hop, count: hop))
+            // 2. Every hop that is now complete through the networks.
+            let end = position + take
+            let completed = end / hop
+            if completed > 0 { runHops(completed) }
+            // 3. Output: a frame in staged hop h takes the output of hop h − 1 (hop −1 is `ready`).
+            for c in 0..<channelCount {
+                let samples = block.channel(c)
+                let previous = ready.pointer + c * hop
+                let outputs = produced.pointer + c * capacity
+                for i in 0..<take {
+                    let s = position + i
+                    let h = s / hop
+                    samples[offset + i] = h == 0 ? previous[s] : outputs[(h - 1) * hop + s % hop]
                 }
-                position = 0
             }
+            // 4. Carry: the last completed hop's output becomes `ready`, the partial hop moves to hop 0, and the
+            //    input hops before the new stage start go to `history`.
+            if completed > 0 { shift(completed: completed, remainder: end - completed * hop) }
+            position = end - completed * hop
+            offset += take
         }
     }
 
     /// Back to a freshly prepared state. Does not allocate.
     public func reset() {
         for network in networks { network.reset() }
-        pending.zero()
+        resetState()
+    }
+
+    /// What the reducer did since ``prepare(for:)`` or ``reset()``.
+    public var report: NeuralNoiseReductionReport {
+        func level(_ energy: Double, _ samples: Int) -> Double? {
+            guard samples > 0 else { return nil }
+            return max(10 * log10(max(energy / Double(samples), 1e-20)), -200)
+        }
+        return NeuralNoiseReductionReport(
+            mode: settings.mode.rawValue, output: settings.output.rawValue,
+            reductionLimitDecibels: networkSettings.attenuationLimit.map(Double.init),
+            postFilter: networkSettings.postFilterBeta > 0, networkSampleRate: sampleRate,
+            streamSampleRate: streamRate, latencyFrames: latencyFrames, frames: stats.hops,
+            noiseFloorBeforeDecibelsFS: level(stats.noiseEnergyIn, stats.noiseHops * hopSize),
+            noiseFloorAfterDecibelsFS: level(stats.noiseEnergyOut, stats.noiseHops * hopSize),
+            averageReductionDecibels: stats.cutHops > 0 ? stats.cutSum / Double(stats.cutHops) : nil,
+            maximumReductionDecibels: stats.cutHops > 0 ? stats.cutMaximum : nil,
+            localSNRMedianDecibels: stats.percentile(0.5), localSNRPercentile10Decibels: stats.percentile(0.1),
+            localSNRPercentile90Decibels: stats.percentile(0.9),
+            speechShare: stats.hops > 0 ? Double(stats.speechHops) / Double(stats.hops) : nil,
+            invalidSamplesZeroed: invalidSamples)
+    }
+
+    // MARK: - Internals
+
+    private func resetState() {
+        stage.zero()
+        produced.zero()
         ready.zero()
+        history.zero()
         position = 0
+        stats.reset()
+        invalidSamples = 0
+    }
+
+    /// Runs staged hops 0 ..< `count` through each channel's network and the controls into `produced`.
+    private func runHops(_ count: Int) {
+        let hop = hopSize
+        let capacity = Self.hopsPerBatch * hop
+        for (c, network) in networks.enumerated() {
+            let staged = stage.pointer + c * capacity
+            let outputs = produced.pointer + c * capacity
+            for h in 0..<count {
+                let out = outputs + h * hop
+                let lsnr = network.process(UnsafeBufferPointer(start: staged + h * hop, count: hop),
+                                           into: UnsafeMutableBufferPointer(start: out, count: hop))
+                finish(hop: out, noisy: noisyHop(channel: c, stagedHop: h), localSNR: lsnr)
+            }
+        }
+    }
+
+    /// The input hop the output of staged hop `h` lines up with: `delayHops` hops earlier, from the stage or,
+    /// before it, from `history`.
+    private func noisyHop(channel c: Int, stagedHop h: Int) -> UnsafeMutablePointer<Float> {
+        let hop = hopSize
+        if h >= delayHops { return stage.pointer + c * Self.hopsPerBatch * hop + (h - delayHops) * hop }
+        return history.pointer + (c * delayHops + h) * hop
+    }
+
+    /// Statistics of one output hop, then the write mode applied to it in place.
+    private func finish(hop out: UnsafeMutablePointer<Float>, noisy: UnsafeMutablePointer<Float>, localSNR: Float) {
+        let hop = hopSize
+        var energyIn = 0.0, energyOut = 0.0
+        for i in 0..<hop {
+            energyIn += Double(noisy[i]) * Double(noisy[i])
+            energyOut += Double(out[i]) * Double(out[i])
+        }
+        stats.add(localSNR: localSNR, energyIn: energyIn, energyOut: energyOut, hopSize: hop)
+        switch settings.output {
+        case .cleaned:
+            break
+        case .residual:
+            for i in 0..<hop { out[i] = noisy[i] - out[i] }
+        case .bypass:
+            for i in 0..<hop { out[i] = noisy[i] }
+        }
+    }
+
+    /// After `completed` staged hops ran: `ready` ← the last one's output, `history` ← the `delayHops` input hops
+    /// before the next stage, hop 0 ← the `remainder` frames of the partial hop.
+    private func shift(completed: Int, remainder: Int) {
+        let hop = hopSize
+        let capacity = Self.hopsPerBatch * hop
+        for c in 0..<channelCount {
+            let staged = stage.pointer + c * capacity
+            (ready.pointer + c * hop).update(from: produced.pointer + c * capacity + (completed - 1) * hop,
+                                             count: hop)
+            // The new history is the last `delayHops` input hops ending at hop `completed` (old history + stage).
+            let past = history.pointer + c * delayHops * hop
+            for k in 0..<delayHops {
+                let source = completed - delayHops + k  // an index into the stage; negative: into the old history
+                if source >= 0 {
+                    (past + k * hop).update(from: staged + source * hop, count: hop)
+                } else {
+                    (past + k * hop).update(from: past + (delayHops + source) * hop, count: hop)
+                }
+            }
+            if remainder > 0 { staged.update(from: staged + completed * hop, count: remainder) }
+        }
+    }
+
+    /// Running sums for ``report``; no allocation after `init`.
+    private struct Statistics {
+        static let histogramLow: Float = -15
+        static let histogramStep: Float = 0.05
+        static let histogramBins = 1001  // −15 … 35 dB
+
+        var hops = 0
+        var speechHops = 0
+        var noiseHops = 0
+        var noiseEnergyIn = 0.0
+        var noiseEnergyOut = 0.0
+        var cutHops = 0
+        var cutSum = 0.0
+        var cutMaximum = -Double.infinity
+        var histogram = [Int](repeating: 0, count: histogramBins)
+
+        mutating func reset() {
+            hops = 0
+            speechHops = 0
+            noiseHops = 0
+            noiseEnergyIn = 0
+            noiseEnergyOut = 0
+            cutHops = 0
+            cutSum = 0
+            cutMaximum = -.infinity
+            for i in histogram.indices { histogram[i] = 0 }
+        }
+
+        mutating func add(localSNR: Float, energyIn: Double, energyOut: Double, hopSize: Int) {
+            hops += 1
+            let bin = ((localSNR - Self.histogramLow) / Self.histogramStep).rounded()
+            let index = bin.isFinite ? Int(max(0, min(Float(Self.histogramBins - 1), bin))) : 0
+            histogram[index] += 1
+            if localSNR >= NeuralNoiseReducer.speechThresholdDecibels {
+                speechHops += 1
+            } else {
+                noiseHops += 1
+                noiseEnergyIn += energyIn
+                noiseEnergyOut += energyOut
+            }
+            // −120 dBFS mean square over the hop.
+            if energyIn / Double(hopSize) > 1e-12 {
+                let cut = 10 * log10(energyIn / max(energyOut, 1e-30))
+                cutHops += 1
+                cutSum += cut
+                cutMaximum = max(cutMaximum, cut)
+            }
+        }
+
+        /// The `fraction` quantile of the local SNR, dB (the lowest bin whose cumulative count reaches it).
+        func percentile(_ fraction: Double) -> Double? {
+            guard hops > 0 else { return nil }
+            let target = max(1, Int((fraction * Double(hops)).rounded(.up)))
+            var cumulative = 0
+            for (i, count) in histogram.enumerated() {
+                cumulative += count
+                if cumulative >= target {
+                    return Double(Self.histogramLow + Float(i) * Self.histogramStep)
+                }
+            }
+            return Double(Self.histogramLow + Float(Self.histogramBins - 1) * Self.histogramStep)
+        }
     }
 }

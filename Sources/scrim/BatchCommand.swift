@@ -73,6 +73,8 @@ struct BatchCommand: ParsableCommand {
     @OptionGroup var weights: LayoutOption
     var layout: LayoutChoice? { weights.layout }
 
+    @OptionGroup var modelOption: ModelOption
+
     @Flag(help: "JSON lines on stdout (the same as --progress json).")
     var json = false
 
@@ -121,9 +123,22 @@ struct BatchCommand: ParsableCommand {
             printPlan(plan, preset: recipe, json: json)
             return
         }
+        do {
+            try modelOption.check(for: recipe)
+        } catch {
+            // No model for a neural preset: one error before any file is touched (never the spectral engine).
+            if json {
+                print(Envelope.failure(command: "batch", input: nil, output: plan.outputFolder, error: error,
+                                       event: "error").serialized())
+            } else {
+                printError("scrim batch: \(error)")
+            }
+            throw exitCodeFileFailed
+        }
         printSkipped(plan.skipped, json: json)
         var options = BatchOptions(jobs: jobs, force: force, overwrite: overwrite, bits: bits)
         options.layout = layout?.request
+        options.modelFolder = modelOption.model
         let renderer = BatchRenderer(json: json, line: progress == .auto && isatty(STDERR_FILENO) == 1)
         if json {
             renderer.emit(Envelope.make(command: "batch", input: nil, output: plan.outputFolder, status: .running,

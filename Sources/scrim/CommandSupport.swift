@@ -322,3 +322,19 @@ struct LayoutOption: ParsableArguments {
                                valueName: "layout"))
     var layout: LayoutChoice?
 }
+
+/// `--model`: the neural engine's model folder, for every command that can run a preset naming it.
+struct ModelOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Neural engine: the DeepFilterNet3 model folder (default $SCRIM_MODEL_PATH, then "
+                               + "~/.local/share/scrim/models/DeepFilterNet3; install it with "
+                               + "scripts/fetch-model.sh).", valueName: "folder"))
+    var model: String?
+
+    /// Loads (and caches) the model when `preset` runs the neural engine, so that a missing or damaged model is
+    /// one clear error before any file is touched, never a fallback to the spectral engine.
+    /// - Throws: ``ScrimError`` `.modelNotFound` / `.invalidDocument` naming the folder and the fetch script.
+    func check(for preset: Preset) throws {
+        guard preset.denoise?.engine == .neural else { return }
+        _ = try NeuralModelCache.shared.model(folder: model)
+    }
+}

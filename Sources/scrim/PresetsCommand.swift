@@ -73,7 +73,12 @@ struct PresetsCommand: ParsableCommand {
         } else {
             row("dehum", "off")
         }
-        if let denoise = preset.denoise {
+        if let denoise = preset.denoise, denoise.engine == .neural {
+            let limit = denoise.reductionDecibels >= DenoiseStage.neuralNoLimitDecibels ? "no limit"
+                : "up to \(formatDecibels(denoise.reductionDecibels, places: 0)) dB"
+            row("denoise", "neural (DeepFilterNet3, \(denoise.neuralMode.rawValue)), \(limit), each channel its own "
+                + "voice" + (denoise.postFilter ? ", post-filter" : ""))
+        } else if let denoise = preset.denoise {
             let limit = formatDecibels(denoise.reductionDecibels, places: 0)
             row("denoise", "\(denoise.mode.rawValue), up to \(limit) dB, "
                 + "\(denoise.channelLinking) channels" + (denoise.profile.map { ", profile \($0)" } ?? ""))

@@ -36,6 +36,8 @@ struct ProcessCommand: ParsableCommand {
     @OptionGroup var weights: LayoutOption
     var layout: LayoutChoice? { weights.layout }
 
+    @OptionGroup var modelOption: ModelOption
+
     @Flag(help: "Exit 1 when the limiter pulls the output more than 0.5 LU off its target (the file is still written).")
     var strict = false
 
@@ -52,12 +54,14 @@ struct ProcessCommand: ParsableCommand {
         do { recipe = try Preset.resolve(preset) } catch { throw ValidationError("--preset \(preset): \(error)") }
         var missedTarget = false
         try runWritingCommand(command: "process", input: input, output: output, json: json) { paths in
+            try modelOption.check(for: recipe)
             // On a terminal, a progress line on stderr (over all passes).
             let progress = TerminalProgress("process \(paths.displayInput) (\(recipe.name))")
             defer { progress.finish() }
             var result = try PresetJob.process(
                 input: paths.input, output: paths.output, preset: recipe,
-                options: PresetJobOptions(overwrite: overwrite, bits: bits, layout: layout?.request),
+                options: PresetJobOptions(overwrite: overwrite, bits: bits, layout: layout?.request,
+                                          modelFolder: modelOption.model),
                 isCancelled: { Interruption.requested },
                 progress: { fraction in progress.update(done: Int(fraction * 1_000_000), total: 1_000_000) })
             result.file.inputPath = paths.displayInput
@@ -97,6 +101,9 @@ struct ProcessCommand: ParsableCommand {
         if let denoise = result.denoise {
             row("denoise", describeDenoise(denoise))
         }
+        if let neural = result.neuralDenoise {
+            row("denoise", describeDenoise(neural))
+        }
         if let loudness = result.loudness, let stage = result.preset.loudness {
             let plan = loudness.normalization.plan
             let what = stage.dialogueGating && loudness.measured.dialogueGated ? "dialogue" : "integrated"
@@ -119,6 +126,20 @@ struct ProcessCommand: ParsableCommand {
         row("speed", String(format: "%.0fx real time (%d pass%@)", result.realTimeFactor, result.passes,
                             result.passes == 1 ? "" : "es"))
         return lines.joined(separator: "\n")
+    }
+
+    /// One line from the neural noise reducer's report: the noise floor before and after, the speech heard.
+    static func describeDenoise(_ report: NeuralNoiseReductionReport) -> String {
+        var text = "neural (\(report.mode)), "
+            + (report.reductionLimitDecibels.map { "up to \(formatDecibels($0, places: 0)) dB" } ?? "no limit")
+        if let before = report.noiseFloorBeforeDecibelsFS, let after = report.noiseFloorAfterDecibelsFS {
+            text += ", noise floor \(noiseLevelText(before)) -> \(noiseLevelText(after))"
+        }
+        if let average = report.averageReductionDecibels {
+            text += ", average cut \(formatDecibels(average)) dB"
+        }
+        if let share = report.speechShare { text += String(format: ", speech in %.0f%%", share * 100) }
+        return text
     }
 
     /// One line from the noise reducer's report: the noise floor before and after.

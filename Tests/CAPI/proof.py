@@ -127,6 +127,49 @@ check('"frameCount": 480000' in frame_counts, "report gives the input's frame co
 check(os.path.exists(dst.decode()), "output written")
 check(lib.scrim_process_file(b"/nonexistent/y.wav", dst, b"denoise-only", 1, None) == FILE, "missing input")
 
+# The neural engine from preset JSON: a chain at 48 kHz over 0.5 s of noise, its report, and a missing model.
+MODEL = 7
+model_folder = os.environ.get("SCRIM_MODEL_PATH") or os.path.join(
+    os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local/share"),
+    "scrim/models/DeepFilterNet3")
+neural_preset = b'{"name": "neural-proof", "denoise": {"engine": "neural", "reductionLimitDb": 100}}'
+if os.path.exists(os.path.join(model_folder, "enc.onnx")):
+    neural = C.c_void_p()
+    check(lib.scrim_chain_create(neural_preset, 48000, 1, 4800, C.byref(neural)) == OK, "neural chain_create")
+    n_latency = C.c_int64(-1)
+    check(lib.scrim_chain_latency(neural, C.byref(n_latency)) == OK and n_latency.value == 1920,
+          f"neural latency 1920: {n_latency.value}")
+    seed = 1
+    noise = (C.c_float * 4800)()
+    energy_in = energy_out = 0.0
+    for k in range(5):
+        for i in range(4800):
+            seed = (seed * 1103515245 + 12345) % 2**31
+            noise[i] = (seed / 2**31 - 0.5) * 0.1
+        energy_in += sum(x * x for x in noise)
+        check(lib.scrim_chain_process(neural, planar([noise]), 1, 4800) == OK, "neural process")
+        energy_out += sum(x * x for x in noise)
+    check(energy_out < 0.1 * energy_in, f"the network takes white noise down by 10 dB: {energy_out} of {energy_in}")
+    n_report = C.c_void_p()
+    check(lib.scrim_chain_report_json(neural, C.byref(n_report)) == OK, "neural report")
+    n_json = json.loads(take_string(n_report) or "{}")
+    stage = (n_json.get("stages") or [{}])[0]
+    check(stage.get("engine") == "neural" and stage.get("speechShare") is not None, f"neural report: {stage}")
+    lib.scrim_chain_destroy(neural)
+else:
+    print(f"proof.py: the DeepFilterNet3 model is not in {model_folder}: neural chain checks skipped "
+          "(scripts/fetch-model.sh installs it)")
+saved = os.environ.get("SCRIM_MODEL_PATH")
+os.environ["SCRIM_MODEL_PATH"] = os.path.join(work, "no-model-here")
+missing = C.c_void_p()
+check(lib.scrim_chain_create(neural_preset, 48000, 1, 4800, C.byref(missing)) == MODEL and not missing.value,
+      "a missing model is SCRIM_ERROR_MODEL")
+check(b"fetch-model.sh" in lib.scrim_last_error(), "the message names the fetch script")
+if saved is None:
+    del os.environ["SCRIM_MODEL_PATH"]
+else:
+    os.environ["SCRIM_MODEL_PATH"] = saved
+
 # Loudness of a file and of blocks.
 measured = C.c_void_p()
 check(lib.scrim_measure_file_loudness(os.path.join(samples, "take_loud.wav").encode(), 0, C.byref(measured)) == OK,

@@ -143,7 +143,8 @@ extension TemporaryFolder {
         #expect(text.stdout.contains("-23.0 LUFS (dialogue)"))
         let json = try CLI.run(["presets", "--json"])
         let objects = try CLI.jsonLines(json.stdout).map { try CLI.report($0, "preset") }
-        #expect(objects.map { $0["name"] as? String } == ["dailies", "broadcast", "podcast", "denoise-only"])
+        #expect(objects.map { $0["name"] as? String } == ["dailies", "broadcast", "podcast", "denoise-only",
+                                                         "dialogue"])
         #expect(objects.allSatisfy { ($0["fingerprint"] as? String)?.count == 16 })
     }
 

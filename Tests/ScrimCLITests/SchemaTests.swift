@@ -637,7 +637,7 @@ struct SchemaValidator: Sendable {
     @Test func presets() throws {
         let lines = try run(["presets", "--json"], schema: "presets", status: 0)
         #expect(lines.count >= 4)
-        for name in ["dailies", "denoise-only"] {
+        for name in ["dailies", "denoise-only", "dialogue"] {
             let shown = try CLI.run(["presets", "--show", name])
             #expect(shown.status == 0)
             let document = try JSONParser.parse(shown.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -664,6 +664,14 @@ struct SchemaValidator: Sendable {
         #expect(notAudio.first?["error"]?["code"] == .string("notAudio"))
         try run(["denoise", folder.file("missing.wav"), "-o", folder.file("f.wav"), "--json"],
                 schema: "denoise", status: 1)
+        try run(["denoise", take, "-o", folder.file("g.wav"), "--engine", "neural", "--model", folder.file("none"),
+                 "--json"], schema: "denoise", status: 1)
+        guard NeuralCLI.modelInstalled else { return }
+        try run(["denoise", take, "-o", folder.file("h.wav"), "--engine", "neural", "--json"],
+                schema: "denoise", status: 0)
+        try run(["denoise", silent, "-o", folder.file("i.wav"), "--engine", "neural", "--reduction", "20",
+                 "--neural-mode", "reference", "--post-filter", "--write", "bypass", "--json"],
+                schema: "denoise", status: 0)
     }
 
     @Test func dehum() throws {
@@ -745,6 +753,11 @@ struct SchemaValidator: Sendable {
                 schema: "process", status: 0)
         try run(["process", silent, "-o", folder.file("d.wav"), "--preset", "podcast", "--json"],
                 schema: "process", status: 0)
+        if NeuralCLI.modelInstalled {
+            let neural = try run(["process", CLI.sample("hum_take.wav"), "-o", folder.file("n.wav"), "--preset",
+                                  "dialogue", "--json"], schema: "process", status: 0)
+            #expect(neural.first?["process"]?["denoise"]?["engine"] == .string("neural"))
+        }
         // A preset file: fixed de-hum frequency (no detection), learned noise profile, lowered gain.
         let profile = try CLI.run(["profile", CLI.sample("take_quiet.wav"), "-o", folder.file("room.json"), "--range",
                                    "auto"])

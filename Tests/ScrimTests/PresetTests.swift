@@ -133,4 +133,68 @@ import Testing
         let fixed = try #require(DehumStage(frequency: .fixed(50)).removerConfiguration(detected: nil))
         #expect(!fixed.levelVaries && fixed.lookaheadSeconds == HumRemover.lookaheadSeconds)
     }
+
+    /// `denoise.engine` picks the network; its keys decode, the neural default limit applies when none is given,
+    /// and settings that belong to the other engine are refused with the key named.
+    @Test func theEngineKeyChoosesTheNeuralReducer() throws {
+        let plain = try Preset.decode(Data(#"{"denoise": {"engine": "neural"}}"#.utf8))
+        let stage = try #require(plain.denoise)
+        #expect(stage.engine == .neural && stage.neuralMode == .dialogue && !stage.postFilter)
+        #expect(stage.reductionDecibels == DenoiseStage.neuralDefaultReductionDecibels)
+        #expect(stage.neuralSettings.effectiveLimitDecibels == NeuralNoiseReducerSettings.defaultReductionDecibels)
+        let tuned = try Preset.decode(Data(#"""
+            {"denoise": {"engine": "neural", "reductionLimitDb": 18, "neuralMode": "reference", "postFilter": true,
+                         "write": "residual"}}
+            """#.utf8))
+        let settings = try #require(tuned.denoise?.neuralSettings)
+        #expect(settings == NeuralNoiseReducerSettings(reductionLimitDecibels: 18, output: .residual, postFilter: true,
+                                                       mode: .reference))
+        #expect(tuned.fingerprint != plain.fingerprint)
+        let refused = [
+            (#"{"denoise": {"engine": "magic"}}"#, "denoise.engine"),
+            (#"{"denoise": {"engine": "neural", "profile": "room.json"}}"#, "denoise.profile"),
+            (#"{"denoise": {"engine": "neural", "fftSize": 1024}}"#, "denoise.fftSize"),
+            (#"{"denoise": {"engine": "neural", "channelLinking": "linked"}}"#, "denoise.channelLinking"),
+            (#"{"denoise": {"engine": "neural", "reductionLimitDb": 101}}"#, "denoise.reductionLimitDb"),
+            (#"{"denoise": {"postFilter": true}}"#, "denoise.neuralMode and denoise.postFilter"),
+            (#"{"denoise": {"reductionLimitDb": 60}}"#, "denoise.reductionLimitDb"),
+        ]
+        for (text, key) in refused {
+            do {
+                _ = try Preset.decode(Data(text.utf8), source: "p.json")
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.code == .invalidDocument)
+                #expect(error.message.contains(key) && error.message.contains("p.json"), "\(error.message)")
+            }
+        }
+    }
+
+    /// A spectral stage's fingerprint does not depend on the neural keys (written or not), so batch outputs made
+    /// before the neural engine existed stay up to date.
+    @Test func spectralFingerprintsIgnoreTheNeuralKeys() throws {
+        let plain = try Preset.decode(Data(#"{"denoise": {"reductionLimitDb": 12}}"#.utf8))
+        let explicit = try Preset.decode(Data(#"""
+            {"denoise": {"reductionLimitDb": 12, "engine": "spectral", "neuralMode": "dialogue", "postFilter": false}}
+            """#.utf8))
+        #expect(plain.fingerprint == explicit.fingerprint)
+        guard case .object(let pairs) = try #require(plain.denoise).fingerprintJSON else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(!pairs.contains { $0.0 == "engine" || $0.0 == "neuralMode" || $0.0 == "postFilter" })
+        var neural = try #require(plain.denoise)
+        neural.engine = .neural
+        #expect(neural.fingerprintJSON == neural.json)
+    }
+
+    @Test func theDialoguePresetRunsTheNetwork() throws {
+        let dialogue = try #require(Preset.builtIn(named: "dialogue"))
+        #expect(dialogue == Preset.dialogue)
+        #expect(dialogue.stageNames == ["dehum", "denoise", "loudness"])
+        #expect(dialogue.dehum?.frequency == .auto)
+        #expect(dialogue.denoise?.engine == .neural && dialogue.denoise?.neuralMode == .dialogue)
+        #expect(dialogue.loudness?.dialogueGating == true && dialogue.loudness?.targetLoudness == -23)
+        #expect(Preset.dailies.denoise?.engine == .spectral, "dailies stays on the faster spectral engine")
+    }
 }

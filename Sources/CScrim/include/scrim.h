@@ -55,7 +55,11 @@ typedef enum scrim_status {
     /** The operation needs something this object cannot do (e.g. a two-pass stage in a streaming chain). */
     SCRIM_ERROR_UNSUPPORTED = 5,
     /** An unexpected internal failure (please report it with the message). */
-    SCRIM_ERROR_INTERNAL = 6
+    SCRIM_ERROR_INTERNAL = 6,
+    /** A preset names the neural engine and its model is not installed where it is looked for
+     *  ($SCRIM_MODEL_PATH, then ~/.local/share/scrim/models/DeepFilterNet3); the message names the folder and
+     *  scripts/fetch-model.sh. (A model that is there but damaged is SCRIM_ERROR_CONFIGURATION, also naming it.) */
+    SCRIM_ERROR_MODEL = 7
 } scrim_status;
 
 /** A streaming processor chain built from a preset (opaque). */

@@ -136,6 +136,7 @@ let benchmarks: @Sendable () -> Void = {
     }
     loudnessBenchmarks()
     cleanupBenchmarks(sampleRate: sampleRate, seconds: seconds)
+    neuralBenchmarks(sampleRate: sampleRate, seconds: seconds)
 }
 
 /// A processor that does nothing, to time the pipeline itself.

@@ -1,13 +1,13 @@
 // swift-tools-version: 6.1
-// Scrim: audio cleanup for production sound (noise reduction, de-hum, loudness) on FFTW and libsndfile.
+// Scrim: audio cleanup for production sound (noise reduction, de-hum, loudness) on FFTW, libsndfile and libsoxr.
 //
 // Imports point down only (see ../shared/DESIGN.md):
 //   scrim (CLI) ─▶ Scrim ─▶ ScrimCleanup ─▶ ScrimSpectral ─▶ ScrimCore
 //                        └▶ ScrimFiles ─────────────────────▶ ScrimCore
-// CFFTW is imported by ScrimSpectral only; CSndFile by ScrimFiles only. CScrimVector (the hot loops in C, cloned
-// per CPU level) is a leaf under ScrimSpectral, ScrimCleanup, ScrimFiles and ScrimNeural. ScrimNeural (the
-// DeepFilterNet3 network on Scrim's own kernels, `denoise --engine neural`) sits on ScrimSpectral and CScrimVector
-// beside ScrimCleanup, under Scrim.
+// CFFTW and CSoxr (libsoxr, the resampler) are imported by ScrimSpectral only; CSndFile by ScrimFiles only.
+// CScrimVector (the hot loops in C, cloned per CPU level) is a leaf under ScrimSpectral, ScrimCleanup, ScrimFiles
+// and ScrimNeural. ScrimNeural (the DeepFilterNet3 network on Scrim's own kernels, `denoise --engine neural`) sits
+// on ScrimSpectral and CScrimVector beside ScrimCleanup, under Scrim.
 
 import PackageDescription
 
@@ -28,13 +28,21 @@ let package = Package(
             pkgConfig: "fftw3f",
             providers: [.apt(["libfftw3-dev"])]
         ),
+        // libsoxr, the SoX Resampler library: ScrimSpectral's Resampler and ResamplingProcessor.
+        .systemLibrary(
+            name: "CSoxr",
+            pkgConfig: "soxr",
+            providers: [.apt(["libsoxr-dev"])]
+        ),
         .systemLibrary(
             name: "CSndFile",
             pkgConfig: "sndfile",
             providers: [.apt(["libsndfile1-dev"])]
         ),
         .target(name: "ScrimCore"),
-        .target(name: "ScrimSpectral", dependencies: ["ScrimCore", "CFFTW", "CScrimVector"], exclude: ["README.md"]),
+        .target(
+            name: "ScrimSpectral", dependencies: ["ScrimCore", "CFFTW", "CSoxr", "CScrimVector"], exclude: ["README.md"]
+        ),
         // Hot loops in C (noise reducer, real FFT twiddles, STFT, sample encoder), cloned per x86-64 level (SSE2,
         // AVX2, AVX-512) and picked at load time; the same results on every CPU (Sources/CScrimVector/include).
         .target(name: "CScrimVector"),

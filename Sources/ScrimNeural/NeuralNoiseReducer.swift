@@ -1,28 +1,26 @@
 import Foundation
 import ScrimCore
+import ScrimSpectral
 
-/// Neural noise reduction with DeepFilterNet3 as a Scrim ``AudioProcessor``: one ``DeepFilterNet3`` state per
-/// channel (a poly file's tracks are separate voices), fed hop by hop (480 frames) from blocks of any size.
+/// Neural noise reduction with DeepFilterNet3 as a Scrim ``AudioProcessor``: one network state per channel (a
+/// poly file's tracks are separate voices), fed hop by hop (480 frames at 48 kHz) from blocks of any size.
 ///
-/// - Sample rate: 48 kHz, the model's.
-/// - Latency: ``latencyFrames`` = the network's 1440 frames (30 ms, libDF's figure) + one hop (480) = 1920
-///   frames (40 ms). The extra hop is the least any block split allows: a hop's output depends on all of its
-///   480 input frames (the 960-point analysis frame ends with them), so with blocks of one frame the first
-///   output frame of a hop can only be written once the hop's last input frame has arrived, 479 frames later;
-///   this processor rounds that up to a whole hop. Within it, output frame n is the network's output frame
-///   n − 480, i.e. input frame n − 1920.
-/// - Block split: input frames are gathered into hops; every hop that a block completes is run, and each output
-///   frame is taken from the output of the hop before the one its input frame falls in, at the same position, so
-///   the result is bit-identical for any split.
+/// - Sample rate: the network runs at 48 kHz; a stream at any other rate goes through a ``ResamplingProcessor``
+///   (libsoxr, high quality, both ways), sample-aligned, with the resamplers' delay in ``latencyFrames``.
+/// - Latency: at 48 kHz ``latencyFrames`` = 1920 frames (40 ms): the network's 1440 (30 ms, libDF's figure) + one
+///   hop, the least any block split allows (see `DeepFilterNet3Stream`); at other rates the resampling round trip
+///   adds its own (about 3600 frames in all at 44.1 kHz).
+/// - Block split: bit-identical for any split (at any rate).
 /// - Controls (``NeuralNoiseReducerSettings``): the reduction limit (libDF's attenuation limit), the post-filter,
 ///   cleaned / residual / bypass (residual and bypass use the input delayed to the output, so all three line up),
-///   and the mode: ``NeuralNoiseReducerSettings/Mode/reference`` is libDF's C API bit for bit in intent (its
-///   tests hold it to −60 dB of libdeepfilter; measured −117 dB).
+///   and the mode: ``NeuralNoiseReducerSettings/Mode/reference`` is libDF's C API (its tests hold it to −60 dB of
+///   libdeepfilter; measured −117 dB).
 /// - Report (``report``): noise floor before and after over the hops heard as noise, average and deepest cut,
 ///   the network's local SNR (median, 10th and 90th percentile), the share of hops heard as speech.
-/// - Invalid samples (NaN, ±Inf) are replaced by 0 and counted before the network sees them.
-/// - Allocation: the networks and buffers in ``prepare(for:)``; ``process(_:)``, ``flush(into:)`` and ``reset()``
-///   do not allocate, lock or throw.
+/// - Invalid samples (NaN, ±Inf) are replaced by 0 and counted before anything else sees them.
+/// - Allocation: the networks and buffers in ``prepare(for:)``; ``process(_:)`` and ``flush(into:)`` do not
+///   allocate, lock or throw; ``reset()`` does not either at 48 kHz (at other rates libsoxr rebuilds its streams,
+///   see ``ResamplingProcessor/reset()``).
 /// - Threading: not `Sendable`; one stream, one task at a time.
 public final class NeuralNoiseReducer: AudioProcessor {
     /// The model whose weights every channel's network uses.
@@ -31,41 +29,27 @@ public final class NeuralNoiseReducer: AudioProcessor {
     public let settings: NeuralNoiseReducerSettings
     /// libDF runtime settings derived from ``settings`` (thresholds, post-filter, attenuation limit).
     public let networkSettings: DeepFilterNet3.Settings
-    /// The only sample rate accepted (the model's, 48 000 Hz).
+    /// The rate the network runs at (the model's, 48 000 Hz).
     public var sampleRate: Int { model.config.sampleRate }
-    /// Frames per network step (480).
+    /// Frames per network step at the network's rate (480).
     public var hopSize: Int { model.config.hopSize }
 
     /// A hop whose local SNR estimate is at least this (dB) counts as speech in the report; below it, as noise
     /// only. DeepFilterNet3's estimate spans −15…35 dB and sits at its floor, −15 dB, in pauses of every noise
     /// type of the quality corpus; 0 dB is the middle ground between a pause and a word at 0 dB SNR.
     public static let speechThresholdDecibels: Float = 0
-    /// Hops kept for as many per batch of network steps; the staging buffers are this many hops per channel.
-    public static let hopsPerBatch = 32
 
-    /// 1920 frames after ``prepare(for:)`` (the network's 1440 + one hop), 0 before.
+    /// Delay from input to output in stream frames after ``prepare(for:)`` (1920 at 48 kHz), 0 before.
     public private(set) var latencyFrames: Int = 0
 
-    private var networks: [DeepFilterNet3] = []
-    private var channelCount = 0
-    /// Per channel, `hopsPerBatch` hops of input: hop 0 is the one being gathered (`position` frames so far).
-    private var stage = NeuralBuffer(count: 0)
-    /// Per channel, the network's (and the controls') output for the staged hops that completed.
-    private var produced = NeuralBuffer(count: 0)
-    /// Per channel, the output of the last completed hop before the stage, read while hop 0 is gathered.
-    private var ready = NeuralBuffer(count: 0)
-    /// Per channel, the `delayHops` hops of input before the stage (the noisy frames the output lines up with).
-    private var history = NeuralBuffer(count: 0)
-    /// Network output hops lag input hops by this many (1440 / 480 = 3).
-    private var delayHops = 0
-    private var position = 0
-    private var stats = Statistics()
-    private var invalidSamples = 0
+    private var core: DeepFilterNet3Stream?
+    private var stage: (any AudioProcessor)?
     private var streamRate = 48_000.0
+    private var invalidSamples = 0
 
     /// - Parameters:
     ///   - model: a loaded DeepFilterNet3 model (``DeepFilterNetModel``).
-    ///   - settings: the controls (default: dialogue mode, no limit, post-filter off, cleaned).
+    ///   - settings: the controls (default: dialogue mode, the default limit, post-filter off, cleaned).
     public init(model: DeepFilterNetModel, settings: NeuralNoiseReducerSettings = NeuralNoiseReducerSettings()) {
         self.model = model
         self.settings = settings
@@ -81,11 +65,131 @@ public final class NeuralNoiseReducer: AudioProcessor {
         self.networkSettings = networkSettings
     }
 
+    /// Builds one network per channel, the hop buffers and, for a stream not at 48 kHz, the resamplers.
+    /// - Throws: ``ScrimError`` `.configuration` when the spec or settings are out of range (or libsoxr refuses the
+    ///   rate); `.invalidDocument` when the model's graphs do not have DeepFilterNet3's structure.
+    public func prepare(for spec: ProcessSpec) throws {
+        try spec.validate()
+        try settings.validate()
+        let made = DeepFilterNet3Stream(model: model, settings: settings, networkSettings: networkSettings)
+        let outer: any AudioProcessor
+        if spec.sampleRate == Double(sampleRate) {
+            try made.prepare(for: spec)
+            outer = made
+        } else {
+            let resampling = ResamplingProcessor(inner: made, innerSampleRate: Double(sampleRate))
+            try resampling.prepare(for: spec)
+            outer = resampling
+        }
+        core = made
+        stage = outer
+        streamRate = spec.sampleRate
+        latencyFrames = outer.latencyFrames
+        invalidSamples = 0
+    }
+
+    /// Processes `block` in place; output frame n is input frame n − ``latencyFrames`` enhanced.
+    /// - Precondition: prepared, and `block.channelCount` is the spec's. Does not allocate, lock or throw.
+    public func process(_ block: AudioBlock) {
+        guard let stage else { preconditionFailure("NeuralNoiseReducer.process before prepare(for:)") }
+        for c in 0..<block.channelCount {
+            let samples = block.channel(c)
+            for i in 0..<block.frameCount where !samples[i].isFinite {
+                samples[i] = 0
+                invalidSamples += 1
+            }
+        }
+        stage.process(block)
+    }
+
+    /// Writes the delayed tail (the last ``latencyFrames`` frames of output).
+    public func flush(into block: AudioBlock) {
+        guard let stage else { preconditionFailure("NeuralNoiseReducer.flush before prepare(for:)") }
+        stage.flush(into: block)
+    }
+
+    /// Back to a freshly prepared state.
+    public func reset() {
+        stage?.reset()
+        invalidSamples = 0
+    }
+
+    /// What the reducer did since ``prepare(for:)`` or ``reset()``.
+    public var report: NeuralNoiseReductionReport {
+        guard let core else {
+            return NeuralNoiseReductionReport(
+                mode: settings.mode.rawValue, output: settings.output.rawValue,
+                reductionLimitDecibels: settings.effectiveLimitDecibels, postFilter: settings.postFilter,
+                networkSampleRate: sampleRate, streamSampleRate: streamRate, latencyFrames: 0, frames: 0,
+                invalidSamplesZeroed: 0)
+        }
+        var report = core.report
+        report.streamSampleRate = streamRate
+        report.latencyFrames = latencyFrames
+        report.invalidSamplesZeroed = invalidSamples
+        return report
+    }
+}
+
+/// The 48 kHz core of ``NeuralNoiseReducer``: one ``DeepFilterNet3`` state per channel fed hop by hop (480
+/// frames) from blocks of any size, the write mode and the report. See ``NeuralNoiseReducer`` for the contract.
+///
+/// Latency 1920 frames: the network's 1440 (30 ms, libDF's figure) + one hop. The extra hop is the least any block
+/// split allows: a hop's output depends on all of its 480 input frames (the 960-point analysis frame ends with
+/// them), so with blocks of one frame the first output frame of a hop can only be written once the hop's last
+/// input frame has arrived, 479 frames later; this rounds that up to a whole hop. Within it, output frame n is the
+/// network's output frame n − 480, i.e. input frame n − 1920. Every hop a block completes is run before the block's
+/// output is written, and each output frame is taken from the output of the hop before the one its input frame
+/// falls in, at the same position: bit-identical for any split.
+final class DeepFilterNet3Stream: AudioProcessor {
+    /// The model whose weights every channel's network uses.
+    let model: DeepFilterNetModel
+    /// The controls.
+    let settings: NeuralNoiseReducerSettings
+    /// libDF runtime settings derived from ``settings`` (thresholds, post-filter, attenuation limit).
+    let networkSettings: DeepFilterNet3.Settings
+    /// The only sample rate accepted (the model's, 48 000 Hz).
+    var sampleRate: Int { model.config.sampleRate }
+    /// Frames per network step (480).
+    var hopSize: Int { model.config.hopSize }
+
+    /// A hop whose local SNR estimate is at least this (dB) counts as speech in the report; below it, as noise
+    /// only. DeepFilterNet3's estimate spans −15…35 dB and sits at its floor, −15 dB, in pauses of every noise
+    /// type of the quality corpus; 0 dB is the middle ground between a pause and a word at 0 dB SNR.
+    static var speechThresholdDecibels: Float { NeuralNoiseReducer.speechThresholdDecibels }
+    /// Hops gathered at most before the networks run them; the staging buffers are this many hops per channel.
+    static let hopsPerBatch = 32
+
+    /// 1920 frames after ``prepare(for:)`` (the network's 1440 + one hop), 0 before.
+    private(set) var latencyFrames: Int = 0
+
+    private var networks: [DeepFilterNet3] = []
+    private var channelCount = 0
+    /// Per channel, `hopsPerBatch` hops of input: hop 0 is the one being gathered (`position` frames so far).
+    private var stage = NeuralBuffer(count: 0)
+    /// Per channel, the network's (and the controls') output for the staged hops that completed.
+    private var produced = NeuralBuffer(count: 0)
+    /// Per channel, the output of the last completed hop before the stage, read while hop 0 is gathered.
+    private var ready = NeuralBuffer(count: 0)
+    /// Per channel, the `delayHops` hops of input before the stage (the noisy frames the output lines up with).
+    private var history = NeuralBuffer(count: 0)
+    /// Network output hops lag input hops by this many (1440 / 480 = 3).
+    private var delayHops = 0
+    private var position = 0
+    private var stats = Statistics()
+    private var streamRate = 48_000.0
+
+    init(model: DeepFilterNetModel, settings: NeuralNoiseReducerSettings, networkSettings: DeepFilterNet3.Settings) {
+        self.model = model
+        self.settings = settings
+        self.networkSettings = networkSettings
+    }
+
     /// Builds one network per channel and the hop buffers.
     /// - Throws: ``ScrimError`` `.configuration` when the spec or settings are out of range or the spec's sample
     ///   rate is not the model's 48 kHz; `.invalidDocument` when the model's graphs do not have DeepFilterNet3's
     ///   structure.
-    public func prepare(for spec: ProcessSpec) throws {
+    func prepare(for spec: ProcessSpec) throws {
         try spec.validate()
         try settings.validate()
         guard spec.sampleRate == Double(sampleRate) else {
@@ -114,7 +218,7 @@ public final class NeuralNoiseReducer: AudioProcessor {
 
     /// Processes `block` in place; output frame n is input frame n − ``latencyFrames`` enhanced.
     /// - Precondition: prepared, and `block.channelCount` is the spec's. Does not allocate, lock or throw.
-    public func process(_ block: AudioBlock) {
+    func process(_ block: AudioBlock) {
         precondition(block.channelCount == channelCount,
                      "NeuralNoiseReducer prepared for \(channelCount) channels, got \(block.channelCount)")
         let hop = hopSize
@@ -126,15 +230,7 @@ public final class NeuralNoiseReducer: AudioProcessor {
             for c in 0..<channelCount {
                 let samples = block.channel(c)
                 let staged = stage.pointer + c * capacity + position
-                for i in 0..<take {
-                    let x = samples[offset + i]
-                    if x.isFinite {
-                        staged[i] = x
-                    } else {
-                        staged[i] = 0
-                        invalidSamples += 1
-                    }
-                }
+                for i in 0..<take { staged[i] = samples[offset + i] }
             }
             // 2. Every hop that is now complete through the networks.
             let end = position + take
@@ -160,13 +256,13 @@ public final class NeuralNoiseReducer: AudioProcessor {
     }
 
     /// Back to a freshly prepared state. Does not allocate.
-    public func reset() {
+    func reset() {
         for network in networks { network.reset() }
         resetState()
     }
 
     /// What the reducer did since ``prepare(for:)`` or ``reset()``.
-    public var report: NeuralNoiseReductionReport {
+    var report: NeuralNoiseReductionReport {
         func level(_ energy: Double, _ samples: Int) -> Double? {
             guard samples > 0 else { return nil }
             return max(10 * log10(max(energy / Double(samples), 1e-20)), -200)
@@ -183,7 +279,7 @@ public final class NeuralNoiseReducer: AudioProcessor {
             localSNRMedianDecibels: stats.percentile(0.5), localSNRPercentile10Decibels: stats.percentile(0.1),
             localSNRPercentile90Decibels: stats.percentile(0.9),
             speechShare: stats.hops > 0 ? Double(stats.speechHops) / Double(stats.hops) : nil,
-            invalidSamplesZeroed: invalidSamples)
+            invalidSamplesZeroed: 0)
     }
 
     // MARK: - Internals
@@ -195,7 +291,6 @@ public final class NeuralNoiseReducer: AudioProcessor {
         history.zero()
         position = 0
         stats.reset()
-        invalidSamples = 0
     }
 
     /// Runs staged hops 0 ..< `count` through each channel's network and the controls into `produced`.

@@ -12,7 +12,7 @@ scratch="$root/.build-fuzz"  # git-ignored (.build-*/)
 
 # The system libraries Scrim links (as .ci/run does); libFuzzer and ASan come with the Swift toolchain.
 need=()
-for pkg in libfftw3-dev libsndfile1-dev pkg-config; do
+for pkg in libfftw3-dev libsndfile1-dev libsoxr-dev pkg-config; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

@@ -60,3 +60,18 @@ func neuralBenchmarks(sampleRate: Double, seconds: Double) {
         for _ in benchmark.scaledIterations { run(reducer, over: signal, blockFrames: 4096) }
     }
 }
+
+/// The resampling wrapper the neural engine uses at rates other than 48 kHz.
+func resamplingBenchmarks() {
+    // Must be 0: the resampling wrapper's process() may not allocate either (libsoxr's FIFOs are grown by its
+    // pre-roll in prepare), at a rate that resamples both ways.
+    Benchmark("ResamplingProcessor.process.mallocs.stereo.44k1.10s",
+              configuration: .init(metrics: [.mallocCountTotal, .wallClock], maxIterations: 3)) { benchmark in
+        let rate = 44_100.0
+        let signal = makeSignal(channels: 2, frames: Int(rate * 10), sampleRate: rate)
+        let resampling = ResamplingProcessor(inner: PassThrough(), innerSampleRate: 48_000)
+        try resampling.prepare(for: ProcessSpec(sampleRate: rate, channelCount: 2, maximumBlockFrames: 4096))
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { run(resampling, over: signal, blockFrames: 4096) }
+    }
+}

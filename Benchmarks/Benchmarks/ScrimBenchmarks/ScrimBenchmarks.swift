@@ -137,6 +137,7 @@ let benchmarks: @Sendable () -> Void = {
     loudnessBenchmarks()
     cleanupBenchmarks(sampleRate: sampleRate, seconds: seconds)
     neuralBenchmarks(sampleRate: sampleRate, seconds: seconds)
+    resamplingBenchmarks()
 }
 
 /// A processor that does nothing, to time the pipeline itself.

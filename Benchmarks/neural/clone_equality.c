@@ -42,6 +42,27 @@ int main(void) {
         scrim_neural_gru_step(h, x, wt, rt, b, scratch, H, H);
     }
     fwrite(h, 4, H, f);
+    // The batch kernels: 13 frames (one 8-frame block and five single frames).
+    enum { T = 13 };
+    static float xs[T * K], ys[T * N], gx[T * 3 * H], hs[T * H], gxs[T * 3072], gys[T * 512];
+    static float cframes[5][64 * 96], cp[10 * 96], cpw[10 * 32 * 5];
+    fill(xs, T * K, 1);
+    scrim_neural_linear_frames(ys, N, xs, K, w, b, T, K, N); fwrite(ys, 4, T * N, f);
+    scrim_neural_linear_frames(ys, 60, xs, K, w, 0, T, 200, 60); fwrite(ys, 4, T * 60, f);
+    fill(gxs, T * 3072, 1);
+    scrim_neural_grouped_linear_frames(gys, gxs, glw, T, 32, 96, 16); fwrite(gys, 4, T * 512, f);
+    scrim_neural_linear_frames(gx, 3 * H, xs, K, wt, b, T, H, 3 * H);
+    fill(h, H, 0.5f);
+    static float packed[H * 3 * H];
+    scrim_neural_pack_panels(packed, rt, H, 3 * H);
+    scrim_neural_gru_sequence(h, hs, H, gx, 3 * H, packed, b + 3 * H, scratch, T, H); fwrite(hs, 4, T * H, f);
+    for (int i = 0; i < 5; i++) fill(cframes[i], 64 * 96, 1);
+    fill(cpw, 10 * 32 * 5, 0.2f);
+    const float *window[5] = {cframes[0], cframes[1], cframes[2], cframes[3], cframes[4]};
+    scrim_conv2d_shape p = {64, 10, 2, 96, 5, 1, 1, 0};
+    scrim_neural_conv2d_frames(cp, window, cpw, 0, &p); fwrite(cp, 4, 10 * 96, f);
+    fill(mw, 64 * 64, 0.2f); fill(out, 64 * 96, 1);
+    scrim_neural_matmul(mm, mw, out, cb, 10, 64, 59); fwrite(mm, 4, 10 * 59, f);
     for (int i = 0; i < 4096; i++) act[i] = (float)(i - 2048) * 0.02f + noise() * 0.01f;
     static float e[4096];
     scrim_neural_exp(e, act, 4096); fwrite(e, 4, 4096, f);

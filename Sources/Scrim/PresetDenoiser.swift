@@ -24,8 +24,8 @@ final class PresetDenoiser {
         if stage.engine == .neural {
             let settings = stage.neuralSettings
             try settings.validate()
-            neural = NeuralNoiseReducer(model: try NeuralModelCache.shared.model(folder: modelFolder),
-                                        settings: settings)
+            let network = try NeuralModelCache.shared.network(folder: modelFolder)
+            neural = NeuralNoiseReducer(model: network.model, weights: network.weights, settings: settings)
             reducer = nil
             return
         }
@@ -60,6 +60,7 @@ public final class NeuralModelCache: @unchecked Sendable {
     public static let shared = NeuralModelCache()
     private let lock = NSLock()
     private var models: [String: DeepFilterNetModel] = [:]
+    private var built: [String: DeepFilterNet3Weights] = [:]
 
     /// The model in `folder` (nil: `$SCRIM_MODEL_PATH`, then the default folder), loaded and verified on first use.
     /// - Throws: ``ScrimError`` `.modelNotFound` / `.invalidDocument` from ``DeepFilterNetModel/init(folder:environment:)``
@@ -73,6 +74,20 @@ public final class NeuralModelCache: @unchecked Sendable {
         let loaded = try DeepFilterNetModel(folder: explicit)
         models[url.path] = loaded
         return loaded
+    }
+
+    /// The model in `folder` (as ``model(folder:)``) with its network weights, built once per folder and shared by
+    /// every reducer and channel in the process (``DeepFilterNet3Weights`` is immutable).
+    public func network(folder: String? = nil) throws(ScrimError) -> (model: DeepFilterNetModel,
+                                                                       weights: DeepFilterNet3Weights) {
+        let loaded = try model(folder: folder)
+        lock.lock()
+        defer { lock.unlock() }
+        let key = loaded.folder.path
+        if let weights = built[key] { return (loaded, weights) }
+        let weights = try DeepFilterNet3Weights(model: loaded)
+        built[key] = weights
+        return (loaded, weights)
     }
 }
 

@@ -152,7 +152,8 @@ public final class DFNBackEnd {
         }
         if let gains {
             var start = 0
-            for (band, width) in erbWidths.enumerated() {
+            for band in erbWidths.indices {  // indices, not enumerated(): no allocation in debug builds
+                let width = erbWidths[band]
                 let gain = gains[band]
                 for k in start..<(start + width) {
                     real[k] *= gain

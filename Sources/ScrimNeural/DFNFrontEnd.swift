@@ -137,7 +137,8 @@ public final class DFNFrontEnd {
     private func computeERBFeatures(real: UnsafeMutableBufferPointer<Float>, imag: UnsafeMutableBufferPointer<Float>) {
         let alpha = parameters.normalizationAlpha
         var start = 0
-        for (band, width) in erbWidths.enumerated() {
+        for band in erbWidths.indices {  // indices, not enumerated(): no allocation in debug builds
+            let width = erbWidths[band]
             let k = 1 / Float(width)
             var power: Float = 0
             for bin in start..<(start + width) {

@@ -44,6 +44,8 @@ public final class NeuralNoiseReducer: AudioProcessor {
 
     private var core: DeepFilterNet3Stream?
     private var stage: (any AudioProcessor)?
+    /// The weights, shared by every channel (and by every reducer given the same object).
+    private var weights: DeepFilterNet3Weights?
     private var streamRate = 48_000.0
     private var invalidSamples = 0
 
@@ -54,6 +56,14 @@ public final class NeuralNoiseReducer: AudioProcessor {
         self.model = model
         self.settings = settings
         networkSettings = settings.networkSettings
+    }
+
+    /// A reducer on weights already built (``DeepFilterNet3Weights``, 8.5 MB), so that many reducers — a batch's
+    /// files, a C API client's chains — share one copy.
+    public convenience init(model: DeepFilterNetModel, weights: DeepFilterNet3Weights,
+                            settings: NeuralNoiseReducerSettings = NeuralNoiseReducerSettings()) {
+        self.init(model: model, settings: settings)
+        self.weights = weights
     }
 
     /// The plain network with libDF's runtime parameters as given (the thresholds too), cleaned output: what the
@@ -71,7 +81,10 @@ public final class NeuralNoiseReducer: AudioProcessor {
     public func prepare(for spec: ProcessSpec) throws {
         try spec.validate()
         try settings.validate()
-        let made = DeepFilterNet3Stream(model: model, settings: settings, networkSettings: networkSettings)
+        let shared = try weights ?? DeepFilterNet3Weights(model: model)
+        weights = shared
+        let made = DeepFilterNet3Stream(model: model, weights: shared, settings: settings,
+                                        networkSettings: networkSettings)
         let outer: any AudioProcessor
         if spec.sampleRate == Double(sampleRate) {
             try made.prepare(for: spec)
@@ -177,10 +190,17 @@ final class DeepFilterNet3Stream: AudioProcessor {
     private var delayHops = 0
     private var position = 0
     private var stats = Statistics()
+    /// The networks' local SNR per staged hop, one channel at a time.
+    private var localSNRs = NeuralBuffer(count: 0)
     private var streamRate = 48_000.0
 
-    init(model: DeepFilterNetModel, settings: NeuralNoiseReducerSettings, networkSettings: DeepFilterNet3.Settings) {
+    /// The weights every channel's network reads (one copy for all channels).
+    let weights: DeepFilterNet3Weights
+
+    init(model: DeepFilterNetModel, weights: DeepFilterNet3Weights, settings: NeuralNoiseReducerSettings,
+         networkSettings: DeepFilterNet3.Settings) {
         self.model = model
+        self.weights = weights
         self.settings = settings
         self.networkSettings = networkSettings
     }
@@ -198,7 +218,10 @@ final class DeepFilterNet3Stream: AudioProcessor {
                                  + "\(spec.sampleRate) Hz: resample to \(sampleRate) Hz first")
         }
         var built: [DeepFilterNet3] = []
-        for _ in 0..<spec.channelCount { built.append(try DeepFilterNet3(model: model, settings: networkSettings)) }
+        for _ in 0..<spec.channelCount {
+            built.append(try DeepFilterNet3(weights: weights, settings: networkSettings,
+                                            maximumBatch: DeepFilterNet3.defaultMaximumBatch))
+        }
         networks = built
         channelCount = spec.channelCount
         streamRate = spec.sampleRate
@@ -212,6 +235,7 @@ final class DeepFilterNet3Stream: AudioProcessor {
         produced = NeuralBuffer(count: channelCount * Self.hopsPerBatch * hopSize)
         ready = NeuralBuffer(count: channelCount * hopSize)
         history = NeuralBuffer(count: channelCount * delayHops * hopSize)
+        localSNRs = NeuralBuffer(count: Self.hopsPerBatch)
         latencyFrames = networkLatency + hopSize
         resetState()
     }
@@ -293,18 +317,21 @@ final class DeepFilterNet3Stream: AudioProcessor {
         stats.reset()
     }
 
-    /// Runs staged hops 0 ..< `count` through each channel's network and the controls into `produced`.
+    /// Runs staged hops 0 ..< `count` through each channel's network (as one batch: the layers that do not depend on
+    /// the recurrence run over all of them at once, with the same bits as hop by hop) and the controls into
+    /// `produced`.
     private func runHops(_ count: Int) {
         let hop = hopSize
         let capacity = Self.hopsPerBatch * hop
         for (c, network) in networks.enumerated() {
             let staged = stage.pointer + c * capacity
             let outputs = produced.pointer + c * capacity
+            network.process(hops: UnsafeBufferPointer(start: staged, count: count * hop), count: count,
+                            into: UnsafeMutableBufferPointer(start: outputs, count: count * hop),
+                            localSNRs: localSNRs.pointer)
             for h in 0..<count {
-                let out = outputs + h * hop
-                let lsnr = network.process(UnsafeBufferPointer(start: staged + h * hop, count: hop),
-                                           into: UnsafeMutableBufferPointer(start: out, count: hop))
-                finish(hop: out, noisy: noisyHop(channel: c, stagedHop: h), localSNR: lsnr)
+                finish(hop: outputs + h * hop, noisy: noisyHop(channel: c, stagedHop: h),
+                       localSNR: localSNRs.pointer[h])
             }
         }
     }

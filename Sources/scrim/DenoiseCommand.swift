@@ -189,7 +189,7 @@ struct DenoiseCommand: ParsableCommand {
             reductionLimitDecibels: reduction ?? NeuralNoiseReducerSettings.defaultReductionDecibels,
             output: NeuralNoiseReducerSettings.Output(rawValue: outputKind.rawValue) ?? .cleaned,
             postFilter: postFilter, mode: neuralMode)
-        let loaded = try NeuralModelCache.shared.model(folder: model)
+        let network = try NeuralModelCache.shared.network(folder: model)
         let progress = TerminalProgress("denoise \(paths.displayInput) (neural)", passes: 1)
         defer { progress.finish() }
         var reducer: NeuralNoiseReducer?
@@ -199,7 +199,7 @@ struct DenoiseCommand: ParsableCommand {
         options.progress = progress.callback
         var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
                                          isCancelled: { Interruption.requested }) { _ in
-            let made = NeuralNoiseReducer(model: loaded, settings: settings)
+            let made = NeuralNoiseReducer(model: network.model, weights: network.weights, settings: settings)
             reducer = made
             return made
         }

@@ -83,6 +83,168 @@ import Testing
         Self.expectClose(reference, exact, magnitude)
     }
 
+    /// The batch form: each frame's outputs are scrim_neural_matvec's bits for that frame (frame counts around the
+    /// 8-frame block, strides wider than the rows), the reference is the same, and both meet the definition.
+    @Test(arguments: [(1, 256, 768), (7, 96, 16), (8, 256, 1), (13, 256, 768), (17, 16, 60), (9, 33, 65)])
+    func linearFramesEqualMatvecPerFrameAndDefinition(frames: Int, k: Int, n: Int) {
+        var noise = Noise(state: UInt32(17 + frames * k + n))
+        let xStride = k + 3, yStride = n + 5
+        let x = noise.values(frames * xStride), w = noise.values(k * n), bias = noise.values(n)
+        for withBias in [false, true] {
+            let b: [Float]? = withBias ? bias : nil
+            var fast = [Float](repeating: .nan, count: frames * yStride), reference = fast, perFrame = fast
+            b.withOptionalPointer { bp in
+                scrim_neural_linear_frames(&fast, Int64(yStride), x, Int64(xStride), w, bp, Int64(frames), Int64(k),
+                                           Int64(n))
+                scrim_neural_linear_frames_reference(&reference, Int64(yStride), x, Int64(xStride), w, bp,
+                                                     Int64(frames), Int64(k), Int64(n))
+                perFrame.withUnsafeMutableBufferPointer { y in
+                    x.withUnsafeBufferPointer { xs in
+                        for t in 0..<frames {
+                            scrim_neural_matvec(y.baseAddress.unsafelyUnwrapped + t * yStride,
+                                                xs.baseAddress.unsafelyUnwrapped + t * xStride, w, bp, Int64(k),
+                                                Int64(n))
+                        }
+                    }
+                }
+            }
+            #expect(Self.bits(fast) == Self.bits(reference))
+            #expect(Self.bits(fast) == Self.bits(perFrame))
+            var exact = [Double](), magnitude = [Double](), computed = [Float]()
+            for t in 0..<frames {
+                for j in 0..<n {
+                    var sum = withBias ? Double(bias[j]) : 0, mag = abs(sum)
+                    for i in 0..<k {
+                        let term = Double(x[t * xStride + i]) * Double(w[i * n + j])
+                        sum += term
+                        mag += abs(term)
+                    }
+                    exact.append(sum)
+                    magnitude.append(mag)
+                    computed.append(reference[t * yStride + j])
+                }
+            }
+            // K ≤ 256 here, so the suite's bound (K·2⁻²⁴ ≤ 1.6·10⁻⁵ of Σ|terms|, checked at 2·10⁻⁵) applies.
+            Self.expectClose(computed, exact, magnitude)
+        }
+    }
+
+    /// Column panels: every element lands where the layout says, and a product over the panels (one
+    /// scrim_neural_linear_frames call per panel) gives the bits of the product on the unpacked matrix.
+    @Test(arguments: [(256, 768), (3, 9), (40, 120), (7, 300)])
+    func panelsHoldTheMatrixAndKeepTheProductsBits(rows: Int, columns: Int) {
+        var noise = Noise(state: UInt32(29 + rows * columns))
+        let m = noise.values(rows * columns), panel = Int(SCRIM_NEURAL_PANEL)
+        var packed = [Float](repeating: .nan, count: m.count)
+        scrim_neural_pack_panels(&packed, m, Int64(rows), Int64(columns))
+        var misplaced = 0
+        for i in 0..<rows {
+            for j in 0..<columns {
+                let p0 = j / panel * panel, width = min(panel, columns - p0)
+                if packed[p0 * rows + i * width + j - p0] != m[i * columns + j] { misplaced += 1 }
+            }
+        }
+        #expect(misplaced == 0)
+        let frames = 11
+        let x = noise.values(frames * rows), bias = noise.values(columns)
+        var plain = [Float](repeating: .nan, count: frames * columns), panels = plain
+        scrim_neural_linear_frames(&plain, Int64(columns), x, Int64(rows), m, bias, Int64(frames), Int64(rows),
+                                   Int64(columns))
+        panels.withUnsafeMutableBufferPointer { y in
+            packed.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
+                    for p0 in stride(from: 0, to: columns, by: panel) {
+                        scrim_neural_linear_frames(y.baseAddress.unsafelyUnwrapped + p0, Int64(columns), x,
+                                                   Int64(rows), w.baseAddress.unsafelyUnwrapped + p0 * rows,
+                                                   b.baseAddress.unsafelyUnwrapped + p0, Int64(frames), Int64(rows),
+                                                   Int64(min(panel, columns - p0)))
+                    }
+                }
+            }
+        }
+        #expect(Self.bits(panels) == Self.bits(plain))
+    }
+
+    /// The grouped batch form: each frame's outputs are scrim_neural_grouped_linear's bits for that frame.
+    @Test(arguments: [(1, 32, 96, 16), (13, 16, 32, 16), (8, 8, 64, 32), (5, 16, 16, 60)])
+    func groupedLinearFramesEqualGroupedLinearPerFrame(frames: Int, groups: Int, inCount: Int, outCount: Int) {
+        var noise = Noise(state: UInt32(19 + frames * groups * inCount + outCount))
+        let x = noise.values(frames * groups * inCount), w = noise.values(groups * inCount * outCount)
+        let perFrameOut = groups * outCount, perFrameIn = groups * inCount
+        var fast = [Float](repeating: .nan, count: frames * perFrameOut), reference = fast, perFrame = fast
+        scrim_neural_grouped_linear_frames(&fast, x, w, Int64(frames), Int64(groups), Int64(inCount),
+                                           Int64(outCount))
+        scrim_neural_grouped_linear_frames_reference(&reference, x, w, Int64(frames), Int64(groups), Int64(inCount),
+                                                     Int64(outCount))
+        for t in 0..<frames {
+            var y = [Float](repeating: .nan, count: perFrameOut)
+            scrim_neural_grouped_linear(&y, Array(x[(t * perFrameIn)..<((t + 1) * perFrameIn)]), w, Int64(groups),
+                                        Int64(inCount), Int64(outCount))
+            perFrame.replaceSubrange((t * perFrameOut)..<((t + 1) * perFrameOut), with: y)
+        }
+        #expect(Self.bits(fast) == Self.bits(reference))
+        #expect(Self.bits(fast) == Self.bits(perFrame))
+        // The reference is frame by frame scrim_neural_grouped_linear_reference, checked against the Einsum in
+        // groupedLinearMatchesReferenceAndEinsum.
+    }
+
+    /// The GRU over a sequence with precomputed input products equals scrim_neural_gru_step frame by frame, its
+    /// reference, and the ONNX equations in double precision.
+    @Test(arguments: [(1, 256, 256), (11, 256, 256), (6, 5, 3), (9, 64, 40)])
+    func gruSequenceEqualsStepsAndONNXEquations(frames: Int, inputCount: Int, hiddenCount: Int) {
+        let h3 = 3 * hiddenCount, H = hiddenCount
+        var noise = Noise(state: UInt32(23 + frames + inputCount + hiddenCount))
+        let scale = 1 / Float(inputCount).squareRoot()
+        let wT = noise.values(inputCount * h3).map { $0 * scale }
+        let rT = noise.values(hiddenCount * h3).map { $0 * scale }
+        let bias = noise.values(2 * h3).map { $0 * 0.5 }
+        let start = noise.values(hiddenCount).map { $0 * 0.9 }
+        let x = noise.values(frames * inputCount).map { $0 * 2 }
+        var gx = [Float](repeating: .nan, count: frames * h3)
+        scrim_neural_linear_frames(&gx, Int64(h3), x, Int64(inputCount), wT, bias, Int64(frames), Int64(inputCount),
+                                   Int64(h3))
+        var hFast = start, hReference = start, hStep = start
+        var outFast = [Float](repeating: .nan, count: frames * H), outReference = outFast, outStep = outFast
+        var scratch = [Float](repeating: 0, count: 2 * h3)
+        var packed = [Float](repeating: .nan, count: rT.count)
+        scrim_neural_pack_panels(&packed, rT, Int64(H), Int64(h3))
+        scrim_neural_gru_sequence(&hFast, &outFast, Int64(H), gx, Int64(h3), packed, Array(bias[h3...]), &scratch,
+                                  Int64(frames), Int64(H))
+        scrim_neural_gru_sequence_reference(&hReference, &outReference, Int64(H), gx, Int64(h3), packed,
+                                            Array(bias[h3...]), &scratch, Int64(frames), Int64(H))
+        for t in 0..<frames {
+            scrim_neural_gru_step(&hStep, Array(x[(t * inputCount)..<((t + 1) * inputCount)]), wT, rT, bias,
+                                  &scratch, Int64(inputCount), Int64(H))
+            outStep.replaceSubrange((t * H)..<((t + 1) * H), with: hStep)
+        }
+        #expect(Self.bits(outFast) == Self.bits(outReference) && Self.bits(hFast) == Self.bits(hReference))
+        #expect(Self.bits(outFast) == Self.bits(outStep))
+        // ONNX GRU (linear_before_reset = 1) in double precision with libm's exp and tanh.
+        var exactHidden = start.map(Double.init)
+        var worst = 0.0
+        func sigmoid(_ v: Double) -> Double { 1 / (1 + Foundation.exp(-v)) }
+        for t in 0..<frames {
+            var gxe = [Double](repeating: 0, count: h3), ghe = gxe
+            for j in 0..<h3 {
+                gxe[j] = Double(bias[j])
+                ghe[j] = Double(bias[h3 + j])
+                for i in 0..<inputCount { gxe[j] += Double(x[t * inputCount + i]) * Double(wT[i * h3 + j]) }
+                for i in 0..<H { ghe[j] += exactHidden[i] * Double(rT[i * h3 + j]) }
+            }
+            exactHidden = (0..<H).map { j in
+                let z = sigmoid(gxe[j] + ghe[j])
+                let r = sigmoid(gxe[H + j] + ghe[H + j])
+                let n = Foundation.tanh(gxe[2 * H + j] + r * ghe[2 * H + j])
+                return (1 - z) * n + z * exactHidden[j]
+            }
+            for j in 0..<H { worst = max(worst, abs(Double(outReference[t * H + j]) - exactHidden[j])) }
+        }
+        // As gruStepMatchesReferenceAndONNXEquations: outputs in (−1, 1), float32 sums of ≤ 512 terms of size
+        // ≤ 2·scale per step (≤ 3·10⁻⁶ each, by the bound above with random signs), the activations within 3·10⁻⁷,
+        // and the state's error carried on with a factor below 1 (z ∈ (0, 1)) over ≤ 11 steps: 2·10⁻⁵.
+        #expect(worst < 2e-5, "GRU sequence differs from the ONNX equations by \(worst)")
+    }
+
     /// The graphs' Einsum btgi,gih->btgh for one frame.
     @Test(arguments: [(32, 96, 16), (16, 32, 16), (16, 16, 32), (8, 64, 32), (16, 16, 60)])
     func groupedLinearMatchesReferenceAndEinsum(groups: Int, inCount: Int, outCount: Int) {
@@ -128,6 +290,15 @@ import Testing
         scrim_neural_conv2d(&fast, input, w, bias, &shape)
         scrim_neural_conv2d_reference(&reference, input, w, bias, &shape)
         #expect(Self.bits(fast) == Self.bits(reference))
+        // The frames form, with the kT frames given one by one (here pointers into the same contiguous input).
+        var framesFast = [Float](repeating: .nan, count: cout * q), framesReference = framesFast
+        input.withUnsafeBufferPointer { source in
+            let base = source.baseAddress.unsafelyUnwrapped
+            let frames: [UnsafePointer<Float>?] = (0..<kt).map { base + $0 * cin * bins }
+            scrim_neural_conv2d_frames(&framesFast, frames, w, bias, &shape)
+            scrim_neural_conv2d_frames_reference(&framesReference, frames, w, bias, &shape)
+        }
+        #expect(Self.bits(framesFast) == Self.bits(fast) && Self.bits(framesReference) == Self.bits(fast))
         // The definition: pad the input with explicit zeros, then slide the kernel.
         let padded = bins + 2 * pad
         var x = [Double](repeating: 0, count: kt * cin * padded)

@@ -1,6 +1,7 @@
 // The neural network's kernels (ScrimNeural's DeepFilterNet3 layers): products, grouped linear layers, the causal
 // 2-D convolution and the depthwise transposed convolution the graphs use, a GRU step, and the elementwise
-// activations. Compiled once per x86-64 level and picked at load time, as the loops of scrim_vector.h.
+// activations; and batch forms (`_frames`, `gru_sequence`) that run many frames at once with each frame's bits.
+// Compiled once per x86-64 level and picked at load time, as the loops of scrim_vector.h.
 //
 // The same results on every CPU, by the same rules as scrim_vector.h: no contraction into fused multiply-adds, no
 // reassociation. Every sum runs over its terms in one fixed order written here (the vector lanes run across
@@ -36,6 +37,15 @@ void scrim_neural_matmul(float *out, const float *w, const float *in, const floa
 void scrim_neural_matmul_reference(float *out, const float *w, const float *in, const float *bias, int64_t m,
                                    int64_t k, int64_t n);
 
+/// Vector × matrix for `frames` frames at once (a linear layer over a batch): for each t, y[t·yStride + j] =
+/// bias[j] + Σᵢ x[t·xStride + i]·w[i·n + j], i = 0…k−1 in order: each output is exactly scrim_neural_matvec's
+/// for that frame (same terms, same order), whatever the frame count; the fast loop reuses each weight row for up
+/// to 8 frames. `bias` may be NULL.
+void scrim_neural_linear_frames(float *y, int64_t yStride, const float *x, int64_t xStride, const float *w,
+                                const float *bias, int64_t frames, int64_t k, int64_t n);
+void scrim_neural_linear_frames_reference(float *y, int64_t yStride, const float *x, int64_t xStride, const float *w,
+                                          const float *bias, int64_t frames, int64_t k, int64_t n);
+
 /// Grouped linear layer (the graphs' Einsum btgi,gih->btgh for one frame): y[g·h + j] = Σᵢ x[g·i + i']·
 /// w[(g·i + i')·h + j] for each of `groups` groups, i' in order. y: groups·outCount, x: groups·inCount,
 /// w: [groups][inCount][outCount] (the ONNX initializer as stored).
@@ -43,6 +53,17 @@ void scrim_neural_grouped_linear(float *y, const float *x, const float *w, int64
                                  int64_t outCount);
 void scrim_neural_grouped_linear_reference(float *y, const float *x, const float *w, int64_t groups,
                                            int64_t inCount, int64_t outCount);
+
+/// scrim_neural_grouped_linear for `frames` frames at once, bit for bit: x [frames][groups·inCount], y
+/// [frames][groups·outCount].
+void scrim_neural_grouped_linear_frames(float *y, const float *x, const float *w, int64_t frames, int64_t groups,
+                                        int64_t inCount, int64_t outCount);
+void scrim_neural_grouped_linear_frames_reference(float *y, const float *x, const float *w, int64_t frames,
+                                                  int64_t groups, int64_t inCount, int64_t outCount);
+
+/// The longest kernel in time scrim_neural_conv2d accepts (it writes nothing for longer ones; the _frames form
+/// has no limit).
+#define SCRIM_CONV2D_MAX_KERNEL_TIME 16
 
 /// One output frame of a 2-D convolution over [time][frequency] that is causal in time (the graph pads
 /// kernelTime − 1 zero frames before the sequence and none after, so the frame needs this frame and the
@@ -64,11 +85,20 @@ int64_t scrim_neural_conv2d_output_count(const scrim_conv2d_shape *shape);
 /// out[o][q] = bias[o] + Σ over the group's input channels c (in order), then dt = 0…kT−1, then df = 0…kF−1 of
 /// w[o][c][dt][df]·in[dt][g·cpg + c][q·stride + df − pad] (terms outside 0…F−1 skipped: zero padding).
 /// in: [kT][inChannels][F], oldest frame first; w: [outChannels][inChannels/groups][kT][kF] (ONNX Conv `W`);
-/// out: [outChannels][output count]; `bias` may be NULL.
+/// out: [outChannels][output count]; `bias` may be NULL. kernelTime must be at most SCRIM_CONV2D_MAX_KERNEL_TIME.
 void scrim_neural_conv2d(float *out, const float *in, const float *w, const float *bias,
                          const scrim_conv2d_shape *shape);
 void scrim_neural_conv2d_reference(float *out, const float *in, const float *w, const float *bias,
                                    const scrim_conv2d_shape *shape);
+
+/// scrim_neural_conv2d with the kernel's kT input frames given one by one: frames[dt] points to frame dt's
+/// [inChannels][F] (oldest first), so a causal convolution can run over a batch of frames and a short history
+/// without copying them together. The same sums in the same order: scrim_neural_conv2d gives the same bits when its
+/// `in` holds the same frames.
+void scrim_neural_conv2d_frames(float *out, const float *const *frames, const float *w, const float *bias,
+                                const scrim_conv2d_shape *shape);
+void scrim_neural_conv2d_frames_reference(float *out, const float *const *frames, const float *w, const float *bias,
+                                          const scrim_conv2d_shape *shape);
 
 /// Depthwise transposed convolution in frequency (ONNX ConvTranspose with group = channels, one output channel
 /// per group, kernel 1 × kF): out[c][q] = Σ over df = 0…kF−1 (in order) with q + pad − df = stride·p,
@@ -90,6 +120,27 @@ void scrim_neural_gru_step(float *h, const float *x, const float *wT, const floa
                            float *scratch, int64_t inputCount, int64_t hiddenCount);
 void scrim_neural_gru_step_reference(float *h, const float *x, const float *wT, const float *rT, const float *bias,
                                      float *scratch, int64_t inputCount, int64_t hiddenCount);
+
+/// Column panels: a [rows][columns] matrix cut into blocks of SCRIM_NEURAL_PANEL columns (the last one narrower),
+/// each stored whole, [rows][width], panel p (columns 128p ..< 128p + width) at dst + 128·p·rows. A product y = x·M
+/// then reads each panel front to back instead of rows `columns` floats apart; scrim_neural_linear_frames on one
+/// panel (w = the panel, n = its width, y and bias offset by 128p) gives the bits of the product on the unpacked
+/// matrix. dst and src: rows·columns floats, not overlapping.
+#define SCRIM_NEURAL_PANEL 128
+void scrim_neural_pack_panels(float *dst, const float *src, int64_t rows, int64_t columns);
+
+/// A GRU over `frames` frames whose input parts gx = Wb + x·Wᵀ are already computed (scrim_neural_linear_frames
+/// with the GRU's wT and Wb, 3H per frame at gx + t·gxStride): per frame t in order, gh = Rb + h·Rᵀ and the gates
+/// exactly as scrim_neural_gru_step, then h is copied to out + t·outStride. So the input products of all frames can
+/// run as one matrix product and only h·Rᵀ stays frame by frame; the bits equal `frames` calls of
+/// scrim_neural_gru_step. h: H, in place; rPacked: Rᵀ ([H][3H]) packed by scrim_neural_pack_panels; recurrentBias:
+/// Rb (3H, ONNX B + 3H); scratch: 3H floats.
+void scrim_neural_gru_sequence(float *h, float *out, int64_t outStride, const float *gx, int64_t gxStride,
+                               const float *rPacked, const float *recurrentBias, float *scratch, int64_t frames,
+                               int64_t hiddenCount);
+void scrim_neural_gru_sequence_reference(float *h, float *out, int64_t outStride, const float *gx, int64_t gxStride,
+                                         const float *rPacked, const float *recurrentBias, float *scratch,
+                                         int64_t frames, int64_t hiddenCount);
 
 /// x[i] = max(x[i], 0) in place (NaN stays NaN).
 void scrim_neural_relu(float *x, int64_t count);

@@ -186,12 +186,34 @@ final class DeepFilterNet3Stream: AudioProcessor {
     private var ready = NeuralBuffer(count: 0)
     /// Per channel, the `delayHops` hops of input before the stage (the noisy frames the output lines up with).
     private var history = NeuralBuffer(count: 0)
-    /// Network output hops lag input hops by this many (1440 / 480 = 3).
+    /// Output hops lag input hops by this many: the network's 1440 / 480 = 3, and in dialogue mode two more (one
+    /// for the ensemble's half-hop shift, one for the refiner's STFT).
     private var delayHops = 0
+    /// The network's own lag in hops (3).
+    private var networkHops = 0
+    /// Dialogue mode: the refinement runs (ensemble of two networks half a hop apart, then ``DialogueRefiner``).
+    private var refines = false
+    /// Dialogue mode, per channel: the second network, fed the input 240 frames later.
+    private var shiftedNetworks: [DeepFilterNet3] = []
+    private var refiners: [DialogueRefiner] = []
+    /// Dialogue mode, per channel × `hopsPerBatch` hops: the first network's output, the second's input and output.
+    private var networkOutput = NeuralBuffer(count: 0)
+    private var shiftedInput = NeuralBuffer(count: 0)
+    private var shiftedOutput = NeuralBuffer(count: 0)
+    /// Dialogue mode, per channel: the first network's previous output hop, the second half of the second's previous
+    /// output hop, and the last half hop of input (the start of the second network's next hop).
+    private var previousOutput = NeuralBuffer(count: 0)
+    private var previousShiftedHalf = NeuralBuffer(count: 0)
+    private var inputCarry = NeuralBuffer(count: 0)
+    /// One hop of the ensemble's output.
+    private var ensemble = NeuralBuffer(count: 0)
+    /// Hops completed since the stream began.
+    private var hopsSeen = 0
     private var position = 0
     private var stats = Statistics()
-    /// The networks' local SNR per staged hop, one channel at a time.
+    /// The networks' local SNR per staged hop, one channel at a time (the second network's, unused, apart).
     private var localSNRs = NeuralBuffer(count: 0)
+    private var shiftedLocalSNRs = NeuralBuffer(count: 0)
     private var streamRate = 48_000.0
 
     /// The weights every channel's network reads (one copy for all channels).
@@ -230,13 +252,37 @@ final class DeepFilterNet3Stream: AudioProcessor {
             throw ScrimError(.configuration, "the network's latency (\(networkLatency) frames) is not a whole number "
                                  + "of \(hopSize)-frame hops")
         }
-        delayHops = networkLatency / hopSize
+        networkHops = networkLatency / hopSize
+        refines = settings.mode == .dialogue
+        delayHops = networkHops + (refines ? 2 : 0)
+        let capacity = channelCount * Self.hopsPerBatch * hopSize
+        if refines {
+            var second: [DeepFilterNet3] = [], post: [DialogueRefiner] = []
+            for _ in 0..<spec.channelCount {
+                second.append(try DeepFilterNet3(weights: weights, settings: networkSettings,
+                                                 maximumBatch: DeepFilterNet3.defaultMaximumBatch))
+                post.append(try DialogueRefiner(parameters: weights.parameters))
+            }
+            shiftedNetworks = second
+            refiners = post
+            networkOutput = NeuralBuffer(count: capacity)
+            shiftedInput = NeuralBuffer(count: capacity)
+            shiftedOutput = NeuralBuffer(count: capacity)
+            previousOutput = NeuralBuffer(count: channelCount * hopSize)
+            previousShiftedHalf = NeuralBuffer(count: channelCount * hopSize / 2)
+            inputCarry = NeuralBuffer(count: channelCount * hopSize / 2)
+            ensemble = NeuralBuffer(count: hopSize)
+        } else {
+            shiftedNetworks = []
+            refiners = []
+        }
         stage = NeuralBuffer(count: channelCount * Self.hopsPerBatch * hopSize)
         produced = NeuralBuffer(count: channelCount * Self.hopsPerBatch * hopSize)
         ready = NeuralBuffer(count: channelCount * hopSize)
         history = NeuralBuffer(count: channelCount * delayHops * hopSize)
         localSNRs = NeuralBuffer(count: Self.hopsPerBatch)
-        latencyFrames = networkLatency + hopSize
+        shiftedLocalSNRs = NeuralBuffer(count: Self.hopsPerBatch)
+        latencyFrames = delayHops * hopSize + hopSize
         resetState()
     }
 
@@ -281,7 +327,8 @@ final class DeepFilterNet3Stream: AudioProcessor {
 
     /// Back to a freshly prepared state. Does not allocate.
     func reset() {
-        for network in networks { network.reset() }
+        for network in networks + shiftedNetworks { network.reset() }
+        for refiner in refiners { refiner.reset() }
         resetState()
     }
 
@@ -313,13 +360,20 @@ final class DeepFilterNet3Stream: AudioProcessor {
         produced.zero()
         ready.zero()
         history.zero()
+        networkOutput.zero()
+        shiftedInput.zero()
+        shiftedOutput.zero()
+        previousOutput.zero()
+        previousShiftedHalf.zero()
+        inputCarry.zero()
+        hopsSeen = 0
         position = 0
         stats.reset()
     }
 
     /// Runs staged hops 0 ..< `count` through each channel's network (as one batch: the layers that do not depend on
-    /// the recurrence run over all of them at once, with the same bits as hop by hop) and the controls into
-    /// `produced`.
+    /// the recurrence run over all of them at once, with the same bits as hop by hop), the dialogue refinement and
+    /// the controls into `produced`.
     private func runHops(_ count: Int) {
         let hop = hopSize
         let capacity = Self.hopsPerBatch * hop
@@ -327,21 +381,73 @@ final class DeepFilterNet3Stream: AudioProcessor {
             let staged = stage.pointer + c * capacity
             let outputs = produced.pointer + c * capacity
             network.process(hops: UnsafeBufferPointer(start: staged, count: count * hop), count: count,
-                            into: UnsafeMutableBufferPointer(start: outputs, count: count * hop),
+                            into: UnsafeMutableBufferPointer(start: refines ? networkOutput.pointer + c * capacity
+                                                                 : outputs, count: count * hop),
                             localSNRs: localSNRs.pointer)
-            for h in 0..<count {
-                finish(hop: outputs + h * hop, noisy: noisyHop(channel: c, stagedHop: h),
-                       localSNR: localSNRs.pointer[h])
+            if refines {
+                refine(channel: c, count: count)
+            } else {
+                for h in 0..<count {
+                    finish(hop: outputs + h * hop, noisy: inputHop(channel: c, stagedHop: h, back: delayHops),
+                           localSNR: localSNRs.pointer[h])
+                }
             }
+        }
+        hopsSeen += count
+    }
+
+    /// Dialogue mode for one channel's `count` new hops: the second network on the input half a hop later, the
+    /// ensemble ½(first + second) lined up (the second's output 240 frames later, so each hop's ensemble waits for
+    /// the next hop), then the ``DialogueRefiner`` against the noisy hop it lines up with.
+    private func refine(channel c: Int, count: Int) {
+        let hop = hopSize
+        let half = hop / 2
+        let capacity = Self.hopsPerBatch * hop
+        let staged = stage.pointer + c * capacity
+        let carry = inputCarry.pointer + c * half
+        let shiftedIn = shiftedInput.pointer + c * capacity
+        for h in 0..<count {
+            // The second network's hop h: the last half hop before staged hop h, then its first half.
+            let target = shiftedIn + h * hop
+            target.update(from: h == 0 ? carry : staged + (h - 1) * hop + half, count: half)
+            (target + half).update(from: staged + h * hop, count: half)
+        }
+        let shiftedOut = shiftedOutput.pointer + c * capacity
+        shiftedNetworks[c].process(hops: UnsafeBufferPointer(start: shiftedIn, count: count * hop), count: count,
+                                   into: UnsafeMutableBufferPointer(start: shiftedOut, count: count * hop),
+                                   localSNRs: shiftedLocalSNRs.pointer)
+        let first = networkOutput.pointer + c * capacity
+        let previous = previousOutput.pointer + c * hop
+        let previousHalf = previousShiftedHalf.pointer + c * half
+        let outputs = produced.pointer + c * capacity
+        let mixed = ensemble.pointer
+        for h in 0..<count {
+            // The ensemble for the first network's previous hop (it lines up with input hop H − networkHops − 1).
+            let second = shiftedOut + h * hop
+            for i in 0..<half { mixed[i] = 0.5 * (previous[i] + previousHalf[i]) }
+            for i in half..<hop { mixed[i] = 0.5 * (previous[i] + second[i - half]) }
+            previous.update(from: first + h * hop, count: hop)
+            previousHalf.update(from: second + half, count: half)
+            let out = outputs + h * hop
+            if hopsSeen + h > networkHops {
+                refiners[c].process(noisy: inputHop(channel: c, stagedHop: h, back: networkHops + 1),
+                                    enhanced: mixed, output: out)
+                // The refiner's first hop out is the half frame before the stream began: not part of it.
+                if hopsSeen + h == networkHops + 1 { out.update(repeating: 0, count: hop) }
+            } else {
+                out.update(repeating: 0, count: hop)  // before the first input hop reaches the refiner
+            }
+            finish(hop: out, noisy: inputHop(channel: c, stagedHop: h, back: delayHops),
+                   localSNR: localSNRs.pointer[h])
         }
     }
 
-    /// The input hop the output of staged hop `h` lines up with: `delayHops` hops earlier, from the stage or,
-    /// before it, from `history`.
-    private func noisyHop(channel c: Int, stagedHop h: Int) -> UnsafeMutablePointer<Float> {
+    /// The input hop `back` hops before staged hop `h` (`back` ≤ `delayHops`): from the stage or, before it, from
+    /// `history`.
+    private func inputHop(channel c: Int, stagedHop h: Int, back: Int) -> UnsafeMutablePointer<Float> {
         let hop = hopSize
-        if h >= delayHops { return stage.pointer + c * Self.hopsPerBatch * hop + (h - delayHops) * hop }
-        return history.pointer + (c * delayHops + h) * hop
+        if h >= back { return stage.pointer + c * Self.hopsPerBatch * hop + (h - back) * hop }
+        return history.pointer + (c * delayHops + delayHops - back + h) * hop
     }
 
     /// Statistics of one output hop, then the write mode applied to it in place.
@@ -370,6 +476,11 @@ final class DeepFilterNet3Stream: AudioProcessor {
         let capacity = Self.hopsPerBatch * hop
         for c in 0..<channelCount {
             let staged = stage.pointer + c * capacity
+            if refines {
+                // The second network's next hop starts with the last half of the last completed input hop.
+                (inputCarry.pointer + c * hop / 2).update(from: staged + (completed - 1) * hop + hop / 2,
+                                                          count: hop / 2)
+            }
             (ready.pointer + c * hop).update(from: produced.pointer + c * capacity + (completed - 1) * hop,
                                              count: hop)
             // The new history is the last `delayHops` input hops ending at hop `completed` (old history + stage).

@@ -228,4 +228,42 @@ struct NeuralNoiseReducerTests {
         let deepest = try #require(report.maximumReductionDecibels)
         #expect(average > 3 && deepest >= average)
     }
+
+    /// Dialogue mode (the default): 2880 frames of latency (the network's 1920 + a hop for the ensemble's half-hop
+    /// shift + a hop for the refiner's STFT), any split bit-identical, reset equal to fresh, bypass exactly the input
+    /// delayed by the latency; and it differs from the reference network (the ensemble alone changes every hop).
+    @Test func dialogueModeKeepsTheContract() throws {
+        let model = try #require(Self.model)
+        let input = try Self.stereo(hops: 30)
+        let total = input[0].count
+        let whole = NeuralNoiseReducer(model: model)
+        try whole.prepare(for: ProcessSpec(sampleRate: 48_000, channelCount: 2, maximumBlockFrames: total))
+        #expect(whole.latencyFrames == 2880)
+        let reference = Self.run(whole, input, blockSizes: [total])
+        let split = NeuralNoiseReducer(model: model)
+        try split.prepare(for: ProcessSpec(sampleRate: 48_000, channelCount: 2, maximumBlockFrames: 1024))
+        #expect(Self.run(split, input, blockSizes: [1, 479, 17, 1024, 960, 3]) == reference)
+        split.reset()
+        #expect(Self.run(split, input, blockSizes: [700]) == reference)
+        #expect(reference[0][..<2880].allSatisfy { $0 == 0 })
+        #expect(reference[0][2880...].contains { $0 != 0 })
+
+        let plain = NeuralNoiseReducer(model: model, settings: Self.reference)
+        try plain.prepare(for: ProcessSpec(sampleRate: 48_000, channelCount: 2, maximumBlockFrames: total))
+        let network = Self.run(plain, input, blockSizes: [total])
+        // Line the two up (2880 against 1920) and compare: different, but the same signal to within a few dB.
+        let a = Array(reference[0][2880...]), b = Array(network[0][1920..<(total - 960)])
+        var difference = 0.0, energy = 0.0
+        for (x, y) in zip(a, b) {
+            difference += Double(x - y) * Double(x - y)
+            energy += Double(y) * Double(y)
+        }
+        #expect(difference > 1e-6 * energy, "dialogue mode equals the network")
+        #expect(difference < 0.5 * energy, "dialogue mode is not the network's signal: \(difference / energy)")
+
+        let bypass = NeuralNoiseReducer(model: model, settings: .init(output: .bypass))
+        try bypass.prepare(for: ProcessSpec(sampleRate: 48_000, channelCount: 2, maximumBlockFrames: 1000))
+        let passed = Self.run(bypass, input, blockSizes: [1000])
+        #expect(Array(passed[1][2880...]) == Array(input[1][..<(total - 2880)]))
+    }
 }

@@ -51,6 +51,35 @@ UTTERANCES = [
      "Keep rolling, we will pick up the last line again from the top of the stairs."),
     ("u6", "flite", "awb",
      "If the wind picks up again, we can move the whole scene inside the old barn."),
+    # the wider corpus (2026-12): more voices, genders and languages; the first seven above are unchanged
+    ("u7", "flite", "kal",
+     "The caterer wants the truck moved before noon, so we should wrap this scene quickly."),
+    ("u8", "espeak", "de+f4",
+     "Bitte noch einmal von vorne, der Hubschrauber war in der letzten Einstellung viel zu laut."),
+    ("u9", "espeak", "fr-fr+m2",
+     "On reprend la scene depuis le debut, le micro a capte le bruit du camion dans la cour."),
+    ("u10", "espeak", "es+f5",
+     "Vamos a repetir la toma, porque el viento movio las hojas durante todo el dialogo."),
+    ("r2", "alsa", "Front_Right+Rear_Center+Side_Left+Rear_Right",
+     "Front right. Rear center. Side left. Rear right."),
+    ("u11", "espeak", "it+m4",
+     "Aspetta un attimo, la cinepresa non era pronta quando hai detto la tua battuta."),
+    ("u12", "espeak", "pt-br+f1",
+     "A luz do fim da tarde esta perfeita, vamos gravar antes que o sol desapareca."),
+    ("u13", "espeak", "en-us+klatt4",
+     "Hold the slate a little higher, the second camera cannot read the scene number."),
+    ("u14", "espeak", "nl+m7",
+     "We nemen het nog een keer op, want iemand liet een glas vallen in de keuken."),
+    ("u15", "espeak", "pl+f3",
+     "Prosze powtorzyc ostatnie zdanie, bo samolot przelecial nad planem zdjeciowym."),
+    ("u16", "espeak", "sv+m5",
+     "Vi tar om scenen fran borjan, mikrofonen fangade ljudet fran flakten i taket."),
+    ("u17", "espeak", "en-us+f5",
+     "Tell the neighbours we are sorry about the noise, we will be finished by nine tonight."),
+    ("u18", "espeak", "fi+m6",
+     "Otetaan kohtaus viela kerran, koska tuuli puhalsi suoraan mikrofoniin."),
+    ("u19", "espeak", "en-gb-x-rp+f2",
+     "The actors are tired, so give them ten minutes and then we go for the close-ups."),
 ]
 
 # Other talkers summed into the babble noise (never the target utterance's text).
@@ -65,8 +94,17 @@ BABBLE_TALKERS = [
     ("b8", "flite", "awb", "We sold the old car last spring and never regretted it for a minute."),
 ]
 
-NOISE_TYPES = ["white", "pink", "brown", "hvac", "traffic", "babble", "bursts"]
+NOISE_TYPES = ["white", "pink", "brown", "hvac", "traffic", "babble", "bursts",
+               "wind", "rain", "cafe", "fan", "keyboard", "music", "buzz"]
 SNRS_DB = [0, 5, 10, 20]
+# Each utterance gets NOISES_PER_UTTERANCE noise types (at every SNR), rotating so that over the 21 utterances
+# every noise type is paired with 6 different voices: utterance i takes types (4 i + j + i // 7) mod 14.
+NOISES_PER_UTTERANCE = 4
+# Hum files are made for the first HUM_UTTERANCES utterances only (the de-hum bench's corpus is unchanged).
+HUM_UTTERANCES = 5
+# What the manifest records, so that a bench rebuilds a corpus made by an older corpus.py.
+PLAN = {"version": 2, "noise_types": NOISE_TYPES, "snrs_db": SNRS_DB, "noises_per_utterance": NOISES_PER_UTTERANCE,
+        "hum_utterances": HUM_UTTERANCES}
 HUM_TYPES = ["mains50", "mains60", "irregular", "buzz", "drift", "hum_noise", "swell"]
 HUM_LEVELS_DB = [-20.0, -15.0, -10.0, -5.0]
 
@@ -253,6 +291,172 @@ def burst_noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict]:
                         "spray_start_s": round(spray_start / SR, 3), "spray_seconds": 0.5, "spray_level_db": 6}
 
 
+def decaying_bursts(rng: np.random.Generator, n: int, times: np.ndarray, amplitudes: np.ndarray,
+                    decay_s: tuple[float, float], band: tuple[float, float]) -> np.ndarray:
+    """Short noise bursts at `times` (s): band-passed white noise under an exponential decay (time constant
+    drawn from decay_s), with a 1 ms attack, scaled by `amplitudes`."""
+    x = np.zeros(n)
+    sos = butter(2, band, btype="bandpass", fs=SR, output="sos")
+    for t0, a in zip(times, amplitudes):
+        tau = rng.uniform(*decay_s)
+        length = min(int(6 * tau * SR), n)
+        start = int(t0 * SR)
+        if start >= n or length < 8:
+            continue
+        k = np.arange(length)
+        env = np.exp(-k / (tau * SR)) * np.minimum(k / (0.001 * SR), 1.0)
+        burst = sosfilt(sos, rng.standard_normal(length)) * env
+        end = min(n, start + length)
+        x[start:end] += a * burst[: end - start] / (np.max(np.abs(burst)) + 1e-12)
+    return x
+
+
+def wind_noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict]:
+    """Wind on a microphone: brown noise low-passed at 200 Hz (2nd order) under a gust envelope
+    exp(0.8 * slow random curve, 0.4 Hz corner), plus buffeting: low-passed bursts (60-300 Hz, 40-120 ms) at
+    about 1.5 per second, stronger in the gusts."""
+    t = np.arange(n) / SR
+    gust = np.exp(0.8 * smooth_random(rng, n, 0.4))
+    rumble = sosfilt(butter(2, 200, fs=SR, output="sos"), shaped_noise(rng, n, 2.0, low_cut=10.0))
+    rumble /= rms(rumble)
+    count = rng.poisson(1.5 * t[-1])
+    times = np.sort(rng.uniform(0, t[-1], count))
+    amps = rng.uniform(0.5, 2.0, count) * np.interp(times, t, gust)
+    buffet = decaying_bursts(rng, n, times, amps, (0.04, 0.12), (60.0, 300.0))
+    x = rumble * gust + buffet * rms(rumble * gust) / max(rms(buffet), 1e-12) * 0.5
+    return x / rms(x), {"lowpass_hz": 200, "gust_corner_hz": 0.4, "buffets": int(count)}
+
+
+def rain_noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict]:
+    """Rain: a dense Poisson train of drops (400 per second; band-passed 1-12 kHz bursts, 2-8 ms decay,
+    log-uniform levels over 24 dB) over a 2 kHz high-passed hiss 6 dB below the drops."""
+    t_end = n / SR
+    count = rng.poisson(400 * t_end)
+    times = rng.uniform(0, t_end, count)
+    amps = 10 ** (rng.uniform(-24, 0, count) / 20)
+    drops = decaying_bursts(rng, n, times, amps, (0.002, 0.008), (1000.0, 12000.0))
+    hiss = sosfilt(butter(2, 2000, btype="highpass", fs=SR, output="sos"), rng.standard_normal(n))
+    x = drops / rms(drops) + 0.5 * hiss / rms(hiss)
+    return x / rms(x), {"drops_per_second": 400, "hiss_db_re_drops": -6}
+
+
+def cafe_noise(rng: np.random.Generator, n: int, talkers: list[np.ndarray]) -> tuple[np.ndarray, dict]:
+    """Cafe: distant crowd (the babble talkers, each twice at random offsets, low-passed at 3 kHz as if
+    across a room) plus crockery and cutlery: ringing clinks (decaying 2-6 kHz tones with a noise attack,
+    about 2 per second) and a pink room tone 12 dB down."""
+    crowd = np.zeros(n)
+    for voice in talkers + talkers:
+        unit = np.concatenate([voice, np.zeros(int(rng.uniform(0.1, 0.4) * SR))])
+        looped = np.tile(unit, n // len(unit) + 2)
+        offset = int(rng.integers(0, len(unit)))
+        crowd += looped[offset: offset + n] * 10 ** (rng.uniform(-6, 0) / 20)
+    crowd = sosfilt(butter(2, 3000, fs=SR, output="sos"), crowd)
+    crowd /= rms(crowd)
+    t_end = n / SR
+    count = rng.poisson(2.0 * t_end)
+    clinks = np.zeros(n)
+    for t0 in rng.uniform(0, t_end, count):
+        start = int(t0 * SR)
+        length = min(int(0.25 * SR), n - start)
+        k = np.arange(length) / SR
+        ring = sum(np.cos(2 * np.pi * f * k + rng.uniform(0, 2 * np.pi)) * np.exp(-k / rng.uniform(0.02, 0.08))
+                   for f in rng.uniform(2000, 6000, 3))
+        ring += rng.standard_normal(length) * np.exp(-k / 0.002)
+        clinks[start: start + length] += rng.uniform(0.3, 1.0) * ring
+    room = shaped_noise(rng, n, 1.0)
+    x = crowd + 0.4 * clinks * rms(crowd) / max(rms(clinks), 1e-12) + 0.25 * room
+    return x / rms(x), {"talkers": 2 * len(talkers), "crowd_lowpass_hz": 3000, "clinks": int(count)}
+
+
+def fan_noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict]:
+    """A desk or computer fan: band-limited broadband noise (pink, 100 Hz-6 kHz) plus strong tones: blade
+    pass at 87 Hz with 4 harmonics, and a motor whine at 1180 Hz and 2360 Hz, wandering 0.5 %. The tones
+    together are as loud as the broadband part."""
+    broad = shaped_noise(rng, n, 1.0, low_cut=100.0, high_cut=6000.0)
+    wander = 1 + 0.005 * smooth_random(rng, n, 0.2)
+    blade = [(87.0 * k, a) for k, a in ((1, 1.0), (2, 0.6), (3, 0.4), (4, 0.25), (5, 0.15))]
+    whine = [(1180.0, 0.35), (2360.0, 0.15)]
+    tonal = sum(a * tone(f * wander, n, rng.uniform(0, 2 * np.pi)) for f, a in blade + whine)
+    tonal *= rms(broad) / rms(tonal)
+    x = broad + tonal
+    return x / rms(x), {"blade_pass_hz": 87.0, "harmonics": 5, "whine_hz": [1180.0, 2360.0],
+                        "tones_re_broadband_db": 0, "speed_wander": 0.005}
+
+
+def keyboard_noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict]:
+    """Typing and desk clatter: key clicks (band-passed 1-8 kHz bursts, 8-25 ms decay, 5-12 per second in
+    typing runs of 1-3 s with pauses), a few thumps (100-800 Hz, 20-40 ms, peaks up to
+    the clicks'), over a pink room tone 9 dB below the clicks; peaks soft-limited (tanh) to a crest of about
+    13 dB."""
+    t_end = n / SR
+    times, amps = [], []
+    t = rng.uniform(0, 0.5)
+    while t < t_end:
+        run_end = t + rng.uniform(1.0, 3.0)
+        while t < min(run_end, t_end):
+            times.append(t)
+            amps.append(rng.uniform(0.4, 1.0))
+            t += rng.uniform(0.08, 0.2)
+        t += rng.uniform(0.3, 1.2)
+    clicks = decaying_bursts(rng, n, np.array(times), np.array(amps), (0.008, 0.025), (1000.0, 8000.0))
+    count = rng.poisson(0.5 * t_end)
+    thumps = decaying_bursts(rng, n, rng.uniform(0, t_end, count), rng.uniform(1.0, 2.0, count), (0.02, 0.04),
+                             (100.0, 800.0))
+    room = shaped_noise(rng, n, 1.0)
+    x = clicks + 0.5 * thumps + 0.35 * rms(clicks) * room
+    x = 4.0 * np.tanh(x / rms(x) / 4.0)  # the peaks soft-limited at 12 dB over the RMS, so 0 dB SNR cannot clip
+    return x / rms(x), {"clicks": len(times), "thumps": int(count), "room_db_re_clicks": -9}
+
+
+def music_noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict]:
+    """Background music: a chord progression (four triads, one every 0.6 s, each note with 6 harmonics and a
+    plucked decay), a bass note an octave below the root, and a hi-hat (8-16 kHz noise bursts on the eighth
+    notes) - tonal, harmonic and rhythmic, like a radio playing on set."""
+    t_end = n / SR
+    roots = [57, 53, 48, 55]  # A3, F3, C3, G3 (MIDI)
+    beat = 0.6
+    x = np.zeros(n)
+    start_offset = rng.uniform(0, beat)
+    step = 0
+    t0 = -start_offset
+    while t0 < t_end:
+        root = roots[step % len(roots)] + int(rng.integers(-1, 2)) * 0
+        minor = step % 4 in (0,)
+        notes = [root, root + (3 if minor else 4), root + 7, root - 12]
+        a0 = max(0, int(t0 * SR))
+        length = min(int(1.2 * SR), n - a0)
+        if length > 0:
+            k = (np.arange(length) + (a0 - int(t0 * SR))) / SR
+            for j, m in enumerate(notes):
+                f = 440.0 * 2 ** ((m - 69) / 12)
+                level = 1.0 if j < 3 else 1.4
+                for h in range(1, 7):
+                    if f * h < SR / 2:
+                        x[a0: a0 + length] += (level / h * np.exp(-k / (0.5 / h))
+                                               * np.sin(2 * np.pi * f * h * k + rng.uniform(0, 2 * np.pi)))
+        t0 += beat
+        step += 1
+    hats = np.arange(-start_offset, t_end, beat / 2)
+    hats = hats[hats >= 0]
+    hihat = decaying_bursts(rng, n, hats, rng.uniform(0.5, 1.0, len(hats)), (0.01, 0.03), (8000.0, 16000.0))
+    x = x / rms(x) + 0.3 * hihat / max(rms(hihat), 1e-12)
+    return x / rms(x), {"chords": "Am F C G", "beat_s": beat, "harmonics": 6, "hihat_db": -10.5}
+
+
+def buzz_noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict]:
+    """Electrical buzz (a ground loop or a dimmer): a 50 Hz pulse train (every harmonic to 8 kHz, levels
+    -6 dB per octave, random phases, 2 % jitter in level per harmonic) plus a pink floor 6 dB down."""
+    f0 = 50.0
+    t = np.arange(n) / SR
+    tonal = np.zeros(n)
+    for k in range(1, int(8000 // f0) + 1):
+        tonal += (1.0 / k) * (1 + 0.02 * rng.standard_normal()) * np.cos(2 * np.pi * k * f0 * t
+                                                                         + rng.uniform(0, 2 * np.pi))
+    tonal /= rms(tonal)
+    x = tonal + 0.5 * shaped_noise(rng, n, 1.0)
+    return x / rms(x), {"f0_hz": f0, "top_hz": 8000, "floor_db": -6}
+
+
 def make_noise(kind: str, n: int, seed: int, talkers: list[np.ndarray]) -> tuple[np.ndarray, dict]:
     rng = np.random.default_rng(seed)
     if kind == "white":
@@ -269,6 +473,20 @@ def make_noise(kind: str, n: int, seed: int, talkers: list[np.ndarray]) -> tuple
         return babble_noise(rng, n, talkers)
     if kind == "bursts":
         return burst_noise(rng, n)
+    if kind == "wind":
+        return wind_noise(rng, n)
+    if kind == "rain":
+        return rain_noise(rng, n)
+    if kind == "cafe":
+        return cafe_noise(rng, n, talkers)
+    if kind == "fan":
+        return fan_noise(rng, n)
+    if kind == "keyboard":
+        return keyboard_noise(rng, n)
+    if kind == "music":
+        return music_noise(rng, n)
+    if kind == "buzz":
+        return buzz_noise(rng, n)
     raise ValueError(kind)
 
 
@@ -343,10 +561,16 @@ def active_power(x: np.ndarray, mask: np.ndarray) -> float:
     return float(np.mean(x[mask] ** 2))
 
 
+def noises_for(index: int) -> list[str]:
+    """The noise types of the index-th utterance (see NOISES_PER_UTTERANCE)."""
+    k = len(NOISE_TYPES)
+    return [NOISE_TYPES[(NOISES_PER_UTTERANCE * index + j + index // 7) % k] for j in range(NOISES_PER_UTTERANCE)]
+
+
 def build(count: int, out: Path) -> dict:
     if out.exists():
         shutil.rmtree(out)
-    manifest = {"sample_rate": SR, "lead_in_seconds": qlib.LEAD_IN_SECONDS, "tail_seconds": qlib.TAIL_SECONDS,
+    manifest = {"plan": PLAN, "sample_rate": SR, "lead_in_seconds": qlib.LEAD_IN_SECONDS, "tail_seconds": qlib.TAIL_SECONDS,
                 "active_level_dbfs": qlib.ACTIVE_LEVEL_DBFS, "clean": [], "denoise": [], "dehum": [],
                 "definitions": {
                     "active_frames": "20 ms frames of the clean file with RMS within 40 dB of the loudest",
@@ -373,7 +597,7 @@ def build(count: int, out: Path) -> dict:
             (out / "clean" / f"{uid}.json").write_text(json.dumps(clean_info, indent=1))
             manifest["clean"].append({**clean_info, "path": str(clean_path.relative_to(out))})
 
-            for kind in NOISE_TYPES:
+            for kind in noises_for(index):
                 noise, noise_params = make_noise(kind, n, qlib.seed_for("noise", uid, kind), talkers)
                 p_noise = active_power(noise, mask)
                 for snr in SNRS_DB:
@@ -393,7 +617,7 @@ def build(count: int, out: Path) -> dict:
                     path.with_suffix(".json").write_text(json.dumps(info, indent=1))
                     manifest["denoise"].append(info)
 
-            for j, kind in enumerate(HUM_TYPES):
+            for j, kind in enumerate(HUM_TYPES if index < HUM_UTTERANCES else []):
                 rng = np.random.default_rng(qlib.seed_for("hum", uid, kind))
                 hum, params, f0_track = synth_hum(kind, n, rng)
                 t = np.arange(n) / SR
@@ -438,7 +662,8 @@ def build(count: int, out: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--utterances", type=int, default=5, help=f"how many (1-{len(UTTERANCES)}; default 5)")
+    parser.add_argument("--utterances", type=int, default=len(UTTERANCES),
+                        help=f"how many (1-{len(UTTERANCES)}; default all)")
     parser.add_argument("--out", type=Path, default=qlib.CORPUS_DIR)
     args = parser.parse_args()
     if not 1 <= args.utterances <= len(UTTERANCES):

@@ -287,7 +287,8 @@ def main() -> int:
                         help="-3 dB width of each notch of notch-bank (default 4 Hz: settles in ~80 ms)")
     parser.add_argument("--quick", action="store_true", help="3 files only (smoke test); tables go to work/")
     parser.add_argument("--jobs", type=int, default=1, help="files in parallel (default 1 for honest timing)")
-    parser.add_argument("--utterances", type=int, default=5, help="utterances in the corpus (default 5)")
+    parser.add_argument("--utterances", type=int, default=len(corpus.UTTERANCES),
+                        help=f"utterances in the corpus (default all {len(corpus.UTTERANCES)})")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the corpus first")
     parser.add_argument("--keep", action="store_true", help="keep processed files under work/quality/out/")
     parser.add_argument("--md", type=Path, help="where to write the table (default Benchmarks/quality/DEHUM.md, "
@@ -298,7 +299,7 @@ def main() -> int:
 
     known = DEFAULT_TOOLS + ["afftdn-tn", "nr-nonstationary", "rnnoise"]
     tools, skipped = qlib.select_tools(parser, args.tools, known, args.scrim)
-    manifest = qlib.load_manifest(args.rebuild, args.utterances, corpus.build)
+    manifest = qlib.load_manifest(args.rebuild, args.utterances, corpus.build, corpus.PLAN)
     items = manifest["dehum"]
     if args.quick:
         items = [i for i in items if i["utterance"] in QUICK["utterances"] and i["hum"] in QUICK["hums"]]

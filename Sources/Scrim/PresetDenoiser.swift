@@ -161,6 +161,9 @@ extension NoiseReductionReport {
             ("localSnrPercentile10Db", .null),
             ("localSnrPercentile90Db", .null),
             ("speechShare", .null),
+            ("neuralEnsemble", .null),
+            ("dialogueGuard", .null),
+            ("mixBackShare", .null),
         ])
     }
 }
@@ -192,6 +195,9 @@ extension NeuralNoiseReductionReport {
             ("localSnrPercentile10Db", .rounded(localSNRPercentile10Decibels, places: 2)),
             ("localSnrPercentile90Db", .rounded(localSNRPercentile90Decibels, places: 2)),
             ("speechShare", .rounded(speechShare, places: 3)),
+            ("neuralEnsemble", .optional(ensemble)),
+            ("dialogueGuard", .rounded(guardStrength, places: 3)),
+            ("mixBackShare", .rounded(mixBackShare, places: 3)),
         ])
     }
 }

@@ -266,10 +266,68 @@ public enum PresetJob {
             stages.append(made)
         }
         var denoiser: PresetDenoiser?
+        // The neural engine's dialogue mode on a file runs as its own passes (NeuralFileJob: the network forward
+        // and backward, then the refiner), after the de-hum stage has been written to an intermediate.
+        var wholeFileNeural: DenoiseStage?
+        var neuralReport: NeuralNoiseReductionReport?
         if let stage = preset.denoise {
-            let made = try PresetDenoiser(stage: stage, modelFolder: options.modelFolder)
-            denoiser = made
-            stages.append(made.processor)
+            if stage.engine == .neural, stage.neuralMode == .dialogue {
+                wholeFileNeural = stage
+            } else {
+                let made = try PresetDenoiser(stage: stage, modelFolder: options.modelFolder)
+                denoiser = made
+                stages.append(made.processor)
+            }
+        }
+        /// The cleanup (de-hum, denoise) from the input into `target`: the chain in one pass, or for the whole-file
+        /// neural mode the de-hum into a float32 intermediate and NeuralFileJob from there (the output keeps the
+        /// input's format and chunks unless `passOptions` says otherwise).
+        func cleanup(into target: String, options passOptions: FileJobOptions,
+                     analyzers: [any AudioAnalyzer]) throws -> FileJobResult {
+            guard let stage = wholeFileNeural else {
+                return try FileJob.process(input: input, output: target, options: passOptions,
+                                           isCancelled: isCancelled, outputAnalyzers: analyzers) { _ in
+                    ProcessorChain(stages)
+                }
+            }
+            let network = try NeuralModelCache.shared.network(folder: options.modelFolder)
+            var source = input
+            var neuralOptions = passOptions
+            var notes: [String] = []
+            var dehummed: String?
+            defer { if let dehummed { _ = SystemPath.withCString(dehummed) { unlink($0) } } }
+            var hummed: FileJobResult?
+            if !stages.isEmpty {
+                let path = Temporaries.path(beside: target, kind: "hum")
+                dehummed = path
+                let format = AudioFileFormat(container: .wav, sampleFormat: .float32, sampleRate: info.sampleRate,
+                                             channelCount: info.channelCount)
+                hummed = try FileJob.process(
+                    input: input, output: path,
+                    options: FileJobOptions(blockFrames: passOptions.blockFrames, overwrite: true,
+                                            codingHistoryText: nil, outputFormat: format, chunks: []),
+                    isCancelled: isCancelled) { _ in ProcessorChain(stages) }
+                source = path
+                if neuralOptions.outputFormat == nil {
+                    let choice = try OutputFormat.choose(path: target, like: info, bits: passOptions.bits)
+                    neuralOptions.outputFormat = choice.format
+                    notes = choice.notes
+                }
+                if neuralOptions.chunks == nil { neuralOptions.chunks = info.chunks }
+            }
+            var (result, report) = try NeuralFileJob.process(
+                input: source, output: target, model: network.model, weights: network.weights,
+                settings: stage.neuralSettings, options: neuralOptions, isCancelled: isCancelled,
+                outputAnalyzers: analyzers)
+            neuralReport = report
+            result.inputPath = input
+            result.input = info
+            result.warnings = info.readWarnings + notes + result.warnings
+            if let hummed {
+                result.invalidSamplesZeroed = max(result.invalidSamplesZeroed, hummed.invalidSamplesZeroed)
+                result.latencyFrames += hummed.latencyFrames
+            }
+            return result
         }
         func humResult() -> HumStageResult? {
             guard var result = hum else { return nil }
@@ -288,15 +346,13 @@ public enum PresetJob {
 
         guard let loudnessStage = preset.loudness else {
             // One pass: cleanup straight to the output.
-            var result = try FileJob.process(input: input, output: output, options: fileOptions,
-                                             isCancelled: isCancelled, outputAnalyzers: [meter]) { _ in
-                ProcessorChain(stages)
-            }
+            var result = try cleanup(into: output, options: fileOptions, analyzers: [meter])
             if let nonFinite { result.invalidSamplesZeroed = max(result.invalidSamplesZeroed, nonFinite) }
             result.noteInvalidSamples()
             result.elapsedSeconds = seconds(clock.now - start)
             return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
-                                   denoise: denoiser?.report?.spectral, neuralDenoise: denoiser?.report?.neural,
+                                   denoise: denoiser?.report?.spectral,
+                                   neuralDenoise: neuralReport ?? denoiser?.report?.neural,
                                    loudness: nil, file: result, passes: passCount,
                                    elapsedSeconds: seconds(clock.now - start))
         }
@@ -312,7 +368,7 @@ public enum PresetJob {
         let finalChoice = try OutputFormat.choose(path: output, like: info, bits: options.bits)
         var finalResult: FileJobResult?
         do {
-            if stages.isEmpty {
+            if stages.isEmpty && wholeFileNeural == nil {
                 let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
                                                    analyzers: [before, meter], isCancelled: isCancelled)
                 nonFinite = max(nonFinite ?? 0, analysis.nonFiniteSamples)
@@ -323,10 +379,7 @@ public enum PresetJob {
                                              channelCount: info.channelCount)
                 let passOptions = FileJobOptions(blockFrames: options.blockFrames, overwrite: true,
                                                  codingHistoryText: nil, outputFormat: format, chunks: [])
-                let cleaned = try FileJob.process(input: input, output: path, options: passOptions,
-                                                  isCancelled: isCancelled, outputAnalyzers: [before, meter]) { _ in
-                    ProcessorChain(stages)
-                }
+                let cleaned = try cleanup(into: path, options: passOptions, analyzers: [before, meter])
                 nonFinite = max(nonFinite ?? 0, cleaned.invalidSamplesZeroed)
                 gainSource = path
             }
@@ -364,10 +417,12 @@ public enum PresetJob {
         result.invalidSamplesZeroed = nonFinite ?? 0
         result.noteInvalidSamples()
         result.latencyFrames += (remover?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
+            + (neuralReport?.latencyFrames ?? 0)
         // The file report's time is the whole job's, as the process report's (not the last pass's).
         result.elapsedSeconds = seconds(clock.now - start)
         return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
-                               denoise: denoiser?.report?.spectral, neuralDenoise: denoiser?.report?.neural,
+                               denoise: denoiser?.report?.spectral,
+                               neuralDenoise: neuralReport ?? denoiser?.report?.neural,
                                loudness: loudnessResult, file: result,
                                passes: passCount,
                                elapsedSeconds: seconds(clock.now - start))

@@ -22,9 +22,15 @@ import ScrimSpectral
 /// and overlap-added: frame t covers hops t − 1 and t, so each ``process(noisy:enhanced:output:)`` call returns the
 /// previous hop, final (one hop, 480 frames, of latency).
 ///
-/// - Allocation: everything in `init`; ``process(noisy:enhanced:output:)`` and ``reset()`` do not allocate.
+/// Whole-file mode adds the guard (NEURAL.md step 5): with γ = clamp((−10 − ρ_file) / 6, 0, 1) from the take's
+/// kept-to-removed ratio ρ_file (``analyze(noisy:enhanced:)`` over the whole take first, ``fileRatioDecibels``),
+/// w ← w + γ (1 − w): when the network throws away far more than it keeps over the whole take (it has locked onto
+/// the wrong talkers: babble), the output eases towards the input.
+///
+/// - Allocation: everything in `init`; ``process(noisy:enhanced:output:)``, ``analyze(noisy:enhanced:)`` and
+///   ``reset()`` do not allocate.
 /// - Threading: not `Sendable`; one channel, one task at a time.
-final class DialogueRefiner {
+public final class DialogueRefiner {
     /// ξ₀, the a-priori SNR (power ratio) at which a bin gets half of the noisy signal back: 20 dB.
     static let halfMixSNR: Float = 100
     /// B, the bias of the minimum-statistics noise floor: 3 dB.
@@ -38,6 +44,14 @@ final class DialogueRefiner {
     /// The gate is shut below this kept-to-removed ratio (dB) and fully open above ``gateOpenDecibels``.
     static let gateShutDecibels = 6.0
     static let gateOpenDecibels = 16.0
+    /// The guard starts at this whole-take kept-to-removed ratio (dB) and is full at ``guardFullDecibels``.
+    public static let guardStartDecibels = -10.0
+    public static let guardFullDecibels = -16.0
+
+    /// The guard's strength γ for a whole-take kept-to-removed ratio in dB (0 above −10 dB, 1 below −16 dB).
+    public static func guardStrength(fileRatioDecibels ratio: Double) -> Float {
+        Float(min(max((guardStartDecibels - ratio) / (guardStartDecibels - guardFullDecibels), 0), 1))
+    }
 
     let hopSize: Int
     let binCount: Int
@@ -57,10 +71,23 @@ final class DialogueRefiner {
     private var keptEnergy = 0.0
     private var removedEnergy = 0.0
     /// The last frame's gate g (0…1).
-    private(set) var gate: Float = 0
+    public private(set) var gate: Float = 0
+    /// Frames whose gate was open (g > 0) since ``reset()``.
+    public private(set) var openFrames = 0
+    /// Frames refined since ``reset()``.
+    public var frames: Int { framesSeen }
+    /// The guard's strength γ (0…1, whole-file mode; 0 by default).
+    public var guardStrength: Float = 0
+    /// Σ |Y|² and Σ |X − Y|² over the frames given to ``analyze(noisy:enhanced:)``.
+    public private(set) var analyzedKept = 0.0
+    public private(set) var analyzedRemoved = 0.0
+    /// 10·log10 of their ratio (each floored at 10⁻²⁰): ρ_file for the guard.
+    public var fileRatioDecibels: Double {
+        10 * log10(max(analyzedKept, 1e-20) / max(analyzedRemoved, 1e-20))
+    }
 
     /// - Parameter parameters: the network's signal parameters (960-point frames, hop 480).
-    init(parameters: DFNSignalParameters = .deepFilterNet3) throws(ScrimError) {
+    public init(parameters: DFNSignalParameters = .deepFilterNet3) throws(ScrimError) {
         try parameters.validate()
         hopSize = parameters.hopSize
         binCount = parameters.binCount
@@ -77,8 +104,9 @@ final class DialogueRefiner {
         ring = NeuralBuffer(count: Self.minimumFrames * binCount)
     }
 
-    /// Back to the state before the first frame. Does not allocate.
-    func reset() {
+    /// Back to the state before the first frame (the guard's strength and the analysed sums are kept). Does not
+    /// allocate.
+    public func reset() {
         previousNoisy.zero()
         previousEnhanced.zero()
         tail.zero()
@@ -89,16 +117,32 @@ final class DialogueRefiner {
         keptEnergy = 0
         removedEnergy = 0
         gate = 0
+        openFrames = 0
     }
 
-    /// Takes the next hop of the noisy input and of the network's output aligned with it; writes the refined
-    /// previous hop (zeros for the first call's).
-    /// - Precondition: each pointer covers ``hopSize`` floats; `output` may alias neither input.
-    func process(noisy: UnsafePointer<Float>, enhanced: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// Whole-file mode's first look: adds frame t's Σ|Y|² and Σ|X − Y|² (the same frames as ``process``) to
+    /// ``analyzedKept`` / ``analyzedRemoved``. Feed every hop of the take, then one hop of zeros (the frame that
+    /// holds the last hop in its first half). Shares the frame memory with ``process``: ``reset()`` between the two.
+    public func analyze(noisy: UnsafePointer<Float>, enhanced: UnsafePointer<Float>) {
+        transform(noisy: noisy, enhanced: enhanced)
+        let real = fft.real, imag = fft.imag
+        let xr = noisyReal.pointer, xi = noisyImag.pointer
+        var kept = 0.0, removed = 0.0
+        for k in 0..<binCount {
+            let dr = xr[k] - real[k], di = xi[k] - imag[k]
+            kept += Double(real[k] * real[k] + imag[k] * imag[k])
+            removed += Double(dr * dr + di * di)
+        }
+        analyzedKept += kept
+        analyzedRemoved += removed
+    }
+
+    /// X and Y of the frame (previous hop, this hop) into noisyReal/noisyImag and fft.real/fft.imag; remembers the
+    /// hops for the next frame.
+    private func transform(noisy: UnsafePointer<Float>, enhanced: UnsafePointer<Float>) {
         let hop = hopSize
         let bins = binCount
         let input = fft.input
-        // X: the noisy frame (previous hop, this hop), windowed.
         for i in 0..<hop {
             input[i] = previousNoisy.pointer[i] * window[i]
             input[hop + i] = noisy[i] * window[hop + i]
@@ -106,7 +150,6 @@ final class DialogueRefiner {
         fft.forward()
         noisyReal.pointer.update(from: fft.real.baseAddress.unsafelyUnwrapped, count: bins)
         noisyImag.pointer.update(from: fft.imag.baseAddress.unsafelyUnwrapped, count: bins)
-        // Y: the enhanced frame; its spectrum stays in fft.real / fft.imag and becomes Z there.
         for i in 0..<hop {
             input[i] = previousEnhanced.pointer[i] * window[i]
             input[hop + i] = enhanced[i] * window[hop + i]
@@ -114,7 +157,16 @@ final class DialogueRefiner {
         fft.forward()
         previousNoisy.pointer.update(from: noisy, count: hop)
         previousEnhanced.pointer.update(from: enhanced, count: hop)
+    }
 
+    /// Takes the next hop of the noisy input and of the network's output aligned with it; writes the refined
+    /// previous hop (zeros for the first call's).
+    /// - Precondition: each pointer covers ``hopSize`` floats; `output` may alias neither input.
+    public func process(noisy: UnsafePointer<Float>, enhanced: UnsafePointer<Float>,
+                        output: UnsafeMutablePointer<Float>) {
+        let hop = hopSize
+        let bins = binCount
+        transform(noisy: noisy, enhanced: enhanced)
         let real = fft.real, imag = fft.imag
         let xr = noisyReal.pointer, xi = noisyImag.pointer
         let first = framesSeen == 0
@@ -144,7 +196,9 @@ final class DialogueRefiner {
         let g = Float(min(max((ratio - Self.gateShutDecibels) / (Self.gateOpenDecibels - Self.gateShutDecibels), 0),
                           1))
         gate = g
-        if g > 0 {
+        if g > 0 { openFrames += 1 }
+        let strength = guardStrength
+        if g > 0 || strength > 0 {
             // The floor: the least smoothed removed power over the last `frames` frames (slot by slot, so the
             // inner loop runs over contiguous bins).
             let floor = floorScratch.pointer
@@ -158,7 +212,8 @@ final class DialogueRefiner {
                 let lambda = max(Self.noiseBias * floor[k], 1e-20)
                 let x2 = xr[k] * xr[k] + xi[k] * xi[k]
                 let excess = max(x2 - lambda, 0)
-                let w = g * excess / (excess + Self.halfMixSNR * lambda)
+                let mix = g * excess / (excess + Self.halfMixSNR * lambda)
+                let w = mix + strength * (1 - mix)
                 real[k] += w * (xr[k] - real[k])
                 imag[k] += w * (xi[k] - imag[k])
             }

@@ -42,6 +42,11 @@ public final class NeuralNoiseReducer: AudioProcessor {
     /// Delay from input to output in stream frames after ``prepare(for:)`` (1920 at 48 kHz), 0 before.
     public private(set) var latencyFrames: Int = 0
 
+    /// Called once per channel and network hop (10 ms at 48 kHz, counted from 0 at the start of the stream) with
+    /// the network's local SNR for that input hop, dB; set before ``prepare(for:)``. For whole-file jobs that need
+    /// the network's judgement per hop (Scrim's whole-file dialogue mode); it must not allocate or block.
+    public var hopObserver: ((_ channel: Int, _ hop: Int, _ localSNR: Float) -> Void)?
+
     private var core: DeepFilterNet3Stream?
     private var stage: (any AudioProcessor)?
     /// The weights, shared by every channel (and by every reducer given the same object).
@@ -85,6 +90,7 @@ public final class NeuralNoiseReducer: AudioProcessor {
         weights = shared
         let made = DeepFilterNet3Stream(model: model, weights: shared, settings: settings,
                                         networkSettings: networkSettings)
+        made.hopObserver = hopObserver
         let outer: any AudioProcessor
         if spec.sampleRate == Double(sampleRate) {
             try made.prepare(for: spec)
@@ -191,6 +197,11 @@ final class DeepFilterNet3Stream: AudioProcessor {
     private var delayHops = 0
     /// The network's own lag in hops (3).
     private var networkHops = 0
+    /// The share of refined frames whose gate was open.
+    private var mixBackShare: Double? {
+        let frames = refiners.map(\.frames).reduce(0, +)
+        return frames > 0 ? Double(refiners.map(\.openFrames).reduce(0, +)) / Double(frames) : nil
+    }
     /// Dialogue mode: the refinement runs (ensemble of two networks half a hop apart, then ``DialogueRefiner``).
     private var refines = false
     /// Dialogue mode, per channel: the second network, fed the input 240 frames later.
@@ -209,6 +220,8 @@ final class DeepFilterNet3Stream: AudioProcessor {
     private var ensemble = NeuralBuffer(count: 0)
     /// Hops completed since the stream began.
     private var hopsSeen = 0
+    /// ``NeuralNoiseReducer/hopObserver``.
+    var hopObserver: ((Int, Int, Float) -> Void)?
     private var position = 0
     private var stats = Statistics()
     /// The networks' local SNR per staged hop, one channel at a time (the second network's, unused, apart).
@@ -350,7 +363,8 @@ final class DeepFilterNet3Stream: AudioProcessor {
             localSNRMedianDecibels: stats.percentile(0.5), localSNRPercentile10Decibels: stats.percentile(0.1),
             localSNRPercentile90Decibels: stats.percentile(0.9),
             speechShare: stats.hops > 0 ? Double(stats.speechHops) / Double(stats.hops) : nil,
-            invalidSamplesZeroed: 0)
+            invalidSamplesZeroed: 0, ensemble: refines ? "half-hop" : nil,
+            mixBackShare: refines ? mixBackShare : nil)
     }
 
     // MARK: - Internals
@@ -384,6 +398,9 @@ final class DeepFilterNet3Stream: AudioProcessor {
                             into: UnsafeMutableBufferPointer(start: refines ? networkOutput.pointer + c * capacity
                                                                  : outputs, count: count * hop),
                             localSNRs: localSNRs.pointer)
+            if let hopObserver {
+                for h in 0..<count { hopObserver(c, hopsSeen + h, localSNRs.pointer[h]) }
+            }
             if refines {
                 refine(channel: c, count: count)
             } else {

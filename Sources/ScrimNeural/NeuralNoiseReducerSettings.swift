@@ -109,4 +109,13 @@ public struct NeuralNoiseReductionReport: Codable, Sendable, Hashable {
     public var speechShare: Double?
     /// NaN and ±Inf input samples replaced by 0 before processing.
     public var invalidSamplesZeroed: Int
+    /// Dialogue mode: the networks averaged, "forward+reverse" (a whole file: the take also run backwards) or
+    /// "half-hop" (a stream: a second network half a hop later); nil in reference mode.
+    public var ensemble: String? = nil
+    /// Dialogue mode on a whole file: the guard's strength γ (0…1; the largest over the channels): how far the
+    /// output was eased towards the input because the network removed far more than it kept over the take.
+    public var guardStrength: Double? = nil
+    /// Dialogue mode: the share of frames (0…1) in which the long-term SNR gate let the noisy signal back into the
+    /// bins where the voice stands clear of the noise.
+    public var mixBackShare: Double? = nil
 }

@@ -190,21 +190,33 @@ struct DenoiseCommand: ParsableCommand {
             output: NeuralNoiseReducerSettings.Output(rawValue: outputKind.rawValue) ?? .cleaned,
             postFilter: postFilter, mode: neuralMode)
         let network = try NeuralModelCache.shared.network(folder: model)
-        let progress = TerminalProgress("denoise \(paths.displayInput) (neural)", passes: 1)
+        let wholeFile = neuralMode == .dialogue
+        let progress = TerminalProgress("denoise \(paths.displayInput) (neural)", passes: wholeFile ? 3 : 1)
         defer { progress.finish() }
-        var reducer: NeuralNoiseReducer?
         var options = FileJobOptions(overwrite: overwrite,
                                      codingHistoryText: "Scrim \(scrimVersion) denoise (neural, DeepFilterNet3)",
                                      bits: bits)
-        options.progress = progress.callback
-        var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
+        var result: FileJobResult
+        let report: NeuralNoiseReductionReport
+        if wholeFile {
+            // Dialogue mode on a file: the whole-file passes (forward and reverse ensemble, the guard).
+            (result, report) = try NeuralFileJob.process(
+                input: paths.input, output: paths.output, model: network.model, weights: network.weights,
+                settings: settings, options: options, isCancelled: { Interruption.requested },
+                progress: { fraction in progress.update(done: Int(fraction * 1_000_000), total: 1_000_000) })
+        } else {
+            var reducer: NeuralNoiseReducer?
+            options.progress = progress.callback
+            result = try FileJob.process(input: paths.input, output: paths.output, options: options,
                                          isCancelled: { Interruption.requested }) { _ in
-            let made = NeuralNoiseReducer(model: network.model, weights: network.weights, settings: settings)
-            reducer = made
-            return made
-        }
-        guard let report = reducer?.report else {
-            throw ScrimError(.invalidState, "the neural noise reducer was not created")
+                let made = NeuralNoiseReducer(model: network.model, weights: network.weights, settings: settings)
+                reducer = made
+                return made
+            }
+            guard let made = reducer?.report else {
+                throw ScrimError(.invalidState, "the neural noise reducer was not created")
+            }
+            report = made
         }
         result.inputPath = paths.displayInput
         result.outputPath = paths.displayOutput
@@ -229,6 +241,9 @@ struct DenoiseCommand: ParsableCommand {
         }
         reduction += report.reductionLimitDecibels.map { "limit \(formatDecibels($0)) dB" } ?? "no limit"
         var network = "DeepFilterNet3, \(report.mode) mode, writes \(report.output)"
+        if let ensemble = report.ensemble {
+            network += ensemble == "forward+reverse" ? ", run forwards and backwards" : ", two runs half a hop apart"
+        }
         if report.postFilter { network += ", post-filter" }
         if report.streamSampleRate != Double(report.networkSampleRate) {
             network += String(format: ", resampled %.0f -> %d -> %.0f Hz", report.streamSampleRate,
@@ -240,6 +255,16 @@ struct DenoiseCommand: ParsableCommand {
             heard = String(format: "speech in %.0f%% of the take; local SNR median %@ dB (10-90%%: %@ to %@ dB)",
                            share * 100, formatDecibels(median), formatDecibels(low), formatDecibels(high))
         }
+        var refinement: [String] = []
+        if let share = report.mixBackShare {
+            var line = String(format: "  refined    input mixed back where the voice stands clear in %.0f%% of "
+                              + "the frames", share * 100)
+            if let strength = report.guardStrength, strength > 0 {
+                line += String(format: "; guard eased the take %.0f%% towards the input (the network removed far "
+                               + "more than it kept)", strength * 100)
+            }
+            refinement.append(line)
+        }
         return ([
             "\(result.inputPath) -> \(result.outputPath)",
             "  engine     " + network,
@@ -247,7 +272,7 @@ struct DenoiseCommand: ParsableCommand {
                 + "\(noiseLevelText(report.noiseFloorAfterDecibelsFS)) (where the network heard no speech)",
             "  reduction  " + reduction,
             "  heard      " + heard,
-        ] + fileNoteLines(result) + [
+        ] + refinement + fileNoteLines(result) + [
             String(format: "  speed      %.0fx real time", result.realTimeFactor),
         ]).joined(separator: "\n")
     }

@@ -71,7 +71,16 @@ struct NeuralDenoiseCommandTests {
         #expect(share > 0.1 && share < 0.9, "the sample talks for part of its 10 s: \(share)")
         let file = try CLI.report(line, "file")
         #expect(file["frameCount"] as? Int == 480_000)
-        #expect(file["latencyFramesCompensated"] as? Int == 1920)
+        // Dialogue mode on a file: the network passes are aligned before the last pass, whose refiner holds 960.
+        #expect(file["latencyFramesCompensated"] as? Int == 960)
+        #expect(report["neuralEnsemble"] as? String == "forward+reverse")
+        #expect(report["dialogueGuard"] as? Double == 0, "room tone under speech: no guard")
+        let reference = try CLI.run(["denoise", input, "-o", folder.file("r.wav"), "--engine", "neural",
+                                     "--neural-mode", "reference", "--json"])
+        let plain = try CLI.report(try CLI.jsonLines(reference.stdout).first, "denoise")
+        #expect(plain["neuralEnsemble"] is NSNull && plain["mixBackShare"] is NSNull)
+        #expect(try CLI.report(try CLI.jsonLines(reference.stdout).first, "file")["latencyFramesCompensated"]
+                    as? Int == 1920)
         let text = try CLI.run(["denoise", input, "-o", folder.file("t.wav"), "--engine", "neural",
                                 "--reduction", "12", "--write", "residual"])
         #expect(text.status == 0, "\(text.stderr)")

@@ -6,11 +6,11 @@ Tests/ScrimNeuralTests/DFNEncoderTests.swift compares ScrimNeural's own layers w
     Benchmarks/.venv/neural/bin/pip install onnxruntime numpy
     Benchmarks/.venv/neural/bin/python Benchmarks/neural/network_reference.py [--model DIR]
 
-Inputs: S = 20 frames of feat_erb [1, 1, S, 32] and feat_spec [1, 2, S, 96] drawn from numpy's PCG64 with seed
+Inputs: S = 200 frames of feat_erb [1, 1, S, 32] and feat_spec [1, 2, S, 96] drawn from numpy's PCG64 with seed
 20261206 (stored in the fixture in full, so the Swift test does not need numpy's generator). Outputs: for each of
 enc.onnx's e0…e3, emb, c0, lsnr, erb_dec.onnx's m and df_dec.onnx's coefs and "235": the shape, the sum, the sum of
 squares and the largest magnitude over the whole tensor (float64), and a subset of the values, every `stride`-th
-element of the flattened tensor from index 0 (stride a prime chosen so at most ~3000 values are kept). Values are
+element of the flattened tensor from index 0 (stride a prime chosen so at most ~6400 values are kept (the ERB decoder's gains m, 200 × 32, in full)). Values are
 written in the shortest decimal form that reads back as the same float32.
 
 It also checks that the graphs are causal: running the first 7 frames alone must give the first 7 frames of the
@@ -26,9 +26,9 @@ import numpy as np
 import onnxruntime as ort
 
 SEED = 20261206
-FRAMES = 20
+FRAMES = 200
 PREFIX = 7
-KEPT = 3000
+KEPT = 6400
 
 
 def primes_from(n):

@@ -36,6 +36,24 @@ int main(void) {
     scrim_neural_conv2d(t, out, cw, 0, &d); fwrite(t, 4, 64 * 16, f);
     fill(tw, 64 * 3, 0.5f);
     scrim_neural_conv_transpose_depthwise(tout, t, tw, 64, 16, 32, 3, 2, 1); fwrite(tout, 4, 64 * 32, f);
+    // The depthwise loops (kF 3 stride 2 over 96 and 16 bins, kF 3 over 8 bins, kF 1 with a bias), the 64 → 1
+    // convolution whose last register block overlaps the one before, erb_dec's transposed convolution over 8 bins
+    // and erb_conv0's shape (two output channels at a time, as df_conv0's above).
+    static float dw[64 * 96];
+    fill(out, 64 * 96, 1);
+    scrim_conv2d_shape d96 = {64, 64, 64, 96, 1, 3, 2, 1};
+    scrim_neural_conv2d(dw, out, cw, 0, &d96); fwrite(dw, 4, 64 * 48, f);
+    scrim_conv2d_shape d16 = {64, 64, 64, 16, 1, 3, 2, 1};
+    scrim_neural_conv2d(dw, out, cw, cb, &d16); fwrite(dw, 4, 64 * 8, f);
+    scrim_conv2d_shape d8 = {64, 64, 64, 8, 1, 3, 1, 1};
+    scrim_neural_conv2d(dw, out, cw, cb, &d8); fwrite(dw, 4, 64 * 8, f);
+    scrim_conv2d_shape p32 = {64, 64, 64, 32, 1, 1, 1, 0};
+    scrim_neural_conv2d(dw, out, cw, cb, &p32); fwrite(dw, 4, 64 * 32, f);
+    scrim_conv2d_shape o32 = {64, 1, 1, 32, 1, 3, 1, 1};
+    scrim_neural_conv2d(dw, out, cw, cb, &o32); fwrite(dw, 4, 32, f);
+    scrim_neural_conv_transpose_depthwise(tout, out, tw, 64, 8, 16, 3, 2, 1); fwrite(tout, 4, 64 * 16, f);
+    scrim_conv2d_shape e32 = {1, 64, 1, 32, 3, 3, 1, 1};
+    scrim_neural_conv2d(dw, out, cw, cb, &e32); fwrite(dw, 4, 64 * 32, f);
     fill(wt, H * 3 * H, 0.06f); fill(rt, H * 3 * H, 0.06f); fill(h, H, 0.5f);
     for (int step = 0; step < 8; step++) {
         fill(x, H, 1);

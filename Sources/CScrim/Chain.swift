@@ -60,6 +60,8 @@ final class CChain {
                     ("averageReductionDb", .rounded(r.averageReductionDecibels, places: 2)),
                     ("localSnrMedianDb", .rounded(r.localSNRMedianDecibels, places: 2)),
                     ("speechShare", .rounded(r.speechShare, places: 3)),
+                    ("neuralEnsemble", .optional(r.ensemble)),
+                    ("mixBackShare", .rounded(r.mixBackShare, places: 3)),
                 ]))
             } else if stage is HumRemover {
                 stages.append(.object([("stage", .string("dehum"))]))

@@ -279,7 +279,7 @@ SCRIM_INLINE float conv2d_bin(const float *const *frames, const float *restrict 
                                           float start, int64_t o, int64_t g, int64_t q0, int64_t in_per_group,      \
                                           int64_t kt, int64_t kf, int64_t F, int64_t pad) {                         \
         VT acc[NV];                                                                                                 \
-        for (int64_t v = 0; v < NV; v++) acc[v] = (VT){0} + start;                                                  \
+        for (int64_t v = 0; v < NV; v++) acc[v] = start - (VT){0};                                                  \
         for (int64_t c = 0; c < in_per_group; c++) {                                                                \
             for (int64_t dt = 0; dt < kt; dt++) {                                                                   \
                 const float *restrict plane = frames[dt] + (g * in_per_group + c) * F + q0 - pad;                   \
@@ -294,14 +294,111 @@ SCRIM_INLINE float conv2d_bin(const float *const *frames, const float *restrict 
         VT *dst = (VT *)(row + q0);                                                                                 \
         for (int64_t v = 0; v < NV; v++) dst[v] = acc[v];                                                          \
     }
+// The same for two output channels o and o + 1 of one group at once (they read the same input planes): two
+// independent sets of sums, so the adds' latency overlaps when a sum has few terms.
+#define CONV_BLOCK2(NAME, VT, NV, LANES)                                                                            \
+    SCRIM_INLINE void conv2d_block2_##NAME(float *restrict row, int64_t row_stride, const float *const *frames,     \
+                                           const float *restrict w, float start0, float start1, int64_t o,         \
+                                           int64_t g, int64_t q0, int64_t in_per_group, int64_t kt, int64_t kf,    \
+                                           int64_t F, int64_t pad) {                                               \
+        VT acc0[NV], acc1[NV];                                                                                      \
+        for (int64_t v = 0; v < NV; v++) {                                                                          \
+            acc0[v] = start0 - (VT){0};                                                                             \
+            acc1[v] = start1 - (VT){0};                                                                             \
+        }                                                                                                           \
+        const int64_t taps = in_per_group * kt * kf;                                                                \
+        for (int64_t c = 0; c < in_per_group; c++) {                                                                \
+            for (int64_t dt = 0; dt < kt; dt++) {                                                                   \
+                const float *restrict plane = frames[dt] + (g * in_per_group + c) * F + q0 - pad;                   \
+                const float *restrict wr = w + ((o * in_per_group + c) * kt + dt) * kf;                             \
+                for (int64_t df = 0; df < kf; df++) {                                                               \
+                    const float wv0 = wr[df], wv1 = wr[taps + df];                                                  \
+                    const VT *src = (const VT *)(plane + df);                                                       \
+                    for (int64_t v = 0; v < NV; v++) {                                                              \
+                        acc0[v] = acc0[v] + wv0 * src[v];                                                           \
+                        acc1[v] = acc1[v] + wv1 * src[v];                                                           \
+                    }                                                                                               \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+        VT *dst0 = (VT *)(row + q0), *dst1 = (VT *)(row + row_stride + q0);                                         \
+        for (int64_t v = 0; v < NV; v++) {                                                                          \
+            dst0[v] = acc0[v];                                                                                      \
+            dst1[v] = acc1[v];                                                                                      \
+        }                                                                                                           \
+    }
+CONV_BLOCK2(64, scrim_v16, 4, 16)
+CONV_BLOCK2(32, scrim_v16, 2, 16)
+CONV_BLOCK2(16, scrim_v16, 1, 16)
+
 CONV_BLOCK(96, scrim_v16, 6, 16)
 CONV_BLOCK(64, scrim_v16, 4, 16)
 CONV_BLOCK(32, scrim_v16, 2, 16)
 CONV_BLOCK(16, scrim_v16, 1, 16)
 CONV_BLOCK(8, scrim_v8, 1, 8)
 
-// Stride 1: the bins whose taps all lie inside the input, [pad, F − kF + pad], in register blocks, the rest one by
-// one. Other strides (the encoder's frequency-halving depthwise convolutions): for each weight, the outputs q
+// Depthwise convolutions one frame long (groups = inChannels = outChannels, kT = 1), the shapes the graphs use, with
+// the lanes across bins: each bin's sum is bias, then its taps df = 0, 1, 2 (or the one tap) in order, skipping the
+// taps outside the input, as conv2d_bin takes them. `b` is splat by b − 0, which keeps a bias of −0 (0 + b would not).
+typedef float scrim_v4 __attribute__((vector_size(16), aligned(4)));
+
+// kF 3, pad 1, stride 2, F a multiple of 16: out[q] = ((b + w0·x[2q − 1]) + w1·x[2q]) + w2·x[2q + 1]; bin 0 has no
+// first tap. Eight bins from 16 inputs: the even and odd inputs deinterleaved, x[2q − 1] the odd ones one lane on.
+SCRIM_INLINE void depthwise3_stride2(float *restrict out, const float *restrict in, const float *restrict w,
+                                     const float *restrict bias, int64_t channels, int64_t F) {
+    const int64_t q_count = F / 2;
+    for (int64_t c = 0; c < channels; c++) {
+        const float *restrict x = in + c * F;
+        float *restrict row = out + c * q_count;
+        const float b = bias ? bias[c] : 0.0f;
+        const float w0 = w[c * 3], w1 = w[c * 3 + 1], w2 = w[c * 3 + 2];
+        const scrim_v8 bv = b - (scrim_v8){0};
+        for (int64_t q0 = 0; q0 < q_count; q0 += 8) {
+            const scrim_v16 v = *(const scrim_v16 *)(x + 2 * q0);
+            const scrim_v8 even = __builtin_shufflevector(v, v, 0, 2, 4, 6, 8, 10, 12, 14);
+            const scrim_v8 odd = __builtin_shufflevector(v, v, 1, 3, 5, 7, 9, 11, 13, 15);
+            const float before = q0 > 0 ? x[2 * q0 - 1] : 0.0f;
+            const scrim_v8 previous = __builtin_shufflevector(odd, (scrim_v8){before}, 8, 0, 1, 2, 3, 4, 5, 6);
+            const scrim_v8 acc = ((bv + w0 * previous) + w1 * even) + w2 * odd;
+            *(scrim_v8 *)(row + q0) = acc;
+        }
+        row[0] = (b + w1 * x[0]) + w2 * x[1];
+    }
+}
+
+// kF 3, pad 1, stride 1, F = 8: out[q] = ((b + w0·x[q − 1]) + w1·x[q]) + w2·x[q + 1]; bins 0 and 7 lack a tap.
+SCRIM_INLINE void depthwise3_8(float *restrict out, const float *restrict in, const float *restrict w,
+                               const float *restrict bias, int64_t channels) {
+    for (int64_t c = 0; c < channels; c++) {
+        const float *restrict x = in + c * 8;
+        float *restrict row = out + c * 8;
+        const float b = bias ? bias[c] : 0.0f;
+        const float w0 = w[c * 3], w1 = w[c * 3 + 1], w2 = w[c * 3 + 2];
+        const scrim_v8 v = *(const scrim_v8 *)x;
+        const scrim_v8 zero = {0};
+        const scrim_v8 left = __builtin_shufflevector(v, zero, 8, 0, 1, 2, 3, 4, 5, 6);
+        const scrim_v8 right = __builtin_shufflevector(v, zero, 1, 2, 3, 4, 5, 6, 7, 8);
+        const scrim_v8 acc = (((b - zero) + w0 * left) + w1 * v) + w2 * right;
+        *(scrim_v8 *)row = acc;
+        row[0] = (b + w1 * x[0]) + w2 * x[1];
+        row[7] = (b + w0 * x[6]) + w1 * x[7];
+    }
+}
+
+// kF 1, pad 0, stride 1, F a multiple of 4: out[q] = b + w·x[q].
+SCRIM_INLINE void depthwise1(float *restrict out, const float *restrict in, const float *restrict w,
+                             const float *restrict bias, int64_t channels, int64_t F) {
+    for (int64_t c = 0; c < channels; c++) {
+        const float b = bias ? bias[c] : 0.0f, wc = w[c];
+        const scrim_v4 bv = b - (scrim_v4){0};
+        for (int64_t q = 0; q < F; q += 4) {
+            *(scrim_v4 *)(out + c * F + q) = bv + wc * *(const scrim_v4 *)(in + c * F + q);
+        }
+    }
+}
+
+// Stride 1: the bins whose taps all lie inside the input, [pad, F − kF + pad], in register blocks (the last one
+// may overlap the one before: its bins get the same sums again), the rest one by one. Other strides (the encoder's frequency-halving depthwise convolutions): for each weight, the outputs q
 // whose input bin q·stride + df − pad lies in 0…F−1 form one range [lo, hi) and the loop over it is the
 // vectorised one. Either way each q's sum takes its terms in the order c, dt, df. Frame dt of the kernel's window
 // is frames[dt], [inChannels][F].
@@ -312,12 +409,54 @@ SCRIM_INLINE void conv2d_body(float *restrict out, const float *const *frames, c
     const int64_t stride = shape->strideFrequency, pad = shape->padFrequency;
     const int64_t q_count = (F + 2 * pad - kf) / stride + 1;
     const int64_t in_per_group = cin / groups, out_per_group = cout / groups;
+    if (kt == 1 && groups == cin && groups == cout) {
+        if (kf == 3 && pad == 1 && stride == 2 && F % 16 == 0) {
+            depthwise3_stride2(out, frames[0], w, bias, cout, F);
+            return;
+        }
+        if (kf == 3 && pad == 1 && stride == 1 && F == 8) {
+            depthwise3_8(out, frames[0], w, bias, cout);
+            return;
+        }
+        if (kf == 1 && pad == 0 && stride == 1 && F % 4 == 0) {
+            depthwise1(out, frames[0], w, bias, cout, F);
+            return;
+        }
+    }
     if (stride == 1) {
         int64_t qa = pad < q_count ? pad : q_count;
         int64_t qb = F - kf + pad + 1;
         if (qb > q_count) qb = q_count;
         if (qb < qa) qb = qa;
-        for (int64_t o = 0; o < cout; o++) {
+        int64_t o = 0;
+        // Sums of few terms (the 3×3 convolutions over one input channel per group): two output channels at a time,
+        // the interior in blocks of 64/32/16 bins, the last one overlapping the one before.
+        if (in_per_group * kt * kf <= 32 && out_per_group % 2 == 0 && qb - qa >= 16) {
+            for (; o < cout; o += 2) {
+                float *restrict row = out + o * q_count;
+                const float b0 = bias ? bias[o] : 0.0f, b1 = bias ? bias[o + 1] : 0.0f;
+                const int64_t g = o / out_per_group;
+                for (int64_t q = 0; q < qa; q++) {
+                    row[q] = conv2d_bin(frames, w, b0, o, g, q, in_per_group, kt, kf, F, 1, pad);
+                    row[q_count + q] = conv2d_bin(frames, w, b1, o + 1, g, q, in_per_group, kt, kf, F, 1, pad);
+                }
+                int64_t q = qa;
+                for (; q + 64 <= qb; q += 64)
+                    conv2d_block2_64(row, q_count, frames, w, b0, b1, o, g, q, in_per_group, kt, kf, F, pad);
+                for (; q + 32 <= qb; q += 32)
+                    conv2d_block2_32(row, q_count, frames, w, b0, b1, o, g, q, in_per_group, kt, kf, F, pad);
+                for (; q + 16 <= qb; q += 16)
+                    conv2d_block2_16(row, q_count, frames, w, b0, b1, o, g, q, in_per_group, kt, kf, F, pad);
+                if (q < qb) {
+                    conv2d_block2_16(row, q_count, frames, w, b0, b1, o, g, qb - 16, in_per_group, kt, kf, F, pad);
+                }
+                for (q = qb; q < q_count; q++) {
+                    row[q] = conv2d_bin(frames, w, b0, o, g, q, in_per_group, kt, kf, F, 1, pad);
+                    row[q_count + q] = conv2d_bin(frames, w, b1, o + 1, g, q, in_per_group, kt, kf, F, 1, pad);
+                }
+            }
+        }
+        for (; o < cout; o++) {
             float *restrict row = out + o * q_count;
             const float b = bias ? bias[o] : 0.0f;
             const int64_t g = o / out_per_group;
@@ -330,6 +469,10 @@ SCRIM_INLINE void conv2d_body(float *restrict out, const float *const *frames, c
             for (; q + 32 <= qb; q += 32) conv2d_block_32(row, frames, w, b, o, g, q, in_per_group, kt, kf, F, pad);
             for (; q + 16 <= qb; q += 16) conv2d_block_16(row, frames, w, b, o, g, q, in_per_group, kt, kf, F, pad);
             for (; q + 8 <= qb; q += 8) conv2d_block_8(row, frames, w, b, o, g, q, in_per_group, kt, kf, F, pad);
+            if (q < qb && qb - qa >= 8) {
+                conv2d_block_8(row, frames, w, b, o, g, qb - 8, in_per_group, kt, kf, F, pad);
+                q = qb;
+            }
             for (; q < q_count; q++) row[q] = conv2d_bin(frames, w, b, o, g, q, in_per_group, kt, kf, F, 1, pad);
         }
         return;
@@ -408,6 +551,29 @@ void scrim_neural_conv2d_reference(float *out, const float *in, const float *w, 
     if (kt > 0) scrim_neural_conv2d_frames_reference(out, frames, w, bias, shape);
 }
 
+// The decoder's shape (kernel 3, stride 2, pad 1, output_padding 1: outCount = 2·inCount, inCount a multiple of 8),
+// with the lanes across input bins: even output 2p is 0 + w1·in[p]; odd output 2p + 1 is (0 + w0·in[p + 1]) +
+// w2·in[p] (the df = 0 term first), the last one 0 + w2·in[inCount − 1]; the two interleaved into 16 outputs.
+SCRIM_INLINE void conv_transpose3_stride2(float *restrict out, const float *restrict in, const float *restrict w,
+                                          int64_t channels, int64_t inCount) {
+    const scrim_v8 zero = {0};
+    for (int64_t c = 0; c < channels; c++) {
+        const float *restrict src = in + c * inCount;
+        float *restrict row = out + c * 2 * inCount;
+        const float w0 = w[c * 3], w1 = w[c * 3 + 1], w2 = w[c * 3 + 2];
+        for (int64_t p = 0; p < inCount; p += 8) {
+            const scrim_v8 a = *(const scrim_v8 *)(src + p);
+            const float after = p + 8 < inCount ? src[p + 8] : 0.0f;
+            const scrim_v8 next = __builtin_shufflevector(a, (scrim_v8){after}, 1, 2, 3, 4, 5, 6, 7, 8);
+            const scrim_v8 even = zero + w1 * a;
+            const scrim_v8 odd = (zero + w0 * next) + w2 * a;
+            *(scrim_v16 *)(row + 2 * p) =
+                __builtin_shufflevector(even, odd, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+        }
+        row[2 * inCount - 1] = 0.0f + w2 * src[inCount - 1];
+    }
+}
+
 // Scatter form, as the reference: for df = 0…kF−1 in order, every input bin p adds w[df]·in[p] to output bin
 // p·stride + df − pad, so each output takes its terms in the order df (the gather order) from 0; the loop over p has
 // no division and vectorises.
@@ -415,6 +581,10 @@ SCRIM_CLONES
 void scrim_neural_conv_transpose_depthwise(float *restrict out, const float *restrict in, const float *restrict w,
                                            int64_t channels, int64_t inCount, int64_t outCount, int64_t kernel,
                                            int64_t stride, int64_t pad) {
+    if (kernel == 3 && stride == 2 && pad == 1 && outCount == 2 * inCount && inCount % 8 == 0) {
+        conv_transpose3_stride2(out, in, w, channels, inCount);
+        return;
+    }
     for (int64_t c = 0; c < channels; c++) {
         const float *restrict src = in + c * inCount;
         const float *restrict wc = w + c * kernel;

@@ -107,14 +107,7 @@ public enum NeuralFileJob {
         report.ensemble = "forward+reverse"
         report.guardStrength = Double(forward.guardStrengths.max() ?? 0)
         report.mixBackShare = refine.frames > 0 ? Double(refine.openFrames) / Double(refine.frames) : nil
-        let hop = DialoguePass.hopSize
-        func level(_ energy: Double, _ hops: Int) -> Double? {
-            hops > 0 ? max(10 * log10(max(energy / Double(hops * hop), 1e-20)), -200) : nil
-        }
-        report.noiseFloorBeforeDecibelsFS = level(refine.noiseEnergyIn, refine.noiseHops)
-        report.noiseFloorAfterDecibelsFS = level(refine.noiseEnergyOut, refine.noiseHops)
-        report.averageReductionDecibels = refine.cutHops > 0 ? refine.cutSum / Double(refine.cutHops) : nil
-        report.maximumReductionDecibels = refine.cutHops > 0 ? refine.cutMaximum : nil
+        refine.sums.apply(to: &report, hopSize: DialoguePass.hopSize)
         report.invalidSamplesZeroed = invalid
         return (result, report)
     }
@@ -401,13 +394,8 @@ final class DialoguePass: AudioProcessor {
     private var hopsDone = 0
     private var sampleRate = 48_000.0
 
-    // The report's sums over refined hops.
-    private(set) var noiseHops = 0
-    private(set) var noiseEnergyIn = 0.0
-    private(set) var noiseEnergyOut = 0.0
-    private(set) var cutHops = 0
-    private(set) var cutSum = 0.0
-    private(set) var cutMaximum = -Double.infinity
+    /// The report's sums over refined hops.
+    private(set) var sums = NeuralReductionSums()
     var frames: Int { refiners.map(\.frames).reduce(0, +) }
     var openFrames: Int { refiners.map(\.openFrames).reduce(0, +) }
 
@@ -501,17 +489,8 @@ final class DialoguePass: AudioProcessor {
                     energyOut += Double(out[i]) * Double(out[i])
                 }
                 let seconds = Double((hopsDone - 1) * hop) / sampleRate
-                if !speech.isSpeech(channel: c, seconds: seconds) {
-                    noiseHops += 1
-                    noiseEnergyIn += energyIn
-                    noiseEnergyOut += energyOut
-                }
-                if energyIn / Double(hop) > 1e-12 {
-                    let cut = 10 * log10(energyIn / max(energyOut, 1e-30))
-                    cutHops += 1
-                    cutSum += cut
-                    cutMaximum = max(cutMaximum, cut)
-                }
+                sums.add(energyIn: energyIn, energyOut: energyOut, hopSize: hop,
+                         noise: !speech.isSpeech(channel: c, seconds: seconds))
             }
             let written = ready + c * hop
             switch write {

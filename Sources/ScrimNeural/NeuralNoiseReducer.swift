@@ -347,24 +347,18 @@ final class DeepFilterNet3Stream: AudioProcessor {
 
     /// What the reducer did since ``prepare(for:)`` or ``reset()``.
     var report: NeuralNoiseReductionReport {
-        func level(_ energy: Double, _ samples: Int) -> Double? {
-            guard samples > 0 else { return nil }
-            return max(10 * log10(max(energy / Double(samples), 1e-20)), -200)
-        }
-        return NeuralNoiseReductionReport(
+        var report = NeuralNoiseReductionReport(
             mode: settings.mode.rawValue, output: settings.output.rawValue,
             reductionLimitDecibels: networkSettings.attenuationLimit.map(Double.init),
             postFilter: networkSettings.postFilterBeta > 0, networkSampleRate: sampleRate,
             streamSampleRate: streamRate, latencyFrames: latencyFrames, frames: stats.hops,
-            noiseFloorBeforeDecibelsFS: level(stats.noiseEnergyIn, stats.noiseHops * hopSize),
-            noiseFloorAfterDecibelsFS: level(stats.noiseEnergyOut, stats.noiseHops * hopSize),
-            averageReductionDecibels: stats.cutHops > 0 ? stats.cutSum / Double(stats.cutHops) : nil,
-            maximumReductionDecibels: stats.cutHops > 0 ? stats.cutMaximum : nil,
             localSNRMedianDecibels: stats.percentile(0.5), localSNRPercentile10Decibels: stats.percentile(0.1),
             localSNRPercentile90Decibels: stats.percentile(0.9),
             speechShare: stats.hops > 0 ? Double(stats.speechHops) / Double(stats.hops) : nil,
             invalidSamplesZeroed: 0, ensemble: refines ? "half-hop" : nil,
             mixBackShare: refines ? mixBackShare : nil)
+        stats.sums.apply(to: &report, hopSize: hopSize)
+        return report
     }
 
     // MARK: - Internals
@@ -522,23 +516,13 @@ final class DeepFilterNet3Stream: AudioProcessor {
 
         var hops = 0
         var speechHops = 0
-        var noiseHops = 0
-        var noiseEnergyIn = 0.0
-        var noiseEnergyOut = 0.0
-        var cutHops = 0
-        var cutSum = 0.0
-        var cutMaximum = -Double.infinity
+        var sums = NeuralReductionSums()
         var histogram = [Int](repeating: 0, count: histogramBins)
 
         mutating func reset() {
             hops = 0
             speechHops = 0
-            noiseHops = 0
-            noiseEnergyIn = 0
-            noiseEnergyOut = 0
-            cutHops = 0
-            cutSum = 0
-            cutMaximum = -.infinity
+            sums = NeuralReductionSums()
             for i in histogram.indices { histogram[i] = 0 }
         }
 
@@ -547,20 +531,9 @@ final class DeepFilterNet3Stream: AudioProcessor {
             let bin = ((localSNR - Self.histogramLow) / Self.histogramStep).rounded()
             let index = bin.isFinite ? Int(max(0, min(Float(Self.histogramBins - 1), bin))) : 0
             histogram[index] += 1
-            if localSNR >= NeuralNoiseReducer.speechThresholdDecibels {
-                speechHops += 1
-            } else {
-                noiseHops += 1
-                noiseEnergyIn += energyIn
-                noiseEnergyOut += energyOut
-            }
-            // −120 dBFS mean square over the hop.
-            if energyIn / Double(hopSize) > 1e-12 {
-                let cut = 10 * log10(energyIn / max(energyOut, 1e-30))
-                cutHops += 1
-                cutSum += cut
-                cutMaximum = max(cutMaximum, cut)
-            }
+            let speech = localSNR >= NeuralNoiseReducer.speechThresholdDecibels
+            if speech { speechHops += 1 }
+            sums.add(energyIn: energyIn, energyOut: energyOut, hopSize: hopSize, noise: !speech)
         }
 
         /// The `fraction` quantile of the local SNR, dB (the lowest bin whose cumulative count reaches it).

@@ -1,3 +1,4 @@
+import Foundation
 import ScrimCore
 
 /// The controls of ``NeuralNoiseReducer``, named and scaled like the spectral engine's where they mean the same.
@@ -118,4 +119,46 @@ public struct NeuralNoiseReductionReport: Codable, Sendable, Hashable {
     /// Dialogue mode: the share of frames (0…1) in which the long-term SNR gate let the noisy signal back into the
     /// bins where the voice stands clear of the noise.
     public var mixBackShare: Double? = nil
+}
+
+/// The report's sums over hops of input against output: the noise floor before and after over the hops heard as
+/// noise, and the cut per hop (10·log10(Σx²/Σy²), hops above −120 dBFS). Shared by the stream and the whole-file
+/// dialogue mode. No allocation.
+public struct NeuralReductionSums: Sendable {
+    public private(set) var noiseHops = 0
+    public private(set) var noiseEnergyIn = 0.0
+    public private(set) var noiseEnergyOut = 0.0
+    public private(set) var cutHops = 0
+    public private(set) var cutSum = 0.0
+    public private(set) var cutMaximum = -Double.infinity
+
+    public init() {}
+
+    /// Adds one hop: `energyIn` (Σx² of the input lined up with the output) and `energyOut` (Σy²), over `hopSize`
+    /// frames; `noise` when the network heard the hop as noise only.
+    public mutating func add(energyIn: Double, energyOut: Double, hopSize: Int, noise: Bool) {
+        if noise {
+            noiseHops += 1
+            noiseEnergyIn += energyIn
+            noiseEnergyOut += energyOut
+        }
+        // −120 dBFS mean square over the hop.
+        if energyIn / Double(hopSize) > 1e-12 {
+            let cut = 10 * log10(energyIn / max(energyOut, 1e-30))
+            cutHops += 1
+            cutSum += cut
+            cutMaximum = max(cutMaximum, cut)
+        }
+    }
+
+    /// Writes the noise floors and the cuts into `report` (hops of `hopSize` frames).
+    public func apply(to report: inout NeuralNoiseReductionReport, hopSize: Int) {
+        func level(_ energy: Double) -> Double? {
+            noiseHops > 0 ? max(10 * log10(max(energy / Double(noiseHops * hopSize), 1e-20)), -200) : nil
+        }
+        report.noiseFloorBeforeDecibelsFS = level(noiseEnergyIn)
+        report.noiseFloorAfterDecibelsFS = level(noiseEnergyOut)
+        report.averageReductionDecibels = cutHops > 0 ? cutSum / Double(cutHops) : nil
+        report.maximumReductionDecibels = cutHops > 0 ? cutMaximum : nil
+    }
 }

@@ -137,8 +137,10 @@ if os.path.exists(os.path.join(model_folder, "enc.onnx")):
     neural = C.c_void_p()
     check(lib.scrim_chain_create(neural_preset, 48000, 1, 4800, C.byref(neural)) == OK, "neural chain_create")
     n_latency = C.c_int64(-1)
-    check(lib.scrim_chain_latency(neural, C.byref(n_latency)) == OK and n_latency.value == 1920,
-          f"neural latency 1920: {n_latency.value}")
+    # A stream runs the dialogue mode's streaming form: the network's 1920 + a hop for the half-hop ensemble + a
+    # hop for the refiner.
+    check(lib.scrim_chain_latency(neural, C.byref(n_latency)) == OK and n_latency.value == 2880,
+          f"neural latency 2880: {n_latency.value}")
     seed = 1
     noise = (C.c_float * 4800)()
     energy_in = energy_out = 0.0
@@ -154,7 +156,8 @@ if os.path.exists(os.path.join(model_folder, "enc.onnx")):
     check(lib.scrim_chain_report_json(neural, C.byref(n_report)) == OK, "neural report")
     n_json = json.loads(take_string(n_report) or "{}")
     stage = (n_json.get("stages") or [{}])[0]
-    check(stage.get("engine") == "neural" and stage.get("speechShare") is not None, f"neural report: {stage}")
+    check(stage.get("engine") == "neural" and stage.get("speechShare") is not None
+          and stage.get("neuralEnsemble") == "half-hop", f"neural report: {stage}")
     lib.scrim_chain_destroy(neural)
 else:
     print(f"proof.py: the DeepFilterNet3 model is not in {model_folder}: neural chain checks skipped "

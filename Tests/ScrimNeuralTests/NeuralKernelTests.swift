@@ -267,12 +267,45 @@ import Testing
         Self.expectClose(reference, exact, magnitude)
     }
 
-    /// (inChannels, outChannels, groups, F, kT, kF, stride, pad): the encoder's convolutions and odd shapes.
+    /// (inChannels, outChannels, groups, F, kT, kF, stride, pad): the encoder's and decoders' convolutions (the
+    /// depthwise ones take their own loops: kF 3 stride 2, kF 3 over 8 bins, kF 1) and odd shapes (an interior whose
+    /// last register block overlaps the one before, depthwise shapes outside those loops).
     static let convolutionShapes: [[Int]] = [
         [1, 64, 1, 32, 3, 3, 1, 1], [2, 64, 2, 96, 3, 3, 1, 1], [64, 64, 64, 32, 1, 3, 2, 1],
         [64, 64, 64, 16, 1, 3, 2, 1], [64, 64, 64, 8, 1, 3, 1, 1], [64, 64, 64, 96, 1, 3, 2, 1],
         [32, 10, 2, 96, 5, 1, 1, 0], [4, 6, 2, 7, 2, 5, 3, 2],
+        [64, 64, 64, 8, 1, 1, 1, 0], [64, 64, 64, 16, 1, 1, 1, 0], [64, 64, 64, 32, 1, 1, 1, 0],
+        [64, 1, 1, 32, 1, 3, 1, 1], [2, 6, 1, 40, 2, 3, 1, 1], [2, 6, 1, 13, 2, 3, 1, 1],
+        [4, 4, 4, 17, 1, 3, 2, 1], [3, 3, 3, 12, 1, 3, 1, 1], [5, 5, 5, 10, 1, 1, 1, 0],
     ]
+
+    /// The depthwise loops and the register blocks without a bias, and with biases of −0 over zero inputs (a sum
+    /// that starts at −0 must stay −0 when the terms are −0): the fast loops keep the reference's bits.
+    @Test(arguments: convolutionShapes)
+    func conv2dKeepsTheReferenceBitsWithoutBiasAndWithSignedZeros(_ s: [Int]) {
+        let (cin, cout, groups, bins, kt, kf, stride, pad) = (s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
+        var shape = scrim_conv2d_shape(inChannels: Int64(cin), outChannels: Int64(cout), groups: Int64(groups),
+                                       frequencyCount: Int64(bins), kernelTime: Int64(kt),
+                                       kernelFrequency: Int64(kf), strideFrequency: Int64(stride),
+                                       padFrequency: Int64(pad))
+        let q = Int(scrim_neural_conv2d_output_count(&shape))
+        var noise = Noise(state: UInt32(29 + cin * cout + bins * kf))
+        // Every third input a zero, weights of both signs, so many products are ±0.
+        let input = noise.values(kt * cin * bins).enumerated().map { $0.offset % 3 == 0 ? 0 : $0.element }
+        let w = noise.values(cout * cin / groups * kt * kf)
+        let negativeZeros = [Float](repeating: -0.0, count: cout)
+        for bias in [nil, negativeZeros] as [[Float]?] {
+            var fast = [Float](repeating: .nan, count: cout * q), reference = fast
+            if let bias {
+                scrim_neural_conv2d(&fast, input, w, bias, &shape)
+                scrim_neural_conv2d_reference(&reference, input, w, bias, &shape)
+            } else {
+                scrim_neural_conv2d(&fast, input, w, nil, &shape)
+                scrim_neural_conv2d_reference(&reference, input, w, nil, &shape)
+            }
+            #expect(Self.bits(fast) == Self.bits(reference))
+        }
+    }
 
     @Test(arguments: convolutionShapes)
     func conv2dMatchesReferenceAndZeroPaddedDefinition(_ s: [Int]) {
@@ -329,8 +362,11 @@ import Testing
         Self.expectClose(reference, exact, magnitude)
     }
 
-    /// erb_dec's ConvTranspose: kernel 1×3, stride 2, pads 1, output_padding 1 (8 → 16 and 16 → 32 bins).
-    @Test(arguments: [(8, 2, 1, 3, 1), (16, 2, 1, 3, 1), (5, 3, 2, 4, 0), (6, 1, 1, 3, 0)])
+    /// erb_dec's ConvTranspose: kernel 1×3, stride 2, pads 1, output_padding 1 (8 → 16 and 16 → 32 bins, and 24 →
+    /// 48: the vector loop for this shape over several blocks), that shape without output_padding or over 5 bins
+    /// (the general loop), and odd shapes.
+    @Test(arguments: [(8, 2, 1, 3, 1), (16, 2, 1, 3, 1), (24, 2, 1, 3, 1), (8, 2, 1, 3, 0), (5, 2, 1, 3, 1),
+                      (5, 3, 2, 4, 0), (6, 1, 1, 3, 0)])
     func transposedConvolutionMatchesReferenceAndScatter(inCount: Int, stride: Int, pad: Int, kernel: Int,
                                                          outputPadding: Int) {
         let channels = 64

@@ -660,12 +660,279 @@ def build(count: int, out: Path) -> dict:
     return manifest
 
 
+# ---------------------------------------------------------------- the de-hum corpus (issue 19)
+#
+# Its own folder (DEHUM_CORPUS_DIR, outside corpus/, so rebuilding either corpus never touches the other) and its
+# own manifest. Every file is a mixture <id>.wav with its stems beside it: <id>.clean.wav (the speech),
+# <id>.hum.wav (the exact hum added) and, for the types with noise, <id>.noise.wav; mixture = clean + hum + noise
+# (each stem and the mixture written as 32-bit float). The JSON holds the hum's f0 control track (humlib: 100
+# points per second, full precision, linearly interpolated per sample), its harmonic numbers, levels and phases.
+#
+# The seven earlier types (HUM_TYPES, first five utterances, 48 kHz) are made exactly as build() makes them, so
+# their mixtures are the earlier corpus's de-hum files sample for sample. The wobbling types (DEHUM_NEW_TYPES)
+# have four files each: three synthetic voices and one real one (r1 or r2), sample rates rotating over 48, 44.1
+# and 96 kHz.
+
+DEHUM_CORPUS_DIR = qlib.WORK_DIR / "dehum_corpus"
+DEHUM_NEW_TYPES = ["sine_drift", "walk", "step", "weak", "am", "buzz_wobble", "hum_pink", "hum_hvac", "midword"]
+DEHUM_TYPES = HUM_TYPES + DEHUM_NEW_TYPES
+# Steady hum: constant f0 and level, no noise (issue 19's -45 dB target); the others get the -35 dB target.
+DEHUM_STEADY = ["mains50", "mains60", "irregular", "buzz", "weak", "midword"]
+DEHUM_RATES = [48000, 44100, 96000]
+DEHUM_SYNTHETIC = ["u1", "u2", "u3", "u4"]
+DEHUM_REAL = ["r1", "r2"]
+DEHUM_PLAN = {"version": 1, "types": DEHUM_TYPES, "rates": DEHUM_RATES, "synthetic": DEHUM_SYNTHETIC,
+              "real": DEHUM_REAL, "old_levels_db": HUM_LEVELS_DB}
+DEHUM_DESCRIPTIONS = {
+    "mains50": "50 Hz, harmonics to 1 kHz at -20 log10 k dB, even ones 6 dB lower",
+    "mains60": "the same at 60 Hz",
+    "irregular": "60 Hz, random levels to 2 kHz, the 3rd strongest",
+    "buzz": "60 Hz, odd harmonics at -10 log10 k dB, even ones 25 dB lower, to 4 kHz",
+    "drift": "60 Hz mains, f0 rising linearly 59.7 -> 60.3 Hz over the file",
+    "hum_noise": "60 Hz mains under pink noise at 20 dB SNR",
+    "swell": "50 Hz mains, level -20 -> 0 -> -20 dB over the file (sin^2 in dB)",
+    "sine_drift": "mains (50 or 60 Hz), f0 swinging sinusoidally by +-0.1 to 1 Hz with a period of 3-20 s",
+    "walk": "mains, f0 a random walk (Brownian, 0.25 Hz per sqrt(s): about +-0.6 Hz over a take)",
+    "step": "mains, f0 steps by 0.3 Hz (down or up) within 0.5 s (raised cosine) at 35-65 % of the take: a "
+            "generator's load change",
+    "weak": "mains, steady, 20-25 dB under the voice",
+    "am": "mains, steady f0, level modulated at 0.1-1 Hz with 30 % depth",
+    "buzz_wobble": "the `buzz` series (odd harmonics to 4 kHz) with f0 swinging by +-0.1 to 0.5 Hz, period 3-10 s",
+    "hum_pink": "mains, steady, under pink noise at 10 dB SNR",
+    "hum_hvac": "50 Hz mains, steady, under HVAC noise (corpus `hvac`: motor tones at 120/240/360 Hz, fan tones "
+                "near 161 Hz, 0.23 Hz level swing) at 10 dB SNR",
+    "midword": "mains, steady, in a take cut to start and end inside a word (no lead-in, no tail)",
+}
+
+
+def _mains_level(k: int) -> float:
+    return -20 * np.log10(k) - (0.0 if k % 2 else 6.0)
+
+
+def _buzz_level(k: int) -> float:
+    return -10 * np.log10(k) - (0.0 if k % 2 else 25.0)
+
+
+def _resample(x: np.ndarray, rate: int, from_rate: int = SR) -> np.ndarray:
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    if rate == from_rate:
+        return x.copy()
+    g = gcd(rate, from_rate)
+    return resample_poly(x, rate // g, from_rate // g)
+
+
+def _noise_at(kind: str, n: int, rate: int, rng: np.random.Generator) -> np.ndarray:
+    """Unit-RMS pink or hvac noise of n samples at `rate` (made at 48 kHz and resampled)."""
+    n48 = int(np.ceil(n * SR / rate)) + 64
+    x = shaped_noise(rng, n48, 1.0) if kind == "pink" else hvac_noise(rng, n48)[0]
+    y = _resample(x, rate)[:n]
+    return y / rms(y)
+
+
+def _wobble_hum(kind: str, n: int, rate: int, rng: np.random.Generator, f_nominal: float, index: int):
+    """Unit-RMS hum of a new type at `rate`, its parameters and its f0 control track (humlib)."""
+    import humlib
+
+    count = int(np.ceil(n / rate * humlib.CONTROL_RATE)) + 2
+    tc = np.arange(count) / humlib.CONTROL_RATE
+    duration = n / rate
+    model: dict = {"type": "constant", "hz": f_nominal}
+    control = np.full(count, f_nominal)
+    envelope = None
+    levels, top = _mains_level, 1000.0
+    if kind == "sine_drift":
+        depth, period, phase0 = rng.uniform(0.1, 1.0), rng.uniform(3.0, 20.0), rng.uniform(0, 2 * np.pi)
+        control = f_nominal + depth * np.sin(2 * np.pi * tc / period + phase0)
+        model = {"type": "sine", "centre_hz": f_nominal, "depth_hz": depth, "period_s": period, "phase_rad": phase0}
+    elif kind == "buzz_wobble":
+        levels, top = _buzz_level, 4000.0
+        depth, period, phase0 = rng.uniform(0.1, 0.5), rng.uniform(3.0, 10.0), rng.uniform(0, 2 * np.pi)
+        control = f_nominal + depth * np.sin(2 * np.pi * tc / period + phase0)
+        model = {"type": "sine", "centre_hz": f_nominal, "depth_hz": depth, "period_s": period, "phase_rad": phase0}
+    elif kind == "walk":
+        sigma = 0.25  # Hz per sqrt(second)
+        steps = rng.standard_normal(count) * sigma / np.sqrt(humlib.CONTROL_RATE)
+        steps[0] = 0.0
+        control = f_nominal + np.cumsum(steps)
+        model = {"type": "random_walk", "start_hz": f_nominal, "sigma_hz_per_sqrt_s": sigma}
+    elif kind == "step":
+        at = rng.uniform(0.35, 0.65) * duration
+        size = -0.3 if index % 2 == 0 else 0.3
+        u = np.clip((tc - at) / 0.5, 0.0, 1.0)
+        control = f_nominal + size * (0.5 - 0.5 * np.cos(np.pi * u))
+        model = {"type": "step", "from_hz": f_nominal, "to_hz": f_nominal + size, "start_s": at,
+                 "transition_s": 0.5, "shape": "raised cosine"}
+    elif kind == "am":
+        rate_hz, phase0 = rng.uniform(0.1, 1.0), rng.uniform(0, 2 * np.pi)
+        t = np.arange(n) / rate
+        envelope = 1 + 0.3 * np.sin(2 * np.pi * rate_hz * t + phase0)
+        model["am"] = {"rate_hz": rate_hz, "depth": 0.3, "phase_rad": phase0}
+    f0 = humlib.f0_per_sample(control, n, rate)
+    harmonics = int(top // float(np.max(control)))
+    rel = np.array([levels(k) for k in range(1, harmonics + 1)], dtype=float)
+    rel -= rel.max()
+    amplitudes = 10 ** (rel / 20)
+    phases = rng.uniform(0, 2 * np.pi, harmonics)
+    phase = humlib.phase_track(control, n, rate)
+    x = np.zeros(n)
+    for k in range(1, harmonics + 1):
+        x += amplitudes[k - 1] * np.cos(k * phase + phases[k - 1])
+    if envelope is not None:
+        x *= envelope
+    scale = 1 / rms(x)
+    params = {"f0_model": model, "f0_mean_hz": float(np.mean(f0)), "harmonic_numbers": list(range(1, harmonics + 1)),
+              "levels_db_re_strongest": [round(v, 2) for v in rel], "unit_amplitudes": (amplitudes * scale).tolist(),
+              "phases_rad": phases.tolist()}
+    return x * scale, params, control
+
+
+def _midword(clean: np.ndarray, rate: int) -> tuple[int, int]:
+    """[start, end) of a take cut inside words: from the middle of the first 20 ms frame within 6 dB of the
+    loudest that starts 0.4 s or more into the speech, to the middle of the last such frame ending 0.4 s or more
+    before the speech ends."""
+    frame = int(0.02 * rate)
+    levels = qlib.frame_rms(clean, frame)
+    loud = np.flatnonzero(levels >= levels.max() * 10 ** (-6 / 20))
+    active = np.flatnonzero(levels >= levels.max() * 10 ** (-40 / 20))
+    first, last = active[0] * frame, (active[-1] + 1) * frame
+    starts = [i for i in loud if i * frame >= first + 0.4 * rate]
+    ends = [i for i in loud if (i + 1) * frame <= last - 0.4 * rate]
+    return starts[0] * frame + frame // 2, ends[-1] * frame + frame // 2
+
+
+def _write_dehum(out: Path, name: str, rate: int, clean: np.ndarray, hum: np.ndarray,
+                 noise: np.ndarray | None, info: dict) -> dict:
+    mixture = clean + hum + (noise if noise is not None else 0.0)
+    if np.abs(mixture).max() >= 1.0:
+        raise RuntimeError(f"{name} would clip")
+    qlib.write_float(out / f"{name}.wav", mixture, rate)
+    qlib.write_float(out / f"{name}.clean.wav", clean, rate)
+    qlib.write_float(out / f"{name}.hum.wav", hum, rate)
+    if noise is not None:
+        qlib.write_float(out / f"{name}.noise.wav", noise, rate)
+    info = {"id": name, "sample_rate": rate, "file_seconds": round(len(clean) / rate, 4), **info,
+            "noisy": f"{name}.wav", "clean": f"{name}.clean.wav", "hum_stem": f"{name}.hum.wav",
+            "noise_stem": f"{name}.noise.wav" if noise is not None else None}
+    (out / f"{name}.json").write_text(json.dumps(info, indent=1))
+    return info
+
+
+def build_dehum(out: Path = DEHUM_CORPUS_DIR) -> dict:
+    """Build the de-hum corpus (see the comment above DEHUM_CORPUS_DIR) and return its manifest."""
+    import humlib
+
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    manifest = {"plan": DEHUM_PLAN, "files": []}
+    wanted = list(dict.fromkeys([u for u, *_ in UTTERANCES[:HUM_UTTERANCES]] + DEHUM_SYNTHETIC + DEHUM_REAL))
+    spoken = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        for uid, engine, voice, text in UTTERANCES:
+            if uid in wanted:
+                x, _ = speech(engine, voice, text, Path(tmp_name), fit=True)
+                spoken[uid] = (set_active_level(x, qlib.ACTIVE_LEVEL_DBFS), engine)
+    # the earlier seven types, exactly as build() makes them
+    for index, (uid, engine, *_rest) in enumerate(UTTERANCES[:HUM_UTTERANCES]):
+        clean = place(spoken[uid][0])
+        n = len(clean)
+        mask = qlib.active_mask(clean)
+        p_speech = active_power(clean, mask)
+        for j, kind in enumerate(HUM_TYPES):
+            rng = np.random.default_rng(qlib.seed_for("hum", uid, kind))
+            hum, params, f0_track = synth_hum(kind, n, rng)
+            t = np.arange(n) / SR
+            envelope_db = None
+            if kind == "swell":
+                envelope_db = -20 + 20 * np.sin(np.pi * t / t[-1]) ** 2
+                hum = hum * 10 ** (envelope_db / 20)
+            level = HUM_LEVELS_DB[(index + j) % len(HUM_LEVELS_DB)]
+            gain = np.sqrt(p_speech * 10 ** (level / 10) / active_power(hum, mask))
+            hum = gain * hum
+            noise = None
+            if kind == "hum_noise":
+                pink = shaped_noise(rng, n, 1.0)
+                noise = pink * np.sqrt(p_speech * 10 ** (-20 / 10) / active_power(pink, mask))
+            count = int(np.ceil(n / SR * humlib.CONTROL_RATE)) + 2
+            tc = np.arange(count) / humlib.CONTROL_RATE
+            control = (59.7 + 0.6 * tc / t[-1]) if kind == "drift" else np.full(count, params["f0_mean_hz"])
+            amplitudes = [a * gain for a in params.pop("unit_amplitudes")]
+            info = {"utterance": uid, "source": engine, "hum": kind, "hum_to_speech_db": level,
+                    "measured_hum_to_speech_db": round(qlib.db(active_power(hum, mask) / p_speech), 3), **params,
+                    "amplitudes": amplitudes, "envelope": "swell" if kind == "swell" else None,
+                    "f0_control_rate": humlib.CONTROL_RATE, "f0_control_hz": control.tolist(),
+                    "noise": {"type": "pink", "snr_db": 20} if noise is not None else None, "midword": False}
+            manifest["files"].append(_write_dehum(out, f"{uid}_{kind}", SR, clean, hum, noise, info))
+    # the wobbling types
+    for t_index, kind in enumerate(DEHUM_NEW_TYPES):
+        voices = [DEHUM_SYNTHETIC[(t_index + m) % len(DEHUM_SYNTHETIC)] for m in range(3)]
+        voices.append(DEHUM_REAL[t_index % len(DEHUM_REAL)])
+        for m, uid in enumerate(voices):
+            rate = DEHUM_RATES[(4 * t_index + m) % len(DEHUM_RATES)]
+            rng = np.random.default_rng(qlib.seed_for("dehum19", uid, kind, rate))
+            x48, engine = spoken[uid]
+            clean = np.concatenate([np.zeros(int(qlib.LEAD_IN_SECONDS * rate)),
+                                    set_active_level(_resample(x48, rate), qlib.ACTIVE_LEVEL_DBFS),
+                                    np.zeros(int(qlib.TAIL_SECONDS * rate))])
+            cut = None
+            if kind == "midword":
+                start, end = _midword(clean, rate)
+                clean = clean[start:end].copy()
+                cut = [start / rate, end / rate]
+            n = len(clean)
+            mask = qlib.active_mask(clean, rate)
+            p_speech = active_power(clean, mask)
+            f_nominal = 50.0 if kind == "hum_hvac" else (50.0, 60.0)[(t_index + m) % 2]
+            hum, params, control = _wobble_hum(kind, n, rate, rng, f_nominal, m)
+            if kind == "weak":
+                level = round(float(rng.uniform(-25.0, -20.0)), 1)
+            else:
+                level = HUM_LEVELS_DB[(t_index + m) % len(HUM_LEVELS_DB)]
+            gain = np.sqrt(p_speech * 10 ** (level / 10) / active_power(hum, mask))
+            hum = gain * hum
+            noise, noise_info = None, None
+            if kind in ("hum_pink", "hum_hvac"):
+                source = "pink" if kind == "hum_pink" else "hvac"
+                raw = _noise_at(source, n, rate, rng)
+                noise = raw * np.sqrt(p_speech * 10 ** (-10 / 10) / active_power(raw, mask))
+                noise_info = {"type": source, "snr_db": 10}
+            amplitudes = [a * gain for a in params.pop("unit_amplitudes")]
+            info = {"utterance": uid, "source": engine, "hum": kind, "hum_to_speech_db": level,
+                    "measured_hum_to_speech_db": round(qlib.db(active_power(hum, mask) / p_speech), 3), **params,
+                    "amplitudes": amplitudes, "envelope": "am" if kind == "am" else None,
+                    "f0_control_rate": humlib.CONTROL_RATE, "f0_control_hz": control.tolist(),
+                    "noise": noise_info, "midword": cut is not None, "cut_seconds": cut}
+            name = f"{uid}_{kind}_{rate / 1000:g}k"
+            manifest["files"].append(_write_dehum(out, name, rate, clean, hum, noise, info))
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def load_dehum(rebuild: bool = False, out: Path = DEHUM_CORPUS_DIR) -> dict:
+    """The de-hum corpus's manifest, building it when missing, stale (another DEHUM_PLAN) or asked to."""
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.exists() else None
+    if rebuild or manifest is None or manifest.get("plan") != json.loads(json.dumps(DEHUM_PLAN)):
+        print(f"building the de-hum corpus in {out} ...", file=sys.stderr)
+        manifest = build_dehum(out)
+    return manifest
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--utterances", type=int, default=len(UTTERANCES),
                         help=f"how many (1-{len(UTTERANCES)}; default all)")
     parser.add_argument("--out", type=Path, default=qlib.CORPUS_DIR)
+    parser.add_argument("--dehum-only", action="store_true",
+                        help=f"build only the de-hum corpus (in {DEHUM_CORPUS_DIR}), not the denoise corpus")
     args = parser.parse_args()
+    if args.dehum_only:
+        manifest = build_dehum()
+        print(f"{len(manifest['files'])} de-hum files in {DEHUM_CORPUS_DIR}")
+        return 0
     if not 1 <= args.utterances <= len(UTTERANCES):
         parser.error(f"--utterances must be 1..{len(UTTERANCES)}")
     manifest = build(args.utterances, args.out)

@@ -3,14 +3,16 @@
     bash Benchmarks/quality/setup.sh
     Benchmarks/.venv/py311/bin/python Benchmarks/quality/dehum_bench.py --scrim .build/release/scrim
 
-Runs every tool on every hum file of the corpus (built by corpus.py if missing), and measures:
-- hum left in the speech pauses (all of them, and the lead-in alone): the power of the known harmonics
-  (least-squares fit of every true harmonic on the true f0 track, per pause segment) in the output, relative
-  to the same fit on the input, in dB; and the same net of the input's other content (the fit to output -
-  (input - true hum), re the true hum), which does not count `hum_noise`'s noise at the harmonics as hum left;
-- broadband residual in the same pauses: output power / input power in dB (includes any added noise and,
-  for `hum_noise`, the broadband noise, which the de-hummers are not asked to remove);
-- SI-SDR improvement and PESQ-WB (and STOI) against the clean speech, after undoing any tool delay.
+Runs every tool on every file of the de-hum corpus (corpus.build_dehum, under Benchmarks/work/quality/dehum_corpus;
+built if missing or stale; it never touches the denoise corpus), and measures:
+- coherent hum left (the headline; humlib): the true harmonics (the hum stem's f0 control track and harmonic
+  numbers) fitted in phase and quadrature, per 0.5 s window, to the output together with the clean speech stem and
+  the noise stem as their own columns (so each gets its own gain and neither counts as hum); the fitted hum energy
+  summed over the windows, re the same on the input (0 dB); over the whole take and over the pauses;
+- the oracle: the input less the exact hum stem (what a perfect de-hummer leaves, noise included);
+- hum left in pauses as before (a fit of the harmonics alone to the output in each pause run, re the input's), and
+  the broadband residual in the pauses (output power / input power);
+- SI-SDR improvement, PESQ-WB and STOI against the clean speech (at 16 kHz for PESQ/STOI), after undoing any delay.
 Pauses: 10 ms frames of the clean speech below -60 dBFS whose two neighbours each side are too (the speech sits
 at -26 dBFS active level), ignoring the first 0.5 s of the file (filter settling), in runs of at least 0.1 s.
 Writes Benchmarks/quality/DEHUM.md and Benchmarks/work/quality/results/dehum.{csv,json}.
@@ -33,6 +35,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import corpus  # noqa: E402
+import humlib  # noqa: E402
 import qlib  # noqa: E402
 
 DEFAULT_TOOLS = ["scrim", "notch-bank", "afftdn", "nr-stationary", "stft-ref"]
@@ -40,34 +43,17 @@ DEFAULT_TEMPLATE = "{scrim} dehum {in} -o {out}"
 MAX_LAG_SECONDS = 0.050
 SETTLE_SECONDS = 0.5
 MIN_PAUSE_SECONDS = 0.1
-QUICK = {"utterances": ["u1"], "hums": ["mains60", "drift", "hum_noise"]}
-
-
-def phase_track(item: dict, n: int, rate: int) -> np.ndarray:
-    """Instantaneous phase (radians) of the fundamental from the stored f0 track (linear interpolation)."""
-    hop = item["f0_track_hop_seconds"]
-    track = np.asarray(item["f0_track_hz"])
-    f0 = np.interp(np.arange(n) / rate, np.arange(len(track)) * hop, track)
-    return 2 * np.pi * np.cumsum(f0) / rate
-
-
-def true_hum(item: dict, n: int, rate: int) -> np.ndarray:
-    """The hum the corpus added, rebuilt from its JSON (harmonic amplitudes and phases on the f0 track, times the
-    swell envelope if any); input - true_hum is the file's other content (speech, and hum_noise's noise) to within
-    float32 rounding."""
-    phase = phase_track(item, n, rate)
-    hum = np.zeros(n)
-    for k, amplitude, offset in zip(item["harmonic_numbers"], item["amplitudes"], item["phases_rad"]):
-        hum += amplitude * np.cos(k * phase + offset)
-    if item.get("envelope_db"):
-        hop = item["envelope_db_hop_seconds"]
-        envelope = np.asarray(item["envelope_db"])
-        hum *= 10 ** (np.interp(np.arange(n) / rate, np.arange(len(envelope)) * hop, envelope) / 20)
-    return hum
+QUICK = ["u1_mains60", "u1_drift", "u1_hum_noise", "u3_step_96k", "u2_midword_48k", "u4_hum_hvac_44.1k"]
+# Diagnostic: these tools also run on the input without the voice (hum + noise stems only), to tell the hum a tool
+# leaves from the voice it takes out at the harmonics (both are coherent with the harmonics, and both count).
+NO_VOICE_TOOLS = ["scrim", "notch-bank"]
+TARGET_STEADY_DB = -45.0
+TARGET_OTHER_DB = -35.0
 
 
 def harmonic_energy(x: np.ndarray, segments: list[tuple[int, int]], phase: np.ndarray, ks: list[int]) -> float:
-    """Energy of the least-squares fit of cos/sin at every harmonic k * phase, summed over the segments."""
+    """The earlier pause measure: energy of the least-squares fit of cos/sin at every harmonic k * phase (no other
+    columns), summed over the segments."""
     total = 0.0
     k = np.asarray(ks, dtype=float)
     for start, end in segments:
@@ -79,230 +65,253 @@ def harmonic_energy(x: np.ndarray, segments: list[tuple[int, int]], phase: np.nd
     return total
 
 
-def oracle_hum_fit(x: np.ndarray, item: dict, phase: np.ndarray, ks: list[int], n: int, rate: int) -> np.ndarray:
-    """Least-squares fit to x of cos/sin at every true harmonic k * phase, times the true envelope, over all of x
-    (normal equations accumulated over one-second chunks, so memory stays small with many harmonics)."""
-    k = np.asarray(ks, dtype=float)
-    envelope = np.ones(n)
-    if item.get("envelope_db"):
-        hop = item["envelope_db_hop_seconds"]
-        levels = np.asarray(item["envelope_db"])
-        envelope = 10 ** (np.interp(np.arange(n) / rate, np.arange(len(levels)) * hop, levels) / 20)
-
-    def basis(start: int, end: int) -> np.ndarray:
-        arg = np.outer(phase[start:end], k)
-        return np.concatenate([np.cos(arg), np.sin(arg)], axis=1) * envelope[start:end, None]
-
-    gram = np.zeros((2 * len(ks), 2 * len(ks)))
-    projection = np.zeros(2 * len(ks))
-    for start in range(0, n, rate):
-        b = basis(start, min(n, start + rate))
-        gram += b.T @ b
-        projection += b.T @ x[start:start + len(b)]
-    coef = np.linalg.lstsq(gram, projection, rcond=None)[0]
-    fit = np.empty(n)
-    for start in range(0, n, rate):
-        end = min(n, start + rate)
-        fit[start:end] = basis(start, end) @ coef
-    return fit
+def nan_row(base: dict, tool: str) -> dict:
+    return {**base, "tool": tool, "lag_samples": None, "seconds": float("nan"), "hum_left_db": float("nan"),
+            "hum_left_pause_db": float("nan"), "hum_residual_db": float("nan"), "pause_residual_db": float("nan"),
+            "si_sdr": float("nan"), "si_sdr_i": float("nan"), "pesq_wb": float("nan"), "stoi": float("nan"),
+            "error": ""}
 
 
 def evaluate(item: dict, ctx: qlib.ToolContext, tools: list[str], out_dir: Path, keep: bool) -> list[dict]:
-    params = json.loads((qlib.CORPUS_DIR / item["noisy"]).with_suffix(".json").read_text())
-    clean, rate = qlib.read_mono(qlib.CORPUS_DIR / item["clean"])
-    noisy_path = qlib.CORPUS_DIR / item["noisy"]
-    noisy, _ = qlib.read_mono(noisy_path)
+    folder = corpus.DEHUM_CORPUS_DIR
+    params = json.loads((folder / f"{item['id']}.json").read_text())
+    noisy_path = folder / item["noisy"]
+    noisy, rate = qlib.read_mono(noisy_path)
+    clean, _ = qlib.read_mono(folder / item["clean"])
+    hum, _ = qlib.read_mono(folder / item["hum_stem"])
+    stems = [clean]
+    if item["noise_stem"]:
+        stems.append(qlib.read_mono(folder / item["noise_stem"])[0])
     n = len(clean)
     pauses = qlib.pause_mask(clean, rate)
     pauses[: int(SETTLE_SECONDS * rate)] = False
     segments = qlib.mask_segments(pauses, int(MIN_PAUSE_SECONDS * rate))
-    phase = phase_track(params, n, rate)
+    windows = humlib.take_windows(n, rate)
+    pieces = humlib.split_segments(segments, rate)
+    phase = humlib.phase_track(np.asarray(params["f0_control_hz"]), n, rate, params["f0_control_rate"])
     ks = params["harmonic_numbers"]
-    input_hum = harmonic_energy(noisy, segments, phase, ks)
-    # the lead-in part alone (SETTLE_SECONDS .. first speech): steady hum with no speech before it to ring
-    # (clipped at the end of the lead-in: a voice that starts quietly, below the pause threshold, extends the first
-    # pause past it)
-    lead_end = int(qlib.LEAD_IN_SECONDS * rate)
-    lead = [(s, min(e, lead_end)) for s, e in segments if s < lead_end]
-    input_lead_hum = harmonic_energy(noisy, lead, phase, ks)
-    hum = true_hum(params, n, rate)
-    other = noisy - hum
-    true_hum_energy = harmonic_energy(hum, segments, phase, ks)
-    input_pause = sum(float(np.dot(noisy[s:e], noisy[s:e])) for s, e in segments)
-    clean16 = qlib.to_16k(clean, rate)
-    noisy16 = qlib.to_16k(noisy, rate)
+    clean16 = qlib.to_16k_any(clean, rate)
     input_sdr = qlib.si_sdr(clean, noisy)
+    input_pause_fit = harmonic_energy(noisy, segments, phase, ks)
+    input_pause = sum(float(np.dot(noisy[s:e], noisy[s:e])) for s, e in segments)
     base = {"id": item["id"], "utterance": item["utterance"], "source": item["source"], "hum": item["hum"],
-            "hum_to_speech_db": item["hum_to_speech_db"], "audio_seconds": n / rate,
+            "hum_to_speech_db": item["hum_to_speech_db"], "sample_rate": rate, "audio_seconds": n / rate,
             "pause_seconds": sum(e - s for s, e in segments) / rate}
-    rows = [{**base, "tool": "input", "lag_samples": 0, "seconds": float("nan"), "hum_residual_db": 0.0,
-             "hum_residual_leadin_db": 0.0, "hum_residual_net_db": 0.0,
-             "pause_residual_db": 0.0, "si_sdr": input_sdr, "si_sdr_i": 0.0,
-             "pesq_wb": qlib.pesq_wb(clean16, noisy16), "stoi": qlib.stoi_score(clean16, noisy16), "error": ""}]
-    # What an exact subtraction of the true hum leaves (the input's other content): the floor of the hum metrics,
-    # above -inf only where other content sits at the hum's frequencies (hum_noise's noise).
-    exact = noisy - hum
-    rows.append({**base, "tool": "exact", "lag_samples": 0, "seconds": float("nan"),
-                 "hum_residual_db": qlib.db(harmonic_energy(exact, segments, phase, ks) / input_hum),
-                 "hum_residual_leadin_db": qlib.db(harmonic_energy(exact, lead, phase, ks) / input_lead_hum),
-                 "hum_residual_net_db": float("nan"), "pause_residual_db": float("nan"), "si_sdr": float("nan"),
-                 "si_sdr_i": float("nan"), "pesq_wb": float("nan"), "stoi": float("nan"), "error": ""})
-    # The best estimate of the hum this file allows: the true harmonics (true f0 track and envelope), each with one
-    # amplitude and phase, fitted by least squares to the input less the clean speech over the whole file (an oracle
-    # that knows the speech, the track and the envelope). Its error is what the noise at the harmonics leaves in any
-    # fit: a de-hummer that subtracts an estimate of the hum cannot expect to go under it on the net metric.
-    oracle = noisy - oracle_hum_fit(noisy - clean, params, phase, ks, n, rate)
-    rows.append({**base, "tool": "oracle", "lag_samples": 0, "seconds": float("nan"),
-                 "hum_residual_db": qlib.db(harmonic_energy(oracle, segments, phase, ks) / input_hum),
-                 "hum_residual_leadin_db": qlib.db(harmonic_energy(oracle, lead, phase, ks) / input_lead_hum),
-                 "hum_residual_net_db": qlib.db(harmonic_energy(oracle - other, segments, phase, ks)
-                                                / true_hum_energy),
-                 "pause_residual_db": float("nan"), "si_sdr": float("nan"), "si_sdr_i": float("nan"),
-                 "pesq_wb": float("nan"), "stoi": float("nan"), "error": ""})
+    signals = {"input": noisy, "oracle": noisy - hum}
+    rows = {"input": nan_row(base, "input"), "oracle": nan_row(base, "oracle")}
+    rows["input"]["lag_samples"] = rows["oracle"]["lag_samples"] = 0
     for tool in tools:
         dst = out_dir / tool / f"{item['id']}.wav"
-        row = {**base, "tool": tool, "lag_samples": None, "seconds": float("nan"), "hum_residual_db": float("nan"),
-               "hum_residual_leadin_db": float("nan"), "hum_residual_net_db": float("nan"),
-               "pause_residual_db": float("nan"), "si_sdr": float("nan"), "si_sdr_i": float("nan"),
-               "pesq_wb": float("nan"), "stoi": float("nan"), "error": ""}
+        row = rows[tool] = nan_row(base, tool)
         try:
             row["seconds"] = qlib.run_tool(tool, noisy_path, dst, ctx, params)
             if tool == "stft-ref":  # speed yardstick only
-                rows.append(row)
                 continue
             output, out_rate = qlib.read_mono(dst)
             if out_rate != rate:
                 raise RuntimeError(f"output rate {out_rate} != {rate}")
             lag = qlib.estimate_lag(clean, output, int(MAX_LAG_SECONDS * rate))
-            aligned = qlib.align(output, lag, n)
-            aligned16 = qlib.to_16k(aligned, rate)
-            out_pause = sum(float(np.dot(aligned[s:e], aligned[s:e])) for s, e in segments)
-            row.update(lag_samples=lag,
-                       hum_residual_db=qlib.db(harmonic_energy(aligned, segments, phase, ks) / input_hum),
-                       hum_residual_leadin_db=qlib.db(harmonic_energy(aligned, lead, phase, ks) / input_lead_hum),
-                       hum_residual_net_db=qlib.db(harmonic_energy(aligned - other, segments, phase, ks)
-                                                   / true_hum_energy),
-                       pause_residual_db=qlib.db(out_pause / input_pause),
-                       si_sdr=qlib.si_sdr(clean, aligned), pesq_wb=qlib.pesq_wb(clean16, aligned16),
-                       stoi=qlib.stoi_score(clean16, aligned16), output_frames=len(output))
-            row["si_sdr_i"] = row["si_sdr"] - input_sdr
+            signals[tool] = qlib.align(output, lag, n)
+            row.update(lag_samples=lag, output_frames=len(output))
         except Exception as error:  # noqa: BLE001 - one failing tool/file is recorded, not fatal
             row["error"] = repr(error)[-400:]
         finally:
             if not keep:
                 dst.unlink(missing_ok=True)
-        rows.append(row)
-    return rows
+    if any(t in signals for t in NO_VOICE_TOOLS):
+        no_voice_path = out_dir / "no-voice-input" / f"{item['id']}.wav"
+        qlib.write_float(no_voice_path, noisy - clean, rate)
+        for tool in [t for t in NO_VOICE_TOOLS if t in signals]:
+            name = f"{tool}/no-voice"
+            dst = out_dir / name.replace("/", "-") / f"{item['id']}.wav"
+            rows[name] = nan_row(base, name)
+            try:
+                qlib.run_tool(tool, no_voice_path, dst, ctx, params)
+                output, _ = qlib.read_mono(dst)
+                signals[name] = qlib.align(output, rows[tool]["lag_samples"], n)  # the lag found with the voice
+            except Exception as error:  # noqa: BLE001
+                rows[name]["error"] = repr(error)[-400:]
+            finally:
+                if not keep:
+                    dst.unlink(missing_ok=True)
+        if not keep:
+            no_voice_path.unlink(missing_ok=True)
+    names = list(signals)
+    whole = humlib.coherent_hum_energy(windows, phase, ks, stems, [signals[t] for t in names])
+    paused = humlib.coherent_hum_energy(pieces, phase, ks, stems, [signals[t] for t in names]) if pieces else None
+    for index, tool in enumerate(names):
+        x = signals[tool]
+        rows[tool].update(
+            hum_left_db=humlib.hum_left_db(whole[index], whole[0]),
+            hum_left_pause_db=humlib.hum_left_db(paused[index], paused[0]) if paused is not None else float("nan"))
+        if tool.endswith("/no-voice"):
+            continue
+        x16 = qlib.to_16k_any(x, rate)
+        out_pause = sum(float(np.dot(x[s:e], x[s:e])) for s, e in segments)
+        rows[tool].update(
+            hum_residual_db=qlib.db(harmonic_energy(x, segments, phase, ks) / input_pause_fit) if segments
+            else float("nan"),
+            pause_residual_db=qlib.db(out_pause / input_pause) if segments else float("nan"),
+            si_sdr=qlib.si_sdr(clean, x), pesq_wb=qlib.pesq_wb(clean16, x16), stoi=qlib.stoi_score(clean16, x16))
+        rows[tool]["si_sdr_i"] = rows[tool]["si_sdr"] - input_sdr
+    rows["input"]["si_sdr_i"] = 0.0
+    return list(rows.values())
 
 
-def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[dict]) -> str:
+def target_for(hum: str) -> float:
+    return TARGET_STEADY_DB if hum in corpus.DEHUM_STEADY else TARGET_OTHER_DB
+
+
+def targets_section(rows: list[dict], hums: list[str], tool: str = "scrim") -> list[str]:
+    mine = [r for r in rows if r["tool"] == tool]
+    if not mine:
+        return ["No `scrim` column in this run, so no standing against the targets.", ""]
+    out = [f"Issue 19's targets: coherent hum left <= {TARGET_STEADY_DB:g} dB on steady hum "
+           f"({', '.join(f'`{h}`' for h in corpus.DEHUM_STEADY)}: constant f0 and level, no noise) and <= "
+           f"{TARGET_OTHER_DB:g} dB on every other type. Scrim's mean over the type's files (whole take / pauses), its "
+           "worst file over the whole take, and the gap to the target (positive: dB still to go, on the mean; "
+           "met: both the mean and the worst file over the whole take are at or under it).", ""]
+    met_count = 0
+    for hum in hums:
+        cells = [r for r in mine if r["hum"] == hum and np.isfinite(r["hum_left_db"])]
+        if not cells:
+            continue
+        whole = float(np.mean([r["hum_left_db"] for r in cells]))
+        pauses = [r["hum_left_pause_db"] for r in cells if np.isfinite(r["hum_left_pause_db"])]
+        worst = max(cells, key=lambda r: r["hum_left_db"])
+        target = target_for(hum)
+        met = whole <= target and worst["hum_left_db"] <= target
+        met_count += met
+        verdict = "**met**" if met else f"not met ({whole - target:+.1f} dB to go on the mean)"
+        pause_text = f"{np.mean(pauses):.1f} dB in pauses" if pauses else "no pauses"
+        out.append(f"- `{hum}` (target {target:g} dB): {whole:.1f} dB whole take, {pause_text}; worst file "
+                   f"`{worst['id']}` {worst['hum_left_db']:.1f} dB: {verdict}")
+    out += ["", f"Met on {met_count} of {len(hums)} types.", ""]
+    return out
+
+
+def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[dict], elapsed: float) -> str:
     quality_tools = [t for t in tools if t != "stft-ref"]
     columns = ["input"] + quality_tools
-    hums = [h for h in corpus.HUM_TYPES if any(r["hum"] == h for r in rows)]
-    levels = sorted({r["hum_to_speech_db"] for r in rows})
-    utterances = sorted({r["utterance"] for r in rows})
+    hums = [h for h in corpus.DEHUM_TYPES if any(r["hum"] == h for r in rows)]
     versions = qlib.tool_versions()
-    pause_total = sum(r["pause_seconds"] for r in rows if r["tool"] == "input")
+    inputs = [r for r in rows if r["tool"] == "input"]
+    pause_total = sum(r["pause_seconds"] for r in inputs)
+    audio_total = sum(r["audio_seconds"] for r in inputs)
+    rates = sorted({r["sample_rate"] for r in inputs})
     out = ["# De-hum comparison", "",
            f"Generated {qlib.today()} on {qlib.machine_description()} by "
            f"`Benchmarks/quality/dehum_bench.py` (definitions and caveats: [README.md](README.md)).", "",
            "Reproduce:", "", "```", "bash Benchmarks/quality/setup.sh", " ".join(args.command_line), "```", "",
-           f"Corpus: {len(items)} files = {len(utterances)} utterances x {len(hums)} hum types, hum-to-speech "
-           f"{', '.join(f'{v:g}' for v in levels)} dB (rotating over utterances), 48 kHz mono float; "
-           f"{pause_total:.1f} s of measured pauses in all. Tools ran one file at a time, one core each "
-           f"(`--jobs {args.jobs}`).", ""]
+           f"Corpus: {len(items)} files, {len(hums)} hum types, {audio_total / 60:.1f} minutes of audio at "
+           f"{', '.join(f'{r / 1000:g}' for r in rates)} kHz (mono float), {pause_total:.1f} s of measured pauses; "
+           f"synthetic voices and the real (ALSA) voices `r1`/`r2`. Tools ran one file at a time, one core each "
+           f"(`--jobs {args.jobs}`); the whole run took {elapsed / 60:.1f} minutes.", ""]
     if skipped:
         out += ["Skipped: " + "; ".join(f"`{t}` ({why})" for t, why in skipped.items()) + ".", ""]
     out += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
     notes = dict(qlib.TOOL_NOTES)
     notes["notch-bank"] = notes["notch-bank"].replace("--notch-width-hz", f"{args.notch_width_hz:g} Hz")
-    notes["nr-stationary"] += " (the lead-in holds hum only)"
-    out += ["Tools:", ""] + [f"- `{t}`: {notes[t]}" for t in tools] + [""]
+    notes["nr-stationary"] += " (the first second is hum only, except on `midword` takes)"
+    out += ["Tools:", ""] + [f"- `{t}`: {notes[t]}" for t in tools]
+    out += ["- `oracle`: the input less the exact hum stem (speech and any noise remain): the ceiling of SI-SDR, "
+            "PESQ and STOI where noise remains; its hum left is float32 rounding only", ""]
     failures = [r for r in rows if r["error"]]
     if failures:
         out += [f"Failures ({len(failures)}): " + "; ".join(f"{r['tool']} on {r['id']}: {r['error'][:120]}"
                                                            for r in failures[:10]), ""]
+    out += ["## Hum types", ""] + [f"- `{h}`: {corpus.DEHUM_DESCRIPTIONS[h]}" for h in hums] + [
+        "", "Files per type: the seven earlier types have five (u1-u4 synthetic, r1 real; 48 kHz; hum-to-speech "
+        "-20/-15/-10/-5 dB rotating); the newer ones four (three synthetic, one real; 48/44.1/96 kHz rotating; "
+        "the same levels, except `weak`).", ""]
     display = [dict(r, si_sdr_i=r["si_sdr"]) if r["tool"] == "input" else r for r in rows]
-    sections = [("Hum left in pauses (dB re the input's hum there; lower is better)", "hum_residual_db", 1),
-                ("Hum left in the lead-in only (0.5-1.0 s, before any speech: steady-state removal, no ringing "
-                 "of speech; dB re the input there)", "hum_residual_leadin_db", 1),
-                ("Hum left in pauses, net of the input's other content (the same fit to output - (input - true "
-                 "hum), re the true hum there: the hum left plus whatever was taken from the noise at the hum's "
-                 "frequencies; equals the first table within 0.1 dB except for `hum_noise`, whose noise the first "
-                 "table counts as hum)", "hum_residual_net_db", 1),
-                ("Broadband residual in pauses (dB re the input there; includes `hum_noise`'s noise)",
-                 "pause_residual_db", 1),
-                ("SI-SDR improvement (dB; the `input` column is the input's SI-SDR itself)", "si_sdr_i", 2),
+    with_oracle = columns + ["oracle"]
+    headline = [("Coherent hum left, whole take (dB re the input; lower is better)", "hum_left_db", 1),
+                ("Coherent hum left in pauses (dB re the input there)", "hum_left_pause_db", 1)]
+    out += ["## Coherent hum left (the headline)", "",
+            "The true harmonics fitted in phase and quadrature per 0.5 s window to the output, with the clean speech "
+            "and the noise stems as their own fitted columns (README.md, *Coherent hum left*); fitted hum energy re "
+            "the input's. `oracle` = input less the exact hum stem.", ""]
+    no_voice = [f"{t}/no-voice" for t in NO_VOICE_TOOLS if t in tools]
+    for title, metric, digits in headline:
+        out += [f"### {title}", "", qlib.metric_table(display, "hum", hums, metric, with_oracle + no_voice, digits,
+                                                      "hum"), ""]
+    if no_voice:
+        out += ["Diagnostic columns `.../no-voice`: the same tool run on the input without the voice (the hum and "
+                "noise stems only; scored with the same fit and the same lag). The measure counts anything coherent "
+                "with the true harmonics over a window, so a tool that takes the voice's own energy at k f0 out "
+                "with the hum scores that as hum left; the no-voice column shows what the tool leaves of the hum "
+                "when no voice is there. The notch bank is linear, so its two numbers separate exactly: its "
+                "whole-take figure is mostly the voice it cuts at the harmonics, its no-voice figure the hum it "
+                "leaves. For Scrim (adaptive) the gap is how much the voice disturbs its estimate.", ""]
+    out += ["## Targets of issue 19", ""] + targets_section(rows, hums)
+    sections = [("SI-SDR improvement (dB; the `input` column is the input's SI-SDR itself)", "si_sdr_i", 2),
                 ("PESQ-WB (higher is better)", "pesq_wb", 2),
-                ("STOI", "stoi", 3)]
-    out += ["## By hum type", "",
-            "Types: `mains50`/`mains60` (harmonics to 1 kHz, -20 log10 k, even ones 6 dB lower), `irregular` "
-            "(60 Hz, random levels to 2 kHz, 3rd strongest), `buzz` (60 Hz, odd-dominant to 4 kHz), `drift` "
-            "(f0 59.7 -> 60.3 Hz over the file), `hum_noise` (60 Hz hum + pink noise at 20 dB SNR), `swell` "
-            "(50 Hz, level -20 -> 0 -> -20 dB over the file).", ""]
-    exact_note = ("`exact` is the input less the true hum, exactly: what a perfect de-hummer would leave, the "
-                  "floor of this metric (the other content at the hum's frequencies: `hum_noise`'s noise, and the "
-                  "speech's own low-level tails).")
-    oracle_note = ("`oracle` is the input less the best estimate of the hum that the file allows: the true harmonics "
-                   "on the true f0 track (and, for `swell`, the true envelope), one amplitude and phase each, fitted "
-                   "by least squares over the whole file to the input less the clean speech. It knows the speech, "
-                   "the track and the envelope, so a de-hummer that subtracts an estimate of the hum cannot expect "
-                   "to do better on this measure; on `hum_noise` the pink noise at the harmonics disturbs any such "
-                   "fit, and the oracle stays above -50 dB. (Noise taken out at the harmonics counts against a tool "
-                   "here; in the first table it counts for it.) Where there is no noise the "
-                   "oracle's residue is only the rounding of the corpus's stored f0 and envelope (-100 dB and below), "
-                   "so its `all` row says nothing.")
-    with_exact = {"hum_residual_db", "hum_residual_leadin_db"}
-    with_oracle = {"hum_residual_net_db"}
+                ("STOI", "stoi", 3),
+                ("Hum left in pauses, the earlier measure (fit of the harmonics alone per pause run, re the input; "
+                 "counts noise and speech tails at the harmonics as hum)", "hum_residual_db", 1),
+                ("Broadband residual in pauses (dB re the input there; includes the noise of the noisy types)",
+                 "pause_residual_db", 1)]
+    out += ["## Speech quality and the earlier measures", ""]
     for title, metric, digits in sections:
-        shown = columns + ["exact"] if metric in with_exact else columns
-        shown = shown + ["oracle"] if metric in with_oracle else shown
-        note = [exact_note, ""] if metric in with_exact else [oracle_note, ""] if metric in with_oracle else []
-        out += [f"### {title}", ""] + note + [qlib.metric_table(display, "hum", hums, metric, shown, digits, "hum"),
-                                              ""]
-    out += ["## By hum-to-speech ratio", ""]
-    for title, metric, digits in sections[:1] + sections[2:3] + sections[4:6]:
-        shown = columns + ["exact"] if metric in with_exact else columns
-        shown = shown + ["oracle"] if metric in with_oracle else shown
-        out += [f"### {title}", "", qlib.metric_table(display, "hum_to_speech_db", levels, metric, shown, digits,
-                                                      "hum/speech", lambda v: f"{v:g} dB"), ""]
+        shown = with_oracle if metric in ("si_sdr_i", "pesq_wb", "stoi") else columns
+        out += [f"### {title}", "", qlib.metric_table(display, "hum", hums, metric, shown, digits, "hum"), ""]
+    out += ["## By sample rate, voice and hum-to-speech ratio (coherent hum left, whole take)", ""]
+    out += [qlib.metric_table(display, "sample_rate", rates, "hum_left_db", with_oracle, 1, "rate",
+                              lambda v: f"{v / 1000:g} kHz"), ""]
+    sourced = [dict(r, voice="real" if r["source"] == "alsa" else "synthetic") for r in display]
+    out += [qlib.metric_table(sourced, "voice", ["synthetic", "real"], "hum_left_db", with_oracle, 1, "voice"), ""]
+    levels = sorted({r["hum_to_speech_db"] for r in rows})
+    bands = [dict(r, band="-25..-20 dB" if r["hum_to_speech_db"] <= -20 else f"{r['hum_to_speech_db']:g} dB")
+             for r in display]
+    band_names = ["-25..-20 dB"] + [f"{v:g} dB" for v in levels if v > -20]
+    out += [qlib.metric_table(bands, "band", band_names, "hum_left_db", with_oracle, 1, "hum/speech"), ""]
     out += ["## Speed", "",
             "Wall seconds per minute of audio, one core (command-line tools include start-up; Python libraries "
             "timed in-process). `stft-ref` is a plain STFT round trip, a yardstick for this machine.", "",
             qlib.speed_table(rows, tools), ""]
-    out += ["## Delay found", "", qlib.lag_table(rows, quality_tools), ""]
+    out += ["## Delay found", "", qlib.lag_table([dict(r, lag_samples=None if r["lag_samples"] is None else
+                                                       round(r["lag_samples"] * 48000 / r["sample_rate"]))
+                                                  for r in rows], quality_tools),
+            "", "(lags in samples at 48 kHz)", ""]
     return "\n".join(out)
 
 
 def main() -> int:
+    import time
+
+    started = time.time()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scrim", help="path to the scrim executable (the scrim tool is skipped without it)")
     parser.add_argument("--scrim-template", default=DEFAULT_TEMPLATE,
                         help=f"command for scrim, with {{scrim}} {{in}} {{out}} (default: {DEFAULT_TEMPLATE!r})")
     parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS),
                         help="comma-separated subset of: " + ",".join(DEFAULT_TOOLS + ["afftdn-tn",
-                                                                                        "nr-nonstationary",
-                                                                                        "rnnoise"]))
+                                                                                        "nr-nonstationary"]))
     parser.add_argument("--notch-width-hz", type=float, default=4.0,
                         help="-3 dB width of each notch of notch-bank (default 4 Hz: settles in ~80 ms)")
-    parser.add_argument("--quick", action="store_true", help="3 files only (smoke test); tables go to work/")
+    parser.add_argument("--quick", action="store_true", help=f"{len(QUICK)} files only (smoke test); tables go to "
+                        "work/")
+    parser.add_argument("--only", help="comma-separated hum types to run (tables go to work/ like --quick)")
     parser.add_argument("--jobs", type=int, default=1, help="files in parallel (default 1 for honest timing)")
-    parser.add_argument("--utterances", type=int, default=len(corpus.UTTERANCES),
-                        help=f"utterances in the corpus (default all {len(corpus.UTTERANCES)})")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the corpus first")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the de-hum corpus first")
     parser.add_argument("--keep", action="store_true", help="keep processed files under work/quality/out/")
     parser.add_argument("--md", type=Path, help="where to write the table (default Benchmarks/quality/DEHUM.md, "
-                        "or work/quality/results/DEHUM-quick.md with --quick)")
+                        "or work/quality/results/DEHUM-quick.md with --quick or --only)")
     args = parser.parse_args()
     args.command_line = ["Benchmarks/.venv/py311/bin/python", "Benchmarks/quality/dehum_bench.py"] + [
         shlex.quote(a) for a in sys.argv[1:]]
 
-    known = DEFAULT_TOOLS + ["afftdn-tn", "nr-nonstationary", "rnnoise"]
+    known = DEFAULT_TOOLS + ["afftdn-tn", "nr-nonstationary"]
     tools, skipped = qlib.select_tools(parser, args.tools, known, args.scrim)
-    manifest = qlib.load_manifest(args.rebuild, args.utterances, corpus.build, corpus.PLAN)
-    items = manifest["dehum"]
+    manifest = corpus.load_dehum(args.rebuild)
+    items = manifest["files"]
+    partial = args.quick or bool(args.only)
     if args.quick:
-        items = [i for i in items if i["utterance"] in QUICK["utterances"] and i["hum"] in QUICK["hums"]]
+        items = [i for i in items if i["id"] in QUICK]
+    if args.only:
+        wanted = set(args.only.split(","))
+        items = [i for i in items if i["hum"] in wanted]
 
     scrim = str(Path(args.scrim).resolve()) if args.scrim else None
     out_dir = qlib.WORK_DIR / "out" / "dehum"
@@ -312,11 +321,12 @@ def main() -> int:
             for row in rows]
 
     results = qlib.WORK_DIR / "results"
-    suffix = "-quick" if args.quick else ""
+    suffix = "-quick" if partial else ""
     qlib.write_raw(rows, results / f"dehum{suffix}")
-    md_path = args.md or (results / "DEHUM-quick.md" if args.quick else qlib.QUALITY_DIR / "DEHUM.md")
-    md_path.write_text(report(rows, tools, skipped, args, items) + "\n")
-    print(f"wrote {md_path} and {results / ('dehum' + suffix)}.csv/.json", file=sys.stderr)
+    md_path = args.md or (results / "DEHUM-quick.md" if partial else qlib.QUALITY_DIR / "DEHUM.md")
+    md_path.write_text(report(rows, tools, skipped, args, items, time.time() - started) + "\n")
+    print(f"wrote {md_path} and {results / ('dehum' + suffix)}.csv/.json in {time.time() - started:.0f} s",
+          file=sys.stderr)
     return 0
 
 

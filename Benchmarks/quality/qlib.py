@@ -657,3 +657,11 @@ def load_manifest(rebuild: bool, utterances: int, build, plan: dict | None = Non
         print("building corpus ...", file=sys.stderr)
         manifest = build(utterances, CORPUS_DIR)
     return manifest
+
+
+def to_16k_any(x: np.ndarray, rate: int) -> np.ndarray:
+    """Resample to 16 kHz from any integer rate (polyphase, scipy resample_poly; 44.1 kHz: up 160, down 441)."""
+    from math import gcd
+
+    g = gcd(16000, rate)
+    return resample_poly(x, 16000 // g, rate // g)

@@ -195,15 +195,8 @@ public enum NeuralFileJob {
         reducer.hopObserver = { channel, hop, localSNR in
             speech.mark(channel: channel, hop: hop, speech: localSNR >= NeuralNoiseReducer.speechThresholdDecibels)
         }
-        let latency: Int
-        do {
-            // The latency is known once prepared; prepare for blocks of up to max(block, latency) frames.
-            let probe = NeuralNoiseReducer(model: model, weights: weights, settings: settings)
-            try probe.prepare(for: ProcessSpec(sampleRate: rate, channelCount: channels, maximumBlockFrames: block))
-            latency = probe.latencyFrames
-        }
-        try reducer.prepare(for: ProcessSpec(sampleRate: rate, channelCount: channels,
-                                             maximumBlockFrames: max(block, latency)))
+        try reducer.prepare(for: ProcessSpec(sampleRate: rate, channelCount: channels, maximumBlockFrames: block))
+        let latency = reducer.latencyFrames
         let networkReader = try AudioFileReader(path: input)
         defer { networkReader.close() }
         let noisyReader = try AudioFileReader(path: input)
@@ -214,16 +207,18 @@ public enum NeuralFileJob {
                                          options: AudioFileWriter.Options(overwritesExisting: true))
         do {
             var invalid = 0
+            let ahead = AudioBuffer(channelCount: channels, capacity: block)
             // Prime the network with the first `latency` frames (zeros past the end), output discarded.
-            let primer = AudioBuffer(channelCount: channels, capacity: max(latency, 1))
-            if latency > 0 {
-                try readPadded(networkReader, into: primer, frames: latency)
-                primer.withBlock { b in
+            var primed = 0
+            while primed < latency {
+                let chunk = min(block, latency - primed)
+                try readPadded(networkReader, into: ahead, frames: chunk)
+                ahead.withBlock { b in
                     invalid += b.zeroInvalidSamples()
                     reducer.process(b)
                 }
+                primed += chunk
             }
-            let ahead = AudioBuffer(channelCount: channels, capacity: block)
             let noisy = AudioBuffer(channelCount: channels, capacity: block)
             let reversed = AudioBuffer(channelCount: channels, capacity: block)
             let analyzers = try (0..<channels).map { _ in try HopFeeder() }
@@ -493,11 +488,7 @@ final class DialoguePass: AudioProcessor {
                          noise: !speech.isSpeech(channel: c, seconds: seconds))
             }
             let written = ready + c * hop
-            switch write {
-            case .cleaned: written.update(from: out, count: hop)
-            case .residual: for i in 0..<hop { written[i] = previous[i] - out[i] }
-            case .bypass: written.update(from: previous, count: hop)
-            }
+            write.write(cleaned: out, noisy: previous, into: written, count: hop)
             previous.update(from: x, count: hop)
         }
         hopsDone += 1

@@ -227,7 +227,6 @@ final class DeepFilterNet3Stream: AudioProcessor {
     /// The networks' local SNR per staged hop, one channel at a time (the second network's, unused, apart).
     private var localSNRs = NeuralBuffer(count: 0)
     private var shiftedLocalSNRs = NeuralBuffer(count: 0)
-    private var streamRate = 48_000.0
 
     /// The weights every channel's network reads (one copy for all channels).
     let weights: DeepFilterNet3Weights
@@ -259,7 +258,6 @@ final class DeepFilterNet3Stream: AudioProcessor {
         }
         networks = built
         channelCount = spec.channelCount
-        streamRate = spec.sampleRate
         let networkLatency = built.first?.latencyFrames ?? 0
         guard networkLatency % hopSize == 0 else {
             throw ScrimError(.configuration, "the network's latency (\(networkLatency) frames) is not a whole number "
@@ -351,7 +349,7 @@ final class DeepFilterNet3Stream: AudioProcessor {
             mode: settings.mode.rawValue, output: settings.output.rawValue,
             reductionLimitDecibels: networkSettings.attenuationLimit.map(Double.init),
             postFilter: networkSettings.postFilterBeta > 0, networkSampleRate: sampleRate,
-            streamSampleRate: streamRate, latencyFrames: latencyFrames, frames: stats.hops,
+            streamSampleRate: Double(sampleRate), latencyFrames: latencyFrames, frames: stats.hops,
             localSNRMedianDecibels: stats.percentile(0.5), localSNRPercentile10Decibels: stats.percentile(0.1),
             localSNRPercentile90Decibels: stats.percentile(0.9),
             speechShare: stats.hops > 0 ? Double(stats.speechHops) / Double(stats.hops) : nil,
@@ -470,14 +468,7 @@ final class DeepFilterNet3Stream: AudioProcessor {
             energyOut += Double(out[i]) * Double(out[i])
         }
         stats.add(localSNR: localSNR, energyIn: energyIn, energyOut: energyOut, hopSize: hop)
-        switch settings.output {
-        case .cleaned:
-            break
-        case .residual:
-            for i in 0..<hop { out[i] = noisy[i] - out[i] }
-        case .bypass:
-            for i in 0..<hop { out[i] = noisy[i] }
-        }
+        settings.output.write(cleaned: out, noisy: noisy, into: out, count: hop)
     }
 
     /// After `completed` staged hops ran: `ready` ← the last one's output, `history` ← the `delayHops` input hops

@@ -73,6 +73,22 @@ public struct NeuralNoiseReducerSettings: Sendable, Hashable {
     }
 }
 
+extension NeuralNoiseReducerSettings.Output {
+    /// Writes `count` frames of this kind into `destination` from the cleaned signal and the noisy input lined up
+    /// with it (residual = noisy − cleaned, bypass = noisy). `destination` may be `cleaned` itself. No allocation.
+    public func write(cleaned: UnsafePointer<Float>, noisy: UnsafePointer<Float>,
+                      into destination: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .cleaned:
+            if UnsafePointer(destination) != cleaned { destination.update(from: cleaned, count: count) }
+        case .residual:
+            for i in 0..<count { destination[i] = noisy[i] - cleaned[i] }
+        case .bypass:
+            destination.update(from: noisy, count: count)
+        }
+    }
+}
+
 /// What a ``NeuralNoiseReducer`` did to a stream. Levels are RMS in dBFS (1.0 = 0 dBFS), floored at −200 dBFS.
 public struct NeuralNoiseReductionReport: Codable, Sendable, Hashable {
     /// "dialogue" or "reference".

@@ -34,7 +34,7 @@ struct NeuralFileJobTests {
         let network = try NeuralModelCache.shared.network()
         let (file, report) = try NeuralFileJob.process(
             input: input, output: output, model: network.model, weights: network.weights,
-            settings: NeuralNoiseReducerSettings(), options: FileJobOptions(blockFrames: 4096))
+            settings: NeuralNoiseReducerSettings(), options: FileJobOptions(blockFrames: 1000))
         let (_, written) = try readAll(output)
         #expect(file.frameCount == channels[0].count && written[0].count == channels[0].count)
         let error = Self.errorDecibels(written[0], channels[1])

@@ -112,7 +112,7 @@ public struct BatchFileOutcome: Sendable {
     /// The output's file report, the `file` object (done only).
     public var fileReport: JSONValue?
     /// Problems that did not stop the file (done only).
-    public var warnings: [String] = []
+    public var warnings: [JobWarning] = []
     /// The error (failed only): `{"code": …, "message": …}`.
     public var error: JSONValue?
     /// The error message for people (failed only).

@@ -20,7 +20,7 @@ public enum JobStatus: String, Sendable {
 /// ```
 ///
 /// `command`, `input` (a path, or null), `output` (a path, or null), `status` (``JobStatus``), `error`
-/// (`{"code", "message"}` or null) and `warnings` (strings) always come first and always exist; the command's
+/// (`{"code", "message"}` or null) and `warnings` (``JobWarning``: `{"code", "message", "track"}`) always come first and always exist; the command's
 /// report follows under its fixed keys (Sources/scrim/README.md, and a JSON Schema per command in
 /// Sources/scrim/schemas). Paths are shown as ``SystemPath/display(_:)`` writes them.
 public enum Envelope {
@@ -28,7 +28,7 @@ public enum Envelope {
     /// - Parameters:
     ///   - event: for `scrim batch`, the event name, written first.
     public static func make(command: String, input: String?, output: String?, status: JobStatus,
-                            error: JSONValue? = nil, warnings: [String] = [], event: String? = nil,
+                            error: JSONValue? = nil, warnings: [JobWarning] = [], event: String? = nil,
                             report: [(String, JSONValue)] = []) -> JSONValue {
         var pairs: [(String, JSONValue)] = []
         if let event { pairs.append(("event", .string(event))) }
@@ -38,7 +38,7 @@ public enum Envelope {
             ("output", output.map { .string(SystemPath.display($0)) } ?? .null),
             ("status", .string(status.rawValue)),
             ("error", error ?? .null),
-            ("warnings", .array(warnings.map { .string($0) })),
+            ("warnings", .array(warnings.map(\.json))),
         ]
         return .object(pairs + report)
     }

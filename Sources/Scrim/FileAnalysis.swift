@@ -1,8 +1,10 @@
 import ScrimFiles
 
-/// What Scrim hears in a file, in one read: mains hum, the noise floor and loudness (`scrim analyze`).
+/// What Scrim hears in a file, in one read: mains hum, the noise floor, loudness and per-track quality control
+/// (`scrim analyze`).
 ///
-/// A single streaming pass feeds three analyzers: ``HumDetector`` (fundamental, harmonics, drift),
+/// A single streaming pass feeds four analyzers: ``TrackQualityMeter`` (per track: peaks, clipping, DC, dead or
+/// silent, noise floor; inverted pairs), ``HumDetector`` (fundamental, harmonics, drift),
 /// ``NoiseProfiler`` (the quietest half second, as the noise floor a denoiser would start from) and
 /// ``LoudnessMeter`` (BS.1770-4 integrated, range, true peak, with the dialogue gate). Memory is bounded by the
 /// block size.
@@ -15,6 +17,8 @@ public struct FileAnalysis: Sendable {
     public var loudness: LoudnessMeasurement
     /// NaN/Inf samples found (zeroed before analysis).
     public var nonFiniteSamples: Int
+    /// Per-track quality control.
+    public var quality: InputQuality
 
     /// Length of the stretch measured as the noise floor.
     public static let noiseFloorSeconds = 0.5
@@ -32,8 +36,11 @@ public struct FileAnalysis: Sendable {
             selection: .quietest(durationFrames: Int(Self.noiseFloorSeconds * Double(fileInfo.sampleRate))))
         let meter = LoudnessMeter(layout: LoudnessJob.layout(for: fileInfo), measureTruePeak: true,
                                   dialogueGating: true)
+        let qualityMeter = InputQuality.meter(for: fileInfo)
         let (info, nonFinite) = try FileJob.analyze(input: path, blockFrames: blockFrames,
-                                                   analyzers: [detector, profiler, meter], progress: progress)
+                                                   analyzers: [detector, profiler, meter], inputMeter: qualityMeter,
+                                                   progress: progress)
+        quality = InputQuality(meter: qualityMeter, sampleRate: Double(info.sampleRate))
         self.path = path
         self.info = info
         hum = detector.finish()
@@ -42,9 +49,9 @@ public struct FileAnalysis: Sendable {
         nonFiniteSamples = nonFinite
     }
 
-    /// What deserves a person's attention: invalid samples.
-    public var warnings: [String] {
-        info.readWarnings + (nonFiniteSamples > 0
-            ? ["\(nonFiniteSamples) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0"] : [])
+    /// What deserves a person's attention: damage found while reading, then the per-track warnings (invalid
+    /// samples, dead, silent, clipped, DC offset, inverted pairs).
+    public var warnings: [JobWarning] {
+        JobWarning.reading(info) + quality.warnings
     }
 }

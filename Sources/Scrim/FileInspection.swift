@@ -49,10 +49,11 @@ public struct FileInspection: Sendable {
 
     /// The report as JSON (keys documented in Sources/scrim/README.md).
     /// What deserves a person's attention: metadata that could not be read, invalid samples.
-    public var warnings: [String] {
-        var list = info.readWarnings + metadata.problems
+    public var warnings: [JobWarning] {
+        var list = JobWarning.reading(info) + metadata.problems.map { JobWarning(.metadataUnreadable, $0) }
         if nonFiniteSampleCount > 0 {
-            list.append("\(nonFiniteSampleCount) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0")
+            list.append(JobWarning(.invalidSamples,
+                                   "\(nonFiniteSampleCount) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0"))
         }
         return list
     }

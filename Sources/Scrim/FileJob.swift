@@ -65,18 +65,28 @@ public struct FileJobResult: Sendable {
     /// The Coding History line appended to `bext` (nil when there was no readable bext chunk).
     public var codingHistoryLine: String?
     /// Problems that did not stop the job (e.g. an unreadable bext passed through unchanged).
-    public var warnings: [String]
+    public var warnings: [JobWarning]
     /// Wall-clock seconds for the whole job.
     public var elapsedSeconds: Double
 
     /// Adds the warning for ``invalidSamplesZeroed`` (once; nothing when it is 0). Every file-writing job ends with
     /// it, so the envelope's `warnings` say what the count says.
     public mutating func noteInvalidSamples() {
-        let prefix = "invalid input samples"
-        warnings.removeAll { $0.hasPrefix(prefix) }
-        if invalidSamplesZeroed > 0 {
-            warnings.append("\(prefix) (NaN, ±Inf or beyond ±1e6) set to 0: \(invalidSamplesZeroed)")
+        warnings.removeAll { $0.code == .invalidSamples && $0.track == nil }
+        if invalidSamplesZeroed > 0, !warnings.contains(where: { $0.code == .invalidSamples }) {
+            warnings.append(JobWarning(.invalidSamples, "invalid input samples (NaN, ±Inf or beyond ±1e6) set to 0: "
+                                       + "\(invalidSamplesZeroed)"))
         }
+    }
+
+    /// Adds the input's per-track quality warnings (``InputQuality/warnings``); its per-track invalid-sample
+    /// warnings replace the whole-file one.
+    public mutating func noteQuality(_ quality: InputQuality) {
+        let found = quality.warnings
+        if found.contains(where: { $0.code == .invalidSamples }) {
+            warnings.removeAll { $0.code == .invalidSamples && $0.track == nil }
+        }
+        warnings += found
     }
 
     /// Audio seconds processed per wall-clock second.
@@ -124,6 +134,9 @@ public enum FileJob {
     ///   - isCancelled: polled once per block; returning true abandons the job (`ScrimError` `.cancelled`).
     ///   - outputAnalyzers: prepared like the processor and fed exactly the aligned frames that are written
     ///     (e.g. a loudness meter measuring the processed signal for a second pass).
+    ///   - inputMeter: prepared like the processor, fed every input block (after invalid samples are zeroed,
+    ///     whose count per channel it is told) before the processor changes it: per-track quality control in the
+    ///     same read.
     ///   - makeProcessor: builds the processor for the input (called once, after the input is opened); the
     ///     pipeline prepares it for the file's rate, channel count and block size.
     /// - Returns: what was done.
@@ -131,6 +144,7 @@ public enum FileJob {
     public static func process(
         input: String, output: String, options: FileJobOptions = FileJobOptions(),
         isCancelled: () -> Bool = { false }, outputAnalyzers: [any AudioAnalyzer] = [],
+        inputMeter: TrackQualityMeter? = nil,
         makeProcessor: (AudioFileInfo) throws -> any AudioProcessor
     ) throws -> FileJobResult {
         let clock = ContinuousClock()
@@ -154,15 +168,16 @@ public enum FileJob {
                                maximumBlockFrames: blockFrames)
         try processor.prepare(for: spec)
         for analyzer in outputAnalyzers { try analyzer.prepare(for: spec) }
+        try inputMeter?.prepare(for: spec)
 
-        var warnings: [String] = info.readWarnings
+        var warnings = JobWarning.reading(info)
         var format: AudioFileFormat
         if let given = options.outputFormat {
             format = given
         } else {
             let choice = try OutputFormat.choose(path: output, like: info, bits: options.bits)
             format = choice.format
-            warnings += choice.notes
+            warnings += JobWarning.formatChanges(choice.notes)
         }
         if let sampleFormat = options.outputSampleFormat { format.sampleFormat = sampleFormat }
         var historyLine: String?
@@ -176,7 +191,9 @@ public enum FileJob {
                (try? BroadcastExtension(chunkData: bextChunk.data)) != nil {
                 historyLine = line
             } else {
-                warnings.append("bext chunk unreadable: passed through unchanged, no Coding History line added")
+                warnings.append(JobWarning(.bextUnreadable,
+                                           "bext chunk unreadable: passed through unchanged, no Coding History line "
+                                           + "added"))
             }
         }
         let transform: (([UInt8]) -> [UInt8])? = historyLine.map { line in
@@ -197,7 +214,12 @@ public enum FileJob {
                 if n == 0 { break }
                 options.progress?(reader.position, info.frameCount)
                 try buffer.withBlock { block in
-                    nonFinite += block.zeroInvalidSamples()
+                    if let inputMeter {
+                        nonFinite += block.zeroInvalidSamples { inputMeter.noteInvalidSamples(channel: $0, count: $1) }
+                        inputMeter.analyze(block)
+                    } else {
+                        nonFinite += block.zeroInvalidSamples()
+                    }
                     processor.process(block)
                     let range = compensator.alignedRange(ofProcessed: n)
                     if !range.isEmpty {
@@ -229,9 +251,9 @@ public enum FileJob {
             try writer.finish()
             let unsupported = writer.droppedChunkIDs.filter { !AudioFileWriter.staleChunkIDs.contains($0) }
             if !unsupported.isEmpty {
-                warnings.append("\(format.container) files cannot carry the input's "
-                                + unsupported.map { "'\($0)'" }.joined(separator: ", ")
-                                + " metadata: not written (use .wav to keep it)")
+                warnings.append(JobWarning(.metadataDropped, "\(format.container) files cannot carry the input's "
+                                           + unsupported.map { "'\($0)'" }.joined(separator: ", ")
+                                           + " metadata: not written (use .wav to keep it)"))
             }
             var result = FileJobResult(
                 inputPath: input, outputPath: output, input: info, outputContainer: writer.writtenContainer,
@@ -254,10 +276,11 @@ public enum FileJob {
     ///   - blockFrames: frames per block.
     ///   - analyzers: prepared for the file, then fed every block.
     ///   - isCancelled: polled once per block; returning true abandons the pass (`ScrimError` `.cancelled`).
+    ///   - inputMeter: prepared and fed like the analyzers, and told the invalid samples zeroed per channel.
     /// - Returns: the file's description and the number of invalid samples (NaN, ±Inf, beyond ±10⁶; zeroed
     ///   before analysis).
     public static func analyze(
-        input: String, blockFrames: Int = 8192, analyzers: [any AudioAnalyzer],
+        input: String, blockFrames: Int = 8192, analyzers: [any AudioAnalyzer], inputMeter: TrackQualityMeter? = nil,
         isCancelled: () -> Bool = { false }, progress: ((_ framesDone: Int, _ frameCount: Int) -> Void)? = nil
     ) throws -> (info: AudioFileInfo, nonFiniteSamples: Int) {
         let reader = try AudioFileReader(path: input)
@@ -267,6 +290,7 @@ public enum FileJob {
         let spec = ProcessSpec(sampleRate: Double(info.sampleRate), channelCount: info.channelCount,
                                maximumBlockFrames: blockFrames)
         for analyzer in analyzers { try analyzer.prepare(for: spec) }
+        try inputMeter?.prepare(for: spec)
         let buffer = AudioBuffer(channelCount: info.channelCount, capacity: blockFrames)
         var nonFinite = 0
         while true {
@@ -274,7 +298,12 @@ public enum FileJob {
             guard try reader.read(into: buffer) > 0 else { break }
             progress?(reader.position, info.frameCount)
             buffer.withBlock { block in
-                nonFinite += block.zeroInvalidSamples()
+                if let inputMeter {
+                    nonFinite += block.zeroInvalidSamples { inputMeter.noteInvalidSamples(channel: $0, count: $1) }
+                    inputMeter.analyze(block)
+                } else {
+                    nonFinite += block.zeroInvalidSamples()
+                }
                 for analyzer in analyzers { analyzer.analyze(block) }
             }
         }

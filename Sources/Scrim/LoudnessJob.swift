@@ -57,9 +57,10 @@ public struct LoudnessFileMeasurement: Sendable {
     /// The `scrim loudness --json` line for this file: the envelope (``Envelope``) with ``json`` under `loudness`.
     /// ``LoudnessJob/measurement(fromJSONLines:for:dialogueGating:)`` reads it back.
     public var envelope: JSONValue {
-        var warnings: [String] = info.readWarnings
+        var warnings = JobWarning.reading(info)
         if nonFiniteSamples > 0 {
-            warnings.append("\(nonFiniteSamples) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0")
+            warnings.append(JobWarning(.invalidSamples,
+                                       "\(nonFiniteSamples) invalid samples (NaN, ±Inf or beyond ±1e6), measured as 0"))
         }
         return Envelope.make(command: "loudness", input: path, output: nil, status: .done, warnings: warnings,
                              report: [("loudness", json)])
@@ -292,16 +293,17 @@ public enum LoudnessJob {
     public static let targetMissToleranceLoudnessUnits: LoudnessUnits = 0.5
 
     /// The warning for an output that the limiter pulled more than ``targetMissToleranceLoudnessUnits`` off its
-    /// target, or nil. Starts with ``targetMissWarningPrefix`` (what `--strict` looks for).
+    /// target, or nil. Its code is `targetMissed` (what `--strict` looks for); its message starts with
+    /// ``targetMissWarningPrefix``.
     public static func targetMissWarning(plan: NormalizationPlan, report: NormalizationReport, after: LUFS,
-                                         frameCount: Int) -> String? {
+                                         frameCount: Int) -> JobWarning? {
         guard report.limiterEngaged, let target = plan.targetLoudness, after.isFinite,
               abs(after - target) > targetMissToleranceLoudnessUnits else { return nil }
         let share = 100 * Double(report.limitedFrames) / Double(max(1, frameCount))
-        return targetMissWarningPrefix + String(
+        return JobWarning(.targetMissed, targetMissWarningPrefix + String(
             format: ": the output measures %.2f LUFS, %.2f LU from the target %.1f, because the limiter reduced "
                 + "%.1f %% of the frames (deepest %.1f dB); lower the target or raise the true-peak ceiling",
-            after, after - target, target, share, report.deepestReductionDecibels)
+            after, after - target, target, share, report.deepestReductionDecibels))
     }
 
     /// The start of every target-miss warning.

@@ -79,6 +79,9 @@ public struct PresetJobResult: Sendable {
     /// The final pass's file report; its ``FileJobResult/invalidSamplesZeroed`` counts the input's invalid
     /// samples (NaN, ±Inf, beyond ±10⁶).
     public var file: FileJobResult
+    /// Per-track quality control of the input, measured in the job's first read of it; its warnings are in the
+    /// file report's warnings.
+    public var quality: InputQuality
     /// Passes made over the audio (detection, cleanup/measurement, gain).
     public var passes: Int
     /// Wall-clock seconds for the whole job.
@@ -164,6 +167,7 @@ public struct PresetJobResult: Sendable {
         } else {
             pairs.append(("loudness", .null))
         }
+        pairs.append(("qc", quality.json))
         pairs.append(("elapsedSeconds", .rounded(elapsedSeconds, places: 3)))
         pairs.append(("realTimeFactor", .rounded(realTimeFactor, places: 1)))
         return .object(pairs)
@@ -235,6 +239,22 @@ public enum PresetJob {
         if case .auto = preset.dehum?.frequency { detects = true } else { detects = false }
         let passCount = (detects ? 1 : 0) + 1 + (preset.loudness == nil ? 0 : 1)
         let meter = ProgressMeter(frameCount: info.frameCount, passCount: passCount, report: progress)
+        // Per-track quality control rides along the first pass that reads the input (no read of its own, except
+        // for the neural dialogue mode without de-hum, whose network pass reads the input itself).
+        let qualityMeter = InputQuality.meter(for: info)
+        var qualityFed = false
+        func takeQualityMeter() -> TrackQualityMeter? {
+            if qualityFed { return nil }
+            qualityFed = true
+            return qualityMeter
+        }
+        func quality() throws -> InputQuality {
+            if !qualityFed {
+                _ = try FileJob.analyze(input: input, blockFrames: options.blockFrames, analyzers: [],
+                                        inputMeter: takeQualityMeter(), isCancelled: isCancelled)
+            }
+            return InputQuality(meter: qualityMeter, sampleRate: Double(info.sampleRate))
+        }
 
         // Pass 1: hum detection.
         var nonFinite: Int?
@@ -248,7 +268,8 @@ public enum PresetJob {
             case .auto:
                 let detector = HumDetector(configuration: dehum.detectorConfiguration)
                 let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
-                                                   analyzers: [detector, meter], isCancelled: isCancelled)
+                                                   analyzers: [detector, meter], inputMeter: takeQualityMeter(),
+                                                   isCancelled: isCancelled)
                 nonFinite = analysis.nonFiniteSamples
                 meter.nextPass()
                 let detection = detector.finish()
@@ -286,7 +307,8 @@ public enum PresetJob {
                      analyzers: [any AudioAnalyzer]) throws -> FileJobResult {
             guard let stage = wholeFileNeural else {
                 return try FileJob.process(input: input, output: target, options: passOptions,
-                                           isCancelled: isCancelled, outputAnalyzers: analyzers) { _ in
+                                           isCancelled: isCancelled, outputAnalyzers: analyzers,
+                                           inputMeter: takeQualityMeter()) { _ in
                     ProcessorChain(stages)
                 }
             }
@@ -306,7 +328,7 @@ public enum PresetJob {
                     input: input, output: path,
                     options: FileJobOptions(blockFrames: passOptions.blockFrames, overwrite: true,
                                             codingHistoryText: nil, outputFormat: format, chunks: []),
-                    isCancelled: isCancelled) { _ in ProcessorChain(stages) }
+                    isCancelled: isCancelled, inputMeter: takeQualityMeter()) { _ in ProcessorChain(stages) }
                 source = path
                 if neuralOptions.outputFormat == nil {
                     let choice = try OutputFormat.choose(path: target, like: info, bits: passOptions.bits)
@@ -322,7 +344,7 @@ public enum PresetJob {
             neuralReport = report
             result.inputPath = input
             result.input = info
-            result.warnings = info.readWarnings + notes + result.warnings
+            result.warnings = JobWarning.reading(info) + JobWarning.formatChanges(notes) + result.warnings
             if let hummed {
                 result.invalidSamplesZeroed = max(result.invalidSamplesZeroed, hummed.invalidSamplesZeroed)
                 result.latencyFrames += hummed.latencyFrames
@@ -349,11 +371,13 @@ public enum PresetJob {
             var result = try cleanup(into: output, options: fileOptions, analyzers: [meter])
             if let nonFinite { result.invalidSamplesZeroed = max(result.invalidSamplesZeroed, nonFinite) }
             result.noteInvalidSamples()
+            let inputQuality = try quality()
+            result.noteQuality(inputQuality)
             result.elapsedSeconds = seconds(clock.now - start)
             return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
                                    denoise: denoiser?.report?.spectral,
                                    neuralDenoise: neuralReport ?? denoiser?.report?.neural,
-                                   loudness: nil, file: result, passes: passCount,
+                                   loudness: nil, file: result, quality: inputQuality, passes: passCount,
                                    elapsedSeconds: seconds(clock.now - start))
         }
 
@@ -370,7 +394,8 @@ public enum PresetJob {
         do {
             if stages.isEmpty && wholeFileNeural == nil {
                 let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
-                                                   analyzers: [before, meter], isCancelled: isCancelled)
+                                                   analyzers: [before, meter], inputMeter: takeQualityMeter(),
+                                                   isCancelled: isCancelled)
                 nonFinite = max(nonFinite ?? 0, analysis.nonFiniteSamples)
             } else {
                 let path = intermediatePath(for: output)
@@ -398,7 +423,7 @@ public enum PresetJob {
                                               isCancelled: isCancelled, outputAnalyzers: [after, meter]) { _ in
                 normalizer
             }
-            written.warnings = finalChoice.notes + written.warnings
+            written.warnings = JobWarning.formatChanges(finalChoice.notes) + written.warnings
             if let warning = LoudnessJob.targetMissWarning(plan: plan, report: normalizer.report,
                                                            after: after.measurement.normalizationLoudness,
                                                            frameCount: written.frameCount) {
@@ -416,6 +441,8 @@ public enum PresetJob {
         result.input = info
         result.invalidSamplesZeroed = nonFinite ?? 0
         result.noteInvalidSamples()
+        let inputQuality = try quality()
+        result.noteQuality(inputQuality)
         result.latencyFrames += (remover?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
             + (neuralReport?.latencyFrames ?? 0)
         // The file report's time is the whole job's, as the process report's (not the last pass's).
@@ -423,7 +450,7 @@ public enum PresetJob {
         return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
                                denoise: denoiser?.report?.spectral,
                                neuralDenoise: neuralReport ?? denoiser?.report?.neural,
-                               loudness: loudnessResult, file: result,
+                               loudness: loudnessResult, file: result, quality: inputQuality,
                                passes: passCount,
                                elapsedSeconds: seconds(clock.now - start))
     }

@@ -85,6 +85,14 @@ public struct AudioBlock {
     @inlinable
     @discardableResult
     public func zeroInvalidSamples() -> Int {
+        zeroInvalidSamples { _, _ in }
+    }
+
+    /// ``zeroInvalidSamples()``, telling `note` how many were replaced in each channel that had any (per-track
+    /// reports). `note` is called at most once per channel, never for a channel without invalid samples.
+    @inlinable
+    @discardableResult
+    public func zeroInvalidSamples(note: (_ channel: Int, _ count: Int) -> Void) -> Int {
         var replaced = 0
         let limitBits = AudioBlock.largestValidMagnitude.bitPattern
         for c in 0..<channelCount {
@@ -96,10 +104,13 @@ public struct AudioBlock {
             var largest: UInt32 = 0
             for i in 0..<samples.count { largest = max(largest, base[i].bitPattern & 0x7FFF_FFFF) }
             guard largest > limitBits else { continue }
+            var inChannel = 0
             for i in 0..<samples.count where !(abs(base[i]) <= AudioBlock.largestValidMagnitude) {
                 base[i] = 0
-                replaced += 1
+                inChannel += 1
             }
+            replaced += inChannel
+            if inChannel > 0 { note(c, inChannel) }
         }
         return replaced
     }

@@ -6,9 +6,13 @@ import Scrim
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
-        abstract: "Report what Scrim hears in audio files: mains hum, noise floor and loudness. Changes nothing.",
+        abstract: "Report what Scrim hears in audio files: per-track peaks, clipping, DC, dead tracks, noise floor; "
+            + "mains hum and loudness. Changes nothing.",
         discussion: """
-            One read per file. Hum: the fundamental found in 45-65 Hz, its significant harmonics and drift (as \
+            One read per file. Per track (channel, numbered from 1): sample and true peak, clipping (runs of 3 or \
+            more equal samples at the level the track flattens at, full scale or below it), RMS, DC offset, dead \
+            (digital silence) or silent (under -80 dBFS RMS), noise floor (RMS of its quietest 0.5 s); pairs of \
+            tracks in opposite polarity. Each finding is also a warning with a code. Hum: the fundamental found in 45-65 Hz, its significant harmonics and drift (as \
             `scrim dehum` would remove them). Noise floor: the RMS level of the quietest 0.5 s (where `scrim \
             denoise --learn auto` would learn). Loudness: BS.1770-4 integrated, range, true peak, and the \
             dialogue-gated loudness `scrim match --dialogue` uses. A file that cannot be read is reported and the \
@@ -69,6 +73,7 @@ struct AnalyzeCommand: ParsableCommand {
             ("noiseFloorDbfs", .rounded(analysis.noiseFloor, places: 2)),
             ("loudness", LoudnessJob.json(analysis.loudness)),
             ("invalidSamplesZeroed", .int(Int64(analysis.nonFiniteSamples))),
+            ("qc", analysis.quality.json),
         ])
     }
 
@@ -97,7 +102,8 @@ struct AnalyzeCommand: ParsableCommand {
             + String(format: "%.0f", loud.speechFraction * 100) + " % speech), range "
             + formatDecibels(loud.loudnessRange) + " LU")
         row("peaks", formatDecibels(loud.truePeak) + " dBTP true, " + formatDecibels(loud.samplePeak) + " dBFS sample")
-        if analysis.nonFiniteSamples > 0 { row("warning", "\(analysis.nonFiniteSamples) NaN/Inf samples") }
+        for line in analysis.quality.lines { row("", line) }
+        for warning in analysis.warnings { row("warning", warning.message) }
         return lines.joined(separator: "\n")
     }
 }

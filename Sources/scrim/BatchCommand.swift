@@ -172,7 +172,7 @@ struct BatchCommand: ParsableCommand {
         for skip in skipped {
             if json {
                 print(Envelope.make(command: "batch", input: skip.path, output: nil, status: .skipped,
-                                    warnings: [skip.reason], event: "skippedPath",
+                                    warnings: [JobWarning(.skippedPath, skip.reason)], event: "skippedPath",
                                     report: [("reason", .string(skip.reason))]).serialized())
             } else {
                 printError("skipped  \(SystemPath.display(skip.path))  (\(skip.reason))")

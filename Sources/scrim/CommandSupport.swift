@@ -299,7 +299,7 @@ func expandInputs(_ entries: [String], command: String, json: Bool) -> [String] 
     for skip in skipped {
         if json {
             print(Envelope.make(command: command, input: skip.path, output: nil, status: .skipped,
-                                warnings: [skip.reason], event: "skippedPath",
+                                warnings: [JobWarning(.skippedPath, skip.reason)], event: "skippedPath",
                                 report: [("reason", .string(skip.reason))]).serialized())
         } else {
             printError("skipped  \(SystemPath.display(skip.path))  (\(skip.reason))")

@@ -83,7 +83,7 @@ struct DehumCommand: ParsableCommand {
         _ = try FileJob.analyze(input: paths.input, analyzers: [detector] + (wide.map { [$0] } ?? []),
                                 isCancelled: { Interruption.requested }, progress: progress.callback)
         let detection = detector.finish()
-        var warnings: [String] = []
+        var warnings: [JobWarning] = []
         var passThrough = false
         if let fixedHertz, !detection.isPresent {
             var text = String(format: "no hum near %.3f Hz", fixedHertz)
@@ -99,15 +99,16 @@ struct DehumCommand: ParsableCommand {
                 text += "; the audio passes through unchanged (--force removes it anyway)"
                 passThrough = true
             }
-            warnings.append(text)
+            warnings.append(JobWarning(.humNotFound, text))
         } else if let fixedHertz, let other = wide?.finish(), other.isPresent, let found = other.fundamentalHertz,
                   abs(found - fixedHertz) > 1, other.humToSignalDecibels > detection.humToSignalDecibels {
             // Harmonics of one mains frequency fall on the other's (300 Hz is 5 × 60 and 6 × 50): a wrong
             // --frequency can still "find" something. Say what the open search hears.
-            warnings.append(String(format: "--frequency %.0f: the detector hears stronger hum at %.3f Hz (%@ dB "
-                                   + "re signal, against %@ dB near %.0f Hz); check the mains frequency, or use "
-                                   + "--frequency auto", fixedHertz, found, formatDecibels(other.humToSignalDecibels),
-                                   formatDecibels(detection.humToSignalDecibels), fixedHertz))
+            warnings.append(JobWarning(.humFrequencyMismatch, String(
+                format: "--frequency %.0f: the detector hears stronger hum at %.3f Hz (%@ dB re signal, against %@ dB "
+                    + "near %.0f Hz); check the mains frequency, or use --frequency auto", fixedHertz, found,
+                formatDecibels(other.humToSignalDecibels), formatDecibels(detection.humToSignalDecibels),
+                fixedHertz)))
         }
         var fundamental: Double?
         var numbers: [Int]?

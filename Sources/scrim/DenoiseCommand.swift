@@ -133,7 +133,7 @@ struct DenoiseCommand: ParsableCommand {
             reductionDecibels: reduction ?? NoiseReducerSettings.defaultReductionDecibels, output: outputKind, channelLinking: link ? .linked : .independent,
             babbleGuard: !noBabbleGuard)
         var source = "adaptive"
-        var choiceWarnings: [String] = []
+        var choiceWarnings: [JobWarning] = []
         let progress = TerminalProgress("denoise \(paths.displayInput)",
                                         passes: learn != nil || profile != nil ? 2 : 1)
         defer { progress.finish() }
@@ -282,7 +282,7 @@ struct DenoiseCommand: ParsableCommand {
     /// - Throws: `ValidationError` (a usage error, exit 2) for a range that is not wholly inside the file.
     static func learnProfile(input: String, learn: String, displayName: String? = nil,
                              progress: TerminalProgress? = nil, flag: String = "--learn") throws
-        -> (profile: NoiseProfile, description: String, warnings: [String]) {
+        -> (profile: NoiseProfile, description: String, warnings: [JobWarning]) {
         let reader = try AudioFileReader(path: input)
         let info = reader.info
         reader.close()
@@ -313,11 +313,12 @@ struct DenoiseCommand: ParsableCommand {
         let profiler = NoiseProfiler(selection: selection)
         _ = try FileJob.analyze(input: input, analyzers: [profiler] + (speechCheck.map { [$0] } ?? []),
                                 isCancelled: { Interruption.requested }, progress: progress?.callback)
-        var warnings: [String] = []
+        var warnings: [JobWarning] = []
         if let meter = speechCheck?.inner as? LoudnessMeter, meter.speechFraction > speechWarningFraction {
-            warnings.append(String(format: "the \(flag) range %@ sounds like dialogue (speech in %.0f %% of it): a "
-                                   + "profile of speech takes the voice away with the noise; choose room tone "
-                                   + "between lines, or \(flag) auto", learn, 100 * meter.speechFraction))
+            warnings.append(JobWarning(.learnRangeHasSpeech, String(
+                format: "the \(flag) range %@ sounds like dialogue (speech in %.0f %% of it): a profile of speech "
+                    + "takes the voice away with the noise; choose room tone between lines, or \(flag) auto", learn,
+                100 * meter.speechFraction)))
         }
         return (try profiler.profile(), description, warnings)
     }
@@ -330,25 +331,27 @@ struct DenoiseCommand: ParsableCommand {
     /// Warnings for a profile that does not fit the file: another channel count, or a noise level far from the
     /// file's own quietest half second (``profileLevelTolerance``).
     static func profileWarnings(_ profile: NoiseProfile, path: String, input: String, info: AudioFileInfo,
-                                progress: TerminalProgress? = nil) throws -> [String] {
-        var warnings: [String] = []
+                                progress: TerminalProgress? = nil) throws -> [JobWarning] {
+        var warnings: [JobWarning] = []
         if profile.channelCount != info.channelCount && profile.channelCount != 1 {
-            warnings.append("the profile \(SystemPath.display(path)) was measured on \(profile.channelCount) "
-                            + "channels and this file has \(info.channelCount): its channels do not correspond")
+            warnings.append(JobWarning(.profileMismatch, "the profile \(SystemPath.display(path)) was measured on "
+                                       + "\(profile.channelCount) channels and this file has \(info.channelCount): "
+                                       + "its channels do not correspond"))
         }
         if abs(profile.sampleRate - Double(info.sampleRate)) > 0.5 {
-            warnings.append("the profile was measured at \(Int(profile.sampleRate)) Hz and this file is "
-                            + "\(info.sampleRate) Hz")
+            warnings.append(JobWarning(.profileMismatch, "the profile was measured at \(Int(profile.sampleRate)) Hz "
+                                       + "and this file is \(info.sampleRate) Hz"))
         }
         let floor = NoiseProfiler(selection: .quietest(durationFrames: Int(0.5 * Double(info.sampleRate))))
         _ = try FileJob.analyze(input: input, analyzers: [floor], isCancelled: { Interruption.requested },
                                 progress: progress?.callback)
         if let quietest = try? floor.profile().levelDecibelsFS, quietest.isFinite, profile.levelDecibelsFS.isFinite,
            abs(profile.levelDecibelsFS - quietest) > profileLevelTolerance {
-            warnings.append(String(format: "the profile's noise (%.1f dBFS) is %.1f dB %@ this file's quietest half "
-                                   + "second (%.1f dBFS): it was probably measured on another take or set-up",
-                                   profile.levelDecibelsFS, abs(profile.levelDecibelsFS - quietest),
-                                   profile.levelDecibelsFS < quietest ? "below" : "above", quietest))
+            warnings.append(JobWarning(.profileLevelMismatch, String(
+                format: "the profile's noise (%.1f dBFS) is %.1f dB %@ this file's quietest half second (%.1f dBFS): "
+                    + "it was probably measured on another take or set-up", profile.levelDecibelsFS,
+                abs(profile.levelDecibelsFS - quietest), profile.levelDecibelsFS < quietest ? "below" : "above",
+                quietest)))
         }
         return warnings
     }

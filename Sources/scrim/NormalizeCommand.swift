@@ -117,7 +117,7 @@ struct NormalizeCommand: ParsableCommand {
             result.gain.file.outputPath = paths.displayOutput
             progress.finish()
             print(json ? result.json.serialized() : describe(result, measuredFrom: measured, paths: paths))
-            missedTarget = result.gain.file.warnings.contains { $0.hasPrefix(LoudnessJob.targetMissWarningPrefix) }
+            missedTarget = result.gain.file.warnings.contains { $0.code == .targetMissed }
         }
         if strict && missedTarget {
             printError("scrim normalize: --strict: the output missed its loudness target by more than "

@@ -49,6 +49,6 @@ func fileNoteLines(_ file: FileJobResult) -> [String] {
     if !file.droppedChunkIDs.isEmpty {
         lines.append("  dropped    chunks " + file.droppedChunkIDs.map { "'\($0)'" }.joined(separator: " "))
     }
-    for warning in file.warnings { lines.append("  warning    " + warning) }
+    for warning in file.warnings { lines.append("  warning    " + warning.message) }
     return lines
 }

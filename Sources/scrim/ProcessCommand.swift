@@ -68,7 +68,7 @@ struct ProcessCommand: ParsableCommand {
             result.file.outputPath = paths.displayOutput
             progress.finish()
             print(json ? result.json.serialized() : Self.describe(result))
-            missedTarget = result.file.warnings.contains { $0.hasPrefix(LoudnessJob.targetMissWarningPrefix) }
+            missedTarget = result.file.warnings.contains { $0.code == .targetMissed }
         }
         if strict && missedTarget {
             printError("scrim process: --strict: the output missed its loudness target by more than "

@@ -68,7 +68,7 @@ struct ProfileCommand: ParsableCommand {
         }
         let profile: NoiseProfile
         let noiseSource: String
-        var learnWarnings: [String] = []
+        var learnWarnings: [JobWarning] = []
         let progress = TerminalProgress("profile \(source.displayPath)")
         defer { progress.finish() }
         if let range {
@@ -108,7 +108,7 @@ struct ProfileCommand: ParsableCommand {
             print("\(source.displayPath) -> \(SystemPath.display(output))\n  noise      "
                   + "\(formatDecibels(profile.levelDecibelsFS)) dBFS, "
                   + "\(profile.frameCount) frames of \(profile.fftSize) (\(noiseSource))"
-                  + learnWarnings.map { "\n  warning    " + $0 }.joined())
+                  + learnWarnings.map { "\n  warning    " + $0.message }.joined())
         }
     }
 }

@@ -312,6 +312,7 @@ final class BatchRenderer: @unchecked Sendable {
             let speed = outcome.elapsedSeconds > 0 ? outcome.durationSeconds / outcome.elapsedSeconds : 0
             return "done     \(SystemPath.display(outcome.item.input)) -> \(SystemPath.display(outcome.output))  ("
                 + formatDuration(outcome.durationSeconds) + String(format: ", %.0fx)", speed)
+                + outcome.warnings.map { "\n  warning  " + $0.message }.joined()
         case .skipped:
             return "skipped  \(SystemPath.display(outcome.item.input))  (\(outcome.reason ?? "up to date"))"
         case .failed:

@@ -3,8 +3,8 @@ import ScrimFiles
 /// What Scrim hears in a file, in one read: mains hum, the noise floor, loudness and per-track quality control
 /// (`scrim analyze`).
 ///
-/// A single streaming pass feeds four analyzers: ``TrackQualityMeter`` (per track: peaks, clipping, DC, dead or
-/// silent, noise floor; inverted pairs), ``HumDetector`` (fundamental, harmonics, drift),
+/// A single streaming pass feeds five analyzers: ``TrackQualityMeter`` (per track: peaks, clipping, DC, dead or
+/// silent, noise floor; inverted pairs), ``TrackHumDetector`` (hum per track), ``HumDetector`` (fundamental, harmonics, drift),
 /// ``NoiseProfiler`` (the quietest half second, as the noise floor a denoiser would start from) and
 /// ``LoudnessMeter`` (BS.1770-4 integrated, range, true peak, with the dialogue gate). Memory is bounded by the
 /// block size.
@@ -37,10 +37,11 @@ public struct FileAnalysis: Sendable {
         let meter = LoudnessMeter(layout: LoudnessJob.layout(for: fileInfo), measureTruePeak: true,
                                   dialogueGating: true)
         let qualityMeter = InputQuality.meter(for: fileInfo)
+        let trackHum = TrackHumDetector()
         let (info, nonFinite) = try FileJob.analyze(input: path, blockFrames: blockFrames,
-                                                   analyzers: [detector, profiler, meter], inputMeter: qualityMeter,
-                                                   progress: progress)
-        quality = InputQuality(meter: qualityMeter, sampleRate: Double(info.sampleRate))
+                                                   analyzers: [detector, profiler, meter, trackHum],
+                                                   inputMeter: qualityMeter, progress: progress)
+        quality = InputQuality(meter: qualityMeter, sampleRate: Double(info.sampleRate), hum: trackHum.finish())
         self.path = path
         self.info = info
         hum = detector.finish()

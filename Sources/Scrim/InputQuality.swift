@@ -18,11 +18,14 @@ public struct InputQuality: Sendable, Equatable {
     /// Invalid samples (NaN, ±Inf, beyond ±10⁶) zeroed per track.
     public var invalidSamples: [Int]
     public var sampleRate: Double
+    /// Hum per track (``TrackHumDetector``), when measured (`scrim analyze`); nil in `process` and `batch`.
+    public var hum: [HumDetection]?
 
-    public init(report: TrackQualityReport, invalidSamples: [Int], sampleRate: Double) {
+    public init(report: TrackQualityReport, invalidSamples: [Int], sampleRate: Double, hum: [HumDetection]? = nil) {
         self.report = report
         self.invalidSamples = invalidSamples
         self.sampleRate = sampleRate
+        self.hum = hum
     }
 
     /// The meter for a file: its clip edge test follows the file's integer sample width (floating point as 24-bit).
@@ -36,8 +39,8 @@ public struct InputQuality: Sendable, Equatable {
     }
 
     /// The measurement of a meter that has been fed a whole file.
-    public init(meter: TrackQualityMeter, sampleRate: Double) {
-        self.init(report: meter.finish(), invalidSamples: meter.invalidSampleCounts, sampleRate: sampleRate)
+    public init(meter: TrackQualityMeter, sampleRate: Double, hum: [HumDetection]? = nil) {
+        self.init(report: meter.finish(), invalidSamples: meter.invalidSampleCounts, sampleRate: sampleRate, hum: hum)
     }
 
     /// The warnings, track by track, then the inverted pairs. A dead track gets only its own warning.
@@ -100,6 +103,7 @@ public struct InputQuality: Sendable, Equatable {
                         ("levelDbfs", .rounded(track.clipLevel, places: 2)),
                     ])),
                     ("invalidSamplesZeroed", .int(Int64(index < invalidSamples.count ? invalidSamples[index] : 0))),
+                    ("hum", hum.flatMap { index < $0.count ? $0[index].json : nil } ?? .null),
                 ])
             })),
             ("polarityInversions", .array(report.polarityInversions.map { pair in
@@ -130,6 +134,9 @@ public struct InputQuality: Sendable, Equatable {
                     text += String(format: ", clipped %d runs %.3f s at %@ dBFS", track.clippedRunCount,
                                    Double(track.clippedFrameCount) / sampleRate, db(track.clipLevel))
                 }
+                if let hum, index < hum.count, hum[index].isPresent, let f0 = hum[index].fundamentalHertz {
+                    text += String(format: ", hum %.2f Hz %@ dB re signal", f0, db(hum[index].humToSignalDecibels))
+                }
             }
             out.append(text)
         }
@@ -139,4 +146,49 @@ public struct InputQuality: Sendable, Equatable {
         }
         return out
     }
+}
+
+/// Hum per track: one ``HumDetector`` per channel, each fed its channel alone (`scrim analyze`; the file-level
+/// detector links the channels). Costs about what the linked detector costs again (its FFTs are per channel too).
+///
+/// `prepare` allocates; `analyze` does not. Not thread-safe.
+public final class TrackHumDetector: AudioAnalyzer {
+    private var detectors: [HumDetector] = []
+    /// One channel pointer, re-pointed for each channel's view.
+    private let table: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    private let placeholder: UnsafeMutablePointer<Float>
+
+    public init() {
+        placeholder = .allocate(capacity: 1)
+        placeholder.initialize(to: 0)
+        table = .allocate(capacity: 1)
+        table.initialize(to: placeholder)
+    }
+
+    deinit {
+        table.deallocate()
+        placeholder.deallocate()
+    }
+
+    public func prepare(for spec: ProcessSpec) throws {
+        detectors = (0..<spec.channelCount).map { _ in HumDetector(configuration: HumDetectorConfiguration()) }
+        let mono = ProcessSpec(sampleRate: spec.sampleRate, channelCount: 1,
+                               maximumBlockFrames: spec.maximumBlockFrames)
+        for detector in detectors { try detector.prepare(for: mono) }
+    }
+
+    public func analyze(_ block: AudioBlock) {
+        for (c, detector) in detectors.enumerated() {
+            guard let base = block.channel(c).baseAddress else { continue }
+            table.pointee = base
+            detector.analyze(AudioBlock(channels: table, channelCount: 1, frameCount: block.frameCount))
+        }
+    }
+
+    public func reset() {
+        for detector in detectors { detector.reset() }
+    }
+
+    /// Each track's detection, in channel order.
+    public func finish() -> [HumDetection] { detectors.map { $0.finish() } }
 }

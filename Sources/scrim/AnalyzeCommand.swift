@@ -102,7 +102,7 @@ struct AnalyzeCommand: ParsableCommand {
             + String(format: "%.0f", loud.speechFraction * 100) + " % speech), range "
             + formatDecibels(loud.loudnessRange) + " LU")
         row("peaks", formatDecibels(loud.truePeak) + " dBTP true, " + formatDecibels(loud.samplePeak) + " dBFS sample")
-        for line in analysis.quality.lines { row("", line) }
+        for (index, line) in analysis.quality.lines.enumerated() { row(index == 0 ? "tracks" : "", line) }
         for warning in analysis.warnings { row("warning", warning.message) }
         return lines.joined(separator: "\n")
     }

@@ -47,6 +47,18 @@ enum CLI {
         }
     }
 
+    /// The `warnings` of one JSON line as (code, message, track); a warning that is not such an object is returned
+    /// with the code "<malformed>" so that a test looking for a code fails.
+    static func warnings(_ line: [String: Any]?) -> [(code: String, message: String, track: Int?)] {
+        (line?["warnings"] as? [Any] ?? []).map { item in
+            guard let warning = item as? [String: Any], let code = warning["code"] as? String,
+                  let message = warning["message"] as? String, warning.keys.contains("track") else {
+                return ("<malformed>", "\(item)", nil)
+            }
+            return (code, message, warning["track"] as? Int)
+        }
+    }
+
     /// The report under `key` in one JSON line: every line is an envelope (`command`, `input`, `output`, `status`,
     /// `error`, `warnings`) with the command's report under a fixed key.
     static func report(_ line: [String: Any]?, _ key: String) throws -> [String: Any] {

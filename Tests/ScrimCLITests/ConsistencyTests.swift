@@ -58,8 +58,8 @@ import Testing
         let run = try CLI.run(arguments)
         #expect(run.status == 0, "without --strict the miss is a warning")
         let line = try #require(try CLI.jsonLines(run.stdout).first)
-        let warnings = line["warnings"] as? [String] ?? []
-        #expect(warnings.contains { $0.hasPrefix("off target") }, "\(warnings)")
+        let warnings = CLI.warnings(line)
+        #expect(warnings.contains { $0.code == "targetMissed" && $0.message.hasPrefix("off target") }, "\(warnings)")
         let limiter = try #require(try report(run, "normalize")["limiter"] as? [String: Any])
         let percent = try #require(limiter["limitedPercent"] as? Double)
         #expect(percent > 1 && percent <= 100)
@@ -119,18 +119,20 @@ import Testing
         let sample = CLI.sample("dialogue_roomtone.wav")
         // 1.5 s of room tone, then two people talking (samples/README.md).
         let roomTone = try CLI.run(["denoise", sample, "-o", folder.file("a.wav"), "--learn", "0-1.4", "--json"])
-        #expect((try CLI.jsonLines(roomTone.stdout).first?["warnings"] as? [String])?.isEmpty == true)
+        #expect((try CLI.jsonLines(roomTone.stdout).first?["warnings"] as? [Any])?.isEmpty == true)
         let speech = try CLI.run(["denoise", sample, "-o", folder.file("b.wav"), "--learn", "5-9", "--json"])
         #expect(speech.status == 0)
-        let warnings = try CLI.jsonLines(speech.stdout).first?["warnings"] as? [String] ?? []
-        #expect(warnings.contains { $0.contains("sounds like dialogue") }, "\(warnings)")
+        let warnings = CLI.warnings(try CLI.jsonLines(speech.stdout).first)
+        #expect(warnings.contains { $0.code == "learnRangeHasSpeech" && $0.message.contains("sounds like dialogue") },
+                "\(warnings)")
         // A profile of a 4-track poly file, 30 dB louder than this take's room tone.
         _ = try CLI.run(["profile", CLI.sample("poly_bwf_4ch.wav"), "-o", folder.file("poly.json")])
         let mismatch = try CLI.run(["denoise", CLI.sample("take_quiet.wav"), "-o", folder.file("c.wav"),
                                     "--profile", folder.file("poly.json"), "--json"])
-        let said = try CLI.jsonLines(mismatch.stdout).first?["warnings"] as? [String] ?? []
-        #expect(said.contains { $0.contains("4 channels") }, "\(said)")
-        #expect(said.contains { $0.contains("above this file's quietest half second") }, "\(said)")
+        let said = CLI.warnings(try CLI.jsonLines(mismatch.stdout).first)
+        #expect(said.contains { $0.code == "profileMismatch" && $0.message.contains("4 channels") }, "\(said)")
+        #expect(said.contains { $0.code == "profileLevelMismatch"
+                    && $0.message.contains("above this file's quietest half second") }, "\(said)")
     }
 
     @Test func dehumAtAFrequencyWithNoHumPassesThroughAndSaysWhatIsThere() throws {
@@ -139,7 +141,8 @@ import Testing
                                  "--frequency", "50", "--json"])
         #expect(clean.status == 0)
         let line = try #require(try CLI.jsonLines(clean.stdout).first)
-        #expect((line["warnings"] as? [String])?.first?.contains("passes through unchanged") == true)
+        let first = CLI.warnings(line).first
+        #expect(first?.code == "humNotFound" && first?.message.contains("passes through unchanged") == true)
         #expect(((line["dehum"] as? [String: Any])?["removedHarmonics"] as? [Any])?.isEmpty == true)
         // The samples are identical (16-bit in, 16-bit out, nothing done).
         let input = try Data(contentsOf: URL(fileURLWithPath: CLI.sample("take_quiet.wav")))
@@ -153,8 +156,9 @@ import Testing
         // On a 60 Hz take, --frequency 50 is told where the hum really is.
         let wrong = try CLI.run(["dehum", CLI.sample("hum_take.wav"), "-o", folder.file("c.wav"),
                                  "--frequency", "50", "--json"])
-        let told = try CLI.jsonLines(wrong.stdout).first?["warnings"] as? [String] ?? []
-        #expect(told.contains { $0.contains("59.9") || $0.contains("60.0") }, "\(told)")
+        let told = CLI.warnings(try CLI.jsonLines(wrong.stdout).first)
+        #expect(told.contains { $0.code == "humFrequencyMismatch"
+                    && ($0.message.contains("59.9") || $0.message.contains("60.0")) }, "\(told)")
     }
 
     @Test func progressShowsOnATerminalOnly() throws {

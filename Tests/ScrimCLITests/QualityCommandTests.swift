@@ -68,7 +68,7 @@ import Testing
 
     /// The take and what was generated into it:
     /// 1 a voice driven 12 dB into full scale; 2 another driven 12 dB into a -3 dBFS ceiling; 3 dead; 4 hiss at
-    /// -95 dBFS RMS (silent); 5 a voice with a +0.02 DC offset; 6 a clean lav (noise at -70 dBFS RMS); 7 the lav at
+    /// -95 dBFS RMS (silent); 5 a voice with a +0.02 DC offset and 50 Hz hum at -30 dBFS; 6 a clean lav (noise at -70 dBFS RMS); 7 the lav at
     /// -6 dB, inverted, with its own -70 dBFS hiss (a split wired the wrong way); 8 a noisy boom on another voice
     /// (noise at -50 dBFS RMS). Pauses at 1-2.5 s and 4-5.5 s give the floors their quiet half seconds.
     struct Take {
@@ -87,7 +87,9 @@ import Testing
             loudB.map { min(ceiling, max(-ceiling, $0)) },
             [Double](repeating: 0, count: loudA.count),
             noise(seed: 5, rmsDecibels: -95),
-            voice(seed: 3, peakDecibels: -12).map { $0 + 0.02 },
+            voice(seed: 3, peakDecibels: -12).enumerated().map { i, x in
+                x + 0.02 + pow(10, -30.0 / 20) * sin(2 * Double.pi * 50 * Double(i) / Double(rate))
+            },
             zip(lav, noise(seed: 6, rmsDecibels: -70)).map { $0 + $1 },
             zip(lav, noise(seed: 7, rmsDecibels: -70)).map { -0.5 * $0 + $1 },
             zip(voice(seed: 8, peakDecibels: -12, pauses: pauses), noise(seed: 9, rmsDecibels: -50)).map { $0 + $1 },
@@ -140,7 +142,7 @@ import Testing
     /// The per-track numbers: clipped runs and frames exactly as generated (runs of 3 or more clipped samples), the
     /// clip levels on the 24-bit grid (0.01 dB), dead and silent flags, and the lav's and the boom's floors at
     /// their noise's generated RMS within 0.3 dB (TrackQualityMeterTests.noiseFloorPerTrack derives it).
-    static func checkQC(_ qc: [String: Any], take: Take) throws {
+    static func checkQC(_ qc: [String: Any], take: Take, perTrackHum: Bool = false) throws {
         let tracks = try #require(qc["tracks"] as? [[String: Any]])
         #expect(tracks.count == 8)
         let clip1 = try #require(tracks[0]["clipping"] as? [String: Any])
@@ -163,6 +165,17 @@ import Testing
         for index in [2, 3, 4, 5, 6, 7] {
             #expect((tracks[index]["clipping"] as? [String: Any])?["runs"] as? Int == 0, "track \(index + 1)")
         }
+        if perTrackHum {
+            // Hum on track 5 alone: found there near 50 Hz, and not on the clean lav. 0.2 Hz: a bare 50 Hz tone
+            // under a voice whose partials sweep 100-180 Hz, over 6 s (measured 0.12 Hz off; with harmonics and a
+            // longer take the detector reaches its 0.02 Hz, HumDetectorTests).
+            let hum5 = try #require(tracks[4]["hum"] as? [String: Any])
+            #expect(hum5["present"] as? Bool == true)
+            #expect(abs((hum5["fundamentalHz"] as? Double ?? 0) - 50) < 0.2, "\(hum5)")
+            #expect((tracks[5]["hum"] as? [String: Any])?["present"] as? Bool == false)
+        } else {
+            #expect(tracks.allSatisfy { $0["hum"] is NSNull }, "process and batch do not measure hum per track")
+        }
         let pairs = try #require(qc["polarityInversions"] as? [[String: Any]])
         #expect(pairs.count == 1)
         #expect(pairs.first?["tracks"] as? [Int] == [6, 7])
@@ -177,7 +190,7 @@ import Testing
         let line = try #require(try CLI.jsonLines(json.stdout).first)
         #expect(Self.sameWarnings(line), "\(line["warnings"] ?? [])")
         let analysis = try CLI.report(line, "analysis")
-        try Self.checkQC(try #require(analysis["qc"] as? [String: Any]), take: take)
+        try Self.checkQC(try #require(analysis["qc"] as? [String: Any]), take: take, perTrackHum: true)
         let validator = try SchemaValidator()
         let problems = validator.violations(of: try JSONParser.parse(json.stdout.split(separator: "\n")[0].description),
                                             against: "analyze.schema.json")
@@ -189,6 +202,10 @@ import Testing
         #expect(text.stdout.contains("warning    track 2 is clipped: \(take.belowFullScale.count) runs"))
         #expect(text.stdout.contains("flattened at -3.00 dBFS (below full scale"))
         #expect(text.stdout.contains("tracks 6 and 7 are in opposite polarity"))
+        let track5 = text.stdout.split(separator: "\n").first { $0.contains("track 5: peak") }
+        #expect(track5?.contains(", hum 49.") == true || track5?.contains(", hum 50.") == true, "\(text.stdout)")
+        let track6 = text.stdout.split(separator: "\n").first { $0.contains("track 6: peak") }
+        #expect(track6 != nil && track6?.contains(", hum ") == false)
     }
 
     /// `analyze` takes folders and many files: a folder of two takes (one in a subfolder), a file beside it, each

@@ -96,7 +96,10 @@ import Glibc
         let skipped = events.filter { $0["event"] as? String == "skippedPath" }
         let reasons = Dictionary(uniqueKeysWithValues: skipped.compactMap { event -> (String, String)? in
             guard let path = event["input"] as? String, let reason = event["reason"] as? String else { return nil }
-            #expect(event["status"] as? String == "skipped" && event["warnings"] as? [String] == [reason])
+            let warnings = CLI.warnings(event)
+            #expect(event["status"] as? String == "skipped" && warnings.count == 1
+                    && warnings.first?.code == "skippedPath" && warnings.first?.message == reason
+                    && warnings.first?.track == nil)
             return (String(path.split(separator: "/").last ?? ""), reason)
         })
         #expect(reasons.count == skipped.count, "every skipped path names its input and reason: \(skipped)")

@@ -135,6 +135,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     loudnessBenchmarks()
+    qualityBenchmarks(sampleRate: sampleRate, seconds: seconds)
     cleanupBenchmarks(sampleRate: sampleRate, seconds: seconds)
     neuralBenchmarks(sampleRate: sampleRate, seconds: seconds)
     resamplingBenchmarks()

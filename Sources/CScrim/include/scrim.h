@@ -14,8 +14,8 @@
  *   durations in frames unless a name says seconds. JSON keys are camelCase, carry their unit (…Lufs, …Lu,
  *   …Dbtp, …Dbfs, …Db, …Hz, …Seconds) and are documented in Sources/scrim/README.md, with a JSON Schema per
  *   command in Sources/scrim/schemas; non-finite values (the loudness of silence is −∞) are JSON null. File
- *   functions return the same envelope as the CLI's --json: command, input, output, status, error, warnings, then
- *   the report under its key.
+ *   functions return the same envelope as the CLI's --json: command, input, output, status, error, warnings (each
+ *   {"code", "message", "track"}), then the report under its key.
  * - Ownership: strings returned through a `char **out_json` argument are allocated by Scrim and must be released
  *   with scrim_string_free(). Strings returned directly (scrim_version, scrim_last_error) are owned by Scrim:
  *   do not free them. Input strings and sample buffers are only read (or, for process/flush, modified in place)

@@ -36,12 +36,14 @@ public struct FileAnalysis: Sendable {
             selection: .quietest(durationFrames: Int(Self.noiseFloorSeconds * Double(fileInfo.sampleRate))))
         let meter = LoudnessMeter(layout: LoudnessJob.layout(for: fileInfo), measureTruePeak: true,
                                   dialogueGating: true)
-        let qualityMeter = InputQuality.meter(for: fileInfo)
+        // The loudness meter measures every channel's true peak already: the QC meter does not do it twice.
+        let qualityMeter = InputQuality.meter(for: fileInfo, measuresTruePeak: false)
         let trackHum = TrackHumDetector()
         let (info, nonFinite) = try FileJob.analyze(input: path, blockFrames: blockFrames,
                                                    analyzers: [detector, profiler, meter, trackHum],
                                                    inputMeter: qualityMeter, progress: progress)
         quality = InputQuality(meter: qualityMeter, sampleRate: Double(info.sampleRate), hum: trackHum.finish())
+            .filling(truePeaks: meter.channelTruePeaks)
         self.path = path
         self.info = info
         hum = detector.finish()

@@ -29,13 +29,25 @@ public struct InputQuality: Sendable, Equatable {
     }
 
     /// The meter for a file: its clip edge test follows the file's integer sample width (floating point as 24-bit).
-    public static func meter(for info: AudioFileInfo) -> TrackQualityMeter {
+    /// - Parameter measuresTruePeak: false when a ``LoudnessMeter`` in the same pass measures the true peaks
+    ///   (``filling(truePeaks:)``).
+    public static func meter(for info: AudioFileInfo, measuresTruePeak: Bool = true) -> TrackQualityMeter {
         let bits: Int?
         switch info.sampleFormat {
         case .float32, .float64, .other: bits = nil
         default: bits = info.sampleFormat.bitsPerSample
         }
-        return TrackQualityMeter(bitsPerSample: bits)
+        return TrackQualityMeter(bitsPerSample: bits, measuresTruePeak: measuresTruePeak)
+    }
+
+    /// The same, with each track's true peak taken from `truePeaks` (dBTP, channel order) where the meter left it
+    /// nil.
+    public func filling(truePeaks: [DecibelsTruePeak]) -> InputQuality {
+        var copy = self
+        for c in copy.report.tracks.indices where copy.report.tracks[c].truePeak == nil && c < truePeaks.count {
+            copy.report.tracks[c].truePeak = truePeaks[c]
+        }
+        return copy
     }
 
     /// The measurement of a meter that has been fed a whole file.

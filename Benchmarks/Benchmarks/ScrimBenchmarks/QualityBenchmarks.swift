@@ -9,15 +9,18 @@ import Scrim
 func qualityBenchmarks(sampleRate: Double, seconds: Double) {
     let frames = Int(sampleRate * seconds)
 
-    Benchmark("TrackQualityMeter.analyze.8ch.48k.60s") { benchmark in
-        let signal = makeSignal(channels: 8, frames: frames, sampleRate: sampleRate)
-        let meter = TrackQualityMeter(bitsPerSample: 24)
-        try meter.prepare(for: ProcessSpec(sampleRate: sampleRate, channelCount: 8, maximumBlockFrames: 8192))
-        benchmark.startMeasurement()
-        measureRealTime(benchmark, audioSeconds: seconds) {
-            meter.reset()
-            analyze(meter, over: signal, blockFrames: 8192)
-            blackHole(meter.finish())
+    // With and without the per-track true peak (analyze leaves it to the loudness meter beside it).
+    for truePeak in [true, false] {
+        Benchmark("TrackQualityMeter.analyze.\(truePeak ? "truePeak" : "noTruePeak").8ch.48k.60s") { benchmark in
+            let signal = makeSignal(channels: 8, frames: frames, sampleRate: sampleRate)
+            let meter = TrackQualityMeter(bitsPerSample: 24, measuresTruePeak: truePeak)
+            try meter.prepare(for: ProcessSpec(sampleRate: sampleRate, channelCount: 8, maximumBlockFrames: 8192))
+            benchmark.startMeasurement()
+            measureRealTime(benchmark, audioSeconds: seconds) {
+                meter.reset()
+                analyze(meter, over: signal, blockFrames: 8192)
+                blackHole(meter.finish())
+            }
         }
     }
 

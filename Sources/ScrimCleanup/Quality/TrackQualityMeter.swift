@@ -7,8 +7,9 @@ import ScrimCore
 public struct TrackQuality: Sendable, Equatable {
     /// The largest |sample|, dBFS.
     public var samplePeak: DecibelsFullScale
-    /// The largest |sample| or inter-sample value (ITU-R BS.1770-4 Annex 2, ``TruePeakInterpolator``), dBTP.
-    public var truePeak: DecibelsTruePeak
+    /// The largest |sample| or inter-sample value (ITU-R BS.1770-4 Annex 2, ``TruePeakInterpolator``), dBTP; nil
+    /// when the meter was made without it (a ``LoudnessMeter`` beside it already measures it per channel).
+    public var truePeak: DecibelsTruePeak?
     /// RMS over the whole track, dBFS.
     public var rms: DecibelsFullScale
     /// |mean| over the whole track (the DC offset), dBFS.
@@ -148,12 +149,19 @@ public final class TrackQualityMeter: AudioAnalyzer {
     private var subWindowsDone = 0
     private var totalFrames = 0
 
+    /// Whether the meter measures each track's true peak (most of its cost: the 4× interpolation at 48 kHz).
+    public let measuresTruePeak: Bool
+
     /// Creates a meter.
-    /// - Parameter bitsPerSample: the source's integer sample width (16, 24, 32), or nil for floating point
-    ///   (treated as 24-bit for the edge test).
-    public init(bitsPerSample: Int? = nil) {
+    /// - Parameters:
+    ///   - bitsPerSample: the source's integer sample width (16, 24, 32), or nil for floating point (treated as
+    ///     24-bit for the edge test).
+    ///   - measuresTruePeak: false leaves ``TrackQuality/truePeak`` nil, for a caller whose ``LoudnessMeter``
+    ///     measures it per channel in the same pass (``LoudnessMeter/channelTruePeaks``).
+    public init(bitsPerSample: Int? = nil, measuresTruePeak: Bool = true) {
         let bits = min(32, max(8, bitsPerSample ?? 24))
         quantizationStep = Float(pow(2.0, -Double(bits - 1)))
+        self.measuresTruePeak = measuresTruePeak
     }
 
     public func prepare(for spec: ProcessSpec) throws {
@@ -163,7 +171,7 @@ public final class TrackQualityMeter: AudioAnalyzer {
         subWindowFrames = max(1, Int((Self.subWindowSeconds * sampleRate).rounded()))
         subWindowsPerFloor = Int((Self.noiseFloorSeconds / Self.subWindowSeconds).rounded())
         maximumRunFrames = max(Self.minimumClipRunFrames, Int(Self.maximumClipRunSeconds * sampleRate))
-        interpolator = TruePeakInterpolator(sampleRate: sampleRate, channelCount: n)
+        interpolator = measuresTruePeak ? TruePeakInterpolator(sampleRate: sampleRate, channelCount: n) : nil
         samplePeak = Array(repeating: 0, count: n)
         sum = Array(repeating: 0, count: n)
         sumSquares = Array(repeating: 0, count: n)
@@ -373,7 +381,7 @@ public final class TrackQualityMeter: AudioAnalyzer {
                 runValue[c] = .nan
             }
             let peak = Double(samplePeak[c])
-            var truePeak = peak
+            var truePeak: Double?
             if let interpolator {
                 truePeak = max(peak, Double(interpolator.peaks[c]), Double(interpolator.tailPeak(channel: c)))
             }
@@ -399,7 +407,7 @@ public final class TrackQualityMeter: AudioAnalyzer {
             }
             tracks.append(TrackQuality(
                 samplePeak: decibels(fromAmplitude: peak),
-                truePeak: decibels(fromAmplitude: truePeak),
+                truePeak: truePeak.map { decibels(fromAmplitude: $0) },
                 rms: decibels(fromPower: sumSquares[c] / count),
                 dcOffset: decibels(fromAmplitude: abs(sum[c]) / count),
                 noiseFloor: floorEnergy.isFinite ? decibels(fromPower: floorEnergy / floorFrames) : nil,

@@ -900,6 +900,18 @@ struct SchemaValidator: Sendable {
                      "no report: read as a failure line, whose status must be failed")
         expectCaught(line.setting(["loudness", "speechFraction"], to: .number(1.5)), at: "/loudness/speechFraction",
                      "above the maximum")
+        // Warnings are objects with a known code and a track that is a 1-based number or null.
+        func warning(_ code: String, _ track: JSONNode) -> JSONNode {
+            .array([.object([("code", .string(code)), ("message", .string("x")), ("track", track)])])
+        }
+        #expect(problems(line.setting(["warnings"], to: warning("deadTrack", .number(3))),
+                         schema: "loudness.schema.json").isEmpty, "a well-formed warning")
+        expectCaught(line.setting(["warnings"], to: .array([.string("track 3 is dead")])), at: "/warnings/0",
+                     "a warning as a bare string")
+        expectCaught(line.setting(["warnings"], to: warning("deadtrack", .null)), at: "/warnings/0/code",
+                     "a code outside the list")
+        expectCaught(line.setting(["warnings"], to: warning("clipping", .number(0))), at: "/warnings/0/track",
+                     "track 0: tracks count from 1")
     }
 
     @Test func keywordsBehaveAsTheSpecificationSays() throws {

@@ -163,7 +163,9 @@ public enum FilePlot {
     }
 
     /// Reads `input` and `output` side by side and measures the mixed spectrograms of the input, the output and
-    /// (with `removed`) their difference.
+    /// their difference (one ``SpectrogramAnalyzer`` in comparison mode: one transform per column per track and
+    /// file, the difference from the two spectra).
+    /// - Parameter removed: keep the difference's grid (else only the input's and the output's are returned).
     private static func compare(input: String, output: String, columns: Int, rows: Int, removed: Bool,
                                 isCancelled: () -> Bool) throws -> (info: AudioFileInfo, grids: [Spectrogram]) {
         let first = try AudioFileReader(path: input)
@@ -177,40 +179,76 @@ public enum FilePlot {
                              + "(\(second.info.channelCount) ch, \(second.info.sampleRate) Hz)")
         }
         let frames = min(info.frameCount, second.info.frameCount)
-        let analyzers = (0..<(removed ? 3 : 2)).map { _ in
-            SpectrogramAnalyzer(frameCount: frames, columnCount: columns, rowCount: rows, tracks: .mixed)
-        }
+        // One transform per column: the before/after picture compares, it does not need the averaging.
+        let analyzer = SpectrogramAnalyzer(frameCount: frames, columnCount: columns, rowCount: rows,
+                                           tracks: .comparison, transformLimit: 1)
         let blockFrames = 8192
-        let spec = ProcessSpec(sampleRate: Double(info.sampleRate), channelCount: info.channelCount,
-                               maximumBlockFrames: blockFrames)
-        for analyzer in analyzers { try analyzer.prepare(for: spec) }
-        let a = AudioBuffer(channelCount: info.channelCount, capacity: blockFrames)
-        let b = AudioBuffer(channelCount: info.channelCount, capacity: blockFrames)
-        var done = 0
-        while done < frames {
-            if isCancelled() { throw ScrimError(.cancelled, "cancelled while plotting \(input)") }
-            let got = min(try first.read(into: a), try second.read(into: b), frames - done)
-            guard got > 0 else { break }
-            a.withBlock { blockA in
-                b.withBlock { blockB in
-                    let inBlock = blockA.slice(from: 0, count: got), outBlock = blockB.slice(from: 0, count: got)
-                    _ = inBlock.zeroInvalidSamples()
-                    _ = outBlock.zeroInvalidSamples()
-                    analyzers[0].analyze(inBlock)
-                    analyzers[1].analyze(outBlock)
-                    if removed {
-                        // The difference, written over the output's copy once it has been measured.
-                        for c in 0..<info.channelCount {
-                            let x = inBlock.channel(c), y = outBlock.channel(c)
-                            for i in 0..<got { y[i] = x[i] - y[i] }
-                        }
-                        analyzers[2].analyze(outBlock)
-                    }
+        let channels = info.channelCount
+        try analyzer.prepare(for: ProcessSpec(sampleRate: Double(info.sampleRate), channelCount: 2 * channels,
+                                              maximumBlockFrames: blockFrames))
+        let a = AudioBuffer(channelCount: channels, capacity: blockFrames)
+        let b = AudioBuffer(channelCount: channels, capacity: blockFrames)
+        // The two buffers' channels as one block: input channels first, then output channels.
+        let table = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: 2 * channels)
+        defer { table.deallocate() }
+        for c in 0..<channels {
+            guard let x = a.channel(c).baseAddress, let y = b.channel(c).baseAddress else {
+                throw ScrimError(.invalidState, "plot: an audio buffer without storage")
+            }
+            table[c] = x
+            table[channels + c] = y
+        }
+        // Integer files cannot hold NaN or infinity: only float files are scanned for them.
+        let scanInput = info.sampleFormat.isFloat, scanOutput = second.info.sampleFormat.isFloat
+        let windows = analyzer.windowRanges
+        let windowed = windows.reduce(0) { $0 + $1.count }
+        if windowed * 2 < frames && first.info.container.isRIFFFamily && second.info.container.isRIFFFamily {
+            // The windows cover less than half the file (a file longer than about 2·columns·170 ms): read only
+            // them, seeking (cheap in WAV/RF64/W64 data), instead of decoding every frame.
+            let size = analyzer.transformFrames
+            let wa = AudioBuffer(channelCount: channels, capacity: size)
+            let wb = AudioBuffer(channelCount: channels, capacity: size)
+            for c in 0..<channels {
+                guard let x = wa.channel(c).baseAddress, let y = wb.channel(c).baseAddress else {
+                    throw ScrimError(.invalidState, "plot: an audio buffer without storage")
+                }
+                table[c] = x
+                table[channels + c] = y
+            }
+            try withExtendedLifetime((wa, wb)) {
+                for range in windows {
+                    if isCancelled() { throw ScrimError(.cancelled, "cancelled while plotting \(input)") }
+                    try first.seek(toFrame: range.lowerBound)
+                    try second.seek(toFrame: range.lowerBound)
+                    let got = min(try first.read(into: wa), try second.read(into: wb), range.count)
+                    if scanInput { _ = wa.unsafeBlock.slice(from: 0, count: got).zeroInvalidSamples() }
+                    if scanOutput { _ = wb.unsafeBlock.slice(from: 0, count: got).zeroInvalidSamples() }
+                    analyzer.analyzeNextWindow(AudioBlock(channels: table, channelCount: 2 * channels,
+                                                          frameCount: got))
                 }
             }
-            done += got
+            let grids = analyzer.spectrogram
+            return (info, (0..<(removed ? 3 : 2)).map {
+                Spectrogram(axis: grids.axis, columnCount: grids.columnCount, levels: [grids.levels[$0]])
+            })
         }
-        return (info, analyzers.map(\.spectrogram))
+        var done = 0
+        try withExtendedLifetime((a, b)) {
+            while done < frames {
+                if isCancelled() { throw ScrimError(.cancelled, "cancelled while plotting \(input)") }
+                let got = min(try first.read(into: a), try second.read(into: b), frames - done)
+                guard got > 0 else { break }
+                let block = AudioBlock(channels: table, channelCount: 2 * channels, frameCount: got)
+                if scanInput { _ = a.unsafeBlock.slice(from: 0, count: got).zeroInvalidSamples() }
+                if scanOutput { _ = b.unsafeBlock.slice(from: 0, count: got).zeroInvalidSamples() }
+                analyzer.analyze(block)
+                done += got
+            }
+        }
+        let grids = analyzer.spectrogram
+        return (info, (0..<(removed ? 3 : 2)).map {
+            Spectrogram(axis: grids.axis, columnCount: grids.columnCount, levels: [grids.levels[$0]])
+        })
     }
 
     /// "48000 Hz, 2 tracks, 24-bit WAV, 10:00.000 long, starts 10:00:00:00 (25 fps)".

@@ -51,11 +51,16 @@ public struct PlotColorMap: Sendable {
                          blue: lg + amplitude * (1.97294 * c))
     }
 
-    /// The colour of `fraction` (0…1, clamped; NaN is 0).
+    /// Levels a picture is drawn with: 224 of the table's 256, evenly spread (so a whole picture — map, text and
+    /// marks — fits a 256-colour PNG palette; steps of under 0.5 dB on a 100 dB scale).
+    public static let drawnLevels = 224
+
+    /// The colour of `fraction` (0…1, clamped; NaN is 0), one of ``drawnLevels`` levels.
     @inline(__always)
     public func color(_ fraction: Float) -> PlotColor {
         let f = fraction.isNaN ? 0 : min(1, max(0, fraction))
-        return table[Int((f * 255).rounded())]
+        let level = Int((f * Float(Self.drawnLevels - 1)).rounded())
+        return table[level * 255 / (Self.drawnLevels - 1)]
     }
 
     /// OKLab lightness L (0 black … 1 white) of an sRGB colour (Ottosson 2020: the sRGB transfer function undone,

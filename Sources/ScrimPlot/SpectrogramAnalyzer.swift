@@ -42,8 +42,11 @@ public struct Spectrogram: Sendable {
 /// 0 dBFS: |X|² · 4 / (Σw)². A row takes the highest bin inside it (tones keep their level where a row spans many
 /// bins) or, where a row is narrower than a bin, the power interpolated linearly between the two nearest bins.
 ///
-/// Layout: per track (``Tracks/separate(maximum:)``: the first `maximum` channels, each its own grid) or one grid
-/// of the channels' mean power (``Tracks/mixed``).
+/// Layout: per track (``Tracks/separate(maximum:)``: the first `maximum` channels, each its own grid), one grid
+/// of the channels' mean power (``Tracks/mixed``), or a before/after comparison (``Tracks/comparison``): the
+/// stream's first half of channels is the input, the second half the output, and three grids come out — the
+/// input's, the output's and the difference's (input − output) mean power. The difference costs no transform of its
+/// own: the FFT is linear, so its spectrum is X_in − X_out.
 ///
 /// Lifecycle as an ``AudioAnalyzer``: `prepare` plans the FFT and allocates (a ring of `fftSize` samples per track
 /// and the grids: columns × rows floats per track); `analyze` does not allocate. The stream must bring
@@ -55,9 +58,11 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         case separate(maximum: Int)
         /// One grid: the mean power of all channels.
         case mixed
+        /// Three grids from 2·C channels (C input, then C output): input, output, input − output; mean power.
+        case comparison
     }
 
-    /// Transforms averaged per column at most.
+    /// Transforms averaged per column at most (by default).
     public static let maximumTransformsPerColumn = 4
 
     /// The transform length at `sampleRate`: the power of two nearest above 0.17 s (8192 at 44.1 and 48 kHz,
@@ -72,6 +77,8 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
     public let columnCount: Int
     public let rowCount: Int
     public let tracks: Tracks
+    /// Transforms averaged per column at most.
+    public let transformLimit: Int
 
     private var axis = LogFrequencyAxis(highestHertz: 24_000, rowCount: 1)
     private var fft: RealFFT?
@@ -92,17 +99,23 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
     private var rowHigh: [Int] = []
     private var rowInterpolation: [Float] = []
     private var scale: Float = 1
+    /// The input's spectrum kept for the difference (comparison).
+    private var savedReal: [Float] = []
+    private var savedImag: [Float] = []
 
     /// - Parameters:
     ///   - frameCount: frames the stream will bring (the file's frame count).
     ///   - columnCount: time columns (the panel's width in pixels).
     ///   - rowCount: frequency rows (the panel's height in pixels).
-    ///   - tracks: per channel or mixed.
-    public init(frameCount: Int, columnCount: Int, rowCount: Int, tracks: Tracks) {
+    ///   - tracks: per channel, mixed, or a comparison.
+    ///   - transformLimit: transforms averaged per column at most (1…``maximumTransformsPerColumn``).
+    public init(frameCount: Int, columnCount: Int, rowCount: Int, tracks: Tracks,
+                transformLimit: Int = SpectrogramAnalyzer.maximumTransformsPerColumn) {
         self.frameCount = max(0, frameCount)
         self.columnCount = max(1, columnCount)
         self.rowCount = max(1, rowCount)
         self.tracks = tracks
+        self.transformLimit = min(Self.maximumTransformsPerColumn, max(1, transformLimit))
     }
 
     public func prepare(for spec: ProcessSpec) throws {
@@ -116,6 +129,12 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         switch tracks {
         case .separate(let maximum): gridCount = max(1, min(maximum, spec.channelCount))
         case .mixed: gridCount = 1
+        case .comparison:
+            guard spec.channelCount % 2 == 0 else {
+                throw ScrimError(.configuration, "a comparison spectrogram needs input and output channels in equal "
+                                 + "numbers; got \(spec.channelCount) channels")
+            }
+            gridCount = 3
         }
         axis = LogFrequencyAxis(sampleRate: spec.sampleRate, rowCount: rowCount)
         let binCount = size / 2 + 1
@@ -140,13 +159,19 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
                 rowInterpolation.append(Float(centre - Double(below)))
             }
         }
-        let ringCount = tracks == .mixed ? channelCount : gridCount
+        let ringCount: Int
+        switch tracks {
+        case .separate: ringCount = gridCount
+        case .mixed, .comparison: ringCount = channelCount
+        }
+        savedReal = [Float](repeating: 0, count: binCount)
+        savedImag = [Float](repeating: 0, count: binCount)
         ring = [[Float]](repeating: [Float](repeating: 0, count: size), count: ringCount)
         columnPower = [[Float]](repeating: [Float](repeating: 0, count: binCount), count: gridCount)
         grids = [[Float]](repeating: [Float](repeating: Spectrogram.floorDecibels, count: columnCount * rowCount),
                           count: gridCount)
         let span = Double(frameCount) / Double(columnCount)
-        transformsPerColumn = max(1, min(Self.maximumTransformsPerColumn, Int(span / Double(size))))
+        transformsPerColumn = max(1, min(transformLimit, Int(span / Double(size))))
         reset()
     }
 
@@ -190,67 +215,139 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         }
     }
 
-    /// Copies frames into the rings (the last `size` frames of each channel), newest at `ringIndex − 1`.
+    /// The transform length chosen at `prepare` (0 before).
+    public var transformFrames: Int { size }
+
+    /// The frames each transform will take, in order (after `prepare`): for a caller that reads only these from a
+    /// seekable file and hands them to ``analyzeNextWindow(_:)``, instead of streaming every frame through
+    /// ``analyze(_:)``. Windows that start before frame 0 (a stream shorter than a window) start at 0.
+    public var windowRanges: [Range<Int>] {
+        guard fft != nil else { return [] }
+        return (0..<(columnCount * transformsPerColumn)).map { index in
+            let end = windowEnd(index)
+            return max(0, end - size)..<end
+        }
+    }
+
+    /// Takes the frames of the next window (``windowRanges``, in order) and transforms them: the same result as
+    /// streaming the whole file through ``analyze(_:)``. Does not allocate.
+    /// - Precondition: `block` holds the window's frames (at most ``transformFrames``).
+    public func analyzeNextWindow(_ block: AudioBlock) {
+        guard fft != nil, nextWindow < columnCount * transformsPerColumn else { return }
+        precondition(block.frameCount <= size, "a window of \(block.frameCount) frames for a \(size)-point transform")
+        // Zeros before a short window (a stream shorter than the transform), then the frames, oldest first.
+        for c in ring.indices {
+            ring[c].withUnsafeMutableBufferPointer { r in
+                guard let base = r.baseAddress, let source = block.channel(c).baseAddress else { return }
+                let pad = size - block.frameCount
+                base.update(repeating: 0, count: pad)
+                (base + pad).update(from: source, count: block.frameCount)
+            }
+        }
+        ringIndex = 0
+        position = nextEnd
+        transform()
+        nextWindow += 1
+        if nextWindow < columnCount * transformsPerColumn { nextEnd = windowEnd(nextWindow) }
+    }
+
+    /// Copies frames into the rings (the last `size` frames of each channel), newest at `ringIndex − 1`: at most two
+    /// contiguous copies per channel.
     private func push(_ block: AudioBlock, from start: Int, count: Int) {
         // Only the last `size` frames of a long run matter.
         let skip = max(0, count - size)
+        let n = count - skip
+        let first = min(n, size - ringIndex)
         for c in ring.indices {
-            let samples = block.channel(c)
-            var index = ringIndex
+            guard let source = block.channel(c).baseAddress else { continue }
             ring[c].withUnsafeMutableBufferPointer { r in
-                for i in (start + skip)..<(start + count) {
-                    r[index] = samples[i]
-                    index += 1
-                    if index == size { index = 0 }
-                }
+                guard let base = r.baseAddress else { return }
+                (base + ringIndex).update(from: source + start + skip, count: first)
+                if n > first { base.update(from: source + start + skip + first, count: n - first) }
             }
         }
-        ringIndex = (ringIndex + count - skip) % size
+        ringIndex = (ringIndex + n) % size
     }
 
     /// One windowed FFT of the rings, added to the column's powers; the column is written out after its last one.
     private func transform() {
         guard let fft else { return }
         let binCount = size / 2 + 1
-        let tracksToShow: Int
-        switch tracks {
-        case .separate: tracksToShow = gridCount
-        case .mixed: tracksToShow = channelCount
-        }
-        for c in 0..<tracksToShow {
-            let grid = gridCount == 1 ? 0 : c
+        let real = fft.real, imag = fft.imag
+        /// Windows ring `c` (oldest sample first) into the FFT's input and transforms it.
+        let start = ringIndex, length = size, input = fft.input
+        func forward(_ c: Int) {
             ring[c].withUnsafeBufferPointer { r in
-                let start = ringIndex
-                for i in 0..<size {
-                    var j = start + i
-                    if j >= size { j -= size }
-                    fft.input[i] = r[j] * window[i]
+                window.withUnsafeBufferPointer { w in
+                    let head = length - start
+                    for i in 0..<head { input[i] = r[start + i] * w[i] }
+                    for i in 0..<start { input[head + i] = r[i] * w[head + i] }
                 }
             }
             fft.forward()
+        }
+        func accumulate(_ grid: Int) {
             columnPower[grid].withUnsafeMutableBufferPointer { p in
-                for k in 0..<binCount { p[k] += fft.real[k] * fft.real[k] + fft.imag[k] * fft.imag[k] }
+                for k in 0..<binCount { p[k] += real[k] * real[k] + imag[k] * imag[k] }
             }
+        }
+        var averaged = 1
+        switch tracks {
+        case .separate:
+            for c in 0..<gridCount {
+                forward(c)
+                accumulate(c)
+            }
+        case .mixed:
+            for c in 0..<channelCount {
+                forward(c)
+                accumulate(0)
+            }
+            averaged = channelCount
+        case .comparison:
+            let half = channelCount / 2
+            savedReal.withUnsafeMutableBufferPointer { keptReal in
+                savedImag.withUnsafeMutableBufferPointer { keptImag in
+                    for c in 0..<half {
+                        forward(c)
+                        accumulate(0)
+                        for k in 0..<binCount {
+                            keptReal[k] = real[k]
+                            keptImag[k] = imag[k]
+                        }
+                        forward(half + c)
+                        accumulate(1)
+                        columnPower[2].withUnsafeMutableBufferPointer { p in
+                            for k in 0..<binCount {
+                                let dr = keptReal[k] - real[k], di = keptImag[k] - imag[k]
+                                p[k] += dr * dr + di * di
+                            }
+                        }
+                    }
+                }
+            }
+            averaged = half
         }
         guard (nextWindow + 1) % transformsPerColumn == 0 else { return }
         let column = nextWindow / transformsPerColumn
-        let divisor = Float(transformsPerColumn * (gridCount == 1 ? tracksToShow : 1))
-        let factor = scale / divisor
+        let factor = scale / Float(transformsPerColumn * averaged)
+        let rows = rowCount
         for g in 0..<gridCount {
+            let low = rowLow, high = rowHigh, interpolation = rowInterpolation
             columnPower[g].withUnsafeMutableBufferPointer { p in
                 grids[g].withUnsafeMutableBufferPointer { out in
-                    for r in 0..<rowCount {
+                    for r in 0..<rows {
                         let power: Float
-                        let t = rowInterpolation[r]
+                        let t = interpolation[r]
                         if t < 0 {
                             var m: Float = 0
-                            for k in rowLow[r]...rowHigh[r] { m = max(m, p[k]) }
+                            for k in low[r]...high[r] { m = max(m, p[k]) }
                             power = m
                         } else {
-                            power = p[rowLow[r]] * (1 - t) + p[rowHigh[r]] * t
+                            power = p[low[r]] * (1 - t) + p[high[r]] * t
                         }
                         let value = power * factor
-                        out[column * rowCount + r] = value > 1e-20 ? 10 * log10(value) : Spectrogram.floorDecibels
+                        out[column * rows + r] = value > 1e-20 ? 10 * log10(value) : Spectrogram.floorDecibels
                     }
                     for k in 0..<p.count { p[k] = 0 }
                 }

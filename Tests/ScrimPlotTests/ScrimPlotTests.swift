@@ -191,3 +191,36 @@ func brightestRow(_ image: PNGImage.Decoded, x: Int, in rect: PlotRect) -> Int {
         }
     }
 }
+
+@Suite struct SpectrogramWindowTests {
+    /// Reading only the windows (``SpectrogramAnalyzer/windowRanges`` + `analyzeNextWindow`) gives exactly the
+    /// grids that streaming every frame gives, in comparison mode (input, output, difference).
+    @Test(arguments: [1, 3])
+    func windowsEqualStreaming(transformLimit: Int) throws {
+        let rate = 8_000.0, frames = 8_000 * 40
+        var state: UInt32 = 12345
+        let noise = (0..<frames).map { _ -> Float in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Float(Int32(bitPattern: state)) / Float(Int32.max) * 0.01
+        }
+        let input = zip(sine(440, amplitude: 0.3, frames: frames, sampleRate: rate), noise).map { $0 + $1 }
+        let output = sine(440, amplitude: 0.3, frames: frames, sampleRate: rate)
+        let make = { SpectrogramAnalyzer(frameCount: frames, columnCount: 30, rowCount: 50, tracks: .comparison,
+                                         transformLimit: transformLimit) }
+        let streamed = make()
+        try feed(streamed, [input, output], sampleRate: rate, blockFrames: 777)
+        let windowed = make()
+        try windowed.prepare(for: ProcessSpec(sampleRate: rate, channelCount: 2, maximumBlockFrames: 4096))
+        let buffer = AudioBuffer(channels: [input, output])
+        for range in windowed.windowRanges {
+            buffer.withBlock { windowed.analyzeNextWindow($0.slice(from: range.lowerBound, count: range.count)) }
+        }
+        #expect(streamed.spectrogram.levels.count == 3)
+        #expect(streamed.spectrogram.levels == windowed.spectrogram.levels)
+        // The difference is the noise: below the input at the tone's row by far more than the 10 dB margin asked
+        // (the tone is 0.3 amplitude, the noise ±0.01 uniform).
+        let s = streamed.spectrogram
+        let row = try #require(s.axis.row(ofHertz: 440))
+        #expect(s.level(track: 0, column: 10, row: row) - s.level(track: 2, column: 10, row: row) > 10)
+    }
+}

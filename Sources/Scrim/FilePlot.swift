@@ -274,8 +274,22 @@ public enum FilePlot {
         let origin = Double(reference % day) / sampleRate
         if let rate = metadata.timecodeRate {
             let dropFrame = metadata.dropFrame
-            return PlotTimeAxis(durationSeconds: duration, originSeconds: origin,
-                                caption: "timecode " + rateText(rate) + (dropFrame ? " drop-frame" : ""),
+            let caption = "timecode " + rateText(rate) + (dropFrame ? " drop-frame" : "")
+            if let start = metadata.timecode, !start.dropFrame {
+                // Non-drop: the clock is the label itself (whole frames at the nominal rate), so the ticks fall on
+                // whole timecode seconds even at 23.976 or 29.97, where labels run 1000/1001 of real time.
+                let nominal = Double(rate.nominalFramesPerSecond)
+                let startLabel = Double(((start.hours * 60 + start.minutes) * 60 + start.seconds)) * nominal
+                    + Double(start.frames)
+                var axis = PlotTimeAxis(durationSeconds: duration, originSeconds: startLabel / nominal,
+                                        caption: caption, labelCharacters: 11) { clock in
+                    Timecode(frameCount: UInt64(max(0, (clock * nominal).rounded(.down))), rate: rate,
+                             dropFrame: false).description
+                }
+                axis.clockRate = rate.fps / nominal
+                return axis
+            }
+            return PlotTimeAxis(durationSeconds: duration, originSeconds: origin, caption: caption,
                                 labelCharacters: 11) { clock in
                 let samples = UInt64(max(0, (clock * sampleRate).rounded()))
                 return Timecode(samplesSinceMidnight: samples, sampleRate: sampleRate, rate: rate,

@@ -14,6 +14,10 @@ public struct PlotTimeAxis: Sendable {
     public var label: @Sendable (Double) -> String
     /// The widest label in characters (for spacing the ticks).
     public var labelCharacters: Int
+    /// Clock seconds per real second: 1, except for a timecode counted at a whole number of frames per second that
+    /// runs at a fractional rate (23.976 or 29.97 non-drop: 24 or 30 labels a second, 1000/1001 of real time), so
+    /// that the ticks fall on whole timecode seconds.
+    public var clockRate: Double = 1
 
     public init(durationSeconds: Double, originSeconds: Double, caption: String, labelCharacters: Int,
                 label: @escaping @Sendable (Double) -> String) {
@@ -55,9 +59,10 @@ public struct PlotTimeAxis: Sendable {
         let step = Self.steps.first { $0 >= room } ?? (room / 21600).rounded(.up) * 21600
         var result: [(Double, String)] = []
         var k = (originSeconds / step).rounded(.up)
+        let rate = clockRate > 0 && clockRate.isFinite ? clockRate : 1
         while true {
             let clock = k * step
-            let elapsed = clock - originSeconds
+            let elapsed = (clock - originSeconds) / rate
             if elapsed > durationSeconds + 1e-9 || result.count > 1000 { break }
             result.append((elapsed, label(clock)))
             k += 1

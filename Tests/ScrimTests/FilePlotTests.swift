@@ -42,6 +42,19 @@ private func meanLightness(_ image: PNGImage.Decoded, rect: PlotRect, y: Int, ha
         #expect(image.width == 1400)
     }
 
+    /// samples/poly_bwf_4ch.wav starts at 14:23:05:12 at 23.976 fps non-drop (samples/README.md): the ticks fall on
+    /// whole timecode seconds (frame 00), though those labels run 1000/1001 of real time.
+    @Test func fractionalRateTicksOnWholeTimecodeSeconds() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let picture = try FilePlot.analysisPicture(path: url.path + "/samples/poly_bwf_4ch.wav")
+        let timecodes = picture.labels.map(\.text).filter { $0.hasPrefix("14:23:") }
+        #expect(timecodes.count >= 3, "\(timecodes)")
+        #expect(timecodes.allSatisfy { $0.hasSuffix(":00") }, "\(timecodes)")
+        #expect(timecodes.first == "14:23:06:00")
+        #expect(picture.labels.contains { $0.text == "timecode 23.976 fps" })
+    }
+
     /// Without bext the axis is elapsed time, starting at "0 s".
     @Test func elapsedAxisWithoutTimeReference() throws {
         let folder = TemporaryFolder()

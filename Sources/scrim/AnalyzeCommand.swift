@@ -44,7 +44,8 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         var failures = 0
         let inputs = expandInputs(files, command: "analyze", json: json)
-        var plots = AnalysisPlotPaths(plot: plot, inputCount: inputs.count)
+        let folderGiven = files.contains { FileSystem.kind(of: $0, followingLinks: true) == .directory }
+        var plots = AnalysisPlotPaths(plot: plot, inputCount: folderGiven ? max(2, inputs.count) : inputs.count)
         if let problem = plots.problem { throw ValidationError(problem) }
         for (index, path) in inputs.enumerated() {
             do {

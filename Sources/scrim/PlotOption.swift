@@ -72,16 +72,17 @@ struct AnalysisPlotPaths {
     let plot: String?
     let folder: String?
     private var used: Set<String> = []
-    /// A usage problem: several inputs and a plot path that is not a folder.
+    /// A usage problem: several inputs (or a folder given) and a plot path that is not a folder.
     let problem: String?
 
+    /// - Parameter inputCount: the inputs found (pass 2 or more when a folder was given, whatever it held).
     init(plot: String?, inputCount: Int) {
         self.plot = plot
         let isFolder = plot.map { FileSystem.kind(of: $0, followingLinks: true) == .directory } ?? false
         folder = isFolder ? plot : nil
         if let plot, !isFolder, inputCount > 1 {
-            problem = "--plot \(SystemPath.display(plot)): with \(inputCount) inputs, --plot names an existing "
-                + "folder (each input gets NAME.png in it)"
+            problem = "--plot \(SystemPath.display(plot)): with several inputs or a folder, --plot names an "
+                + "existing folder (each input gets NAME.png in it)"
         } else {
             problem = nil
         }

@@ -34,6 +34,11 @@ func pngSize(_ path: String) throws -> (width: Int, height: Int) {
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("folder"))
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.png")))
+        // A folder given, even one holding a single file: a folder is needed too.
+        let one = folder.file("one")
+        try FileManager.default.createDirectory(atPath: one, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: CLI.sample("take_quiet.wav"), toPath: one + "/take.wav")
+        #expect(try CLI.run(["analyze", one, "--plot", folder.file("y.png")]).status == 2)
         let out = folder.file("plots")
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let result = try CLI.run(["analyze"] + inputs + [CLI.sample("hum_take.wav"), "--plot", out, "--json"])

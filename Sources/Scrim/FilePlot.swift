@@ -70,10 +70,10 @@ public enum FilePlot {
         }
         var notes: [String] = []
         if info.channelCount > shown {
-            notes.append("tracks \(shown + 1)-\(info.channelCount) of \(info.channelCount) not shown "
+            notes.append("plot: tracks \(shown + 1)-\(info.channelCount) of \(info.channelCount) not shown "
                          + "(at most \(maximumTracks) in one picture)")
         }
-        if !measuresLoudness { notes.append("loudness not measured at \(info.sampleRate) Hz (8-768 kHz)") }
+        if !measuresLoudness { notes.append("plot: loudness not drawn at \(info.sampleRate) Hz (8-768 kHz)") }
         var humHertz: [Double] = []
         var humLegend: String?
         if let hum, hum.isPresent, let f0 = hum.fundamentalHertz {
@@ -109,7 +109,11 @@ public enum FilePlot {
             panels: [("Input" + tracks, grids[0]), ("Output" + tracks, grids[1]),
                      ("Removed (input - output)" + tracks, grids[2])],
             humHertz: humHertz, timeAxis: timeAxis(info: info, metadata: metadata))
-        return figure.render()
+        var picture = figure.render()
+        if info.channelCount > 1 {
+            picture.notes.append("plot: the \(info.channelCount) tracks are drawn as their mean power in each panel")
+        }
+        return picture
     }
 
     /// A thumbnail for reports: the input's spectrogram above the output's (or the input alone), no text, one

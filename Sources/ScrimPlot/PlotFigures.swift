@@ -18,6 +18,9 @@ public struct PlotPicture: Sendable {
     public var loudnessRect: PlotRect?
     /// The colour scale of the spectrograms: the levels (dBFS) at the bottom and the top of the colour map.
     public var levelRange: ClosedRange<Float> = -100...0
+    /// What the picture decided or left out, in words (tracks not shown, tracks drawn as their mean power,
+    /// loudness not measured), for the report's warnings: nothing is decided silently.
+    public var notes: [String] = []
 
     /// The picture as PNG bytes.
     /// - Throws: ``ScrimError`` with libpng's message.
@@ -159,6 +162,7 @@ public struct AnalysisFigure: Sendable {
         var picture = PlotPicture(canvas: PlotCanvas(width: PlotLayout.width, height: height))
         let range = plotLevelRange([spectrogram])
         picture.levelRange = range
+        picture.notes = notes
         picture.text(title, x: PlotLayout.left, y: 8)
         picture.text(subtitle, x: PlotLayout.left, y: 32, .frame)
         for (i, note) in notes.enumerated() {

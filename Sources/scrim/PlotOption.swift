@@ -22,16 +22,16 @@ struct PlotOption: ParsableArguments {
     }
 
     /// Draws the before/after picture of a finished job and writes it.
-    /// - Returns: the plot's path as people see it, or nil when no plot was asked for.
+    /// - Returns: the plot's path as people see it and what the picture decided, or nil when no plot was asked for.
     func drawComparison(command: String, paths: JobPaths, humHertz: [Double] = [], overwrite: Bool) throws
-        -> String? {
+        -> PlotWritten? {
         guard let plot else { return nil }
         let picture = try FilePlot.comparisonPicture(
             input: paths.input, output: paths.output,
             title: "scrim \(command): \(paths.displayInput) -> \(paths.displayOutput)", humHertz: humHertz,
             isCancelled: { Interruption.requested })
         try FilePlot.write(picture, to: plot, overwrite: overwrite)
-        return SystemPath.display(plot)
+        return PlotWritten(path: SystemPath.display(plot), notes: picture.notes)
     }
 
     /// Refuses, before any work, a plot that exists (without `--overwrite`) or is not a regular file, or that is
@@ -46,17 +46,29 @@ struct PlotOption: ParsableArguments {
     }
 }
 
+/// A picture written: where, and what it decided (added to the report's warnings).
+struct PlotWritten {
+    var path: String
+    var notes: [String]
+}
+
 extension JSONValue {
-    /// The envelope with the `plot` key (the picture's path, or null) added to its report.
-    func addingPlot(_ path: String?) -> JSONValue {
-        guard case .object(let pairs) = self else { return self }
-        return .object(pairs + [("plot", path.map { .string($0) } ?? .null)])
+    /// The envelope with the `plot` key (the picture's path, or null) added to its report, and the picture's notes
+    /// added to its `warnings`.
+    func addingPlot(_ plot: PlotWritten?) -> JSONValue {
+        guard case .object(var pairs) = self else { return self }
+        if let notes = plot?.notes, !notes.isEmpty, let index = pairs.firstIndex(where: { $0.0 == "warnings" }),
+           case .array(let warnings) = pairs[index].1 {
+            pairs[index].1 = .array(warnings + notes.map { .string($0) })
+        }
+        return .object(pairs + [("plot", plot.map { .string($0.path) } ?? .null)])
     }
 }
 
-/// The text report's line for a plot ("  plot       take.png"), or nothing.
-func plotLines(_ path: String?) -> String {
-    path.map { "\n  plot       " + $0 } ?? ""
+/// The text report's lines for a plot ("  plot       take.png", then its notes as warnings), or nothing.
+func plotLines(_ plot: PlotWritten?) -> String {
+    guard let plot else { return "" }
+    return "\n  plot       " + plot.path + plot.notes.map { "\n  warning    " + $0 }.joined()
 }
 
 extension PlotOption {
@@ -105,9 +117,9 @@ struct AnalysisPlotPaths {
     }
 
     /// Draws and writes the analysis picture of one input, when asked.
-    /// - Returns: the picture's path as people see it, or nil.
+    /// - Returns: the picture's path as people see it and its notes, or nil.
     mutating func draw(for input: String, source: InputSource, hum: HumDetection, overwrite: Bool) throws
-        -> String? {
+        -> PlotWritten? {
         guard let path = destination(for: input) else { return nil }
         if input != "-", AudioFileWriter.isSameFile(path, input) {
             throw ScrimError(.configuration, "--plot \(SystemPath.display(path)) is the input file; Scrim never "
@@ -121,6 +133,6 @@ struct AnalysisPlotPaths {
             throw source.naming(error)
         }
         try FilePlot.write(picture, to: path, overwrite: overwrite)
-        return SystemPath.display(path)
+        return PlotWritten(path: SystemPath.display(path), notes: picture.notes)
     }
 }

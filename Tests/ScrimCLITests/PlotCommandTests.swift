@@ -82,6 +82,21 @@ func pngSize(_ path: String) throws -> (width: Int, height: Int) {
         #expect(!names.contains { $0.hasSuffix(".tmp") })
     }
 
+    /// Nothing decided silently: a multi-track before/after picture says in the warnings (JSON and text) that the
+    /// tracks are drawn as their mean power.
+    @Test func pictureDecisionsAreWarnings() throws {
+        let folder = TemporaryFolder()
+        let result = try CLI.run(["denoise", CLI.sample("poly_bwf_4ch.wav"), "-o", folder.file("o.wav"), "--plot",
+                                  folder.file("o.png"), "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(try CLI.jsonLines(result.stdout).first)
+        let warnings = try #require(line["warnings"] as? [String])
+        #expect(warnings.contains("plot: the 4 tracks are drawn as their mean power in each panel"), "\(warnings)")
+        let text = try CLI.run(["dehum", CLI.sample("poly_bwf_4ch.wav"), "-o", folder.file("h.wav"), "--plot",
+                                folder.file("h.png")])
+        #expect(text.stdout.contains("  warning    plot: the 4 tracks are drawn as their mean power"))
+    }
+
     /// The before/after picture of dehum and process: three panels' worth of height.
     @Test func dehumAndProcessDrawBeforeAndAfter() throws {
         let folder = TemporaryFolder()

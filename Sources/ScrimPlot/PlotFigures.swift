@@ -184,14 +184,7 @@ public struct AnalysisFigure: Sendable {
             let rect = PlotRect(x: x0, y: y + PlotLayout.headerHeight, width: w, height: rows)
             drawSpectrogram(&picture.canvas, spectrogram, track: t, in: rect, range: range)
             drawFrequencyAxis(&picture, spectrogram.axis, in: rect)
-            for hertz in humHertz {
-                guard let row = spectrogram.axis.row(ofHertz: hertz) else { continue }
-                let py = rect.maxY - 1 - row
-                // A cyan wedge on the axis, pointing in, and a short line into the panel.
-                for d in 0..<5 { picture.canvas.verticalLine(x: rect.x - 6 + d, from: py - (4 - d), to: py + (4 - d),
-                                                             .hum) }
-                picture.canvas.horizontalLine(y: py, from: rect.x, to: rect.x + 10, .hum)
-            }
+            drawHumMarks(&picture.canvas, humHertz, axis: spectrogram.axis, in: rect, line: true)
             picture.spectrogramRects.append(rect)
             let strip = PlotRect(x: x0, y: rect.maxY + 1, width: w, height: PlotLayout.stripHeight - 2)
             if let marks { drawMarks(&picture.canvas, marks, in: strip) }
@@ -254,9 +247,10 @@ func drawTimeAxis(_ picture: inout PlotPicture, _ axis: PlotTimeAxis, below y: I
     picture.text(axis.caption, x: x + width, y: y + 9 + PlotLayout.lineHeight, alignment: .right, .frame)
 }
 
-/// One spectrogram grid into `rect` (nearest cell when the sizes differ).
+/// One spectrogram grid into `rect` (nearest cell when the sizes differ), with a one-pixel frame around it unless
+/// `framed` is false.
 func drawSpectrogram(_ canvas: inout PlotCanvas, _ spectrogram: Spectrogram, track: Int, in rect: PlotRect,
-                     range: ClosedRange<Float>) {
+                     range: ClosedRange<Float>, framed: Bool = true) {
     let map = PlotColorMap.spectrogram
     let rows = spectrogram.axis.rowCount, columns = spectrogram.columnCount
     guard track < spectrogram.levels.count, rect.width > 0, rect.height > 0 else { return }
@@ -270,7 +264,21 @@ func drawSpectrogram(_ canvas: inout PlotCanvas, _ spectrogram: Spectrogram, tra
             canvas.set(x: rect.x + px, y: rect.y + py, map.color((level - range.lowerBound) / span))
         }
     }
-    canvas.stroke(PlotRect(x: rect.x - 1, y: rect.y - 1, width: rect.width + 2, height: rect.height + 2), .frame)
+    if framed {
+        canvas.stroke(PlotRect(x: rect.x - 1, y: rect.y - 1, width: rect.width + 2, height: rect.height + 2), .frame)
+    }
+}
+
+/// Cyan wedges on the frequency axis left of `rect`, pointing in, at the hum harmonics (with a short line into the
+/// panel when `line`).
+func drawHumMarks(_ canvas: inout PlotCanvas, _ humHertz: [Double], axis: LogFrequencyAxis, in rect: PlotRect,
+                  line: Bool) {
+    for hertz in humHertz {
+        guard let row = axis.row(ofHertz: hertz) else { continue }
+        let py = rect.maxY - 1 - row * rect.height / axis.rowCount
+        for d in 0..<5 { canvas.verticalLine(x: rect.x - 6 + d, from: py - (4 - d), to: py + (4 - d), .hum) }
+        if line { canvas.horizontalLine(y: py, from: rect.x, to: rect.x + 10, .hum) }
+    }
 }
 
 /// Frequency ticks and labels left of a spectrogram panel: decades first, then 5× and 2× where they fit.
@@ -433,12 +441,7 @@ public struct ComparisonFigure: Sendable {
             let rect = PlotRect(x: x0, y: y + PlotLayout.headerHeight, width: w, height: Self.panelHeight)
             drawSpectrogram(&picture.canvas, panel.spectrogram, track: 0, in: rect, range: range)
             drawFrequencyAxis(&picture, panel.spectrogram.axis, in: rect)
-            for hertz in humHertz {
-                guard let row = panel.spectrogram.axis.row(ofHertz: hertz) else { continue }
-                let py = rect.maxY - 1 - row * rect.height / panel.spectrogram.axis.rowCount
-                for d in 0..<5 { picture.canvas.verticalLine(x: rect.x - 6 + d, from: py - (4 - d), to: py + (4 - d),
-                                                             .hum) }
-            }
+            drawHumMarks(&picture.canvas, humHertz, axis: panel.spectrogram.axis, in: rect, line: false)
             picture.spectrogramRects.append(rect)
             y = rect.maxY + PlotLayout.gap
         }
@@ -462,20 +465,7 @@ public enum ThumbnailFigure {
         let panelHeight = max(1, (height - (count - 1)) / count)
         for (i, s) in spectrograms.enumerated() {
             let rect = PlotRect(x: 0, y: i * (panelHeight + 1), width: width, height: panelHeight)
-            // Without the frame drawSpectrogram adds: fill the cells only.
-            let map = PlotColorMap.spectrogram
-            let rows = s.axis.rowCount, columns = s.columnCount
-            let span = range.upperBound - range.lowerBound
-            if let grid = s.levels.first {
-                for px in 0..<rect.width {
-                    let column = min(columns - 1, px * columns / rect.width)
-                    for py in 0..<rect.height {
-                        let row = min(rows - 1, (rect.height - 1 - py) * rows / rect.height)
-                        picture.canvas.set(x: px, y: rect.y + py,
-                                           map.color((grid[column * rows + row] - range.lowerBound) / span))
-                    }
-                }
-            }
+            drawSpectrogram(&picture.canvas, s, track: 0, in: rect, range: range, framed: false)
             picture.spectrogramRects.append(rect)
             if i > 0 { picture.canvas.horizontalLine(y: rect.y - 1, from: 0, to: width - 1, .frame) }
         }

@@ -3,8 +3,10 @@
 //
 // Imports point down only (see ../shared/DESIGN.md):
 //   scrim (CLI) ─▶ Scrim ─▶ ScrimCleanup ─▶ ScrimSpectral ─▶ ScrimCore
+//                        ├▶ ScrimPlot ────▶ ScrimSpectral
 //                        └▶ ScrimFiles ─────────────────────▶ ScrimCore
-// CFFTW and CSoxr (libsoxr, the resampler) are imported by ScrimSpectral only; CSndFile by ScrimFiles only.
+// CFFTW and CSoxr (libsoxr, the resampler) are imported by ScrimSpectral only; CSndFile by ScrimFiles only; CPNG
+// (libpng, the pictures) by ScrimPlot only. ScrimPlot draws from arrays handed to it and knows no audio files.
 // CScrimVector (the hot loops in C, cloned per CPU level) is a leaf under ScrimSpectral, ScrimCleanup, ScrimFiles
 // and ScrimNeural. ScrimNeural (the DeepFilterNet3 network on Scrim's own kernels, `denoise --engine neural`) sits
 // on ScrimSpectral and CScrimVector beside ScrimCleanup, under Scrim.
@@ -34,6 +36,12 @@ let package = Package(
             pkgConfig: "soxr",
             providers: [.apt(["libsoxr-dev"])]
         ),
+        // libpng: ScrimPlot's PNG encoder and decoder (the simplified png_image API).
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]
+        ),
         .systemLibrary(
             name: "CSndFile",
             pkgConfig: "sndfile",
@@ -52,8 +60,10 @@ let package = Package(
             name: "ScrimNeural", dependencies: ["ScrimCore", "ScrimSpectral", "CScrimVector"],
             exclude: ["DFN3-tensors.txt"]
         ),
+        .target(name: "ScrimPlot", dependencies: ["ScrimCore", "ScrimSpectral", "CPNG"]),
         .target(
-            name: "Scrim", dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles", "ScrimNeural"]
+            name: "Scrim",
+            dependencies: ["ScrimCore", "ScrimSpectral", "ScrimCleanup", "ScrimFiles", "ScrimNeural", "ScrimPlot"]
         ),
         .target(
             name: "CScrim",
@@ -73,6 +83,7 @@ let package = Package(
         .testTarget(name: "ScrimCleanupTests", dependencies: ["ScrimCleanup"]),
         .testTarget(name: "ScrimFilesTests", dependencies: ["ScrimFiles"]),
         .testTarget(name: "ScrimNeuralTests", dependencies: ["ScrimNeural"]),
+        .testTarget(name: "ScrimPlotTests", dependencies: ["ScrimPlot"]),
         .testTarget(name: "ScrimTests", dependencies: ["Scrim"]),
         .testTarget(name: "ScrimCLITests", dependencies: ["scrim"]),
     ]

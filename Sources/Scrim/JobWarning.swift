@@ -52,6 +52,9 @@ public struct JobWarning: Sendable, Equatable, CustomStringConvertible {
         public static let humNotFound = Code("humNotFound")
         /// `dehum --frequency F`: stronger hum found at another frequency.
         public static let humFrequencyMismatch = Code("humFrequencyMismatch")
+        // --plot.
+        /// What a picture decided: tracks not shown, tracks drawn as their mean, loudness not drawn.
+        public static let plotNote = Code("plotNote")
         // scrim batch, info, analyze, loudness over folders.
         /// A path under a folder that is not processed (the reason is the message).
         public static let skippedPath = Code("skippedPath")

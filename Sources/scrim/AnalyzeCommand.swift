@@ -17,6 +17,11 @@ struct AnalyzeCommand: ParsableCommand {
             denoise --learn auto` would learn). Loudness: BS.1770-4 integrated, range, true peak, and the \
             dialogue-gated loudness `scrim match --dialogue` uses. A file that cannot be read is reported and the \
             exit code is 1; the other files are still analyzed.
+
+            --plot FILE.png draws the analysis picture (per-track spectrograms with the hum marked, sample peaks \
+            and clipped runs, momentary and short-term loudness, timecode when the file has one). With several \
+            inputs (or a folder), --plot names an existing folder and each file gets NAME.png in it (NAME-2.png \
+            and so on when two inputs share a name).
             """
     )
 
@@ -26,15 +31,27 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per file, one per line (keys in Sources/scrim/README.md).")
     var json = false
 
+    @Option(help: ArgumentHelp("Also draw the analysis picture (PNG); with several inputs, an existing folder "
+                               + "that gets NAME.png per input.", valueName: "file.png|folder"))
+    var plot: String?
+
+    @Flag(help: "Replace an existing --plot picture.")
+    var overwrite = false
+
     func validate() throws {
         if files.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("standard input (-) can be read only once")
         }
+        try PlotOption(plot: plot).validate(folderAllowed: true)
     }
 
     func run() throws {
         var failures = 0
-        for (index, path) in expandInputs(files, command: "analyze", json: json).enumerated() {
+        let inputs = expandInputs(files, command: "analyze", json: json)
+        let folderGiven = files.contains { FileSystem.kind(of: $0, followingLinks: true) == .directory }
+        var plots = AnalysisPlotPaths(plot: plot, inputCount: folderGiven ? max(2, inputs.count) : inputs.count)
+        if let problem = plots.problem { throw ValidationError(problem) }
+        for (index, path) in inputs.enumerated() {
             do {
                 let source = try InputSource(path)
                 var analysis: FileAnalysis
@@ -46,14 +63,15 @@ struct AnalyzeCommand: ParsableCommand {
                     throw source.naming(error)
                 }
                 analysis.path = source.displayPath
+                let plotted = try plots.draw(for: path, source: source, hum: analysis.hum, overwrite: overwrite)
                 if json {
                     print(Envelope.make(command: "analyze", input: analysis.path, output: nil, status: .done,
                                         warnings: analysis.warnings,
                                         report: [("analysis", .object(Self.report(analysis).removing(["path"])))])
-                            .serialized())
+                            .addingPlot(plotted).serialized())
                 } else {
                     if index > 0 { print("") }
-                    print(Self.describe(analysis))
+                    print(Self.describe(analysis) + plotLines(plotted))
                 }
             } catch {
                 failures += 1

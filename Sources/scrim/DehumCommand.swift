@@ -34,7 +34,7 @@ struct DehumCommand: ParsableCommand {
             help: ArgumentHelp("What to write: cleaned (default) or residual (the hum removed).", valueName: "kind"))
     var outputKind: HumRemoverOutput = .cleaned
 
-    @Flag(help: "Replace the output file if it exists.")
+    @Flag(help: "Replace the output file (and the --plot picture) if it exists.")
     var overwrite = false
 
     @Flag(help: "With --frequency, remove that fundamental even when the detector hears no hum near it.")
@@ -42,6 +42,8 @@ struct DehumCommand: ParsableCommand {
 
     @OptionGroup var sampleFormat: SampleFormatOption
     var bits: OutputBits? { sampleFormat.bits }
+
+    @OptionGroup var plot: PlotOption
 
     @Flag(help: "Print one JSON object (keys in Sources/scrim/README.md).")
     var json = false
@@ -65,10 +67,12 @@ struct DehumCommand: ParsableCommand {
             throw ValidationError("--harmonics \(harmonics): use 1 to 500")
         }
         try OutputTarget.check(output, json: json)
+        try plot.validate()
     }
 
     func run() throws {
         try runWritingCommand(command: "dehum", input: input, output: output, json: json) { paths in
+            try plot.checkDestination(overwrite: overwrite, input: input)
             try runJob(paths)
         }
     }
@@ -142,14 +146,18 @@ struct DehumCommand: ParsableCommand {
         result.outputPath = paths.displayOutput
         result.warnings = warnings + result.warnings
         progress.finish()
+        let plotted = try plot.drawComparison(command: "dehum", paths: paths,
+                                              humHertz: removed.map { Double($0) * (fundamental ?? 0) },
+                                              overwrite: overwrite)
         if json {
             print(Self.report(detection: detection, fundamental: fundamental, removed: removed,
                               reach: configuration?.lookaheadSeconds,
-                              levelVaries: configuration?.levelVaries, result: result, write: outputKind).serialized())
+                              levelVaries: configuration?.levelVaries, result: result, write: outputKind)
+                    .addingPlot(plotted).serialized())
         } else {
             print(Self.describe(detection: detection, fundamental: fundamental, removed: removed,
                                 reach: configuration?.lookaheadSeconds,
-                                levelVaries: configuration?.levelVaries, result: result))
+                                levelVaries: configuration?.levelVaries, result: result) + plotLines(plotted))
         }
     }
 

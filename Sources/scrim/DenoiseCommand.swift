@@ -77,8 +77,10 @@ struct DenoiseCommand: ParsableCommand {
           help: "Keep the full reduction limit under a speech-like background (babble, walla) too.")
     var noBabbleGuard = false
 
-    @Flag(help: "Replace the output file if it exists.")
+    @Flag(help: "Replace the output file (and the --plot picture) if it exists.")
     var overwrite = false
+
+    @OptionGroup var plot: PlotOption
 
     @OptionGroup var sampleFormat: SampleFormatOption
     var bits: OutputBits? { sampleFormat.bits }
@@ -119,10 +121,12 @@ struct DenoiseCommand: ParsableCommand {
             throw ValidationError("--learn \(learn): use START-END in seconds (e.g. 0-1.5) or [h:]mm:ss, or auto")
         }
         try OutputTarget.check(output, json: json)
+        try plot.validate()
     }
 
     func run() throws {
         try runWritingCommand(command: "denoise", input: input, output: output, json: json) { paths in
+            try plot.checkDestination(overwrite: overwrite, input: input)
             try runJob(paths)
         }
     }
@@ -175,10 +179,11 @@ struct DenoiseCommand: ParsableCommand {
         result.outputPath = paths.displayOutput
         result.warnings = choiceWarnings + result.warnings
         progress.finish()
+        let plotted = try plot.drawComparison(command: "denoise", paths: paths, overwrite: overwrite)
         if json {
-            print(Self.reportJSON(report, source: source, result: result).serialized())
+            print(Self.reportJSON(report, source: source, result: result).addingPlot(plotted).serialized())
         } else {
-            print(Self.describe(report, source: source, result: result))
+            print(Self.describe(report, source: source, result: result) + plotLines(plotted))
         }
     }
 
@@ -221,14 +226,15 @@ struct DenoiseCommand: ParsableCommand {
         result.inputPath = paths.displayInput
         result.outputPath = paths.displayOutput
         progress.finish()
+        let plotted = try plot.drawComparison(command: "denoise", paths: paths, overwrite: overwrite)
         if json {
             print(Envelope.make(command: "denoise", input: result.inputPath, output: result.outputPath, status: .done,
                                 warnings: result.warnings, report: [
                 ("denoise", report.json),
                 ("file", result.json),
-            ]).serialized())
+            ]).addingPlot(plotted).serialized())
         } else {
-            print(Self.describe(report, result: result))
+            print(Self.describe(report, result: result) + plotLines(plotted))
         }
     }
 

@@ -27,8 +27,10 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Built-in preset name or preset JSON file.", valueName: "name|file"))
     var preset = "dailies"
 
-    @Flag(help: "Replace the output file if it exists.")
+    @Flag(help: "Replace the output file (and the --plot picture) if it exists.")
     var overwrite = false
+
+    @OptionGroup var plot: PlotOption
 
     @OptionGroup var sampleFormat: SampleFormatOption
     var bits: OutputBits? { sampleFormat.bits }
@@ -47,6 +49,7 @@ struct ProcessCommand: ParsableCommand {
     func validate() throws {
         do { _ = try Preset.resolve(preset) } catch { throw ValidationError("--preset \(preset): \(error)") }
         try OutputTarget.check(output, json: json)
+        try plot.validate()
     }
 
     func run() throws {
@@ -54,6 +57,7 @@ struct ProcessCommand: ParsableCommand {
         do { recipe = try Preset.resolve(preset) } catch { throw ValidationError("--preset \(preset): \(error)") }
         var missedTarget = false
         try runWritingCommand(command: "process", input: input, output: output, json: json) { paths in
+            try plot.checkDestination(overwrite: overwrite, input: input)
             try modelOption.check(for: recipe)
             // On a terminal, a progress line on stderr (over all passes).
             let progress = TerminalProgress("process \(paths.displayInput) (\(recipe.name))")
@@ -67,7 +71,12 @@ struct ProcessCommand: ParsableCommand {
             result.file.inputPath = paths.displayInput
             result.file.outputPath = paths.displayOutput
             progress.finish()
-            print(json ? result.json.serialized() : Self.describe(result))
+            let humHertz = result.hum.flatMap { hum in
+                hum.removedFundamentalHertz.map { f in hum.removedHarmonics.map { Double($0) * f } }
+            } ?? []
+            let plotted = try plot.drawComparison(command: "process", paths: paths, humHertz: humHertz,
+                                                  overwrite: overwrite)
+            print(json ? result.json.addingPlot(plotted).serialized() : Self.describe(result) + plotLines(plotted))
             missedTarget = result.file.warnings.contains { $0.code == .targetMissed }
         }
         if strict && missedTarget {

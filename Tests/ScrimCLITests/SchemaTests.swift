@@ -618,6 +618,10 @@ struct SchemaValidator: Sendable {
         #expect(lines.contains { $0["analysis"]?["hum"]?["present"] == .bool(true) }, "hum_take has hum")
         #expect(self.lines(lines, status: "failed").count == 2)
         #expect(self.lines(lines, with: "event").count == 1)
+        let plotted = try run(["analyze", CLI.sample("take_quiet.wav"), "--plot", folder.file("q.png"), "--json"],
+                              schema: "analyze", status: 0)
+        #expect(plotted.first?["plot"] == .string(folder.file("q.png")))
+        #expect(lines.allSatisfy { $0["analysis"] == nil || $0["plot"] == .null }, "no --plot: plot is null")
     }
 
     @Test func loudness() throws {
@@ -658,6 +662,9 @@ struct SchemaValidator: Sendable {
         try run(["denoise", take, "-o", folder.file("c.flac"), "--write", "residual", "--link", "--json"],
                 schema: "denoise", status: 0)
         try run(["denoise", silent, "-o", folder.file("d.wav"), "--json"], schema: "denoise", status: 0)
+        let plotted = try run(["denoise", take, "-o", folder.file("p.wav"), "--plot", folder.file("p.png"), "--json"],
+                              schema: "denoise", status: 0)
+        #expect(plotted.first?["plot"] == .string(folder.file("p.png")))
         let exists = try run(["denoise", take, "-o", folder.file("a.wav"), "--json"], schema: "denoise", status: 1)
         #expect(exists.first?["error"]?["code"] == .string("outputExists"))
         let notAudio = try run(["denoise", bad, "-o", folder.file("e.wav"), "--json"], schema: "denoise", status: 1)
@@ -682,7 +689,8 @@ struct SchemaValidator: Sendable {
         let none = try run(["dehum", CLI.sample("take_quiet.wav"), "-o", folder.file("b.wav"), "--frequency", "50",
                             "--json"], schema: "dehum", status: 0)
         #expect(none.first?["warnings"] != .array([]), "no hum near 50 Hz: a warning")
-        try run(["dehum", silent, "-o", folder.file("c.wav"), "--json"], schema: "dehum", status: 0)
+        try run(["dehum", silent, "-o", folder.file("c.wav"), "--plot", folder.file("c.png"), "--json"],
+                schema: "dehum", status: 0)
         try run(["dehum", bad, "-o", folder.file("d.wav"), "--json"], schema: "dehum", status: 1)
     }
 
@@ -751,8 +759,8 @@ struct SchemaValidator: Sendable {
         #expect(only.first?["process"]?["loudness"] == .null)
         try run(["process", CLI.sample("take_loud.wav"), "-o", folder.file("c.wav"), "--preset", "broadcast", "--json"],
                 schema: "process", status: 0)
-        try run(["process", silent, "-o", folder.file("d.wav"), "--preset", "podcast", "--json"],
-                schema: "process", status: 0)
+        try run(["process", silent, "-o", folder.file("d.wav"), "--preset", "podcast", "--plot", folder.file("d.png"),
+                 "--json"], schema: "process", status: 0)
         if NeuralCLI.modelInstalled {
             let neural = try run(["process", CLI.sample("hum_take.wav"), "-o", folder.file("n.wav"), "--preset",
                                   "dialogue", "--json"], schema: "process", status: 0)

@@ -1,0 +1,920 @@
+import Foundation
+import ScrimCore
+import ScrimSpectral
+
+/// Settings of ``HumTracker``.
+public struct HumTrackerSettings: Sendable, Hashable {
+    /// Highest harmonic frequency modelled (Hz); harmonics above it are left alone (the voice owns them).
+    public var maximumFrequencyHertz: Double = 4000
+    /// Refinement passes after the bootstrap (each: re-demodulate, re-estimate, Kalman/RTS phase correction).
+    public var refinementPasses: Int = 3
+    /// Noise bandwidth of the bootstrap phase-locked loop (Hz).
+    public var loopBandwidthHertz: Double = 3.0
+    /// The residual weights' floor: this quantile of a harmonic's local residual power over the frames, times
+    /// the scale.
+    public var weightFloorQuantile: Double = 0.2
+    public var weightFloorScale: Double = 1.0
+    /// The amplitudes weigh each cell by the residual weight to this power (1 or 2).
+    public var amplitudeWeightPower: Int = 2
+    /// Whether the phase measurements' variances are taken as they come (1/(2·Σ w k²|gA|²)) rather than scaled so
+    /// that the median frame has 1e-3 rad².
+    public var absolutePhaseVariance = true
+    /// Process noise of the phase Kalman smoother (phase, phase per frame), at 100 frames a second.
+    public var phaseProcessNoise: [Double] = [1e-7, 1e-4]
+    /// Frames whose phase variance is at most this times the lower quartile's count as clean, for choosing the
+    /// phase smoother's stiffness.
+    public var cleanFrameFactor = 3.0
+    /// Whether the stiffness is chosen per frame (±0.5 s of innovations) after the take-wide choice.
+    public var localStiffness = true
+    public var localCountsAll = false
+    /// Factors on the phase measurements' variances tried with each stiffness.
+    public var varianceScales: [Double] = [1, 4, 16, 64]
+    /// Whether each pass smooths the whole phase track (else only the pass's correction).
+    public var smoothWholePhase = true
+    /// Whether the phase smoother's process noise is chosen per pass by likelihood (else ``phaseProcessNoise``).
+    public var adaptivePhaseNoise = true
+    /// Remove nothing unless at least two harmonics stand out of the stretch coherently (for a hum the detector
+    /// did not confirm).
+    public var requireEvidence = false
+    /// Research: whether the bootstrap loop runs (else the phase starts as the reference's straight line).
+    public var bootstrap = true
+    /// Research: whether the refinement corrects the phase (else only amplitudes and level are refined).
+    public var refinePhase = true
+    /// Whether the refinement measures each frame's phase error by the comb search (else the linearised ratio).
+    public var combRefinement = true
+    /// Standard deviation of the Gaussian that smooths the hum's common level (s).
+    public var levelSmoothingSeconds: Double = 0
+    /// Process noise of the level Kalman smoother (level, slope per frame), at 100 frames a second.
+    public var levelProcessNoise: [Double] = [1e-8, 1e-7]
+    /// Creates the default settings.
+    public init() {}
+}
+
+/// What ``HumTracker`` followed and removed in one stretch of audio.
+public struct HumTrack: Sendable {
+    /// The fundamental the tracker started from (Hz).
+    public var referenceHertz: Double
+    /// Harmonics modelled (1…count).
+    public var harmonicCount: Int
+    /// Frame centres in seconds from the start of the stretch.
+    public var frameSeconds: [Double]
+    /// The tracked fundamental at each frame centre (Hz).
+    public var fundamentalHertz: [Double]
+    /// The hum's common level at each frame, relative to its take-long harmonic amplitudes (1 = as estimated).
+    public var levelGain: [Double]
+    /// Each harmonic's amplitude (peak, linear full scale), harmonic 1 first.
+    public var harmonicAmplitudes: [Double]
+    /// RMS of what was subtracted and of the input (linear full scale).
+    public var removedRMS: Double
+    public var inputRMS: Double
+    /// Whether hum was removed: false when the stretch was too short to track, or (with
+    /// ``HumTrackerSettings/requireEvidence``) when fewer than two harmonics stood out.
+    public var tracked: Bool
+    /// Harmonics whose frames keep their phase over the stretch (``HumTracker/minimumCoherence``).
+    public var significantHarmonics: Int = 0
+}
+
+/// A joint-harmonic hum tracker and remover that follows a wobbling generator through speech
+/// (issue 19; the design and its measurements are in Benchmarks/quality/HUM-TRACKER.md).
+///
+/// The hum is modelled as `g(t)·Σₖ Re(Aₖ·e^{jkφ(t)})`: one phase track φ for all harmonics, one complex amplitude
+/// per harmonic over the stretch (a long coherent average, so a harmonic under the voice or under noise is still
+/// estimated from the whole take), and a slow common level g. Only that model is subtracted; nothing is filtered.
+///
+/// 1. **Angle-domain demodulation.** The input is resampled along the current phase track onto a grid uniform in
+///    phase, ``pointsPerPeriod`` points per period, with a Kaiser-windowed sinc low-pass (cut-off 5.1 kHz; the
+///    classic "computed order tracking" of rotating-machine analysis). Frames of two periods, hop half a period
+///    (10 ms at 50 Hz), Hann-windowed, one real FFT each: harmonic k is bin 2k, and harmonics k±1 fall on the Hann
+///    window's zeros. A hum that follows φ gives a constant cₖ[m] = Aₖ.
+/// 2. **Bootstrap.** A second-order phase-locked loop over the frames (noise bandwidth 3 Hz) whose phase error is a
+///    comb maximum-likelihood search over all harmonics (each harmonic's reference phase frozen after a 0.3 s
+///    acquisition, weights from phase-invariant magnitude evidence), run forwards and backwards and fused by
+///    lock quality; the start frequency offset from lag products.
+/// 3. **Refinement.** Per pass: re-demodulate; amplitudes by weighted least squares over the whole stretch (frames
+///    where the voice covers a harmonic weigh little), the common level from the same weights (smoothed 0.3 s); a
+///    phase-error measurement per frame with its variance; a two-state Kalman filter and RTS smoother.
+/// 4. **Subtraction** from a one-period table of the modelled waveform, read along φ at every sample.
+///
+/// Offline: it needs the whole stretch (a file job runs it on chunks). Memory is O(stretch length).
+public final class HumTracker {
+    public let sampleRate: Double
+    public let referenceHertz: Double
+    public let settings: HumTrackerSettings
+    /// Harmonics modelled: 1…harmonicCount.
+    public let harmonicCount: Int
+    /// A harmonic counts as found when its frames' phases agree this well (mean resultant length, 0…1)...
+    public static let minimumCoherence = 0.2
+    /// …and its amplitude is at least this (−90 dBFS).
+    public static let audibleAmplitude = 3.16e-5
+    /// Angle-domain points per period of the fundamental.
+    public static let pointsPerPeriod = 256
+
+    private let kernel: SincKernel
+    private let fft: RealFFT
+    private let window: [Float]
+    /// Phase knots every `knotStep` samples.
+    private let knotStep: Int
+    /// Frames per second (two per period of the reference).
+    private let framesPerSecond: Double
+    /// The phase process noise the last pass chose (research output).
+    public private(set) var chosenPhaseNoise = 0.0
+    public private(set) var chosenScale = 1.0
+
+    /// - Throws: ``ScrimError`` `.configuration` for a rate under 8 kHz or a reference outside 20–400 Hz.
+    public init(sampleRate: Double, referenceHertz: Double, settings: HumTrackerSettings = HumTrackerSettings())
+        throws(ScrimError)
+    {
+        guard sampleRate >= 8000, sampleRate <= 768_000, referenceHertz >= 20, referenceHertz <= 400 else {
+            throw ScrimError(.configuration, "hum tracker: rate \(sampleRate) Hz / fundamental \(referenceHertz) Hz "
+                             + "out of range (8-768 kHz, 20-400 Hz)")
+        }
+        self.sampleRate = sampleRate
+        self.referenceHertz = referenceHertz
+        self.settings = settings
+        let top = min(settings.maximumFrequencyHertz, 0.45 * sampleRate, SincKernel.cutoffHertz - 900)
+        harmonicCount = max(1, min(Self.pointsPerPeriod / 2 - 1, Int(top / referenceHertz)))
+        kernel = SincKernel(sampleRate: sampleRate)
+        fft = try RealFFT(fftSize: 2 * Self.pointsPerPeriod, directions: .forward)
+        let n = 2 * Self.pointsPerPeriod
+        window = (0..<n).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n))) }
+        knotStep = max(1, Int((0.005 * sampleRate).rounded()))
+        framesPerSecond = 2 * referenceHertz
+    }
+
+    // MARK: - Phase knots
+
+    /// φ at samples j·knotStep (radians of the fundamental).
+    private struct Knots {
+        var phase: [Double]
+        let step: Int
+
+        func phase(at t: Double) -> Double {
+            let u = t / Double(step)
+            let j = min(max(0, Int(u.rounded(.down))), phase.count - 2)
+            return phase[j] + (phase[j + 1] - phase[j]) * (u - Double(j))
+        }
+
+        /// Adds `d` (given at frame times in samples, held at the ends) to every knot.
+        mutating func add(_ d: [Double], at times: [Double]) {
+            guard !d.isEmpty else { return }
+            var i = 0
+            for j in phase.indices {
+                let t = Double(j * step)
+                while i + 1 < times.count && times[i + 1] <= t { i += 1 }
+                let value: Double
+                if t <= times[0] { value = d[0] }
+                else if i + 1 >= times.count { value = d[d.count - 1] }
+                else {
+                    let f = (t - times[i]) / max(times[i + 1] - times[i], 1e-9)
+                    value = d[i] + (d[i + 1] - d[i]) * f
+                }
+                phase[j] += value
+            }
+            // φ must keep rising (a positive frequency).
+            let least = 1e-6
+            for j in 1..<phase.count where phase[j] <= phase[j - 1] + least { phase[j] = phase[j - 1] + least }
+        }
+    }
+
+    // MARK: - Demodulation
+
+    /// Frame observations cₖ[m] (row m, harmonic k at index k−1) along the knots' phase, and frame centres in samples.
+    private struct Observations {
+        var re: [Double]
+        var im: [Double]
+        var times: [Double]
+        var count: Int
+    }
+
+    private func demodulate(_ x: UnsafeBufferPointer<Float>, knots: Knots) -> Observations {
+        let n = x.count
+        let P = Self.pointsPerPeriod
+        let K = harmonicCount
+        let theta0 = knots.phase[0]
+        let endPhase = knots.phase(at: Double(n - 1))
+        let points = Int(((endPhase - theta0) / (2 * Double.pi) * Double(P)).rounded(.down)) + 1
+        guard points >= 2 * P + P / 2 else { return Observations(re: [], im: [], times: [], count: 0) }
+        var y = [Float](repeating: 0, count: points)
+        var times = [Double](repeating: 0, count: points)
+        let dTheta = 2 * Double.pi / Double(P)
+        var j = 0
+        knots.phase.withUnsafeBufferPointer { phi in
+            for i in 0..<points {
+                let theta = theta0 + Double(i) * dTheta
+                while j + 2 < phi.count && phi[j + 1] <= theta { j += 1 }
+                let span = phi[j + 1] - phi[j]
+                let t = (Double(j) + (theta - phi[j]) / span) * Double(knots.step)
+                times[i] = min(t, Double(n - 1))
+                y[i] = kernel.sample(x, at: times[i])
+            }
+        }
+        let frames = (points - 2 * P) / (P / 2) + 1
+        var re = [Double](repeating: 0, count: frames * K)
+        var im = [Double](repeating: 0, count: frames * K)
+        var centres = [Double](repeating: 0, count: frames)
+        let scale = 2.0 / Double(P)
+        let input = fft.input
+        y.withUnsafeBufferPointer { yp in
+            window.withUnsafeBufferPointer { wp in
+                for m in 0..<frames {
+                    let start = m * (P / 2)
+                    for i in 0..<(2 * P) { input[i] = wp[i] * yp[start + i] }
+                    fft.forward()
+                    centres[m] = times[start + P]
+                    // e^{-jkθ_start}, θ_start = θ0 + m·π
+                    let thetaStart = theta0.truncatingRemainder(dividingBy: 2 * Double.pi) + Double(m % 2) * Double.pi
+                    let stepRe = cos(thetaStart), stepIm = -sin(thetaStart)
+                    var rotRe = 1.0, rotIm = 0.0
+                    for k in 1...K {
+                        let nr = rotRe * stepRe - rotIm * stepIm
+                        rotIm = rotRe * stepIm + rotIm * stepRe
+                        rotRe = nr
+                        let xr = Double(fft.real[2 * k]), xi = Double(fft.imag[2 * k])
+                        re[m * K + k - 1] = scale * (xr * rotRe - xi * rotIm)
+                        im[m * K + k - 1] = scale * (xr * rotIm + xi * rotRe)
+                    }
+                }
+            }
+        }
+        return Observations(re: re, im: im, times: centres, count: frames)
+    }
+
+    // MARK: - Bootstrap
+
+    /// Frequency offset (Hz) over the first 0.5 s from lag products; 0 when the best is at the search's edge
+    /// (speech, not hum).
+    private func startOffset(_ o: Observations, reversed: Bool) -> Double {
+        let K = harmonicCount
+        let lag = max(1, Int((0.05 * framesPerSecond).rounded()))
+        let usable = min(o.count, max(lag + 2, Int(0.5 * framesPerSecond)))
+        guard usable >= lag + 2 else { return 0 }
+        var pr = [Double](repeating: 0, count: K), pi = [Double](repeating: 0, count: K)
+        for m in lag..<usable {
+            let a = reversed ? o.count - 1 - m : m
+            let b = reversed ? o.count - 1 - (m - lag) : m - lag
+            for k in 0..<K {
+                let ar = o.re[a * K + k], ai = o.im[a * K + k], br = o.re[b * K + k], bi = -o.im[b * K + k]
+                pr[k] += ar * br - ai * bi
+                pi[k] += ar * bi + ai * br
+            }
+        }
+        let gridCount = 601
+        var best = -Double.infinity, bestIndex = 0
+        for g in 0..<gridCount {
+            let f = -1.5 + 0.005 * Double(g)
+            let w = 2 * Double.pi * f * Double(lag) / framesPerSecond
+            var s = 0.0
+            for k in 0..<K {
+                let angle = -Double(k + 1) * w
+                s += pr[k] * cos(angle) - pi[k] * sin(angle)
+            }
+            if s > best { best = s; bestIndex = g }
+        }
+        if bestIndex < 5 || bestIndex > gridCount - 6 { return 0 }
+        return -1.5 + 0.005 * Double(bestIndex)
+    }
+
+    /// The causal joint PLL over the frames (forwards, or over the reversed frames): the phase correction d[m] in
+    /// radians of the fundamental (in the order of `o`'s frames) and the lock quality per frame.
+    private func bootstrap(_ o: Observations, reversed: Bool, nu0: Double) -> (d: [Double], quality: [Double]) {
+        let M = o.count, K = harmonicCount
+        let fps = framesPerSecond
+        let tau = 3.0 * fps
+        let acquisition = max(3, Int(0.3 * fps))
+        let zeta = 0.707
+        let wn = 2 * settings.loopBandwidthHertz / (zeta + 1 / (4 * zeta)) / fps
+        let kp = 2 * zeta * wn, ki = wn * wn
+        var aRe = [Double](repeating: 0, count: K), aIm = [Double](repeating: 0, count: K)
+        var uRe = [Double](repeating: 1, count: K), uIm = [Double](repeating: 0, count: K)
+        var mag = [Double](repeating: 0, count: K)
+        var floor = [Double](repeating: 0, count: K), local = [Double](repeating: 0, count: K)
+        var rRe = [Double](repeating: 0, count: K), rIm = [Double](repeating: 0, count: K)
+        var vRe = [Double](repeating: 0, count: K), vIm = [Double](repeating: 0, count: K)
+        var weight = [Double](repeating: 0, count: K)
+        var d = 0.0, nu = nu0
+        var out = [Double](repeating: 0, count: M), quality = [Double](repeating: 0, count: M)
+        let floorRate = 1 / (3.0 * fps)
+        let comb = CombSearch(harmonics: K)
+
+        func rotate(_ row: Int, by delta: Double) {
+            let sr = cos(delta), si = -sin(delta)
+            var cr = 1.0, ci = 0.0
+            for k in 0..<K {
+                let nr = cr * sr - ci * si
+                ci = cr * si + ci * sr
+                cr = nr
+                let xr = o.re[row * K + k], xi = o.im[row * K + k]
+                rRe[k] = xr * cr - xi * ci
+                rIm[k] = xr * ci + xi * cr
+            }
+        }
+
+        for step in 0..<M {
+            let row = reversed ? M - 1 - step : step
+            d += nu
+            rotate(row, by: d)
+            if step < acquisition {
+                let inv = 1 / Double(step + 1)
+                for k in 0..<K { aRe[k] += (rRe[k] - aRe[k]) * inv; aIm[k] += (rIm[k] - aIm[k]) * inv }
+                if step == acquisition - 1 {
+                    for k in 0..<K {
+                        mag[k] = (aRe[k] * aRe[k] + aIm[k] * aIm[k]).squareRoot()
+                        let s = max(mag[k], 1e-30)
+                        uRe[k] = aRe[k] / s; uIm[k] = aIm[k] / s
+                        floor[k] = 1e-6 * max(mag[k] * mag[k], 1e-30)
+                    }
+                }
+                out[row] = d
+                continue
+            }
+            for k in 0..<K {
+                let absR = (rRe[k] * rRe[k] + rIm[k] * rIm[k]).squareRoot()
+                let mm = (absR - mag[k]) * (absR - mag[k])
+                local[k] += (mm - local[k]) * 0.3
+                weight[k] = 1 / (floor[k] + local[k] + 1e-3 * mag[k] * mag[k] + 1e-30)
+                // v = w r conj(ref), ref = mag u
+                let refRe = mag[k] * uRe[k], refIm = mag[k] * uIm[k]
+                vRe[k] = weight[k] * (rRe[k] * refRe + rIm[k] * refIm)
+                vIm[k] = weight[k] * (rIm[k] * refRe - rRe[k] * refIm)
+                floor[k] += (mm - floor[k]) * floorRate
+            }
+            let err = comb.argmax(vRe, vIm)
+            d += kp * err
+            nu += ki * err
+            rotate(row, by: d)
+            var sumRe = 0.0, sumAbs = 0.0
+            for k in 0..<K {
+                let proj = rRe[k] * uRe[k] + rIm[k] * uIm[k]
+                mag[k] += (max(proj, 0) - mag[k]) / tau
+                let qr = weight[k] * proj
+                let qi = weight[k] * (rIm[k] * uRe[k] - rRe[k] * uIm[k])
+                sumRe += qr
+                sumAbs += (qr * qr + qi * qi).squareRoot()
+            }
+            quality[row] = sumRe / max(sumAbs, 1e-30)
+            out[row] = d
+        }
+        return (out, quality)
+    }
+
+    // MARK: - Refinement helpers
+
+    private static func gaussSmooth(_ value: [Double], weights: [Double], sigmaFrames: Double) -> [Double] {
+        let r = Int(3 * sigmaFrames) + 1
+        let kernel = (-r...r).map { exp(-0.5 * pow(Double($0) / sigmaFrames, 2)) }
+        let n = value.count
+        var out = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            var num = 0.0, den = 0.0
+            for j in max(0, i - r)...min(n - 1, i + r) {
+                let w = kernel[j - i + r] * weights[j]
+                num += w * value[j]
+                den += w
+            }
+            out[i] = den > 1e-30 ? num / den : value[i]
+        }
+        return out
+    }
+
+    /// Weights 1/(local residual power + a floor), per cell; the floor is a low quantile of that harmonic's local
+    /// residual power over the frames (the level of the pauses), so the quiet stretches dominate.
+    private func residualWeights(_ o: Observations, gain: [Double], ampRe: [Double], ampIm: [Double]) -> [Double] {
+        let M = o.count, K = harmonicCount
+        var resid = [Double](repeating: 0, count: M * K)
+        for m in 0..<M {
+            for k in 0..<K {
+                let dr = o.re[m * K + k] - gain[m] * ampRe[k], di = o.im[m * K + k] - gain[m] * ampIm[k]
+                resid[m * K + k] = dr * dr + di * di
+            }
+        }
+        let half = max(1, Int((0.05 * framesPerSecond).rounded())) / 2
+        var smooth = [Double](repeating: 0, count: M * K)
+        var column = [Double](repeating: 0, count: M)
+        var out = [Double](repeating: 0, count: M * K)
+        for k in 0..<K {
+            var prefix = [Double](repeating: 0, count: M + 1)
+            for m in 0..<M { prefix[m + 1] = prefix[m] + resid[m * K + k] }
+            for m in 0..<M {
+                let lo = max(0, m - half), hi = min(M - 1, m + half)
+                let v = (prefix[hi + 1] - prefix[lo]) / Double(hi - lo + 1)
+                smooth[m * K + k] = v
+                column[m] = v
+            }
+            column.sort()
+            let floor = settings.weightFloorScale * column[min(M - 1, Int(settings.weightFloorQuantile * Double(M)))]
+            for m in 0..<M { out[m * K + k] = 1 / (smooth[m * K + k] + floor + 1e-30) }
+        }
+        return out
+    }
+
+    /// The least-squares level of each frame against the amplitudes, g = Σₖ w Re(c·conj A) / Σₖ w |A|², and its
+    /// weight Σₖ w |A|².
+    private func frameGains(_ o: Observations, ampRe: [Double], ampIm: [Double], weights: [Double])
+        -> (gain: [Double], weight: [Double])
+    {
+        let K = harmonicCount
+        var gm = [Double](repeating: 0, count: o.count), gw = [Double](repeating: 0, count: o.count)
+        for m in 0..<o.count {
+            var num = 0.0, den = 0.0
+            for k in 0..<K {
+                let w = weights[m * K + k]
+                den += w * (ampRe[k] * ampRe[k] + ampIm[k] * ampIm[k])
+                num += w * (o.re[m * K + k] * ampRe[k] + o.im[m * K + k] * ampIm[k])
+            }
+            gm[m] = num / max(den, 1e-30)
+            gw[m] = den
+        }
+        return (gm, gw)
+    }
+
+    /// Aₖ = Σₘ w g c / Σₘ w g².
+    private func amplitudes(_ o: Observations, gain: [Double], weights: [Double]) -> ([Double], [Double]) {
+        let M = o.count, K = harmonicCount
+        var nr = [Double](repeating: 0, count: K), ni = [Double](repeating: 0, count: K)
+        var den = [Double](repeating: 0, count: K)
+        let squared = settings.amplitudeWeightPower == 2
+        for m in 0..<M {
+            let g = gain[m]
+            for k in 0..<K {
+                let w = squared ? weights[m * K + k] * weights[m * K + k] : weights[m * K + k]
+                nr[k] += w * g * o.re[m * K + k]
+                ni[k] += w * g * o.im[m * K + k]
+                den[k] += w * g * g
+            }
+        }
+        for k in 0..<K { let s = max(den[k], 1e-30); nr[k] /= s; ni[k] /= s }
+        return (nr, ni)
+    }
+
+    /// Two-state (phase, phase per frame) Kalman filter and RTS smoother; returns the smoothed phase.
+    /// `q0`, `q1`: process noise of the value and of its change per frame, at 100 frames a second (scaled to the
+    /// frame rate).
+    private func kalmanSmooth(_ z: [Double], variance r: [Double], q0 q0At100: Double = 1e-7,
+                              q1 q1At100: Double = 1e-4) -> [Double] {
+        kalmanSmoothWithLikelihood(z, variance: r, q0: q0At100, q1: q1At100).values
+    }
+
+    /// The Kalman smoother's values and the log-likelihood of the measurements under its model (from the
+    /// innovations), for choosing the process noise.
+    private func kalmanSmoothWithLikelihood(_ z: [Double], variance r: [Double], q0 q0At100: Double,
+                                            q1 q1At100: Double, diffuse: Bool = false, counted: [Bool]? = nil,
+                                            q1PerFrame: [Double]? = nil)
+        -> (values: [Double], logLikelihood: Double, frameLogLikelihood: [Double])
+    {
+        var logLikelihood = 0.0
+        let M = z.count
+        var frameLogLikelihood = [Double](repeating: 0, count: M)
+        let scale = 100 / framesPerSecond
+        let q0 = q0At100 * scale
+        let q1Scale = scale * scale * scale
+        var xs = [Double](repeating: 0, count: 2 * M), ps = [Double](repeating: 0, count: 4 * M)
+        var xp = [Double](repeating: 0, count: 2 * M), pp = [Double](repeating: 0, count: 4 * M)
+        var x0 = 0.0, x1 = 0.0
+        var p00 = diffuse ? 1e6 : 1.0, p01 = 0.0, p10 = 0.0, p11 = diffuse ? 1.0 : 1e-2
+        for m in 0..<M {
+            // predict: F = [[1,1],[0,1]]
+            x0 += x1
+            let q1 = (q1PerFrame?[m] ?? q1At100) * q1Scale
+            let a00 = p00 + p01 + p10 + p11 + q0, a01 = p01 + p11, a10 = p10 + p11, a11 = p11 + q1
+            p00 = a00; p01 = a01; p10 = a10; p11 = a11
+            xp[2 * m] = x0; xp[2 * m + 1] = x1
+            pp[4 * m] = p00; pp[4 * m + 1] = p01; pp[4 * m + 2] = p10; pp[4 * m + 3] = p11
+            if r[m].isFinite {
+                let s = p00 + r[m]
+                let k0 = p00 / s, k1 = p10 / s
+                let innovation = z[m] - x0
+                if counted?[m] ?? true {
+                    let term = -0.5 * (log(s) + innovation * innovation / s)
+                    logLikelihood += term
+                    frameLogLikelihood[m] = term
+                }
+                x0 += k0 * innovation; x1 += k1 * innovation
+                let n00 = p00 - k0 * p00, n01 = p01 - k0 * p01, n10 = p10 - k1 * p00, n11 = p11 - k1 * p01
+                p00 = n00; p01 = n01; p10 = n10; p11 = n11
+            }
+            xs[2 * m] = x0; xs[2 * m + 1] = x1
+            ps[4 * m] = p00; ps[4 * m + 1] = p01; ps[4 * m + 2] = p10; ps[4 * m + 3] = p11
+        }
+        if M >= 2 {
+            for m in stride(from: M - 2, through: 0, by: -1) {
+                // G = Ps[m] Fᵀ inv(Pp[m+1])
+                let s00 = ps[4 * m], s01 = ps[4 * m + 1], s10 = ps[4 * m + 2], s11 = ps[4 * m + 3]
+                // Ps Fᵀ, Fᵀ = [[1,0],[1,1]]
+                let b00 = s00 + s01, b01 = s01, b10 = s10 + s11, b11 = s11
+                let q00 = pp[4 * (m + 1)], q01 = pp[4 * (m + 1) + 1], q10 = pp[4 * (m + 1) + 2]
+                let q11 = pp[4 * (m + 1) + 3]
+                let det = q00 * q11 - q01 * q10
+                guard abs(det) > 1e-300 else { continue }
+                let i00 = q11 / det, i01 = -q01 / det, i10 = -q10 / det, i11 = q00 / det
+                let g00 = b00 * i00 + b01 * i10, g01 = b00 * i01 + b01 * i11
+                let g10 = b10 * i00 + b11 * i10, g11 = b10 * i01 + b11 * i11
+                let e0 = xs[2 * (m + 1)] - xp[2 * (m + 1)], e1 = xs[2 * (m + 1) + 1] - xp[2 * (m + 1) + 1]
+                xs[2 * m] += g00 * e0 + g01 * e1
+                xs[2 * m + 1] += g10 * e0 + g11 * e1
+                // Ps[m] += G (Ps[m+1] − Pp[m+1]) Gᵀ
+                let c00 = ps[4 * (m + 1)] - q00, c01 = ps[4 * (m + 1) + 1] - q01
+                let c10 = ps[4 * (m + 1) + 2] - q10, c11 = ps[4 * (m + 1) + 3] - q11
+                let h00 = g00 * c00 + g01 * c10, h01 = g00 * c01 + g01 * c11
+                let h10 = g10 * c00 + g11 * c10, h11 = g10 * c01 + g11 * c11
+                ps[4 * m] += h00 * g00 + h01 * g01
+                ps[4 * m + 1] += h00 * g10 + h01 * g11
+                ps[4 * m + 2] += h10 * g00 + h11 * g01
+                ps[4 * m + 3] += h10 * g10 + h11 * g11
+            }
+        }
+        return ((0..<M).map { xs[2 * $0] }, logLikelihood, frameLogLikelihood)
+    }
+
+    private static func interpolate(_ values: [Double], at times: [Double], to newTimes: [Double]) -> [Double] {
+        guard !values.isEmpty else { return newTimes.map { _ in 1 } }
+        var i = 0
+        return newTimes.map { t in
+            if t <= times[0] { return values[0] }
+            while i + 1 < times.count && times[i + 1] <= t { i += 1 }
+            if i + 1 >= times.count { return values[values.count - 1] }
+            let f = (t - times[i]) / max(times[i + 1] - times[i], 1e-9)
+            return values[i] + (values[i + 1] - values[i]) * f
+        }
+    }
+
+    // MARK: - The whole job
+
+    /// Tracks the hum in `x` and subtracts it in place. Returns what was followed and removed.
+    public func removeHum(from x: UnsafeMutableBufferPointer<Float>) -> HumTrack {
+        let n = x.count
+        let K = harmonicCount
+        let rate = sampleRate
+        var inputEnergy = 0.0
+        for v in x { inputEnergy += Double(v) * Double(v) }
+        let inputRMS = n > 0 ? (inputEnergy / Double(n)).squareRoot() : 0
+        var untouched = HumTrack(referenceHertz: referenceHertz, harmonicCount: K, frameSeconds: [],
+                                 fundamentalHertz: [], levelGain: [], harmonicAmplitudes: [], removedRMS: 0,
+                                 inputRMS: inputRMS, tracked: false)
+        let knotCount = n / knotStep + 2
+        let omega = 2 * Double.pi * referenceHertz / rate
+        var knots = Knots(phase: (0..<knotCount).map { omega * Double($0 * knotStep) }, step: knotStep)
+        let input = UnsafeBufferPointer(x)
+        var o = demodulate(input, knots: knots)
+        guard o.count >= 8 else { return untouched }
+        let fps = framesPerSecond
+
+        // Bootstrap, forwards and backwards, fused by lock quality.
+        let nuF = 2 * Double.pi * startOffset(o, reversed: false) / fps
+        // Run on the reversed frames the loop follows the same phase (stored in forward order, up to a constant);
+        // the start offset is measured in reversed time, where the hum's offset has the opposite sign.
+        let nuB = 2 * Double.pi * startOffset(o, reversed: true) / fps
+        let forward = bootstrap(o, reversed: false, nu0: nuF)
+        let backward = bootstrap(o, reversed: true, nu0: nuB)
+        let ones = [Double](repeating: 1, count: o.count)
+        let qf = Self.gaussSmooth(forward.quality, weights: ones, sigmaFrames: 0.5 * fps)
+        let qb = Self.gaussSmooth(backward.quality, weights: ones, sigmaFrames: 0.5 * fps)
+        var d = [Double](repeating: 0, count: o.count)
+        for m in 1..<o.count {
+            let wf = pow(min(max(qf[m], 1e-3), 1), 4), wb = pow(min(max(qb[m], 1e-3), 1), 4)
+            let incF = forward.d[m] - forward.d[m - 1], incB = backward.d[m] - backward.d[m - 1]
+            d[m] = d[m - 1] + (wf * incF + wb * incB) / (wf + wb)
+        }
+        if settings.bootstrap { knots.add(d, at: o.times) }
+
+        var gain = [Double](repeating: 1, count: o.count)
+        var gainTimes = o.times
+        var ampRe = [Double](repeating: 0, count: K), ampIm = [Double](repeating: 0, count: K)
+        let kk = (1...K).map(Double.init)
+        let comb = CombSearch(harmonics: K)
+        for _ in 0..<max(0, settings.refinementPasses) {
+            o = demodulate(input, knots: knots)
+            guard o.count >= 8 else { return untouched }
+            gain = Self.interpolate(gain, at: gainTimes, to: o.times)
+            gainTimes = o.times
+            var weights = [Double](repeating: 1, count: o.count * K)
+            (ampRe, ampIm) = amplitudes(o, gain: gain, weights: weights)
+            for _ in 0..<2 {
+                weights = residualWeights(o, gain: gain, ampRe: ampRe, ampIm: ampIm)
+                (ampRe, ampIm) = amplitudes(o, gain: gain, weights: weights)
+                // The level per frame, then weights against a model free to take that level: a level change is
+                // not mistaken for the voice (only a mismatch between harmonics is), so the weighted smoothing of
+                // the level is not pulled towards frames at the take's typical level.
+                let raw = frameGains(o, ampRe: ampRe, ampIm: ampIm, weights: weights)
+                weights = residualWeights(o, gain: raw.gain, ampRe: ampRe, ampIm: ampIm)
+                let free = frameGains(o, ampRe: ampRe, ampIm: ampIm, weights: weights)
+                if settings.levelSmoothingSeconds > 0 {
+                    gain = Self.gaussSmooth(free.gain, weights: free.weight,
+                                            sigmaFrames: settings.levelSmoothingSeconds * fps)
+                } else {
+                    // A (level, slope) Kalman smoother: measurement variance 1/(2·Σw|A|²) per frame, so frames
+                    // where the voice covers the hum count little and clean stretches are followed closely.
+                    let z = free.gain.map { $0 - 1 }
+                    let variance = free.weight.map { 1 / max(2 * $0, 1e-30) }
+                    gain = kalmanSmooth(z, variance: variance, q0: settings.levelProcessNoise[0],
+                                        q1: settings.levelProcessNoise[1]).map { 1 + $0 }
+                }
+                (ampRe, ampIm) = amplitudes(o, gain: gain, weights: weights)
+            }
+            var z = [Double](repeating: 0, count: o.count), r = [Double](repeating: 0, count: o.count)
+            var vRe = [Double](repeating: 0, count: K), vIm = [Double](repeating: 0, count: K)
+            for m in 0..<o.count {
+                var num = 0.0, den = 0.0
+                for k in 0..<K {
+                    let w = weights[m * K + k]
+                    let mr = gain[m] * ampRe[k], mi = gain[m] * ampIm[k]
+                    den += w * kk[k] * kk[k] * (mr * mr + mi * mi)
+                    // Im(c conj(model))
+                    num += w * kk[k] * (o.im[m * K + k] * mr - o.re[m * K + k] * mi)
+                    vRe[k] = w * (o.re[m * K + k] * mr + o.im[m * K + k] * mi)
+                    vIm[k] = w * (o.im[m * K + k] * mr - o.re[m * K + k] * mi)
+                }
+                if settings.combRefinement {
+                    // The comb search, as in the bootstrap: a high harmonic whose k·error wraps still votes for
+                    // the right error (the linearised ratio does not).
+                    z[m] = comb.argmax(vRe, vIm)
+                } else {
+                    z[m] = min(max(num / max(den, 1e-30), -1), 1)
+                }
+                r[m] = 1 / max(2 * den, 1e-30)
+            }
+            if !settings.absolutePhaseVariance {
+                let median = r.sorted()[r.count / 2]
+                for m in r.indices { r[m] *= 1e-3 / max(median, 1e-300) }
+            }
+            var dd: [Double] = []
+            if settings.smoothWholePhase {
+                // Smooth the whole track (its deviation from the reference's straight line plus this pass's
+                // measurement), not only this pass's correction: the model's stiffness then holds for the
+                // track itself, and the bootstrap's wiggles under speech are smoothed away too.
+                let omega = 2 * Double.pi * referenceHertz / rate
+                let base = o.times.map { knots.phase(at: $0) - omega * $0 }
+                let y = (0..<o.count).map { base[$0] + z[$0] }
+                var best = -Double.infinity
+                var target: [Double] = []
+                // The stiffness is decided on the frames where the hum is measured cleanly (the pauses): under
+                // the voice the measurements' errors last many frames, which a loose track explains too well.
+                let sortedR = r.sorted()
+                let cleanLimit = settings.cleanFrameFactor * sortedR[min(r.count - 1, r.count / 4)]
+                let counted = r.map { $0 <= cleanLimit }
+                let candidates = settings.adaptivePhaseNoise ? [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
+                    : [settings.phaseProcessNoise[1]]
+                // The measurements' variances are known up to a factor (the comb search's errors at low SNR are
+                // wider than its curvature says): the factor is chosen with the stiffness.
+                let scales = settings.adaptivePhaseNoise ? settings.varianceScales : [1.0]
+                for scale in scales {
+                    let scaled = r.map { $0 * scale }
+                    for q1 in candidates {
+                        let fit = kalmanSmoothWithLikelihood(y, variance: scaled, q0: settings.phaseProcessNoise[0],
+                                                             q1: q1, diffuse: true, counted: counted)
+                        if fit.logLikelihood > best {
+                            best = fit.logLikelihood; target = fit.values; chosenPhaseNoise = q1; chosenScale = scale
+                        }
+                    }
+                }
+                if settings.adaptivePhaseNoise && settings.localStiffness {
+                    // The stiffness per frame: the candidate whose innovations fit best within ±0.5 s (a steady
+                    // generator that steps gets a loose track around the step only).
+                    let scaled = r.map { $0 * chosenScale }
+                    let fits = candidates.map {
+                        kalmanSmoothWithLikelihood(y, variance: scaled, q0: settings.phaseProcessNoise[0], q1: $0,
+                                                   diffuse: true,
+                                                   counted: settings.localCountsAll ? nil : counted).frameLogLikelihood
+                    }
+                    let half = Int(0.5 * fps)
+                    var prefix = fits.map { _ in [Double](repeating: 0, count: o.count + 1) }
+                    for c in fits.indices { for m in 0..<o.count { prefix[c][m + 1] = prefix[c][m] + fits[c][m] } }
+                    let perFrame = (0..<o.count).map { m -> Double in
+                        let lo = max(0, m - half), hi = min(o.count, m + half + 1)
+                        var bestIndex = 0, bestValue = -Double.infinity
+                        for c in fits.indices {
+                            let v = prefix[c][hi] - prefix[c][lo]
+                            if v > bestValue + 1e-9 { bestValue = v; bestIndex = c }
+                        }
+                        return candidates[bestIndex]
+                    }
+                    target = kalmanSmoothWithLikelihood(y, variance: scaled, q0: settings.phaseProcessNoise[0],
+                                                        q1: 0, diffuse: true, q1PerFrame: perFrame).values
+                }
+                dd = (0..<o.count).map { target[$0] - base[$0] }
+                if ProcessInfo.processInfo.environment["SCRIM_HUM_DEBUG"] != nil {  // RESEARCH-ONLY (remove)
+                    FileHandle.standardError.write("q1 \(chosenPhaseNoise) scale \(chosenScale) medianR \(sortedR[r.count / 2])\n".data(using: .utf8) ?? Data())
+                }
+            } else if settings.adaptivePhaseNoise {
+                // How fast may f0 move? The process noise whose model best explains the measurements (their
+                // likelihood): a steady generator gets a stiff track that speech cannot bend, a wobbling one a
+                // loose track.
+                var best = -Double.infinity
+                for q1 in [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4] {
+                    let fit = kalmanSmoothWithLikelihood(z, variance: r, q0: settings.phaseProcessNoise[0], q1: q1)
+                    if fit.logLikelihood > best { best = fit.logLikelihood; dd = fit.values; chosenPhaseNoise = q1 }
+                }
+            } else {
+                dd = kalmanSmooth(z, variance: r, q0: settings.phaseProcessNoise[0], q1: settings.phaseProcessNoise[1])
+            }
+            if settings.refinePhase { knots.add(dd, at: o.times) }
+        }
+        o = demodulate(input, knots: knots)
+        guard o.count >= 8 else { return untouched }
+        gain = Self.interpolate(gain, at: gainTimes, to: o.times)
+        let weights = residualWeights(o, gain: gain, ampRe: ampRe, ampIm: ampIm)
+        (ampRe, ampIm) = amplitudes(o, gain: gain, weights: weights)
+        // The evidence: how consistently each harmonic's frames point where its amplitude points (the mean
+        // resultant length of the phase differences, frames below 1e-6 ignored). A hum keeps its phase in every
+        // frame it dominates; a voice or noise does not.
+        var significant = 0
+        for k in 0..<K {
+            let ar = ampRe[k], ai = ampIm[k]
+            let a = (ar * ar + ai * ai).squareRoot()
+            guard a > Self.audibleAmplitude else { continue }
+            var sumRe = 0.0, sumIm = 0.0, counted = 0
+            for m in 0..<o.count {
+                let cr = o.re[m * K + k], ci = o.im[m * K + k]
+                let magnitude = (cr * cr + ci * ci).squareRoot()
+                guard magnitude > 1e-6 else { continue }
+                // c · conj(A) / (|c| |A|)
+                sumRe += (cr * ar + ci * ai) / (magnitude * a)
+                sumIm += (ci * ar - cr * ai) / (magnitude * a)
+                counted += 1
+            }
+            guard counted > 0 else { continue }
+            let resultant = (sumRe * sumRe + sumIm * sumIm).squareRoot() / Double(counted)
+            // Random phases give resultant·√(n/4) about Rayleigh(1/√2) (frames overlap four to one): above 4 that
+            // has odds of e⁻¹⁶.
+            if resultant >= Self.minimumCoherence && resultant * (Double(counted) / 4).squareRoot() >= 4 {
+                significant += 1
+            }
+        }
+        untouched.significantHarmonics = significant
+        if ProcessInfo.processInfo.environment["SCRIM_HUM_DEBUG"] != nil {  // RESEARCH-ONLY (remove)
+            FileHandle.standardError.write("significant \(significant) of \(K)\n".data(using: .utf8) ?? Data())
+        }
+        if settings.requireEvidence && significant < 2 { return untouched }
+
+        if let dump = ProcessInfo.processInfo.environment["SCRIM_HUM_DUMP"] {  // RESEARCH-ONLY (remove)
+            let text = knots.phase.map { String($0) }.joined(separator: "\n")
+            try? text.write(toFile: dump, atomically: true, encoding: .utf8)
+        }
+        // One period of the modelled waveform, read along φ at every sample.
+        let tableSize = 16384
+        var table = [Double](repeating: 0, count: tableSize + 1)
+        for i in 0...tableSize {
+            let theta = 2 * Double.pi * Double(i) / Double(tableSize)
+            var s = 0.0
+            for k in 0..<K {
+                let a = kk[k] * theta
+                s += ampRe[k] * cos(a) - ampIm[k] * sin(a)
+            }
+            table[i] = s
+        }
+        var removedEnergy = 0.0
+        var frame = 0
+        let times = o.times
+        let twoPi = 2 * Double.pi
+        table.withUnsafeBufferPointer { tab in
+            knots.phase.withUnsafeBufferPointer { phi in
+                for s in 0..<n {
+                    let t = Double(s)
+                    let j = s / knotStep
+                    let phase = phi[j] + (phi[j + 1] - phi[j]) * (Double(s - j * knotStep) / Double(knotStep))
+                    var wrapped = phase.truncatingRemainder(dividingBy: twoPi)
+                    if wrapped < 0 { wrapped += twoPi }
+                    let u = wrapped / twoPi * Double(tableSize)
+                    let i = min(Int(u), tableSize - 1)
+                    let value = tab[i] + (tab[i + 1] - tab[i]) * (u - Double(i))
+                    while frame + 1 < times.count && times[frame + 1] <= t { frame += 1 }
+                    let g: Double
+                    if t <= times[0] { g = gain[0] }
+                    else if frame + 1 >= times.count { g = gain[gain.count - 1] }
+                    else { g = gain[frame] + (gain[frame + 1] - gain[frame]) * (t - times[frame]) / (times[frame + 1] - times[frame]) }
+                    let hum = g * value
+                    removedEnergy += hum * hum
+                    x[s] = Float(Double(x[s]) - hum)
+                }
+            }
+        }
+        untouched.tracked = true
+        untouched.removedRMS = (removedEnergy / Double(n)).squareRoot()
+        untouched.frameSeconds = times.map { $0 / rate }
+        untouched.levelGain = gain
+        untouched.harmonicAmplitudes = (0..<K).map { (ampRe[$0] * ampRe[$0] + ampIm[$0] * ampIm[$0]).squareRoot() }
+        untouched.fundamentalHertz = times.map { t in
+            let h = Double(knotStep)
+            let a = knots.phase(at: max(0, t - h)), b = knots.phase(at: min(Double(n - 1), t + h))
+            let dt = min(Double(n - 1), t + h) - max(0, t - h)
+            return dt > 0 ? (b - a) / dt * rate / twoPi : referenceHertz
+        }
+        return untouched
+    }
+}
+
+/// The comb search of the bootstrap's phase error: argmax over δ ∈ [−0.5, 0.5] rad of Re Σₖ vₖ e^{−jkδ}
+/// (a 0.02 rad grid from a table, then 0.004 rad around the best, then a parabola).
+private struct CombSearch {
+    let K: Int
+    let coarse: [Double]
+    let tableRe: [Double]
+    let tableIm: [Double]
+
+    init(harmonics: Int) {
+        K = harmonics
+        coarse = (0...50).map { -0.5 + 0.02 * Double($0) }
+        var re = [Double](), im = [Double]()
+        re.reserveCapacity(coarse.count * harmonics)
+        im.reserveCapacity(coarse.count * harmonics)
+        for delta in coarse {
+            for k in 1...harmonics { re.append(cos(Double(k) * delta)); im.append(-sin(Double(k) * delta)) }
+        }
+        tableRe = re
+        tableIm = im
+    }
+
+    private func score(_ vRe: [Double], _ vIm: [Double], _ delta: Double) -> Double {
+        let sr = cos(delta), si = -sin(delta)
+        var cr = 1.0, ci = 0.0, s = 0.0
+        for k in 0..<K {
+            let nr = cr * sr - ci * si
+            ci = cr * si + ci * sr
+            cr = nr
+            s += vRe[k] * cr - vIm[k] * ci
+        }
+        return s
+    }
+
+    func argmax(_ vRe: [Double], _ vIm: [Double]) -> Double {
+        var best = -Double.infinity, bestIndex = 0
+        for g in coarse.indices {
+            var s = 0.0
+            let base = g * K
+            for k in 0..<K { s += vRe[k] * tableRe[base + k] - vIm[k] * tableIm[base + k] }
+            if s > best { best = s; bestIndex = g }
+        }
+        let centre = coarse[bestIndex]
+        let step = 0.004
+        var fine = [Double](repeating: 0, count: 11)
+        var fineBest = 5
+        for i in 0..<11 {
+            fine[i] = score(vRe, vIm, centre + Double(i - 5) * step)
+            if fine[i] > fine[fineBest] { fineBest = i }
+        }
+        var delta = centre + Double(fineBest - 5) * step
+        if fineBest > 0 && fineBest < 10 {
+            let y0 = fine[fineBest - 1], y1 = fine[fineBest], y2 = fine[fineBest + 1]
+            let den = y0 - 2 * y1 + y2
+            if abs(den) > 1e-30 { delta += 0.5 * step * (y0 - y2) / den }
+        }
+        return min(max(delta, -0.5), 0.5)
+    }
+}
+
+/// A Kaiser-windowed sinc low-pass read at any fractional time: the angle-domain resampler's kernel.
+/// Cut-off 5.1 kHz, half-width 64 samples at 48 kHz (scaled with the rate), β = 8 (stop band about −80 dB;
+/// transition about 5.0/N of the rate for N taps, so flat to about 4.15 kHz at every rate).
+struct SincKernel {
+    static let cutoffHertz = 5100.0
+    let halfWidth: Int
+    let phases = 1024
+    let taps: [Float]
+
+    init(sampleRate: Double) {
+        let w = max(8, Int((64 * sampleRate / 48000).rounded(.up)))
+        halfWidth = w
+        let beta = 8.0
+        let fc = min(Self.cutoffHertz, 0.45 * sampleRate) / sampleRate
+        func bessel0(_ x: Double) -> Double {
+            var sum = 1.0, term = 1.0
+            for i in 1..<40 { term *= (x / (2 * Double(i))) * (x / (2 * Double(i))); sum += term }
+            return sum
+        }
+        let norm = bessel0(beta)
+        var t = [Float](repeating: 0, count: (phases + 1) * 2 * w)
+        for p in 0...phases {
+            let frac = Double(p) / Double(phases)
+            var row = [Double](repeating: 0, count: 2 * w)
+            var sum = 0.0
+            for j in 0..<(2 * w) {
+                let tau = frac + Double(w - 1 - j)
+                let u = tau / Double(w)
+                guard abs(u) < 1 else { continue }
+                let arg = 2 * fc * tau
+                let sinc = abs(arg) < 1e-12 ? 1.0 : sin(Double.pi * arg) / (Double.pi * arg)
+                row[j] = 2 * fc * sinc * bessel0(beta * (1 - u * u).squareRoot()) / norm
+                sum += row[j]
+            }
+            for j in 0..<(2 * w) { t[p * 2 * w + j] = Float(row[j] / sum) }
+        }
+        taps = t
+    }
+
+    @inline(__always)
+    func sample(_ x: UnsafeBufferPointer<Float>, at t: Double) -> Float {
+        let i0 = Int(t.rounded(.down))
+        let p = Int(((t - Double(i0)) * Double(phases)).rounded())
+        let w = halfWidth
+        let base = i0 - w + 1
+        return taps.withUnsafeBufferPointer { tp in
+            let row = p * 2 * w
+            var s: Float = 0
+            if base >= 0 && base + 2 * w <= x.count {
+                for j in 0..<(2 * w) { s += tp[row + j] * x[base + j] }
+            } else {
+                for j in 0..<(2 * w) where base + j >= 0 && base + j < x.count { s += tp[row + j] * x[base + j] }
+            }
+            return s
+        }
+    }
+}

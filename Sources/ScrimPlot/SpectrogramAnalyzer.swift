@@ -1,0 +1,362 @@
+import Foundation
+import ScrimCore
+import ScrimSpectral
+
+/// A spectrogram baked onto a picture's grid: `columnCount` columns (time) by the axis's rows (log frequency),
+/// one level per cell in dBFS, per track.
+public struct Spectrogram: Sendable {
+    /// The frequency rows.
+    public var axis: LogFrequencyAxis
+    /// Time columns; column c covers frames [c·F/C, (c+1)·F/C) of an F-frame stream.
+    public var columnCount: Int
+    /// One grid per track (or one for a mix): `levels[track][column · rowCount + row]`, dBFS (a full-scale sine
+    /// reads 0), row 0 the lowest frequency. −200 where nothing was measured.
+    public var levels: [[Float]]
+
+    public init(axis: LogFrequencyAxis, columnCount: Int, levels: [[Float]]) {
+        self.axis = axis
+        self.columnCount = columnCount
+        self.levels = levels
+    }
+
+    /// The level of one cell.
+    @inline(__always)
+    public func level(track: Int, column: Int, row: Int) -> Float {
+        levels[track][column * axis.rowCount + row]
+    }
+
+    /// The highest level of every grid (−200 when empty).
+    public var maximumLevel: Float { levels.lazy.compactMap { $0.max() }.max() ?? Self.floorDecibels }
+
+    /// The level written where there is no energy (and below which nothing is shown).
+    public static let floorDecibels: Float = -200
+}
+
+/// Builds a ``Spectrogram`` from a stream of audio blocks, with a cost bounded by the picture, not the stream: each
+/// time column gets up to ``maximumTransformsPerColumn`` windowed FFTs spread over its span (their powers averaged),
+/// never more, so a 2-hour file costs as many transforms as a 2-minute one and only the file's reading grows.
+///
+/// Transform: a periodic Blackman–Harris window (−92 dB side lobes, Harris 1978; the main lobe ±4 bins) of
+/// ``fftSize(sampleRate:)`` samples (about 170 ms: 8192 at 44.1/48 kHz, 5.9 Hz bins, enough to part 50 Hz hum
+/// harmonics at the bottom of the log axis). Levels are scaled so that a full-scale sine at a bin centre reads
+/// 0 dBFS: |X|² · 4 / (Σw)². A row takes the highest bin inside it (tones keep their level where a row spans many
+/// bins) or, where a row is narrower than a bin, the power interpolated linearly between the two nearest bins.
+///
+/// Layout: per track (``Tracks/separate(maximum:)``: the first `maximum` channels, each its own grid), one grid
+/// of the channels' mean power (``Tracks/mixed``), or a before/after comparison (``Tracks/comparison``): the
+/// stream's first half of channels is the input, the second half the output, and three grids come out — the
+/// input's, the output's and the difference's (input − output) mean power. The difference costs no transform of its
+/// own: the FFT is linear, so its spectrum is X_in − X_out.
+///
+/// Lifecycle as an ``AudioAnalyzer``: `prepare` plans the FFT and allocates (a ring of `fftSize` samples per track
+/// and the grids: columns × rows floats per track); `analyze` does not allocate. The stream must bring
+/// `frameCount` frames (fewer leave the last columns at the floor; more are ignored). Not thread-safe.
+public final class SpectrogramAnalyzer: AudioAnalyzer {
+    /// How channels map to grids.
+    public enum Tracks: Sendable, Hashable {
+        /// One grid per channel, for at most `maximum` channels (the rest are not shown).
+        case separate(maximum: Int)
+        /// One grid: the mean power of all channels.
+        case mixed
+        /// Three grids from 2·C channels (C input, then C output): input, output, input − output; mean power.
+        case comparison
+    }
+
+    /// Transforms averaged per column at most (by default).
+    public static let maximumTransformsPerColumn = 4
+
+    /// The transform length at `sampleRate`: the power of two nearest above 0.17 s (8192 at 44.1 and 48 kHz,
+    /// 16384 at 96 kHz), within 256…65536.
+    public static func fftSize(sampleRate: Double) -> Int {
+        var size = 256
+        while Double(size) < 0.17 * sampleRate && size < 65536 { size *= 2 }
+        return size
+    }
+
+    public let frameCount: Int
+    public let columnCount: Int
+    public let rowCount: Int
+    public let tracks: Tracks
+    /// Transforms averaged per column at most.
+    public let transformLimit: Int
+
+    private var axis = LogFrequencyAxis(highestHertz: 24_000, rowCount: 1)
+    private var fft: RealFFT?
+    private var window: [Float] = []
+    private var size = 0
+    private var gridCount = 0
+    private var channelCount = 0
+    private var ring: [[Float]] = []
+    private var ringIndex = 0
+    private var position = 0
+    private var transformsPerColumn = 1
+    /// The next window to take: its index over all columns (column · transformsPerColumn + j) and its end frame.
+    private var nextWindow = 0
+    private var nextEnd = 0
+    private var columnPower: [[Float]] = []
+    private var grids: [[Float]] = []
+    private var rowLow: [Int] = []
+    private var rowHigh: [Int] = []
+    private var rowInterpolation: [Float] = []
+    private var scale: Float = 1
+    /// The input's spectrum kept for the difference (comparison).
+    private var savedReal: [Float] = []
+    private var savedImag: [Float] = []
+
+    /// - Parameters:
+    ///   - frameCount: frames the stream will bring (the file's frame count).
+    ///   - columnCount: time columns (the panel's width in pixels).
+    ///   - rowCount: frequency rows (the panel's height in pixels).
+    ///   - tracks: per channel, mixed, or a comparison.
+    ///   - transformLimit: transforms averaged per column at most (1…``maximumTransformsPerColumn``).
+    public init(frameCount: Int, columnCount: Int, rowCount: Int, tracks: Tracks,
+                transformLimit: Int = SpectrogramAnalyzer.maximumTransformsPerColumn) {
+        self.frameCount = max(0, frameCount)
+        self.columnCount = max(1, columnCount)
+        self.rowCount = max(1, rowCount)
+        self.tracks = tracks
+        self.transformLimit = min(Self.maximumTransformsPerColumn, max(1, transformLimit))
+    }
+
+    public func prepare(for spec: ProcessSpec) throws {
+        try spec.validate()
+        size = Self.fftSize(sampleRate: spec.sampleRate)
+        fft = try RealFFT(fftSize: size, directions: .forward)
+        window = WindowShape.blackmanHarris.samples(length: size)
+        let windowSum = window.reduce(0) { $0 + Double($1) }
+        scale = Float(4 / (windowSum * windowSum))
+        channelCount = spec.channelCount
+        switch tracks {
+        case .separate(let maximum): gridCount = max(1, min(maximum, spec.channelCount))
+        case .mixed: gridCount = 1
+        case .comparison:
+            guard spec.channelCount % 2 == 0 else {
+                throw ScrimError(.configuration, "a comparison spectrogram needs input and output channels in equal "
+                                 + "numbers; got \(spec.channelCount) channels")
+            }
+            gridCount = 3
+        }
+        axis = LogFrequencyAxis(sampleRate: spec.sampleRate, rowCount: rowCount)
+        let binCount = size / 2 + 1
+        let binsPerHertz = Double(size) / spec.sampleRate
+        rowLow = []
+        rowHigh = []
+        rowInterpolation = []
+        for r in 0..<rowCount {
+            let lo = axis.hertz(atPosition: Double(r)) * binsPerHertz
+            let hi = axis.hertz(atPosition: Double(r + 1)) * binsPerHertz
+            let first = Int(lo.rounded(.up)), last = min(binCount - 1, Int(hi.rounded(.down)))
+            if first <= last && hi - lo >= 1 {
+                rowLow.append(first)
+                rowHigh.append(last)
+                rowInterpolation.append(-1)
+            } else {
+                // Narrower than a bin: interpolate at the row's geometric centre.
+                let centre = min(Double(binCount - 1), axis.hertz(atPosition: Double(r) + 0.5) * binsPerHertz)
+                let below = min(binCount - 2, Int(centre))
+                rowLow.append(below)
+                rowHigh.append(below + 1)
+                rowInterpolation.append(Float(centre - Double(below)))
+            }
+        }
+        let ringCount: Int
+        switch tracks {
+        case .separate: ringCount = gridCount
+        case .mixed, .comparison: ringCount = channelCount
+        }
+        savedReal = [Float](repeating: 0, count: binCount)
+        savedImag = [Float](repeating: 0, count: binCount)
+        ring = [[Float]](repeating: [Float](repeating: 0, count: size), count: ringCount)
+        columnPower = [[Float]](repeating: [Float](repeating: 0, count: binCount), count: gridCount)
+        grids = [[Float]](repeating: [Float](repeating: Spectrogram.floorDecibels, count: columnCount * rowCount),
+                          count: gridCount)
+        let span = Double(frameCount) / Double(columnCount)
+        transformsPerColumn = max(1, min(transformLimit, Int(span / Double(size))))
+        reset()
+    }
+
+    public func reset() {
+        for c in ring.indices { for i in ring[c].indices { ring[c][i] = 0 } }
+        for g in grids.indices { for i in grids[g].indices { grids[g][i] = Spectrogram.floorDecibels } }
+        for g in columnPower.indices { for i in columnPower[g].indices { columnPower[g][i] = 0 } }
+        ringIndex = 0
+        position = 0
+        nextWindow = 0
+        nextEnd = windowEnd(0)
+    }
+
+    /// The frame just after window `index`: centred in its share of its column, kept inside the stream when the
+    /// stream is longer than a window (else it ends at the stream's end, the ring's zeros before it).
+    private func windowEnd(_ index: Int) -> Int {
+        guard frameCount > 0 else { return 0 }
+        let total = columnCount * transformsPerColumn
+        let centre = (Double(index) + 0.5) * Double(frameCount) / Double(total)
+        let end = Int(centre.rounded()) + size / 2
+        return min(max(end, min(size, frameCount)), frameCount)
+    }
+
+    public func analyze(_ block: AudioBlock) {
+        guard fft != nil else { return }
+        var offset = 0
+        while offset < block.frameCount {
+            let total = columnCount * transformsPerColumn
+            guard nextWindow < total else { return }
+            let take = min(block.frameCount - offset, max(0, nextEnd - position))
+            if take > 0 {
+                push(block, from: offset, count: take)
+                offset += take
+                position += take
+            }
+            while nextWindow < total && position >= nextEnd {
+                transform()
+                nextWindow += 1
+                if nextWindow < total { nextEnd = windowEnd(nextWindow) }
+            }
+        }
+    }
+
+    /// The transform length chosen at `prepare` (0 before).
+    public var transformFrames: Int { size }
+
+    /// The frames each transform will take, in order (after `prepare`): for a caller that reads only these from a
+    /// seekable file and hands them to ``analyzeNextWindow(_:)``, instead of streaming every frame through
+    /// ``analyze(_:)``. Windows that start before frame 0 (a stream shorter than a window) start at 0.
+    public var windowRanges: [Range<Int>] {
+        guard fft != nil else { return [] }
+        return (0..<(columnCount * transformsPerColumn)).map { index in
+            let end = windowEnd(index)
+            return max(0, end - size)..<end
+        }
+    }
+
+    /// Takes the frames of the next window (``windowRanges``, in order) and transforms them: the same result as
+    /// streaming the whole file through ``analyze(_:)``. Does not allocate.
+    /// - Precondition: `block` holds the window's frames (at most ``transformFrames``).
+    public func analyzeNextWindow(_ block: AudioBlock) {
+        guard fft != nil, nextWindow < columnCount * transformsPerColumn else { return }
+        precondition(block.frameCount <= size, "a window of \(block.frameCount) frames for a \(size)-point transform")
+        // Zeros before a short window (a stream shorter than the transform), then the frames, oldest first.
+        for c in ring.indices {
+            ring[c].withUnsafeMutableBufferPointer { r in
+                guard let base = r.baseAddress, let source = block.channel(c).baseAddress else { return }
+                let pad = size - block.frameCount
+                base.update(repeating: 0, count: pad)
+                (base + pad).update(from: source, count: block.frameCount)
+            }
+        }
+        ringIndex = 0
+        position = nextEnd
+        transform()
+        nextWindow += 1
+        if nextWindow < columnCount * transformsPerColumn { nextEnd = windowEnd(nextWindow) }
+    }
+
+    /// Copies frames into the rings (the last `size` frames of each channel), newest at `ringIndex − 1`: at most two
+    /// contiguous copies per channel.
+    private func push(_ block: AudioBlock, from start: Int, count: Int) {
+        // Only the last `size` frames of a long run matter.
+        let skip = max(0, count - size)
+        let n = count - skip
+        let first = min(n, size - ringIndex)
+        for c in ring.indices {
+            guard let source = block.channel(c).baseAddress else { continue }
+            ring[c].withUnsafeMutableBufferPointer { r in
+                guard let base = r.baseAddress else { return }
+                (base + ringIndex).update(from: source + start + skip, count: first)
+                if n > first { base.update(from: source + start + skip + first, count: n - first) }
+            }
+        }
+        ringIndex = (ringIndex + n) % size
+    }
+
+    /// One windowed FFT of the rings, added to the column's powers; the column is written out after its last one.
+    private func transform() {
+        guard let fft else { return }
+        let binCount = size / 2 + 1
+        let real = fft.real, imag = fft.imag
+        /// Windows ring `c` (oldest sample first) into the FFT's input and transforms it.
+        let start = ringIndex, length = size, input = fft.input
+        func forward(_ c: Int) {
+            ring[c].withUnsafeBufferPointer { r in
+                window.withUnsafeBufferPointer { w in
+                    let head = length - start
+                    for i in 0..<head { input[i] = r[start + i] * w[i] }
+                    for i in 0..<start { input[head + i] = r[i] * w[head + i] }
+                }
+            }
+            fft.forward()
+        }
+        func accumulate(_ grid: Int) {
+            columnPower[grid].withUnsafeMutableBufferPointer { p in
+                for k in 0..<binCount { p[k] += real[k] * real[k] + imag[k] * imag[k] }
+            }
+        }
+        var averaged = 1
+        switch tracks {
+        case .separate:
+            for c in 0..<gridCount {
+                forward(c)
+                accumulate(c)
+            }
+        case .mixed:
+            for c in 0..<channelCount {
+                forward(c)
+                accumulate(0)
+            }
+            averaged = channelCount
+        case .comparison:
+            let half = channelCount / 2
+            savedReal.withUnsafeMutableBufferPointer { keptReal in
+                savedImag.withUnsafeMutableBufferPointer { keptImag in
+                    for c in 0..<half {
+                        forward(c)
+                        accumulate(0)
+                        for k in 0..<binCount {
+                            keptReal[k] = real[k]
+                            keptImag[k] = imag[k]
+                        }
+                        forward(half + c)
+                        accumulate(1)
+                        columnPower[2].withUnsafeMutableBufferPointer { p in
+                            for k in 0..<binCount {
+                                let dr = keptReal[k] - real[k], di = keptImag[k] - imag[k]
+                                p[k] += dr * dr + di * di
+                            }
+                        }
+                    }
+                }
+            }
+            averaged = half
+        }
+        guard (nextWindow + 1) % transformsPerColumn == 0 else { return }
+        let column = nextWindow / transformsPerColumn
+        let factor = scale / Float(transformsPerColumn * averaged)
+        let rows = rowCount
+        for g in 0..<gridCount {
+            let low = rowLow, high = rowHigh, interpolation = rowInterpolation
+            columnPower[g].withUnsafeMutableBufferPointer { p in
+                grids[g].withUnsafeMutableBufferPointer { out in
+                    for r in 0..<rows {
+                        let power: Float
+                        let t = interpolation[r]
+                        if t < 0 {
+                            var m: Float = 0
+                            for k in low[r]...high[r] { m = max(m, p[k]) }
+                            power = m
+                        } else {
+                            power = p[low[r]] * (1 - t) + p[high[r]] * t
+                        }
+                        let value = power * factor
+                        out[column * rows + r] = value > 1e-20 ? 10 * log10(value) : Spectrogram.floorDecibels
+                    }
+                    for k in 0..<p.count { p[k] = 0 }
+                }
+            }
+        }
+    }
+
+    /// The grids measured (columns not reached stay at the floor).
+    public var spectrogram: Spectrogram {
+        Spectrogram(axis: axis, columnCount: columnCount, levels: grids)
+    }
+}

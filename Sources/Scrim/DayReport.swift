@@ -546,7 +546,7 @@ extension DayReport {
         ("Duration", "num", "length of the input"),
         ("Loudness LUFS", "num", "before the gain (after de-hum and denoise) → the output; sorted by the output"),
         ("Hum", "num", "the mains hum found and the harmonics removed; sorted by frequency"),
-        ("Noise floor dBFS", "num", "denoise's noise estimate before → after; sorted by after"),
+        ("Noise dBFS", "num", "denoise's noise floor estimate before → after; sorted by after"),
         ("Gain / limiter", "num", "the loudness stage's gain, and whether the true-peak limiter touched the file"),
         ("Warnings / failure", "num", "problems that did not stop the file, or why it failed; sorted by count"),
         ("Before / after", nil, "the stored spectrogram picture"),
@@ -646,11 +646,12 @@ extension DayReport {
     }
 
     private func rowHTML(_ row: Row, index: Int, pictures: inout [JSONValue]) -> String {
-        func cell(_ text: String?, sort: String? = nil, classes: String? = nil) -> String {
+        /// A cell: `text` escaped (a dash when nil), then `suffix` (markup made here, never from a file).
+        func cell(_ text: String?, sort: String? = nil, classes: String? = nil, suffix: String = "") -> String {
             var out = "<td"
             if let classes { out += " class=\"\(classes)\"" }
             if let sort { out += " data-v=\"\(Self.escape(sort))\"" }
-            return out + ">" + (text.map(Self.escape) ?? "<span class=\"na\">–</span>") + "</td>"
+            return out + ">" + (text.map(Self.escape) ?? "<span class=\"na\">–</span>") + suffix + "</td>"
         }
         func db(_ value: Double?) -> String? { value.map { String(format: "%.1f", $0) } }
         func arrow(_ before: Double?, _ after: Double?) -> String? {
@@ -675,9 +676,8 @@ extension DayReport {
         out += "<td class=\"tc\">" + (row.timecode.map(Self.escape) ?? "<span class=\"na\">–</span>")
             + (row.timecodeRate.map { "<br><small>@ \(Self.escape($0))</small>" } ?? "") + "</td>"
         out += cell(row.durationSeconds.map(Self.clock), sort: row.durationSeconds.map { String($0) })
-        out += cell(arrow(row.loudnessBeforeLufs, row.loudnessAfterLufs)
-                        .map { $0 + (row.dialogueGated == true ? " dialogue" : "") },
-                    sort: row.loudnessAfterLufs.map { String($0) })
+        out += cell(arrow(row.loudnessBeforeLufs, row.loudnessAfterLufs), sort: row.loudnessAfterLufs.map { String($0) },
+                    classes: "pair", suffix: row.dialogueGated == true ? "<br><small>dialogue</small>" : "")
         let hum: String?
         if !row.dehumRan {
             hum = nil
@@ -689,10 +689,10 @@ extension DayReport {
         }
         out += cell(hum, sort: row.humHz.map { String($0) })
         out += cell(arrow(row.noiseFloorBeforeDbfs, row.noiseFloorAfterDbfs),
-                    sort: row.noiseFloorAfterDbfs.map { String($0) })
+                    sort: row.noiseFloorAfterDbfs.map { String($0) }, classes: "pair")
         var gain: String?
         if let value = row.gainDb {
-            gain = String(format: "%+.1f dB", value)
+            gain = String(format: "%+.1f", value) + "\u{00A0}dB"
             if row.limiterEngaged == true {
                 gain? += ", limiter on " + String(format: "%.2f %%", row.limitedPercent ?? 0) + " of frames"
                     + (row.deepestReductionDb.map { String(format: ", deepest %.1f dB", $0) } ?? "")
@@ -823,7 +823,10 @@ extension DayReport {
             made += 1;
             root.setAttribute("data-pictures-shown", String(made));
           }
-          var waiting = document.querySelectorAll("td[data-pic]");
+          var waiting = Array.prototype.slice.call(document.querySelectorAll("td[data-pic]"));
+          // The pictures already in (or near) the first screen are shown at once; the observer does the rest.
+          var reach = window.innerHeight + 600;
+          while (waiting.length > 0 && waiting[0].getBoundingClientRect().top < reach) { show(waiting.shift()); }
           if ("IntersectionObserver" in window) {
             var observer = new IntersectionObserver(function (entries) {
               entries.forEach(function (entry) {
@@ -834,6 +837,17 @@ extension DayReport {
           } else {
             Array.prototype.forEach.call(waiting, show);
           }
+          // A link can open the page filtered and sorted: #problems, #sort=COLUMN (ascending) or #sort=-COLUMN.
+          location.hash.replace(/^#/, "").split("&").forEach(function (part) {
+            if (part === "problems") { only.checked = true; filter(); }
+            var match = /^sort=(-?)([0-9]+)$/.exec(part);
+            var head = match ? heads[parseInt(match[2], 10)] : null;
+            if (head && head.hasAttribute("data-type")) {
+              var col = parseInt(match[2], 10);
+              current = { col: match[1] ? col : -1, dir: 1 };
+              sortBy(col, head.getAttribute("data-type"));
+            }
+          });
           root.setAttribute("data-rows", String(rows.length));
           root.setAttribute("data-pictures", String(pictures.length));
           root.setAttribute("data-pictures-shown", String(made));
@@ -862,12 +876,14 @@ extension DayReport {
         .controls { margin: 8px 0; }
         #shown { color: var(--muted); margin-left: 12px; }
         table { border-collapse: collapse; width: 100%; }
-        th, td { border-bottom: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; }
-        thead th { position: sticky; top: 0; background: #f3f4f6; z-index: 1; white-space: nowrap; }
+        th, td { border-bottom: 1px solid var(--line); padding: 4px 5px; text-align: left; vertical-align: top; }
+        thead th { position: sticky; top: 0; background: #f3f4f6; z-index: 1; }
         th button { font: inherit; font-weight: 600; border: 0; background: none; padding: 0; cursor: pointer; }
         th[aria-sort="ascending"] button::after { content: " \\25B2"; }
         th[aria-sort="descending"] button::after { content: " \\25BC"; }
-        td.file { word-break: break-all; min-width: 10em; }
+        td.file { word-break: break-all; min-width: 9em; }
+        td.issues { min-width: 12em; }
+        td.pair { white-space: nowrap; }
         td.tracks span { display: block; white-space: nowrap; }
         tr.failed td { background: #fdf1f0; }
         tr.notFinished td { background: #f5f5f5; }
@@ -875,8 +891,8 @@ extension DayReport {
         ul.warnings { margin: 0; padding-left: 1.1em; color: var(--warn); }
         .circled { color: #c2410c; }
         td.limited { color: var(--warn); }
-        td.pic { width: 230px; min-width: 230px; height: 80px; color: var(--muted); }
-        td.pic img { display: block; max-width: 220px; height: auto; }
+        td.pic { width: 210px; min-width: 210px; height: 70px; color: var(--muted); }
+        td.pic img { display: block; max-width: 200px; height: auto; }
         table.only-problems tbody tr:not(.problem) { display: none; }
         small { color: var(--muted); }
         """

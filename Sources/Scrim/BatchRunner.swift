@@ -438,6 +438,9 @@ public enum BatchRunner {
             if let provider = options.thumbnails {
                 stored.storeThumbnail(provider: provider, reportPath: reportPath, input: item.input, output: output,
                                       isCancelled: isCancelled)
+            } else {
+                // A picture of an earlier output must not stand beside this one.
+                StoredReportExtras.removeThumbnail(reportPath: reportPath)
             }
             stored.elapsedSeconds = seconds(clock.now - start)
             writeReport(reportPath, status: "done", stamp: stamp, outputStamp: InputStamp(path: output),

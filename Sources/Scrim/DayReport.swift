@@ -514,11 +514,13 @@ extension DayReport {
     /// JSON text safe inside a `<script>` element: `<`, `>` and `&` as `\u003c`, `\u003e`, `\u0026` (so neither
     /// `</script>` nor `<!--` can appear), U+2028 and U+2029 as `\u2028`, `\u2029`. Those characters can only
     /// occur inside JSON strings, where the escapes mean the same characters.
-    public static func scriptJSON(_ value: JSONValue) -> String {
-        let text = value.serialized()
-        guard text.unicodeScalars.contains(where: { "<>&\u{2028}\u{2029}".unicodeScalars.contains($0) }) else {
-            return text
-        }
+    public static func scriptJSON(_ value: JSONValue) -> String { scriptJSON(text: value.serialized()) }
+
+    /// ``scriptJSON(_:)`` for JSON text already serialised.
+    static func scriptJSON(text: String) -> String {
+        // Fast path (a page's pictures are megabytes of base64): none of the five characters is there. U+2028 and
+        // U+2029 are E2 80 A8 / E2 80 A9 in UTF-8.
+        guard text.utf8.contains(where: { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0xE2 }) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -555,7 +557,8 @@ extension DayReport {
     /// The page: one self-contained HTML document.
     public func html() -> String {
         let summary = summary
-        var pictures: [JSONValue] = []
+        /// Data URIs (`data:image/png;base64,…`: ASCII letters, digits, `+/=:;,`; nothing JSON must escape).
+        var pictures: [String] = []
         var out = ""
         out.reserveCapacity(4096 + rows.count * 1500 + rows.reduce(0) { $0 + ($1.picture?.count ?? 0) * 4 / 3 })
         let folderName = Temporaries.split(outputFolder).name
@@ -596,8 +599,11 @@ extension DayReport {
         }
         out += "</tbody></table>\n"
         if rows.isEmpty { out += "<p class=\"empty\">No files.</p>\n" }
-        out += "<script type=\"application/json\" id=\"scrim-pictures\">" + Self.scriptJSON(.array(pictures))
-            + "</script>\n<script>" + Self.pageScript + "</script>\n</body></html>\n"
+        // The page's script first, so that the rows work before the pictures' data (the bulk of a large page) has
+        // been read; the pictures are made once the whole document is in.
+        out += "<script>" + Self.pageScript + "</script>\n<script type=\"application/json\" id=\"scrim-pictures\">"
+        out += Self.scriptJSON(text: "[" + pictures.map { "\"" + $0 + "\"" }.joined(separator: ",") + "]")
+        out += "</script>\n</body></html>\n"
         return out
     }
 
@@ -645,7 +651,7 @@ extension DayReport {
         return out + "</section>\n"
     }
 
-    private func rowHTML(_ row: Row, index: Int, pictures: inout [JSONValue]) -> String {
+    private func rowHTML(_ row: Row, index: Int, pictures: inout [String]) -> String {
         /// A cell: `text` escaped (a dash when nil), then `suffix` (markup made here, never from a file).
         func cell(_ text: String?, sort: String? = nil, classes: String? = nil, suffix: String = "") -> String {
             var out = "<td"
@@ -718,7 +724,7 @@ extension DayReport {
         out += "</td>"
         if let picture = row.picture {
             out += "<td class=\"pic\" data-pic=\"\(pictures.count)\">loading…</td>"
-            pictures.append(.string("data:image/png;base64," + Data(picture).base64EncodedString()))
+            pictures.append("data:image/png;base64," + Data(picture).base64EncodedString())
         } else {
             out += "<td class=\"pic\"><span class=\"nopic\""
                 + (row.pictureProblem.map { " title=\"\(Self.escape($0))\"" } ?? "") + ">no picture</span></td>"
@@ -810,7 +816,7 @@ extension DayReport {
             shown.textContent = count + " of " + rows.length + " files shown";
           }
           only.addEventListener("change", filter);
-          var pictures = JSON.parse(document.getElementById("scrim-pictures").textContent);
+          var pictures = [];
           var made = 0;
           function show(cell) {
             var index = parseInt(cell.getAttribute("data-pic"), 10);
@@ -823,19 +829,28 @@ extension DayReport {
             made += 1;
             root.setAttribute("data-pictures-shown", String(made));
           }
-          var waiting = Array.prototype.slice.call(document.querySelectorAll("td[data-pic]"));
-          // The pictures already in (or near) the first screen are shown at once; the observer does the rest.
-          var reach = window.innerHeight + 600;
-          while (waiting.length > 0 && waiting[0].getBoundingClientRect().top < reach) { show(waiting.shift()); }
-          if ("IntersectionObserver" in window) {
-            var observer = new IntersectionObserver(function (entries) {
-              entries.forEach(function (entry) {
-                if (entry.isIntersecting) { observer.unobserve(entry.target); show(entry.target); }
-              });
-            }, { rootMargin: "600px 0px" });
-            Array.prototype.forEach.call(waiting, function (cell) { observer.observe(cell); });
-          } else {
-            Array.prototype.forEach.call(waiting, show);
+          function loadPictures() {
+            var started = performance.now();
+            pictures = JSON.parse(document.getElementById("scrim-pictures").textContent);
+            root.setAttribute("data-pictures-parse-ms", (performance.now() - started).toFixed(0));
+            var waiting = Array.prototype.slice.call(document.querySelectorAll("td[data-pic]"));
+            // The pictures already in (or near) the first screen are shown at once; the observer does the rest.
+            var reach = window.innerHeight + 600;
+            while (waiting.length > 0 && waiting[0].getBoundingClientRect().top < reach) { show(waiting.shift()); }
+            if ("IntersectionObserver" in window) {
+              var observer = new IntersectionObserver(function (entries) {
+                entries.forEach(function (entry) {
+                  if (entry.isIntersecting) { observer.unobserve(entry.target); show(entry.target); }
+                });
+              }, { rootMargin: "600px 0px" });
+              waiting.forEach(function (cell) { observer.observe(cell); });
+            } else {
+              waiting.forEach(show);
+            }
+            root.setAttribute("data-pictures", String(pictures.length));
+            root.setAttribute("data-pictures-shown", String(made));
+            root.setAttribute("data-ready-ms", performance.now().toFixed(0));
+            root.setAttribute("data-ready", "1");
           }
           // A link can open the page filtered and sorted: #problems, #sort=COLUMN (ascending) or #sort=-COLUMN.
           location.hash.replace(/^#/, "").split("&").forEach(function (part) {
@@ -849,10 +864,13 @@ extension DayReport {
             }
           });
           root.setAttribute("data-rows", String(rows.length));
-          root.setAttribute("data-pictures", String(pictures.length));
-          root.setAttribute("data-pictures-shown", String(made));
-          root.setAttribute("data-ready-ms", performance.now().toFixed(0));
-          root.setAttribute("data-ready", "1");
+          // The rows sort and filter from here on; the pictures' data follows this script in the page.
+          root.setAttribute("data-rows-ready-ms", performance.now().toFixed(0));
+          if (document.readyState === "loading") {
+            document.addEventListener("DOMContentLoaded", loadPictures);
+          } else {
+            loadPictures();
+          }
         })();
         """
 

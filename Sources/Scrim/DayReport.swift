@@ -454,13 +454,19 @@ extension DayReport {
 
     /// Checks a destination for the page before any work: the extension (`.html` or `.htm`), and what stands
     /// there (nothing, or a regular file that is a Scrim day report, or any regular file with `overwrite`).
-    /// - Throws: ``ScrimError`` `.configuration` for the extension; ``AudioFileError`` `notAFile` (a folder, a
-    ///   FIFO, a link) or `outputExists` (a file Scrim did not write) naming the path.
+    /// - Throws: ``ScrimError`` `.configuration` for the extension or a folder that does not exist;
+    ///   ``AudioFileError`` `notAFile` (a folder, a FIFO, a link) or `outputExists` (a file Scrim did not write)
+    ///   naming the path.
     public static func checkDestination(_ path: String, overwrite: Bool) throws {
         let name = Temporaries.split(path).name.lowercased()
         guard name.hasSuffix(".html") || name.hasSuffix(".htm"), name != ".html", name != ".htm" else {
             throw ScrimError(.configuration, "\(SystemPath.display(path)): the day report is an HTML page; name it "
                              + "NAME.html or NAME.htm")
+        }
+        let folder = Temporaries.split(path).folder
+        if !folder.isEmpty, FileSystem.kind(of: folder) != .directory {
+            throw ScrimError(.configuration, "\(SystemPath.display(path)): the folder \(SystemPath.display(folder)) "
+                             + "does not exist")
         }
         guard let kind = FileSystem.kind(of: path, followingLinks: false) else { return }
         guard kind == .regular else {

@@ -145,6 +145,7 @@ private final class CountingThumbnails: ThumbnailProvider, @unchecked Sendable {
         #expect(throws: ScrimError.self) { try DayReport.checkDestination(folder.file("day3.txt"), overwrite: true) }
         #expect(throws: ScrimError.self) { try DayReport.checkDestination(folder.file(".html"), overwrite: true) }
         try DayReport.checkDestination(folder.file("day3.HTM"), overwrite: false)
+        #expect(throws: ScrimError.self) { try DayReport.checkDestination(folder.file("no/day3.html"), overwrite: true) }
         let foreign = folder.file("notes.html")
         try Data("<html>the DIT's own notes</html>".utf8).write(to: URL(fileURLWithPath: foreign))
         #expect(throws: AudioFileError.self) { try Self.sampleReport().write(to: foreign, overwrite: false) }

@@ -268,8 +268,9 @@ public struct DayReport: Sendable {
             do {
                 let document = try readObject(path)
                 var row = try Self.row(stored: document, relativeOutput: String(relative.dropLast(5)))
-                if let name = document["thumbnail"] as? String, !name.contains("/") {
-                    let picturePath = Temporaries.split(path).folder + name
+                if document["thumbnail"] is String {
+                    // Always beside the report under its own name (the stored name shows a non-UTF-8 byte as \xNN).
+                    let picturePath = StoredReportExtras.thumbnailPath(reportPath: path)
                     do {
                         row.picture = try FileSystem.contents(of: picturePath, maximumBytes: 8 << 20)
                     } catch {

@@ -172,9 +172,10 @@ struct BatchCommand: ParsableCommand {
         do {
             try BatchRecord.write(summary, outputFolder: plan.outputFolder, shard: shardParts)
         } catch {
+            // Not fatal, like a per-file report that cannot be written: the outputs stand; the day report then
+            // cannot tell which files this run left up to date.
             printError("scrim batch: cannot write the batch record (the day report will not know which files were "
                        + "up to date): \(error)")
-            reportFailed = true
         }
         if let html {
             do {

@@ -197,6 +197,19 @@ private final class CountingThumbnails: ThumbnailProvider, @unchecked Sendable {
         #expect(again.summary.upToDate == 2 && again.summary.failed == 1)
     }
 
+    @Test func aNameThatIsNotUTF8KeepsItsPicture() throws {
+        let folder = TemporaryFolder()
+        let name = SystemPath.string(fromBytes: Array("t".utf8) + [0xE9] + Array(".wav".utf8))
+        try makeTone(folder.file("in/") + name)
+        let plan = try BatchPlan(inputs: [folder.file("in")], outputFolder: folder.file("out"))
+        var options = BatchOptions(jobs: 1)
+        options.thumbnails = CountingThumbnails()
+        #expect(BatchRunner.run(plan: plan, preset: levelPreset, options: options).count(.done) == 1)
+        let row = try #require(try DayReport.load(outputFolder: folder.file("out")).rows.first)
+        #expect(row.relativeOutput == "in/t\\xE9.wav")
+        #expect(row.picture?.starts(with: fakePNG) == true)
+    }
+
     @Test func aPictureMakerThatFailsLeavesTheReasonAndTheFileDone() throws {
         let folder = TemporaryFolder()
         try makeTone(folder.file("in/a.wav"))

@@ -19,6 +19,9 @@ public struct BatchOptions: Sendable {
     /// The neural engine's model folder (`--model`); nil looks in `$SCRIM_MODEL_PATH`, then the default folder.
     /// Not part of the fingerprint: every copy of the model is checked against the same pinned digests.
     public var modelFolder: String?
+    /// Makes each done file's before/after picture for the day report (``DayReport``), stored beside its report as
+    /// `NAME.thumb.png`; nil makes none (the page then says "no picture"). Not part of the fingerprint.
+    public var thumbnails: (any ThumbnailProvider)?
 
     /// What decides whether an output is up to date: the preset's fingerprint, plus `--bits` and `--layout` when
     /// given (changing either redoes the files).
@@ -227,7 +230,8 @@ public struct BatchSummary: Sendable {
 
     /// The batch report (`--report FILE`, with `outcomes`), and the `summary` event (without): the envelope, then
     /// `summary`.
-    public func json(includingFiles: Bool, outputFolder: String? = nil) -> JSONValue {
+    /// - Parameter dayReport: `batch --html`'s `dayReport` object, added to the summary when given.
+    public func json(includingFiles: Bool, outputFolder: String? = nil, dayReport: JSONValue? = nil) -> JSONValue {
         var pairs: [(String, JSONValue)] = [
             ("preset", .string(preset)),
             ("presetFingerprint", .string(fingerprint)),
@@ -248,6 +252,7 @@ public struct BatchSummary: Sendable {
                 ("bytes", .int(cleanups.reduce(0) { $0 + $1.byteCount })),
             ])),
         ]
+        if let dayReport { pairs.append(("dayReport", dayReport)) }
         if includingFiles { pairs.append(("outcomes", .array(outcomes.map(\.json)))) }
         let failed = count(.failed)
         return Envelope.make(
@@ -413,6 +418,7 @@ public enum BatchRunner {
         let previous = readReport(reportPath).flatMap { report in
             writtenByScrim(output: output, report: report) ? InputStamp(path: output) : nil
         }
+        var stored = StoredReportExtras(item: item, output: output)
         do {
             let stamp = InputStamp(path: item.input)
             try createFolder(for: output)
@@ -427,8 +433,18 @@ public enum BatchRunner {
             outcome.fileReport = result.file.json
             outcome.warnings = result.file.warnings
             outcome.durationSeconds = result.file.input.duration
+            stored.metadata = StoredReportExtras.metadataJSON(info: result.file.input)
+            stored.durationSeconds = result.file.input.duration
+            if let provider = options.thumbnails {
+                stored.storeThumbnail(provider: provider, reportPath: reportPath, input: item.input, output: output,
+                                      isCancelled: isCancelled)
+            } else {
+                // A picture of an earlier output must not stand beside this one.
+                StoredReportExtras.removeThumbnail(reportPath: reportPath)
+            }
+            stored.elapsedSeconds = seconds(clock.now - start)
             writeReport(reportPath, status: "done", stamp: stamp, outputStamp: InputStamp(path: output),
-                        fingerprint: fingerprint, body: ("report", result.json), state: state)
+                        fingerprint: fingerprint, body: ("report", result.json), extras: stored, state: state)
         } catch let error as ScrimError where error.code == .cancelled {
             outcome.status = .cancelled
             outcome.reason = "interrupted"
@@ -440,8 +456,17 @@ public enum BatchRunner {
                              "\(AudioFileError(.readFailed, path: item.input, reason: "").fileName): \(error)")
             outcome.error = Envelope.error(named)
             outcome.errorMessage = "\(named)"
+            if let reader = try? AudioFileReader(path: item.input) {
+                stored.metadata = StoredReportExtras.metadataJSON(info: reader.info)
+                stored.durationSeconds = reader.info.duration
+                reader.close()
+            }
+            // A stale picture of an earlier success must not stand beside a failure.
+            StoredReportExtras.removeThumbnail(reportPath: reportPath)
+            stored.elapsedSeconds = seconds(clock.now - start)
             writeReport(reportPath, status: "failed", stamp: InputStamp(path: item.input), outputStamp: previous,
-                        fingerprint: fingerprint, body: ("error", Envelope.error(named)), state: state)
+                        fingerprint: fingerprint, body: ("error", Envelope.error(named)), extras: stored,
+                        state: state)
         }
         outcome.elapsedSeconds = seconds(clock.now - start)
         state.setInFlight(worker: worker, audioSeconds: 0)
@@ -459,8 +484,10 @@ public enum BatchRunner {
     /// Writes a per-file report atomically; a report that cannot be written is not fatal (the output stands, and
     /// the next run refuses to replace it, since nothing says Scrim wrote it, until `--overwrite`).
     /// - Parameter outputStamp: the output as Scrim left it (nil when there is none of Scrim's).
+    /// - Parameter extras: what the day report reads (``StoredReportExtras``), after `body`.
     static func writeReport(_ path: String, status: String, stamp: InputStamp?, outputStamp: InputStamp?,
-                            fingerprint: String, body: (String, JSONValue), state: BatchState? = nil) {
+                            fingerprint: String, body: (String, JSONValue), extras: StoredReportExtras? = nil,
+                            state: BatchState? = nil) {
         let document = JSONValue.object([
             ("status", .string(status)),
             ("inputSize", stamp.map { .int($0.size) } ?? .null),
@@ -469,7 +496,7 @@ public enum BatchRunner {
             ("presetFingerprint", .string(fingerprint)),
             ("scrimVersion", .string(scrimVersion)),
             body,
-        ])
+        ] + (extras?.pairs ?? []))
         do {
             try createFolder(for: path)
             state?.removeStaleTemporaries(in: Temporaries.split(path).folder)

@@ -55,6 +55,9 @@ public struct JobWarning: Sendable, Equatable, CustomStringConvertible {
         // --plot.
         /// What a picture decided: tracks not shown, tracks drawn as their mean, loudness not drawn.
         public static let plotNote = Code("plotNote")
+        // scrim report.
+        /// A stored report, batch record or folder under `.scrim` that could not be read (the row is missing).
+        public static let reportUnreadable = Code("reportUnreadable")
         // scrim batch, info, analyze, loudness over folders.
         /// A path under a folder that is not processed (the reason is the message).
         public static let skippedPath = Code("skippedPath")

@@ -50,6 +50,11 @@ struct BatchCommand: ParsableCommand {
                                valueName: "file"))
     var report: String?
 
+    @Option(help: ArgumentHelp("Write the HTML day report of OUTDIR (every file Scrim's reports there know of) to "
+                               + "this .html file after the run; scrim report OUTDIR --html FILE rebuilds it.",
+                               valueName: "file"))
+    var html: String?
+
     @Option(help: ArgumentHelp("auto (a line on a terminal), json (JSON lines on stdout) or none.",
                                valueName: "mode"))
     var progress: ProgressMode = .auto
@@ -78,6 +83,12 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "JSON lines on stdout (the same as --progress json).")
     var json = false
 
+    /// What makes each file's before/after picture for `--html`: FilePlot's 320×72 thumbnail (input above output),
+    /// stored beside the file's report.
+    static let thumbnailProvider: (any ThumbnailProvider)? = ThumbnailClosure { input, output in
+        try FilePlot.thumbnailPNG(input: input, output: output)
+    }
+
     /// The parsed --shard.
     var shardParts: (index: Int, count: Int)? {
         guard let shard else { return nil }
@@ -97,6 +108,10 @@ struct BatchCommand: ParsableCommand {
             throw ValidationError("--shard \(shard ?? ""): use I/N with 0 <= I < N, e.g. 0/4")
         }
         do { _ = try Preset.resolve(preset) } catch { throw ValidationError("--preset \(preset): \(error)") }
+        if let html {
+            if dryRun { throw ValidationError("--html with --dry-run: a dry run writes nothing to report") }
+            try checkDayReportExtension(html)
+        }
     }
 
     func run() throws {
@@ -123,6 +138,8 @@ struct BatchCommand: ParsableCommand {
             printPlan(plan, preset: recipe, json: json)
             return
         }
+        // A page Scrim may not replace is refused before any file is touched.
+        if let html { try checkDayReportDestination(html, overwrite: overwrite) }
         do {
             try modelOption.check(for: recipe)
         } catch {
@@ -139,6 +156,8 @@ struct BatchCommand: ParsableCommand {
         var options = BatchOptions(jobs: jobs, force: force, overwrite: overwrite, bits: bits)
         options.layout = layout?.request
         options.modelFolder = modelOption.model
+        // The before/after pictures of the day report: made only for --html, by the provider below.
+        if html != nil { options.thumbnails = Self.thumbnailProvider }
         let renderer = BatchRenderer(json: json, line: progress == .auto && isatty(STDERR_FILENO) == 1)
         if json {
             renderer.emit(Envelope.make(command: "batch", input: nil, output: plan.outputFolder, status: .running,
@@ -150,8 +169,28 @@ struct BatchCommand: ParsableCommand {
         }
         let summary = BatchRunner.run(plan: plan, preset: recipe, options: options,
                                       isCancelled: { Interruption.requested }, events: { renderer.handle($0) })
-        renderer.finish(summary, outputFolder: plan.outputFolder)
         var reportFailed = false
+        var dayReport: DayReport?
+        do {
+            try BatchRecord.write(summary, outputFolder: plan.outputFolder, shard: shardParts)
+        } catch {
+            // Not fatal, like a per-file report that cannot be written: the outputs stand; the day report then
+            // cannot tell which files this run left up to date.
+            printError("scrim batch: cannot write the batch record (the day report will not know which files were "
+                       + "up to date): \(error)")
+        }
+        if let html {
+            do {
+                let report = try DayReport.load(outputFolder: plan.outputFolder)
+                try report.write(to: html, overwrite: overwrite)
+                dayReport = report
+            } catch {
+                printError("scrim batch: cannot write the day report: \(error)")
+                reportFailed = true
+            }
+        }
+        renderer.finish(summary, outputFolder: plan.outputFolder,
+                        dayReport: dayReport.flatMap { report in html.map { (report, $0) } })
         if let report {
             do {
                 let document = summary.json(includingFiles: true, outputFolder: plan.outputFolder)
@@ -322,12 +361,17 @@ final class BatchRenderer: @unchecked Sendable {
         }
     }
 
-    func finish(_ summary: BatchSummary, outputFolder: String) {
+    func finish(_ summary: BatchSummary, outputFolder: String, dayReport: (DayReport, String)? = nil) {
         clearLine()
         if json {
-            emit(summary.json(includingFiles: false, outputFolder: outputFolder))
+            emit(summary.json(includingFiles: false, outputFolder: outputFolder,
+                              dayReport: dayReport.map { report, path in
+                                  .object([("html", .string(SystemPath.display(path)))] + report.summaryJSON
+                                      .removing([]))
+                              }))
             return
         }
+        defer { if let (report, path) = dayReport { print(describeDayReport(report, path: path)) } }
         var text = "\(summary.outcomes.count) files: \(summary.count(.done)) done, \(summary.count(.skipped)) up to "
             + "date, \(summary.count(.failed)) failed"
         if !summary.skippedPaths.isEmpty {

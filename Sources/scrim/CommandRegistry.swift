@@ -13,6 +13,7 @@ enum CommandRegistry {
         ProfileCommand.self,
         ProcessCommand.self,
         BatchCommand.self,
+        ReportCommand.self,
         PresetsCommand.self,
     ]
 }

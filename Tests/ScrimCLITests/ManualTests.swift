@@ -5,7 +5,7 @@ import Testing
 /// every flag the binary has: a flag added without regenerating the page fails here.
 @Suite struct ManualTests {
     static let commands = ["info", "analyze", "loudness", "normalize", "match", "dehum", "denoise", "profile",
-                           "process", "batch", "presets"]
+                           "process", "batch", "report", "presets"]
 
     /// The long flags in a command's help (`--name`), help and version excluded.
     static func flags(of command: String) throws -> Set<String> {

@@ -510,7 +510,7 @@ struct SchemaValidator: Sendable {
 @Suite struct SchemaTests {
     static let commands = [
         "info", "analyze", "loudness", "denoise", "dehum", "profile", "normalize", "match", "process", "presets",
-        "batch",
+        "batch", "report",
     ]
     static let envelopeKeys = ["command", "input", "output", "status", "error", "warnings"]
 

@@ -34,6 +34,11 @@ struct DehumCommand: ParsableCommand {
             help: ArgumentHelp("What to write: cleaned (default) or residual (the hum removed).", valueName: "kind"))
     var outputKind: HumRemoverOutput = .cleaned
 
+    @Option(help: ArgumentHelp("Remover: tracker (default: one phase track for all harmonics, followed through "
+                               + "speech; tracks in 28 s chunks) or classic (each harmonic tracked on its own, "
+                               + "streaming).", valueName: "engine"))
+    var engine = "tracker"
+
     @Flag(help: "Replace the output file (and the --plot picture) if it exists.")
     var overwrite = false
 
@@ -62,6 +67,9 @@ struct DehumCommand: ParsableCommand {
             guard let hz = Double(frequency), hz.isFinite, hz >= 10, hz <= 1000 else {
                 throw ValidationError("--frequency \(frequency): use auto, 50, 60 or a frequency from 10 to 1000 Hz")
             }
+        }
+        if !["classic", "tracker"].contains(engine) {
+            throw ValidationError("--engine \(engine): use classic or tracker")
         }
         if let harmonics, harmonics < 1 || harmonics > 500 {
             throw ValidationError("--harmonics \(harmonics): use 1 to 500")
@@ -136,8 +144,22 @@ struct DehumCommand: ParsableCommand {
                                      bits: bits)
         options.progress = progress.callback
         var removed: [Int] = []
+        // The tracker also takes a candidate the detector did not confirm (a wobbling hum smears its lines), and
+        // removes it only where the tracker finds it coherent.
+        let unconfirmed = engine == "tracker" && !detection.isPresent && fixedHertz == nil
+            && detection.fundamentalHertz != nil
+        let reference = detection.fundamentalHertz.flatMap { detection.isPresent || unconfirmed ? $0 : nil }
+            ?? fundamental
+        var tracker: HumTrackingRemover?
         var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
                                          isCancelled: { Interruption.requested }) { _ in
+            if engine == "tracker", let reference, configuration != nil || unconfirmed {
+                var settings = HumTrackerSettings()
+                settings.requireEvidence = unconfirmed
+                let remover = HumTrackingRemover(fundamentalHertz: reference, settings: settings, output: outputKind)
+                tracker = remover
+                return remover
+            }
             guard let configuration else { return PassThrough(silent: outputKind == .residual) }
             let remover = HumRemover(configuration: configuration)
             return RemoverRecorder(remover: remover) { removed = $0 }
@@ -146,23 +168,32 @@ struct DehumCommand: ParsableCommand {
         result.outputPath = paths.displayOutput
         result.warnings = warnings + result.warnings
         progress.finish()
+        let trackReports = tracker?.reports
+        if let tracker, let reports = trackReports {
+            fundamental = tracker.fundamentalHertz
+            let anyRemoved = reports.contains { $0.chunksRemoved > 0 }
+            removed = anyRemoved ? Array(1...max(1, reports.map(\.harmonicCount).max() ?? 1)) : []
+        }
         let plotted = try plot.drawComparison(command: "dehum", paths: paths,
                                               humHertz: removed.map { Double($0) * (fundamental ?? 0) },
                                               overwrite: overwrite)
         if json {
             print(Self.report(detection: detection, fundamental: fundamental, removed: removed,
-                              reach: configuration?.lookaheadSeconds,
-                              levelVaries: configuration?.levelVaries, result: result, write: outputKind)
-                    .addingPlot(plotted).serialized())
+                              reach: tracker == nil ? configuration?.lookaheadSeconds : nil,
+                              levelVaries: tracker == nil ? configuration?.levelVaries : nil, result: result,
+                              write: outputKind, engine: tracker == nil ? "classic" : "tracker",
+                              track: trackReports).addingPlot(plotted).serialized())
         } else {
             print(Self.describe(detection: detection, fundamental: fundamental, removed: removed,
-                                reach: configuration?.lookaheadSeconds,
-                                levelVaries: configuration?.levelVaries, result: result) + plotLines(plotted))
+                                reach: tracker == nil ? configuration?.lookaheadSeconds : nil,
+                                levelVaries: tracker == nil ? configuration?.levelVaries : nil, result: result,
+                                track: trackReports) + plotLines(plotted))
         }
     }
 
     static func report(detection: HumDetection, fundamental: Double?, removed: [Int], reach: Double?,
-                       levelVaries: Bool?, result: FileJobResult, write: HumRemoverOutput) -> JSONValue {
+                       levelVaries: Bool?, result: FileJobResult, write: HumRemoverOutput, engine: String,
+                       track: [HumTrackReport]?) -> JSONValue {
         Envelope.make(command: "dehum", input: result.inputPath, output: result.outputPath, status: .done,
                       warnings: result.warnings, report: [
             ("dehum", .object([
@@ -172,13 +203,34 @@ struct DehumCommand: ParsableCommand {
                 ("removedHarmonics", .array(removed.map { .int(Int64($0)) })),
                 ("lookaheadSeconds", .rounded(removed.isEmpty ? nil : reach, places: 2)),
                 ("levelVaries", removed.isEmpty ? .null : levelVaries.map { .bool($0) } ?? .null),
+                ("engine", .string(engine)),
+                ("track", track.map { reports in .array(reports.enumerated().map { Self.trackJSON($1, track: $0 + 1) }) }
+                    ?? .null),
             ])),
             ("file", result.json),
         ])
     }
 
+    /// One track's hum track: the fundamental ten points a second, its range and fastest change, what was
+    /// removed and the estimated hum left.
+    static func trackJSON(_ report: HumTrackReport, track: Int) -> JSONValue {
+        .object([
+            ("track", .int(Int64(track))),
+            ("pointsPerSecond", .int(10)),
+            ("fundamentalHz", .array(report.fundamentalHertz.map { .rounded($0, places: 4) })),
+            ("rangeHz", report.rangeHertz.map { .array([.rounded($0.lowerBound, places: 4),
+                                                        .rounded($0.upperBound, places: 4)]) } ?? .null),
+            ("fastestRateHzPerSecond", .rounded(report.fastestRateHertzPerSecond, places: 4)),
+            ("harmonics", .int(Int64(report.harmonicCount))),
+            ("chunks", .int(Int64(report.chunks))),
+            ("chunksRemoved", .int(Int64(report.chunksRemoved))),
+            ("removedDb", .rounded(report.removedDecibels, places: 2)),
+            ("estimatedHumLeftDb", .rounded(report.estimatedHumLeftDecibels, places: 1)),
+        ])
+    }
+
     static func describe(detection: HumDetection, fundamental: Double?, removed: [Int], reach: Double?,
-                         levelVaries: Bool?, result: FileJobResult) -> String {
+                         levelVaries: Bool?, result: FileJobResult, track: [HumTrackReport]? = nil) -> String {
         var lines = ["\(result.inputPath) -> \(result.outputPath)"]
         if detection.isPresent, let f = detection.fundamentalHertz {
             var text = String(format: "  hum        %.3f Hz, %d significant harmonics, %@ dB re signal", f,
@@ -190,7 +242,32 @@ struct DehumCommand: ParsableCommand {
         } else {
             lines.append("  hum        none found")
         }
-        if let fundamental, !removed.isEmpty {
+        if let track {
+            for (index, report) in track.enumerated() {
+                let label = track.count > 1 ? "  track \(index + 1)".padding(toLength: 13, withPad: " ", startingAt: 0)
+                    : "  removed    "
+                guard report.chunksRemoved > 0 else {
+                    lines.append(label + (detection.isPresent ? "nothing (the stretch was too short to track)"
+                        : "nothing (no hum found; the tracker found no harmonics keeping their phase either)"))
+                    continue
+                }
+                var text = label + String(format: "harmonics 1-%d on one phase track", report.harmonicCount)
+                if let range = report.rangeHertz {
+                    text += String(format: ", f0 %.3f-%.3f Hz", range.lowerBound, range.upperBound)
+                }
+                if let rate = report.fastestRateHertzPerSecond {
+                    text += String(format: ", fastest %.2f Hz/s", rate)
+                }
+                if let removedDb = report.removedDecibels { text += ", removed " + formatDecibels(removedDb) + " dB re input" }
+                if let left = report.estimatedHumLeftDecibels {
+                    text += ", estimated hum left " + formatDecibels(left) + " dB"
+                }
+                if report.chunksRemoved < report.chunks {
+                    text += " (\(report.chunks - report.chunksRemoved) of \(report.chunks) chunks left unchanged)"
+                }
+                lines.append(text)
+            }
+        } else if let fundamental, !removed.isEmpty {
             var text = String(format: "  removed    %.3f Hz and harmonics %d-%d (tracked", fundamental,
                               removed.first ?? 1, removed.last ?? 1)
             if let reach { text += String(format: ", hum under speech from %.1f s either side", reach) }

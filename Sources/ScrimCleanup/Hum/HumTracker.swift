@@ -2,50 +2,18 @@ import Foundation
 import ScrimCore
 import ScrimSpectral
 
-/// Settings of ``HumTracker``.
+/// Settings of ``HumTracker``. The constants behind them were chosen on the de-hum corpus (71 files, 16 hum types;
+/// Benchmarks/quality/HUM-TRACKER.md gives each experiment and its figures).
 public struct HumTrackerSettings: Sendable, Hashable {
-    /// Highest harmonic frequency modelled (Hz); harmonics above it are left alone (the voice owns them).
+    /// Highest harmonic frequency modelled (Hz); harmonics above it are left alone.
     public var maximumFrequencyHertz: Double = 4000
-    /// Refinement passes after the bootstrap (each: re-demodulate, re-estimate, Kalman/RTS phase correction).
+    /// Refinement passes after the bootstrap (each: re-demodulate, re-estimate, Kalman/RTS phase smoothing).
     public var refinementPasses: Int = 3
     /// Noise bandwidth of the bootstrap phase-locked loop (Hz).
     public var loopBandwidthHertz: Double = 3.0
-    /// The residual weights' floor: this quantile of a harmonic's local residual power over the frames, times
-    /// the scale.
-    public var weightFloorQuantile: Double = 0.2
-    public var weightFloorScale: Double = 1.0
-    /// The amplitudes weigh each cell by the residual weight to this power (1 or 2).
-    public var amplitudeWeightPower: Int = 2
-    /// Whether the phase measurements' variances are taken as they come (1/(2·Σ w k²|gA|²)) rather than scaled so
-    /// that the median frame has 1e-3 rad².
-    public var absolutePhaseVariance = true
-    /// Process noise of the phase Kalman smoother (phase, phase per frame), at 100 frames a second.
-    public var phaseProcessNoise: [Double] = [1e-7, 1e-4]
-    /// Frames whose phase variance is at most this times the lower quartile's count as clean, for choosing the
-    /// phase smoother's stiffness.
-    public var cleanFrameFactor = 3.0
-    /// Whether the stiffness is chosen per frame (±0.5 s of innovations) after the take-wide choice.
-    public var localStiffness = true
-    public var localCountsAll = false
-    /// Factors on the phase measurements' variances tried with each stiffness.
-    public var varianceScales: [Double] = [1, 4, 16, 64]
-    /// Whether each pass smooths the whole phase track (else only the pass's correction).
-    public var smoothWholePhase = true
-    /// Whether the phase smoother's process noise is chosen per pass by likelihood (else ``phaseProcessNoise``).
-    public var adaptivePhaseNoise = true
-    /// Remove nothing unless at least two harmonics stand out of the stretch coherently (for a hum the detector
-    /// did not confirm).
+    /// Remove nothing unless at least two harmonics keep their phase over the stretch (for a hum the detector did
+    /// not confirm).
     public var requireEvidence = false
-    /// Research: whether the bootstrap loop runs (else the phase starts as the reference's straight line).
-    public var bootstrap = true
-    /// Research: whether the refinement corrects the phase (else only amplitudes and level are refined).
-    public var refinePhase = true
-    /// Whether the refinement measures each frame's phase error by the comb search (else the linearised ratio).
-    public var combRefinement = true
-    /// Standard deviation of the Gaussian that smooths the hum's common level (s).
-    public var levelSmoothingSeconds: Double = 0
-    /// Process noise of the level Kalman smoother (level, slope per frame), at 100 frames a second.
-    public var levelProcessNoise: [Double] = [1e-8, 1e-7]
     /// Creates the default settings.
     public init() {}
 }
@@ -72,6 +40,10 @@ public struct HumTrack: Sendable {
     public var tracked: Bool
     /// Harmonics whose frames keep their phase over the stretch (``HumTracker/minimumCoherence``).
     public var significantHarmonics: Int = 0
+    /// Mean power of the modelled hum (at level 1) and the estimated power of its amplitude error (linear full scale
+    /// squared): the estimated hum left is their ratio.
+    public var modelPower: Double = 0
+    public var estimatedLeftPower: Double = 0
 }
 
 /// A joint-harmonic hum tracker and remover that follows a wobbling generator through speech
@@ -117,8 +89,27 @@ public final class HumTracker {
     /// Frames per second (two per period of the reference).
     private let framesPerSecond: Double
     /// The phase process noise the last pass chose (research output).
-    public private(set) var chosenPhaseNoise = 0.0
-    public private(set) var chosenScale = 1.0
+    /// The phase stiffness (``phaseStiffnesses``) the last refinement pass chose.
+    public private(set) var chosenStiffness = 0.0
+
+    /// The residual weights' floor: this quantile of a harmonic's local residual power over the frames (the level
+    /// of the pauses). The median (with a 0.1 factor) left −48 dB on steady hum under speech with the true phase
+    /// given; the 20th percentile −85 dB (HUM-TRACKER.md, v3).
+    static let weightFloorQuantile = 0.2
+    /// Process noise of the level smoother (level, slope per frame) at 100 frames a second: follows a 1 Hz, 30 %
+    /// AM and a 20 dB swell (1e-6 to 1e-8 measured; 1e-7 the best on steady hum under speech).
+    static let levelProcessNoise = [1e-8, 1e-7]
+    /// Process noise of the phase smoother's phase term (rad² per frame at 100 frames a second).
+    static let phaseProcessNoise = 1e-7
+    /// Candidate stiffnesses of the phase track: process noise of its frequency term ((rad/frame)² per frame at
+    /// 100 frames a second). A random-walk generator at 0.25 Hz/√s needs about 2.5e-6; a ±1 Hz, 3 s sine drift
+    /// about 2e-6; steady mains 1e-9.
+    static let phaseStiffnesses = [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
+    /// Factors tried on the phase measurements' variances (the comb search's errors at low SNR are wider than its
+    /// curvature says).
+    static let varianceScales = [1.0, 4, 16, 64]
+    /// Frames whose phase variance is at most this times the lower quartile's count as clean (the pauses).
+    static let cleanFrameFactor = 3.0
 
     /// - Throws: ``ScrimError`` `.configuration` for a rate under 8 kHz or a reference outside 20–400 Hz.
     public init(sampleRate: Double, referenceHertz: Double, settings: HumTrackerSettings = HumTrackerSettings())
@@ -401,7 +392,7 @@ public final class HumTracker {
                 column[m] = v
             }
             column.sort()
-            let floor = settings.weightFloorScale * column[min(M - 1, Int(settings.weightFloorQuantile * Double(M)))]
+            let floor = column[min(M - 1, Int(Self.weightFloorQuantile * Double(M)))]
             for m in 0..<M { out[m * K + k] = 1 / (smooth[m * K + k] + floor + 1e-30) }
         }
         return out
@@ -432,11 +423,12 @@ public final class HumTracker {
         let M = o.count, K = harmonicCount
         var nr = [Double](repeating: 0, count: K), ni = [Double](repeating: 0, count: K)
         var den = [Double](repeating: 0, count: K)
-        let squared = settings.amplitudeWeightPower == 2
         for m in 0..<M {
             let g = gain[m]
             for k in 0..<K {
-                let w = squared ? weights[m * K + k] * weights[m * K + k] : weights[m * K + k]
+                // The weight squared: the quiet frames dominate more (−85 dB left against −62 dB with the weight
+                // itself, true phase given, steady hum under speech).
+                let w = weights[m * K + k] * weights[m * K + k]
                 nr[k] += w * g * o.re[m * K + k]
                 ni[k] += w * g * o.im[m * K + k]
                 den[k] += w * g * g
@@ -449,21 +441,16 @@ public final class HumTracker {
     /// Two-state (phase, phase per frame) Kalman filter and RTS smoother; returns the smoothed phase.
     /// `q0`, `q1`: process noise of the value and of its change per frame, at 100 frames a second (scaled to the
     /// frame rate).
-    private func kalmanSmooth(_ z: [Double], variance r: [Double], q0 q0At100: Double = 1e-7,
-                              q1 q1At100: Double = 1e-4) -> [Double] {
-        kalmanSmoothWithLikelihood(z, variance: r, q0: q0At100, q1: q1At100).values
-    }
-
-    /// The Kalman smoother's values and the log-likelihood of the measurements under its model (from the
-    /// innovations), for choosing the process noise.
-    private func kalmanSmoothWithLikelihood(_ z: [Double], variance r: [Double], q0 q0At100: Double,
-                                            q1 q1At100: Double, diffuse: Bool = false, counted: [Bool]? = nil,
-                                            q1PerFrame: [Double]? = nil)
-        -> (values: [Double], logLikelihood: Double, frameLogLikelihood: [Double])
+    /// Two-state (value, change per frame) Kalman filter and RTS smoother. `q0`, `q1`: process noise of the value
+    /// and of its change per frame at 100 frames a second (scaled to the frame rate); `diffuse`: a wide prior (for
+    /// a track far from 0). Returns the smoothed values and the log-likelihood of the measurements (from the
+    /// innovations) over the `counted` frames.
+    private func kalmanSmooth(_ z: [Double], variance r: [Double], q0 q0At100: Double, q1 q1At100: Double,
+                              diffuse: Bool, counted: [Bool]? = nil)
+        -> (values: [Double], logLikelihood: Double)
     {
         var logLikelihood = 0.0
         let M = z.count
-        var frameLogLikelihood = [Double](repeating: 0, count: M)
         let scale = 100 / framesPerSecond
         let q0 = q0At100 * scale
         let q1Scale = scale * scale * scale
@@ -474,7 +461,7 @@ public final class HumTracker {
         for m in 0..<M {
             // predict: F = [[1,1],[0,1]]
             x0 += x1
-            let q1 = (q1PerFrame?[m] ?? q1At100) * q1Scale
+            let q1 = q1At100 * q1Scale
             let a00 = p00 + p01 + p10 + p11 + q0, a01 = p01 + p11, a10 = p10 + p11, a11 = p11 + q1
             p00 = a00; p01 = a01; p10 = a10; p11 = a11
             xp[2 * m] = x0; xp[2 * m + 1] = x1
@@ -483,11 +470,7 @@ public final class HumTracker {
                 let s = p00 + r[m]
                 let k0 = p00 / s, k1 = p10 / s
                 let innovation = z[m] - x0
-                if counted?[m] ?? true {
-                    let term = -0.5 * (log(s) + innovation * innovation / s)
-                    logLikelihood += term
-                    frameLogLikelihood[m] = term
-                }
+                if counted?[m] ?? true { logLikelihood -= 0.5 * (log(s) + innovation * innovation / s) }
                 x0 += k0 * innovation; x1 += k1 * innovation
                 let n00 = p00 - k0 * p00, n01 = p01 - k0 * p01, n10 = p10 - k1 * p00, n11 = p11 - k1 * p01
                 p00 = n00; p01 = n01; p10 = n10; p11 = n11
@@ -522,7 +505,7 @@ public final class HumTracker {
                 ps[4 * m + 3] += h10 * g10 + h11 * g11
             }
         }
-        return ((0..<M).map { xs[2 * $0] }, logLikelihood, frameLogLikelihood)
+        return ((0..<M).map { xs[2 * $0] }, logLikelihood)
     }
 
     private static func interpolate(_ values: [Double], at times: [Double], to newTimes: [Double]) -> [Double] {
@@ -574,7 +557,7 @@ public final class HumTracker {
             let incF = forward.d[m] - forward.d[m - 1], incB = backward.d[m] - backward.d[m - 1]
             d[m] = d[m - 1] + (wf * incF + wb * incB) / (wf + wb)
         }
-        if settings.bootstrap { knots.add(d, at: o.times) }
+        knots.add(d, at: o.times)
 
         var gain = [Double](repeating: 1, count: o.count)
         var gainTimes = o.times
@@ -592,121 +575,60 @@ public final class HumTracker {
                 weights = residualWeights(o, gain: gain, ampRe: ampRe, ampIm: ampIm)
                 (ampRe, ampIm) = amplitudes(o, gain: gain, weights: weights)
                 // The level per frame, then weights against a model free to take that level: a level change is
-                // not mistaken for the voice (only a mismatch between harmonics is), so the weighted smoothing of
-                // the level is not pulled towards frames at the take's typical level.
+                // not mistaken for the voice (only a mismatch between harmonics is).
                 let raw = frameGains(o, ampRe: ampRe, ampIm: ampIm, weights: weights)
                 weights = residualWeights(o, gain: raw.gain, ampRe: ampRe, ampIm: ampIm)
                 let free = frameGains(o, ampRe: ampRe, ampIm: ampIm, weights: weights)
-                if settings.levelSmoothingSeconds > 0 {
-                    gain = Self.gaussSmooth(free.gain, weights: free.weight,
-                                            sigmaFrames: settings.levelSmoothingSeconds * fps)
-                } else {
-                    // A (level, slope) Kalman smoother: measurement variance 1/(2·Σw|A|²) per frame, so frames
-                    // where the voice covers the hum count little and clean stretches are followed closely.
-                    let z = free.gain.map { $0 - 1 }
-                    let variance = free.weight.map { 1 / max(2 * $0, 1e-30) }
-                    gain = kalmanSmooth(z, variance: variance, q0: settings.levelProcessNoise[0],
-                                        q1: settings.levelProcessNoise[1]).map { 1 + $0 }
-                }
+                // A (level, slope) Kalman smoother: measurement variance 1/(2·Σw|A|²) per frame, so frames where
+                // the voice covers the hum count little and clean stretches are followed closely.
+                let z = free.gain.map { $0 - 1 }
+                let variance = free.weight.map { 1 / max(2 * $0, 1e-30) }
+                gain = kalmanSmooth(z, variance: variance, q0: Self.levelProcessNoise[0],
+                                    q1: Self.levelProcessNoise[1], diffuse: false).values.map { 1 + $0 }
                 (ampRe, ampIm) = amplitudes(o, gain: gain, weights: weights)
             }
+            // Each frame's phase error by the comb search, as in the bootstrap (a high harmonic whose k·error wraps
+            // still votes for the right error), and its variance 1/(2·Σ w k²|gA|²).
             var z = [Double](repeating: 0, count: o.count), r = [Double](repeating: 0, count: o.count)
             var vRe = [Double](repeating: 0, count: K), vIm = [Double](repeating: 0, count: K)
             for m in 0..<o.count {
-                var num = 0.0, den = 0.0
+                var den = 0.0
                 for k in 0..<K {
                     let w = weights[m * K + k]
                     let mr = gain[m] * ampRe[k], mi = gain[m] * ampIm[k]
                     den += w * kk[k] * kk[k] * (mr * mr + mi * mi)
-                    // Im(c conj(model))
-                    num += w * kk[k] * (o.im[m * K + k] * mr - o.re[m * K + k] * mi)
                     vRe[k] = w * (o.re[m * K + k] * mr + o.im[m * K + k] * mi)
                     vIm[k] = w * (o.im[m * K + k] * mr - o.re[m * K + k] * mi)
                 }
-                if settings.combRefinement {
-                    // The comb search, as in the bootstrap: a high harmonic whose k·error wraps still votes for
-                    // the right error (the linearised ratio does not).
-                    z[m] = comb.argmax(vRe, vIm)
-                } else {
-                    z[m] = min(max(num / max(den, 1e-30), -1), 1)
-                }
+                z[m] = comb.argmax(vRe, vIm)
                 r[m] = 1 / max(2 * den, 1e-30)
             }
-            if !settings.absolutePhaseVariance {
-                let median = r.sorted()[r.count / 2]
-                for m in r.indices { r[m] *= 1e-3 / max(median, 1e-300) }
+            // Smooth the whole track (its deviation from the reference's straight line plus this pass's
+            // measurement), so the model's stiffness holds for the track itself. How stiff, and how far the
+            // variances are to be trusted, is chosen by the likelihood of the measurements, counted on the frames
+            // where the hum is measured cleanly (the pauses): under the voice the errors last many frames, which a
+            // loose track explains too well. A steady generator gets a track that speech cannot bend; a wobbling
+            // one a loose track.
+            let omega = 2 * Double.pi * referenceHertz / rate
+            let base = o.times.map { knots.phase(at: $0) - omega * $0 }
+            let y = (0..<o.count).map { base[$0] + z[$0] }
+            let cleanLimit = Self.cleanFrameFactor * r.sorted()[min(r.count - 1, r.count / 4)]
+            let counted = r.map { $0 <= cleanLimit }
+            var best = -Double.infinity
+            var target: [Double] = []
+            for scale in Self.varianceScales {
+                let scaled = r.map { $0 * scale }
+                for q1 in Self.phaseStiffnesses {
+                    let fit = kalmanSmooth(y, variance: scaled, q0: Self.phaseProcessNoise, q1: q1, diffuse: true,
+                                           counted: counted)
+                    if fit.logLikelihood > best {
+                        best = fit.logLikelihood
+                        target = fit.values
+                        chosenStiffness = q1
+                    }
+                }
             }
-            var dd: [Double] = []
-            if settings.smoothWholePhase {
-                // Smooth the whole track (its deviation from the reference's straight line plus this pass's
-                // measurement), not only this pass's correction: the model's stiffness then holds for the
-                // track itself, and the bootstrap's wiggles under speech are smoothed away too.
-                let omega = 2 * Double.pi * referenceHertz / rate
-                let base = o.times.map { knots.phase(at: $0) - omega * $0 }
-                let y = (0..<o.count).map { base[$0] + z[$0] }
-                var best = -Double.infinity
-                var target: [Double] = []
-                // The stiffness is decided on the frames where the hum is measured cleanly (the pauses): under
-                // the voice the measurements' errors last many frames, which a loose track explains too well.
-                let sortedR = r.sorted()
-                let cleanLimit = settings.cleanFrameFactor * sortedR[min(r.count - 1, r.count / 4)]
-                let counted = r.map { $0 <= cleanLimit }
-                let candidates = settings.adaptivePhaseNoise ? [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
-                    : [settings.phaseProcessNoise[1]]
-                // The measurements' variances are known up to a factor (the comb search's errors at low SNR are
-                // wider than its curvature says): the factor is chosen with the stiffness.
-                let scales = settings.adaptivePhaseNoise ? settings.varianceScales : [1.0]
-                for scale in scales {
-                    let scaled = r.map { $0 * scale }
-                    for q1 in candidates {
-                        let fit = kalmanSmoothWithLikelihood(y, variance: scaled, q0: settings.phaseProcessNoise[0],
-                                                             q1: q1, diffuse: true, counted: counted)
-                        if fit.logLikelihood > best {
-                            best = fit.logLikelihood; target = fit.values; chosenPhaseNoise = q1; chosenScale = scale
-                        }
-                    }
-                }
-                if settings.adaptivePhaseNoise && settings.localStiffness {
-                    // The stiffness per frame: the candidate whose innovations fit best within ±0.5 s (a steady
-                    // generator that steps gets a loose track around the step only).
-                    let scaled = r.map { $0 * chosenScale }
-                    let fits = candidates.map {
-                        kalmanSmoothWithLikelihood(y, variance: scaled, q0: settings.phaseProcessNoise[0], q1: $0,
-                                                   diffuse: true,
-                                                   counted: settings.localCountsAll ? nil : counted).frameLogLikelihood
-                    }
-                    let half = Int(0.5 * fps)
-                    var prefix = fits.map { _ in [Double](repeating: 0, count: o.count + 1) }
-                    for c in fits.indices { for m in 0..<o.count { prefix[c][m + 1] = prefix[c][m] + fits[c][m] } }
-                    let perFrame = (0..<o.count).map { m -> Double in
-                        let lo = max(0, m - half), hi = min(o.count, m + half + 1)
-                        var bestIndex = 0, bestValue = -Double.infinity
-                        for c in fits.indices {
-                            let v = prefix[c][hi] - prefix[c][lo]
-                            if v > bestValue + 1e-9 { bestValue = v; bestIndex = c }
-                        }
-                        return candidates[bestIndex]
-                    }
-                    target = kalmanSmoothWithLikelihood(y, variance: scaled, q0: settings.phaseProcessNoise[0],
-                                                        q1: 0, diffuse: true, q1PerFrame: perFrame).values
-                }
-                dd = (0..<o.count).map { target[$0] - base[$0] }
-                if ProcessInfo.processInfo.environment["SCRIM_HUM_DEBUG"] != nil {  // RESEARCH-ONLY (remove)
-                    FileHandle.standardError.write("q1 \(chosenPhaseNoise) scale \(chosenScale) medianR \(sortedR[r.count / 2])\n".data(using: .utf8) ?? Data())
-                }
-            } else if settings.adaptivePhaseNoise {
-                // How fast may f0 move? The process noise whose model best explains the measurements (their
-                // likelihood): a steady generator gets a stiff track that speech cannot bend, a wobbling one a
-                // loose track.
-                var best = -Double.infinity
-                for q1 in [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4] {
-                    let fit = kalmanSmoothWithLikelihood(z, variance: r, q0: settings.phaseProcessNoise[0], q1: q1)
-                    if fit.logLikelihood > best { best = fit.logLikelihood; dd = fit.values; chosenPhaseNoise = q1 }
-                }
-            } else {
-                dd = kalmanSmooth(z, variance: r, q0: settings.phaseProcessNoise[0], q1: settings.phaseProcessNoise[1])
-            }
-            if settings.refinePhase { knots.add(dd, at: o.times) }
+            knots.add((0..<o.count).map { target[$0] - base[$0] }, at: o.times)
         }
         o = demodulate(input, knots: knots)
         guard o.count >= 8 else { return untouched }
@@ -740,15 +662,25 @@ public final class HumTracker {
             }
         }
         untouched.significantHarmonics = significant
-        if ProcessInfo.processInfo.environment["SCRIM_HUM_DEBUG"] != nil {  // RESEARCH-ONLY (remove)
-            FileHandle.standardError.write("significant \(significant) of \(K)\n".data(using: .utf8) ?? Data())
-        }
         if settings.requireEvidence && significant < 2 { return untouched }
-
-        if let dump = ProcessInfo.processInfo.environment["SCRIM_HUM_DUMP"] {  // RESEARCH-ONLY (remove)
-            let text = knots.phase.map { String($0) }.joined(separator: "\n")
-            try? text.write(toFile: dump, atomically: true, encoding: .utf8)
+        // The estimated hum left by the amplitudes' own uncertainty: Σₖ var(Aₖ) over Σₖ |Aₖ|², with var(Aₖ) that of
+        // a weighted mean (the weights squared, as the amplitudes use them; frames overlap four to one). Errors of
+        // the phase track are not in it.
+        var leftPower = 0.0, modelPower = 0.0
+        for k in 0..<K {
+            var sw = 0.0, sw2r = 0.0
+            for m in 0..<o.count {
+                let w = weights[m * K + k] * weights[m * K + k]
+                let dr = o.re[m * K + k] - gain[m] * ampRe[k], di = o.im[m * K + k] - gain[m] * ampIm[k]
+                sw += w * gain[m] * gain[m]
+                sw2r += w * w * gain[m] * gain[m] * (dr * dr + di * di)
+            }
+            leftPower += 4 * sw2r / max(sw * sw, 1e-300)
+            modelPower += ampRe[k] * ampRe[k] + ampIm[k] * ampIm[k]
         }
+        untouched.modelPower = modelPower / 2
+        untouched.estimatedLeftPower = min(leftPower, modelPower) / 2
+
         // One period of the modelled waveform, read along φ at every sample.
         let tableSize = 16384
         var table = [Double](repeating: 0, count: tableSize + 1)

@@ -1,3 +1,4 @@
+import Foundation
 import ScrimCore
 
 /// The hum track a ``HumTrackingRemover`` followed on one channel, ten points a second.
@@ -28,6 +29,20 @@ public struct HumTrackReport: Sendable {
     public var inputEnergy: Double = 0
     /// Harmonics modelled.
     public var harmonicCount: Int = 0
+    /// Chunks tracked, and of those the ones where hum was removed.
+    public var chunks: Int = 0
+    public var chunksRemoved: Int = 0
+    /// Sums over the removed chunks of the modelled hum's power and its estimated amplitude-error power.
+    public var modelPower: Double = 0
+    public var estimatedLeftPower: Double = 0
+    /// The estimated hum left (dB re the hum removed): amplitude uncertainty only (``HumTrack/estimatedLeftPower``).
+    public var estimatedHumLeftDecibels: Double? {
+        modelPower > 0 ? 10 * log10(max(estimatedLeftPower, 1e-30) / modelPower) : nil
+    }
+    /// What was removed, in dB re the input.
+    public var removedDecibels: Double? {
+        inputEnergy > 0 && removedEnergy > 0 ? 10 * log10(removedEnergy / inputEnergy) : nil
+    }
 }
 
 /// Hum removal by ``HumTracker`` as an ``AudioProcessor``: the stream is cut into chunks of ``chunkSeconds``,
@@ -69,18 +84,29 @@ public final class HumTrackingRemover: AudioProcessor {
     private var emitted = 0
     private var flushed = false
 
+    /// Chunk and overlap lengths in seconds (defaults ``chunkSeconds``, ``overlapSeconds``).
+    public let chunkLength: Double
+    public let overlapLength: Double
+
     public init(fundamentalHertz: Double, settings: HumTrackerSettings = HumTrackerSettings(),
-                output: HumRemoverOutput = .cleaned) {
+                output: HumRemoverOutput = .cleaned, chunkSeconds: Double = HumTrackingRemover.chunkSeconds,
+                overlapSeconds: Double = HumTrackingRemover.overlapSeconds) {
         self.fundamentalHertz = fundamentalHertz
         self.settings = settings
         self.output = output
+        chunkLength = chunkSeconds
+        overlapLength = overlapSeconds
     }
 
     public func prepare(for spec: ProcessSpec) throws {
         rate = spec.sampleRate
         channels = spec.channelCount
-        chunk = Int((Self.chunkSeconds * rate).rounded())
-        overlap = Int((Self.overlapSeconds * rate).rounded())
+        guard chunkLength >= 1, overlapLength >= 0.1, overlapLength * 2 <= chunkLength else {
+            throw ScrimError(.configuration, "hum tracker: chunks of \(chunkLength) s with \(overlapLength) s overlap "
+                             + "(use chunks of 1 s or more and an overlap of 0.1 s to half a chunk)")
+        }
+        chunk = Int((chunkLength * rate).rounded())
+        overlap = Int((overlapLength * rate).rounded())
         latencyFrames = chunk + 2 * overlap
         tracker = try HumTracker(sampleRate: rate, referenceHertz: fundamentalHertz, settings: settings)
         reset()
@@ -154,6 +180,12 @@ public final class HumTrackingRemover: AudioProcessor {
     private func record(_ track: HumTrack, channel c: Int, windowStart: Int, from: Int, to: Int, original: [Float],
                         cleaned: [Float]) {
         reports[c].harmonicCount = track.harmonicCount
+        reports[c].chunks += 1
+        if track.tracked {
+            reports[c].chunksRemoved += 1
+            reports[c].modelPower += track.modelPower
+            reports[c].estimatedLeftPower += track.estimatedLeftPower
+        }
         for t in from..<to {
             let x = Double(original[t - windowStart]), y = Double(cleaned[t - windowStart])
             reports[c].inputEnergy += x * x

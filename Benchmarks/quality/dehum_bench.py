@@ -38,15 +38,16 @@ import corpus  # noqa: E402
 import humlib  # noqa: E402
 import qlib  # noqa: E402
 
-DEFAULT_TOOLS = ["scrim", "notch-bank", "afftdn", "nr-stationary", "stft-ref"]
+DEFAULT_TOOLS = ["scrim", "scrim-classic", "notch-bank", "afftdn", "nr-stationary", "stft-ref"]
 DEFAULT_TEMPLATE = "{scrim} dehum {in} -o {out}"
+CLASSIC_TEMPLATE = "{scrim} dehum {in} -o {out} --engine classic"
 MAX_LAG_SECONDS = 0.050
 SETTLE_SECONDS = 0.5
 MIN_PAUSE_SECONDS = 0.1
 QUICK = ["u1_mains60", "u1_drift", "u1_hum_noise", "u3_step_96k", "u2_midword_48k", "u4_hum_hvac_44.1k"]
 # Diagnostic: these tools also run on the input without the voice (hum + noise stems only), to tell the hum a tool
 # leaves from the voice it takes out at the harmonics (both are coherent with the harmonics, and both count).
-NO_VOICE_TOOLS = ["scrim", "notch-bank"]
+NO_VOICE_TOOLS = ["scrim", "scrim-classic", "notch-bank"]
 TARGET_STEADY_DB = -45.0
 TARGET_OTHER_DB = -35.0
 
@@ -285,6 +286,8 @@ def main() -> int:
     parser.add_argument("--scrim", help="path to the scrim executable (the scrim tool is skipped without it)")
     parser.add_argument("--scrim-template", default=DEFAULT_TEMPLATE,
                         help=f"command for scrim, with {{scrim}} {{in}} {{out}} (default: {DEFAULT_TEMPLATE!r})")
+    parser.add_argument("--scrim-classic-template", default=CLASSIC_TEMPLATE,
+                        help=f"command for scrim-classic (default: {CLASSIC_TEMPLATE!r})")
     parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS),
                         help="comma-separated subset of: " + ",".join(DEFAULT_TOOLS + ["afftdn-tn",
                                                                                         "nr-nonstationary"]))
@@ -302,7 +305,7 @@ def main() -> int:
     args.command_line = ["Benchmarks/.venv/py311/bin/python", "Benchmarks/quality/dehum_bench.py"] + [
         shlex.quote(a) for a in sys.argv[1:]]
 
-    known = DEFAULT_TOOLS + ["afftdn-tn", "nr-nonstationary"]
+    known = DEFAULT_TOOLS + ["afftdn-tn", "nr-nonstationary", "rnnoise", "dfn3"]
     tools, skipped = qlib.select_tools(parser, args.tools, known, args.scrim)
     manifest = corpus.load_dehum(args.rebuild)
     items = manifest["files"]
@@ -317,7 +320,8 @@ def main() -> int:
     out_dir = qlib.WORK_DIR / "out" / "dehum"
     print(f"{len(items)} files x {len(tools)} tools, jobs={args.jobs}", file=sys.stderr)
     work = functools.partial(evaluate, tools=tools, out_dir=out_dir, keep=args.keep)
-    rows = [row for rows in qlib.run_items(work, items, args.jobs, scrim, args.scrim_template, args.notch_width_hz)
+    templates = {"scrim": args.scrim_template, "scrim-classic": args.scrim_classic_template}
+    rows = [row for rows in qlib.run_items(work, items, args.jobs, scrim, templates, args.notch_width_hz)
             for row in rows]
 
     results = qlib.WORK_DIR / "results"

@@ -301,6 +301,8 @@ FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-th
 # What each tool runs, for the tables' footnotes.
 TOOL_NOTES = {
     "scrim": "Scrim CLI, command template from --scrim-template",
+    "scrim-classic": "Scrim CLI, `scrim dehum --engine classic` (the frame-wise per-harmonic remover before issue 19's "
+                     "tracker), template from --scrim-classic-template",
     "scrim-neural": "Scrim CLI, neural engine (DeepFilterNet3 + Scrim's post-processing), template from "
                     "--scrim-neural-template",
     "scrim-dfn3": "Scrim CLI, neural engine in pure-reference mode (should equal `dfn3`), template from "
@@ -451,12 +453,13 @@ def scrim_supports(scrim: str, words: list[str]) -> bool:
 
 def tool_unavailable(name: str, scrim: str | None) -> str | None:
     """Why a tool cannot run here (None if it can)."""
-    if name in ("scrim", "scrim-neural", "scrim-dfn3"):
+    if name in ("scrim", "scrim-neural", "scrim-dfn3", "scrim-classic"):
         if not scrim:
             return "no --scrim PATH given"
         if not Path(scrim).exists():
             return f"{scrim} not found (build it: swift build -c release --product scrim)"
-        needs = {"scrim": [], "scrim-neural": ["--engine"], "scrim-dfn3": ["--engine", "--neural-mode"]}[name]
+        needs = {"scrim": [], "scrim-classic": [], "scrim-neural": ["--engine"],
+                 "scrim-dfn3": ["--engine", "--neural-mode"]}[name]
         if needs and not scrim_supports(scrim, needs):
             return f"`scrim denoise` has no {' / '.join(needs)} option yet (the neural engine is not wired)"
         return None

@@ -73,7 +73,7 @@ struct PresetDocument: Decodable {
 
 extension DehumStage: Decodable {
     static let keys = ["frequencyHz", "harmonics", "searchRangeHz", "maximumFrequencyHz", "maximumDriftHz",
-                       "minimumProminenceDb", "minimumPresence", "detectionDriftHz", "write"]
+                       "minimumProminenceDb", "minimumPresence", "detectionDriftHz", "write", "engine"]
 
     /// Decodes the JSON form (keys as the properties; `frequency` is `"auto"` or a number of hertz;
     /// `searchRangeHertz` is `[low, high]`). Missing keys take the defaults; unknown keys are refused.
@@ -115,6 +115,12 @@ extension DehumStage: Decodable {
             }
             output = value
         }
+        if let text = try c.decodeIfPresent(String.self, forKey: key("engine")) {
+            guard let value = DehumEngine(rawValue: text) else {
+                throw PresetKeyError(message: "dehum.engine \"\(text)\": use tracker or classic")
+            }
+            engine = value
+        }
     }
 
     /// The JSON form, every key present (a template for preset files).
@@ -134,6 +140,7 @@ extension DehumStage: Decodable {
             ("minimumPresence", .number(minimumPresence)),
             ("detectionDriftHz", .number(detectionDriftHertz)),
             ("write", .string(output.rawValue)),
+            ("engine", .string(engine.rawValue)),
         ])
     }
 }

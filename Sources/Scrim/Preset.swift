@@ -73,12 +73,16 @@ public struct DehumStage: Sendable, Hashable {
     public var detectionDriftHertz: Double
     /// `cleaned` (default) or `residual` (the hum removed, to listen to).
     public var output: HumRemoverOutput
+    /// Which remover: ``HumTrackingRemover`` (default) or the classic ``HumRemover``.
+    public var engine: DehumEngine
 
     /// Creates de-hum settings; every parameter has the documented default.
     public init(frequency: Frequency = .auto, harmonics: Int? = nil, searchRangeHertz: ClosedRange<Double> = 45...65,
                 maximumFrequencyHertz: Double = 4000, maximumDriftHertz: Double = 1,
                 minimumProminenceDecibels: Decibels = 10, minimumPresence: Double = 0.75,
-                detectionDriftHertz: Double = 0.6, output: HumRemoverOutput = .cleaned) {
+                detectionDriftHertz: Double = 0.6, output: HumRemoverOutput = .cleaned,
+                engine: DehumEngine = .tracker) {
+        self.engine = engine
         self.frequency = frequency
         self.harmonics = harmonics
         self.searchRangeHertz = searchRangeHertz
@@ -124,12 +128,42 @@ public struct DehumStage: Sendable, Hashable {
         return configuration
     }
 
+    /// The tracker for this stage and detection: at the fixed frequency, at the detected fundamental, or (auto) at
+    /// the detector's best candidate when it did not confirm a hum (a wobbling or noisy hum smears its lines), then
+    /// removed only where at least two harmonics keep their phase. Nil for the classic engine or with nothing to
+    /// follow.
+    public func tracker(detected: HumDetection?) -> HumTrackingRemover? {
+        guard engine == .tracker else { return nil }
+        var settings = HumTrackerSettings()
+        settings.maximumFrequencyHertz = maximumFrequencyHertz
+        let fundamental: Double
+        switch frequency {
+        case .fixed(let hz):
+            fundamental = hz
+        case .auto:
+            guard let detected, let found = detected.fundamentalHertz else { return nil }
+            fundamental = found
+            settings.requireEvidence = !detected.isPresent
+        }
+        if let harmonics { settings.maximumFrequencyHertz = min(maximumFrequencyHertz, (Double(harmonics) + 0.5) * fundamental) }
+        return HumTrackingRemover(fundamentalHertz: fundamental, settings: settings, output: output)
+    }
+
     /// The detector's configuration for these settings.
     public var detectorConfiguration: HumDetectorConfiguration {
         HumDetectorConfiguration(searchRangeHertz: searchRangeHertz, maximumFrequencyHertz: maximumFrequencyHertz,
                                  minimumProminenceDecibels: minimumProminenceDecibels,
                                  minimumPresence: minimumPresence, maximumDriftHertz: detectionDriftHertz)
     }
+}
+
+/// Which hum remover a ``DehumStage`` runs in `process` and `batch` (the C API's streaming chains run the classic
+/// remover whatever the preset says: the tracker works on 28 s chunks).
+public enum DehumEngine: String, Sendable, Hashable, CaseIterable {
+    /// ``HumTrackingRemover``: one phase track for all harmonics, followed through speech (issue 19).
+    case tracker
+    /// ``HumRemover``: each harmonic tracked on its own in 0.34 s frames, streaming.
+    case classic
 }
 
 /// Which noise reducer a ``DenoiseStage`` runs.

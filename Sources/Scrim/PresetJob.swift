@@ -47,6 +47,10 @@ public struct HumStageResult: Sendable {
     /// Whether the remover treated the hum's level as changing over the take (nil when nothing was removed;
     /// ``HumRemoverConfiguration/levelVaries``).
     public var levelVaries: Bool? = nil
+    /// `tracker` or `classic` (``DehumEngine``).
+    public var engine: DehumEngine = .classic
+    /// The tracker's hum track per audio track (nil for the classic engine or when nothing was tracked).
+    public var track: [HumTrackReport]? = nil
 }
 
 /// What the loudness stage measured and did.
@@ -123,6 +127,10 @@ public struct PresetJobResult: Sendable {
             dehum.append(("removedHarmonics", .array(hum.removedHarmonics.map { .int(Int64($0)) })))
             dehum.append(("lookaheadSeconds", .rounded(hum.lookaheadSeconds, places: 2)))
             dehum.append(("levelVaries", hum.levelVaries.map { .bool($0) } ?? .null))
+            dehum.append(("engine", .string(hum.engine.rawValue)))
+            dehum.append(("track", hum.track.map { reports in
+                .array(reports.enumerated().map { $1.json(track: $0 + 1) })
+            } ?? .null))
             pairs.append(("dehum", .object(dehum)))
         } else {
             pairs.append(("dehum", .null))
@@ -260,11 +268,13 @@ public enum PresetJob {
         var nonFinite: Int?
         var hum: HumStageResult?
         var humConfiguration: HumRemoverConfiguration?
+        var tracker: HumTrackingRemover?
         if let dehum = preset.dehum {
             switch dehum.frequency {
             case .fixed:
                 hum = HumStageResult(detection: nil, removedFundamentalHertz: nil, removedHarmonics: [])
                 humConfiguration = dehum.removerConfiguration(detected: nil)
+                tracker = dehum.tracker(detected: nil)
             case .auto:
                 let detector = HumDetector(configuration: dehum.detectorConfiguration)
                 let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
@@ -275,13 +285,17 @@ public enum PresetJob {
                 let detection = detector.finish()
                 hum = HumStageResult(detection: detection, removedFundamentalHertz: nil, removedHarmonics: [])
                 humConfiguration = dehum.removerConfiguration(detected: detection)
+                tracker = dehum.tracker(detected: detection)
             }
         }
 
         // The cleanup chain's stages, made fresh for this file.
         var remover: HumRemover?
         var stages: [any AudioProcessor] = []
-        if let humConfiguration {
+        if let tracker {
+            meter.passCount += 1  // the tracker runs as a pass of its own
+            stages.append(tracker)
+        } else if let humConfiguration {
             let made = HumRemover(configuration: humConfiguration)
             remover = made
             stages.append(made)
@@ -300,26 +314,27 @@ public enum PresetJob {
                 stages.append(made.processor)
             }
         }
-        /// The cleanup (de-hum, denoise) from the input into `target`: the chain in one pass, or for the whole-file
-        /// neural mode the de-hum into a float32 intermediate and NeuralFileJob from there (the output keeps the
-        /// input's format and chunks unless `passOptions` says otherwise).
+        /// The cleanup (de-hum, denoise) from the input into `target`: the chain in one pass; or, when a stage needs
+        /// the whole file (the hum tracker: 28 s chunks, whose 32 s latency would reach the denoiser as leading
+        /// silence; the neural dialogue mode), those stages first into a float32 intermediate, then the rest from
+        /// there (the output keeps the input's format and chunks unless `passOptions` says otherwise).
         func cleanup(into target: String, options passOptions: FileJobOptions,
                      analyzers: [any AudioAnalyzer]) throws -> FileJobResult {
-            guard let stage = wholeFileNeural else {
+            let prePass: [any AudioProcessor] = wholeFileNeural != nil ? stages : (tracker.map { [$0] } ?? [])
+            guard !prePass.isEmpty || wholeFileNeural != nil else {
                 return try FileJob.process(input: input, output: target, options: passOptions,
                                            isCancelled: isCancelled, outputAnalyzers: analyzers,
                                            inputMeter: takeQualityMeter()) { _ in
                     ProcessorChain(stages)
                 }
             }
-            let network = try NeuralModelCache.shared.network(folder: options.modelFolder)
             var source = input
-            var neuralOptions = passOptions
+            var mainOptions = passOptions
             var notes: [String] = []
             var dehummed: String?
             defer { if let dehummed { _ = SystemPath.withCString(dehummed) { unlink($0) } } }
             var hummed: FileJobResult?
-            if !stages.isEmpty {
+            if !prePass.isEmpty {
                 let path = Temporaries.path(beside: target, kind: "hum")
                 dehummed = path
                 let format = AudioFileFormat(container: .wav, sampleFormat: .float32, sampleRate: info.sampleRate,
@@ -328,23 +343,38 @@ public enum PresetJob {
                     input: input, output: path,
                     options: FileJobOptions(blockFrames: passOptions.blockFrames, overwrite: true,
                                             codingHistoryText: nil, outputFormat: format, chunks: []),
-                    isCancelled: isCancelled, inputMeter: takeQualityMeter()) { _ in ProcessorChain(stages) }
+                    isCancelled: isCancelled, outputAnalyzers: tracker == nil ? [] : [meter],
+                    inputMeter: takeQualityMeter()) { _ in ProcessorChain(prePass) }
+                if tracker != nil { meter.nextPass() }
                 source = path
-                if neuralOptions.outputFormat == nil {
+                if mainOptions.outputFormat == nil {
                     let choice = try OutputFormat.choose(path: target, like: info, bits: passOptions.bits)
-                    neuralOptions.outputFormat = choice.format
+                    mainOptions.outputFormat = choice.format
                     notes = choice.notes
                 }
-                if neuralOptions.chunks == nil { neuralOptions.chunks = info.chunks }
+                if mainOptions.chunks == nil { mainOptions.chunks = info.chunks }
             }
-            var (result, report) = try NeuralFileJob.process(
-                input: source, output: target, model: network.model, weights: network.weights,
-                settings: stage.neuralSettings, options: neuralOptions, isCancelled: isCancelled,
-                outputAnalyzers: analyzers)
-            neuralReport = report
+            var result: FileJobResult
+            if let stage = wholeFileNeural {
+                let network = try NeuralModelCache.shared.network(folder: options.modelFolder)
+                var report: NeuralNoiseReductionReport
+                (result, report) = try NeuralFileJob.process(
+                    input: source, output: target, model: network.model, weights: network.weights,
+                    settings: stage.neuralSettings, options: mainOptions, isCancelled: isCancelled,
+                    outputAnalyzers: analyzers)
+                neuralReport = report
+            } else {
+                let rest = stages.filter { stage in !prePass.contains { $0 === stage } }
+                result = try FileJob.process(input: source, output: target, options: mainOptions,
+                                             isCancelled: isCancelled, outputAnalyzers: analyzers) { _ in
+                    ProcessorChain(rest)
+                }
+            }
             result.inputPath = input
             result.input = info
-            result.warnings = JobWarning.reading(info) + JobWarning.formatChanges(notes) + result.warnings
+            if hummed != nil || wholeFileNeural != nil {
+                result.warnings = JobWarning.reading(info) + JobWarning.formatChanges(notes) + result.warnings
+            }
             if let hummed {
                 result.invalidSamplesZeroed = max(result.invalidSamplesZeroed, hummed.invalidSamplesZeroed)
                 result.latencyFrames += hummed.latencyFrames
@@ -353,6 +383,15 @@ public enum PresetJob {
         }
         func humResult() -> HumStageResult? {
             guard var result = hum else { return nil }
+            if let tracker {
+                result.engine = .tracker
+                result.track = tracker.reports
+                if tracker.reports.contains(where: { $0.chunksRemoved > 0 }) {
+                    result.removedFundamentalHertz = tracker.fundamentalHertz
+                    result.removedHarmonics = Array(1...max(1, tracker.reports.map(\.harmonicCount).max() ?? 1))
+                }
+                return result
+            }
             if let remover, !remover.harmonicNumbers.isEmpty {
                 result.removedFundamentalHertz = remover.configuration.fundamentalHertz
                 result.removedHarmonics = remover.harmonicNumbers
@@ -377,7 +416,7 @@ public enum PresetJob {
             return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
                                    denoise: denoiser?.report?.spectral,
                                    neuralDenoise: neuralReport ?? denoiser?.report?.neural,
-                                   loudness: nil, file: result, quality: inputQuality, passes: passCount,
+                                   loudness: nil, file: result, quality: inputQuality, passes: meter.passCount,
                                    elapsedSeconds: seconds(clock.now - start))
         }
 
@@ -443,7 +482,7 @@ public enum PresetJob {
         result.noteInvalidSamples()
         let inputQuality = try quality()
         result.noteQuality(inputQuality)
-        result.latencyFrames += (remover?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
+        result.latencyFrames += (remover?.latencyFrames ?? 0) + (tracker?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
             + (neuralReport?.latencyFrames ?? 0)
         // The file report's time is the whole job's, as the process report's (not the last pass's).
         result.elapsedSeconds = seconds(clock.now - start)
@@ -451,7 +490,7 @@ public enum PresetJob {
                                denoise: denoiser?.report?.spectral,
                                neuralDenoise: neuralReport ?? denoiser?.report?.neural,
                                loudness: loudnessResult, file: result, quality: inputQuality,
-                               passes: passCount,
+                               passes: meter.passCount,
                                elapsedSeconds: seconds(clock.now - start))
     }
 
@@ -480,7 +519,8 @@ public enum PresetJob {
 /// exactly the frames each pass handles; does not allocate.
 final class ProgressMeter: AudioAnalyzer {
     let frameCount: Int
-    let passCount: Int
+    /// Passes expected (one more when a stage turns out to need its own pass, e.g. the hum tracker).
+    var passCount: Int
     let report: ((Double) -> Void)?
     private var pass = 0
     private var framesInPass = 0
@@ -525,6 +565,26 @@ extension HumDetection {
                          ("levelDbfs", .rounded(harmonic.levelDecibelsFullScale, places: 2)),
                          ("steadyLevelDbfs", .rounded(harmonic.steadyLevelDecibelsFullScale, places: 2))])
             })),
+        ])
+    }
+}
+
+extension HumTrackReport {
+    /// One audio track's hum track as `scrim dehum`, `process` and `batch` report it: the fundamental ten points a
+    /// second, its range and fastest change, what was removed and the estimated hum left.
+    public func json(track: Int) -> JSONValue {
+        .object([
+            ("track", .int(Int64(track))),
+            ("pointsPerSecond", .int(10)),
+            ("fundamentalHz", .array(fundamentalHertz.map { .rounded($0, places: 4) })),
+            ("rangeHz", rangeHertz.map { .array([.rounded($0.lowerBound, places: 4),
+                                                 .rounded($0.upperBound, places: 4)]) } ?? .null),
+            ("fastestRateHzPerSecond", .rounded(fastestRateHertzPerSecond, places: 4)),
+            ("harmonics", .int(Int64(harmonicCount))),
+            ("chunks", .int(Int64(chunks))),
+            ("chunksRemoved", .int(Int64(chunksRemoved))),
+            ("removedDb", .rounded(removedDecibels, places: 2)),
+            ("estimatedHumLeftDb", .rounded(estimatedHumLeftDecibels, places: 1)),
         ])
     }
 }

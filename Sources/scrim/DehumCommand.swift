@@ -156,6 +156,7 @@ struct DehumCommand: ParsableCommand {
             if engine == "tracker", let reference, configuration != nil || unconfirmed {
                 var settings = HumTrackerSettings()
                 settings.requireEvidence = unconfirmed
+                if let harmonics { settings.maximumFrequencyHertz = (Double(harmonics) + 0.5) * reference }
                 let remover = HumTrackingRemover(fundamentalHertz: reference, settings: settings, output: outputKind)
                 tracker = remover
                 return remover
@@ -204,28 +205,10 @@ struct DehumCommand: ParsableCommand {
                 ("lookaheadSeconds", .rounded(removed.isEmpty ? nil : reach, places: 2)),
                 ("levelVaries", removed.isEmpty ? .null : levelVaries.map { .bool($0) } ?? .null),
                 ("engine", .string(engine)),
-                ("track", track.map { reports in .array(reports.enumerated().map { Self.trackJSON($1, track: $0 + 1) }) }
+                ("track", track.map { reports in .array(reports.enumerated().map { $1.json(track: $0 + 1) }) }
                     ?? .null),
             ])),
             ("file", result.json),
-        ])
-    }
-
-    /// One track's hum track: the fundamental ten points a second, its range and fastest change, what was
-    /// removed and the estimated hum left.
-    static func trackJSON(_ report: HumTrackReport, track: Int) -> JSONValue {
-        .object([
-            ("track", .int(Int64(track))),
-            ("pointsPerSecond", .int(10)),
-            ("fundamentalHz", .array(report.fundamentalHertz.map { .rounded($0, places: 4) })),
-            ("rangeHz", report.rangeHertz.map { .array([.rounded($0.lowerBound, places: 4),
-                                                        .rounded($0.upperBound, places: 4)]) } ?? .null),
-            ("fastestRateHzPerSecond", .rounded(report.fastestRateHertzPerSecond, places: 4)),
-            ("harmonics", .int(Int64(report.harmonicCount))),
-            ("chunks", .int(Int64(report.chunks))),
-            ("chunksRemoved", .int(Int64(report.chunksRemoved))),
-            ("removedDb", .rounded(report.removedDecibels, places: 2)),
-            ("estimatedHumLeftDb", .rounded(report.estimatedHumLeftDecibels, places: 1)),
         ])
     }
 

@@ -391,8 +391,7 @@ public final class HumTracker {
                 smooth[m * K + k] = v
                 column[m] = v
             }
-            column.sort()
-            let floor = column[min(M - 1, Int(Self.weightFloorQuantile * Double(M)))]
+            let floor = Self.select(&column, rank: min(M - 1, Int(Self.weightFloorQuantile * Double(M))))
             for m in 0..<M { out[m * K + k] = 1 / (smooth[m * K + k] + floor + 1e-30) }
         }
         return out
@@ -416,6 +415,23 @@ public final class HumTracker {
             gw[m] = den
         }
         return (gm, gw)
+    }
+
+    /// The value of rank `rank` (0-based) in ascending order: Hoare's quickselect (average O(n); `values` is
+    /// reordered).
+    static func select(_ values: inout [Double], rank: Int) -> Double {
+        var low = 0, high = values.count - 1
+        while low < high {
+            let pivot = values[(low + high) / 2]
+            var i = low, j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if rank <= j { high = j } else if rank >= i { low = i } else { return values[rank] }
+        }
+        return values[rank]
     }
 
     /// Aₖ = Σₘ w g c / Σₘ w g².
@@ -684,14 +700,22 @@ public final class HumTracker {
         // One period of the modelled waveform, read along φ at every sample.
         let tableSize = 16384
         var table = [Double](repeating: 0, count: tableSize + 1)
-        for i in 0...tableSize {
-            let theta = 2 * Double.pi * Double(i) / Double(tableSize)
-            var s = 0.0
-            for k in 0..<K {
-                let a = kk[k] * theta
-                s += ampRe[k] * cos(a) - ampIm[k] * sin(a)
+        for k in 0..<K {
+            // Re(Aₖ e^{jkθ}) along the table by a rotating phasor, renormalised every 256 steps.
+            let step = kk[k] * 2 * Double.pi / Double(tableSize)
+            let sr = cos(step), si = sin(step)
+            var cr = 1.0, ci = 0.0
+            for i in 0...tableSize {
+                table[i] += ampRe[k] * cr - ampIm[k] * ci
+                let nr = cr * sr - ci * si
+                ci = cr * si + ci * sr
+                cr = nr
+                if i & 255 == 255 {
+                    let angle = kk[k] * 2 * Double.pi * Double(i + 1) / Double(tableSize)
+                    cr = cos(angle)
+                    ci = sin(angle)
+                }
             }
-            table[i] = s
         }
         var removedEnergy = 0.0
         var frame = 0
@@ -699,23 +723,37 @@ public final class HumTracker {
         let twoPi = 2 * Double.pi
         table.withUnsafeBufferPointer { tab in
             knots.phase.withUnsafeBufferPointer { phi in
-                for s in 0..<n {
-                    let t = Double(s)
-                    let j = s / knotStep
-                    let phase = phi[j] + (phi[j + 1] - phi[j]) * (Double(s - j * knotStep) / Double(knotStep))
-                    var wrapped = phase.truncatingRemainder(dividingBy: twoPi)
+                let size = Double(tableSize)
+                var s = 0
+                var j = 0
+                while s < n {
+                    // One knot interval: the phase rises linearly, so the table position does too (wrapped once
+                    // per interval, then by subtraction).
+                    let end = min(n, (j + 1) * knotStep)
+                    var wrapped = phi[j].truncatingRemainder(dividingBy: twoPi)
                     if wrapped < 0 { wrapped += twoPi }
-                    let u = wrapped / twoPi * Double(tableSize)
-                    let i = min(Int(u), tableSize - 1)
-                    let value = tab[i] + (tab[i + 1] - tab[i]) * (u - Double(i))
-                    while frame + 1 < times.count && times[frame + 1] <= t { frame += 1 }
-                    let g: Double
-                    if t <= times[0] { g = gain[0] }
-                    else if frame + 1 >= times.count { g = gain[gain.count - 1] }
-                    else { g = gain[frame] + (gain[frame + 1] - gain[frame]) * (t - times[frame]) / (times[frame + 1] - times[frame]) }
-                    let hum = g * value
-                    removedEnergy += hum * hum
-                    x[s] = Float(Double(x[s]) - hum)
+                    var u = wrapped / twoPi * size
+                    let du = (phi[j + 1] - phi[j]) / Double(knotStep) / twoPi * size
+                    while s < end {
+                        let i = min(Int(u), tableSize - 1)
+                        let value = tab[i] + (tab[i + 1] - tab[i]) * (u - Double(i))
+                        let t = Double(s)
+                        while frame + 1 < times.count && times[frame + 1] <= t { frame += 1 }
+                        let g: Double
+                        if t <= times[0] { g = gain[0] }
+                        else if frame + 1 >= times.count { g = gain[gain.count - 1] }
+                        else {
+                            g = gain[frame] + (gain[frame + 1] - gain[frame]) * (t - times[frame])
+                                / (times[frame + 1] - times[frame])
+                        }
+                        let hum = g * value
+                        removedEnergy += hum * hum
+                        x[s] = Float(Double(x[s]) - hum)
+                        u += du
+                        while u >= size { u -= size }
+                        s += 1
+                    }
+                    j += 1
                 }
             }
         }
@@ -755,39 +793,40 @@ private struct CombSearch {
         tableIm = im
     }
 
-    private func score(_ vRe: [Double], _ vIm: [Double], _ delta: Double) -> Double {
-        let sr = cos(delta), si = -sin(delta)
-        var cr = 1.0, ci = 0.0, s = 0.0
-        for k in 0..<K {
-            let nr = cr * sr - ci * si
-            ci = cr * si + ci * sr
-            cr = nr
-            s += vRe[k] * cr - vIm[k] * ci
-        }
-        return s
-    }
-
     func argmax(_ vRe: [Double], _ vIm: [Double]) -> Double {
         var best = -Double.infinity, bestIndex = 0
+        var scores = [Double](repeating: 0, count: coarse.count)
         for g in coarse.indices {
             var s = 0.0
             let base = g * K
             for k in 0..<K { s += vRe[k] * tableRe[base + k] - vIm[k] * tableIm[base + k] }
+            scores[g] = s
             if s > best { best = s; bestIndex = g }
         }
         let centre = coarse[bestIndex]
-        let step = 0.004
-        var fine = [Double](repeating: 0, count: 11)
-        var fineBest = 5
-        for i in 0..<11 {
-            fine[i] = score(vRe, vIm, centre + Double(i - 5) * step)
-            if fine[i] > fine[fineBest] { fineBest = i }
-        }
-        var delta = centre + Double(fineBest - 5) * step
-        if fineBest > 0 && fineBest < 10 {
-            let y0 = fine[fineBest - 1], y1 = fine[fineBest], y2 = fine[fineBest + 1]
+        // A parabola through the best grid point and its neighbours, then two Newton steps on
+        // S'(δ) = Σₖ k·(vIm cos kδ − vRe sin kδ), S''(δ) = −Σₖ k²·(vRe cos kδ + vIm sin kδ), kept within one coarse
+        // step of the best grid point.
+        var delta = centre
+        if bestIndex > 0 && bestIndex < coarse.count - 1 {
+            let y0 = scores[bestIndex - 1], y1 = scores[bestIndex], y2 = scores[bestIndex + 1]
             let den = y0 - 2 * y1 + y2
-            if abs(den) > 1e-30 { delta += 0.5 * step * (y0 - y2) / den }
+            if den < 0 { delta += 0.5 * 0.02 * (y0 - y2) / den }
+        }
+        for _ in 0..<2 {
+            let sr = cos(delta), si = sin(delta)
+            var cr = 1.0, ci = 0.0
+            var first = 0.0, second = 0.0
+            for k in 0..<K {
+                let nr = cr * sr - ci * si
+                ci = cr * si + ci * sr
+                cr = nr
+                let kk = Double(k + 1)
+                first += kk * (vIm[k] * cr - vRe[k] * ci)
+                second -= kk * kk * (vRe[k] * cr + vIm[k] * ci)
+            }
+            guard second < 0 else { break }
+            delta = min(max(delta - first / second, centre - 0.02), centre + 0.02)
         }
         return min(max(delta, -0.5), 0.5)
     }
@@ -842,6 +881,9 @@ struct SincKernel {
             let row = p * 2 * w
             var s: Float = 0
             if base >= 0 && base + 2 * w <= x.count {
+                // In order, one product after another: the tracker's discrete choices (the stiffness and variance
+                // scale picked by likelihood) can flip on a different rounding, and the corpus figures are
+                // measured with this sum.
                 for j in 0..<(2 * w) { s += tp[row + j] * x[base + j] }
             } else {
                 for j in 0..<(2 * w) where base + j >= 0 && base + j < x.count { s += tp[row + j] * x[base + j] }

@@ -97,12 +97,24 @@ struct ProcessCommand: ParsableCommand {
                let last = hum.removedHarmonics.last {
                 let source = hum.detection == nil ? "fixed" : "found"
                 var text = String(format: "%.3f Hz (%@), harmonics %d-%d removed", f, source, first, last)
-                if let reach = hum.lookaheadSeconds, reach != HumRemover.lookaheadSeconds {
+                if let tracks = hum.track {
+                    // The tracker: one phase track; its range over the tracks and the worst estimated hum left.
+                    let ranges = tracks.compactMap(\.rangeHertz)
+                    if let low = ranges.map(\.lowerBound).min(), let high = ranges.map(\.upperBound).max() {
+                        text += String(format: " on one phase track, f0 %.3f-%.3f Hz", low, high)
+                    }
+                    if let left = tracks.compactMap(\.estimatedHumLeftDecibels).max() {
+                        text += ", estimated hum left " + formatDecibels(left) + " dB"
+                    }
+                } else if let reach = hum.lookaheadSeconds, reach != HumRemover.lookaheadSeconds {
                     text += String(format: " (level varies %.1f dB: hum under speech from %.1f s either side%@)",
                                    hum.detection?.levelRangeDecibels ?? 0, reach,
                                    hum.levelVaries == true ? ", level followed under speech" : "")
                 }
                 row("hum", text)
+            } else if let tracks = hum.track, !tracks.isEmpty {
+                row("hum", "no harmonics kept their phase: nothing removed (the detector's candidate "
+                    + (hum.detection?.fundamentalHertz.map { String(format: "%.3f Hz", $0) } ?? "") + " was tracked)")
             } else {
                 row("hum", "none found, nothing removed")
             }

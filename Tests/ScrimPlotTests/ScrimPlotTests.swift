@@ -1,6 +1,6 @@
 import Foundation
 import ScrimCore
-import ScrimPlot
+@testable import ScrimPlot
 import Testing
 
 /// Feeds `channels` to an analyzer in blocks of `blockFrames`.
@@ -188,6 +188,22 @@ func brightestRow(_ image: PNGImage.Decoded, x: Int, in rect: PlotRect) -> Int {
         let s = analyzer.spectrogram
         for column in 0..<50 {
             #expect((0..<40).contains { s.level(track: 0, column: column, row: $0) > -20 }, "column \(column) empty")
+        }
+    }
+}
+
+/// The colour scale's percentile by selection is the sorted array's element, with repeated values, a few sizes.
+@Test func selectionMatchesSorting() {
+    var state: UInt32 = 7
+    for count in [1, 2, 3, 10, 101, 5000] {
+        let values = (0..<count).map { _ -> Float in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Float(state >> 24) - 100  // 256 distinct values: many repeats
+        }
+        let sorted = values.sorted()
+        for k in Set([0, count / 50, count / 2, count - 1]) {
+            var copy = values
+            #expect(smallest(k, in: &copy) == sorted[k], "count \(count), k \(k)")
         }
     }
 }

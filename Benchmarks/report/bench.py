@@ -3,7 +3,8 @@
 `scrim report` (wall clock, median of 5) and the page in headless Chromium (the page's own `data-ready-ms`:
 performance.now() when its script has finished, i.e. the HTML parsed, the rows laid out, the controls wired and the
 first screen's pictures made; median of 5), plus Chromium's whole --dump-dom run for reference (it includes starting
-the browser). Usage: bench.py SCRIM_BINARY [WORKDIR]. Standard library only.
+the browser). Usage: bench.py SCRIM_BINARY [WORKDIR] [--thumbnails-from FOLDER] (the pictures' run then stores
+the real thumbnails found under FOLDER, make_records.py --thumbnails-from, instead of noise). Standard library only.
 """
 import os
 import re
@@ -14,13 +15,20 @@ import sys
 import time
 
 here = os.path.dirname(os.path.abspath(__file__))
-scrim = os.path.abspath(sys.argv[1])
-work = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "..", ".build", "report-bench"))
+arguments = sys.argv[1:]
+thumbnails = None
+if "--thumbnails-from" in arguments:
+    at = arguments.index("--thumbnails-from")
+    thumbnails = os.path.abspath(arguments[at + 1])
+    del arguments[at:at + 2]
+scrim = os.path.abspath(arguments[0])
+work = os.path.abspath(arguments[1] if len(arguments) > 1 else os.path.join(here, "..", "..", ".build", "report-bench"))
 for pictures in (False, True):
     folder = os.path.join(work, "pictures" if pictures else "plain")
     shutil.rmtree(folder, ignore_errors=True)
     subprocess.run([sys.executable, os.path.join(here, "make_records.py"), folder, "--files", "1000"]
-                   + (["--pictures"] if pictures else []), check=True, timeout=600)
+                   + ((["--thumbnails-from", thumbnails] if thumbnails else ["--pictures"]) if pictures else []),
+                   check=True, timeout=600)
     page = os.path.join(folder, "day.html")
     report_times = []
     for _ in range(5):

@@ -8,7 +8,10 @@ in both shapes Scrim reads (a string, and {"code", "message", "track"}). With --
 stored picture: a noisy 240x64 RGB PNG (the size a before/after thumbnail would have; noise keeps it from
 compressing, so it is a heavy case).
 
-Usage: make_records.py OUTDIR [--files N] [--pictures]
+With --thumbnails-from FOLDER, the stored pictures are real thumbnails instead: the *.thumb.png files found under
+FOLDER (e.g. the .scrim/reports of a real `scrim batch --html` run), used in turn.
+
+Usage: make_records.py OUTDIR [--files N] [--pictures | --thumbnails-from FOLDER]
 """
 
 import argparse
@@ -38,7 +41,18 @@ def main():
     parser.add_argument("outdir")
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--pictures", action="store_true")
+    parser.add_argument("--thumbnails-from", metavar="FOLDER")
     args = parser.parse_args()
+    real = []
+    if args.thumbnails_from:
+        for base, _, names in sorted(os.walk(args.thumbnails_from)):
+            for found in sorted(names):
+                if found.endswith(".thumb.png"):
+                    with open(os.path.join(base, found), "rb") as handle:
+                        real.append(handle.read())
+        if not real:
+            parser.error(f"no *.thumb.png under {args.thumbnails_from}")
+        args.pictures = True
     rng = random.Random(20)
     reports = os.path.join(args.outdir, ".scrim", "reports", "DAY3")
     os.makedirs(reports, exist_ok=True)
@@ -110,7 +124,7 @@ def main():
         })
         if args.pictures and not failed:
             with open(os.path.join(reports, name + ".thumb.png"), "wb") as handle:
-                handle.write(png(rng))
+                handle.write(real[index % len(real)] if real else png(rng))
             document["thumbnail"] = name + ".thumb.png"
         with open(os.path.join(reports, name + ".json"), "w", encoding="utf-8") as handle:
             json.dump(document, handle, indent=2)

@@ -137,6 +137,8 @@ public enum FileJob {
     ///   - inputMeter: prepared like the processor, fed every input block (after invalid samples are zeroed,
     ///     whose count per channel it is told) before the processor changes it: per-track quality control in the
     ///     same read.
+    ///   - comparisonTap: when given, fed each input block (as `inputMeter`) and each aligned output block, to
+    ///     measure the before/after picture in this pass (``FilePlot/comparisonPicture(input:output:title:humHertz:tap:isCancelled:)``).
     ///   - makeProcessor: builds the processor for the input (called once, after the input is opened); the
     ///     pipeline prepares it for the file's rate, channel count and block size.
     /// - Returns: what was done.
@@ -144,7 +146,7 @@ public enum FileJob {
     public static func process(
         input: String, output: String, options: FileJobOptions = FileJobOptions(),
         isCancelled: () -> Bool = { false }, outputAnalyzers: [any AudioAnalyzer] = [],
-        inputMeter: TrackQualityMeter? = nil,
+        inputMeter: TrackQualityMeter? = nil, comparisonTap: ComparisonTap? = nil,
         makeProcessor: (AudioFileInfo) throws -> any AudioProcessor
     ) throws -> FileJobResult {
         let clock = ContinuousClock()
@@ -169,6 +171,7 @@ public enum FileJob {
         try processor.prepare(for: spec)
         for analyzer in outputAnalyzers { try analyzer.prepare(for: spec) }
         try inputMeter?.prepare(for: spec)
+        try comparisonTap?.prepare(info: info, latencyFrames: processor.latencyFrames, blockFrames: blockFrames)
 
         var warnings = JobWarning.reading(info)
         var format: AudioFileFormat
@@ -220,12 +223,14 @@ public enum FileJob {
                     } else {
                         nonFinite += block.zeroInvalidSamples()
                     }
+                    comparisonTap?.input(block)
                     processor.process(block)
                     let range = compensator.alignedRange(ofProcessed: n)
                     if !range.isEmpty {
                         let aligned = block.slice(from: range.lowerBound, count: range.count)
                         try writer.write(aligned)
                         for analyzer in outputAnalyzers { analyzer.analyze(aligned) }
+                        comparisonTap?.output(aligned)
                     }
                 }
             }
@@ -240,6 +245,7 @@ public enum FileJob {
                         let aligned = block.slice(from: range.lowerBound, count: range.count)
                         try writer.write(aligned)
                         for analyzer in outputAnalyzers { analyzer.analyze(aligned) }
+                        comparisonTap?.output(aligned)
                     }
                 }
                 remaining -= n

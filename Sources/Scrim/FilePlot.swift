@@ -98,10 +98,18 @@ public enum FilePlot {
     ///   - hum: harmonics to mark (the hum removed), if any.
     /// - Throws: ``AudioFileError`` when a file cannot be read; ``ScrimError`` `.invalidInput` when the channel
     ///   counts or sample rates differ, `.cancelled`.
+    ///   - tap: the job's ``ComparisonTap``, when the job ran with one: its grids, measured in the job's own pass,
+    ///     are drawn and the files are not read again (when it could not measure them all, the files are read).
     public static func comparisonPicture(input: String, output: String, title: String, humHertz: [Double] = [],
+                                         tap: ComparisonTap? = nil,
                                          isCancelled: () -> Bool = { false }) throws -> PlotPicture {
-        let (info, grids) = try compare(input: input, output: output, columns: ComparisonFigure.columnCount,
+        let info: AudioFileInfo, grids: [Spectrogram]
+        if let tap, let measured = tap.measured {
+            (info, grids) = measured
+        } else {
+            (info, grids) = try compare(input: input, output: output, columns: ComparisonFigure.columnCount,
                                         rows: ComparisonFigure.panelHeight, removed: true, isCancelled: isCancelled)
+        }
         let metadata = ProductionMetadata(info: info)
         let tracks = info.channelCount == 1 ? "" : ", mean of \(info.channelCount) tracks"
         let figure = ComparisonFigure(
@@ -170,7 +178,7 @@ public enum FilePlot {
     /// their difference (one ``SpectrogramAnalyzer`` in comparison mode: one transform per column per track and
     /// file, the difference from the two spectra).
     /// - Parameter removed: keep the difference's grid (else only the input's and the output's are returned).
-    private static func compare(input: String, output: String, columns: Int, rows: Int, removed: Bool,
+    static func compare(input: String, output: String, columns: Int, rows: Int, removed: Bool,
                                 isCancelled: () -> Bool) throws -> (info: AudioFileInfo, grids: [Spectrogram]) {
         let first = try AudioFileReader(path: input)
         defer { first.close() }
@@ -322,6 +330,56 @@ public enum FilePlot {
 
     private static func decibels(_ amplitude: Float) -> Float {
         amplitude > 0 ? 20 * log10(amplitude) : -.infinity
+    }
+}
+
+/// The before/after picture's spectrograms measured inside a job's own pass (``FileJob/process(input:output:options:isCancelled:outputAnalyzers:inputMeter:comparisonTap:makeProcessor:)``):
+/// the job hands it each input block before the processor and each sample-aligned output block, so the picture
+/// needs no second read of either file, only its own transforms (one per picture column per track and file, the
+/// removed signal's spectrum from the two: X_in − X_out).
+///
+/// The output measured is the processor's, before the writer rounds it to the file's sample format (and clips an
+/// integer format): against the re-read picture the difference is the format's rounding noise (16 bits: about
+/// −101 dBFS RMS, roughly −130 dBFS per bin of the 8192-point transforms, the bottom of the colour scale). When the pass cannot measure every window
+/// (a file of a few seconds, whose windows overlap so much that the input spectra held for the output would take
+/// more than 16 MB), ``measured`` is nil and ``FilePlot/comparisonPicture(input:output:title:humHertz:tap:isCancelled:)``
+/// reads the files as before. Not thread-safe; one job at a time.
+public final class ComparisonTap {
+    private var analyzer: SpectrogramAnalyzer?
+    private var info: AudioFileInfo?
+    private var ready = false
+
+    public init() {}
+
+    /// Called by the job once the input is open and the processor prepared.
+    func prepare(info: AudioFileInfo, latencyFrames: Int, blockFrames: Int) throws {
+        let made = SpectrogramAnalyzer(frameCount: info.frameCount, columnCount: ComparisonFigure.columnCount,
+                                       rowCount: ComparisonFigure.panelHeight, tracks: .comparison, transformLimit: 1)
+        ready = try made.prepareStreams(sampleRate: Double(info.sampleRate), channelCount: info.channelCount,
+                                        leadFrames: latencyFrames + blockFrames, maximumBlockFrames: blockFrames)
+        analyzer = made
+        self.info = info
+    }
+
+    /// An input block, invalid samples already zeroed, before the processor.
+    @inline(__always)
+    func input(_ block: AudioBlock) {
+        if ready { analyzer?.analyzeInput(block) }
+    }
+
+    /// An output block as written (sample-aligned with the input).
+    @inline(__always)
+    func output(_ block: AudioBlock) {
+        if ready { analyzer?.analyzeOutput(block) }
+    }
+
+    /// The input's description and the three grids (input, output, removed), when the pass measured them all.
+    public var measured: (info: AudioFileInfo, grids: [Spectrogram])? {
+        guard ready, let analyzer, let info, !analyzer.streamsIncomplete else { return nil }
+        let grids = analyzer.spectrogram
+        return (info, (0..<3).map {
+            Spectrogram(axis: grids.axis, columnCount: grids.columnCount, levels: [grids.levels[$0]])
+        })
     }
 }
 

@@ -176,9 +176,12 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
     }
 
     public func reset() {
-        for c in ring.indices { for i in ring[c].indices { ring[c][i] = 0 } }
-        for g in grids.indices { for i in grids[g].indices { grids[g][i] = Spectrogram.floorDecibels } }
-        for g in columnPower.indices { for i in columnPower[g].indices { columnPower[g][i] = 0 } }
+        // Whole-array fills (an element loop on a class's arrays pays an exclusivity check per element).
+        for c in ring.indices { ring[c].withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+        for g in grids.indices {
+            grids[g].withUnsafeMutableBufferPointer { $0.update(repeating: Spectrogram.floorDecibels) }
+        }
+        for g in columnPower.indices { columnPower[g].withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
         ringIndex = 0
         position = 0
         nextWindow = 0
@@ -201,6 +204,11 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         while offset < block.frameCount {
             let total = columnCount * transformsPerColumn
             guard nextWindow < total else { return }
+            // Frames more than a window before the next window's end are never transformed: skip them uncopied
+            // (the `size` frames before the end refill the ring whatever its write index).
+            let skip = min(block.frameCount - offset, max(0, nextEnd - size - position))
+            offset += skip
+            position += skip
             let take = min(block.frameCount - offset, max(0, nextEnd - position))
             if take > 0 {
                 push(block, from: offset, count: take)
@@ -254,19 +262,24 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
     /// Copies frames into the rings (the last `size` frames of each channel), newest at `ringIndex − 1`: at most two
     /// contiguous copies per channel.
     private func push(_ block: AudioBlock, from start: Int, count: Int) {
+        ringIndex = push(block, from: start, count: count, rings: ring.indices, ringIndex: ringIndex)
+    }
+
+    /// Copies frames of `block`'s channels 0… into `rings` (in order) at `ringIndex`; returns the new write index.
+    private func push(_ block: AudioBlock, from start: Int, count: Int, rings: Range<Int>, ringIndex: Int) -> Int {
         // Only the last `size` frames of a long run matter.
         let skip = max(0, count - size)
         let n = count - skip
         let first = min(n, size - ringIndex)
-        for c in ring.indices {
-            guard let source = block.channel(c).baseAddress else { continue }
+        for c in rings {
+            guard let source = block.channel(c - rings.lowerBound).baseAddress else { continue }
             ring[c].withUnsafeMutableBufferPointer { r in
                 guard let base = r.baseAddress else { return }
                 (base + ringIndex).update(from: source + start + skip, count: first)
                 if n > first { base.update(from: source + start + skip + first, count: n - first) }
             }
         }
-        ringIndex = (ringIndex + n) % size
+        return (ringIndex + n) % size
     }
 
     /// One windowed FFT of the rings, added to the column's powers; the column is written out after its last one.
@@ -329,7 +342,11 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
             averaged = half
         }
         guard (nextWindow + 1) % transformsPerColumn == 0 else { return }
-        let column = nextWindow / transformsPerColumn
+        finishColumn(nextWindow / transformsPerColumn, averaged: averaged)
+    }
+
+    /// Writes a column's rows from the powers accumulated for it, and clears the accumulators.
+    private func finishColumn(_ column: Int, averaged: Int) {
         let factor = scale / Float(transformsPerColumn * averaged)
         let rows = rowCount
         for g in 0..<gridCount {
@@ -341,7 +358,8 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
                         let t = interpolation[r]
                         if t < 0 {
                             var m: Float = 0
-                            for k in low[r]...high[r] { m = max(m, p[k]) }
+                            // `>` rather than `max`, whose NaN rules keep the loop from vectorizing.
+                            for k in low[r]...high[r] { m = p[k] > m ? p[k] : m }
                             power = m
                         } else {
                             power = p[low[r]] * (1 - t) + p[high[r]] * t
@@ -353,6 +371,192 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
                 }
             }
         }
+    }
+
+    // MARK: - Two streams: a job's input and output, in the job's own pass
+
+    /// Prepares a comparison (``Tracks/comparison``) fed as two streams of `channelCount` channels each — the job's
+    /// input blocks (``analyzeInput(_:)``) and its sample-aligned output blocks (``analyzeOutput(_:)``), the output
+    /// lagging the input by up to `leadFrames` — instead of one stream of 2·C channels. The same windows and the
+    /// same grids as the one-stream path: each window's input spectrum is taken when the input has passed the
+    /// window and held (complex, per channel) until the output has passed it too, then the three panels' powers
+    /// are added from the two spectra.
+    ///
+    /// Memory: the rings (2·C × ``transformFrames`` floats) and the held spectra, as many as there are window ends in
+    /// `leadFrames + 1` frames; when those would take more than `maximumHeldBytes` (a stream of a few seconds with
+    /// hundreds of columns, whose windows overlap), nothing is allocated for them and `false` is returned: feed the
+    /// one-stream path instead.
+    /// - Parameters:
+    ///   - leadFrames: how far the input may run ahead of the output (the processor's latency plus one block).
+    /// - Returns: whether the two-stream path is ready.
+    /// - Throws: ``ScrimError`` `.configuration` when the analyzer is not a comparison or the spec is invalid.
+    public func prepareStreams(sampleRate: Double, channelCount: Int, leadFrames: Int, maximumBlockFrames: Int,
+                               maximumHeldBytes: Int = 16 << 20) throws -> Bool {
+        guard tracks == .comparison else {
+            throw ScrimError(.configuration, "two streams are for a comparison spectrogram")
+        }
+        try prepare(for: ProcessSpec(sampleRate: sampleRate, channelCount: 2 * channelCount,
+                                     maximumBlockFrames: maximumBlockFrames))
+        let total = columnCount * transformsPerColumn
+        let ends = (0..<total).map(windowEnd)
+        var most = 0, j = 0
+        for i in 0..<total {
+            if j < i { j = i }
+            while j + 1 < total && ends[j + 1] <= ends[i] + max(0, leadFrames) + 1 { j += 1 }
+            most = max(most, j - i + 1)
+        }
+        let slotFloats = channelCount * 2 * (size / 2 + 1)
+        let slots = most + 1
+        guard slots.multipliedReportingOverflow(by: slotFloats * MemoryLayout<Float>.size).partialValue
+                <= maximumHeldBytes else {
+            held = []
+            heldCapacity = 0
+            return false
+        }
+        held = [Float](repeating: 0, count: slots * slotFloats)
+        heldCapacity = slots
+        resetStreams()
+        return true
+    }
+
+    /// Starts the two streams again (after ``prepareStreams(sampleRate:channelCount:leadFrames:maximumBlockFrames:maximumHeldBytes:)``).
+    public func resetStreams() {
+        reset()
+        inputSide = StreamSide(nextEnd: windowEnd(0))
+        outputSide = StreamSide(nextEnd: windowEnd(0))
+        heldFirst = 0
+        heldCount = 0
+        streamsIncomplete = false
+    }
+
+    /// True when a window's input spectrum could not be held (the output lagged further than promised) or the
+    /// output passed a window the input had not: the grids are then incomplete, draw from the files instead.
+    public private(set) var streamsIncomplete = false
+
+    /// Where one of the two streams is: its rings' write index, frames seen, its next window and that window's end.
+    private struct StreamSide {
+        var ringIndex = 0
+        var position = 0
+        var nextWindow = 0
+        var nextEnd: Int
+    }
+
+    private var inputSide = StreamSide(nextEnd: 0)
+    private var outputSide = StreamSide(nextEnd: 0)
+    /// Held input spectra, a queue of `heldCapacity` slots: per channel the real parts then the imaginary ones.
+    private var held: [Float] = []
+    private var heldCapacity = 0
+    private var heldFirst = 0
+    private var heldCount = 0
+
+    /// The job's input block (after invalid samples are zeroed, before the processor). Does not allocate.
+    public func analyzeInput(_ block: AudioBlock) {
+        feed(block, output: false)
+    }
+
+    /// The job's output block, sample-aligned with the input (as written). Does not allocate.
+    public func analyzeOutput(_ block: AudioBlock) {
+        feed(block, output: true)
+    }
+
+    private func feed(_ block: AudioBlock, output: Bool) {
+        guard fft != nil, heldCapacity > 0 else { return }
+        let half = channelCount / 2
+        let firstRing = output ? half : 0
+        var side = output ? outputSide : inputSide
+        let total = columnCount * transformsPerColumn
+        var offset = 0
+        while offset < block.frameCount && side.nextWindow < total {
+            let skip = min(block.frameCount - offset, max(0, side.nextEnd - size - side.position))
+            offset += skip
+            side.position += skip
+            let take = min(block.frameCount - offset, max(0, side.nextEnd - side.position))
+            if take > 0 {
+                side.ringIndex = push(block, from: offset, count: take, rings: firstRing..<(firstRing + half),
+                                      ringIndex: side.ringIndex)
+                offset += take
+                side.position += take
+            }
+            while side.nextWindow < total && side.position >= side.nextEnd {
+                if output { outputTransform(side) } else { inputTransform(side) }
+                side.nextWindow += 1
+                if side.nextWindow < total { side.nextEnd = windowEnd(side.nextWindow) }
+            }
+        }
+        if output { outputSide = side } else { inputSide = side }
+    }
+
+    /// Windows ring `c` (oldest sample at `start`) into the FFT's input and transforms it.
+    private func forward(ring c: Int, start: Int) {
+        guard let fft else { return }
+        let input = fft.input, length = size
+        ring[c].withUnsafeBufferPointer { r in
+            window.withUnsafeBufferPointer { w in
+                let head = length - start
+                for i in 0..<head { input[i] = r[start + i] * w[i] }
+                for i in 0..<start { input[head + i] = r[i] * w[head + i] }
+            }
+        }
+        fft.forward()
+    }
+
+    /// The input's spectra of a window, kept in the next free slot.
+    private func inputTransform(_ side: StreamSide) {
+        guard let fft else { return }
+        guard heldCount < heldCapacity else {
+            streamsIncomplete = true
+            return
+        }
+        let half = channelCount / 2, binCount = size / 2 + 1
+        let slot = (heldFirst + heldCount) % heldCapacity
+        let real = fft.real, imag = fft.imag
+        held.withUnsafeMutableBufferPointer { h in
+            guard let base = h.baseAddress, let real = real.baseAddress, let imag = imag.baseAddress else { return }
+            for c in 0..<half {
+                forward(ring: c, start: side.ringIndex)
+                let kept = base + (slot * half + c) * 2 * binCount
+                kept.update(from: real, count: binCount)
+                (kept + binCount).update(from: imag, count: binCount)
+            }
+        }
+        heldCount += 1
+    }
+
+    /// The output's spectra of a window, with the input's held for it: the three panels' powers, and the column
+    /// written out after its last window.
+    private func outputTransform(_ side: StreamSide) {
+        guard let fft else { return }
+        guard heldCount > 0, !streamsIncomplete else {
+            streamsIncomplete = true
+            return
+        }
+        let half = channelCount / 2, binCount = size / 2 + 1
+        let slot = heldFirst
+        let real = fft.real, imag = fft.imag
+        held.withUnsafeBufferPointer { h in
+            guard let base = h.baseAddress else { return }
+            for c in 0..<half {
+                forward(ring: half + c, start: side.ringIndex)
+                let keptReal = base + (slot * half + c) * 2 * binCount, keptImag = keptReal + binCount
+                // One grid's accumulator at a time (Swift's exclusivity rules: one access to `columnPower` each).
+                columnPower[0].withUnsafeMutableBufferPointer { p in
+                    for k in 0..<binCount { p[k] += keptReal[k] * keptReal[k] + keptImag[k] * keptImag[k] }
+                }
+                columnPower[1].withUnsafeMutableBufferPointer { p in
+                    for k in 0..<binCount { p[k] += real[k] * real[k] + imag[k] * imag[k] }
+                }
+                columnPower[2].withUnsafeMutableBufferPointer { p in
+                    for k in 0..<binCount {
+                        let dr = keptReal[k] - real[k], di = keptImag[k] - imag[k]
+                        p[k] += dr * dr + di * di
+                    }
+                }
+            }
+        }
+        heldFirst = (heldFirst + 1) % heldCapacity
+        heldCount -= 1
+        guard (side.nextWindow + 1) % transformsPerColumn == 0 else { return }
+        finishColumn(side.nextWindow / transformsPerColumn, averaged: half)
     }
 
     /// The grids measured (columns not reached stay at the floor).

@@ -151,8 +151,9 @@ struct DehumCommand: ParsableCommand {
         let reference = detection.fundamentalHertz.flatMap { detection.isPresent || unconfirmed ? $0 : nil }
             ?? fundamental
         var tracker: HumTrackingRemover?
+        let tap = plot.tap()
         var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
-                                         isCancelled: { Interruption.requested }) { _ in
+                                         isCancelled: { Interruption.requested }, comparisonTap: tap) { _ in
             if engine == "tracker", let reference, configuration != nil || unconfirmed {
                 var settings = HumTrackerSettings()
                 settings.requireEvidence = unconfirmed
@@ -176,7 +177,7 @@ struct DehumCommand: ParsableCommand {
             removed = anyRemoved ? Array(1...max(1, reports.map(\.harmonicCount).max() ?? 1)) : []
         }
         let plotted = try plot.drawComparison(command: "dehum", paths: paths,
-                                              humHertz: removed.map { Double($0) * (fundamental ?? 0) },
+                                              humHertz: removed.map { Double($0) * (fundamental ?? 0) }, tap: tap,
                                               overwrite: overwrite)
         if json {
             print(Self.report(detection: detection, fundamental: fundamental, removed: removed,

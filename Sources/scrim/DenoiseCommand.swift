@@ -166,8 +166,9 @@ struct DenoiseCommand: ParsableCommand {
         var options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) denoise",
                                      bits: bits)
         options.progress = progress.callback
+        let tap = plot.tap()
         var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
-                                         isCancelled: { Interruption.requested }) { _ in
+                                         isCancelled: { Interruption.requested }, comparisonTap: tap) { _ in
             let made = NoiseReducer(settings: settings)
             reducer = made
             return made
@@ -179,7 +180,7 @@ struct DenoiseCommand: ParsableCommand {
         result.outputPath = paths.displayOutput
         result.warnings = choiceWarnings + result.warnings
         progress.finish()
-        let plotted = try plot.drawComparison(command: "denoise", paths: paths, overwrite: overwrite)
+        let plotted = try plot.drawComparison(command: "denoise", paths: paths, tap: tap, overwrite: overwrite)
         if json {
             print(Self.reportJSON(report, source: source, result: result).addingPlot(plotted).serialized())
         } else {
@@ -203,6 +204,7 @@ struct DenoiseCommand: ParsableCommand {
                                      bits: bits)
         var result: FileJobResult
         let report: NeuralNoiseReductionReport
+        var tap: ComparisonTap?
         if wholeFile {
             // Dialogue mode on a file: the whole-file passes (forward and reverse ensemble, the guard).
             (result, report) = try NeuralFileJob.process(
@@ -212,8 +214,9 @@ struct DenoiseCommand: ParsableCommand {
         } else {
             var reducer: NeuralNoiseReducer?
             options.progress = progress.callback
+            tap = plot.tap()
             result = try FileJob.process(input: paths.input, output: paths.output, options: options,
-                                         isCancelled: { Interruption.requested }) { _ in
+                                         isCancelled: { Interruption.requested }, comparisonTap: tap) { _ in
                 let made = NeuralNoiseReducer(model: network.model, weights: network.weights, settings: settings)
                 reducer = made
                 return made
@@ -226,7 +229,7 @@ struct DenoiseCommand: ParsableCommand {
         result.inputPath = paths.displayInput
         result.outputPath = paths.displayOutput
         progress.finish()
-        let plotted = try plot.drawComparison(command: "denoise", paths: paths, overwrite: overwrite)
+        let plotted = try plot.drawComparison(command: "denoise", paths: paths, tap: tap, overwrite: overwrite)
         if json {
             print(Envelope.make(command: "denoise", input: result.inputPath, output: result.outputPath, status: .done,
                                 warnings: result.warnings, report: [

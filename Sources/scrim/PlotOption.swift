@@ -23,16 +23,21 @@ struct PlotOption: ParsableArguments {
 
     /// Draws the before/after picture of a finished job and writes it.
     /// - Returns: the plot's path as people see it and what the picture decided, or nil when no plot was asked for.
-    func drawComparison(command: String, paths: JobPaths, humHertz: [Double] = [], overwrite: Bool) throws
-        -> PlotWritten? {
+    /// - Parameter tap: the job's tap (``tap``), when it ran with one: the picture is drawn from what the job's own
+    ///   pass measured, without reading the files again.
+    func drawComparison(command: String, paths: JobPaths, humHertz: [Double] = [], tap: ComparisonTap? = nil,
+                        overwrite: Bool) throws -> PlotWritten? {
         guard let plot else { return nil }
         let picture = try FilePlot.comparisonPicture(
             input: paths.input, output: paths.output,
             title: "scrim \(command): \(paths.displayInput) -> \(paths.displayOutput)", humHertz: humHertz,
-            isCancelled: { Interruption.requested })
+            tap: tap, isCancelled: { Interruption.requested })
         try FilePlot.write(picture, to: plot, overwrite: overwrite)
         return PlotWritten(path: SystemPath.display(plot), notes: picture.notes)
     }
+
+    /// A tap for a single-pass job when a picture is asked for (nil otherwise).
+    func tap() -> ComparisonTap? { plot == nil ? nil : ComparisonTap() }
 
     /// Refuses, before any work, a plot that exists (without `--overwrite`) or is not a regular file, or that is
     /// the input itself.

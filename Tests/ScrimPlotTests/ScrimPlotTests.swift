@@ -1,6 +1,6 @@
 import Foundation
 import ScrimCore
-import ScrimPlot
+@testable import ScrimPlot
 import Testing
 
 /// Feeds `channels` to an analyzer in blocks of `blockFrames`.
@@ -192,6 +192,22 @@ func brightestRow(_ image: PNGImage.Decoded, x: Int, in rect: PlotRect) -> Int {
     }
 }
 
+/// The colour scale's percentile by selection is the sorted array's element, with repeated values, a few sizes.
+@Test func selectionMatchesSorting() {
+    var state: UInt32 = 7
+    for count in [1, 2, 3, 10, 101, 5000] {
+        let values = (0..<count).map { _ -> Float in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Float(state >> 24) - 100  // 256 distinct values: many repeats
+        }
+        let sorted = values.sorted()
+        for k in Set([0, count / 50, count / 2, count - 1]) {
+            var copy = values
+            #expect(smallest(k, in: &copy) == sorted[k], "count \(count), k \(k)")
+        }
+    }
+}
+
 @Suite struct SpectrogramWindowTests {
     /// Reading only the windows (``SpectrogramAnalyzer/windowRanges`` + `analyzeNextWindow`) gives exactly the
     /// grids that streaming every frame gives, in comparison mode (input, output, difference).
@@ -222,5 +238,61 @@ func brightestRow(_ image: PNGImage.Decoded, x: Int, in rect: PlotRect) -> Int {
         let s = streamed.spectrogram
         let row = try #require(s.axis.row(ofHertz: 440))
         #expect(s.level(track: 0, column: 10, row: row) - s.level(track: 2, column: 10, row: row) > 10)
+    }
+
+    /// A job's two streams (``SpectrogramAnalyzer/analyzeInput(_:)`` and ``SpectrogramAnalyzer/analyzeOutput(_:)``,
+    /// the output lagging the input by a processor's latency) give exactly the grids of the one-stream comparison:
+    /// no lag, a lag shorter than the windows' spacing, and one longer (several input spectra held at once).
+    @Test(arguments: [(1, 0), (1, 1000), (3, 9000), (3, 20_000)])
+    func twoStreamsEqualOneStream(transformLimit: Int, lag: Int) throws {
+        let rate = 8_000.0, frames = 8_000 * 40, block = 777
+        let input = (0..<frames).map { i -> Float in
+            let tone: Double = 0.3 * sin(Double(i) * 0.35)
+            let buzz: Double = 0.01 * sin(Double(i * i % 9973))
+            return Float(tone + buzz)
+        }
+        let output = sine(440, amplitude: 0.3, frames: frames, sampleRate: rate)
+        let make = { SpectrogramAnalyzer(frameCount: frames, columnCount: 30, rowCount: 50, tracks: .comparison,
+                                         transformLimit: transformLimit) }
+        let streamed = make()
+        try feed(streamed, [input, output], sampleRate: rate, blockFrames: block)
+        let split = make()
+        let ready = try split.prepareStreams(sampleRate: rate, channelCount: 1, leadFrames: lag + block,
+                                             maximumBlockFrames: block)
+        #expect(ready)
+        let inputs = AudioBuffer(channels: [input]), outputs = AudioBuffer(channels: [output])
+        var fedOutput = 0
+        var start = 0
+        while start < frames {
+            let count = min(block, frames - start)
+            inputs.withBlock { split.analyzeInput($0.slice(from: start, count: count)) }
+            start += count
+            let upTo = max(0, start - lag)
+            if upTo > fedOutput {
+                outputs.withBlock { split.analyzeOutput($0.slice(from: fedOutput, count: upTo - fedOutput)) }
+                fedOutput = upTo
+            }
+        }
+        outputs.withBlock { split.analyzeOutput($0.slice(from: fedOutput, count: frames - fedOutput)) }
+        #expect(!split.streamsIncomplete)
+        #expect(split.spectrogram.levels == streamed.spectrogram.levels)
+    }
+
+    /// The two-stream path refuses what it cannot hold, and says when the output fell further behind than promised.
+    @Test func twoStreamsBounded() throws {
+        let rate = 8_000.0, frames = 8_000 * 40
+        let analyzer = SpectrogramAnalyzer(frameCount: frames, columnCount: 30, rowCount: 50, tracks: .comparison)
+        #expect(try !analyzer.prepareStreams(sampleRate: rate, channelCount: 1, leadFrames: 0, maximumBlockFrames: 512,
+                                             maximumHeldBytes: 1000))
+        #expect(try analyzer.prepareStreams(sampleRate: rate, channelCount: 1, leadFrames: 0, maximumBlockFrames: 512))
+        // All the input first: more windows passed than the held spectra promised for a lead of 0.
+        let input = AudioBuffer(channels: [sine(440, amplitude: 0.3, frames: frames, sampleRate: rate)])
+        input.withBlock { analyzer.analyzeInput($0) }
+        input.withBlock { analyzer.analyzeOutput($0) }
+        #expect(analyzer.streamsIncomplete)
+        let single = SpectrogramAnalyzer(frameCount: frames, columnCount: 30, rowCount: 50, tracks: .mixed)
+        #expect(throws: ScrimError.self) {
+            try single.prepareStreams(sampleRate: rate, channelCount: 1, leadFrames: 0, maximumBlockFrames: 512)
+        }
     }
 }

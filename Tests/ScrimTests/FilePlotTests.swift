@@ -138,6 +138,54 @@ private func meanLightness(_ image: PNGImage.Decoded, rect: PlotRect, y: Int, ha
         #expect(inputNoise - outputNoise > 0.05, "noise row: input \(inputNoise), output \(outputNoise)")
     }
 
+    /// The before/after grids measured inside the job's pass (``ComparisonTap``) are the ones measured by reading
+    /// the two files again: a 2-track float file through the noise reducer (which has latency, so the output lags
+    /// the input inside the pass), 60 s long (sparse windows: the re-read seeks) and 5 s long (overlapping windows:
+    /// the re-read streams every frame). The output file is float, so both paths see the same samples and the same
+    /// transforms: the levels agree to 0.01 dB (float rounding only; in practice they are equal).
+    @Test func tapMatchesRereadingTheFiles() throws {
+        let folder = TemporaryFolder()
+        for seconds in [60, 5] {
+            let input = folder.file("in\(seconds).wav"), output = folder.file("out\(seconds).wav")
+            let frames = seconds * 48_000
+            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+            var channels = [[Float]](repeating: [Float](repeating: 0, count: frames), count: 2)
+            for i in 0..<frames {
+                for c in 0..<2 {
+                    state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                    let u = Double(state >> 11) / 9_007_199_254_740_992.0 * 2 - 1
+                    let tone = 0.2 * sin(2 * Double.pi * Double(440 * (c + 1)) * Double(i) / 48_000)
+                    channels[c][i] = Float(tone + 0.02 * u)
+                }
+            }
+            let format = AudioFileFormat(container: .wav, sampleFormat: .float32, sampleRate: 48_000, channelCount: 2)
+            let writer = try AudioFileWriter(path: input, format: format)
+            try AudioBuffer(channels: channels).withBlock { try writer.write($0) }
+            try writer.finish()
+            let tap = ComparisonTap()
+            let result = try FileJob.process(input: input, output: output, options: FileJobOptions(),
+                                             comparisonTap: tap) { _ in NoiseReducer() }
+            #expect(result.latencyFrames > 0, "the output should lag the input inside the pass")
+            let measured = try #require(tap.measured)
+            let reread = try FilePlot.compare(input: input, output: output, columns: ComparisonFigure.columnCount,
+                                              rows: ComparisonFigure.panelHeight, removed: true,
+                                              isCancelled: { false }).grids
+            #expect(measured.grids.count == 3 && reread.count == 3)
+            var worst: Float = 0, compared = 0
+            for g in 0..<min(3, measured.grids.count, reread.count) {
+                let a = measured.grids[g].levels[0], b = reread[g].levels[0]
+                #expect(a.count == b.count)
+                for i in 0..<min(a.count, b.count) where a[i] > -150 || b[i] > -150 {
+                    worst = max(worst, abs(a[i] - b[i]))
+                    compared += 1
+                }
+            }
+            #expect(measured.grids[0].columnCount == ComparisonFigure.columnCount)
+            #expect(compared > ComparisonFigure.columnCount * ComparisonFigure.panelHeight, "\(seconds) s: \(compared)")
+            #expect(worst <= 0.01, "\(seconds) s: tap and re-read differ by \(worst) dB")
+        }
+    }
+
     /// The thumbnail: PNG bytes of the size asked for; a bad size is an error.
     @Test func thumbnailSize() throws {
         let folder = TemporaryFolder()

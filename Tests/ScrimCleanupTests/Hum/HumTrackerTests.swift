@@ -119,7 +119,9 @@ struct HumTrackerTests {
     /// Hum under white noise: the noise is not hum and stays. Steady 60 Hz hum (fundamental 0.02) under noise
     /// of RMS 0.01 (uniform, peak 0.0173): per 40 ms frame the noise in a harmonic's bin is about as strong as the
     /// 10th harmonic, and over 8 s the coherent average gains about 10·log10(8 s × 100 frames / 4 overlap) = 23 dB,
-    /// so the amplitudes' error sits near −40 dB re the hum; ≤ −30 dB leaves room for the phase. What is removed
+    /// so the amplitudes' error sits near −40 dB re the hum; the phase track's error in the noise comes on top
+    /// (measured −30.5 dB in all); ≤ −27 dB leaves room for a different rounding of the track's choices
+    /// (HUM-TRACKER.md, v3, sensitivity); the classic remover leaves −19 dB on the corpus's hum_noise. What is removed
     /// beyond the hum (output against the noise + voice) is no more than the hum left allows: the noise's power
     /// comes through within 0.1 dB.
     @Test func humUnderNoiseKeepsTheNoise() throws {
@@ -129,7 +131,7 @@ struct HumTrackerTests {
         let rest = HumSignals.sum(noise, voice)
         let (out, _) = try self.track(HumSignals.sum(hum, rest), reference: 60)
         let left = humLeft(out, rest: rest, hum: hum)
-        #expect(left < -30, "hum left \(left) dB")
+        #expect(left < -27, "hum left \(left) dB")
         let kept = 10 * log10(HumSignals.power(out, 0..<Self.frameCount) / HumSignals.power(rest, 0..<Self.frameCount))
         #expect(abs(kept) < 0.1, "output power \(kept) dB re noise + voice")
     }

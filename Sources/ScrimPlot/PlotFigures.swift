@@ -111,36 +111,11 @@ public func plotLevelRange(_ spectrograms: [Spectrogram]) -> ClosedRange<Float> 
     return low...high
 }
 
-/// The `k`-th smallest of `values` (0-based; the value `values.sorted()[k]` has), found by Hoare's selection in
-/// linear time on average instead of a sort (the colour scale's percentile; `values` are reordered). Needs no NaN.
+/// The `k`-th smallest of `values` (0-based; the value `values.sorted()[k]` has): ``OrderStatistics/select(_:count:rank:)``
+/// in linear time on average instead of a sort (the colour scale's percentile; `values` are reordered). Needs no NaN.
 /// - Precondition: `0 <= k < values.count`.
 func smallest(_ k: Int, in values: inout [Float]) -> Float {
-    values.withUnsafeMutableBufferPointer { p -> Float in
-        var lo = 0, hi = p.count - 1
-        while lo < hi {
-            let a = p[lo], b = p[(lo + hi) / 2], c = p[hi]
-            let pivot = max(min(a, b), min(max(a, b), c))
-            var i = lo, j = hi
-            while i <= j {
-                while p[i] < pivot { i += 1 }
-                while p[j] > pivot { j -= 1 }
-                if i <= j {
-                    p.swapAt(i, j)
-                    i += 1
-                    j -= 1
-                }
-            }
-            // Now p[lo...j] ≤ pivot, p[i...hi] ≥ pivot, and anything between equals it.
-            if k <= j {
-                hi = j
-            } else if k >= i {
-                lo = i
-            } else {
-                return p[k]
-            }
-        }
-        return p[k]
-    }
+    values.withUnsafeMutableBufferPointer { OrderStatistics.select($0, count: $0.count, rank: k) }
 }
 
 /// The analysis picture of one stream: per-track spectrograms on a log-frequency axis with hum harmonics marked,

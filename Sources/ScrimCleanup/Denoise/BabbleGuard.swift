@@ -1,4 +1,5 @@
 import Foundation
+import ScrimCore
 
 /// Detects a speech-like background (babble, crowd walla) under the dialogue and eases the noise reducer's
 /// reduction limit while it lasts. Part of ``NoiseReductionKernel``; reported in ``NoiseReductionReport``.

@@ -391,7 +391,8 @@ public final class HumTracker {
                 smooth[m * K + k] = v
                 column[m] = v
             }
-            let floor = Self.select(&column, rank: min(M - 1, Int(Self.weightFloorQuantile * Double(M))))
+            let rank = min(M - 1, Int(Self.weightFloorQuantile * Double(M)))
+            let floor = column.withUnsafeMutableBufferPointer { OrderStatistics.select($0, count: M, rank: rank) }
             for m in 0..<M { out[m * K + k] = 1 / (smooth[m * K + k] + floor + 1e-30) }
         }
         return out
@@ -415,23 +416,6 @@ public final class HumTracker {
             gw[m] = den
         }
         return (gm, gw)
-    }
-
-    /// The value of rank `rank` (0-based) in ascending order: Hoare's quickselect (average O(n); `values` is
-    /// reordered).
-    static func select(_ values: inout [Double], rank: Int) -> Double {
-        var low = 0, high = values.count - 1
-        while low < high {
-            let pivot = values[(low + high) / 2]
-            var i = low, j = high
-            while i <= j {
-                while values[i] < pivot { i += 1 }
-                while values[j] > pivot { j -= 1 }
-                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
-            }
-            if rank <= j { high = j } else if rank >= i { low = i } else { return values[rank] }
-        }
-        return values[rank]
     }
 
     /// Aₖ = Σₘ w g c / Σₘ w g².

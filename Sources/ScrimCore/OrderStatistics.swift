@@ -1,11 +1,12 @@
-/// Order statistics in place, for the analyzers' and processors' small scratch buffers (no allocation).
-enum OrderStatistics {
+/// Order statistics in place, for the analyzers' and processors' small scratch buffers, the hum tracker's weight
+/// floors and the pictures' colour scale (no allocation).
+public enum OrderStatistics {
     /// The element of rank `rank` (0-based, ascending) among the first `count` of `values`, which it reorders
     /// so that no greater value stands before `values[rank]` and no smaller one after it (Hoare's quickselect,
     /// "Algorithm 65: Find", CACM 4(7), 1961; the same value a full sort would put there). Requires
     /// 0 ≤ rank < count and no NaN.
-    @inline(__always)
-    static func select<T: Comparable>(_ values: UnsafeMutableBufferPointer<T>, count: Int, rank: Int) -> T {
+    @inlinable
+    public static func select<T: Comparable>(_ values: UnsafeMutableBufferPointer<T>, count: Int, rank: Int) -> T {
         var low = 0, high = count - 1
         while low < high {
             let pivot = values[(low + high) / 2]
@@ -32,8 +33,8 @@ enum OrderStatistics {
 
     /// The median of the first `count` (≥ 1) of `values`, which it reorders: the middle element, or for an even
     /// count the mean of the two middle ones.
-    @inline(__always)
-    static func median(_ values: UnsafeMutableBufferPointer<Float>, count: Int) -> Float {
+    @inlinable
+    public static func median(_ values: UnsafeMutableBufferPointer<Float>, count: Int) -> Float {
         let upper = select(values, count: count, rank: count / 2)
         guard count % 2 == 0 else { return upper }
         // The lower middle is the largest of the values selection left before the upper one.

@@ -128,7 +128,8 @@ public struct DehumStage: Sendable, Hashable {
         return configuration
     }
 
-    /// The tracker for this stage and detection: at the fixed frequency, at the detected fundamental, or (auto) at
+    /// The tracker for this stage and detection (`process`, `batch` and `scrim dehum`): at the fixed frequency (or
+    /// the detection's mean when it found this hum there), at the detected fundamental, or (auto) at
     /// the detector's best candidate when it did not confirm a hum (a wobbling or noisy hum smears its lines), then
     /// removed only where at least two harmonics keep their phase. Nil for the classic engine or with nothing to
     /// follow.
@@ -139,7 +140,13 @@ public struct DehumStage: Sendable, Hashable {
         let fundamental: Double
         switch frequency {
         case .fixed(let hz):
-            fundamental = hz
+            // A detection of this hum (searched around it) gives its measured mean, as for the classic remover.
+            if let detected, detected.isPresent, let found = detected.fundamentalHertz,
+               abs(found - hz) <= max(maximumDriftHertz, 1) {
+                fundamental = found
+            } else {
+                fundamental = hz
+            }
         case .auto:
             guard let detected, let found = detected.fundamentalHertz else { return nil }
             fundamental = found

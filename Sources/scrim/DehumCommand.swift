@@ -144,21 +144,15 @@ struct DehumCommand: ParsableCommand {
                                      bits: bits)
         options.progress = progress.callback
         var removed: [Int] = []
-        // The tracker also takes a candidate the detector did not confirm (a wobbling hum smears its lines), and
-        // removes it only where the tracker finds it coherent.
-        let unconfirmed = engine == "tracker" && !detection.isPresent && fixedHertz == nil
-            && detection.fundamentalHertz != nil
-        let reference = detection.fundamentalHertz.flatMap { detection.isPresent || unconfirmed ? $0 : nil }
-            ?? fundamental
+        // The tracker as `process` makes it (DehumStage.tracker): it also takes a candidate the detector did not
+        // confirm (a wobbling hum smears its lines) and removes it only where the tracker finds it coherent.
+        let stage = DehumStage(frequency: fixedHertz.map { .fixed($0) } ?? .auto, harmonics: harmonics,
+                               output: outputKind, engine: engine == "tracker" ? .tracker : .classic)
         var tracker: HumTrackingRemover?
         let tap = plot.tap()
         var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
                                          isCancelled: { Interruption.requested }, comparisonTap: tap) { _ in
-            if engine == "tracker", let reference, configuration != nil || unconfirmed {
-                var settings = HumTrackerSettings()
-                settings.requireEvidence = unconfirmed
-                if let harmonics { settings.maximumFrequencyHertz = (Double(harmonics) + 0.5) * reference }
-                let remover = HumTrackingRemover(fundamentalHertz: reference, settings: settings, output: outputKind)
+            if !passThrough, let remover = stage.tracker(detected: detection) {
                 tracker = remover
                 return remover
             }

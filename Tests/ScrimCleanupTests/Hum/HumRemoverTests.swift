@@ -149,18 +149,8 @@ struct HumRemoverTests {
         let n = Int(6 * Self.sampleRate)
         let hum = HumSignals.hum(frameCount: n, sampleRate: Self.sampleRate, startHertz: 60,
                                  amplitudes: HumSignals.mainsAmplitudes(count: 12, fundamentalAmplitude: 0.01))
-        var vowel = [Float](repeating: 0, count: n)
-        var phases = [Double](repeating: 0, count: n)
-        var phase = 0.0
-        let end = Int(4 * Self.sampleRate)
-        for i in 0..<end {
-            let t = Double(i) / Self.sampleRate
-            phases[i] = phase
-            var v = 0.0
-            for h in 1...20 { v += 0.05 / Double(h) * sin(Double(h) * phase) }
-            vowel[i] = Float(v * min(1, (4 - t) / 0.05))
-            phase += 2 * Double.pi * 120 * (1 + 0.02 * sin(2 * Double.pi * 5.5 * t)) / Self.sampleRate
-        }
+        let (vowel, phases) = HumSignals.vowelWithPhases(frameCount: n, sampleRate: Self.sampleRate, from: 0, to: 4,
+                                                         rampIn: false)
         let input = HumSignals.sum(hum, vowel)
         let detector = HumDetector()
         try detector.prepare(for: ProcessSpec(sampleRate: Self.sampleRate, channelCount: 1, maximumBlockFrames: n))
@@ -173,12 +163,7 @@ struct HumRemoverTests {
             harmonicProfileDecibels: detection.harmonicProfileDecibels))[0]
         let range = Int(0.1 * Self.sampleRate)..<Int(3.9 * Self.sampleRate)
         func level(_ x: [Float], harmonic h: Int) -> Double {
-            var re = 0.0, im = 0.0
-            for i in range {
-                re += Double(x[i]) * sin(Double(h) * phases[i])
-                im += Double(x[i]) * cos(Double(h) * phases[i])
-            }
-            return 10 * log10(re * re + im * im)
+            HumSignals.harmonicLevel(x, phases: phases, harmonic: h, range)
         }
         for h in 1...5 {
             let change = level(out, harmonic: h) - level(vowel, harmonic: h)

@@ -65,4 +65,33 @@ enum HumSignals {
         let difference = zip(a, b).map { $0 - $1 }
         return 10 * log10(power(difference, range) / power(reference, range))
     }
+
+    /// The 120 Hz vowel of the voice-keeping tests: 20 harmonics of amplitude 0.05/h on a pitch with ±2 % vibrato at
+    /// 5.5 Hz, from `start` to `end` seconds, 50 ms ramps (out only, or in and out); also its phase at each sample.
+    static func vowelWithPhases(frameCount n: Int, sampleRate: Double, from start: Double, to end: Double,
+                                rampIn: Bool) -> (samples: [Float], phases: [Double]) {
+        var vowel = [Float](repeating: 0, count: n)
+        var phases = [Double](repeating: 0, count: n)
+        var phase = 0.0
+        for i in Int(start * sampleRate)..<Int(end * sampleRate) {
+            let t = Double(i) / sampleRate
+            phases[i] = phase
+            var v = 0.0
+            for h in 1...20 { v += 0.05 / Double(h) * sin(Double(h) * phase) }
+            vowel[i] = Float(v * min(1, (rampIn ? min(t - start, end - t) : end - t) / 0.05))
+            phase += 2 * Double.pi * 120 * (1 + 0.02 * sin(2 * Double.pi * 5.5 * t)) / sampleRate
+        }
+        return (vowel, phases)
+    }
+
+    /// The level (dB, arbitrary reference) of `x`'s component along harmonic `h` of `phases` over `range`: its
+    /// correlation with that harmonic's known waveform.
+    static func harmonicLevel(_ x: [Float], phases: [Double], harmonic h: Int, _ range: Range<Int>) -> Double {
+        var re = 0.0, im = 0.0
+        for i in range {
+            re += Double(x[i]) * sin(Double(h) * phases[i])
+            im += Double(x[i]) * cos(Double(h) * phases[i])
+        }
+        return 10 * log10(re * re + im * im)
+    }
 }

@@ -142,27 +142,13 @@ struct HumTrackerTests {
     @Test func vowelOnTheHumHarmonicsSurvives() throws {
         let n = Self.frameCount
         let hum = Self.hum(fundamental: { _ in 60 })
-        var vowel = [Float](repeating: 0, count: n)
-        var phases = [Double](repeating: 0, count: n)
-        var phase = 0.0
+        let (vowel, phases) = HumSignals.vowelWithPhases(frameCount: n, sampleRate: Self.sampleRate, from: 2, to: 6,
+                                                         rampIn: true)
         let start = Int(2 * Self.sampleRate), end = Int(6 * Self.sampleRate)
-        for i in start..<end {
-            let t = Double(i) / Self.sampleRate
-            phases[i] = phase
-            var v = 0.0
-            for h in 1...20 { v += 0.05 / Double(h) * sin(Double(h) * phase) }
-            vowel[i] = Float(v * min(1, min(t - 2, 6 - t) / 0.05))
-            phase += 2 * Double.pi * 120 * (1 + 0.02 * sin(2 * Double.pi * 5.5 * t)) / Self.sampleRate
-        }
         let (out, _) = try self.track(HumSignals.sum(hum, vowel), reference: 60)
         let range = (start + 800)..<(end - 800)
         func level(_ x: [Float], harmonic h: Int) -> Double {
-            var re = 0.0, im = 0.0
-            for i in range {
-                re += Double(x[i]) * sin(Double(h) * phases[i])
-                im += Double(x[i]) * cos(Double(h) * phases[i])
-            }
-            return 10 * log10(re * re + im * im)
+            HumSignals.harmonicLevel(x, phases: phases, harmonic: h, range)
         }
         for h in 1...5 {
             let change = level(out, harmonic: h) - level(vowel, harmonic: h)

@@ -81,6 +81,13 @@ public struct PlotCanvas: Sendable {
         pixels = bytes
     }
 
+    /// Direct access to the pixels (interleaved R, G, B, `width · 3` bytes per row, top row first) for loops that
+    /// draw many pixels at once.
+    @inline(__always)
+    public mutating func withUnsafeMutablePixels<R>(_ body: (UnsafeMutableBufferPointer<UInt8>) -> R) -> R {
+        pixels.withUnsafeMutableBufferPointer { body($0) }
+    }
+
     /// The colour at (x, y), or nil outside the canvas.
     public func color(x: Int, y: Int) -> PlotColor? {
         guard x >= 0, y >= 0, x < width, y < height else { return nil }

@@ -262,12 +262,27 @@ func drawSpectrogram(_ canvas: inout PlotCanvas, _ spectrogram: Spectrogram, tra
     guard track < spectrogram.levels.count, rect.width > 0, rect.height > 0 else { return }
     let grid = spectrogram.levels[track]
     let span = range.upperBound - range.lowerBound
-    for px in 0..<rect.width {
-        let column = min(columns - 1, px * columns / rect.width)
-        for py in 0..<rect.height {
-            let row = min(rows - 1, (rect.height - 1 - py) * rows / rect.height)
-            let level = grid[column * rows + row]
-            canvas.set(x: rect.x + px, y: rect.y + py, map.color((level - range.lowerBound) / span))
+    // Row by row (the canvas's order), only the pixels inside the canvas, with each pixel's column looked up once:
+    // the same colours as setting every pixel through `set`, at a fraction of the cost (this loop is most of the
+    // drawing time of a before/after picture).
+    let x0 = max(0, rect.x), x1 = min(canvas.width, rect.maxX)
+    let y0 = max(0, rect.y), y1 = min(canvas.height, rect.maxY)
+    guard x0 < x1, y0 < y1, columns > 0, rows > 0 else { return }
+    let offsets = (x0..<x1).map { min(columns - 1, ($0 - rect.x) * columns / rect.width) * rows }
+    let width = canvas.width
+    grid.withUnsafeBufferPointer { levels in
+        canvas.withUnsafeMutablePixels { pixels in
+            for y in y0..<y1 {
+                let row = min(rows - 1, (rect.height - 1 - (y - rect.y)) * rows / rect.height)
+                var i = 3 * (y * width + x0)
+                for offset in offsets {
+                    let color = map.color((levels[offset + row] - range.lowerBound) / span)
+                    pixels[i] = color.red
+                    pixels[i + 1] = color.green
+                    pixels[i + 2] = color.blue
+                    i += 3
+                }
+            }
         }
     }
     if framed {

@@ -45,6 +45,27 @@ func brightestRow(_ image: PNGImage.Decoded, x: Int, in rect: PlotRect) -> Int {
         #expect(decoded.color(x: 4, y: 3) == PlotColor(hex: 0x12_34_56))
     }
 
+    /// The palette writer (zlib level 1, run-length strategy) on its worst case: 256 colours in a pseudo-random
+    /// order, which deflate cannot shrink, so the PNG is larger than the pixels and must still fit the writer's
+    /// allowance; and 257 colours, which take the RGB path. Both decode to the same pixels.
+    @Test func incompressibleAndManyColourPicturesRoundTrip() throws {
+        for colours in [256, 257] {
+            var canvas = PlotCanvas(width: 301, height: 157)
+            var state: UInt32 = 12345
+            for y in 0..<canvas.height {
+                for x in 0..<canvas.width {
+                    state = state &* 1_664_525 &+ 1_013_904_223
+                    let c = UInt32((state >> 8) % UInt32(colours))
+                    canvas.set(x: x, y: y, PlotColor(red: UInt8(c & 0xFF), green: UInt8(c >> 8), blue: 7))
+                }
+            }
+            let bytes = try PNGImage.encode(canvas)
+            let decoded = try PNGImage.decode(bytes)
+            #expect(decoded.width == 301 && decoded.height == 157)
+            #expect(decoded.rgb == canvas.pixels, "\(colours) colours")
+        }
+    }
+
     @Test func decodingGarbageIsAnErrorNotATrap() {
         #expect(throws: ScrimError.self) { try PNGImage.decode(Array("not a png at all".utf8)) }
         #expect(throws: ScrimError.self) { try PNGImage.decode([]) }

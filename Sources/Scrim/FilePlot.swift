@@ -355,8 +355,11 @@ public final class ComparisonTap {
     func prepare(info: AudioFileInfo, latencyFrames: Int, blockFrames: Int) throws {
         let made = SpectrogramAnalyzer(frameCount: info.frameCount, columnCount: ComparisonFigure.columnCount,
                                        rowCount: ComparisonFigure.panelHeight, tracks: .comparison, transformLimit: 1)
+        // The transforms run on a second thread when there is a second core: the job's own thread only copies
+        // the windows (PLOT.md: the picture's share of a denoise's time).
         ready = try made.prepareStreams(sampleRate: Double(info.sampleRate), channelCount: info.channelCount,
-                                        leadFrames: latencyFrames + blockFrames, maximumBlockFrames: blockFrames)
+                                        leadFrames: latencyFrames + blockFrames, maximumBlockFrames: blockFrames,
+                                        concurrent: ProcessInfo.processInfo.activeProcessorCount > 1)
         analyzer = made
         self.info = info
     }

@@ -86,7 +86,9 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
     private var size = 0
     private var gridCount = 0
     private var channelCount = 0
-    private var ring: [[Float]] = []
+    /// The rings, one after another: ring c is `rings[c · size ..< (c + 1) · size]`.
+    private var rings: [Float] = []
+    private var ringCount = 0
     private var ringIndex = 0
     private var position = 0
     private var transformsPerColumn = 1
@@ -166,7 +168,8 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         }
         savedReal = [Float](repeating: 0, count: binCount)
         savedImag = [Float](repeating: 0, count: binCount)
-        ring = [[Float]](repeating: [Float](repeating: 0, count: size), count: ringCount)
+        self.ringCount = ringCount
+        rings = [Float](repeating: 0, count: ringCount * size)
         columnPower = [[Float]](repeating: [Float](repeating: 0, count: binCount), count: gridCount)
         grids = [[Float]](repeating: [Float](repeating: Spectrogram.floorDecibels, count: columnCount * rowCount),
                           count: gridCount)
@@ -176,8 +179,9 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
     }
 
     public func reset() {
+        drainWorker()
         // Whole-array fills (an element loop on a class's arrays pays an exclusivity check per element).
-        for c in ring.indices { ring[c].withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+        rings.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         for g in grids.indices {
             grids[g].withUnsafeMutableBufferPointer { $0.update(repeating: Spectrogram.floorDecibels) }
         }
@@ -244,9 +248,12 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         guard fft != nil, nextWindow < columnCount * transformsPerColumn else { return }
         precondition(block.frameCount <= size, "a window of \(block.frameCount) frames for a \(size)-point transform")
         // Zeros before a short window (a stream shorter than the transform), then the frames, oldest first.
-        for c in ring.indices {
-            ring[c].withUnsafeMutableBufferPointer { r in
-                guard let base = r.baseAddress, let source = block.channel(c).baseAddress else { return }
+        let size = size
+        rings.withUnsafeMutableBufferPointer { r in
+            guard let all = r.baseAddress else { return }
+            for c in 0..<ringCount {
+                guard let source = block.channel(c).baseAddress else { continue }
+                let base = all + c * size
                 let pad = size - block.frameCount
                 base.update(repeating: 0, count: pad)
                 (base + pad).update(from: source, count: block.frameCount)
@@ -262,7 +269,7 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
     /// Copies frames into the rings (the last `size` frames of each channel), newest at `ringIndex − 1`: at most two
     /// contiguous copies per channel.
     private func push(_ block: AudioBlock, from start: Int, count: Int) {
-        ringIndex = push(block, from: start, count: count, rings: ring.indices, ringIndex: ringIndex)
+        ringIndex = push(block, from: start, count: count, rings: 0..<ringCount, ringIndex: ringIndex)
     }
 
     /// Copies frames of `block`'s channels 0… into `rings` (in order) at `ringIndex`; returns the new write index.
@@ -270,11 +277,12 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         // Only the last `size` frames of a long run matter.
         let skip = max(0, count - size)
         let n = count - skip
-        let first = min(n, size - ringIndex)
-        for c in rings {
-            guard let source = block.channel(c - rings.lowerBound).baseAddress else { continue }
-            ring[c].withUnsafeMutableBufferPointer { r in
-                guard let base = r.baseAddress else { return }
+        let first = min(n, size - ringIndex), size = size
+        self.rings.withUnsafeMutableBufferPointer { r in
+            guard let all = r.baseAddress else { return }
+            for c in rings {
+                guard let source = block.channel(c - rings.lowerBound).baseAddress else { continue }
+                let base = all + c * size
                 (base + ringIndex).update(from: source + start + skip, count: first)
                 if n > first { base.update(from: source + start + skip + first, count: n - first) }
             }
@@ -290,8 +298,10 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         /// Windows ring `c` (oldest sample first) into the FFT's input and transforms it.
         let start = ringIndex, length = size, input = fft.input
         func forward(_ c: Int) {
-            ring[c].withUnsafeBufferPointer { r in
+            rings.withUnsafeBufferPointer { all in
                 window.withUnsafeBufferPointer { w in
+                    guard let base = all.baseAddress else { return }
+                    let r = base + c * length
                     let head = length - start
                     for i in 0..<head { input[i] = r[start + i] * w[i] }
                     for i in 0..<start { input[head + i] = r[i] * w[head + i] }
@@ -388,10 +398,14 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
     /// one-stream path instead.
     /// - Parameters:
     ///   - leadFrames: how far the input may run ahead of the output (the processor's latency plus one block).
+    ///   - concurrent: transform on a second thread (``StreamWorker``): the calling thread only copies each
+    ///     finished window into a queue, the worker windows, transforms and adds it up in the same order, so the
+    ///     grids are identical to the bit; call ``finishStreams()`` before reading ``spectrogram``.
     /// - Returns: whether the two-stream path is ready.
     /// - Throws: ``ScrimError`` `.configuration` when the analyzer is not a comparison or the spec is invalid.
     public func prepareStreams(sampleRate: Double, channelCount: Int, leadFrames: Int, maximumBlockFrames: Int,
-                               maximumHeldBytes: Int = 16 << 20) throws -> Bool {
+                               maximumHeldBytes: Int = 16 << 20, concurrent: Bool = false) throws -> Bool {
+        stopWorker()
         guard tracks == .comparison else {
             throw ScrimError(.configuration, "two streams are for a comparison spectrogram")
         }
@@ -416,22 +430,62 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         held = [Float](repeating: 0, count: slots * slotFloats)
         heldCapacity = slots
         resetStreams()
+        if concurrent { startWorker() }
         return true
     }
 
     /// Starts the two streams again (after ``prepareStreams(sampleRate:channelCount:leadFrames:maximumBlockFrames:maximumHeldBytes:)``).
     public func resetStreams() {
+        drainWorker()
         reset()
         inputSide = StreamSide(nextEnd: windowEnd(0))
         outputSide = StreamSide(nextEnd: windowEnd(0))
         heldFirst = 0
         heldCount = 0
-        streamsIncomplete = false
+        incomplete = false
     }
 
     /// True when a window's input spectrum could not be held (the output lagged further than promised) or the
     /// output passed a window the input had not: the grids are then incomplete, draw from the files instead.
-    public private(set) var streamsIncomplete = false
+    /// (Waits for a concurrent worker to finish the windows handed to it.)
+    public var streamsIncomplete: Bool {
+        drainWorker()
+        return incomplete
+    }
+
+    private var incomplete = false
+    /// The second thread of a concurrent two-stream comparison (nil on the one-thread path).
+    private var worker: SpectrogramStreamWorker?
+
+    deinit { stopWorker() }
+
+    private func startWorker() {
+        let made = SpectrogramStreamWorker(analyzer: self, slotFloats: channelCount / 2 * size)
+        worker = made
+        made.start()
+    }
+
+    /// Waits until the worker has transformed every window handed to it.
+    private func drainWorker() { worker?.drain() }
+
+    /// Ends the worker's thread (after the windows handed to it).
+    private func stopWorker() {
+        worker?.stop()
+        worker = nil
+    }
+
+    /// Waits for the windows handed to a concurrent worker and ends its thread: the grids are then complete. Not
+    /// needed before reading (``spectrogram`` and ``streamsIncomplete`` wait too); frees the thread early.
+    public func finishStreams() {
+        stopWorker()
+    }
+
+    /// The worker's transform of one window, on the worker's thread (the same work as the one-thread path, in the
+    /// same order).
+    fileprivate func workerTransform(output: Bool, window: Int, ringIndex: Int, sources: UnsafePointer<Float>) {
+        let side = StreamSide(ringIndex: ringIndex, position: 0, nextWindow: window, nextEnd: 0)
+        if output { outputTransform(side, sources) } else { inputTransform(side, sources) }
+    }
 
     /// Where one of the two streams is: its rings' write index, frames seen, its next window and that window's end.
     private struct StreamSide {
@@ -478,7 +532,19 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
                 side.position += take
             }
             while side.nextWindow < total && side.position >= side.nextEnd {
-                if output { outputTransform(side) } else { inputTransform(side) }
+                let current = side, size = size
+                rings.withUnsafeBufferPointer { all in
+                    guard let base = all.baseAddress else { return }
+                    let sources = base + firstRing * size
+                    if let worker {
+                        worker.enqueue(output: output, window: current.nextWindow, ringIndex: current.ringIndex,
+                                       sources: sources)
+                    } else if output {
+                        outputTransform(current, sources)
+                    } else {
+                        inputTransform(current, sources)
+                    }
+                }
                 side.nextWindow += 1
                 if side.nextWindow < total { side.nextEnd = windowEnd(side.nextWindow) }
             }
@@ -486,25 +552,24 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         if output { outputSide = side } else { inputSide = side }
     }
 
-    /// Windows ring `c` (oldest sample at `start`) into the FFT's input and transforms it.
-    private func forward(ring c: Int, start: Int) {
+    /// Windows a ring of ``transformFrames`` samples (oldest at `start`) into the FFT's input and transforms it.
+    private func forward(_ r: UnsafePointer<Float>, start: Int) {
         guard let fft else { return }
         let input = fft.input, length = size
-        ring[c].withUnsafeBufferPointer { r in
-            window.withUnsafeBufferPointer { w in
-                let head = length - start
-                for i in 0..<head { input[i] = r[start + i] * w[i] }
-                for i in 0..<start { input[head + i] = r[i] * w[head + i] }
-            }
+        window.withUnsafeBufferPointer { w in
+            let head = length - start
+            for i in 0..<head { input[i] = r[start + i] * w[i] }
+            for i in 0..<start { input[head + i] = r[i] * w[head + i] }
         }
         fft.forward()
     }
 
+
     /// The input's spectra of a window, kept in the next free slot.
-    private func inputTransform(_ side: StreamSide) {
+    private func inputTransform(_ side: StreamSide, _ sources: UnsafePointer<Float>) {
         guard let fft else { return }
         guard heldCount < heldCapacity else {
-            streamsIncomplete = true
+            incomplete = true
             return
         }
         let half = channelCount / 2, binCount = size / 2 + 1
@@ -513,7 +578,7 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         held.withUnsafeMutableBufferPointer { h in
             guard let base = h.baseAddress, let real = real.baseAddress, let imag = imag.baseAddress else { return }
             for c in 0..<half {
-                forward(ring: c, start: side.ringIndex)
+                forward(sources + c * size, start: side.ringIndex)
                 let kept = base + (slot * half + c) * 2 * binCount
                 kept.update(from: real, count: binCount)
                 (kept + binCount).update(from: imag, count: binCount)
@@ -524,10 +589,10 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
 
     /// The output's spectra of a window, with the input's held for it: the three panels' powers, and the column
     /// written out after its last window.
-    private func outputTransform(_ side: StreamSide) {
+    private func outputTransform(_ side: StreamSide, _ sources: UnsafePointer<Float>) {
         guard let fft else { return }
-        guard heldCount > 0, !streamsIncomplete else {
-            streamsIncomplete = true
+        guard heldCount > 0, !incomplete else {
+            incomplete = true
             return
         }
         let half = channelCount / 2, binCount = size / 2 + 1
@@ -536,7 +601,7 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         held.withUnsafeBufferPointer { h in
             guard let base = h.baseAddress else { return }
             for c in 0..<half {
-                forward(ring: half + c, start: side.ringIndex)
+                forward(sources + c * size, start: side.ringIndex)
                 let keptReal = base + (slot * half + c) * 2 * binCount, keptImag = keptReal + binCount
                 // One grid's accumulator at a time (Swift's exclusivity rules: one access to `columnPower` each).
                 columnPower[0].withUnsafeMutableBufferPointer { p in
@@ -559,8 +624,119 @@ public final class SpectrogramAnalyzer: AudioAnalyzer {
         finishColumn(side.nextWindow / transformsPerColumn, averaged: half)
     }
 
-    /// The grids measured (columns not reached stay at the floor).
+    /// The grids measured (columns not reached stay at the floor). Waits for a concurrent worker's windows.
     public var spectrogram: Spectrogram {
-        Spectrogram(axis: axis, columnCount: columnCount, levels: grids)
+        drainWorker()
+        return Spectrogram(axis: axis, columnCount: columnCount, levels: grids)
+    }
+}
+
+/// The second thread of a concurrent two-stream comparison (``SpectrogramAnalyzer/prepareStreams(sampleRate:channelCount:leadFrames:maximumBlockFrames:maximumHeldBytes:concurrent:)``):
+/// a queue of `capacity` windows. The job's thread copies each finished window's rings into the next free slot
+/// (``enqueue(output:window:ringIndex:sources:)``, waiting only when all slots are taken) and the worker windows,
+/// transforms and adds them up in the order they came, so the grids are the same as on one thread. The worker is
+/// woken when half the slots are full (or to drain or stop), and then empties the queue: one wake-up per
+/// `capacity / 2` windows, not one per window (a wake-up per window cost more CPU than it saved). Everything the
+/// worker touches in the analyzer (the FFT, the held spectra, the column powers, the grids) is touched by nobody
+/// else until ``drain()`` has returned: the lock orders the two threads' accesses. Nothing is allocated per window.
+final class SpectrogramStreamWorker: @unchecked Sendable {
+    private struct Item {
+        var output = false
+        var window = 0
+        var ringIndex = 0
+    }
+
+    private unowned(unsafe) let analyzer: SpectrogramAnalyzer
+    private let condition = NSCondition()
+    private let capacity: Int
+    private let wakeAt: Int
+    private let slotFloats: Int
+    private let slots: UnsafeMutablePointer<Float>
+    private var items: [Item]
+    /// The oldest window not yet finished, and how many are queued or being transformed.
+    private var first = 0
+    private var count = 0
+    private var stopping = false
+    private var draining = 0
+    private var running = false
+
+    /// - Parameter maximumBytes: the slots' memory at most (the capacity shrinks for many tracks, to 4 at least).
+    init(analyzer: SpectrogramAnalyzer, slotFloats: Int, maximumBytes: Int = 8 << 20) {
+        self.analyzer = analyzer
+        self.slotFloats = max(1, slotFloats)
+        capacity = min(32, max(4, maximumBytes / (self.slotFloats * MemoryLayout<Float>.size)))
+        wakeAt = capacity / 2
+        slots = .allocate(capacity: capacity * self.slotFloats)
+        slots.initialize(repeating: 0, count: capacity * self.slotFloats)
+        items = [Item](repeating: Item(), count: capacity)
+    }
+
+    deinit { slots.deallocate() }
+
+    func start() {
+        condition.lock()
+        running = true
+        condition.unlock()
+        let thread = Thread { [self] in run() }
+        thread.name = "scrim.spectrogram"
+        thread.start()
+    }
+
+    /// Copies a window's rings (`slotFloats` floats from `sources`) into the queue.
+    func enqueue(output: Bool, window: Int, ringIndex: Int, sources: UnsafePointer<Float>) {
+        condition.lock()
+        while count == capacity { condition.wait() }
+        let slot = (first + count) % capacity
+        condition.unlock()
+        // The slot is the producer's until `count` counts it: the worker reads only the `count` slots from `first`.
+        (slots + slot * slotFloats).update(from: sources, count: slotFloats)
+        condition.lock()
+        items[slot] = Item(output: output, window: window, ringIndex: ringIndex)
+        count += 1
+        if count == wakeAt { condition.broadcast() }
+        condition.unlock()
+    }
+
+    /// Waits until every window handed over has been transformed.
+    func drain() {
+        condition.lock()
+        draining += 1
+        condition.broadcast()
+        while count > 0 && running { condition.wait() }
+        draining -= 1
+        condition.unlock()
+    }
+
+    /// Finishes the queued windows, then ends the thread; returns when it has.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        condition.lock()
+        while true {
+            while count < wakeAt && !(count > 0 && (stopping || draining > 0)) && !(count == 0 && stopping) {
+                condition.wait()
+            }
+            if count == 0 { break }  // stopping, nothing left
+            while count > 0 {
+                let item = items[first], slot = first
+                condition.unlock()
+                analyzer.workerTransform(output: item.output, window: item.window, ringIndex: item.ringIndex,
+                                         sources: slots + slot * slotFloats)
+                condition.lock()
+                first = (first + 1) % capacity
+                count -= 1
+                if count == capacity - 1 { condition.broadcast() }
+            }
+            condition.broadcast()
+        }
+        running = false
+        condition.broadcast()
+        condition.unlock()
     }
 }

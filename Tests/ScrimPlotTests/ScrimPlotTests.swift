@@ -263,9 +263,12 @@ func brightestRow(_ image: PNGImage.Decoded, x: Int, in rect: PlotRect) -> Int {
 
     /// A job's two streams (``SpectrogramAnalyzer/analyzeInput(_:)`` and ``SpectrogramAnalyzer/analyzeOutput(_:)``,
     /// the output lagging the input by a processor's latency) give exactly the grids of the one-stream comparison:
-    /// no lag, a lag shorter than the windows' spacing, and one longer (several input spectra held at once).
-    @Test(arguments: [(1, 0), (1, 1000), (3, 9000), (3, 20_000)])
-    func twoStreamsEqualOneStream(transformLimit: Int, lag: Int) throws {
+    /// no lag, a lag shorter than the windows' spacing, and one longer (several input spectra held at once); on
+    /// the job's thread and with the transforms on a second thread (the same grids to the bit: the same work in the
+    /// same order).
+    @Test(arguments: [(1, 0, false), (1, 1000, false), (3, 9000, false), (3, 20_000, false),
+                      (1, 0, true), (1, 1000, true), (3, 9000, true), (3, 20_000, true)])
+    func twoStreamsEqualOneStream(transformLimit: Int, lag: Int, concurrent: Bool) throws {
         let rate = 8_000.0, frames = 8_000 * 40, block = 777
         let input = (0..<frames).map { i -> Float in
             let tone: Double = 0.3 * sin(Double(i) * 0.35)
@@ -279,33 +282,44 @@ func brightestRow(_ image: PNGImage.Decoded, x: Int, in rect: PlotRect) -> Int {
         try feed(streamed, [input, output], sampleRate: rate, blockFrames: block)
         let split = make()
         let ready = try split.prepareStreams(sampleRate: rate, channelCount: 1, leadFrames: lag + block,
-                                             maximumBlockFrames: block)
+                                             maximumBlockFrames: block, concurrent: concurrent)
         #expect(ready)
         let inputs = AudioBuffer(channels: [input]), outputs = AudioBuffer(channels: [output])
-        var fedOutput = 0
-        var start = 0
-        while start < frames {
-            let count = min(block, frames - start)
-            inputs.withBlock { split.analyzeInput($0.slice(from: start, count: count)) }
-            start += count
-            let upTo = max(0, start - lag)
-            if upTo > fedOutput {
-                outputs.withBlock { split.analyzeOutput($0.slice(from: fedOutput, count: upTo - fedOutput)) }
-                fedOutput = upTo
+        func run() {
+            var fedOutput = 0
+            var start = 0
+            while start < frames {
+                let count = min(block, frames - start)
+                inputs.withBlock { split.analyzeInput($0.slice(from: start, count: count)) }
+                start += count
+                let upTo = max(0, start - lag)
+                if upTo > fedOutput {
+                    outputs.withBlock { split.analyzeOutput($0.slice(from: fedOutput, count: upTo - fedOutput)) }
+                    fedOutput = upTo
+                }
             }
+            outputs.withBlock { split.analyzeOutput($0.slice(from: fedOutput, count: frames - fedOutput)) }
         }
-        outputs.withBlock { split.analyzeOutput($0.slice(from: fedOutput, count: frames - fedOutput)) }
+        run()
         #expect(!split.streamsIncomplete)
         #expect(split.spectrogram.levels == streamed.spectrogram.levels)
+        // Started again on the same analyzer (a worker drains first): the same grids again.
+        split.resetStreams()
+        run()
+        #expect(!split.streamsIncomplete)
+        #expect(split.spectrogram.levels == streamed.spectrogram.levels)
+        split.finishStreams()
     }
 
     /// The two-stream path refuses what it cannot hold, and says when the output fell further behind than promised.
-    @Test func twoStreamsBounded() throws {
+    @Test(arguments: [false, true])
+    func twoStreamsBounded(concurrent: Bool) throws {
         let rate = 8_000.0, frames = 8_000 * 40
         let analyzer = SpectrogramAnalyzer(frameCount: frames, columnCount: 30, rowCount: 50, tracks: .comparison)
         #expect(try !analyzer.prepareStreams(sampleRate: rate, channelCount: 1, leadFrames: 0, maximumBlockFrames: 512,
-                                             maximumHeldBytes: 1000))
-        #expect(try analyzer.prepareStreams(sampleRate: rate, channelCount: 1, leadFrames: 0, maximumBlockFrames: 512))
+                                             maximumHeldBytes: 1000, concurrent: concurrent))
+        #expect(try analyzer.prepareStreams(sampleRate: rate, channelCount: 1, leadFrames: 0, maximumBlockFrames: 512,
+                                            concurrent: concurrent))
         // All the input first: more windows passed than the held spectra promised for a lead of 0.
         let input = AudioBuffer(channels: [sine(440, amplitude: 0.3, frames: frames, sampleRate: rate)])
         input.withBlock { analyzer.analyzeInput($0) }

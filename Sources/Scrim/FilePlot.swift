@@ -155,7 +155,7 @@ public enum FilePlot {
             _ = try FileJob.analyze(input: input, analyzers: [analyzer])
             grids = [analyzer.spectrogram]
         }
-        return try ThumbnailFigure.render(grids, width: width, height: height).png()
+        return try ThumbnailFigure.render(grids, width: width, height: height).png(compression: .smallest)
     }
 
     /// Writes a picture's PNG atomically (a Scrim temporary beside it, then rename), by the rules of every output:

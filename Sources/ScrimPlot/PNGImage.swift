@@ -7,10 +7,18 @@ import ScrimCore
 /// (libpng's full API, its `setjmp` inside that C function, so no jump crosses Swift code). 8-bit RGB only; decoding converts any PNG (grey, palette, alpha, 16-bit) to 8-bit RGB, compositing alpha
 /// on black as libpng does without a background. Allocates; thread-safe (no shared state).
 public enum PNGImage {
+    /// How hard zlib works on a palette picture.
+    public enum Compression: Sendable {
+        /// Level 1, run-length strategy: the full-size plots, written once per job, where time counts.
+        case fast
+        /// Level 9: thumbnails, stored and embedded many times in a day report, where bytes count.
+        case smallest
+    }
+
     /// Encodes a canvas as a PNG file's bytes.
     /// - Throws: ``ScrimError`` `.invalidState` with libpng's message when libpng refuses.
-    public static func encode(_ canvas: PlotCanvas) throws(ScrimError) -> [UInt8] {
-        try encode(rgb: canvas.pixels, width: canvas.width, height: canvas.height)
+    public static func encode(_ canvas: PlotCanvas, compression: Compression = .fast) throws(ScrimError) -> [UInt8] {
+        try encode(rgb: canvas.pixels, width: canvas.width, height: canvas.height, compression: compression)
     }
 
     /// The picture as palette indices when it has at most 256 colours (Scrim's plots do: ``PlotColorMap`` draws
@@ -53,7 +61,8 @@ public enum PNGImage {
     /// Encodes interleaved 8-bit RGB pixels (`width · 3` bytes per row, top row first).
     /// - Throws: ``ScrimError`` `.configuration` when the sizes disagree; `.invalidState` with libpng's message
     ///   when libpng refuses.
-    public static func encode(rgb: [UInt8], width: Int, height: Int) throws(ScrimError) -> [UInt8] {
+    public static func encode(rgb: [UInt8], width: Int, height: Int,
+                              compression: Compression = .fast) throws(ScrimError) -> [UInt8] {
         guard width >= 1, height >= 1, width <= 1 << 20, height <= 1 << 20, rgb.count == width * height * 3 else {
             throw ScrimError(.configuration, "PNG encode: \(rgb.count) bytes do not make a \(width)x\(height) RGB "
                              + "picture")
@@ -63,7 +72,8 @@ public enum PNGImage {
         image.width = png_uint_32(width)
         image.height = png_uint_32(height)
         if let (indices, colormap) = palette(rgb: rgb) {
-            return try writeIndexed(indices, width: width, height: height, colormap: colormap)
+            return try writeIndexed(indices, width: width, height: height, colormap: colormap,
+                                    smallest: compression == .smallest)
         }
         image.format = png_uint_32(PNG_FORMAT_RGB)
         // Speed over size: a spectrogram is noise to zlib, and the default effort cost more than drawing the whole
@@ -76,8 +86,8 @@ public enum PNGImage {
     /// row filters: the spectrogram's rows compress 2.3× faster than at libpng's fast setting, which the simplified
     /// API cannot change, for a file 3.5 % larger), into a buffer the size of the pixels plus an allowance, and again
     /// into a larger one in the unexpected case that the PNG needs more.
-    private static func writeIndexed(_ indices: [UInt8], width: Int, height: Int,
-                                     colormap: [UInt8]) throws(ScrimError) -> [UInt8] {
+    private static func writeIndexed(_ indices: [UInt8], width: Int, height: Int, colormap: [UInt8],
+                                     smallest: Bool) throws(ScrimError) -> [UInt8] {
         var capacity = indices.count + indices.count / 1024 + height + colormap.count + 4096
         for _ in 0..<2 {
             var bytes = [UInt8](repeating: 0, count: capacity)
@@ -88,7 +98,7 @@ public enum PNGImage {
                         sink.bytes = out.baseAddress
                         sink.capacity = out.count
                         return scrim_png_write_indexed(p.baseAddress, UInt32(width), UInt32(height), c.baseAddress,
-                                                       Int32(colormap.count / 3), &sink)
+                                                       Int32(colormap.count / 3), smallest ? 1 : 0, &sink)
                     }
                 }
             }

@@ -55,12 +55,14 @@ public struct PlotColorMap: Sendable {
     /// marks — fits a 256-colour PNG palette; steps of under 0.5 dB on a 100 dB scale).
     public static let drawnLevels = 224
 
-    /// The colour of `fraction` (0…1, clamped; NaN is 0), one of ``drawnLevels`` levels.
+    /// The colour of `fraction` (0…1, clamped; NaN is 0), one of `levels` levels (2…256, default
+    /// ``drawnLevels``) spread evenly over the table.
     @inline(__always)
-    public func color(_ fraction: Float) -> PlotColor {
+    public func color(_ fraction: Float, levels: Int = PlotColorMap.drawnLevels) -> PlotColor {
+        let steps = min(256, max(2, levels)) - 1
         let f = fraction.isNaN ? 0 : min(1, max(0, fraction))
-        let level = Int((f * Float(Self.drawnLevels - 1)).rounded())
-        return table[level * 255 / (Self.drawnLevels - 1)]
+        let level = Int((f * Float(steps)).rounded())
+        return table[level * 255 / steps]
     }
 
     /// OKLab lightness L (0 black … 1 white) of an sRGB colour (Ottosson 2020: the sRGB transfer function undone,

@@ -13,7 +13,9 @@ struct AnalyzeCommand: ParsableCommand {
             more equal samples at the level the track flattens at, full scale or below it), RMS, DC offset, dead \
             (digital silence) or silent (under -80 dBFS RMS), noise floor (RMS of its quietest 0.5 s); pairs of \
             tracks in opposite polarity. Each finding is also a warning with a code. Hum: the fundamental found in 45-65 Hz, its significant harmonics and drift (as \
-            `scrim dehum` would remove them). Noise floor: the RMS level of the quietest 0.5 s (where `scrim \
+            `scrim dehum` would remove them); when hum is found, a second read through the hum tracker gives its track \
+            per audio track (the fundamental ten points a second, its range and fastest change, what dehum would \
+            remove and the hum it estimates would be left; --no-hum-track skips it). Noise floor: the RMS level of the quietest 0.5 s (where `scrim \
             denoise --learn auto` would learn). Loudness: BS.1770-4 integrated, range, true peak, and the \
             dialogue-gated loudness `scrim match --dialogue` uses. A file that cannot be read is reported and the \
             exit code is 1; the other files are still analyzed.
@@ -38,6 +40,10 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(help: "Replace an existing --plot picture.")
     var overwrite = false
 
+    @Flag(help: ArgumentHelp("Skip the hum track (a second read through the hum tracker when hum is found, at "
+                             + "about 80x real time)."))
+    var noHumTrack = false
+
     func validate() throws {
         if files.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("standard input (-) can be read only once")
@@ -58,7 +64,8 @@ struct AnalyzeCommand: ParsableCommand {
                 do {
                     let progress = TerminalProgress("analyze \(source.displayPath)")
                     defer { progress.finish() }
-                    analysis = try FileAnalysis(path: source.jobPath, progress: progress.callback)
+                    analysis = try FileAnalysis(path: source.jobPath, withHumTrack: !noHumTrack,
+                                                progress: progress.callback)
                 } catch {
                     throw source.naming(error)
                 }
@@ -88,6 +95,9 @@ struct AnalyzeCommand: ParsableCommand {
             ("channelCount", .int(Int64(analysis.info.channelCount))),
             ("durationSeconds", .rounded(analysis.info.duration, places: 6)),
             ("hum", analysis.hum.json),
+            ("humTrack", analysis.humTrack.map { reports in
+                .array(reports.enumerated().map { $0.element.json(track: $0.offset + 1) })
+            } ?? .null),
             ("noiseFloorDbfs", .rounded(analysis.noiseFloor, places: 2)),
             ("loudness", LoudnessJob.json(analysis.loudness)),
             ("invalidSamplesZeroed", .int(Int64(analysis.nonFiniteSamples))),
@@ -110,6 +120,23 @@ struct AnalyzeCommand: ParsableCommand {
             row("hum", text)
         } else {
             row("hum", "none found")
+        }
+        for (index, report) in (analysis.humTrack ?? []).enumerated() {
+            var text = (analysis.humTrack?.count ?? 0) > 1 ? "track \(index + 1): " : ""
+            guard report.chunksRemoved > 0 else {
+                row("hum track", text + "no harmonics keeping their phase (dehum would change nothing)")
+                continue
+            }
+            text += String(format: "harmonics 1-%d", report.harmonicCount)
+            if let range = report.rangeHertz {
+                text += String(format: ", f0 %.3f-%.3f Hz", range.lowerBound, range.upperBound)
+            }
+            if let rate = report.fastestRateHertzPerSecond { text += String(format: ", fastest %.2f Hz/s", rate) }
+            if let removed = report.removedDecibels { text += ", dehum would remove " + formatDecibels(removed) + " dB" }
+            if let left = report.estimatedHumLeftDecibels {
+                text += ", estimated hum left " + formatDecibels(left) + " dB"
+            }
+            row("hum track", text)
         }
         if let floor = analysis.noiseFloor {
             row("noise", formatDecibels(floor) + " dBFS floor (RMS of the quietest 0.5 s)")

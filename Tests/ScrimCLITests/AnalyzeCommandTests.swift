@@ -36,6 +36,31 @@ import Testing
         #expect(integrated < -20 && integrated > -40)
     }
 
+    /// Issue 19 item 5: where hum is found, `analyze` reports the tracker's track, and it is the track `scrim
+    /// dehum` reports for the same file (the same detection, the same tracker built by DehumStage.tracker, the same
+    /// samples): equal key by key, the f0 curve included. No hum, or --no-hum-track: null.
+    @Test func humTrackIsDehumsTrack() throws {
+        let folder = TemporaryFolder()
+        let analysis = try CLI.run(["analyze", "--json", CLI.sample("hum_take.wav"), CLI.sample("dialogue_roomtone.wav")])
+        #expect(analysis.status == 0, "\(analysis.stderr)")
+        let objects = try CLI.jsonLines(analysis.stdout).map { try CLI.report($0, "analysis") }
+        #expect(objects.count == 2)
+        let tracks = try #require(objects.first?["humTrack"] as? [[String: Any]])
+        let dehum = try CLI.run(["dehum", "--json", CLI.sample("hum_take.wav"), "-o", folder.file("d.wav")])
+        #expect(dehum.status == 0, "\(dehum.stderr)")
+        let line = try #require(try CLI.jsonLines(dehum.stdout).first)
+        let dehumTracks = try #require(try CLI.report(line, "dehum")["track"] as? [[String: Any]])
+        #expect(tracks.count == 1 && dehumTracks.count == 1)
+        #expect(NSArray(array: tracks).isEqual(NSArray(array: dehumTracks)), "\(tracks) vs \(dehumTracks)")
+        #expect(objects.last?["humTrack"] is NSNull)
+        let skipped = try CLI.run(["analyze", "--json", "--no-hum-track", CLI.sample("hum_take.wav")])
+        let skippedObject = try #require(try CLI.jsonLines(skipped.stdout).first)
+        #expect(try CLI.report(skippedObject, "analysis")["humTrack"] is NSNull)
+        let text = try CLI.run(["analyze", CLI.sample("hum_take.wav")])
+        #expect(text.stdout.contains("hum track  harmonics 1-"), "\(text.stdout)")
+        #expect(text.stdout.contains("estimated hum left"))
+    }
+
     @Test func badFileExitsOneAndOthersAreAnalyzed() throws {
         let folder = TemporaryFolder()
         let bad = folder.file("empty.wav")

@@ -273,18 +273,27 @@ func drawSpectrogram(_ canvas: inout PlotCanvas, _ spectrogram: Spectrogram, tra
     guard x0 < x1, y0 < y1, columns > 0, rows > 0 else { return }
     let offsets = (x0..<x1).map { min(columns - 1, ($0 - rect.x) * columns / rect.width) * rows }
     let width = canvas.width
-    let steps = levels
+    // The colour of each level, as PlotColorMap.color(_:levels:) picks it, looked up per pixel (the map's integer
+    // division per pixel cost more than the rest of the loop).
+    let steps = min(256, max(2, levels)) - 1
+    let colors = (0...steps).map { map.color(Float($0) / Float(steps), levels: steps + 1) }
+    let scale = span > 0 ? Float(steps) / span : 0, bottom = range.lowerBound, top = Float(steps)
     grid.withUnsafeBufferPointer { grid in
-        canvas.withUnsafeMutablePixels { pixels in
-            for y in y0..<y1 {
-                let row = min(rows - 1, (rect.height - 1 - (y - rect.y)) * rows / rect.height)
-                var i = 3 * (y * width + x0)
-                for offset in offsets {
-                    let color = map.color((grid[offset + row] - range.lowerBound) / span, levels: steps)
-                    pixels[i] = color.red
-                    pixels[i + 1] = color.green
-                    pixels[i + 2] = color.blue
-                    i += 3
+        colors.withUnsafeBufferPointer { colors in
+            canvas.withUnsafeMutablePixels { pixels in
+                for y in y0..<y1 {
+                    let row = min(rows - 1, (rect.height - 1 - (y - rect.y)) * rows / rect.height)
+                    var i = 3 * (y * width + x0)
+                    for offset in offsets {
+                        // NaN fails `>` and lands on 0, as in PlotColorMap.color.
+                        var v = (grid[offset + row] - bottom) * scale
+                        v = v > 0 ? min(v, top) : 0
+                        let color = colors[Int(v + 0.5)]
+                        pixels[i] = color.red
+                        pixels[i + 1] = color.green
+                        pixels[i + 2] = color.blue
+                        i += 3
+                    }
                 }
             }
         }

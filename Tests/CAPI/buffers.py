@@ -32,6 +32,8 @@ for name in ("scrim_denoise_buffer", "scrim_dehum_buffer", "scrim_normalize_buff
                                    C.POINTER(C.c_void_p)]
 lib.scrim_process_buffer.argtypes = [C.c_char_p, C.POINTER(floatp), C.c_int, C.c_int64, C.c_double,
                                      C.POINTER(C.c_void_p)]
+lib.scrim_match_buffers.argtypes = [C.POINTER(C.POINTER(floatp)), C.POINTER(C.c_int64), C.c_int, C.c_int,
+                                    C.c_double, C.c_char_p, C.POINTER(C.c_void_p)]
 lib.scrim_presets_json.argtypes = [C.POINTER(C.c_void_p)]
 lib.scrim_chain_create.argtypes = [C.c_char_p, C.c_double, C.c_int, C.c_int, C.POINTER(C.c_void_p)]
 lib.scrim_chain_destroy.argtypes = [C.c_void_p]
@@ -295,6 +297,56 @@ rep, _ = compare_with_cli("process-dailies", lib.scrim_process_buffer, hummed, N
                           lambda s, d: ["process", s, "-o", d, "--preset", "dailies"], preset=b"dailies")
 check(rep.get("process", {}).get("loudness") is not None and rep["process"].get("dehum") is not None,
       "process_buffer ran the dehum and loudness stages")
+
+# --- match: together and to a reference take ----------------------------------------------------------------
+takes = [signal(2.0 + k, 2, tone_dbfs=-20.0 - 6 * k, seed=11 + k)[0] for k in range(3)]
+
+
+def match_with_cli(label, options, cli_mode, reference=None):
+    held = [to_c(take) for take in takes]
+    table = (C.POINTER(floatp) * 3)(*[C.cast(t, C.POINTER(floatp)) for _, t in held])
+    counts = (C.c_int64 * 3)(*[len(take[0]) for take in takes])
+    out = C.c_void_p()
+    check(lib.scrim_match_buffers(table, counts, 3, 2, RATE, options, C.byref(out)) == OK, f"{label}: status")
+    report = json.loads(take_string(out) or "{}")
+    folder = os.path.join(work, label)
+    paths = []
+    for k, take in enumerate(takes):
+        paths.append(os.path.join(work, f"{label}-take{k}.wav"))
+        write_float_wav(paths[-1], take)
+    matched = [k for k in range(3) if k != reference]
+    args = [cli, "match"] + [paths[k] for k in matched] + ["-o", folder, "--json"] + cli_mode(paths)
+    done = subprocess.run(args, capture_output=True, text=True)
+    check(done.returncode == 0, f"{label}: CLI exit {done.returncode}: {done.stderr}")
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    cli_takes, cli_summary = lines[:-1], lines[-1]
+    ours = [stable({k: v for k, v in line.items() if k not in ("input", "output")}) for line in report.get("takes", [])]
+    theirs = [stable({k: v for k, v in line.items() if k not in ("input", "output")}) for line in cli_takes]
+    check(ours == theirs, f"{label}: per-take reports equal the CLI's")
+    summary = dict(report.get("matchSummary", {}))
+    cli_sum = dict(cli_summary.get("matchSummary", {}))
+    check(summary.pop("reference") == (None if reference is None else f"takes[{reference}]"), f"{label}: reference")
+    cli_sum.pop("reference")
+    check(summary == cli_sum, f"{label}: summary equals the CLI's: {summary} / {cli_sum}")
+    for k in matched:
+        cli_audio = read_float_wav(os.path.join(folder, os.path.basename(paths[k])))
+        check(cli_audio == [list(a) for a in held[k][0]], f"{label}: take {k} bit-identical to the CLI's")
+    if reference is not None:
+        check([list(a) for a in held[reference][0]] == takes[reference], f"{label}: the reference is unchanged")
+    return report
+
+
+rep = match_with_cli("match-together", None, lambda p: ["--together"])
+spread = rep.get("matchSummary", {})
+check(spread.get("spreadBeforeLu", 0) > 10 and spread.get("spreadAfterLu", 99) < 0.1,
+      f"match: 12 LU of spread before, under 0.1 LU after: {spread}")
+match_with_cli("match-reference", b'{"reference": 0, "truePeakDbtp": -2}',
+               lambda p: ["--reference", p[0], "--true-peak", "-2"], reference=0)
+single_arrays, single_table = to_c(takes[0])
+single = (C.POINTER(floatp) * 1)(C.cast(single_table, C.POINTER(floatp)))
+check(lib.scrim_match_buffers(single, (C.c_int64 * 1)(len(takes[0][0])), 1, 2, RATE, None, None) == INVALID,
+      "match: one take is not enough")
+check(lib.scrim_match_buffers(None, None, 3, 2, RATE, None, None) == INVALID, "match: NULL takes")
 
 # --- bad arguments ------------------------------------------------------------------------------------------------
 one, one_table = to_c([[0.0] * 1000])

@@ -264,16 +264,22 @@ scrim_status scrim_analyze_buffer(const float *const *channels, int channel_coun
 
 /**
  * Matches the loudness of takes in place, as `scrim match`: each take gets one static gain (limited as
- * scrim_normalize_buffer) bringing it to the reference take's loudness or, without one, to the takes' median.
- * @param takes        take_count arrays of channel_count channel pointers: takes[t][c][0 ..< frame_counts[t]].
+ * scrim_normalize_buffer) bringing it to the reference take's loudness (as `scrim match --reference`) or, without
+ * one, to the takes' median (as `scrim match --together`).
+ * @param takes        take_count arrays of channel_count channel pointers: takes[t][c][0 ..< frame_counts[t]]
+ *                     (the common rules apply to every take; a message names takes[t]).
  * @param frame_counts take_count lengths in frames (each ≥ 1).
- * @param take_count   1 to 4096 (2 or more without "reference").
- * @param options_json keys: "reference": index of the reference take (0-based; it is measured, not changed);
- *                     "targetLufs": -70 to 0, a loudness to bring every take to (not with "reference"); neither =
- *                     together (the median, as --together); "truePeakDbtp": -30 to 0 (default -1); "limiter": bool
- *                     (default true); "dialogue": bool (default false); "layout": as scrim_normalize_buffer.
- * @param out_json     {"command": "match", …, "takes": [one `scrim match --json` take line per take, in order],
- *                     "matchSummary": {…}} — the CLI's per-take lines and its summary line in one object.
+ * @param take_count   2 to 4096.
+ * @param options_json keys: "reference": index of the reference take (0-based; it is measured, never changed, and
+ *                     not among the takes matched; silent: SCRIM_ERROR_INVALID_ARGUMENT); absent = together;
+ *                     "truePeakDbtp": -30 to 0 (default -1); "limiter": bool (default true); "dialogue": bool
+ *                     (default false, as --dialogue); "layout": as scrim_normalize_buffer. (No "targetLufs": the
+ *                     CLI's match has no target; bring takes to a fixed loudness with scrim_normalize_buffer.)
+ * @param out_json     {"command": "match", "input": null, "output": null, "status", "error", "warnings": [],
+ *                     "takes": [the CLI's per-take `scrim match --json` line for each take matched, in take order
+ *                     without the reference, paths null], "matchSummary": the CLI's summary object, with
+ *                     "reference": "takes[R]" instead of a path}.
+ * All passes run before any buffer is changed: on failure no take is changed.
  */
 scrim_status scrim_match_buffers(float *const *const *takes, const int64_t *frame_counts, int take_count,
                                  int channel_count, double sample_rate, const char *options_json, char **out_json);

@@ -27,7 +27,9 @@ func checkBuffer(_ channels: UnsafeRawPointer?, channelCount: Int32, frameCount:
         throw CAPIError(status: .invalidArgument,
                         message: "channel_count \(channelCount): use 1 to \(maximumBufferChannels)")
     }
-    guard frameCount != 0 else { throw CAPIError(status: .invalidArgument, message: "0 frames: frame_count must be at least 1") }
+    guard frameCount != 0 else {
+        throw CAPIError(status: .invalidArgument, message: "0 frames: frame_count must be at least 1")
+    }
     guard frameCount > 0 else {
         throw CAPIError(status: .invalidArgument, message: "frame_count \(frameCount) is negative")
     }
@@ -77,9 +79,8 @@ final class ScratchFolder {
             throw CAPIError(status: .file, message: "cannot create a temporary folder in \(base) for the buffer: "
                             + String(cString: strerror(errno)) + " (set TMPDIR to a writable folder)")
         }
-        path = template.withUnsafeBufferPointer { buffer in
-            String(cString: buffer.baseAddress ?? UnsafePointer(strdup("")))
-        }
+        // mkdtemp filled in the X's; the template is NUL-terminated.
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     func file(_ name: String) -> String { path + "/" + name }
@@ -238,7 +239,8 @@ func layoutRequest(_ name: String?, channelCount: Int, function: String) throws 
 /// Runs `job` on the buffer written to a temporary input WAV, with a temporary output path; when it returns,
 /// reads the output back into the buffer (unless `readsBack` is false) and hands out the envelope.
 private func runOnBuffer(
-    _ buffer: CBuffer, readsBack: Bool = true, plot: Bool = true, out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+    _ buffer: CBuffer, readsBack: Bool = true, plot: Bool = true,
+    out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
     _ job: (_ input: String, _ output: String) throws -> JSONValue
 ) throws {
     let scratch = try ScratchFolder()
@@ -364,7 +366,8 @@ public func scrim_denoise_buffer(
             let settings = NeuralNoiseReducerSettings(
                 reductionLimitDecibels: reduction ?? NeuralNoiseReducerSettings.defaultReductionDecibels)
             let network = try NeuralModelCache.shared.network(folder: modelPath)
-            let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) denoise (neural, DeepFilterNet3)")
+            let fileOptions = FileJobOptions(
+                codingHistoryText: "Scrim \(scrimVersion) denoise (neural, DeepFilterNet3)")
             try runOnBuffer(buffer, out: out) { input, output in
                 // Dialogue mode on a whole buffer: the whole-file passes, as `scrim denoise --engine neural`.
                 let (file, report) = try NeuralFileJob.process(
@@ -381,7 +384,8 @@ public func scrim_denoise_buffer(
         }
         let reduction = try given.number("reductionDb", in: NoiseReducerSettings.reductionRange.lowerBound
                                          ... NoiseReducerSettings.reductionRange.upperBound, unit: "dB")
-        var settings = NoiseReducerSettings(reductionDecibels: reduction ?? NoiseReducerSettings.defaultReductionDecibels)
+        var settings = NoiseReducerSettings(
+            reductionDecibels: reduction ?? NoiseReducerSettings.defaultReductionDecibels)
         let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) denoise")
         try runOnBuffer(buffer, out: out) { input, output in
             var source = "adaptive"
@@ -550,12 +554,14 @@ public func scrim_match_buffers(
         }
         // Every pass done: only now are the caller's buffers changed.
         for (position, index) in matchedIndices.enumerated() { try readBack(outputs[position], into: buffers[index]) }
-        let report = Envelope.make(command: "match", input: nil, output: nil, status: .done, report: [
-            ("takes", .array(rows.map { bufferEnvelope($0.json(referenceLoudness: matched.referenceLoudness),
-                                                       plot: false) })),
+        // The CLI's JSON Lines as one array: a line per take matched, then the summary line.
+        let summary = Envelope.make(command: "match", input: nil, output: nil, status: .done, report: [
             ("matchSummary", MatchJob.summary(reference: referenceIndex.map { "takes[\($0)]" }, matched: matched,
                                               dialogue: dialogue, takes: rows, failedCount: 0)),
         ])
+        let report = JSONValue.array(rows.map {
+            bufferEnvelope($0.json(referenceLoudness: matched.referenceLoudness), plot: false)
+        } + [summary])
         handOut(report.serialized(), to: out)
     }
 }

@@ -15,22 +15,37 @@ final class CChain {
     init(preset: Preset, spec: ProcessSpec) throws {
         self.preset = preset
         self.spec = spec
-        var omitted: [(String, String)] = []
-        if let dehum = preset.dehum, case .auto = dehum.frequency {
-            omitted.append(("dehum", "automatic hum detection needs a pass over the material first; give the "
-                            + "preset a fixed dehum frequency (e.g. 50 or 60) for streaming, or use scrim_process_file"))
+        // ABI 2: stages that cannot stream are refused, never dropped (issue 21).
+        let refused = Self.unstreamable(preset)
+        if !refused.isEmpty {
+            throw CAPIError(status: .unsupported, message: "preset \"\(preset.name)\" has stages that cannot "
+                            + "stream: " + refused.map { "\($0.stage) (\($0.reason))" }.joined(separator: "; ")
+                            + ". Run the whole preset on a whole buffer with scrim_process_buffer (or on a file with "
+                            + "scrim_process_file), or give scrim_chain_create a preset without them")
         }
-        if preset.loudness != nil {
-            omitted.append(("loudness", "loudness normalisation needs the programme's measured loudness (two "
-                            + "passes); meter the output with scrim_meter_* and apply your gain, or use scrim_process_file"))
-        }
-        self.omitted = omitted
+        omitted = []
         chain = try preset.makeChain()
         try chain.prepare(for: spec)
         table = .allocate(capacity: spec.channelCount)
     }
 
     deinit { table.deallocate() }
+
+    /// The stages of `preset` a streaming chain cannot run, with the reason (empty: the preset streams).
+    static func unstreamable(_ preset: Preset) -> [(stage: String, reason: String)] {
+        var found: [(stage: String, reason: String)] = []
+        // A fixed-frequency de-hum streams with the classic remover whatever its engine (the tracker works on 28 s
+        // chunks); the chain's report says so ("engine": "classic").
+        if let dehum = preset.dehum, case .auto = dehum.frequency {
+            found.append(("dehum", "automatic hum detection needs a pass over the whole take first; a fixed "
+                          + "\"frequencyHz\" streams"))
+        }
+        if preset.loudness != nil {
+            found.append(("loudness", "loudness normalisation needs the programme's measured loudness (two passes); "
+                          + "meter the output with scrim_meter_* and apply your gain"))
+        }
+        return found
+    }
 
     var report: JSONValue {
         var stages: [JSONValue] = []
@@ -64,7 +79,7 @@ final class CChain {
                     ("mixBackShare", .rounded(r.mixBackShare, places: 3)),
                 ]))
             } else if stage is HumRemover {
-                stages.append(.object([("stage", .string("dehum"))]))
+                stages.append(.object([("stage", .string("dehum")), ("engine", .string("classic"))]))
             } else {
                 stages.append(.object([("stage", .string(String(describing: type(of: stage))))]))
             }

@@ -2,7 +2,7 @@ import Foundation
 import Scrim
 
 /// Must equal SCRIM_ABI_VERSION in include/scrim.h.
-let abiVersion: Int32 = 1
+let abiVersion: Int32 = 2
 
 /// Scrim's version as a static C string (never freed).
 nonisolated(unsafe) private let versionCString: UnsafeMutablePointer<CChar> = strdup(scrimVersion)

@@ -73,6 +73,25 @@ public struct FileAnalysis: Sendable {
     public var warnings: [JobWarning] {
         JobWarning.reading(info) + quality.warnings
     }
+
+    /// The `analysis` object of `scrim analyze --json` (with `path`, which the envelope carries instead; keys in
+    /// Sources/scrim/README.md). The CLI and the C API's scrim_analyze_buffer both print it.
+    public var json: JSONValue {
+        .object([
+            ("path", .string(path)),
+            ("sampleRate", .int(Int64(info.sampleRate))),
+            ("channelCount", .int(Int64(info.channelCount))),
+            ("durationSeconds", .rounded(info.duration, places: 6)),
+            ("hum", hum.json),
+            ("humTrack", humTrack.map { reports in
+                .array(reports.enumerated().map { $0.element.json(track: $0.offset + 1) })
+            } ?? .null),
+            ("noiseFloorDbfs", .rounded(noiseFloor, places: 2)),
+            ("loudness", LoudnessJob.json(loudness)),
+            ("invalidSamplesZeroed", .int(Int64(nonFiniteSamples))),
+            ("qc", quality.json),
+        ])
+    }
 }
 
 /// Runs a processor as an analyzer, for its report: each block is copied and processed, the output dropped; at the

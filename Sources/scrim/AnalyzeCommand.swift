@@ -74,7 +74,7 @@ struct AnalyzeCommand: ParsableCommand {
                 if json {
                     print(Envelope.make(command: "analyze", input: analysis.path, output: nil, status: .done,
                                         warnings: analysis.warnings,
-                                        report: [("analysis", .object(Self.report(analysis).removing(["path"])))])
+                                        report: [("analysis", .object(analysis.json.removing(["path"])))])
                             .addingPlot(plotted).serialized())
                 } else {
                     if index > 0 { print("") }
@@ -86,23 +86,6 @@ struct AnalyzeCommand: ParsableCommand {
             }
         }
         if failures > 0 { throw exitCodeFileFailed }
-    }
-
-    static func report(_ analysis: FileAnalysis) -> JSONValue {
-        .object([
-            ("path", .string(analysis.path)),
-            ("sampleRate", .int(Int64(analysis.info.sampleRate))),
-            ("channelCount", .int(Int64(analysis.info.channelCount))),
-            ("durationSeconds", .rounded(analysis.info.duration, places: 6)),
-            ("hum", analysis.hum.json),
-            ("humTrack", analysis.humTrack.map { reports in
-                .array(reports.enumerated().map { $0.element.json(track: $0.offset + 1) })
-            } ?? .null),
-            ("noiseFloorDbfs", .rounded(analysis.noiseFloor, places: 2)),
-            ("loudness", LoudnessJob.json(analysis.loudness)),
-            ("invalidSamplesZeroed", .int(Int64(analysis.nonFiniteSamples))),
-            ("qc", analysis.quality.json),
-        ])
     }
 
     static func describe(_ analysis: FileAnalysis) -> String {

@@ -86,125 +86,28 @@ struct DehumCommand: ParsableCommand {
     }
 
     private func runJob(_ paths: JobPaths) throws {
-        let range = fixedHertz.map { ($0 - 1)...($0 + 1) } ?? 45...65
-        let detector = HumDetector(configuration: HumDetectorConfiguration(searchRangeHertz: range))
-        // With a fixed frequency the usual 45–65 Hz search runs in the same pass, to say what is there instead.
-        let wide = fixedHertz == nil ? nil : HumDetector(configuration: HumDetectorConfiguration())
         let progress = TerminalProgress("dehum \(paths.displayInput)", passes: 2)
         defer { progress.finish() }
-        _ = try FileJob.analyze(input: paths.input, analyzers: [detector] + (wide.map { [$0] } ?? []),
-                                isCancelled: { Interruption.requested }, progress: progress.callback)
-        let detection = detector.finish()
-        var warnings: [JobWarning] = []
-        var passThrough = false
-        if let fixedHertz, !detection.isPresent {
-            var text = String(format: "no hum near %.3f Hz", fixedHertz)
-            if let other = wide?.finish(), other.isPresent, let found = other.fundamentalHertz {
-                text += String(format: "; the detector hears %.3f Hz hum (%@ dB re signal): try --frequency auto",
-                               found, formatDecibels(other.humToSignalDecibels))
-            } else {
-                text += ", nor between 45 and 65 Hz"
-            }
-            if force {
-                text += String(format: "; removing %.3f Hz and its harmonics anyway (--force)", fixedHertz)
-            } else {
-                text += "; the audio passes through unchanged (--force removes it anyway)"
-                passThrough = true
-            }
-            warnings.append(JobWarning(.humNotFound, text))
-        } else if let fixedHertz, let other = wide?.finish(), other.isPresent, let found = other.fundamentalHertz,
-                  abs(found - fixedHertz) > 1, other.humToSignalDecibels > detection.humToSignalDecibels {
-            // Harmonics of one mains frequency fall on the other's (300 Hz is 5 × 60 and 6 × 50): a wrong
-            // --frequency can still "find" something. Say what the open search hears.
-            warnings.append(JobWarning(.humFrequencyMismatch, String(
-                format: "--frequency %.0f: the detector hears stronger hum at %.3f Hz (%@ dB re signal, against %@ dB "
-                    + "near %.0f Hz); check the mains frequency, or use --frequency auto", fixedHertz, found,
-                formatDecibels(other.humToSignalDecibels), formatDecibels(detection.humToSignalDecibels),
-                fixedHertz)))
-        }
-        var fundamental: Double?
-        var numbers: [Int]?
-        if let harmonics { numbers = Array(1...harmonics) }
-        if detection.isPresent, let found = detection.fundamentalHertz {
-            fundamental = detection.startingFundamentalHertz ?? found
-            if numbers == nil {
-                let found = detection.harmonicsToRemove()
-                if !found.isEmpty { numbers = found }
-            }
-        } else if let fixedHertz, !passThrough {
-            fundamental = fixedHertz
-        }
-        let configuration = fundamental.map { hertz -> HumRemoverConfiguration in
-            var configuration = HumRemoverConfiguration(fundamentalHertz: hertz, harmonicNumbers: numbers,
-                                                        output: outputKind)
-            configuration.adopt(detection)
-            return configuration
-        }
-        var options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum",
-                                     bits: bits)
-        options.progress = progress.callback
-        var removed: [Int] = []
-        // The tracker as `process` makes it (DehumStage.tracker): it also takes a candidate the detector did not
-        // confirm (a wobbling hum smears its lines) and removes it only where the tracker finds it coherent.
-        let stage = DehumStage(frequency: fixedHertz.map { .fixed($0) } ?? .auto, harmonics: harmonics,
-                               output: outputKind, engine: engine == "tracker" ? .tracker : .classic)
-        var tracker: HumTrackingRemover?
+        let options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dehum", bits: bits)
+        let settings = DehumJobSettings(fixedHertz: fixedHertz, harmonics: harmonics, output: outputKind,
+                                        engine: engine == "tracker" ? .tracker : .classic, force: force)
         let tap = plot.tap()
-        var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
-                                         isCancelled: { Interruption.requested }, comparisonTap: tap) { _ in
-            if !passThrough, let remover = stage.tracker(detected: detection) {
-                tracker = remover
-                return remover
-            }
-            guard let configuration else { return PassThrough(silent: outputKind == .residual) }
-            let remover = HumRemover(configuration: configuration)
-            return RemoverRecorder(remover: remover) { removed = $0 }
-        }
-        result.inputPath = paths.displayInput
-        result.outputPath = paths.displayOutput
-        result.warnings = warnings + result.warnings
+        var done = try DehumJob.process(input: paths.input, output: paths.output, settings: settings,
+                                        options: options, isCancelled: { Interruption.requested },
+                                        comparisonTap: tap, progress: progress.callback)
+        done.file.inputPath = paths.displayInput
+        done.file.outputPath = paths.displayOutput
         progress.finish()
-        let trackReports = tracker?.reports
-        if let tracker, let reports = trackReports {
-            fundamental = tracker.fundamentalHertz
-            let anyRemoved = reports.contains { $0.chunksRemoved > 0 }
-            removed = anyRemoved ? Array(1...max(1, reports.map(\.harmonicCount).max() ?? 1)) : []
-        }
         let plotted = try plot.drawComparison(command: "dehum", paths: paths,
-                                              humHertz: removed.map { Double($0) * (fundamental ?? 0) }, tap: tap,
-                                              overwrite: overwrite)
+                                              humHertz: done.removed.map { Double($0) * (done.fundamental ?? 0) },
+                                              tap: tap, overwrite: overwrite)
         if json {
-            print(Self.report(detection: detection, fundamental: fundamental, removed: removed,
-                              reach: tracker == nil ? configuration?.lookaheadSeconds : nil,
-                              levelVaries: tracker == nil ? configuration?.levelVaries : nil, result: result,
-                              write: outputKind, engine: tracker == nil ? "classic" : "tracker",
-                              track: trackReports).addingPlot(plotted).serialized())
+            print(done.json.addingPlot(plotted).serialized())
         } else {
-            print(Self.describe(detection: detection, fundamental: fundamental, removed: removed,
-                                reach: tracker == nil ? configuration?.lookaheadSeconds : nil,
-                                levelVaries: tracker == nil ? configuration?.levelVaries : nil, result: result,
-                                track: trackReports) + plotLines(plotted))
+            print(Self.describe(detection: done.detection, fundamental: done.fundamental, removed: done.removed,
+                                reach: done.reach, levelVaries: done.levelVaries, result: done.file,
+                                track: done.track) + plotLines(plotted))
         }
-    }
-
-    static func report(detection: HumDetection, fundamental: Double?, removed: [Int], reach: Double?,
-                       levelVaries: Bool?, result: FileJobResult, write: HumRemoverOutput, engine: String,
-                       track: [HumTrackReport]?) -> JSONValue {
-        Envelope.make(command: "dehum", input: result.inputPath, output: result.outputPath, status: .done,
-                      warnings: result.warnings, report: [
-            ("dehum", .object([
-                ("write", .string(write.rawValue)),
-                ("detection", detection.json),
-                ("removedFundamentalHz", .rounded(fundamental, places: 3)),
-                ("removedHarmonics", .array(removed.map { .int(Int64($0)) })),
-                ("lookaheadSeconds", .rounded(removed.isEmpty ? nil : reach, places: 2)),
-                ("levelVaries", removed.isEmpty ? .null : levelVaries.map { .bool($0) } ?? .null),
-                ("engine", .string(engine)),
-                ("track", track.map { reports in .array(reports.enumerated().map { $1.json(track: $0 + 1) }) }
-                    ?? .null),
-            ])),
-            ("file", result.json),
-        ])
     }
 
     static func describe(detection: HumDetection, fundamental: Double?, removed: [Int], reach: Double?,
@@ -264,31 +167,3 @@ struct DehumCommand: ParsableCommand {
 }
 
 extension HumRemoverOutput: ExpressibleByArgument {}
-
-/// Forwards to a ``HumRemover`` and reports the harmonics it settled on once prepared.
-private final class RemoverRecorder: AudioProcessor {
-    let remover: HumRemover
-    let record: ([Int]) -> Void
-    init(remover: HumRemover, record: @escaping ([Int]) -> Void) {
-        self.remover = remover
-        self.record = record
-    }
-    var latencyFrames: Int { remover.latencyFrames }
-    func prepare(for spec: ProcessSpec) throws {
-        try remover.prepare(for: spec)
-        record(remover.harmonicNumbers)
-    }
-    func process(_ block: AudioBlock) { remover.process(block) }
-    func flush(into block: AudioBlock) { remover.flush(into: block) }
-    func reset() { remover.reset() }
-}
-
-/// No hum: the input unchanged (or silence for `--output residual`).
-private final class PassThrough: AudioProcessor {
-    let silent: Bool
-    init(silent: Bool) { self.silent = silent }
-    let latencyFrames = 0
-    func prepare(for spec: ProcessSpec) throws {}
-    func process(_ block: AudioBlock) { if silent { block.clear() } }
-    func reset() {}
-}

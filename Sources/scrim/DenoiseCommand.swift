@@ -286,7 +286,7 @@ struct DenoiseCommand: ParsableCommand {
         ]).joined(separator: "\n")
     }
 
-    /// Measures a profile from the input: a time range or the quietest 0.5 s.
+    /// Measures a profile from the input: a time range or the quietest 0.5 s (``DenoiseJob/learnProfile``).
     /// - Returns: the profile, how it was learned, and warnings (a range in which the dialogue gate hears speech).
     /// - Throws: `ValidationError` (a usage error, exit 2) for a range that is not wholly inside the file.
     static func learnProfile(input: String, learn: String, displayName: String? = nil,
@@ -299,43 +299,20 @@ struct DenoiseCommand: ParsableCommand {
         let frameCount = info.frameCount
         let fileLength = String(format: "%.3f s", Double(frameCount) / sampleRate)
         let name = displayName ?? SystemPath.display(input)
-        let selection: NoiseProfiler.Selection
-        let description: String
-        var speechCheck: RangeAnalyzer?
-        if learn.lowercased() == "auto" {
-            selection = .quietest(durationFrames: Int((0.5 * sampleRate).rounded()))
-            description = "learned from the quietest 0.5 s"
-        } else if let range = TimeRange(parsing: learn) {
-            guard range.endSeconds * sampleRate <= Double(frameCount) + 1,
-                  let frames = range.frames(sampleRate: sampleRate, within: frameCount) else {
+        var frames: Range<Int>?
+        if learn.lowercased() != "auto" {
+            guard let range = TimeRange(parsing: learn) else {
+                throw ValidationError("\(flag) \(learn): use START-END in seconds or [h:]mm:ss, or auto")
+            }
+            guard let inside = range.frames(sampleRate: sampleRate, within: frameCount, strict: true) else {
                 throw ValidationError("\(flag) \(learn): \(name) lasts \(fileLength); give a range of room tone "
                                       + "inside it (or \(flag) auto)")
             }
-            selection = .frames(frames)
-            description = "learned from \(learn)"
-            let meter = LoudnessMeter(layout: LoudnessJob.layout(for: info), measureTruePeak: false,
-                                      dialogueGating: true)
-            speechCheck = RangeAnalyzer(range: frames, inner: meter)
-        } else {
-            throw ValidationError("\(flag) \(learn): use START-END in seconds or [h:]mm:ss, or auto")
+            frames = inside
         }
-        let profiler = NoiseProfiler(selection: selection)
-        _ = try FileJob.analyze(input: input, analyzers: [profiler] + (speechCheck.map { [$0] } ?? []),
-                                isCancelled: { Interruption.requested }, progress: progress?.callback)
-        var warnings: [JobWarning] = []
-        if let meter = speechCheck?.inner as? LoudnessMeter, meter.speechFraction > speechWarningFraction {
-            warnings.append(JobWarning(.learnRangeHasSpeech, String(
-                format: "the \(flag) range %@ sounds like dialogue (speech in %.0f %% of it): a profile of speech "
-                    + "takes the voice away with the noise; choose room tone between lines, or \(flag) auto", learn,
-                100 * meter.speechFraction)))
-        }
-        return (try profiler.profile(), description, warnings)
+        return try DenoiseJob.learnProfile(input: input, info: info, frames: frames, rangeText: learn, flag: flag,
+                                           isCancelled: { Interruption.requested }, progress: progress?.callback)
     }
-
-    /// Above this share of speech blocks a `--learn` range gets a warning. The dialogue gate is conservative (it
-    /// hears 27 % speech in samples/dialogue_roomtone.wav, which talks for most of its 10 s, and 0 % in the room tone
-    /// of every sample's lead-in); ranges of a few seconds across those lines measured 11–53 %, so a tenth.
-    static let speechWarningFraction = 0.10
 
     /// Warnings for a profile that does not fit the file: another channel count, or a noise level far from the
     /// file's own quietest half second (``profileLevelTolerance``).
@@ -370,11 +347,7 @@ struct DenoiseCommand: ParsableCommand {
     static let profileLevelTolerance = 12.0
 
     static func reportJSON(_ report: NoiseReductionReport, source: String, result: FileJobResult) -> JSONValue {
-        Envelope.make(command: "denoise", input: result.inputPath, output: result.outputPath, status: .done,
-                      warnings: result.warnings, report: [
-            ("denoise", report.json(noiseSource: source)),
-            ("file", result.json),
-        ])
+        DenoiseJob.envelope(report, source: source, file: result)
     }
 
     static func describe(_ report: NoiseReductionReport, source: String, result: FileJobResult) -> String {
@@ -420,68 +393,3 @@ func describeBabbleGuard(_ report: NoiseReductionReport) -> String {
 extension NoiseReducerSettings.Output: ExpressibleByArgument {}
 extension DenoiseEngine: ExpressibleByArgument {}
 extension NeuralNoiseReducerSettings.Mode: ExpressibleByArgument {}
-
-/// Feeds only the frames of `range` (stream positions, 0-based) to `inner`: a measurement of part of a file in the
-/// same pass as the whole. Does not allocate.
-final class RangeAnalyzer: AudioAnalyzer {
-    let range: Range<Int>
-    let inner: any AudioAnalyzer
-    private var position = 0
-
-    init(range: Range<Int>, inner: any AudioAnalyzer) {
-        self.range = range
-        self.inner = inner
-    }
-
-    func prepare(for spec: ProcessSpec) throws {
-        position = 0
-        try inner.prepare(for: spec)
-    }
-
-    func analyze(_ block: AudioBlock) {
-        let start = max(position, range.lowerBound)
-        let end = min(position + block.frameCount, range.upperBound)
-        if start < end { inner.analyze(block.slice(from: start - position, count: end - start)) }
-        position += block.frameCount
-    }
-
-    func reset() {
-        position = 0
-        inner.reset()
-    }
-}
-
-/// A START-END time range in seconds ("0-1.5", "1.2s-3s") or [h:]mm:ss[.fff] ("0:01-0:02.5").
-struct TimeRange {
-    var startSeconds: Double
-    var endSeconds: Double
-
-    init?(parsing text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let start = Self.seconds(parts[0]), let end = Self.seconds(parts[1]),
-              start >= 0, end > start else { return nil }
-        startSeconds = start
-        endSeconds = end
-    }
-
-    /// The frames of the range at `sampleRate` (start rounded down, end rounded up), cut to a file of
-    /// `frameCount` frames; nil when the range starts at or after the end of the file. Any seconds value (up to
-    /// 1e308) is safe: positions are compared as `Double` before any conversion to `Int`.
-    func frames(sampleRate: Double, within frameCount: Int) -> Range<Int>? {
-        let start = (startSeconds * sampleRate).rounded(.down)
-        let end = min((endSeconds * sampleRate).rounded(.up), Double(frameCount))
-        guard start.isFinite, start < Double(frameCount), end > start else { return nil }
-        return Int(start)..<Int(end)
-    }
-
-    private static func seconds(_ text: Substring) -> Double? {
-        var body = text.trimmingCharacters(in: .whitespaces)
-        if body.hasSuffix("s") { body.removeLast() }
-        var total = 0.0
-        for field in body.split(separator: ":", omittingEmptySubsequences: false) {
-            guard let value = Double(field), value.isFinite, value >= 0 else { return nil }
-            total = total * 60 + value
-        }
-        return body.isEmpty ? nil : total
-    }
-}

@@ -162,6 +162,31 @@ int main(int argc, char **argv) {
     CHECK(scrim_process_file(input, "/tmp/never-written.mp3", "denoise-only", 1, &mp3) == SCRIM_ERROR_FILE,
           "an mp3 output is refused");
     CHECK(strstr(scrim_last_error(), ".mp3") != NULL, "message names the extension");
+
+    /* 7. ABI 2 from C: a preset with stages that cannot stream is refused (naming them), and the whole buffer runs
+     *    it instead. The 1 kHz tone at -20 LUFS (section 5) normalised with the defaults reads -23.0 LUFS within
+     *    EBU Tech 3341's 0.1 LU, and the report says so; a NaN is refused naming its channel and frame. */
+    scrim_chain *dailies = NULL;
+    CHECK(scrim_chain_create("dailies", RATE, 2, BLOCK, &dailies) == SCRIM_ERROR_UNSUPPORTED && !dailies,
+          "dailies does not stream");
+    CHECK(strstr(scrim_last_error(), "loudness") != NULL && strstr(scrim_last_error(), "scrim_process_buffer"),
+          "the refusal names the stage and the way out");
+    float *pair[2] = {left, right};
+    char *normalized = NULL;
+    CHECK(scrim_normalize_buffer(pair, 2, FRAMES, RATE, NULL, &normalized) == SCRIM_OK, "normalize_buffer");
+    if (normalized) {
+        const char *after_object = strstr(normalized, "\"after\":");
+        double after = after_object ? json_number(after_object, "integratedLoudnessLufs") : NAN;
+        CHECK(fabs(after - (-23.0)) < 0.1, "normalized to %.3f LUFS, expected -23.0", after);
+    }
+    scrim_string_free(normalized);
+    right[123] = NAN;
+    char *refused = NULL;
+    CHECK(scrim_analyze_buffer((const float *const *)pair, 2, FRAMES, RATE, "{}", &refused)
+              == SCRIM_ERROR_INVALID_ARGUMENT && refused == NULL, "NaN refused");
+    CHECK(strstr(scrim_last_error(), "channel 1 at frame 123") != NULL, "NaN message names channel and frame");
+    CHECK(scrim_process_buffer("dailies", pair, 2, 0, RATE, NULL) == SCRIM_ERROR_INVALID_ARGUMENT, "0 frames");
+
     free(silent);
     free(left);
     free(right);

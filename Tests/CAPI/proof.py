@@ -58,7 +58,7 @@ def planar(channels):
     return (floatp * len(channels))(*[C.cast(ch, floatp) for ch in channels])
 
 
-check(lib.scrim_abi_version() == 1, "ABI version")
+check(lib.scrim_abi_version() == 2, "ABI version")
 check(len(lib.scrim_version()) > 0, "version")
 
 # Streaming: a 440 Hz tone through a stereo chain in blocks, then flushed, aligned by the latency.

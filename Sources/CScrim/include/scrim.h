@@ -21,8 +21,9 @@
  *   do not free them. Input strings and sample buffers are only read (or, for process/flush, modified in place)
  *   during the call; Scrim keeps no pointer to them afterwards.
  * - Threads: distinct scrim_chain / scrim_meter objects may be used concurrently from different threads; one
- *   object must not be used from two threads at the same time. scrim_process_file and
- *   scrim_measure_file_loudness may run concurrently with anything (each builds its own objects).
+ *   object must not be used from two threads at the same time. scrim_process_file,
+ *   scrim_measure_file_loudness and the whole-buffer functions (scrim_*_buffer, scrim_match_buffers) may run
+ *   concurrently with anything (each builds its own objects) on distinct buffers.
  *   scrim_chain_create and scrim_chain_destroy are thread-safe (FFT planning is serialised inside).
  * - Real-time safety: scrim_chain_process, scrim_chain_flush and scrim_meter_add do not allocate or lock once
  *   the object is created (error paths excepted); creation allocates.
@@ -39,7 +40,10 @@ extern "C" {
 #endif
 
 /** ABI version of this header. Bumped on any incompatible change; compare with scrim_abi_version(). */
-#define SCRIM_ABI_VERSION 1
+#define SCRIM_ABI_VERSION 2
+/* ABI 2 (issue 21): the whole-buffer functions (scrim_denoise_buffer, scrim_dehum_buffer, scrim_normalize_buffer,
+ * scrim_analyze_buffer, scrim_match_buffers, scrim_process_buffer); scrim_chain_create refuses a preset with
+ * stages that cannot stream (SCRIM_ERROR_UNSUPPORTED) instead of dropping them. */
 
 /** Result of a Scrim call. New codes may be added; treat unknown non-zero codes as errors. */
 typedef enum scrim_status {
@@ -85,9 +89,15 @@ void scrim_string_free(char *string);
 /**
  * Creates a streaming chain from a preset.
  * @param preset           a built-in preset name (e.g. "denoise-only") or a preset as JSON text (starting with '{').
- *                         Streaming chains run the de-hum (with a fixed frequency) and denoise stages; a loudness
- *                         stage, which needs two passes over a file, is applied as a fixed gain of 0 dB and reported
- *                         (measure with scrim_meter_* and apply your own gain, or use scrim_process_file).
+ *                         Streaming chains run the de-hum (with a fixed frequency, always with the classic
+ *                         remover: the tracker works on 28 s chunks; the report's dehum stage says "engine":
+ *                         "classic") and denoise stages. A preset with a stage that cannot stream (a loudness stage,
+ *                         which needs the programme's measured loudness; de-hum with automatic detection, which
+ *                         needs a pass over the material first) is refused with SCRIM_ERROR_UNSUPPORTED and a
+ *                         message naming those stages (ABI 2; ABI 1 dropped them, listing them only in the report's
+ *                         omittedStages, now always empty): run it with scrim_process_buffer (whole buffer,
+ *                         two-pass) or scrim_process_file, or give a preset without them. scrim_presets_json says
+ *                         which built-in presets stream.
  * @param sample_rate      Hz, 8000 to 192000.
  * @param channel_count    1 to 64.
  * @param max_block_frames the largest frame_count that will be passed to process, 1 to 1048576.
@@ -172,6 +182,134 @@ scrim_status scrim_meter_result_json(scrim_meter *meter, char **out_json);
 
 /** Destroys a meter. NULL is ignored. */
 void scrim_meter_destroy(scrim_meter *meter);
+
+/* ---- Whole buffers in memory (ABI 2) ------------------------------------------------------------------ */
+/*
+ * Each function below runs one CLI command's job on a whole buffer the caller owns, and gives the same audio and
+ * the same JSON report as that command's --json for the same samples written as a 32-bit float WAV file.
+ *
+ * Common rules
+ * - Audio: planar 32-bit float, `channels[c][0 ..< frame_count]`, full scale ±1.0, processed IN PLACE (the output
+ *   replaces the input, sample-aligned, same length; no latency to compensate). Functions taking `const` pointers
+ *   only read.
+ * - channel_count 1 to 64; frame_count ≥ 1 (0 is SCRIM_ERROR_INVALID_ARGUMENT "0 frames"); sample_rate a whole
+ *   number of Hz from 8000 to 768000 (what a WAV file carries and the CLI's jobs accept; 0, negative, NaN, ±Inf,
+ *   fractional: SCRIM_ERROR_INVALID_ARGUMENT). A stage that cannot work at the rate returns an error saying why,
+ *   as the CLI does for such a file.
+ * - Samples must be finite: a NaN or ±Inf is SCRIM_ERROR_INVALID_ARGUMENT naming the channel and frame (both
+ *   from 0) of the first one, and nothing is changed.
+ * - options_json: NULL or "" (= the defaults) or a JSON object whose keys mirror the command's CLI flags in
+ *   camelCase with units (listed per function). An unknown key, a wrong type or a value out of range is
+ *   SCRIM_ERROR_CONFIGURATION naming the key. Malformed JSON is SCRIM_ERROR_CONFIGURATION.
+ * - out_json: NULL (no report) or receives a malloc'd UTF-8 JSON object (free with scrim_string_free; set to NULL
+ *   first, and on failure stays NULL): the envelope of the CLI's --json for the command — command, input (null),
+ *   output (null), status ("done"), error (null), warnings [{code, message, track}] — then the report under the
+ *   command's key(s), exactly as Sources/scrim/README.md documents and Sources/scrim/schemas validate
+ *   (scrim_match_buffers: an array of such lines, as the CLI prints several); denoise, dehum, analyze and process
+ *   end with "plot": null, as the CLI prints them without --plot. The report's "file" object describes the float
+ *   WAV the job read and wrote (container "WAV", sampleFormat "float32", codingHistoryLine null); its
+ *   elapsedSeconds and realTimeFactor are the job's.
+ * - Finite samples beyond ±1e6 are set to 0 and counted, as the CLI does (invalidSamplesZeroed and a warning).
+ * - On failure the buffers are unchanged.
+ * - Threads: each call builds its own objects; calls may run concurrently from different threads (on different
+ *   buffers). Nothing is kept after the call returns.
+ * - Memory and disk: the current implementation runs the CLI's own file pipeline on a temporary 32-bit float WAV
+ *   (in $TMPDIR, else /tmp, in a private folder created for the call and removed before it returns, also on
+ *   failure); it needs about twice the buffer's size in free space there (four times for scrim_process_buffer
+ *   with a loudness stage). A temporary that cannot be written is SCRIM_ERROR_FILE naming it.
+ */
+
+/**
+ * Reduces broadband noise in place, as `scrim denoise`.
+ * @param options_json keys: "engine": "spectral" (default) | "neural" (DeepFilterNet3; needs the model, else
+ *                     SCRIM_ERROR_MODEL); "reductionDb": number, the largest cut in dB (spectral 0-40, default 24;
+ *                     neural 0-100, default none); "learn": "auto" (a fixed profile from the quietest 0.5 s) or
+ *                     [startSeconds, endSeconds] (a profile from that range; spectral only); absent = adaptive
+ *                     noise tracking; "modelPath": string, the neural model folder (default $SCRIM_MODEL_PATH,
+ *                     then ~/.local/share/scrim/models/DeepFilterNet3).
+ * @param out_json     the `scrim denoise --json` envelope: "denoise" (mode, noise floor before/after in dBFS,
+ *                     reduction in dB, babble guard, …) and "file".
+ */
+scrim_status scrim_denoise_buffer(float *const *channels, int channel_count, int64_t frame_count,
+                                  double sample_rate, const char *options_json, char **out_json);
+
+/**
+ * Removes mains hum in place, as `scrim dehum`: detection, then removal of the fundamental and its harmonics.
+ * @param options_json keys: "frequencyHz": 50 | 60 | a number from 10 to 1000 | null or absent (= auto: the
+ *                     detector searches 45-65 Hz; when it finds no hum nothing is changed and the report says so:
+ *                     removedHarmonics empty); a fixed frequency where the detector hears no hum passes the audio
+ *                     through unchanged with the warning humNotFound (as the CLI without --force);
+ *                     "engine": "tracker" (default) | "classic".
+ * @param out_json     the `scrim dehum --json` envelope: "dehum" (detection, removedFundamentalHz,
+ *                     removedHarmonics, engine, track) and "file".
+ */
+scrim_status scrim_dehum_buffer(float *const *channels, int channel_count, int64_t frame_count,
+                                double sample_rate, const char *options_json, char **out_json);
+
+/**
+ * Normalises loudness in place with one static gain, as `scrim normalize` (two passes: measure, then gain; the
+ * look-ahead true-peak limiter catches only the peaks the gain pushes over the ceiling).
+ * @param options_json keys: "targetLufs": -70 to 0 (default -23, integrated loudness, LUFS); "truePeakDbtp":
+ *                     -30 to 0 (default -1, dBTP); "limiter": bool (default true; false lowers the gain to fit the
+ *                     ceiling and reports the shortfall in LU, as --no-limiter); "layout": "auto" (default; as the
+ *                     CLI's default for a WAV of that channel count), "equal", "mono", "stereo", "5.0", "5.1",
+ *                     "7.1" (the loudness channel weights, as --layout); "dialogue": bool (default false; gate on
+ *                     speech, as --dialogue). Silence gets no gain (reported).
+ * @param out_json     the `scrim normalize --json` envelope: "normalize" (target, before, gain, after measured on
+ *                     the output, limiter) and "file".
+ */
+scrim_status scrim_normalize_buffer(float *const *channels, int channel_count, int64_t frame_count,
+                                    double sample_rate, const char *options_json, char **out_json);
+
+/**
+ * Analyses a buffer (only read), as `scrim analyze`: mains hum (fundamental, harmonics, drift), noise floor (RMS
+ * of the quietest 0.5 s, dBFS), loudness (BS.1770-4 integrated LUFS, range LU, true peak dBTP, sample peak dBFS,
+ * dialogue loudness) and per-track quality control (peaks, clipping runs, DC, dead/silent tracks, polarity).
+ * @param options_json no keys yet: NULL, "" or {} (any key is SCRIM_ERROR_CONFIGURATION).
+ * @param out_json     the `scrim analyze --json` envelope: "analysis" (sampleRate, channelCount, durationSeconds,
+ *                     hum, noiseFloorDbfs, loudness, invalidSamplesZeroed, qc); findings are also warnings.
+ */
+scrim_status scrim_analyze_buffer(const float *const *channels, int channel_count, int64_t frame_count,
+                                  double sample_rate, const char *options_json, char **out_json);
+
+/**
+ * Matches the loudness of takes in place, as `scrim match`: each take gets one static gain (limited as
+ * scrim_normalize_buffer) bringing it to the reference take's loudness (as `scrim match --reference`) or, without
+ * one, to the takes' median (as `scrim match --together`).
+ * @param takes        take_count arrays of channel_count channel pointers: takes[t][c][0 ..< frame_counts[t]]
+ *                     (the common rules apply to every take; a message names takes[t]).
+ * @param frame_counts take_count lengths in frames (each ≥ 1).
+ * @param take_count   2 to 4096.
+ * @param options_json keys: "reference": index of the reference take (0-based; it is measured, never changed, and
+ *                     not among the takes matched; silent: SCRIM_ERROR_INVALID_ARGUMENT); absent = together;
+ *                     "truePeakDbtp": -30 to 0 (default -1); "limiter": bool (default true); "dialogue": bool
+ *                     (default false, as --dialogue); "layout": as scrim_normalize_buffer. (No "targetLufs": the
+ *                     CLI's match has no target; bring takes to a fixed loudness with scrim_normalize_buffer.)
+ * @param out_json     a JSON array of the lines `scrim match --json` prints, in order: one line per take matched (in
+ *                     take order, without the reference; input and output null), then the summary line
+ *                     ("matchSummary", whose "reference" is "takes[R]" instead of a path, or null).
+ * All passes run before any buffer is changed: on failure no take is changed.
+ */
+scrim_status scrim_match_buffers(float *const *const *takes, const int64_t *frame_counts, int take_count,
+                                 int channel_count, double sample_rate, const char *options_json, char **out_json);
+
+/**
+ * Runs a whole preset on a whole buffer in place, as `scrim process` on a file: hum detection when the preset
+ * finds the hum itself, the cleanup stages, then the two-pass loudness gain; sample-aligned, same length.
+ * @param preset   a built-in preset name (e.g. "dailies") or a preset as JSON text (starting with '{');
+ *                 unknown name: SCRIM_ERROR_UNKNOWN_PRESET.
+ * @param out_json the `scrim process --json` envelope: "process" (preset, stages, passes, dehum, denoise, loudness,
+ *                 qc) and "file". A neural preset needs the model (else SCRIM_ERROR_MODEL, as scrim_chain_create).
+ */
+scrim_status scrim_process_buffer(const char *preset, float *const *channels, int channel_count,
+                                  int64_t frame_count, double sample_rate, char **out_json);
+
+/**
+ * The built-in preset names as a JSON array of {"name": string, "streamable": bool} ("streamable": accepted by
+ * scrim_chain_create; the others run with scrim_process_buffer / scrim_process_file). Free with
+ * scrim_string_free.
+ */
+scrim_status scrim_presets_json(char **out_json);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,93 @@
+"""numpy arrays to and from the C API's planar float32 buffers, and the checks made before any C call."""
+from __future__ import annotations
+
+import ctypes
+import math
+import numbers
+from typing import Any, Tuple
+
+import numpy as np
+
+from ._errors import InvalidArgument
+
+MAX_CHANNELS = 64
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_hertz(value: Any, what: str = "sample rate") -> float:
+    """A finite frequency above 0 Hz as a float (the library checks its own ranges, e.g. 8-192 kHz for rates)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidArgument(f"{what} must be a number in Hz, got {type(value).__name__}", 0)
+    hertz = float(value)
+    if not math.isfinite(hertz) or hertz <= 0:
+        raise InvalidArgument(f"{what} must be a finite number of Hz above 0, got {value!r}", 0)
+    return hertz
+
+
+def check_sample_rate(sample_rate: Any) -> float:
+    return check_hertz(sample_rate, "sample rate")
+
+
+def check_audio(x: Any, name: str = "x") -> Tuple[int, int]:
+    """Checks an audio array: float32/float64, shape (frames,) or (frames, channels), 1-64 channels, frames > 0.
+    Returns (frames, channels)."""
+    if not isinstance(x, np.ndarray):
+        raise InvalidArgument(f"{name} must be a numpy.ndarray of float32 or float64 samples (full scale ±1.0), "
+                              f"got {type(x).__name__}", 0)
+    if x.dtype not in _FLOAT_DTYPES:
+        hint = ""
+        if x.dtype.kind in "iu":
+            hint = " (integer PCM: convert, e.g. x.astype(np.float32) / 32768 for int16)"
+        raise InvalidArgument(f"{name} must have dtype float32 or float64, got {x.dtype}{hint}", 0)
+    if x.ndim not in (1, 2):
+        raise InvalidArgument(f"{name} must have shape (frames,) or (frames, channels), got shape {x.shape}", 0)
+    frames = x.shape[0]
+    channels = 1 if x.ndim == 1 else x.shape[1]
+    if frames == 0:
+        raise InvalidArgument(f"{name} has 0 frames (shape {x.shape})", 0)
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise InvalidArgument(f"{name} has {channels} channels (shape {x.shape}); Scrim takes 1 to {MAX_CHANNELS} "
+                              "(shape is (frames, channels), as soundfile returns it)", 0)
+    return frames, channels
+
+
+def check_finite(planar: np.ndarray, name: str = "x") -> None:
+    """Refuses NaN or ±Inf samples (also samples beyond float32's range, which become Inf), naming the first.
+    The sum is the fast test (NaN and Inf propagate through it); only a non-finite sum, which a huge but finite
+    signal can also give, pays for the sample-by-sample search."""
+    if math.isfinite(float(np.add.reduce(planar, axis=None))):
+        return
+    bad = np.argwhere(~np.isfinite(planar))
+    if bad.size:
+        channel, frame = (int(v) for v in bad[0])
+        raise InvalidArgument(f"{name} has a non-finite sample ({planar[channel, frame]}) at frame {frame} of "
+                              f"channel {channel} (0-based; NaN, Inf, or beyond float32's range); "
+                              f"{len(bad)} such sample{'s' if len(bad) != 1 else ''} in all", 0)
+
+
+def to_planar(x: np.ndarray, frames: int, channels: int) -> np.ndarray:
+    """A new C-contiguous float32 array of shape (channels, frames): one contiguous run per channel, as the C API
+    wants. Works from any memory order and strides (the copy is also what keeps the caller's array unwritten)."""
+    planar = np.empty((channels, frames), dtype=np.float32)
+    if x.ndim == 1:
+        np.copyto(planar[0], x, casting="same_kind")
+    else:
+        np.copyto(planar, x.T, casting="same_kind")
+    return planar
+
+
+def from_planar(planar: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """The processed planar buffer in the caller's shape and dtype. 2-D results are Fortran-ordered (a view of the
+    planar buffer: no copy for float32); np.ascontiguousarray gives C order when needed."""
+    out = planar[0] if like.ndim == 1 else planar.T
+    if out.dtype != like.dtype:
+        out = out.astype(like.dtype)
+    return out
+
+
+def pointer_table(planar: np.ndarray) -> Any:
+    """A C array of channel pointers (float *const *) into a C-contiguous (channels, frames) float32 array.
+    The caller keeps `planar` alive for as long as the table is used."""
+    base = planar.ctypes.data
+    stride = planar.strides[0]
+    return (ctypes.c_void_p * planar.shape[0])(*[base + c * stride for c in range(planar.shape[0])])

@@ -55,8 +55,9 @@ def check_finite(planar: np.ndarray, name: str = "x") -> None:
     """Refuses NaN or ±Inf samples (also samples beyond float32's range, which become Inf), naming the first.
     The sum is the fast test (NaN and Inf propagate through it); only a non-finite sum, which a huge but finite
     signal can also give, pays for the sample-by-sample search."""
-    if math.isfinite(float(np.add.reduce(planar, axis=None))):
-        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(float(np.add.reduce(planar, axis=None))):
+            return
     bad = np.argwhere(~np.isfinite(planar))
     if bad.size:
         channel, frame = (int(v) for v in bad[0])
@@ -69,10 +70,8 @@ def to_planar(x: np.ndarray, frames: int, channels: int) -> np.ndarray:
     """A new C-contiguous float32 array of shape (channels, frames): one contiguous run per channel, as the C API
     wants. Works from any memory order and strides (the copy is also what keeps the caller's array unwritten)."""
     planar = np.empty((channels, frames), dtype=np.float32)
-    if x.ndim == 1:
-        np.copyto(planar[0], x, casting="same_kind")
-    else:
-        np.copyto(planar, x.T, casting="same_kind")
+    with np.errstate(over="ignore"):  # float64 beyond float32's range becomes Inf, refused by check_finite
+        np.copyto(planar[0] if x.ndim == 1 else planar, x if x.ndim == 1 else x.T, casting="same_kind")
     return planar
 
 

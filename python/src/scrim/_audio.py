@@ -68,19 +68,29 @@ def check_finite(planar: np.ndarray, name: str = "x") -> None:
 
 def to_planar(x: np.ndarray, frames: int, channels: int) -> np.ndarray:
     """A new C-contiguous float32 array of shape (channels, frames): one contiguous run per channel, as the C API
-    wants. Works from any memory order and strides (the copy is also what keeps the caller's array unwritten)."""
+    wants. Works from any memory order and strides (the copy is also what keeps the caller's array unwritten).
+    Copied channel by channel: a strided gather into one contiguous run each is about three times as fast as numpy's
+    copy of the whole transposed view for interleaved (C-order) input."""
     planar = np.empty((channels, frames), dtype=np.float32)
     with np.errstate(over="ignore"):  # float64 beyond float32's range becomes Inf, refused by check_finite
-        np.copyto(planar[0] if x.ndim == 1 else planar, x if x.ndim == 1 else x.T, casting="same_kind")
+        if x.ndim == 1:
+            np.copyto(planar[0], x, casting="same_kind")
+        else:
+            for c in range(channels):
+                np.copyto(planar[c], x[:, c], casting="same_kind")
     return planar
 
 
 def from_planar(planar: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """The processed planar buffer in the caller's shape and dtype. 2-D results are Fortran-ordered (a view of the
-    planar buffer: no copy for float32); np.ascontiguousarray gives C order when needed."""
-    out = planar[0] if like.ndim == 1 else planar.T
-    if out.dtype != like.dtype:
-        out = out.astype(like.dtype)
+    """The processed planar buffer in the caller's shape and dtype. 2-D results are Fortran-ordered (one contiguous
+    run per channel: for float32 a view of the planar buffer, no copy); np.ascontiguousarray gives C order."""
+    if like.ndim == 1:
+        return planar[0] if like.dtype == planar.dtype else planar[0].astype(like.dtype)
+    if like.dtype == planar.dtype:
+        return planar.T
+    out = np.empty(planar.T.shape, dtype=like.dtype, order="F")
+    for c in range(planar.shape[0]):
+        out[:, c] = planar[c]
     return out
 
 

@@ -27,7 +27,9 @@ func checkBuffer(_ channels: UnsafeRawPointer?, channelCount: Int32, frameCount:
         throw CAPIError(status: .invalidArgument,
                         message: "channel_count \(channelCount): use 1 to \(maximumBufferChannels)")
     }
-    guard frameCount != 0 else { throw CAPIError(status: .invalidArgument, message: "0 frames: frame_count must be at least 1") }
+    guard frameCount != 0 else {
+        throw CAPIError(status: .invalidArgument, message: "0 frames: frame_count must be at least 1")
+    }
     guard frameCount > 0 else {
         throw CAPIError(status: .invalidArgument, message: "frame_count \(frameCount) is negative")
     }
@@ -77,9 +79,8 @@ final class ScratchFolder {
             throw CAPIError(status: .file, message: "cannot create a temporary folder in \(base) for the buffer: "
                             + String(cString: strerror(errno)) + " (set TMPDIR to a writable folder)")
         }
-        path = template.withUnsafeBufferPointer { buffer in
-            String(cString: buffer.baseAddress ?? UnsafePointer(strdup("")))
-        }
+        // mkdtemp filled in the X's; the template is NUL-terminated.
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     func file(_ name: String) -> String { path + "/" + name }
@@ -238,7 +239,8 @@ func layoutRequest(_ name: String?, channelCount: Int, function: String) throws 
 /// Runs `job` on the buffer written to a temporary input WAV, with a temporary output path; when it returns,
 /// reads the output back into the buffer (unless `readsBack` is false) and hands out the envelope.
 private func runOnBuffer(
-    _ buffer: CBuffer, readsBack: Bool = true, plot: Bool = true, out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+    _ buffer: CBuffer, readsBack: Bool = true, plot: Bool = true,
+    out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
     _ job: (_ input: String, _ output: String) throws -> JSONValue
 ) throws {
     let scratch = try ScratchFolder()
@@ -364,7 +366,8 @@ public func scrim_denoise_buffer(
             let settings = NeuralNoiseReducerSettings(
                 reductionLimitDecibels: reduction ?? NeuralNoiseReducerSettings.defaultReductionDecibels)
             let network = try NeuralModelCache.shared.network(folder: modelPath)
-            let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) denoise (neural, DeepFilterNet3)")
+            let fileOptions = FileJobOptions(
+                codingHistoryText: "Scrim \(scrimVersion) denoise (neural, DeepFilterNet3)")
             try runOnBuffer(buffer, out: out) { input, output in
                 // Dialogue mode on a whole buffer: the whole-file passes, as `scrim denoise --engine neural`.
                 let (file, report) = try NeuralFileJob.process(
@@ -381,7 +384,8 @@ public func scrim_denoise_buffer(
         }
         let reduction = try given.number("reductionDb", in: NoiseReducerSettings.reductionRange.lowerBound
                                          ... NoiseReducerSettings.reductionRange.upperBound, unit: "dB")
-        var settings = NoiseReducerSettings(reductionDecibels: reduction ?? NoiseReducerSettings.defaultReductionDecibels)
+        var settings = NoiseReducerSettings(
+            reductionDecibels: reduction ?? NoiseReducerSettings.defaultReductionDecibels)
         let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) denoise")
         try runOnBuffer(buffer, out: out) { input, output in
             var source = "adaptive"
@@ -465,5 +469,99 @@ enum DenoiseLearning {
     /// Seconds as the CLI's range text: "1.5", "2" (no trailing ".0").
     private static func secondsText(_ value: Double) -> String {
         value.rounded() == value && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
+    }
+}
+
+/// Most takes one scrim_match_buffers call accepts (each is a temporary file and a measurement).
+private let maximumTakes = 4096
+
+@_cdecl("scrim_match_buffers")
+public func scrim_match_buffers(
+    _ takes: UnsafePointer<UnsafePointer<UnsafeMutablePointer<Float>?>?>?, _ frameCounts: UnsafePointer<Int64>?,
+    _ takeCount: Int32, _ channelCount: Int32, _ sampleRate: Double, _ options: UnsafePointer<CChar>?,
+    _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    out?.pointee = nil
+    return entryPoint {
+        let function = "scrim_match_buffers"
+        guard let takes else { throw CAPIError(status: .invalidArgument, message: "takes is NULL") }
+        guard let frameCounts else { throw CAPIError(status: .invalidArgument, message: "frame_counts is NULL") }
+        guard takeCount >= 1, Int(takeCount) <= maximumTakes else {
+            throw CAPIError(status: .invalidArgument, message: "take_count \(takeCount): use 1 to \(maximumTakes)")
+        }
+        var buffers: [CBuffer] = []
+        for t in 0..<Int(takeCount) {
+            buffers.append(try checkBuffer(takes[t].map { UnsafeRawPointer($0) }, channelCount: channelCount,
+                                           frameCount: frameCounts[t], sampleRate: sampleRate,
+                                           name: "takes[\(t)]"))
+        }
+        let given = try COptions(options, allowed: ["reference", "truePeakDbtp", "limiter", "dialogue", "layout"],
+                                 function: function)
+        var referenceIndex: Int?
+        if let index = try given.number("reference", in: 0...Double(takeCount - 1), unit: "(a take index)") {
+            guard index.rounded() == index else {
+                throw CAPIError(status: .configuration, message: "\(function): option \"reference\": \(index) is "
+                                + "not a take index")
+            }
+            referenceIndex = Int(index)
+        }
+        guard takeCount >= 2 else {
+            throw CAPIError(status: .invalidArgument, message: referenceIndex == nil
+                            ? "take_count 1: matching takes together needs at least two"
+                            : "take_count 1: the reference take has no other take to match")
+        }
+        let ceiling = try given.number("truePeakDbtp", in: -30...0, unit: "dBTP") ?? -1
+        let limiter = try given.bool("limiter") ?? true
+        let dialogue = try given.bool("dialogue") ?? false
+        let layout = try layoutRequest(given.string("layout"), channelCount: Int(channelCount), function: function)
+
+        let scratch = try ScratchFolder()
+        var paths: [String] = []
+        for (t, buffer) in buffers.enumerated() {
+            let path = scratch.file("take-\(t).wav")
+            try writeFloatWAV(buffer, to: path)
+            paths.append(path)
+        }
+        let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) match")
+        let options = LoudnessJobOptions(layout: layout, dialogueGating: dialogue, file: fileOptions)
+        // As `scrim match --reference REF TAKE...` (REF = the reference take, not among the takes matched) or
+        // `scrim match --together TAKE...`.
+        var referenceLoudness: LUFS?
+        if let referenceIndex {
+            let measured = try LoudnessJob.measure(input: paths[referenceIndex], options: options)
+            guard measured.measurement.normalizationLoudness.isFinite else {
+                throw CAPIError(status: .invalidArgument, message: "the reference takes[\(referenceIndex)] is silent "
+                                + "(nothing above the -70 LUFS gate): there is no loudness to match")
+            }
+            referenceLoudness = measured.measurement.normalizationLoudness
+        }
+        let matchedIndices = (0..<buffers.count).filter { $0 != referenceIndex }
+        let measurements = try matchedIndices.map { try LoudnessJob.measure(input: paths[$0], options: options) }
+        let loudness = measurements.map(\.measurement.normalizationLoudness)
+        let matched = referenceLoudness.map { LevelMatcher.match(loudness, to: $0) }
+            ?? LevelMatcher.matchTogether(loudness)
+        var rows: [MatchedTake] = []
+        var outputs: [String] = []
+        for (position, take) in measurements.enumerated() {
+            let plan = MatchJob.plan(take: take, index: position, matched: matched, truePeakCeiling: ceiling,
+                                     handling: limiter ? .limit : .lowerGain)
+            let output = scratch.file("out-\(matchedIndices[position]).wav")
+            let gain = try LoudnessJob.applyGain(plan: plan, input: take.path, output: output,
+                                                 layout: take.measurement.channelLayout, dialogueGating: dialogue,
+                                                 options: fileOptions)
+            rows.append(MatchedTake(take: take, gain: gain, silent: matched.skippedIndices.contains(position)))
+            outputs.append(output)
+        }
+        // Every pass done: only now are the caller's buffers changed.
+        for (position, index) in matchedIndices.enumerated() { try readBack(outputs[position], into: buffers[index]) }
+        // The CLI's JSON Lines as one array: a line per take matched, then the summary line.
+        let summary = Envelope.make(command: "match", input: nil, output: nil, status: .done, report: [
+            ("matchSummary", MatchJob.summary(reference: referenceIndex.map { "takes[\($0)]" }, matched: matched,
+                                              dialogue: dialogue, takes: rows, failedCount: 0)),
+        ])
+        let report = JSONValue.array(rows.map {
+            bufferEnvelope($0.json(referenceLoudness: matched.referenceLoudness), plot: false)
+        } + [summary])
+        handOut(report.serialized(), to: out)
     }
 }

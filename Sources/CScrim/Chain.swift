@@ -34,14 +34,11 @@ final class CChain {
     /// The stages of `preset` a streaming chain cannot run, with the reason (empty: the preset streams).
     static func unstreamable(_ preset: Preset) -> [(stage: String, reason: String)] {
         var found: [(stage: String, reason: String)] = []
-        if let dehum = preset.dehum {
-            if case .auto = dehum.frequency {
-                found.append(("dehum", "automatic hum detection needs a pass over the whole take first; a fixed "
-                              + "\"frequencyHz\" with \"engine\": \"classic\" streams"))
-            } else if dehum.engine == .tracker {
-                found.append(("dehum", "the hum tracker works on whole-take chunks of up to 28 s; "
-                              + "\"engine\": \"classic\" streams"))
-            }
+        // A fixed-frequency de-hum streams with the classic remover whatever its engine (the tracker works on 28 s
+        // chunks); the chain's report says so ("engine": "classic").
+        if let dehum = preset.dehum, case .auto = dehum.frequency {
+            found.append(("dehum", "automatic hum detection needs a pass over the whole take first; a fixed "
+                          + "\"frequencyHz\" streams"))
         }
         if preset.loudness != nil {
             found.append(("loudness", "loudness normalisation needs the programme's measured loudness (two passes); "
@@ -82,7 +79,7 @@ final class CChain {
                     ("mixBackShare", .rounded(r.mixBackShare, places: 3)),
                 ]))
             } else if stage is HumRemover {
-                stages.append(.object([("stage", .string("dehum"))]))
+                stages.append(.object([("stage", .string("dehum")), ("engine", .string("classic"))]))
             } else {
                 stages.append(.object([("stage", .string(String(describing: type(of: stage))))]))
             }

@@ -65,8 +65,8 @@ public struct DehumJobResult: Sendable {
     }
 }
 
-/// File → hum detection → hum removal → file (`scrim dehum`): two passes, sample-aligned, metadata passed through,
-/// output atomic (``FileJob``).
+/// File → hum detection → hum removal → file (`scrim dehum`): two passes, sample-aligned, metadata passed
+/// through, output atomic (``FileJob``).
 ///
 /// The first pass finds the hum (search 45–65 Hz, or ±1 Hz around a fixed frequency, with the usual search in the
 /// same pass to say what is there instead); the second removes it with the tracker as `scrim process` builds it

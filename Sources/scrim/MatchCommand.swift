@@ -138,27 +138,12 @@ struct MatchCommand: ParsableCommand {
         }
 
         // Pass 2: one gain per take.
-        var rows: [MatchRow] = []
+        var rows: [MatchedTake] = []
         for (index, take) in takes.enumerated() where !Interruption.requested {
             let output = (outputDirectory as NSString).appendingPathComponent(
                 (take.path as NSString).lastPathComponent)
-            // The matcher's gain is reference − measured; solved against the take's own gates it lands on the
-            // reference also when the gain lifts room tone over the absolute gate.
-            var gainDecibels = matched.gainsDecibels[index]
-            let measured = take.measurement.normalizationLoudness
-            if measured.isFinite, let reference = matched.referenceLoudness, !matched.skippedIndices.contains(index),
-               let solved = take.gainSolver?.gain(toReach: reference, from: gainDecibels) {
-                gainDecibels = solved
-            }
-            var plan = NormalizationPlan(
-                gainDecibels: gainDecibels, truePeakCeiling: truePeakCeiling,
-                measuredTruePeak: take.measurement.truePeak, handling: noLimiter ? .lowerGain : .limit)
-            if measured.isFinite {
-                plan.measuredLoudness = measured
-                plan.targetLoudness = matched.referenceLoudness
-                plan.predictedLoudness = take.gainSolver?.loudness(afterGain: plan.gainDecibels)
-                    ?? measured + plan.gainDecibels
-            }
+            let plan = MatchJob.plan(take: take, index: index, matched: matched, truePeakCeiling: truePeakCeiling,
+                                     handling: noLimiter ? .lowerGain : .limit)
             do {
                 let progress = TerminalProgress("match: gain \(SystemPath.display(take.path))")
                 defer { progress.finish() }
@@ -168,7 +153,7 @@ struct MatchCommand: ParsableCommand {
                     plan: plan, input: take.path, output: output, layout: take.measurement.channelLayout,
                     dialogueGating: dialogue, options: fileOptions)
                 progress.finish()
-                let row = MatchRow(take: take, gain: gain, silent: matched.skippedIndices.contains(index))
+                let row = MatchedTake(take: take, gain: gain, silent: matched.skippedIndices.contains(index))
                 rows.append(row)
                 if json { print(row.json(referenceLoudness: matched.referenceLoudness).serialized()) }
             } catch {
@@ -192,16 +177,9 @@ struct MatchCommand: ParsableCommand {
                                 error: failures > 0 ? Envelope.errorObject(
                                     code: "someFilesFailed", message: "\(failures) of \(files.count) takes failed")
                                     : nil,
-                                report: [("matchSummary", .object([
-                ("mode", .string(together ? "together" : "reference")),
-                ("reference", .optional(reference)),
-                ("referenceLoudnessLufs", .rounded(matched.referenceLoudness, places: 3)),
-                ("dialogue", .bool(dialogue)),
-                ("fileCount", .int(Int64(rows.count))),
-                ("failedCount", .int(Int64(failures))),
-                ("spreadBeforeLu", .rounded(spreadBefore, places: 3)),
-                ("spreadAfterLu", .rounded(spreadAfter, places: 3)),
-            ]))]).serialized())
+                                report: [("matchSummary", MatchJob.summary(
+                                    reference: reference, matched: matched, dialogue: dialogue, takes: rows,
+                                    failedCount: failures))]).serialized())
         } else if !rows.isEmpty {
             print(describe(rows, referenceLoudness: matched.referenceLoudness, spreadBefore: spreadBefore ?? 0,
                            spreadAfter: spreadAfter ?? 0))
@@ -209,7 +187,7 @@ struct MatchCommand: ParsableCommand {
         if failures > 0 { throw exitCodeFileFailed }
     }
 
-    func describe(_ rows: [MatchRow], referenceLoudness: LUFS?, spreadBefore: Double, spreadAfter: Double)
+    func describe(_ rows: [MatchedTake], referenceLoudness: LUFS?, spreadBefore: Double, spreadAfter: Double)
         -> String {
         let what = dialogue ? "dialogue" : "integrated"
         let source = reference.map { "loudness of \($0)" } ?? "median of \(rows.count) takes"
@@ -238,24 +216,5 @@ struct MatchCommand: ParsableCommand {
                             spreadBefore, spreadAfter))
         lines.append("outputs in \(outputDirectory); bext loudness fields, where present, left unchanged")
         return lines.joined(separator: "\n")
-    }
-}
-
-/// One matched take.
-struct MatchRow {
-    var take: LoudnessFileMeasurement
-    var gain: LoudnessGainResult
-    var silent: Bool
-
-    func json(referenceLoudness: LUFS?) -> JSONValue {
-        var pairs: [(String, JSONValue)] = [
-            ("referenceLoudnessLufs", .rounded(referenceLoudness, places: 3)),
-            ("silent", .bool(silent)),
-            ("before", take.json),
-        ]
-        pairs += gain.jsonPairs
-        return Envelope.make(command: "match", input: take.path, output: gain.file.outputPath, status: .done,
-                             warnings: gain.file.warnings,
-                             report: [("match", .object(pairs)), ("file", gain.file.json)])
     }
 }

@@ -18,6 +18,11 @@ import subprocess
 import sys
 
 lib_path, cli, work = sys.argv[1:4]
+# The buffer functions keep their temporaries in a private folder under $TMPDIR: point it at an empty folder here
+# and check at the end that every call removed its own.
+scratch_root = os.path.join(work, "tmpdir")
+os.makedirs(scratch_root, exist_ok=True)
+os.environ["TMPDIR"] = scratch_root
 lib = C.CDLL(lib_path)
 
 OK, INVALID, UNKNOWN_PRESET, CONFIGURATION, FILE, UNSUPPORTED = 0, 1, 2, 3, 4, 5
@@ -32,6 +37,8 @@ for name in ("scrim_denoise_buffer", "scrim_dehum_buffer", "scrim_normalize_buff
                                    C.POINTER(C.c_void_p)]
 lib.scrim_process_buffer.argtypes = [C.c_char_p, C.POINTER(floatp), C.c_int, C.c_int64, C.c_double,
                                      C.POINTER(C.c_void_p)]
+lib.scrim_match_buffers.argtypes = [C.POINTER(C.POINTER(floatp)), C.POINTER(C.c_int64), C.c_int, C.c_int,
+                                    C.c_double, C.c_char_p, C.POINTER(C.c_void_p)]
 lib.scrim_presets_json.argtypes = [C.POINTER(C.c_void_p)]
 lib.scrim_chain_create.argtypes = [C.c_char_p, C.c_double, C.c_int, C.c_int, C.POINTER(C.c_void_p)]
 lib.scrim_chain_destroy.argtypes = [C.c_void_p]
@@ -224,6 +231,21 @@ d = rep.get("denoise", {})
 check(d.get("noiseFloorAfterDbfs") is not None and d.get("noiseFloorBeforeDbfs") is not None
       and d["noiseFloorAfterDbfs"] < d["noiseFloorBeforeDbfs"] - 6, f"denoise lowers the floor by > 6 dB: {d}")
 
+# The neural engine (when the model is installed, as proof.py): the whole-take dialogue mode, as the CLI runs it.
+model_folder = os.environ.get("SCRIM_MODEL_PATH") or os.path.join(
+    os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local/share"),
+    "scrim/models/DeepFilterNet3")
+if os.path.exists(os.path.join(model_folder, "enc.onnx")):
+    short, _ = signal(1.5, 1, seed=21)
+    rep, _ = compare_with_cli("denoise-neural", denoise, short, b'{"engine": "neural", "reductionDb": 30}',
+                              lambda s, d: ["denoise", s, "-o", d, "--engine", "neural", "--reduction", "30"])
+    check(rep.get("denoise", {}).get("engine") == "neural", "neural: the report names the engine")
+else:
+    print(f"buffers.py: the DeepFilterNet3 model is not in {model_folder}: the neural comparison is skipped")
+zeros_arrays, zeros_table = to_c([[0.0] * 100])
+check(denoise(zeros_table, 1, 100, RATE, b'{"engine": "neural", "learn": "auto"}', None)
+      == CONFIGURATION and b"learn" in lib.scrim_last_error(), "neural: learn is refused, naming it")
+
 # --- dehum: auto detection then removal -------------------------------------------------------------------------
 hummed, hum_stems = signal(4.0, 1, hum_dbfs=-30.0, seed=5)
 clean = [[x - h for x, h in zip(hummed[0], hum_stems[0])]]
@@ -296,6 +318,58 @@ rep, _ = compare_with_cli("process-dailies", lib.scrim_process_buffer, hummed, N
 check(rep.get("process", {}).get("loudness") is not None and rep["process"].get("dehum") is not None,
       "process_buffer ran the dehum and loudness stages")
 
+# --- match: together and to a reference take ----------------------------------------------------------------
+takes = [signal(2.0 + k, 2, tone_dbfs=-20.0 - 6 * k, seed=11 + k)[0] for k in range(3)]
+
+
+def match_with_cli(label, options, cli_mode, reference=None):
+    held = [to_c(take) for take in takes]
+    table = (C.POINTER(floatp) * 3)(*[C.cast(t, C.POINTER(floatp)) for _, t in held])
+    counts = (C.c_int64 * 3)(*[len(take[0]) for take in takes])
+    out = C.c_void_p()
+    check(lib.scrim_match_buffers(table, counts, 3, 2, RATE, options, C.byref(out)) == OK, f"{label}: status")
+    lines_out = json.loads(take_string(out) or "[{}]")
+    report = {"takes": lines_out[:-1], "matchSummary": lines_out[-1].get("matchSummary", {})}
+    check(lines_out[-1].get("command") == "match" and lines_out[-1].get("input") is None, f"{label}: summary line")
+    folder = os.path.join(work, label)
+    paths = []
+    for k, take in enumerate(takes):
+        paths.append(os.path.join(work, f"{label}-take{k}.wav"))
+        write_float_wav(paths[-1], take)
+    matched = [k for k in range(3) if k != reference]
+    args = [cli, "match"] + [paths[k] for k in matched] + ["-o", folder, "--json"] + cli_mode(paths)
+    done = subprocess.run(args, capture_output=True, text=True)
+    check(done.returncode == 0, f"{label}: CLI exit {done.returncode}: {done.stderr}")
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    cli_takes, cli_summary = lines[:-1], lines[-1]
+    ours = [stable({k: v for k, v in line.items() if k not in ("input", "output")}) for line in report.get("takes", [])]
+    theirs = [stable({k: v for k, v in line.items() if k not in ("input", "output")}) for line in cli_takes]
+    check(ours == theirs, f"{label}: per-take reports equal the CLI's")
+    summary = dict(report.get("matchSummary", {}))
+    cli_sum = dict(cli_summary.get("matchSummary", {}))
+    check(summary.pop("reference") == (None if reference is None else f"takes[{reference}]"), f"{label}: reference")
+    cli_sum.pop("reference")
+    check(summary == cli_sum, f"{label}: summary equals the CLI's: {summary} / {cli_sum}")
+    for k in matched:
+        cli_audio = read_float_wav(os.path.join(folder, os.path.basename(paths[k])))
+        check(cli_audio == [list(a) for a in held[k][0]], f"{label}: take {k} bit-identical to the CLI's")
+    if reference is not None:
+        check([list(a) for a in held[reference][0]] == takes[reference], f"{label}: the reference is unchanged")
+    return report
+
+
+rep = match_with_cli("match-together", None, lambda p: ["--together"])
+spread = rep.get("matchSummary", {})
+check(spread.get("spreadBeforeLu", 0) > 10 and spread.get("spreadAfterLu", 99) < 0.1,
+      f"match: 12 LU of spread before, under 0.1 LU after: {spread}")
+match_with_cli("match-reference", b'{"reference": 0, "truePeakDbtp": -2}',
+               lambda p: ["--reference", p[0], "--true-peak", "-2"], reference=0)
+single_arrays, single_table = to_c(takes[0])
+single = (C.POINTER(floatp) * 1)(C.cast(single_table, C.POINTER(floatp)))
+check(lib.scrim_match_buffers(single, (C.c_int64 * 1)(len(takes[0][0])), 1, 2, RATE, None, None) == INVALID,
+      "match: one take is not enough")
+check(lib.scrim_match_buffers(None, None, 3, 2, RATE, None, None) == INVALID, "match: NULL takes")
+
 # --- bad arguments ------------------------------------------------------------------------------------------------
 one, one_table = to_c([[0.0] * 1000])
 out = C.c_void_p()
@@ -340,13 +414,46 @@ check(lib.scrim_chain_create(b"dailies", RATE, 2, 480, C.byref(chain)) == UNSUPP
 message = lib.scrim_last_error()
 check(b"dehum" in message and b"loudness" in message and b"scrim_process_buffer" in message,
       f"the message names the stages and scrim_process_buffer: {message}")
-fixed = b'{"name": "fixed", "dehum": {"frequencyHz": 50, "engine": "classic"}, "denoise": {"reductionLimitDb": 12}}'
+fixed = b'{"name": "fixed", "dehum": {"frequencyHz": 50}, "denoise": {"reductionLimitDb": 12}}'
 check(lib.scrim_chain_create(fixed, RATE, 2, 480, C.byref(chain)) == OK, "a streamable preset still streams")
+lib.scrim_chain_report_json.argtypes = [C.c_void_p, C.POINTER(C.c_void_p)]
+chain_json = C.c_void_p()
+check(lib.scrim_chain_report_json(chain, C.byref(chain_json)) == OK, "chain report")
+chain_report = json.loads(take_string(chain_json) or "{}")
+check({"stage": "dehum", "engine": "classic"} in chain_report.get("stages", [])
+      and chain_report.get("omittedStages") == [],
+      f"the fixed de-hum streams with the classic remover, and says so: {chain_report}")
 lib.scrim_chain_destroy(chain)
+auto_only = b'{"name": "auto-hum", "dehum": {}}'
+check(lib.scrim_chain_create(auto_only, RATE, 2, 480, C.byref(chain)) == UNSUPPORTED
+      and b"dehum" in lib.scrim_last_error() and b"loudness" not in lib.scrim_last_error(),
+      "automatic de-hum alone is refused, naming only it")
 listed = C.c_void_p()
 check(lib.scrim_presets_json(C.byref(listed)) == OK, "presets_json")
 presets = {p["name"]: p["streamable"] for p in json.loads(take_string(listed) or "[]")}
 check(presets.get("dailies") is False and presets.get("denoise-only") is True, f"presets_json: {presets}")
+
+# --- two threads at once (ctypes releases the GIL during the call): the same results as one after the other -----
+import threading
+
+thread_results = {}
+
+
+def denoise_in_thread(key, channels):
+    arrays, table = to_c(channels)
+    thread_results[key] = (lib.scrim_denoise_buffer(table, len(arrays), len(channels[0]), RATE, None, None),
+                           [list(a) for a in arrays])
+
+
+threads = [threading.Thread(target=denoise_in_thread, args=(k, speechy if k == 0 else hummed)) for k in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+check(thread_results[0][0] == OK and thread_results[0][1] == cleaned, "thread 0: the same output as alone")
+_, alone = compare_with_cli("denoise-hummed", denoise, hummed, None, lambda s, d: ["denoise", s, "-o", d])
+check(thread_results[1][0] == OK and thread_results[1][1] == alone, "thread 1: the same output as alone")
+check(os.listdir(scratch_root) == [], f"no temporaries left in $TMPDIR: {os.listdir(scratch_root)}")
 
 print(f"buffer proof: {'FAILED' if failures else 'passed'} ({checks} checks, {failures} failed)")
 sys.exit(1 if failures else 0)

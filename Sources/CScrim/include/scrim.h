@@ -88,12 +88,15 @@ void scrim_string_free(char *string);
 /**
  * Creates a streaming chain from a preset.
  * @param preset           a built-in preset name (e.g. "denoise-only") or a preset as JSON text (starting with '{').
- *                         Streaming chains run the de-hum (with a fixed frequency) and denoise stages. A preset with
- *                         a stage that cannot stream (a loudness stage, which needs the programme's measured
- *                         loudness; de-hum with automatic detection, which needs a pass over the material first)
- *                         is refused with SCRIM_ERROR_UNSUPPORTED and a message naming those stages (ABI 2; ABI 1
- *                         dropped them silently): run it with scrim_process_buffer (whole buffer, two-pass) or
- *                         scrim_process_file, or give a preset without them.
+ *                         Streaming chains run the de-hum (with a fixed frequency, always with the classic
+ *                         remover: the tracker works on 28 s chunks; the report's dehum stage says "engine":
+ *                         "classic") and denoise stages. A preset with a stage that cannot stream (a loudness stage,
+ *                         which needs the programme's measured loudness; de-hum with automatic detection, which
+ *                         needs a pass over the material first) is refused with SCRIM_ERROR_UNSUPPORTED and a
+ *                         message naming those stages (ABI 2; ABI 1 dropped them, listing them only in the report's
+ *                         omittedStages, now always empty): run it with scrim_process_buffer (whole buffer,
+ *                         two-pass) or scrim_process_file, or give a preset without them. scrim_presets_json says
+ *                         which built-in presets stream.
  * @param sample_rate      Hz, 8000 to 192000.
  * @param channel_count    1 to 64.
  * @param max_block_frames the largest frame_count that will be passed to process, 1 to 1048576.
@@ -199,7 +202,12 @@ void scrim_meter_destroy(scrim_meter *meter);
  * - out_json: NULL (no report) or receives a malloc'd UTF-8 JSON object (free with scrim_string_free; set to NULL
  *   first, and on failure stays NULL): the envelope of the CLI's --json for the command — command, input (null),
  *   output (null), status ("done"), error (null), warnings [{code, message, track}] — then the report under the
- *   command's key(s), exactly as Sources/scrim/README.md documents and Sources/scrim/schemas validate.
+ *   command's key(s), exactly as Sources/scrim/README.md documents and Sources/scrim/schemas validate
+ *   (scrim_match_buffers: an array of such lines, as the CLI prints several); denoise, dehum, analyze and process
+ *   end with "plot": null, as the CLI prints them without --plot. The report's "file" object describes the float
+ *   WAV the job read and wrote (container "WAV", sampleFormat "float32", codingHistoryLine null); its
+ *   elapsedSeconds and realTimeFactor are the job's.
+ * - Finite samples beyond ±1e6 are set to 0 and counted, as the CLI does (invalidSamplesZeroed and a warning).
  * - On failure the buffers are unchanged.
  * - Threads: each call builds its own objects; calls may run concurrently from different threads (on different
  *   buffers). Nothing is kept after the call returns.
@@ -264,16 +272,21 @@ scrim_status scrim_analyze_buffer(const float *const *channels, int channel_coun
 
 /**
  * Matches the loudness of takes in place, as `scrim match`: each take gets one static gain (limited as
- * scrim_normalize_buffer) bringing it to the reference take's loudness or, without one, to the takes' median.
- * @param takes        take_count arrays of channel_count channel pointers: takes[t][c][0 ..< frame_counts[t]].
+ * scrim_normalize_buffer) bringing it to the reference take's loudness (as `scrim match --reference`) or, without
+ * one, to the takes' median (as `scrim match --together`).
+ * @param takes        take_count arrays of channel_count channel pointers: takes[t][c][0 ..< frame_counts[t]]
+ *                     (the common rules apply to every take; a message names takes[t]).
  * @param frame_counts take_count lengths in frames (each ≥ 1).
- * @param take_count   1 to 4096 (2 or more without "reference").
- * @param options_json keys: "reference": index of the reference take (0-based; it is measured, not changed);
- *                     "targetLufs": -70 to 0, a loudness to bring every take to (not with "reference"); neither =
- *                     together (the median, as --together); "truePeakDbtp": -30 to 0 (default -1); "limiter": bool
- *                     (default true); "dialogue": bool (default false); "layout": as scrim_normalize_buffer.
- * @param out_json     {"command": "match", …, "takes": [one `scrim match --json` take line per take, in order],
- *                     "matchSummary": {…}} — the CLI's per-take lines and its summary line in one object.
+ * @param take_count   2 to 4096.
+ * @param options_json keys: "reference": index of the reference take (0-based; it is measured, never changed, and
+ *                     not among the takes matched; silent: SCRIM_ERROR_INVALID_ARGUMENT); absent = together;
+ *                     "truePeakDbtp": -30 to 0 (default -1); "limiter": bool (default true); "dialogue": bool
+ *                     (default false, as --dialogue); "layout": as scrim_normalize_buffer. (No "targetLufs": the
+ *                     CLI's match has no target; bring takes to a fixed loudness with scrim_normalize_buffer.)
+ * @param out_json     a JSON array of the lines `scrim match --json` prints, in order: one line per take matched (in
+ *                     take order, without the reference; input and output null), then the summary line
+ *                     ("matchSummary", whose "reference" is "takes[R]" instead of a path, or null).
+ * All passes run before any buffer is changed: on failure no take is changed.
  */
 scrim_status scrim_match_buffers(float *const *const *takes, const int64_t *frame_counts, int take_count,
                                  int channel_count, double sample_rate, const char *options_json, char **out_json);

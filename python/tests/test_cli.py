@@ -105,14 +105,26 @@ def test_analyze(float_samples, cli):
 
 def test_match(float_samples, cli, tmp_path):
     (quiet_path, quiet, rate), (loud_path, loud, _) = float_samples["take_quiet.wav"], float_samples["take_loud.wav"]
-    lines = cli("match", "--together", quiet_path, loud_path, "-o", tmp_path)
+    _, speech, _ = float_samples["dialogue_roomtone.wav"]
+    lines = cli("match", "--together", quiet_path, loud_path, "-o", tmp_path / "together")
     (quiet_out, loud_out), report = scrim.match([quiet, loud], rate)
-    assert_same_audio(quiet_out[:, None], wavio.read(tmp_path / quiet_path.name)[0], "match quiet take")
-    assert_same_audio(loud_out[:, None], wavio.read(tmp_path / loud_path.name)[0], "match loud take")
-    assert [stable(take["match"]) for take in report["takes"]] == [stable(line["match"]) for line in lines[:2]]
-    ours, theirs = dict(report["matchSummary"]), dict(lines[2]["matchSummary"])
-    assert stable(ours) == stable(theirs) or {k: v for k, v in ours.items() if k != "reference"} == \
-        {k: v for k, v in theirs.items() if k != "reference"}
+    assert_same_audio(quiet_out[:, None], wavio.read(tmp_path / "together" / quiet_path.name)[0], "match quiet")
+    assert_same_audio(loud_out[:, None], wavio.read(tmp_path / "together" / loud_path.name)[0], "match loud")
+    assert len(report) == len(lines) == 3
+    for ours, theirs in zip(report[:2], lines[:2]):
+        compare_reports(ours, theirs, "match")
+    summary, expected = report[2]["matchSummary"], lines[2]["matchSummary"]
+    assert {k: v for k, v in summary.items() if k != "reference"} == \
+        {k: v for k, v in expected.items() if k != "reference"}
+    # --reference: the reference take is only measured (returned unchanged) and has no line of its own.
+    (speech_path, _, _) = float_samples["dialogue_roomtone.wav"]
+    lines = cli("match", "--reference", speech_path, quiet_path, "-o", tmp_path / "reference")
+    (speech_out, quiet_out), report = scrim.match([speech, quiet], rate, reference=0)
+    assert np.array_equal(speech_out, speech)
+    assert_same_audio(quiet_out[:, None], wavio.read(tmp_path / "reference" / quiet_path.name)[0], "match ref")
+    assert len(report) == len(lines) == 2
+    compare_reports(report[0], lines[0], "match")
+    assert report[1]["matchSummary"]["reference"] == "takes[0]"
 
 
 @pytest.mark.parametrize("name,preset", [("hum_take.wav", "dailies"), ("poly_bwf_4ch.wav", "dailies"),

@@ -106,6 +106,8 @@ def test_bad_python_side_options():
         scrim.denoise(GOOD, RATE, learn=3)
     with pytest.raises(scrim.InvalidArgument, match="takes must be"):
         scrim.match([], RATE)
+    with pytest.raises(scrim.InvalidArgument, match="takes must be"):
+        scrim.match(GOOD, RATE)
     with pytest.raises(scrim.InvalidArgument, match="same channel count"):
         scrim.match([GOOD, np.zeros((4800, 2), dtype=np.float32)], RATE)
     with pytest.raises(scrim.InvalidArgument, match="reference must be"):

@@ -28,11 +28,13 @@ class Result(NamedTuple):
 
 
 class MatchResult(NamedTuple):
-    """What scrim.match returns: `audio`, one new array per take (each with its take's shape and dtype), and
-    `report`, the envelope with the match report (one gain per take)."""
+    """What scrim.match returns: `audio`, one new array per take (each with its take's shape and dtype; the
+    reference take unchanged), and `report`, the list of JSON lines `scrim match --json` prints, as dicts: one per
+    take matched (in take order, the reference left out; the gain under report[i]["match"]), then the summary
+    line (report[-1]["matchSummary"])."""
 
     audio: List[np.ndarray]
-    report: Report
+    report: List[Report]
 
 
 def _options(values: Dict[str, Any]) -> Optional[bytes]:
@@ -163,23 +165,22 @@ def analyze(x: np.ndarray, sr: float) -> Report:
 
 
 def match(takes: Sequence[np.ndarray], sr: float, *, reference: Optional[int] = None,
-          target: Optional[float] = None, true_peak: Optional[float] = None, limiter: Optional[bool] = None,
-          layout: Optional[str] = None, dialogue: Optional[bool] = None) -> MatchResult:
+          true_peak: Optional[float] = None, limiter: Optional[bool] = None, layout: Optional[str] = None,
+          dialogue: Optional[bool] = None) -> MatchResult:
     """Brings several takes to one loudness, one static gain per take (as `scrim match`).
 
     Args:
-        takes: the takes, each float32 or float64 of shape (frames,) or (frames, channels); all with the same
-            channel count (lengths may differ).
+        takes: two or more takes, each float32 or float64 of shape (frames,) or (frames, channels); all with the
+            same channel count (lengths may differ).
         sr: sample rate in Hz (of every take).
-        reference: index of the take the others are brought to (only measured itself); with neither this nor
-            `target`, the takes' median (`scrim match --together`; then at least 2 takes).
-        target: an integrated loudness in LUFS to bring every take to (not with `reference`).
+        reference: index of the take the others are brought to (`scrim match --reference`: it is only measured);
+            None: the takes' median integrated loudness (`scrim match --together`).
         true_peak: true-peak ceiling in dBTP (None: the default, -1).
-        limiter, layout, dialogue: as for normalize (None: their defaults).
+        limiter, layout, dialogue: as for normalize (None: their defaults). To bring takes to a fixed loudness,
+            normalize each.
 
     Returns:
-        MatchResult(audio=[one array per take], report); report["takes"] has one `scrim match --json` take line
-        per take (gainDb, before/after), report["matchSummary"] the summary line.
+        MatchResult(audio=[one array per take], report=[the CLI's JSON lines]).
     """
     if isinstance(takes, np.ndarray) or not isinstance(takes, Sequence) or len(takes) == 0:
         raise InvalidArgument("takes must be a non-empty list of arrays (one per take)", 0)
@@ -202,9 +203,11 @@ def match(takes: Sequence[np.ndarray], sr: float, *, reference: Optional[int] = 
     tables = [pointer_table(planar) for planar in planars]
     take_table = (ctypes.c_void_p * len(tables))(*[ctypes.addressof(table) for table in tables])
     frame_counts = (ctypes.c_int64 * len(planars))(*[planar.shape[1] for planar in planars])
-    options = _options({"reference": reference, "targetLufs": target, "truePeakDbtp": true_peak,
-                        "limiter": limiter, "layout": layout, "dialogue": dialogue})
+    options = _options({"reference": reference, "truePeakDbtp": true_peak, "limiter": limiter, "layout": layout,
+                        "dialogue": dialogue})
     report = _native.call_with_report(function, take_table, frame_counts, len(planars), channel_count, rate, options)
+    if not isinstance(report, list):
+        report = [report]
     return MatchResult([from_planar(planar, take) for planar, take in zip(planars, takes)], report)
 
 

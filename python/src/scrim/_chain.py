@@ -20,10 +20,10 @@ class Chain:
     """A streaming chain built from a preset, for audio that arrives in blocks (a live feed, a network stream, a
     file read piece by piece). Memory stays bounded by the block size; any block sizes give the same output.
 
-    Only stages that can stream run here (de-hum at a fixed frequency, denoise). A preset with stages that need
-    the whole take first (automatic hum detection, loudness normalisation) is refused with UnsupportedError by a
-    library of C ABI 2 or later (ABI 1 leaves them out and lists them in report()["omittedStages"]): use
-    scrim.process on the whole buffer, or scrim.process_file.
+    Only stages that can stream run here: de-hum at a fixed frequency (with the classic remover; the tracker
+    works on 28 s chunks) and denoise. A preset with stages that need the whole take first (automatic hum
+    detection, loudness normalisation) is refused with UnsupportedError naming them: use scrim.process on the
+    whole buffer, or scrim.process_file. scrim.presets() says which built-in presets stream.
 
     Args:
         preset: a built-in preset name ("denoise-only"), or a preset as a dict or JSON text.

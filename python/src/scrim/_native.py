@@ -96,13 +96,14 @@ def take_string(pointer: c_void_p) -> Optional[str]:
         pointer.value = None
 
 
-def take_json(pointer: c_void_p) -> Optional[dict]:
+def take_json(pointer: c_void_p) -> Any:
     text = take_string(pointer)
     return json.loads(text) if text else None
 
 
-def call_with_report(function_: Any, *args: Any) -> dict:
-    """Calls a C function whose last argument is `char **out_json`; returns the parsed report, raising on failure.
+def call_with_report(function_: Any, *args: Any) -> Any:
+    """Calls a C function whose last argument is `char **out_json`; returns the parsed report (a dict, or a list
+    for scrim_match_buffers), raising on failure.
     The string is freed on every path (a failed call may also hand one out)."""
     out = c_void_p()
     status = function_(*args, ctypes.byref(out))

@@ -101,3 +101,18 @@ def test_streamable_presets_are_listed():
         else:
             with pytest.raises(scrim.UnsupportedError):
                 scrim.Chain(name, 48000, 2)
+
+
+def test_empty_blocks_pass_through(float_samples):
+    _, x, rate = float_samples["take_quiet.wav"]
+    x = x[:20000]
+    with scrim.Chain("denoise-only", rate, 1) as chain:
+        reference = stream(chain, x, [5000])
+        chain.reset()
+        parts = []
+        for i in range(0, x.shape[0], 5000):
+            parts.append(chain.process(np.zeros(0, dtype=np.float32)))
+            parts.append(chain.process(x[i:i + 5000]))
+        assert parts[0].shape == (0,)
+        out = np.concatenate(parts + [chain.flush()])
+    assert np.array_equal(out, reference)

@@ -100,11 +100,16 @@ class Chain:
         return out.astype(self._dtype, copy=False)
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        """Processes a block of any length: float32 or float64, shape (frames,) (one channel) or (frames, channels).
+        """Processes a block of any length (0 included): float32 or float64, shape (frames,) (one channel) or
+        (frames, channels).
 
         Returns a new array of the block's dtype and dimensionality: as many frames as given (aligned=False), or,
         with aligned=True, that many less what is still held back to remove the latency (possibly 0 frames).
         """
+        if isinstance(block, np.ndarray) and block.ndim in (1, 2) and block.shape[0] == 0 \
+                and block.dtype in (np.float32, np.float64) \
+                and (block.shape[1] if block.ndim == 2 else 1) == self.channels:
+            return block.copy()  # an empty block is allowed in a stream: nothing in, nothing out
         frames, channels = check_audio(block, "block")
         if channels != self.channels:
             raise InvalidArgument(f"block has {channels} channels, the chain {self.channels}", 0)

@@ -53,12 +53,12 @@ func checkBuffer(_ channels: UnsafeRawPointer?, channelCount: Int32, frameCount:
     return CBuffer(pointers: pointers, frameCount: frames, sampleRate: rate)
 }
 
-/// A sample rate the whole-buffer functions accept: a whole number of Hz from 8000 to 192000 (a WAV file carries
-/// whole hertz; the range is the streaming chain's).
+/// A sample rate the whole-buffer functions accept: a whole number of Hz from 8000 to 768000 (a WAV file carries
+/// whole hertz; the range is what the CLI's jobs accept: the loudness meter's 8–768 kHz).
 func checkSampleRate(_ sampleRate: Double) throws -> Int {
-    guard sampleRate.isFinite, sampleRate >= 8_000, sampleRate <= 192_000, sampleRate.rounded() == sampleRate else {
+    guard sampleRate.isFinite, sampleRate >= 8_000, sampleRate <= 768_000, sampleRate.rounded() == sampleRate else {
         throw CAPIError(status: .invalidArgument,
-                        message: "sample_rate \(sampleRate) Hz: use a whole number of Hz from 8000 to 192000")
+                        message: "sample_rate \(sampleRate) Hz: use a whole number of Hz from 8000 to 768000")
     }
     return Int(sampleRate)
 }
@@ -214,18 +214,23 @@ struct COptions {
     }
 }
 
+/// A fixed loudness layout by its name in the C API ("mono", "stereo", "5.0", "5.1", "7.1"), else nil.
+func namedLayout(_ name: String) -> ChannelLayout? {
+    switch name {
+    case "mono": .mono
+    case "stereo": .stereo
+    case "5.0": .surround50
+    case "5.1": .surround51
+    case "7.1": .surround71
+    default: nil
+    }
+}
+
 /// The `layout` option: nil for "auto" (the CLI's default rule), else the weights asked for.
 func layoutRequest(_ name: String?, channelCount: Int, function: String) throws -> LayoutRequest? {
     guard let name, name != "auto" else { return nil }
-    let layout: ChannelLayout
-    switch name {
-    case "equal": return .equal
-    case "mono": layout = .mono
-    case "stereo": layout = .stereo
-    case "5.0": layout = .surround50
-    case "5.1": layout = .surround51
-    case "7.1": layout = .surround71
-    default:
+    if name == "equal" { return .equal }
+    guard let layout = namedLayout(name) else {
         throw CAPIError(status: .configuration, message: "\(function): option \"layout\": \(name): use auto, "
                         + "equal, mono, stereo, 5.0, 5.1 or 7.1")
     }

@@ -41,14 +41,12 @@ public func scrim_meter_create_with_layout(
         switch name {
         case "auto": weights = ChannelLayout(channelCount: spec.channelCount)
         case "equal": weights = .equal(channelCount: spec.channelCount)
-        case "mono": weights = .mono
-        case "stereo": weights = .stereo
-        case "5.0": weights = .surround50
-        case "5.1": weights = .surround51
-        case "7.1": weights = .surround71
         default:
-            throw CAPIError(status: .invalidArgument,
-                            message: "layout \(name): use auto, equal, mono, stereo, 5.0, 5.1 or 7.1")
+            guard let named = namedLayout(name) else {
+                throw CAPIError(status: .invalidArgument,
+                                message: "layout \(name): use auto, equal, mono, stereo, 5.0, 5.1 or 7.1")
+            }
+            weights = named
         }
         guard weights.channelCount == spec.channelCount else {
             throw CAPIError(status: .invalidArgument,

@@ -192,8 +192,9 @@ void scrim_meter_destroy(scrim_meter *meter);
  *   replaces the input, sample-aligned, same length; no latency to compensate). Functions taking `const` pointers
  *   only read.
  * - channel_count 1 to 64; frame_count ≥ 1 (0 is SCRIM_ERROR_INVALID_ARGUMENT "0 frames"); sample_rate a whole
- *   number of Hz from 8000 to 192000 (what a WAV file can carry and the streaming chain accepts; 0, negative,
- *   NaN, fractional: SCRIM_ERROR_INVALID_ARGUMENT).
+ *   number of Hz from 8000 to 768000 (what a WAV file carries and the CLI's jobs accept; 0, negative, NaN, ±Inf,
+ *   fractional: SCRIM_ERROR_INVALID_ARGUMENT). A stage that cannot work at the rate returns an error saying why,
+ *   as the CLI does for such a file.
  * - Samples must be finite: a NaN or ±Inf is SCRIM_ERROR_INVALID_ARGUMENT naming the channel and frame (both
  *   from 0) of the first one, and nothing is changed.
  * - options_json: NULL or "" (= the defaults) or a JSON object whose keys mirror the command's CLI flags in

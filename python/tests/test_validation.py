@@ -170,9 +170,19 @@ def test_chain_refuses_stages_that_cannot_stream():
         scrim.Chain("dailies", RATE, 1)
 
 
-def test_input_is_never_written():
+@pytest.mark.parametrize("layout", ["C", "F", "1-D"])
+def test_input_is_never_written(layout):
+    # Also for the layouts that loudness and analyze read in place (1-D, Fortran order), and for the ones copied.
     x = (0.1 * np.random.default_rng(5).standard_normal((9600, 2))).astype(np.float32)
+    x = {"C": x, "F": np.asfortranarray(x), "1-D": np.ascontiguousarray(x[:, 0])}[layout]
     before = x.copy()
     for name, call in CALLS.items():
         call(x, RATE)
         assert np.array_equal(x, before), name
+
+
+def test_read_in_place_equals_copied():
+    x = (0.1 * np.random.default_rng(6).standard_normal((48000, 3))).astype(np.float32)
+    for call in (scrim.loudness, scrim.analyze):
+        assert call(np.asfortranarray(x), RATE) == call(np.ascontiguousarray(x), RATE)
+        assert call(np.ascontiguousarray(x[:, 1]), RATE) == call(x[:, 1], RATE)  # contiguous vs strided

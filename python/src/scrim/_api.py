@@ -10,7 +10,8 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _native
-from ._audio import check_audio, check_finite, check_hertz, check_sample_rate, from_planar, pointer_table, to_planar
+from ._audio import (check_audio, check_finite, check_hertz, check_sample_rate, from_planar, planar_view,
+                     pointer_table, to_planar)
 from ._errors import InvalidArgument
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -44,10 +45,12 @@ def _options(values: Dict[str, Any]) -> Optional[bytes]:
     return json.dumps(present).encode() if present else None
 
 
-def _prepare(x: Any, sample_rate: Any) -> Tuple[np.ndarray, float, int, int]:
+def _prepare(x: Any, sample_rate: Any, read_only: bool = False) -> Tuple[np.ndarray, float, int, int]:
+    """Checks the arguments and returns (planar float32 samples, rate, frames, channels): a new planar copy for the
+    functions that work in place; for those that only read, the caller's samples themselves when already planar."""
     frames, channels = check_audio(x)
     rate = check_sample_rate(sample_rate)
-    planar = to_planar(x, frames, channels)
+    planar = planar_view(x, frames, channels) if read_only else to_planar(x, frames, channels)
     check_finite(planar)
     return planar, rate, frames, channels
 
@@ -160,7 +163,7 @@ def analyze(x: np.ndarray, sr: float) -> Report:
         The report dict; report["analysis"] holds the measurements (dBFS, LUFS, dBTP, Hz).
     """
     function = _native.function("scrim_analyze_buffer")
-    planar, rate, frames, channels = _prepare(x, sr)
+    planar, rate, frames, channels = _prepare(x, sr, read_only=True)
     return _native.call_with_report(function, pointer_table(planar), channels, frames, rate, None)
 
 
@@ -225,7 +228,7 @@ def loudness(x: np.ndarray, sr: float, *, layout: Optional[str] = None) -> Repor
     Returns:
         The envelope `scrim loudness --json` prints, as a dict; the measurement is report["loudness"].
     """
-    planar, rate, frames, channels = _prepare(x, sr)
+    planar, rate, frames, channels = _prepare(x, sr, read_only=True)
     meter = ctypes.c_void_p()
     block = min(frames, 1 << 20)
     _native.check(_native.lib.scrim_meter_create_with_layout(

@@ -81,6 +81,17 @@ def to_planar(x: np.ndarray, frames: int, channels: int) -> np.ndarray:
     return planar
 
 
+def planar_view(x: np.ndarray, frames: int, channels: int) -> np.ndarray:
+    """For the functions that only read: the caller's own float32 samples when they already lie one contiguous run
+    per channel (a contiguous 1-D array, or a Fortran-ordered 2-D one), else a planar copy (to_planar)."""
+    if x.dtype == np.float32:
+        if x.ndim == 1 and x.flags.c_contiguous:
+            return x.reshape(1, frames)
+        if x.ndim == 2 and x.T.flags.c_contiguous:
+            return x.T
+    return to_planar(x, frames, channels)
+
+
 def from_planar(planar: np.ndarray, like: np.ndarray) -> np.ndarray:
     """The processed planar buffer in the caller's shape and dtype. 2-D results are Fortran-ordered (one contiguous
     run per channel: for float32 a view of the planar buffer, no copy); np.ascontiguousarray gives C order."""

@@ -21,8 +21,9 @@
  *   do not free them. Input strings and sample buffers are only read (or, for process/flush, modified in place)
  *   during the call; Scrim keeps no pointer to them afterwards.
  * - Threads: distinct scrim_chain / scrim_meter objects may be used concurrently from different threads; one
- *   object must not be used from two threads at the same time. scrim_process_file and
- *   scrim_measure_file_loudness may run concurrently with anything (each builds its own objects).
+ *   object must not be used from two threads at the same time. scrim_process_file,
+ *   scrim_measure_file_loudness and the whole-buffer functions (scrim_*_buffer, scrim_match_buffers) may run
+ *   concurrently with anything (each builds its own objects) on distinct buffers.
  *   scrim_chain_create and scrim_chain_destroy are thread-safe (FFT planning is serialised inside).
  * - Real-time safety: scrim_chain_process, scrim_chain_flush and scrim_meter_add do not allocate or lock once
  *   the object is created (error paths excepted); creation allocates.
@@ -297,7 +298,8 @@ scrim_status scrim_match_buffers(float *const *const *takes, const int64_t *fram
  * finds the hum itself, the cleanup stages, then the two-pass loudness gain; sample-aligned, same length.
  * @param preset   a built-in preset name (e.g. "dailies") or a preset as JSON text (starting with '{');
  *                 unknown name: SCRIM_ERROR_UNKNOWN_PRESET.
- * @param out_json the `scrim process --json` envelope (preset, stages, hum, loudness, file).
+ * @param out_json the `scrim process --json` envelope: "process" (preset, stages, passes, dehum, denoise, loudness,
+ *                 qc) and "file". A neural preset needs the model (else SCRIM_ERROR_MODEL, as scrim_chain_create).
  */
 scrim_status scrim_process_buffer(const char *preset, float *const *channels, int channel_count,
                                   int64_t frame_count, double sample_rate, char **out_json);

@@ -59,7 +59,7 @@ def _in_place(name: str, x: Any, sample_rate: Any, options: Optional[bytes]) -> 
     """Runs one of the in-place buffer functions (denoise, dehum, normalize) on a copy of `x`."""
     function = _native.function(name)
     planar, rate, frames, channels = _prepare(x, sample_rate)
-    report = _native.call_with_report(function, pointer_table(planar), channels, frames, rate, options)
+    report = _native.call_for_object(function, pointer_table(planar), channels, frames, rate, options)
     return Result(from_planar(planar, x), report)
 
 
@@ -81,13 +81,14 @@ def denoise(x: np.ndarray, sr: float, *, engine: str = "spectral", reduction_db:
     Returns:
         Result(audio, report); report["denoise"] holds the noise floor before/after (dBFS), average reduction (dB).
     """
+    learn_option: Union[None, str, List[float]] = learn if learn is None or isinstance(learn, str) else None
     if learn is not None and not isinstance(learn, str):
         try:
             start, end = learn
-            learn = [float(start), float(end)]
+            learn_option = [float(start), float(end)]
         except (TypeError, ValueError):
             raise InvalidArgument(f"learn must be None, \"auto\" or (start_seconds, end_seconds), got {learn!r}", 0)
-    options = _options({"engine": engine, "reductionDb": reduction_db, "learn": learn,
+    options = _options({"engine": engine, "reductionDb": reduction_db, "learn": learn_option,
                         "modelPath": os.fspath(model) if model is not None else None})
     return _in_place("scrim_denoise_buffer", x, sr, options)
 
@@ -151,7 +152,7 @@ def process(x: np.ndarray, sr: float, *, preset: Union[str, Dict[str, Any]] = "d
     """
     function = _native.function("scrim_process_buffer")
     planar, rate, frames, channels = _prepare(x, sr)
-    report = _native.call_with_report(function, _preset_text(preset), pointer_table(planar), channels, frames, rate)
+    report = _native.call_for_object(function, _preset_text(preset), pointer_table(planar), channels, frames, rate)
     return Result(from_planar(planar, x), report)
 
 
@@ -164,7 +165,7 @@ def analyze(x: np.ndarray, sr: float) -> Report:
     """
     function = _native.function("scrim_analyze_buffer")
     planar, rate, frames, channels = _prepare(x, sr, read_only=True)
-    return _native.call_with_report(function, pointer_table(planar), channels, frames, rate, None)
+    return _native.call_for_object(function, pointer_table(planar), channels, frames, rate, None)
 
 
 def match(takes: Sequence[np.ndarray], sr: float, *, reference: Optional[int] = None,
@@ -242,7 +243,7 @@ def loudness(x: np.ndarray, sr: float, *, layout: Optional[str] = None) -> Repor
             for c in range(channels):
                 table[c] = base + c * stride
             _native.check(_native.lib.scrim_meter_add(meter, table, channels, count))
-        measurement = _native.call_with_report(_native.lib.scrim_meter_result_json, meter)
+        measurement = _native.call_for_object(_native.lib.scrim_meter_result_json, meter)
     finally:
         _native.lib.scrim_meter_destroy(meter)
     # The keys `scrim loudness` adds after the meter's (Sources/Scrim/LoudnessJob.swift), with its rounding: the
@@ -267,8 +268,8 @@ def process_file(src: PathLike, dst: PathLike, *, preset: Union[str, Dict[str, A
     """
     source = os.fsencode(os.fspath(src))
     destination = os.fsencode(os.fspath(dst))
-    return _native.call_with_report(_native.lib.scrim_process_file, source, destination, _preset_text(preset),
-                                    1 if overwrite else 0)
+    return _native.call_for_object(_native.lib.scrim_process_file, source, destination, _preset_text(preset),
+                                   1 if overwrite else 0)
 
 
 def presets() -> List[Dict[str, Any]]:

@@ -96,7 +96,8 @@ def from_planar(planar: np.ndarray, like: np.ndarray) -> np.ndarray:
     """The processed planar buffer in the caller's shape and dtype. 2-D results are Fortran-ordered (one contiguous
     run per channel: for float32 a view of the planar buffer, no copy); np.ascontiguousarray gives C order."""
     if like.ndim == 1:
-        return planar[0] if like.dtype == planar.dtype else planar[0].astype(like.dtype)
+        channel: np.ndarray = planar[0]
+        return channel if like.dtype == planar.dtype else channel.astype(like.dtype)
     if like.dtype == planar.dtype:
         return planar.T
     out = np.empty(planar.T.shape, dtype=like.dtype, order="F")

@@ -156,7 +156,7 @@ class Chain:
     def report(self) -> Dict[str, Any]:
         """What the chain has done so far (stages, noise floor, frames processed, ...), as a dict."""
         with self._lock:
-            return _native.call_with_report(_native.lib.scrim_chain_report_json, self._object())
+            return _native.call_for_object(_native.lib.scrim_chain_report_json, self._object())
 
     def close(self) -> None:
         """Releases the chain (also done by the context manager and when the object is collected)."""

@@ -9,9 +9,9 @@ import ctypes
 import json
 import os
 from ctypes import POINTER, c_char_p, c_double, c_int, c_int64, c_void_p
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
-from ._errors import UnsupportedError, error_for_status
+from ._errors import InternalError, UnsupportedError, error_for_status
 
 _PATH = os.environ.get("SCRIM_LIBRARY") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "libscrim.so")
 
@@ -113,3 +113,11 @@ def call_with_report(function_: Any, *args: Any) -> Any:
     if status != 0:
         raise error_for_status(status, message)
     return report if report is not None else {}
+
+
+def call_for_object(function_: Any, *args: Any) -> Dict[str, Any]:
+    """call_with_report for the functions whose report is one JSON object."""
+    report = call_with_report(function_, *args)
+    if not isinstance(report, dict):
+        raise InternalError(f"expected a JSON object from the library, got {type(report).__name__}", 6)
+    return report

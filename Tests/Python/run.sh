@@ -4,7 +4,7 @@
 # pytest on python/tests. The results are compared with the `scrim` CLI built from the same objects (the same scratch
 # folder and flags as the package's library). Part of the README's test command and so of CI.
 #
-# When possible (root or user namespaces, i.e. `unshare -rm` works) the tests run with the Swift toolchain hidden:
+# When possible (root or user namespaces: `unshare -rm` can mount a tmpfs) the tests run with the Swift toolchain hidden:
 # a private mount namespace with an empty tmpfs over the toolchain's folder and a bare environment
 # (env -i PATH=/usr/bin:/bin), proving the installed package needs no toolchain at run time. Otherwise they run
 # normally and say so.
@@ -32,7 +32,8 @@ tests=(env -i PATH=/usr/bin:/bin HOME="$work" TMPDIR="$work" SCRIM_CLI="$cli" SC
        "$work/venv/bin/python" -m pytest "$root/python/tests" -p no:cacheprovider -q -rs "$@")
 swift_bin="$(command -v swift)"
 toolchain="$(dirname "$(dirname "$(readlink -f "$swift_bin")")")"   # e.g. /opt/swift/usr
-if unshare -rm true 2>/dev/null; then
+# shellcheck disable=SC2016
+if unshare -rm sh -c 'mount -t tmpfs none "$1"' probe "$toolchain" 2>/dev/null; then
     echo "python tests: the Swift toolchain ($toolchain) hidden under a tmpfs, bare environment"
     cd "$work"
     # shellcheck disable=SC2016

@@ -27,7 +27,7 @@ class Chain:
 
     Args:
         preset: a built-in preset name ("denoise-only"), or a preset as a dict or JSON text.
-        sample_rate: Hz (8000 to 192000).
+        sr: sample rate in Hz (8000 to 192000).
         channels: channel count, 1 to 64.
         aligned: True (default): the output is aligned with the input, the chain's latency already removed:
             process() returns fewer frames than it was given until `latency` frames have gone in, and flush()
@@ -42,11 +42,11 @@ class Chain:
     Chains run concurrently, and the GIL is released while the library works.
     """
 
-    def __init__(self, preset: Union[str, Dict[str, Any]], sample_rate: float, channels: int, *,
+    def __init__(self, preset: Union[str, Dict[str, Any]], sr: float, channels: int, *,
                  aligned: bool = True, max_block_frames: int = _DEFAULT_BLOCK):
         self._handle: Optional[ctypes.c_void_p] = None
         self._lock = threading.Lock()
-        rate = check_sample_rate(sample_rate)
+        rate = check_sample_rate(sr)
         if isinstance(channels, bool) or not isinstance(channels, int) or not 1 <= channels <= MAX_CHANNELS:
             raise InvalidArgument(f"channels must be an int from 1 to {MAX_CHANNELS}, got {channels!r}", 0)
         if isinstance(max_block_frames, bool) or not isinstance(max_block_frames, int) \

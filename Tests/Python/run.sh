@@ -28,7 +28,10 @@ for i in "${!flags[@]}"; do [ "${flags[$i]}" = CScrim ] && flags[$i]=scrim; done
 swift build "${flags[@]}" --scratch-path "$root/.build-python" 2>&1 | tail -1
 cli="$root/.build-python/release/scrim"
 
+# The neural engine's model, where scripts/fetch-model.sh put it (its tests are skipped, saying so, without it).
+model="${SCRIM_MODEL_PATH:-${XDG_DATA_HOME:-$HOME/.local/share}/scrim/models/DeepFilterNet3}"
 tests=(env -i PATH=/usr/bin:/bin HOME="$work" TMPDIR="$work" SCRIM_CLI="$cli" SCRIM_SAMPLES="$root/samples"
+       SCRIM_MODEL_PATH="$model"
        "$work/venv/bin/python" -m pytest "$root/python/tests" -p no:cacheprovider -q -rs "$@")
 swift_bin="$(command -v swift)"
 toolchain="$(dirname "$(dirname "$(readlink -f "$swift_bin")")")"   # e.g. /opt/swift/usr

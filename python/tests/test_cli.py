@@ -3,6 +3,8 @@ WAV files (the C API runs the CLI's own pipeline on the caller's float32 samples
 and the report's command object equal; only the `file` object's timings and the paths differ)."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -50,6 +52,20 @@ def test_denoise_options(float_samples, cli, tmp_path):
     assert_same_audio(audio[:, None], expected, "denoise --reduction 12 --learn 0-1.5")
     compare_reports(report, line, "denoise")
     assert report["denoise"]["reductionLimitDb"] == 12 and report["denoise"]["mode"] == "learned"
+
+
+def test_denoise_neural(float_samples, cli, tmp_path):
+    # DeepFilterNet3 on Scrim's kernels, from the model folder $SCRIM_MODEL_PATH (scripts/fetch-model.sh).
+    model = os.environ.get("SCRIM_MODEL_PATH")
+    if not model or not os.path.isfile(os.path.join(model, "enc.onnx")):
+        pytest.skip("the DeepFilterNet3 model is not installed (scripts/fetch-model.sh; SCRIM_MODEL_PATH)")
+    path, x, rate = float_samples["dialogue_roomtone.wav"]
+    [line] = cli("denoise", path, "-o", tmp_path / "out.wav", "--engine", "neural", "--model", model)
+    expected, _ = wavio.read(tmp_path / "out.wav")
+    audio, report = scrim.denoise(x, rate, engine="neural", model=model)
+    assert_same_audio(audio[:, None], expected, "denoise --engine neural")
+    compare_reports(report, line, "denoise")
+    assert report["denoise"]["engine"] == "neural"
 
 
 def test_dehum(float_samples, cli, tmp_path):

@@ -54,6 +54,14 @@ def test_bad_audio(call, case):
     assert isinstance(raised.value, ValueError)
 
 
+def test_non_finite_sample_past_the_first_chunk():
+    # The test runs in chunks of 2^20 samples: a NaN in the last sample of a long stereo buffer is still found.
+    x = np.zeros((1_500_000, 2), dtype=np.float32)
+    x[-1, 1] = math.nan
+    with pytest.raises(scrim.InvalidArgument, match="at frame 1499999 of channel 1"):
+        scrim.loudness(x, RATE)
+
+
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf], ids=["NaN", "Inf", "-Inf"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -69,7 +77,7 @@ def test_beyond_float32_range_is_refused():
 
 
 def test_huge_finite_samples_are_not_mistaken_for_inf():
-    # Their sum overflows float32 (the fast test), so the exact test runs and finds nothing wrong.
+    # Finite, though their sum would overflow float32: the test looks at each sample, not at a sum.
     x = np.full(4800, 3e38, dtype=np.float32)
     report = scrim.loudness(x, RATE)
     assert report["loudness"]["frameCount"] == 4800

@@ -749,6 +749,40 @@ struct SchemaValidator: Sendable {
         #expect(self.lines(again, status: "failed").count == 3, "two outputs exist, and the summary")
     }
 
+    /// The C API's whole-buffer functions (scrim.h, ABI 2) return the CLI's lines with `input` and `output` null
+    /// (and `scrim_match_buffers` its summary's `reference` as "takes[R]"); Tests/CAPI/buffers.py checks that they
+    /// equal the CLI's lines but for those keys. Here: lines in that form still fit every command's schema.
+    @Test func wholeBufferLinesFitTheSchemas() throws {
+        let folder = TemporaryFolder()
+        let hum = CLI.sample("hum_take.wav"), quiet = CLI.sample("take_quiet.wav"), loud = CLI.sample("take_loud.wav")
+        let runs: [(schema: String, arguments: [String])] = [
+            ("denoise", ["denoise", quiet, "-o", folder.file("d.wav")]),
+            ("dehum", ["dehum", hum, "-o", folder.file("h.wav")]),
+            ("normalize", ["normalize", quiet, "-o", folder.file("n.wav")]),
+            ("analyze", ["analyze", hum]),
+            ("process", ["process", hum, "-o", folder.file("p.wav"), "--preset", "dailies"]),
+            ("match", ["match", "--reference", loud, quiet, "-o", folder.file("m")]),
+        ]
+        for (schema, arguments) in runs {
+            let result = try CLI.run(arguments + ["--json"])
+            #expect(result.status == 0, "\(arguments): exit \(result.status)\n\(result.stderr)")
+            for text in result.stdout.split(separator: "\n") {
+                let line = try JSONParser.parse(String(text))
+                guard case .object(let pairs) = line else { continue }
+                let buffered = JSONNode.object(pairs.map { pair -> (key: String, value: JSONNode) in
+                    if pair.key == "input" || pair.key == "output" { return (key: pair.key, value: .null) }
+                    guard pair.key == "matchSummary", case .object(let summary) = pair.value else { return pair }
+                    return (key: pair.key, value: .object(summary.map {
+                        $0.key == "reference" ? (key: "reference", value: .string("takes[0]")) : $0
+                    }))
+                })
+                let found = problems(buffered, schema: schema + ".schema.json")
+                #expect(found.isEmpty,
+                        Comment(rawValue: "\(schema) in the buffer form: " + found.joined(separator: "\n")))
+            }
+        }
+    }
+
     @Test func process() throws {
         let (folder, bad, silent, _) = try inputs()
         let dailies = try run(["process", CLI.sample("hum_take.wav"), "-o", folder.file("a.wav"), "--preset", "dailies",

@@ -63,13 +63,20 @@ func checkSampleRate(_ sampleRate: Double) throws -> Int {
     return Int(sampleRate)
 }
 
-/// A private folder for one call's temporary files, removed with everything in it when released.
+/// A private folder for one call's temporary files, removed with everything in it when released: in $TMPDIR when
+/// the caller set it; else in /dev/shm (memory, not disk) when it is a writable folder with room for `bytesNeeded`;
+/// else in /tmp.
 final class ScratchFolder {
     let path: String
 
-    init() throws {
+    /// - Parameter bytesNeeded: the most the call's files may take at once (sizes the /dev/shm check).
+    init(bytesNeeded: Int) throws {
         var base = "/tmp"
-        if let value = getenv("TMPDIR"), value.pointee != 0 { base = String(cString: value) }
+        if let value = getenv("TMPDIR"), value.pointee != 0 {
+            base = String(cString: value)
+        } else if Self.hasRoom("/dev/shm", bytes: bytesNeeded) {
+            base = "/dev/shm"
+        }
         var template = Array((base + "/scrim-capi-XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer -> Bool in
             guard let start = buffer.baseAddress else { return false }
@@ -84,6 +91,23 @@ final class ScratchFolder {
     }
 
     func file(_ name: String) -> String { path + "/" + name }
+
+    /// Whether `folder` is a writable folder whose file system has `bytes` free for this user.
+    static func hasRoom(_ folder: String, bytes: Int) -> Bool {
+        guard access(folder, W_OK | X_OK) == 0 else { return false }
+        var stats = statvfs()
+        guard statvfs(folder, &stats) == 0 else { return false }
+        let free = UInt64(stats.f_bavail).multipliedReportingOverflow(by: UInt64(stats.f_frsize))
+        return !free.overflow && free.partialValue >= UInt64(max(0, bytes))
+    }
+
+    /// The room a call on `frames` × `channels` samples may need: its input and output WAVs and up to three
+    /// intermediates of 32-bit samples (`scrim_process_buffer` with every stage), and a megabyte for headers.
+    static func bytes(frames: Int, channels: Int, files: Int = 5) -> Int {
+        let samples = frames.multipliedReportingOverflow(by: channels)
+        let total = samples.partialValue.multipliedReportingOverflow(by: 4 * files)
+        return samples.overflow || total.overflow ? Int.max : total.partialValue + (1 << 20)
+    }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
@@ -248,7 +272,8 @@ private func runOnBuffer(
     out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
     _ job: (_ input: String, _ output: String) throws -> JSONValue
 ) throws {
-    let scratch = try ScratchFolder()
+    let scratch = try ScratchFolder(bytesNeeded: ScratchFolder.bytes(frames: buffer.frameCount,
+                                                                      channels: buffer.channelCount))
     let input = scratch.file("input.wav")
     let output = scratch.file("output.wav")
     try writeFloatWAV(buffer, to: input)
@@ -520,7 +545,9 @@ public func scrim_match_buffers(
         let dialogue = try given.bool("dialogue") ?? false
         let layout = try layoutRequest(given.string("layout"), channelCount: Int(channelCount), function: function)
 
-        let scratch = try ScratchFolder()
+        let frames = buffers.reduce(0) { $0.addingReportingOverflow($1.frameCount).partialValue }
+        let scratch = try ScratchFolder(bytesNeeded: ScratchFolder.bytes(frames: frames, channels: Int(channelCount),
+                                                                          files: 2))
         var paths: [String] = []
         for (t, buffer) in buffers.enumerated() {
             let path = scratch.file("take-\(t).wav")

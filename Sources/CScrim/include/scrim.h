@@ -214,9 +214,10 @@ void scrim_meter_destroy(scrim_meter *meter);
  * - Threads: each call builds its own objects; calls may run concurrently from different threads (on different
  *   buffers). Nothing is kept after the call returns.
  * - Memory and disk: the current implementation runs the CLI's own file pipeline on a temporary 32-bit float WAV
- *   (in $TMPDIR, else /tmp, in a private folder created for the call and removed before it returns, also on
- *   failure); it needs about twice the buffer's size in free space there (four times for scrim_process_buffer
- *   with a loudness stage). A temporary that cannot be written is SCRIM_ERROR_FILE naming it.
+ *   in a private folder created for the call and removed before it returns, also on failure: in $TMPDIR when it
+ *   is set; else in /dev/shm (memory, not disk) when that is writable and has room for five times the buffer's
+ *   samples; else in /tmp. It needs about twice the buffer's size in free space there (four times for
+ *   scrim_process_buffer with a loudness stage). A temporary that cannot be written is SCRIM_ERROR_FILE naming it.
  */
 
 /**

@@ -63,11 +63,27 @@ enum DeclickerAR {
 /// definite banded Toeplitz system (bandwidth p), solved here by banded Cholesky in O(m·p²) for a gap of m samples.
 /// The AR model is fitted by the autocorrelation method on Hann-tapered context either side of the gap (the gap
 /// itself is never used, so the click does not colour the model).
+///
+/// In voiced speech a gap can hold a glottal pulse, which no short-term model predicts. When the short-term
+/// residual of the context before the gap repeats at a pitch period T (normalised correlation ≥
+/// ``minimumPitchCorrelation`` over lags ``shortestPeriod``…``longestPeriod``), the model becomes the cascade of the
+/// short-term predictor and a one-tap long-term predictor 1 − β·z⁻ᵀ (the pitch predictor of speech coding, Atal &
+/// Schroeder, "Predictive coding of speech signals", 1970; used for interpolation by Godsill & Rayner 1998, §5.2.4),
+/// so the gap is rebuilt from the periods either side as well as from its neighbours. The band of the system is
+/// then min(T + p, m − 1).
 struct DeclickerInterpolator {
     let maximumOrder: Int
     let maximumGap: Int
     let maximumContext: Int
+    let shortestPeriod: Int
+    let longestPeriod: Int
+    /// Normalised residual correlation at the period above which the pitch predictor is used (0.5: a clearly
+    /// voiced stretch; unvoiced residuals correlate below 0.2 at any lag).
+    static let minimumPitchCorrelation = 0.5
     private let coefficients: UnsafeMutablePointer<Double>
+    private let residual: UnsafeMutablePointer<Double>
+    private let sparseIndex: UnsafeMutablePointer<Int>
+    private let sparseValue: UnsafeMutablePointer<Double>
     private let correlation: UnsafeMutablePointer<Double>
     private let coefficientCorrelation: UnsafeMutablePointer<Double>
     private let scratch: UnsafeMutablePointer<Double>
@@ -77,20 +93,37 @@ struct DeclickerInterpolator {
 
     /// Allocates scratch for gaps up to `maximumGap` samples, models up to `maximumOrder` and contexts up to
     /// `maximumContext` samples a side. Call ``deallocate()`` when done.
-    init(maximumOrder: Int, maximumGap: Int, maximumContext: Int) {
+    init(maximumOrder: Int, maximumGap: Int, maximumContext: Int, shortestPeriod: Int, longestPeriod: Int) {
         self.maximumOrder = maximumOrder
         self.maximumGap = maximumGap
         self.maximumContext = maximumContext
+        self.shortestPeriod = shortestPeriod
+        self.longestPeriod = longestPeriod
+        let longest = maximumOrder + longestPeriod + 1
         coefficients = .allocate(capacity: maximumOrder + 1)
         correlation = .allocate(capacity: maximumOrder + 1)
-        coefficientCorrelation = .allocate(capacity: maximumOrder + 1)
+        coefficientCorrelation = .allocate(capacity: longest + 1)
         scratch = .allocate(capacity: maximumOrder + 1)
         window = .allocate(capacity: maximumContext)
-        band = .allocate(capacity: maximumGap * (maximumOrder + 1))
+        band = .allocate(capacity: maximumGap * min(maximumGap, longest + 1))
         rhs = .allocate(capacity: maximumGap)
+        residual = .allocate(capacity: 2 * longestPeriod + 2)
+        sparseIndex = .allocate(capacity: 2 * (maximumOrder + 1))
+        sparseValue = .allocate(capacity: 2 * (maximumOrder + 1))
     }
 
+    /// Samples of residual correlated at each candidate lag: one longest period.
+    var pitchWindow: Int { longestPeriod }
+
+    /// How far before the gap the samples must be valid (pitch search and long-term taps included).
+    func leftReach(order: Int) -> Int { max(maximumContext, pitchWindow + longestPeriod + order + 2) }
+    /// How far after the gap the samples must be valid.
+    func rightReach(order: Int) -> Int { max(maximumContext, longestPeriod + pitchWindow + order + 2) }
+
     func deallocate() {
+        residual.deallocate()
+        sparseIndex.deallocate()
+        sparseValue.deallocate()
         coefficients.deallocate()
         correlation.deallocate()
         coefficientCorrelation.deallocate()
@@ -102,7 +135,7 @@ struct DeclickerInterpolator {
 
     /// Replaces `x[gapStart ..< gapStart + gapCount]` by its least-squares AR interpolation.
     /// - Parameters:
-    ///   - x: the signal; `x[gapStart − context ..< gapStart + gapCount + context]` must be valid.
+    ///   - x: the signal; `x[gapStart − leftReach ..< gapStart + gapCount + rightReach]` must be valid.
     ///   - order: the AR order p (≤ ``maximumOrder``, ≤ context).
     ///   - context: samples either side used to fit the model (≤ ``maximumContext``).
     func interpolate(_ x: UnsafeMutablePointer<Float>, gapStart: Int, gapCount m: Int, order p: Int, context: Int) {
@@ -116,24 +149,106 @@ struct DeclickerInterpolator {
         // A −60 dB white-noise floor: Godsill & Rayner's interpolator degrades gracefully to a smooth bridge on
         // near-singular (tonal) contexts instead of ringing.
         DeclickerAR.levinson(correlation, order: p, whiteNoiseFraction: 1e-6, a: coefficients, scratch: scratch)
-        for l in 0...p {
-            var sum = 0.0
-            for k in 0...(p - l) { sum += coefficients[k] * coefficients[k + l] }
-            coefficientCorrelation[l] = sum
+        // Pitch: the period and gain of the short-term residual before the gap, confirmed after it (the same
+        // period must hold on both sides, or the pitch predictor would copy what follows a change into the gap).
+        var (period, gain) = pitch(x, order: p, windowStart: gapStart - pitchWindow, lagRange: nil)
+        if period > 0 {
+            let after = pitch(x, order: p, windowStart: gapStart + m + longestPeriod + p + 1,
+                              lagRange: max(shortestPeriod, period - 2)...min(longestPeriod, period + 2))
+            if after.period == 0 { period = 0 } else { gain = min(gain, after.gain) }
         }
-        let q = min(p, m - 1)
+        solve(x, gapStart: gapStart, gapCount: m, order: p, period: period, gain: gain)
+        // A safeguard: the rebuilt samples may not be much louder than the signal either side (mean square over
+        // 4 × its 5 ms neighbours'); if the pitch predictor made them so, the short-term model alone is used.
+        if period > 0 {
+            let reach = min(maximumContext, max(m, 8))
+            var neighbour = 0.0, rebuilt = 0.0
+            for i in 1...reach {
+                let l = Double(x[gapStart - i]), r = Double(x[gapStart + m - 1 + i])
+                neighbour += l * l + r * r
+            }
+            neighbour /= Double(2 * reach)
+            for i in 0..<m { rebuilt += rhs[i] * rhs[i] }
+            rebuilt /= Double(m)
+            if rebuilt > 4 * neighbour {
+                solve(x, gapStart: gapStart, gapCount: m, order: p, period: 0, gain: 0)
+            }
+        }
+        for i in 0..<m { x[gapStart + i] = Float(rhs[i]) }
+    }
+
+    /// The lag (within `lagRange`, or ``shortestPeriod``…``longestPeriod``) at which the short-term residual over
+    /// `pitchWindow` samples from `windowStart` correlates best with itself one lag earlier, and the gain there;
+    /// period 0 when the normalised correlation stays under ``minimumPitchCorrelation``.
+    private func pitch(_ x: UnsafeMutablePointer<Float>, order p: Int, windowStart: Int,
+                       lagRange: ClosedRange<Int>?) -> (period: Int, gain: Double) {
+        let w = pitchWindow
+        let base = windowStart - longestPeriod   // residual[i] is the error at base + i
+        for i in 0..<(w + longestPeriod) {
+            let t = base + i
+            var e = Double(x[t])
+            for k in 1...p { e += coefficients[k] * Double(x[t - k]) }
+            residual[i] = e
+        }
+        var energy = 0.0
+        for i in longestPeriod..<(longestPeriod + w) { energy += residual[i] * residual[i] }
+        var best = 0.0, period = 0, gain = 0.0
+        for lag in lagRange ?? shortestPeriod...longestPeriod {
+            var cross = 0.0, lagged = 0.0
+            for i in longestPeriod..<(longestPeriod + w) {
+                cross += residual[i] * residual[i - lag]
+                lagged += residual[i - lag] * residual[i - lag]
+            }
+            guard cross > 0, energy > 0, lagged > 0 else { continue }
+            let normalised = cross / (energy * lagged).squareRoot()
+            if normalised > best {
+                best = normalised
+                period = lag
+                gain = min(1, cross / lagged)
+            }
+        }
+        return best < Self.minimumPitchCorrelation ? (0, 0) : (period, gain)
+    }
+
+    /// Solves the LSAR normal equations for the gap into `rhs[0..<m]` with the short-term coefficients and, for
+    /// `period` > 0, the long-term tap −`gain`·z^−period.
+    private func solve(_ x: UnsafeMutablePointer<Float>, gapStart: Int, gapCount m: Int, order p: Int, period: Int,
+                       gain: Double) {
+        // The predictor's nonzero taps: a (0…p), and −β·a shifted by T.
+        var taps = 0
+        for k in 0...p {
+            sparseIndex[taps] = k
+            sparseValue[taps] = coefficients[k]
+            taps += 1
+        }
+        if period > 0 {
+            for k in 0...p {
+                sparseIndex[taps] = period + k
+                sparseValue[taps] = -gain * coefficients[k]
+                taps += 1
+            }
+        }
+        let span = period > 0 ? period + p : p   // the longest lag of Rₐ
+        for l in 0...span { coefficientCorrelation[l] = 0 }
+        for i in 0..<taps {
+            for j in i..<taps {
+                let l = sparseIndex[j] - sparseIndex[i]
+                coefficientCorrelation[l] += sparseValue[i] * sparseValue[j]
+            }
+        }
+        let q = min(span, m - 1)
         let stride = q + 1
         // Right-hand side from the known samples within p of each unknown.
         for i in 0..<m {
             let t = gapStart + i
             var sum = 0.0
-            var s = max(gapStart - p, t - p)
+            var s = max(gapStart - span, t - span)
             while s < gapStart {
                 sum += coefficientCorrelation[t - s] * Double(x[s])
                 s += 1
             }
             s = gapStart + m
-            let end = min(gapStart + m + p, t + p + 1)
+            let end = min(gapStart + m + span, t + span + 1)
             while s < end {
                 sum += coefficientCorrelation[s - t] * Double(x[s])
                 s += 1
@@ -176,6 +291,5 @@ struct DeclickerInterpolator {
             rhs[i] = s / band[i * stride]
             i -= 1
         }
-        for i in 0..<m { x[gapStart + i] = Float(rhs[i]) }
     }
 }

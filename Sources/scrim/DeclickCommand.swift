@@ -93,37 +93,11 @@ struct DeclickCommand: ParsableCommand {
         }
     }
 
-    /// The `declick` object: the settings, the totals and one entry per track.
-    static func json(configuration: DeclickerConfiguration, tracks: [DeclickReport],
-                     sampleRate: Double) -> JSONValue {
-        var total = DeclickReport()
-        for track in tracks { total.merge(track) }
-        return .object([
-            ("write", .string(configuration.output.rawValue)),
-            ("thresholdRatio", .rounded(configuration.thresholdRatio, places: 2)),
-            ("maximumClickMilliseconds", .rounded(configuration.maximumClickMilliseconds, places: 3)),
-        ] + counts(total, sampleRate: sampleRate) + [
-            ("track", .array(tracks.enumerated().map { index, report in
-                .object([("track", .int(Int64(index + 1)))] + counts(report, sampleRate: sampleRate))
-            })),
-        ])
-    }
-
-    private static func counts(_ report: DeclickReport, sampleRate: Double) -> [(String, JSONValue)] {
-        [
-            ("clicksRemoved", .int(Int64(report.clicksRemoved))),
-            ("removedSeconds", .rounded(report.removedSeconds(sampleRate: sampleRate), places: 6)),
-            ("strongestClickDbfs", .rounded(report.strongestClickDecibelsFS, places: 2)),
-            ("longEventsLeft", .int(Int64(report.longEventsLeft))),
-            ("speechImpulsesKept", .int(Int64(report.speechImpulsesKept))),
-        ]
-    }
-
     static func report(configuration: DeclickerConfiguration, tracks: [DeclickReport], sampleRate: Double,
                        result: FileJobResult) -> JSONValue {
         Envelope.make(command: "declick", input: result.inputPath, output: result.outputPath, status: .done,
                       warnings: result.warnings, report: [
-            ("declick", json(configuration: configuration, tracks: tracks, sampleRate: sampleRate)),
+            ("declick", DeclickReport.json(configuration: configuration, tracks: tracks, sampleRate: sampleRate)),
             ("file", result.json),
         ])
     }

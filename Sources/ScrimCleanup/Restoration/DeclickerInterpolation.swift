@@ -6,19 +6,23 @@ import Foundation
 /// Model convention: the prediction error (excitation) of a signal x under coefficients a₁…a_p is
 /// e[t] = x[t] + Σₖ aₖ·x[t−k] (a₀ = 1).
 enum DeclickerAR {
-    /// Adds the autocorrelation r[0…order] of `count` samples at `samples`, each weighted by the periodic Hann
-    /// window of that length, into `r` (Double accumulators).
+    /// Fills `taper[0..<count]` with the periodic Hann window of that length (sin² form: 0.5 − 0.5·cos(2πi/n)).
+    static func hann(_ taper: UnsafeMutablePointer<Double>, count: Int) {
+        let step = Double.pi / Double(count)
+        for i in 0..<count {
+            let s = sin(step * Double(i))
+            taper[i] = s * s
+        }
+    }
+
+    /// Adds the autocorrelation r[0…order] of `count` samples at `samples`, each weighted by `taper` (a window of
+    /// that length, ``hann(_:count:)``), into `r` (Double accumulators). `window` is scratch of `count` doubles.
     static func accumulateAutocorrelation(
-        _ samples: UnsafePointer<Float>, count: Int, order: Int, window: UnsafeMutablePointer<Double>,
-        into r: UnsafeMutablePointer<Double>
+        _ samples: UnsafePointer<Float>, count: Int, order: Int, taper: UnsafePointer<Double>,
+        window: UnsafeMutablePointer<Double>, into r: UnsafeMutablePointer<Double>
     ) {
         guard count > 0 else { return }
-        let step = 2 * Double.pi / Double(count)
-        for i in 0..<count {
-            // sin² form of the periodic Hann window: 0.5 − 0.5·cos(2πi/n).
-            let s = sin(step * Double(i) * 0.5)
-            window[i] = Double(samples[i]) * s * s
-        }
+        for i in 0..<count { window[i] = Double(samples[i]) * taper[i] }
         for lag in 0...order where lag < count {
             var sum = 0.0
             for i in lag..<count { sum += window[i] * window[i - lag] }
@@ -71,7 +75,7 @@ enum DeclickerAR {
 /// Schroeder, "Predictive coding of speech signals", 1970; used for interpolation by Godsill & Rayner 1998, §5.2.4),
 /// so the gap is rebuilt from the periods either side as well as from its neighbours. The band of the system is
 /// then min(T + p, m − 1).
-struct DeclickerInterpolator {
+final class DeclickerInterpolator {
     let maximumOrder: Int
     let maximumGap: Int
     let maximumContext: Int
@@ -80,6 +84,8 @@ struct DeclickerInterpolator {
     /// Normalised residual correlation at the period above which the pitch predictor is used (0.5: a clearly
     /// voiced stretch; unvoiced residuals correlate below 0.2 at any lag).
     static let minimumPitchCorrelation = 0.5
+    /// Gaps shorter than this (samples) get no pitch predictor.
+    static let shortestPitchGap = 8
     private let coefficients: UnsafeMutablePointer<Double>
     private let residual: UnsafeMutablePointer<Double>
     private let sparseIndex: UnsafeMutablePointer<Int>
@@ -88,6 +94,8 @@ struct DeclickerInterpolator {
     private let coefficientCorrelation: UnsafeMutablePointer<Double>
     private let scratch: UnsafeMutablePointer<Double>
     private let window: UnsafeMutablePointer<Double>
+    private let taper: UnsafeMutablePointer<Double>
+    private var taperLength = 0
     private let band: UnsafeMutablePointer<Double>
     private let rhs: UnsafeMutablePointer<Double>
 
@@ -105,6 +113,7 @@ struct DeclickerInterpolator {
         coefficientCorrelation = .allocate(capacity: longest + 1)
         scratch = .allocate(capacity: maximumOrder + 1)
         window = .allocate(capacity: maximumContext)
+        taper = .allocate(capacity: maximumContext)
         band = .allocate(capacity: maximumGap * min(maximumGap, longest + 1))
         rhs = .allocate(capacity: maximumGap)
         residual = .allocate(capacity: 2 * longestPeriod + 2)
@@ -121,6 +130,7 @@ struct DeclickerInterpolator {
     func rightReach(order: Int) -> Int { max(maximumContext, longestPeriod + pitchWindow + order + 2) }
 
     func deallocate() {
+        taper.deallocate()
         residual.deallocate()
         sparseIndex.deallocate()
         sparseValue.deallocate()
@@ -142,16 +152,23 @@ struct DeclickerInterpolator {
         precondition(m >= 1 && m <= maximumGap && p >= 1 && p <= maximumOrder && context >= p
                      && context <= maximumContext, "LSAR gap \(m), order \(p), context \(context)")
         for k in 0...p { correlation[k] = 0 }
+        if taperLength != context {
+            DeclickerAR.hann(taper, count: context)
+            taperLength = context
+        }
         DeclickerAR.accumulateAutocorrelation(UnsafePointer(x + gapStart - context), count: context, order: p,
-                                              window: window, into: correlation)
+                                              taper: taper, window: window, into: correlation)
         DeclickerAR.accumulateAutocorrelation(UnsafePointer(x + gapStart + m), count: context, order: p,
-                                              window: window, into: correlation)
+                                              taper: taper, window: window, into: correlation)
         // A −60 dB white-noise floor: Godsill & Rayner's interpolator degrades gracefully to a smooth bridge on
         // near-singular (tonal) contexts instead of ringing.
         DeclickerAR.levinson(correlation, order: p, whiteNoiseFraction: 1e-6, a: coefficients, scratch: scratch)
         // Pitch: the period and gain of the short-term residual before the gap, confirmed after it (the same
         // period must hold on both sides, or the pitch predictor would copy what follows a change into the gap).
-        var (period, gain) = pitch(x, order: p, windowStart: gapStart - pitchWindow, lagRange: nil)
+        // Gaps shorter than half the detection order rarely hold a pulse's main lobe and are rebuilt from their
+        // neighbours alone (the pitch search costs more than the rest of a small repair).
+        var (period, gain) = m < Self.shortestPitchGap ? (0, 0.0)
+            : pitch(x, order: p, windowStart: gapStart - pitchWindow, lagRange: nil)
         if period > 0 {
             let after = pitch(x, order: p, windowStart: gapStart + m + longestPeriod + p + 1,
                               lagRange: max(shortestPeriod, period - 2)...min(longestPeriod, period + 2))
@@ -192,19 +209,43 @@ struct DeclickerInterpolator {
         }
         var energy = 0.0
         for i in longestPeriod..<(longestPeriod + w) { energy += residual[i] * residual[i] }
-        var best = 0.0, period = 0, gain = 0.0
-        for lag in lagRange ?? shortestPeriod...longestPeriod {
-            var cross = 0.0, lagged = 0.0
-            for i in longestPeriod..<(longestPeriod + w) {
+        func correlation(_ lag: Int, stride: Int) -> (normalised: Double, gain: Double) {
+            var cross = 0.0, lagged = 0.0, own = 0.0
+            var i = longestPeriod
+            while i < longestPeriod + w {
                 cross += residual[i] * residual[i - lag]
                 lagged += residual[i - lag] * residual[i - lag]
+                own += residual[i] * residual[i]
+                i += stride
             }
-            guard cross > 0, energy > 0, lagged > 0 else { continue }
-            let normalised = cross / (energy * lagged).squareRoot()
-            if normalised > best {
-                best = normalised
+            guard cross > 0, own > 0, lagged > 0 else { return (0, 0) }
+            return (cross / (own * lagged).squareRoot(), min(1, cross / lagged))
+        }
+        guard energy > 0 else { return (0, 0) }
+        // A coarse search (every other lag, every other sample: a quarter of the work), then every lag within 2 of
+        // the best at full resolution.
+        let range = lagRange ?? shortestPeriod...longestPeriod
+        var coarseBest = 0.0, coarseLag = range.lowerBound
+        if range.count > 8 {
+            var lag = range.lowerBound
+            while lag <= range.upperBound {
+                let r = correlation(lag, stride: 2).normalised
+                if r > coarseBest {
+                    coarseBest = r
+                    coarseLag = lag
+                }
+                lag += 2
+            }
+        }
+        let fine = range.count > 8
+            ? max(range.lowerBound, coarseLag - 2)...min(range.upperBound, coarseLag + 2) : range
+        var best = 0.0, period = 0, gain = 0.0
+        for lag in fine {
+            let r = correlation(lag, stride: 1)
+            if r.normalised > best {
+                best = r.normalised
                 period = lag
-                gain = min(1, cross / lagged)
+                gain = r.gain
             }
         }
         return best < Self.minimumPitchCorrelation ? (0, 0) : (period, gain)

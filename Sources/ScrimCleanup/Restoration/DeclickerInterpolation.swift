@@ -201,11 +201,13 @@ final class DeclickerInterpolator {
                        lagRange: ClosedRange<Int>?) -> (period: Int, gain: Double) {
         let w = pitchWindow
         let base = windowStart - longestPeriod   // residual[i] is the error at base + i
-        for i in 0..<(w + longestPeriod) {
-            let t = base + i
-            var e = Double(x[t])
-            for k in 1...p { e += coefficients[k] * Double(x[t - k]) }
-            residual[i] = e
+        // Tap by tap (the inner loop vectorises; each sample's sum keeps the order k = 1…p).
+        let n = w + longestPeriod
+        for i in 0..<n { residual[i] = Double(x[base + i]) }
+        for k in 1...p {
+            let c = coefficients[k]
+            let past = x + base - k
+            for i in 0..<n { residual[i] += c * Double(past[i]) }
         }
         var energy = 0.0
         for i in longestPeriod..<(longestPeriod + w) { energy += residual[i] * residual[i] }

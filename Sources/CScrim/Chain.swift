@@ -78,6 +78,9 @@ final class CChain {
                     ("neuralEnsemble", .optional(r.ensemble)),
                     ("mixBackShare", .rounded(r.mixBackShare, places: 3)),
                 ]))
+            } else if let declicker = stage as? Declicker {
+                stages.append(.object([("stage", .string("declick"))] + declicker.report.jsonPairs(
+                    sampleRate: spec.sampleRate)))
             } else if stage is HumRemover {
                 stages.append(.object([("stage", .string("dehum")), ("engine", .string("classic"))]))
             } else {

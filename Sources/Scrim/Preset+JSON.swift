@@ -56,7 +56,7 @@ extension Decoder {
 /// The top level of a preset document.
 struct PresetDocument: Decodable {
     var preset: Preset
-    static let keys = ["name", "summary", "dehum", "denoise", "loudness"]
+    static let keys = ["name", "summary", "declick", "dehum", "denoise", "loudness"]
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(Self.keys)
@@ -65,6 +65,7 @@ struct PresetDocument: Decodable {
         preset = Preset(
             name: try c.decodeIfPresent(String.self, forKey: key("name")) ?? "",
             summary: try c.decodeIfPresent(String.self, forKey: key("summary")) ?? "",
+            declick: try c.decodeIfPresent(DeclickStage.self, forKey: key("declick")),
             dehum: try c.decodeIfPresent(DehumStage.self, forKey: key("dehum")),
             denoise: try c.decodeIfPresent(DenoiseStage.self, forKey: key("denoise")),
             loudness: try c.decodeIfPresent(LoudnessStage.self, forKey: key("loudness")))
@@ -249,6 +250,7 @@ extension Preset {
         .object([
             ("name", .string(name)),
             ("summary", .string(summary)),
+            ("declick", declick?.json ?? .null),
             ("dehum", dehum?.json ?? .null),
             ("denoise", denoise?.json ?? .null),
             ("loudness", loudness?.json ?? .null),
@@ -262,6 +264,7 @@ extension Preset {
     /// 16 hex digits of FNV-1a (64-bit) over the canonical JSON; a change detector, not a security hash.
     public var fingerprint: String {
         var text = "scrim \(scrimVersion)\n"
+        if let declick { text += "declick " + declick.json.serialized() + "\n" }
         text += (dehum?.json ?? .null).serialized() + "\n"
         text += (denoise?.fingerprintJSON ?? .null).serialized() + "\n"
         text += (loudness?.json ?? .null).serialized() + "\n"

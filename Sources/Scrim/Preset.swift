@@ -20,6 +20,8 @@ public struct Preset: Sendable, Hashable {
     public var name: String
     /// One line saying what the preset is for.
     public var summary: String
+    /// The de-click stage (``DeclickStage``), or nil for none; runs before de-hum.
+    public var declick: DeclickStage?
     /// The de-hum stage, or nil for none.
     public var dehum: DehumStage?
     /// The noise-reduction stage, or nil for none.
@@ -28,18 +30,20 @@ public struct Preset: Sendable, Hashable {
     public var loudness: LoudnessStage?
 
     /// Creates a preset.
-    public init(name: String, summary: String = "", dehum: DehumStage? = nil, denoise: DenoiseStage? = nil,
-                loudness: LoudnessStage? = nil) {
+    public init(name: String, summary: String = "", declick: DeclickStage? = nil, dehum: DehumStage? = nil,
+                denoise: DenoiseStage? = nil, loudness: LoudnessStage? = nil) {
         self.name = name
+        self.declick = declick
         self.summary = summary
         self.dehum = dehum
         self.denoise = denoise
         self.loudness = loudness
     }
 
-    /// Names of the stages that run, in order ("dehum", "denoise", "loudness").
+    /// Names of the stages that run, in order ("declick", "dehum", "denoise", "loudness").
     public var stageNames: [String] {
-        (dehum == nil ? [] : ["dehum"]) + (denoise == nil ? [] : ["denoise"]) + (loudness == nil ? [] : ["loudness"])
+        (declick == nil ? [] : ["declick"])
+            + (dehum == nil ? [] : ["dehum"]) + (denoise == nil ? [] : ["denoise"]) + (loudness == nil ? [] : ["loudness"])
     }
 }
 
@@ -435,6 +439,7 @@ extension Preset {
     /// the file, like a fundamental above a quarter of its sample rate, are checked when the stages are
     /// prepared.)
     public func validate() throws(ScrimError) {
+        try declick?.validate()
         if let dehum {
             if case .fixed(let hz) = dehum.frequency, !(hz.isFinite && hz >= 10 && hz <= 1000) {
                 throw ScrimError(.configuration, "dehum.frequencyHz \(hz): use \"auto\" or 10 to 1000 Hz, e.g. 50")

@@ -224,6 +224,7 @@ extension Preset {
                           modelFolder: String? = nil) throws -> ProcessorChain {
         try validate()
         var stages: [any AudioProcessor] = []
+        if let declick { stages.append(Declicker(configuration: declick.configuration)) }
         if let configuration = dehum?.removerConfiguration(detected: detectedHum) {
             stages.append(HumRemover(configuration: configuration))
         }

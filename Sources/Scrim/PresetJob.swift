@@ -71,6 +71,8 @@ public struct PresetJobResult: Sendable {
     public var preset: Preset
     /// The preset's ``Preset/fingerprint``.
     public var fingerprint: String
+    /// De-click stage result (nil when the preset has no de-click stage).
+    public var declick: DeclickStageResult? = nil
     /// De-hum stage result (nil when the preset has no de-hum stage).
     public var hum: HumStageResult?
     /// Noise-reduction report: noise floor before and after, reduction (nil when the preset has no denoise
@@ -115,6 +117,12 @@ public struct PresetJobResult: Sendable {
             ("stages", .array(preset.stageNames.map { .string($0) })),
             ("passes", .int(Int64(passes))),
         ]
+        if let declick {
+            pairs.append(("declick", DeclickReport.json(configuration: declick.configuration, tracks: declick.tracks,
+                                                        sampleRate: Double(file.input.sampleRate))))
+        } else {
+            pairs.append(("declick", .null))
+        }
         if let hum {
             var dehum: [(String, JSONValue)] = []
             if case .fixed(let hz) = preset.dehum?.frequency {
@@ -292,6 +300,9 @@ public enum PresetJob {
         // The cleanup chain's stages, made fresh for this file.
         var remover: HumRemover?
         var stages: [any AudioProcessor] = []
+        // De-click first (after de-clip): a click reaching the hum tracker or the denoiser is a broadband burst.
+        let declicker = preset.declick.map { Declicker(configuration: $0.configuration) }
+        if let declicker { stages.append(declicker) }
         if let tracker {
             meter.passCount += 1  // the tracker runs as a pass of its own
             stages.append(tracker)
@@ -320,7 +331,8 @@ public enum PresetJob {
         /// there (the output keeps the input's format and chunks unless `passOptions` says otherwise).
         func cleanup(into target: String, options passOptions: FileJobOptions,
                      analyzers: [any AudioAnalyzer]) throws -> FileJobResult {
-            let prePass: [any AudioProcessor] = wholeFileNeural != nil ? stages : (tracker.map { [$0] } ?? [])
+            let prePass: [any AudioProcessor] = wholeFileNeural != nil ? stages
+                : (tracker.map { (declicker.map { [$0] } ?? []) + [$0] } ?? [])
             guard !prePass.isEmpty || wholeFileNeural != nil else {
                 return try FileJob.process(input: input, output: target, options: passOptions,
                                            isCancelled: isCancelled, outputAnalyzers: analyzers,
@@ -413,7 +425,8 @@ public enum PresetJob {
             let inputQuality = try quality()
             result.noteQuality(inputQuality)
             result.elapsedSeconds = seconds(clock.now - start)
-            return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
+            return PresetJobResult(preset: preset, fingerprint: preset.fingerprint,
+                                   declick: declicker.map { DeclickStageResult(declicker: $0) }, hum: humResult(),
                                    denoise: denoiser?.report?.spectral,
                                    neuralDenoise: neuralReport ?? denoiser?.report?.neural,
                                    loudness: nil, file: result, quality: inputQuality, passes: meter.passCount,
@@ -486,7 +499,8 @@ public enum PresetJob {
             + (neuralReport?.latencyFrames ?? 0)
         // The file report's time is the whole job's, as the process report's (not the last pass's).
         result.elapsedSeconds = seconds(clock.now - start)
-        return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
+        return PresetJobResult(preset: preset, fingerprint: preset.fingerprint,
+                               declick: declicker.map { DeclickStageResult(declicker: $0) }, hum: humResult(),
                                denoise: denoiser?.report?.spectral,
                                neuralDenoise: neuralReport ?? denoiser?.report?.neural,
                                loudness: loudnessResult, file: result, quality: inputQuality,

@@ -9,6 +9,7 @@ enum CommandRegistry {
         NormalizeCommand.self,
         MatchCommand.self,
         DehumCommand.self,
+        DeclickCommand.self,
         DenoiseCommand.self,
         ProfileCommand.self,
         ProcessCommand.self,

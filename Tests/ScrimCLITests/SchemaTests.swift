@@ -509,8 +509,8 @@ struct SchemaValidator: Sendable {
 
 @Suite struct SchemaTests {
     static let commands = [
-        "info", "analyze", "loudness", "denoise", "dehum", "profile", "normalize", "match", "process", "presets",
-        "batch", "report",
+        "info", "analyze", "loudness", "denoise", "dehum", "declick", "profile", "normalize", "match", "process",
+        "presets", "batch", "report",
     ]
     static let envelopeKeys = ["command", "input", "output", "status", "error", "warnings"]
 
@@ -692,6 +692,17 @@ struct SchemaValidator: Sendable {
         try run(["dehum", silent, "-o", folder.file("c.wav"), "--plot", folder.file("c.png"), "--json"],
                 schema: "dehum", status: 0)
         try run(["dehum", bad, "-o", folder.file("d.wav"), "--json"], schema: "dehum", status: 1)
+    }
+
+    @Test func declick() throws {
+        let (folder, bad, silent, _) = try inputs()
+        let take = try run(["declick", CLI.sample("dialogue_roomtone.wav"), "-o", folder.file("a.wav"), "--json"],
+                           schema: "declick", status: 0)
+        #expect(take.first?["declick"]?["track"] != nil)
+        try run(["declick", CLI.sample("poly_bwf_4ch.wav"), "-o", folder.file("b.wav"), "--write", "residual",
+                 "--json"], schema: "declick", status: 0)
+        try run(["declick", silent, "-o", folder.file("c.wav"), "--json"], schema: "declick", status: 0)
+        try run(["declick", bad, "-o", folder.file("d.wav"), "--json"], schema: "declick", status: 1)
     }
 
     @Test func profile() throws {

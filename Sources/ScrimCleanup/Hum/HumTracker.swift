@@ -1,6 +1,8 @@
+import CScrimVector
 import Foundation
 import ScrimCore
 import ScrimSpectral
+import Synchronization
 
 /// Settings of ``HumTracker``. The constants behind them were chosen on the de-hum corpus (71 files, 16 hum types;
 /// Benchmarks/quality/HUM-TRACKER.md gives each experiment and its figures).
@@ -1107,10 +1109,17 @@ struct SincKernel {
     let halfWidth: Int
     let phases = 1024
     let taps: [Float]
+    /// Tap tables by sample rate (one takes about 5 ms to build at 48 kHz, and every file's tracker needs one);
+    /// a few rates kept.
+    private static let cache = Mutex<[Double: [Float]]>([:])
 
     init(sampleRate: Double) {
         let w = max(8, Int((64 * sampleRate / 48000).rounded(.up)))
         halfWidth = w
+        if let cached = Self.cache.withLock({ $0[sampleRate] }) {
+            taps = cached
+            return
+        }
         let beta = 8.0
         let fc = min(Self.cutoffHertz, 0.45 * sampleRate) / sampleRate
         func bessel0(_ x: Double) -> Double {
@@ -1136,6 +1145,10 @@ struct SincKernel {
             for j in 0..<(2 * w) { t[p * 2 * w + j] = Float(row[j] / sum) }
         }
         taps = t
+        Self.cache.withLock { cache in
+            if cache.count >= 4 { cache.removeAll() }
+            cache[sampleRate] = t
+        }
     }
 
     /// The tap row and the first input sample of a read at time `t`: floor(t), and the fraction's phase rounded
@@ -1173,54 +1186,19 @@ struct SincKernel {
         }
     }
 
-    /// `sample(x, at: times[i])` for i in 0..<count into `y`: eight reads at a time, each summed in order as
-    /// `sample` sums (so bit for bit the same), their eight chains interleaved (the in-order sum is bound by the
-    /// adder's latency; eight independent chains keep it busy).
+    /// `sample(x, at: times[i])` for i in 0..<count into `y`, bit for bit (`scrim_vector_sinc_reads` in
+    /// CScrimVector: eight reads at a time, their taps and samples transposed into SIMD lanes so that each lane
+    /// sums in order as `sample` does; the in-order sum alone is bound by the adder's latency).
     func sample(_ x: UnsafeBufferPointer<Float>, at times: UnsafePointer<Double>, count: Int,
                 into y: UnsafeMutablePointer<Float>) {
-        let width = 2 * halfWidth
         guard let xp = x.baseAddress else {
             y.update(repeating: 0, count: count)
             return
         }
         taps.withUnsafeBufferPointer { tp in
             guard let taps = tp.baseAddress else { return }
-            var i = 0
-            while i + 8 <= count {
-                let p0 = place(times[i]), p1 = place(times[i + 1]), p2 = place(times[i + 2])
-                let p3 = place(times[i + 3]), p4 = place(times[i + 4]), p5 = place(times[i + 5])
-                let p6 = place(times[i + 6]), p7 = place(times[i + 7])
-                let lowest = min(p0.base, p1.base, p2.base, p3.base, p4.base, p5.base, p6.base, p7.base)
-                let highest = max(p0.base, p1.base, p2.base, p3.base, p4.base, p5.base, p6.base, p7.base)
-                guard lowest >= 0 && highest + width <= x.count else {
-                    for l in 0..<8 { y[i + l] = sample(x, at: times[i + l]) }
-                    i += 8
-                    continue
-                }
-                let t0 = taps + p0.row, t1 = taps + p1.row, t2 = taps + p2.row, t3 = taps + p3.row
-                let t4 = taps + p4.row, t5 = taps + p5.row, t6 = taps + p6.row, t7 = taps + p7.row
-                let x0 = xp + p0.base, x1 = xp + p1.base, x2 = xp + p2.base, x3 = xp + p3.base
-                let x4 = xp + p4.base, x5 = xp + p5.base, x6 = xp + p6.base, x7 = xp + p7.base
-                var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
-                var s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
-                for j in 0..<width {
-                    s0 += t0[j] * x0[j]
-                    s1 += t1[j] * x1[j]
-                    s2 += t2[j] * x2[j]
-                    s3 += t3[j] * x3[j]
-                    s4 += t4[j] * x4[j]
-                    s5 += t5[j] * x5[j]
-                    s6 += t6[j] * x6[j]
-                    s7 += t7[j] * x7[j]
-                }
-                y[i] = s0; y[i + 1] = s1; y[i + 2] = s2; y[i + 3] = s3
-                y[i + 4] = s4; y[i + 5] = s5; y[i + 6] = s6; y[i + 7] = s7
-                i += 8
-            }
-            while i < count {
-                y[i] = sample(x, at: times[i])
-                i += 1
-            }
+            scrim_vector_sinc_reads(y, times, Int64(count), taps, Int64(phases), Int64(halfWidth), xp,
+                                    Int64(x.count))
         }
     }
 }

@@ -113,3 +113,24 @@ void scrim_vector_sinc_reads(float *restrict y, const double *restrict times, in
         y[i] = read_one(taps, row, base, width, x, n);
     }
 }
+
+typedef double scrim_v8d __attribute__((vector_size(64)));
+
+// The hum tracker's comb search grid (ScrimCleanup's CombSearch): scores[8b + l] = Σₖ vRe[k]·tableRe[b][k][l] −
+// vIm[k]·tableIm[b][k][l], each lane summing over k in order.
+SCRIM_CLONES
+void scrim_vector_comb_scores(double *restrict scores, const double *restrict vRe, const double *restrict vIm,
+                              const double *restrict tableRe, const double *restrict tableIm, int64_t harmonics,
+                              int64_t blocks) {
+    for (int64_t b = 0; b < blocks; b++) {
+        scrim_v8d s = {0, 0, 0, 0, 0, 0, 0, 0};
+        const double *re = tableRe + 8 * harmonics * b, *im = tableIm + 8 * harmonics * b;
+        for (int64_t k = 0; k < harmonics; k++) {
+            scrim_v8d tr, ti;
+            memcpy(&tr, re + 8 * k, sizeof tr);
+            memcpy(&ti, im + 8 * k, sizeof ti);
+            s += vRe[k] * tr - vIm[k] * ti;
+        }
+        memcpy(scores + 8 * b, &s, sizeof s);
+    }
+}

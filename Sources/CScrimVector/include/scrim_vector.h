@@ -178,6 +178,11 @@ void scrim_vector_decode_pcm32(const uint8_t *source, float *samples, int64_t co
 void scrim_vector_sinc_reads(float *y, const double *times, int64_t count, const float *taps, int64_t phases,
                              int64_t halfWidth, const float *x, int64_t n);
 
+/// The hum tracker's comb search grid (ScrimCleanup's CombSearch), eight grid points per block:
+/// scores[8b + l] = Σₖ (vRe[k]·tableRe[(b·harmonics + k)·8 + l] − vIm[k]·tableIm[…]), each sum over k in order.
+void scrim_vector_comb_scores(double *scores, const double *vRe, const double *vIm, const double *tableRe,
+                              const double *tableIm, int64_t harmonics, int64_t blocks);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1019,8 +1019,8 @@ struct Scratch<T> {
 /// The comb search of the bootstrap's phase error: argmax over δ ∈ [−0.5, 0.5] rad of Re Σₖ vₖ e^{−jkδ}
 /// (a 0.02 rad grid from a table, then 0.004 rad around the best, then a parabola).
 ///
-/// The grid's 51 sums run eight grid points at a time (SIMD lanes), each lane summing over k in order: the same
-/// sums, one rounding after another, as one grid point at a time.
+/// The grid's 51 sums run eight grid points at a time (SIMD lanes, `scrim_vector_comb_scores`), each lane summing
+/// over k in order: the same sums, one rounding after another, as one grid point at a time.
 private final class CombSearch {
     let K: Int
     static let coarseCount = 51
@@ -1059,14 +1059,10 @@ private final class CombSearch {
 
     func argmax(_ vRe: UnsafeMutablePointer<Double>, _ vIm: UnsafeMutablePointer<Double>) -> Double {
         let K = self.K
-        for b in 0..<Self.blocks {
-            var s = SIMD8<Double>(repeating: 0)
-            let re = tableRe + b * K, im = tableIm + b * K
-            for k in 0..<K {
-                s += SIMD8(repeating: vRe[k]) * re[k] - SIMD8(repeating: vIm[k]) * im[k]
-            }
-            for lane in 0..<8 { scores[b * 8 + lane] = s[lane] }
-        }
+        // The grid's sums in CScrimVector (cloned per x86-64 level; each lane in order, as one sum at a time).
+        scrim_vector_comb_scores(scores, vRe, vIm, UnsafeRawPointer(tableRe).assumingMemoryBound(to: Double.self),
+                                 UnsafeRawPointer(tableIm).assumingMemoryBound(to: Double.self), Int64(K),
+                                 Int64(Self.blocks))
         var best = -Double.infinity, bestIndex = 0
         for g in 0..<Self.coarseCount where scores[g] > best {
             best = scores[g]

@@ -156,6 +156,8 @@ public final class HumTracker {
     private var smooth = Scratch<Double>()
     /// One period of the modelled waveform.
     private var table = Scratch<Double>()
+    /// The selections' digit counts.
+    private var histogram = Scratch<Int>()
 
     /// Per-frame slices of `perFrame` (each `frameCapacity` long).
     private var frameCapacity = 0
@@ -209,6 +211,7 @@ public final class HumTracker {
         ampIm.ensure(harmonicCount)
         ampDen.ensure(harmonicCount)
         table.ensure(Self.tableSize + 1)
+        histogram.ensure(256)
     }
 
     deinit {
@@ -216,6 +219,7 @@ public final class HumTracker {
                         weights, prefix, smooth, table] { scratch.release() }
         points.release()
         counted.release()
+        histogram.release()
     }
 
     /// Sizes the working memory for stretches of up to `samples` samples (a fundamental up to 5 % + 3 Hz above
@@ -481,6 +485,38 @@ public final class HumTracker {
 
     // MARK: - Refinement helpers
 
+    /// The element of rank `rank` (0-based, ascending) among `values[0..<count]`, all ≥ +0 and not NaN (which it
+    /// reorders): the value a sort (or ``OrderStatistics/select(_:count:rank:)``) would put there, found by radix
+    /// selection on the bit patterns, whose order is the numbers' order for non-negative Doubles: per byte from the
+    /// top, count the candidates' digits, keep the candidates in the digit bin that holds the rank. Branch-free
+    /// passes over a shrinking set instead of quickselect's unpredictable comparisons (the weights' floors are
+    /// selected once per harmonic, 13 times a chunk).
+    private func selectNonNegative(_ values: UnsafeMutablePointer<Double>, count: Int, rank: Int) -> Double {
+        let counts = histogram.base
+        var candidates = count
+        var rank = rank
+        var shift: UInt64 = 56
+        while true {
+            counts.update(repeating: 0, count: 256)
+            for i in 0..<candidates { counts[Int(truncatingIfNeeded: values[i].bitPattern >> shift) & 255] += 1 }
+            var digit = 0
+            while rank >= counts[digit] {
+                rank -= counts[digit]
+                digit += 1
+            }
+            // Keep the candidates with that digit (all share the digits above it).
+            var kept = 0
+            for i in 0..<candidates {
+                let value = values[i]
+                values[kept] = value
+                kept += Int(truncatingIfNeeded: value.bitPattern >> shift) & 255 == digit ? 1 : 0
+            }
+            candidates = kept
+            if candidates == 1 || shift == 0 { return values[0] }
+            shift -= 8
+        }
+    }
+
     /// The lock quality smoothed by ``qualityKernel`` (all frames weighing 1).
     private func smoothQuality(_ value: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>) {
         let r = qualityKernel.count / 2
@@ -526,8 +562,7 @@ public final class HumTracker {
         let rank = min(M - 1, Int(Self.weightFloorQuantile * Double(M)))
         for k in 0..<K {
             for m in 0..<M { column[m] = smooth[m * K + k] }
-            floors[k] = OrderStatistics.select(UnsafeMutableBufferPointer(start: column, count: M), count: M,
-                                               rank: rank)
+            floors[k] = selectNonNegative(column, count: M, rank: rank)
         }
         for m in 0..<M {
             let row = m * K

@@ -955,8 +955,42 @@ public final class HumTracker {
         let tableSize = Self.tableSize
         let tab = table.base
         tab.update(repeating: 0, count: tableSize + 1)
-        for k in 0..<K {
-            // Re(Aₖ e^{jkθ}) along the table by a rotating phasor, renormalised every 256 steps.
+        // Re(Aₖ e^{jkθ}) along the table by a rotating phasor per harmonic, renormalised every 256 steps; four
+        // harmonics' phasors turn side by side (SIMD lanes, each lane the same operations as one phasor alone) and
+        // each entry adds their terms in the order of k, as the one-harmonic-at-a-time loop below does.
+        var first = 0
+        while first + 4 <= K {
+            var sr = SIMD4<Double>(), si = SIMD4<Double>(), aRe = SIMD4<Double>(), aIm = SIMD4<Double>()
+            for lane in 0..<4 {
+                let step = kk[first + lane] * 2 * Double.pi / Double(tableSize)
+                sr[lane] = cos(step)
+                si[lane] = sin(step)
+                aRe[lane] = ar[first + lane]
+                aIm[lane] = ai[first + lane]
+            }
+            var cr = SIMD4<Double>(repeating: 1), ci = SIMD4<Double>(repeating: 0)
+            for i in 0...tableSize {
+                let term = aRe * cr - aIm * ci
+                var entry = tab[i]
+                entry += term[0]
+                entry += term[1]
+                entry += term[2]
+                entry += term[3]
+                tab[i] = entry
+                let nr = cr * sr - ci * si
+                ci = cr * si + ci * sr
+                cr = nr
+                if i & 255 == 255 {
+                    for lane in 0..<4 {
+                        let angle = kk[first + lane] * 2 * Double.pi * Double(i + 1) / Double(tableSize)
+                        cr[lane] = cos(angle)
+                        ci[lane] = sin(angle)
+                    }
+                }
+            }
+            first += 4
+        }
+        for k in first..<K {
             let step = kk[k] * 2 * Double.pi / Double(tableSize)
             let sr = cos(step), si = sin(step)
             var cr = 1.0, ci = 0.0

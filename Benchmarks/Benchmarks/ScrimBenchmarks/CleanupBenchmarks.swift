@@ -1,4 +1,5 @@
 import Benchmark
+import Foundation
 import Scrim
 
 /// Spectral processors against the floor: the same 60 s of 48 kHz mono as `STFT.roundTrip.*`, so the ratio of

@@ -158,6 +158,10 @@ public final class HumTracker {
     private var table = Scratch<Double>()
     /// The selections' digit counts.
     private var histogram = Scratch<Int>()
+    /// The start offset's grid (−1.5…1.5 Hz in 0.005 Hz steps): cos and sin of −k·w per grid point and harmonic,
+    /// w the phase a frequency offset turns over the lag (the same for every stretch: computed once).
+    private static let offsetGridCount = 601
+    private var offsetCosines = Scratch<Double>(), offsetSines = Scratch<Double>()
 
     /// Per-frame slices of `perFrame` (each `frameCapacity` long).
     private var frameCapacity = 0
@@ -212,6 +216,19 @@ public final class HumTracker {
         ampDen.ensure(harmonicCount)
         table.ensure(Self.tableSize + 1)
         histogram.ensure(256)
+        let K = harmonicCount
+        offsetCosines.ensure(Self.offsetGridCount * K)
+        offsetSines.ensure(Self.offsetGridCount * K)
+        let lag = max(1, Int((0.05 * framesPerSecond).rounded()))
+        for g in 0..<Self.offsetGridCount {
+            let f = -1.5 + 0.005 * Double(g)
+            let w = 2 * Double.pi * f * Double(lag) / framesPerSecond
+            for k in 0..<K {
+                let angle = -Double(k + 1) * w
+                offsetCosines[g * K + k] = cos(angle)
+                offsetSines[g * K + k] = sin(angle)
+            }
+        }
     }
 
     deinit {
@@ -220,6 +237,8 @@ public final class HumTracker {
         points.release()
         counted.release()
         histogram.release()
+        offsetCosines.release()
+        offsetSines.release()
     }
 
     /// Sizes the working memory for stretches of up to `samples` samples (a fundamental up to 5 % + 3 Hz above
@@ -379,16 +398,13 @@ public final class HumTracker {
                 pi[k] += ar * bi + ai * br
             }
         }
-        let gridCount = 601
+        let gridCount = Self.offsetGridCount
+        let cosines = offsetCosines.base, sines = offsetSines.base
         var best = -Double.infinity, bestIndex = 0
         for g in 0..<gridCount {
-            let f = -1.5 + 0.005 * Double(g)
-            let w = 2 * Double.pi * f * Double(lag) / framesPerSecond
             var s = 0.0
-            for k in 0..<K {
-                let angle = -Double(k + 1) * w
-                s += pr[k] * cos(angle) - pi[k] * sin(angle)
-            }
+            let row = g * K
+            for k in 0..<K { s += pr[k] * cosines[row + k] - pi[k] * sines[row + k] }
             if s > best { best = s; bestIndex = g }
         }
         if bestIndex < 5 || bestIndex > gridCount - 6 { return 0 }

@@ -1,4 +1,5 @@
 import Benchmark
+import Foundation
 import Scrim
 
 /// Spectral processors against the floor: the same 60 s of 48 kHz mono as `STFT.roundTrip.*`, so the ratio of
@@ -92,5 +93,55 @@ func cleanupBenchmarks(sampleRate: Double, seconds: Double) {
         try remover.prepare(for: ProcessSpec(sampleRate: sampleRate, channelCount: 1, maximumBlockFrames: 4096))
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { run(remover, over: signal, blockFrames: 4096) }
+    }
+
+    // The hum tracker (issue 19): the sweep with a 50 Hz hum wobbling ±0.3 Hz (10 s period, 20 harmonics) added.
+    // A stream of 60 s gives two 28 s chunks tracked in `process` and the last 4 s in `flush`.
+    func humSignal() -> AudioBuffer {
+        let signal = makeSignal(channels: 1, frames: frames, sampleRate: sampleRate)
+        let samples = signal.channel(0)
+        var phase = 0.0
+        for i in 0..<frames {
+            let t = Double(i) / sampleRate
+            phase += 2 * Double.pi * (50 + 0.3 * sin(2 * Double.pi * t / 10)) / sampleRate
+            var hum = 0.0
+            for k in 1...20 { hum += 0.02 / Double(k) * cos(Double(k) * phase) }
+            samples[i] += Float(hum)
+        }
+        return signal
+    }
+
+    func runAndFlush(_ remover: HumTrackingRemover, over signal: AudioBuffer, tail: AudioBuffer) {
+        run(remover, over: signal, blockFrames: 4096)
+        forEachBlock(of: tail, blockFrames: 4096) { remover.flush(into: $0) }
+    }
+
+    // The whole stream, flushed, from a reset tracker: × real time on one core (issue 19's target: 500×).
+    Benchmark("HumTrackingRemover.process.50Hz.wobble.mono.48k.60s",
+              configuration: .init(metrics: [.wallClock, realTime], maxDuration: .seconds(20),
+                                   maxIterations: 10)) { benchmark in
+        let signal = humSignal()
+        let remover = HumTrackingRemover(fundamentalHertz: 50)
+        try remover.prepare(for: ProcessSpec(sampleRate: sampleRate, channelCount: 1, maximumBlockFrames: 4096))
+        let tail = AudioBuffer(channelCount: 1, capacity: remover.latencyFrames)
+        benchmark.startMeasurement()
+        measureRealTime(benchmark, audioSeconds: seconds) {
+            remover.reset()
+            runAndFlush(remover, over: signal, tail: tail)
+        }
+    }
+
+    // Must be 0: process(), flush() and reset() may not allocate (two chunks tracked in `process`, one in `flush`).
+    Benchmark("HumTrackingRemover.process.mallocs.mono.48k.60s",
+              configuration: .init(metrics: [.mallocCountTotal, .wallClock], maxIterations: 3)) { benchmark in
+        let signal = humSignal()
+        let remover = HumTrackingRemover(fundamentalHertz: 50)
+        try remover.prepare(for: ProcessSpec(sampleRate: sampleRate, channelCount: 1, maximumBlockFrames: 4096))
+        let tail = AudioBuffer(channelCount: 1, capacity: remover.latencyFrames)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            remover.reset()  // (empties the reports in place: no allocation after `prepare`)
+            runAndFlush(remover, over: signal, tail: tail)
+        }
     }
 }

@@ -170,6 +170,19 @@ void scrim_vector_decode_pcm16(const uint8_t *source, float *samples, int64_t co
 void scrim_vector_decode_pcm24(const uint8_t *source, float *samples, int64_t count);
 void scrim_vector_decode_pcm32(const uint8_t *source, float *samples, int64_t count);
 
+/// The hum tracker's angle-domain resampler (ScrimCleanup's SincKernel): y[i] = Σⱼ taps[row + j]·x[base + j],
+/// j = 0…2·halfWidth − 1 in order, where base = ⌊times[i]⌋ − halfWidth + 1 and row = 2·halfWidth·p, p the
+/// fraction of times[i] in 1/phases steps rounded half away from zero; taps outside x[0…n−1] are skipped. Eight
+/// reads run at a time (their taps and samples transposed into lanes, each lane summing in the order of j), so
+/// every read is bit for bit SincKernel's one-at-a-time sum.
+void scrim_vector_sinc_reads(float *y, const double *times, int64_t count, const float *taps, int64_t phases,
+                             int64_t halfWidth, const float *x, int64_t n);
+
+/// The hum tracker's comb search grid (ScrimCleanup's CombSearch), eight grid points per block:
+/// scores[8b + l] = Σₖ (vRe[k]·tableRe[(b·harmonics + k)·8 + l] − vIm[k]·tableIm[…]), each sum over k in order.
+void scrim_vector_comb_scores(double *scores, const double *vRe, const double *vIm, const double *tableRe,
+                              const double *tableIm, int64_t harmonics, int64_t blocks);
+
 #ifdef __cplusplus
 }
 #endif

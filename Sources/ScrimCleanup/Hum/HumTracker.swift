@@ -1,6 +1,8 @@
+import CScrimVector
 import Foundation
 import ScrimCore
 import ScrimSpectral
+import Synchronization
 
 /// Settings of ``HumTracker``. The constants behind them were chosen on the de-hum corpus (71 files, 16 hum types;
 /// Benchmarks/quality/HUM-TRACKER.md gives each experiment and its figures).
@@ -67,7 +69,16 @@ public struct HumTrack: Sendable {
 ///    phase-error measurement per frame with its variance; a two-state Kalman filter and RTS smoother.
 /// 4. **Subtraction** from a one-period table of the modelled waveform, read along φ at every sample.
 ///
-/// Offline: it needs the whole stretch (a file job runs it on chunks). Memory is O(stretch length).
+/// Offline: it needs the whole stretch (a file job runs it on chunks). Memory is O(stretch length): the working
+/// memory (frames, demodulated spectra, weights, Kalman states, the waveform table) is allocated once, for the
+/// stretch length given to ``reserve(samples:)`` (or grown by the first longer stretch), and reused, so
+/// ``removeHum(from:)`` on a stretch no longer than that allocates only the arrays of the ``HumTrack`` it returns
+/// (``HumTrackingRemover`` reads the track from the working memory instead and allocates nothing).
+///
+/// Speed without a change of result: every sum runs in the order it always did (the discrete choices by
+/// likelihood can flip on a different rounding, HUM-TRACKER.md); the resampler's and the comb search's sums are
+/// interleaved across independent outputs (eight resampled points, eight grid points at a time) instead of being
+/// reordered, and of the 24 phase smoothers a pass compares only the winner runs its backward (RTS) pass.
 public final class HumTracker {
     public let sampleRate: Double
     public let referenceHertz: Double
@@ -88,9 +99,15 @@ public final class HumTracker {
     private let knotStep: Int
     /// Frames per second (two per period of the reference).
     private let framesPerSecond: Double
-    /// The phase process noise the last pass chose (research output).
     /// The phase stiffness (``phaseStiffnesses``) the last refinement pass chose.
     public private(set) var chosenStiffness = 0.0
+    private let comb: CombSearch
+    /// The lock quality's smoothing kernel (Gaussian, σ 0.5 s in frames).
+    private let qualityKernel: [Double]
+    /// Harmonic numbers as Doubles.
+    private let kk: [Double]
+    /// Size of the one-period waveform table.
+    private static let tableSize = 16384
 
     /// The residual weights' floor: this quantile of a harmonic's local residual power over the frames (the level
     /// of the pauses). The median (with a 0.1 factor) left −48 dB on steady hum under speech with the true phase
@@ -111,6 +128,64 @@ public final class HumTracker {
     /// Frames whose phase variance is at most this times the lower quartile's count as clean (the pauses).
     static let cleanFrameFactor = 3.0
 
+    // MARK: - Working memory
+
+    /// Samples the working memory is sized for.
+    public private(set) var reservedSamples = 0
+    /// Phase knots (radians of the fundamental) at samples j·knotStep, `knotCount` of them.
+    private var knots = Scratch<Double>()
+    private var knotCount = 0
+    /// The angle-domain signal and each point's time (samples).
+    private var points = Scratch<Float>()
+    private var pointTimes = Scratch<Double>()
+    /// Frame observations cₖ[m] (row m, harmonic k at index k−1), frame centres in samples; `frames` of them.
+    private var obsRe = Scratch<Double>()
+    private var obsIm = Scratch<Double>()
+    private var obsTimes = Scratch<Double>()
+    private var frames = 0
+    /// Per harmonic: amplitudes, the bootstrap's states, the comb's input, the start offset's lag products.
+    private var ampRe = Scratch<Double>(), ampIm = Scratch<Double>(), ampDen = Scratch<Double>()
+    private var harmonicScratch = Scratch<Double>()
+    /// Per frame: the bootstrap's tracks and qualities (forward, backward), their smoothed qualities, the fused
+    /// correction, the level and its times, frame gains, measurements, variances, the Kalman states.
+    private var perFrame = Scratch<Double>()
+    private var counted = Scratch<Bool>()
+    /// Per cell (frame × harmonic): weights, residual prefix sums, their local means.
+    private var weights = Scratch<Double>()
+    private var prefix = Scratch<Double>()
+    private var smooth = Scratch<Double>()
+    /// One period of the modelled waveform.
+    private var table = Scratch<Double>()
+    /// The selections' digit counts.
+    private var histogram = Scratch<Int>()
+    /// The start offset's grid (−1.5…1.5 Hz in 0.005 Hz steps): cos and sin of −k·w per grid point and harmonic,
+    /// w the phase a frequency offset turns over the lag (the same for every stretch: computed once).
+    private static let offsetGridCount = 601
+    private var offsetCosines = Scratch<Double>(), offsetSines = Scratch<Double>()
+
+    /// Per-frame slices of `perFrame` (each `frameCapacity` long).
+    private var frameCapacity = 0
+    private enum Slot: Int, CaseIterable {
+        case forwardD, forwardQ, backwardD, backwardQ, smoothF, smoothB, fused, gain, gainNext, gainTimes,
+             rawGain, rawWeight, z, r, base, y, scaled, target, column, seconds, fundamental
+    }
+    private static let slotCount = Slot.allCases.count
+    /// Kalman states: xs, xp (2 per frame), ps, pp (4 per frame), after the slots.
+    private static let kalmanSlots = 12
+
+    @inline(__always) private func slot(_ s: Slot) -> UnsafeMutablePointer<Double> {
+        perFrame.base + s.rawValue * frameCapacity
+    }
+
+    /// Harmonic-scratch slices (each `harmonicCount` long).
+    private enum HarmonicSlot: Int, CaseIterable {
+        case aRe, aIm, uRe, uIm, mag, floor, local, rRe, rIm, vRe, vIm, weight, lagRe, lagIm
+    }
+
+    @inline(__always) private func hslot(_ s: HarmonicSlot) -> UnsafeMutablePointer<Double> {
+        harmonicScratch.base + s.rawValue * harmonicCount
+    }
+
     /// - Throws: ``ScrimError`` `.configuration` for a rate under 8 kHz or a reference outside 20–400 Hz.
     public init(sampleRate: Double, referenceHertz: Double, settings: HumTrackerSettings = HumTrackerSettings())
         throws(ScrimError)
@@ -130,180 +205,257 @@ public final class HumTracker {
         window = (0..<n).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n))) }
         knotStep = max(1, Int((0.005 * sampleRate).rounded()))
         framesPerSecond = 2 * referenceHertz
+        comb = CombSearch(harmonics: harmonicCount)
+        let sigma = 0.5 * framesPerSecond
+        let r = Int(3 * sigma) + 1
+        qualityKernel = (-r...r).map { exp(-0.5 * pow(Double($0) / sigma, 2)) }
+        kk = (1...harmonicCount).map(Double.init)
+        harmonicScratch.ensure(HarmonicSlot.allCases.count * harmonicCount)
+        ampRe.ensure(harmonicCount)
+        ampIm.ensure(harmonicCount)
+        ampDen.ensure(harmonicCount)
+        table.ensure(Self.tableSize + 1)
+        histogram.ensure(256)
+        let K = harmonicCount
+        offsetCosines.ensure(Self.offsetGridCount * K)
+        offsetSines.ensure(Self.offsetGridCount * K)
+        let lag = max(1, Int((0.05 * framesPerSecond).rounded()))
+        for g in 0..<Self.offsetGridCount {
+            let f = -1.5 + 0.005 * Double(g)
+            let w = 2 * Double.pi * f * Double(lag) / framesPerSecond
+            for k in 0..<K {
+                let angle = -Double(k + 1) * w
+                offsetCosines[g * K + k] = cos(angle)
+                offsetSines[g * K + k] = sin(angle)
+            }
+        }
+    }
+
+    deinit {
+        for scratch in [knots, pointTimes, obsRe, obsIm, obsTimes, ampRe, ampIm, ampDen, harmonicScratch, perFrame,
+                        weights, prefix, smooth, table] { scratch.release() }
+        points.release()
+        counted.release()
+        histogram.release()
+        offsetCosines.release()
+        offsetSines.release()
+    }
+
+    /// Sizes the working memory for stretches of up to `samples` samples (a fundamental up to 5 % + 3 Hz above
+    /// the reference included), so that tracking them allocates nothing.
+    public func reserve(samples: Int) {
+        guard samples > reservedSamples else { return }
+        reservedSamples = samples
+        ensureKnots(samples / knotStep + 2)
+        let periods = Double(samples) / sampleRate * (referenceHertz * 1.05 + 3)
+        let pointCount = Int(periods * Double(Self.pointsPerPeriod)) + 2 * Self.pointsPerPeriod
+        ensurePoints(pointCount)
+        ensureFrames(2 * pointCount / Self.pointsPerPeriod + 2)
+    }
+
+    private func ensureKnots(_ count: Int) {
+        knots.ensure(count)
+    }
+
+    private func ensurePoints(_ count: Int) {
+        points.ensure(count)
+        pointTimes.ensure(count)
+    }
+
+    /// Grows the per-frame and per-cell memory; the per-frame slots keep their values (the level and its times
+    /// carry from one pass to the next), the rest is rewritten before use.
+    private func ensureFrames(_ count: Int) {
+        guard count > frameCapacity else { return }
+        let old = frameCapacity
+        frameCapacity = count
+        let K = harmonicCount
+        obsRe.ensure(count * K)
+        obsIm.ensure(count * K)
+        obsTimes.ensure(count)
+        var grown = Scratch<Double>()
+        grown.ensure((Self.slotCount + Self.kalmanSlots) * count)
+        if old > 0 {
+            for s in 0..<Self.slotCount { (grown.base + s * count).update(from: perFrame.base + s * old, count: old) }
+        }
+        perFrame.release()
+        perFrame = grown
+        counted.ensure(count)
+        weights.ensure(count * K)
+        prefix.ensure((count + 1) * K)
+        smooth.ensure(count * K)
     }
 
     // MARK: - Phase knots
 
-    /// φ at samples j·knotStep (radians of the fundamental).
-    private struct Knots {
-        var phase: [Double]
-        let step: Int
+    @inline(__always)
+    private func phase(at t: Double) -> Double {
+        let phase = knots.base
+        let u = t / Double(knotStep)
+        let j = min(max(0, Int(u.rounded(.down))), knotCount - 2)
+        return phase[j] + (phase[j + 1] - phase[j]) * (u - Double(j))
+    }
 
-        func phase(at t: Double) -> Double {
-            let u = t / Double(step)
-            let j = min(max(0, Int(u.rounded(.down))), phase.count - 2)
-            return phase[j] + (phase[j + 1] - phase[j]) * (u - Double(j))
-        }
-
-        /// Adds `d` (given at frame times in samples, held at the ends) to every knot.
-        mutating func add(_ d: [Double], at times: [Double]) {
-            guard !d.isEmpty else { return }
-            var i = 0
-            for j in phase.indices {
-                let t = Double(j * step)
-                while i + 1 < times.count && times[i + 1] <= t { i += 1 }
-                let value: Double
-                if t <= times[0] { value = d[0] }
-                else if i + 1 >= times.count { value = d[d.count - 1] }
-                else {
-                    let f = (t - times[i]) / max(times[i + 1] - times[i], 1e-9)
-                    value = d[i] + (d[i + 1] - d[i]) * f
-                }
-                phase[j] += value
+    /// Adds `d` (given at frame times in samples, held at the ends) to every knot.
+    private func addToKnots(_ d: UnsafePointer<Double>, at times: UnsafePointer<Double>, count: Int) {
+        guard count > 0 else { return }
+        let phase = knots.base
+        let step = knotStep
+        var i = 0
+        for j in 0..<knotCount {
+            let t = Double(j * step)
+            while i + 1 < count && times[i + 1] <= t { i += 1 }
+            let value: Double
+            if t <= times[0] { value = d[0] }
+            else if i + 1 >= count { value = d[count - 1] }
+            else {
+                let f = (t - times[i]) / max(times[i + 1] - times[i], 1e-9)
+                value = d[i] + (d[i + 1] - d[i]) * f
             }
-            // φ must keep rising (a positive frequency).
-            let least = 1e-6
-            for j in 1..<phase.count where phase[j] <= phase[j - 1] + least { phase[j] = phase[j - 1] + least }
+            phase[j] += value
         }
+        // φ must keep rising (a positive frequency).
+        let least = 1e-6
+        for j in 1..<knotCount where phase[j] <= phase[j - 1] + least { phase[j] = phase[j - 1] + least }
     }
 
     // MARK: - Demodulation
 
-    /// Frame observations cₖ[m] (row m, harmonic k at index k−1) along the knots' phase, and frame centres in samples.
-    private struct Observations {
-        var re: [Double]
-        var im: [Double]
-        var times: [Double]
-        var count: Int
-    }
-
-    private func demodulate(_ x: UnsafeBufferPointer<Float>, knots: Knots) -> Observations {
+    /// Frame observations cₖ[m] along the knots' phase into `obsRe`/`obsIm`/`obsTimes`; sets `frames` (0 when the
+    /// stretch is too short).
+    private func demodulate(_ x: UnsafeBufferPointer<Float>) {
         let n = x.count
         let P = Self.pointsPerPeriod
         let K = harmonicCount
-        let theta0 = knots.phase[0]
-        let endPhase = knots.phase(at: Double(n - 1))
-        let points = Int(((endPhase - theta0) / (2 * Double.pi) * Double(P)).rounded(.down)) + 1
-        guard points >= 2 * P + P / 2 else { return Observations(re: [], im: [], times: [], count: 0) }
-        var y = [Float](repeating: 0, count: points)
-        var times = [Double](repeating: 0, count: points)
+        let theta0 = knots[0]
+        let endPhase = phase(at: Double(n - 1))
+        let pointCount = Int(((endPhase - theta0) / (2 * Double.pi) * Double(P)).rounded(.down)) + 1
+        frames = 0
+        guard pointCount >= 2 * P + P / 2 else { return }
+        ensurePoints(pointCount)
+        let frameCount = (pointCount - 2 * P) / (P / 2) + 1
+        ensureFrames(frameCount)
+        let y = points.base, times = pointTimes.base
         let dTheta = 2 * Double.pi / Double(P)
+        let phi = knots.base
+        let knotEnd = knotCount
+        let step = Double(knotStep)
         var j = 0
-        knots.phase.withUnsafeBufferPointer { phi in
-            for i in 0..<points {
-                let theta = theta0 + Double(i) * dTheta
-                while j + 2 < phi.count && phi[j + 1] <= theta { j += 1 }
-                let span = phi[j + 1] - phi[j]
-                let t = (Double(j) + (theta - phi[j]) / span) * Double(knots.step)
-                times[i] = min(t, Double(n - 1))
-                y[i] = kernel.sample(x, at: times[i])
-            }
+        for i in 0..<pointCount {
+            let theta = theta0 + Double(i) * dTheta
+            while j + 2 < knotEnd && phi[j + 1] <= theta { j += 1 }
+            let span = phi[j + 1] - phi[j]
+            let t = (Double(j) + (theta - phi[j]) / span) * step
+            times[i] = min(t, Double(n - 1))
         }
-        let frames = (points - 2 * P) / (P / 2) + 1
-        var re = [Double](repeating: 0, count: frames * K)
-        var im = [Double](repeating: 0, count: frames * K)
-        var centres = [Double](repeating: 0, count: frames)
+        kernel.sample(x, at: UnsafePointer(times), count: pointCount, into: y)
+        let re = obsRe.base, im = obsIm.base, centres = obsTimes.base
         let scale = 2.0 / Double(P)
         let input = fft.input
-        y.withUnsafeBufferPointer { yp in
-            window.withUnsafeBufferPointer { wp in
-                for m in 0..<frames {
-                    let start = m * (P / 2)
-                    for i in 0..<(2 * P) { input[i] = wp[i] * yp[start + i] }
-                    fft.forward()
-                    centres[m] = times[start + P]
-                    // e^{-jkθ_start}, θ_start = θ0 + m·π
-                    let thetaStart = theta0.truncatingRemainder(dividingBy: 2 * Double.pi) + Double(m % 2) * Double.pi
-                    let stepRe = cos(thetaStart), stepIm = -sin(thetaStart)
-                    var rotRe = 1.0, rotIm = 0.0
-                    for k in 1...K {
-                        let nr = rotRe * stepRe - rotIm * stepIm
-                        rotIm = rotRe * stepIm + rotIm * stepRe
-                        rotRe = nr
-                        let xr = Double(fft.real[2 * k]), xi = Double(fft.imag[2 * k])
-                        re[m * K + k - 1] = scale * (xr * rotRe - xi * rotIm)
-                        im[m * K + k - 1] = scale * (xr * rotIm + xi * rotRe)
-                    }
+        let real = fft.real, imag = fft.imag
+        window.withUnsafeBufferPointer { wp in
+            for m in 0..<frameCount {
+                let start = m * (P / 2)
+                for i in 0..<(2 * P) { input[i] = wp[i] * y[start + i] }
+                fft.forward()
+                centres[m] = times[start + P]
+                // e^{-jkθ_start}, θ_start = θ0 + m·π
+                let thetaStart = theta0.truncatingRemainder(dividingBy: 2 * Double.pi) + Double(m % 2) * Double.pi
+                let stepRe = cos(thetaStart), stepIm = -sin(thetaStart)
+                var rotRe = 1.0, rotIm = 0.0
+                for k in 1...K {
+                    let nr = rotRe * stepRe - rotIm * stepIm
+                    rotIm = rotRe * stepIm + rotIm * stepRe
+                    rotRe = nr
+                    let xr = Double(real[2 * k]), xi = Double(imag[2 * k])
+                    re[m * K + k - 1] = scale * (xr * rotRe - xi * rotIm)
+                    im[m * K + k - 1] = scale * (xr * rotIm + xi * rotRe)
                 }
             }
         }
-        return Observations(re: re, im: im, times: centres, count: frames)
+        frames = frameCount
     }
 
     // MARK: - Bootstrap
 
     /// Frequency offset (Hz) over the first 0.5 s from lag products; 0 when the best is at the search's edge
     /// (speech, not hum).
-    private func startOffset(_ o: Observations, reversed: Bool) -> Double {
+    private func startOffset(reversed: Bool) -> Double {
         let K = harmonicCount
+        let count = frames
+        let re = obsRe.base, im = obsIm.base
         let lag = max(1, Int((0.05 * framesPerSecond).rounded()))
-        let usable = min(o.count, max(lag + 2, Int(0.5 * framesPerSecond)))
+        let usable = min(count, max(lag + 2, Int(0.5 * framesPerSecond)))
         guard usable >= lag + 2 else { return 0 }
-        var pr = [Double](repeating: 0, count: K), pi = [Double](repeating: 0, count: K)
+        let pr = hslot(.lagRe), pi = hslot(.lagIm)
+        pr.update(repeating: 0, count: K)
+        pi.update(repeating: 0, count: K)
         for m in lag..<usable {
-            let a = reversed ? o.count - 1 - m : m
-            let b = reversed ? o.count - 1 - (m - lag) : m - lag
+            let a = reversed ? count - 1 - m : m
+            let b = reversed ? count - 1 - (m - lag) : m - lag
             for k in 0..<K {
-                let ar = o.re[a * K + k], ai = o.im[a * K + k], br = o.re[b * K + k], bi = -o.im[b * K + k]
+                let ar = re[a * K + k], ai = im[a * K + k], br = re[b * K + k], bi = -im[b * K + k]
                 pr[k] += ar * br - ai * bi
                 pi[k] += ar * bi + ai * br
             }
         }
-        let gridCount = 601
+        let gridCount = Self.offsetGridCount
+        let cosines = offsetCosines.base, sines = offsetSines.base
         var best = -Double.infinity, bestIndex = 0
         for g in 0..<gridCount {
-            let f = -1.5 + 0.005 * Double(g)
-            let w = 2 * Double.pi * f * Double(lag) / framesPerSecond
             var s = 0.0
-            for k in 0..<K {
-                let angle = -Double(k + 1) * w
-                s += pr[k] * cos(angle) - pi[k] * sin(angle)
-            }
+            let row = g * K
+            for k in 0..<K { s += pr[k] * cosines[row + k] - pi[k] * sines[row + k] }
             if s > best { best = s; bestIndex = g }
         }
         if bestIndex < 5 || bestIndex > gridCount - 6 { return 0 }
         return -1.5 + 0.005 * Double(bestIndex)
     }
 
+    /// r = row of the observations rotated by e^{-jkδ}.
+    @inline(__always)
+    private func rotate(_ row: Int, by delta: Double, into rRe: UnsafeMutablePointer<Double>,
+                        _ rIm: UnsafeMutablePointer<Double>) {
+        let K = harmonicCount
+        let re = obsRe.base + row * K, im = obsIm.base + row * K
+        let sr = cos(delta), si = -sin(delta)
+        var cr = 1.0, ci = 0.0
+        for k in 0..<K {
+            let nr = cr * sr - ci * si
+            ci = cr * si + ci * sr
+            cr = nr
+            let xr = re[k], xi = im[k]
+            rRe[k] = xr * cr - xi * ci
+            rIm[k] = xr * ci + xi * cr
+        }
+    }
+
     /// The causal joint PLL over the frames (forwards, or over the reversed frames): the phase correction d[m] in
-    /// radians of the fundamental (in the order of `o`'s frames) and the lock quality per frame.
-    private func bootstrap(_ o: Observations, reversed: Bool, nu0: Double) -> (d: [Double], quality: [Double]) {
-        let M = o.count, K = harmonicCount
+    /// radians of the fundamental (in the order of the frames) into `out`, and the lock quality per frame into
+    /// `quality`.
+    private func bootstrap(reversed: Bool, nu0: Double, out: UnsafeMutablePointer<Double>,
+                           quality: UnsafeMutablePointer<Double>) {
+        let M = frames, K = harmonicCount
         let fps = framesPerSecond
         let tau = 3.0 * fps
         let acquisition = max(3, Int(0.3 * fps))
         let zeta = 0.707
         let wn = 2 * settings.loopBandwidthHertz / (zeta + 1 / (4 * zeta)) / fps
         let kp = 2 * zeta * wn, ki = wn * wn
-        var aRe = [Double](repeating: 0, count: K), aIm = [Double](repeating: 0, count: K)
-        var uRe = [Double](repeating: 1, count: K), uIm = [Double](repeating: 0, count: K)
-        var mag = [Double](repeating: 0, count: K)
-        var floor = [Double](repeating: 0, count: K), local = [Double](repeating: 0, count: K)
-        var rRe = [Double](repeating: 0, count: K), rIm = [Double](repeating: 0, count: K)
-        var vRe = [Double](repeating: 0, count: K), vIm = [Double](repeating: 0, count: K)
-        var weight = [Double](repeating: 0, count: K)
+        let aRe = hslot(.aRe), aIm = hslot(.aIm), uRe = hslot(.uRe), uIm = hslot(.uIm), mag = hslot(.mag)
+        let floor = hslot(.floor), local = hslot(.local), rRe = hslot(.rRe), rIm = hslot(.rIm)
+        let vRe = hslot(.vRe), vIm = hslot(.vIm), weight = hslot(.weight)
+        // The slots are contiguous from aRe to weight (HarmonicSlot's order): all 0, then uRe 1.
+        aRe.update(repeating: 0, count: (HarmonicSlot.weight.rawValue + 1) * K)
+        uRe.update(repeating: 1, count: K)
         var d = 0.0, nu = nu0
-        var out = [Double](repeating: 0, count: M), quality = [Double](repeating: 0, count: M)
+        out.update(repeating: 0, count: M)
+        quality.update(repeating: 0, count: M)
         let floorRate = 1 / (3.0 * fps)
-        let comb = CombSearch(harmonics: K)
-
-        func rotate(_ row: Int, by delta: Double) {
-            let sr = cos(delta), si = -sin(delta)
-            var cr = 1.0, ci = 0.0
-            for k in 0..<K {
-                let nr = cr * sr - ci * si
-                ci = cr * si + ci * sr
-                cr = nr
-                let xr = o.re[row * K + k], xi = o.im[row * K + k]
-                rRe[k] = xr * cr - xi * ci
-                rIm[k] = xr * ci + xi * cr
-            }
-        }
 
         for step in 0..<M {
             let row = reversed ? M - 1 - step : step
             d += nu
-            rotate(row, by: d)
+            rotate(row, by: d, into: rRe, rIm)
             if step < acquisition {
                 let inv = 1 / Double(step + 1)
                 for k in 0..<K { aRe[k] += (rRe[k] - aRe[k]) * inv; aIm[k] += (rIm[k] - aIm[k]) * inv }
@@ -332,7 +484,7 @@ public final class HumTracker {
             let err = comb.argmax(vRe, vIm)
             d += kp * err
             nu += ki * err
-            rotate(row, by: d)
+            rotate(row, by: d, into: rRe, rIm)
             var sumRe = 0.0, sumAbs = 0.0
             for k in 0..<K {
                 let proj = rRe[k] * uRe[k] + rIm[k] * uIm[k]
@@ -345,117 +497,176 @@ public final class HumTracker {
             quality[row] = sumRe / max(sumAbs, 1e-30)
             out[row] = d
         }
-        return (out, quality)
     }
 
     // MARK: - Refinement helpers
 
-    private static func gaussSmooth(_ value: [Double], weights: [Double], sigmaFrames: Double) -> [Double] {
-        let r = Int(3 * sigmaFrames) + 1
-        let kernel = (-r...r).map { exp(-0.5 * pow(Double($0) / sigmaFrames, 2)) }
-        let n = value.count
-        var out = [Double](repeating: 0, count: n)
-        for i in 0..<n {
-            var num = 0.0, den = 0.0
-            for j in max(0, i - r)...min(n - 1, i + r) {
-                let w = kernel[j - i + r] * weights[j]
-                num += w * value[j]
-                den += w
+    /// The element of rank `rank` (0-based, ascending) among `values[0..<count]`, all ≥ +0 and not NaN (which it
+    /// reorders): the value a sort (or ``OrderStatistics/select(_:count:rank:)``) would put there, found by radix
+    /// selection on the bit patterns, whose order is the numbers' order for non-negative Doubles: per byte from the
+    /// top, count the candidates' digits, keep the candidates in the digit bin that holds the rank. Branch-free
+    /// passes over a shrinking set instead of quickselect's unpredictable comparisons (the weights' floors are
+    /// selected once per harmonic, 13 times a chunk).
+    private func selectNonNegative(_ values: UnsafeMutablePointer<Double>, count: Int, rank: Int) -> Double {
+        let counts = histogram.base
+        var candidates = count
+        var rank = rank
+        var shift: UInt64 = 56
+        while true {
+            counts.update(repeating: 0, count: 256)
+            for i in 0..<candidates { counts[Int(truncatingIfNeeded: values[i].bitPattern >> shift) & 255] += 1 }
+            var digit = 0
+            while rank >= counts[digit] {
+                rank -= counts[digit]
+                digit += 1
             }
-            out[i] = den > 1e-30 ? num / den : value[i]
+            // Keep the candidates with that digit (all share the digits above it).
+            var kept = 0
+            for i in 0..<candidates {
+                let value = values[i]
+                values[kept] = value
+                kept += Int(truncatingIfNeeded: value.bitPattern >> shift) & 255 == digit ? 1 : 0
+            }
+            candidates = kept
+            if candidates == 1 || shift == 0 { return values[0] }
+            shift -= 8
         }
-        return out
     }
 
-    /// Weights 1/(local residual power + a floor), per cell; the floor is a low quantile of that harmonic's local
-    /// residual power over the frames (the level of the pauses), so the quiet stretches dominate.
-    private func residualWeights(_ o: Observations, gain: [Double], ampRe: [Double], ampIm: [Double]) -> [Double] {
-        let M = o.count, K = harmonicCount
-        var resid = [Double](repeating: 0, count: M * K)
+    /// The lock quality smoothed by ``qualityKernel`` (all frames weighing 1).
+    private func smoothQuality(_ value: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>) {
+        let r = qualityKernel.count / 2
+        qualityKernel.withUnsafeBufferPointer { kernel in
+            for i in 0..<n {
+                var num = 0.0, den = 0.0
+                for j in max(0, i - r)...min(n - 1, i + r) {
+                    // The weight (1) times the kernel: the kernel itself.
+                    let w = kernel[j - i + r] * 1.0
+                    num += w * value[j]
+                    den += w
+                }
+                out[i] = den > 1e-30 ? num / den : value[i]
+            }
+        }
+    }
+
+    /// Weights 1/(local residual power + a floor), per cell, into `weights`; the floor is a low quantile of that
+    /// harmonic's local residual power over the frames (the level of the pauses), so the quiet stretches dominate.
+    private func residualWeights(gain: UnsafePointer<Double>) {
+        let M = frames, K = harmonicCount
+        let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base
+        let prefix = self.prefix.base, smooth = self.smooth.base, out = weights.base
+        let floors = hslot(.weight)
+        // Running sums of the residual power per harmonic (each harmonic's sum in frame order, as before).
+        for k in 0..<K { prefix[k] = 0 }
         for m in 0..<M {
+            let g = gain[m]
+            let row = m * K
             for k in 0..<K {
-                let dr = o.re[m * K + k] - gain[m] * ampRe[k], di = o.im[m * K + k] - gain[m] * ampIm[k]
-                resid[m * K + k] = dr * dr + di * di
+                let dr = re[row + k] - g * ar[k], di = im[row + k] - g * ai[k]
+                prefix[row + K + k] = prefix[row + k] + (dr * dr + di * di)
             }
         }
         let half = max(1, Int((0.05 * framesPerSecond).rounded())) / 2
-        var smooth = [Double](repeating: 0, count: M * K)
-        var column = [Double](repeating: 0, count: M)
-        var out = [Double](repeating: 0, count: M * K)
-        for k in 0..<K {
-            var prefix = [Double](repeating: 0, count: M + 1)
-            for m in 0..<M { prefix[m + 1] = prefix[m] + resid[m * K + k] }
-            for m in 0..<M {
-                let lo = max(0, m - half), hi = min(M - 1, m + half)
-                let v = (prefix[hi + 1] - prefix[lo]) / Double(hi - lo + 1)
-                smooth[m * K + k] = v
-                column[m] = v
-            }
-            let rank = min(M - 1, Int(Self.weightFloorQuantile * Double(M)))
-            let floor = column.withUnsafeMutableBufferPointer { OrderStatistics.select($0, count: M, rank: rank) }
-            for m in 0..<M { out[m * K + k] = 1 / (smooth[m * K + k] + floor + 1e-30) }
+        for m in 0..<M {
+            let lo = max(0, m - half), hi = min(M - 1, m + half)
+            let count = Double(hi - lo + 1)
+            let upper = prefix + (hi + 1) * K, lower = prefix + lo * K, row = smooth + m * K
+            for k in 0..<K { row[k] = (upper[k] - lower[k]) / count }
         }
-        return out
+        let column = slot(.column)
+        let rank = min(M - 1, Int(Self.weightFloorQuantile * Double(M)))
+        for k in 0..<K {
+            for m in 0..<M { column[m] = smooth[m * K + k] }
+            floors[k] = selectNonNegative(column, count: M, rank: rank)
+        }
+        for m in 0..<M {
+            let row = m * K
+            for k in 0..<K { out[row + k] = 1 / (smooth[row + k] + floors[k] + 1e-30) }
+        }
     }
 
     /// The least-squares level of each frame against the amplitudes, g = Σₖ w Re(c·conj A) / Σₖ w |A|², and its
     /// weight Σₖ w |A|².
-    private func frameGains(_ o: Observations, ampRe: [Double], ampIm: [Double], weights: [Double])
-        -> (gain: [Double], weight: [Double])
-    {
+    private func frameGains(into gm: UnsafeMutablePointer<Double>, weight gw: UnsafeMutablePointer<Double>) {
         let K = harmonicCount
-        var gm = [Double](repeating: 0, count: o.count), gw = [Double](repeating: 0, count: o.count)
-        for m in 0..<o.count {
+        let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base, weights = self.weights.base
+        for m in 0..<frames {
             var num = 0.0, den = 0.0
             for k in 0..<K {
                 let w = weights[m * K + k]
-                den += w * (ampRe[k] * ampRe[k] + ampIm[k] * ampIm[k])
-                num += w * (o.re[m * K + k] * ampRe[k] + o.im[m * K + k] * ampIm[k])
+                den += w * (ar[k] * ar[k] + ai[k] * ai[k])
+                num += w * (re[m * K + k] * ar[k] + im[m * K + k] * ai[k])
             }
             gm[m] = num / max(den, 1e-30)
             gw[m] = den
         }
-        return (gm, gw)
     }
 
-    /// Aₖ = Σₘ w g c / Σₘ w g².
-    private func amplitudes(_ o: Observations, gain: [Double], weights: [Double]) -> ([Double], [Double]) {
-        let M = o.count, K = harmonicCount
-        var nr = [Double](repeating: 0, count: K), ni = [Double](repeating: 0, count: K)
-        var den = [Double](repeating: 0, count: K)
+    /// Aₖ = Σₘ w g c / Σₘ w g², into `ampRe`/`ampIm`; `uniform`: every weight 1.
+    private func amplitudes(gain: UnsafePointer<Double>, uniform: Bool = false) {
+        let M = frames, K = harmonicCount
+        let re = obsRe.base, im = obsIm.base, weights = self.weights.base
+        let nr = ampRe.base, ni = ampIm.base, den = ampDen.base
+        nr.update(repeating: 0, count: K)
+        ni.update(repeating: 0, count: K)
+        den.update(repeating: 0, count: K)
         for m in 0..<M {
             let g = gain[m]
             for k in 0..<K {
                 // The weight squared: the quiet frames dominate more (−85 dB left against −62 dB with the weight
                 // itself, true phase given, steady hum under speech).
-                let w = weights[m * K + k] * weights[m * K + k]
-                nr[k] += w * g * o.re[m * K + k]
-                ni[k] += w * g * o.im[m * K + k]
+                let w = uniform ? 1.0 * 1.0 : weights[m * K + k] * weights[m * K + k]
+                nr[k] += w * g * re[m * K + k]
+                ni[k] += w * g * im[m * K + k]
                 den[k] += w * g * g
             }
         }
         for k in 0..<K { let s = max(den[k], 1e-30); nr[k] /= s; ni[k] /= s }
-        return (nr, ni)
     }
 
-    /// Two-state (phase, phase per frame) Kalman filter and RTS smoother; returns the smoothed phase.
-    /// `q0`, `q1`: process noise of the value and of its change per frame, at 100 frames a second (scaled to the
-    /// frame rate).
-    /// Two-state (value, change per frame) Kalman filter and RTS smoother. `q0`, `q1`: process noise of the value
-    /// and of its change per frame at 100 frames a second (scaled to the frame rate); `diffuse`: a wide prior (for
-    /// a track far from 0). Returns the smoothed values and the log-likelihood of the measurements (from the
-    /// innovations) over the `counted` frames.
-    private func kalmanSmooth(_ z: [Double], variance r: [Double], q0 q0At100: Double, q1 q1At100: Double,
-                              diffuse: Bool, counted: [Bool]? = nil)
-        -> (values: [Double], logLikelihood: Double)
-    {
+    /// The log-likelihood (from the innovations, over the `counted` frames) of the two-state (value, change per
+    /// frame) Kalman filter that ``kalmanSmooth`` runs forwards: the same arithmetic without the stored states
+    /// or the backward pass.
+    private func kalmanLogLikelihood(_ z: UnsafePointer<Double>, variance r: UnsafePointer<Double>, count M: Int,
+                                     q0 q0At100: Double, q1 q1At100: Double, diffuse: Bool,
+                                     counted: UnsafePointer<Bool>) -> Double {
         var logLikelihood = 0.0
-        let M = z.count
         let scale = 100 / framesPerSecond
         let q0 = q0At100 * scale
         let q1Scale = scale * scale * scale
-        var xs = [Double](repeating: 0, count: 2 * M), ps = [Double](repeating: 0, count: 4 * M)
-        var xp = [Double](repeating: 0, count: 2 * M), pp = [Double](repeating: 0, count: 4 * M)
+        var x0 = 0.0, x1 = 0.0
+        var p00 = diffuse ? 1e6 : 1.0, p01 = 0.0, p10 = 0.0, p11 = diffuse ? 1.0 : 1e-2
+        for m in 0..<M {
+            x0 += x1
+            let q1 = q1At100 * q1Scale
+            let a00 = p00 + p01 + p10 + p11 + q0, a01 = p01 + p11, a10 = p10 + p11, a11 = p11 + q1
+            p00 = a00; p01 = a01; p10 = a10; p11 = a11
+            if r[m].isFinite {
+                let s = p00 + r[m]
+                let k0 = p00 / s, k1 = p10 / s
+                let innovation = z[m] - x0
+                if counted[m] { logLikelihood -= 0.5 * (log(s) + innovation * innovation / s) }
+                x0 += k0 * innovation; x1 += k1 * innovation
+                let n00 = p00 - k0 * p00, n01 = p01 - k0 * p01, n10 = p10 - k1 * p00, n11 = p11 - k1 * p01
+                p00 = n00; p01 = n01; p10 = n10; p11 = n11
+            }
+        }
+        return logLikelihood
+    }
+
+    /// Two-state (value, change per frame) Kalman filter and RTS smoother. `q0`, `q1`: process noise of the value
+    /// and of its change per frame at 100 frames a second (scaled to the frame rate); `diffuse`: a wide prior (for
+    /// a track far from 0). Writes the smoothed values to `values` (which may be `z`).
+    private func kalmanSmooth(_ z: UnsafePointer<Double>, variance r: UnsafePointer<Double>, count M: Int,
+                              q0 q0At100: Double, q1 q1At100: Double, diffuse: Bool,
+                              into values: UnsafeMutablePointer<Double>) {
+        let scale = 100 / framesPerSecond
+        let q0 = q0At100 * scale
+        let q1Scale = scale * scale * scale
+        let states = perFrame.base + Self.slotCount * frameCapacity
+        let xs = states, xp = states + 2 * frameCapacity
+        let ps = states + 4 * frameCapacity, pp = states + 8 * frameCapacity
         var x0 = 0.0, x1 = 0.0
         var p00 = diffuse ? 1e6 : 1.0, p01 = 0.0, p10 = 0.0, p11 = diffuse ? 1.0 : 1e-2
         for m in 0..<M {
@@ -470,7 +681,6 @@ public final class HumTracker {
                 let s = p00 + r[m]
                 let k0 = p00 / s, k1 = p10 / s
                 let innovation = z[m] - x0
-                if counted?[m] ?? true { logLikelihood -= 0.5 * (log(s) + innovation * innovation / s) }
                 x0 += k0 * innovation; x1 += k1 * innovation
                 let n00 = p00 - k0 * p00, n01 = p01 - k0 * p01, n10 = p10 - k1 * p00, n11 = p11 - k1 * p01
                 p00 = n00; p01 = n01; p10 = n10; p11 = n11
@@ -505,18 +715,23 @@ public final class HumTracker {
                 ps[4 * m + 3] += h10 * g10 + h11 * g11
             }
         }
-        return ((0..<M).map { xs[2 * $0] }, logLikelihood)
+        for m in 0..<M { values[m] = xs[2 * m] }
     }
 
-    private static func interpolate(_ values: [Double], at times: [Double], to newTimes: [Double]) -> [Double] {
-        guard !values.isEmpty else { return newTimes.map { _ in 1 } }
+    /// `values` at `times` (both `count` long), linearly interpolated to `newTimes` (`newCount` long), held at
+    /// the ends.
+    private static func interpolate(_ values: UnsafePointer<Double>, at times: UnsafePointer<Double>, count: Int,
+                                    to newTimes: UnsafePointer<Double>, count newCount: Int,
+                                    into out: UnsafeMutablePointer<Double>) {
+        guard count > 0 else { out.update(repeating: 1, count: newCount); return }
         var i = 0
-        return newTimes.map { t in
-            if t <= times[0] { return values[0] }
-            while i + 1 < times.count && times[i + 1] <= t { i += 1 }
-            if i + 1 >= times.count { return values[values.count - 1] }
+        for n in 0..<newCount {
+            let t = newTimes[n]
+            if t <= times[0] { out[n] = values[0]; continue }
+            while i + 1 < count && times[i + 1] <= t { i += 1 }
+            if i + 1 >= count { out[n] = values[count - 1]; continue }
             let f = (t - times[i]) / max(times[i + 1] - times[i], 1e-9)
-            return values[i] + (values[i + 1] - values[i]) * f
+            out[n] = values[i] + (values[i + 1] - values[i]) * f
         }
     }
 
@@ -524,84 +739,132 @@ public final class HumTracker {
 
     /// Tracks the hum in `x` and subtracts it in place. Returns what was followed and removed.
     public func removeHum(from x: UnsafeMutableBufferPointer<Float>) -> HumTrack {
+        var track = removeHumKeepingTrack(from: x)
+        guard track.tracked else { return track }
+        let count = trackedFrames
+        track.frameSeconds = Array(UnsafeBufferPointer(start: slot(.seconds), count: count))
+        track.fundamentalHertz = Array(UnsafeBufferPointer(start: slot(.fundamental), count: count))
+        track.levelGain = Array(UnsafeBufferPointer(start: slot(.gain), count: count))
+        track.harmonicAmplitudes = (0..<harmonicCount).map {
+            (ampRe[$0] * ampRe[$0] + ampIm[$0] * ampIm[$0]).squareRoot()
+        }
+        return track
+    }
+
+    /// Frames of the last stretch tracked (0 when it was not): the track's curve is ``trackedFrameSeconds`` and
+    /// ``trackedFundamentalHertz``, valid until the next stretch.
+    private(set) var trackedFrames = 0
+    /// Frame centres of the last stretch tracked (seconds from its start).
+    var trackedFrameSeconds: UnsafeBufferPointer<Double> {
+        UnsafeBufferPointer(start: slot(.seconds), count: trackedFrames)
+    }
+    /// The tracked fundamental at each frame centre (Hz).
+    var trackedFundamentalHertz: UnsafeBufferPointer<Double> {
+        UnsafeBufferPointer(start: slot(.fundamental), count: trackedFrames)
+    }
+
+    /// ``removeHum(from:)`` without the per-frame arrays of the ``HumTrack`` (its `frameSeconds`,
+    /// `fundamentalHertz`, `levelGain` and `harmonicAmplitudes` are empty; the curve is in ``trackedFrameSeconds``
+    /// and ``trackedFundamentalHertz``): allocates nothing on a stretch within ``reserve(samples:)``.
+    func removeHumKeepingTrack(from x: UnsafeMutableBufferPointer<Float>) -> HumTrack {
         let n = x.count
         let K = harmonicCount
         let rate = sampleRate
+        trackedFrames = 0
+        reserve(samples: n)
         var inputEnergy = 0.0
         for v in x { inputEnergy += Double(v) * Double(v) }
         let inputRMS = n > 0 ? (inputEnergy / Double(n)).squareRoot() : 0
         var untouched = HumTrack(referenceHertz: referenceHertz, harmonicCount: K, frameSeconds: [],
                                  fundamentalHertz: [], levelGain: [], harmonicAmplitudes: [], removedRMS: 0,
                                  inputRMS: inputRMS, tracked: false)
-        let knotCount = n / knotStep + 2
+        knotCount = n / knotStep + 2
+        ensureKnots(knotCount)
         let omega = 2 * Double.pi * referenceHertz / rate
-        var knots = Knots(phase: (0..<knotCount).map { omega * Double($0 * knotStep) }, step: knotStep)
+        for j in 0..<knotCount { knots[j] = omega * Double(j * knotStep) }
         let input = UnsafeBufferPointer(x)
-        var o = demodulate(input, knots: knots)
-        guard o.count >= 8 else { return untouched }
+        demodulate(input)
+        guard frames >= 8 else { return untouched }
         let fps = framesPerSecond
 
         // Bootstrap, forwards and backwards, fused by lock quality.
-        let nuF = 2 * Double.pi * startOffset(o, reversed: false) / fps
+        let nuF = 2 * Double.pi * startOffset(reversed: false) / fps
         // Run on the reversed frames the loop follows the same phase (stored in forward order, up to a constant);
         // the start offset is measured in reversed time, where the hum's offset has the opposite sign.
-        let nuB = 2 * Double.pi * startOffset(o, reversed: true) / fps
-        let forward = bootstrap(o, reversed: false, nu0: nuF)
-        let backward = bootstrap(o, reversed: true, nu0: nuB)
-        let ones = [Double](repeating: 1, count: o.count)
-        let qf = Self.gaussSmooth(forward.quality, weights: ones, sigmaFrames: 0.5 * fps)
-        let qb = Self.gaussSmooth(backward.quality, weights: ones, sigmaFrames: 0.5 * fps)
-        var d = [Double](repeating: 0, count: o.count)
-        for m in 1..<o.count {
+        let nuB = 2 * Double.pi * startOffset(reversed: true) / fps
+        let forwardD = slot(.forwardD), forwardQ = slot(.forwardQ)
+        let backwardD = slot(.backwardD), backwardQ = slot(.backwardQ)
+        bootstrap(reversed: false, nu0: nuF, out: forwardD, quality: forwardQ)
+        bootstrap(reversed: true, nu0: nuB, out: backwardD, quality: backwardQ)
+        let qf = slot(.smoothF), qb = slot(.smoothB)
+        smoothQuality(forwardQ, count: frames, into: qf)
+        smoothQuality(backwardQ, count: frames, into: qb)
+        let d = slot(.fused)
+        d[0] = 0
+        for m in 1..<frames {
             let wf = pow(min(max(qf[m], 1e-3), 1), 4), wb = pow(min(max(qb[m], 1e-3), 1), 4)
-            let incF = forward.d[m] - forward.d[m - 1], incB = backward.d[m] - backward.d[m - 1]
+            let incF = forwardD[m] - forwardD[m - 1], incB = backwardD[m] - backwardD[m - 1]
             d[m] = d[m - 1] + (wf * incF + wb * incB) / (wf + wb)
         }
-        knots.add(d, at: o.times)
+        addToKnots(d, at: obsTimes.base, count: frames)
 
-        var gain = [Double](repeating: 1, count: o.count)
-        var gainTimes = o.times
-        var ampRe = [Double](repeating: 0, count: K), ampIm = [Double](repeating: 0, count: K)
-        let kk = (1...K).map(Double.init)
-        let comb = CombSearch(harmonics: K)
+        // The level lives in the `gain` slot, at the times in the `gainTimes` slot (`gainCount` frames).
+        var gainCount = frames
+        slot(.gain).update(repeating: 1, count: frames)
+        slot(.gainTimes).update(from: obsTimes.base, count: frames)
+        ampRe.base.update(repeating: 0, count: K)
+        ampIm.base.update(repeating: 0, count: K)
         for _ in 0..<max(0, settings.refinementPasses) {
-            o = demodulate(input, knots: knots)
-            guard o.count >= 8 else { return untouched }
-            gain = Self.interpolate(gain, at: gainTimes, to: o.times)
-            gainTimes = o.times
-            var weights = [Double](repeating: 1, count: o.count * K)
-            (ampRe, ampIm) = amplitudes(o, gain: gain, weights: weights)
+            demodulate(input)
+            guard frames >= 8 else { return untouched }
+            // (Slots are looked up after `demodulate`: frames beyond the reserve move them.)
+            let M = frames
+            Self.interpolate(slot(.gain), at: slot(.gainTimes), count: gainCount, to: obsTimes.base, count: M,
+                             into: slot(.gainNext))
+            let gain = slot(.gain)
+            gain.update(from: slot(.gainNext), count: M)
+            slot(.gainTimes).update(from: obsTimes.base, count: M)
+            gainCount = M
+            amplitudes(gain: gain, uniform: true)
+            let rawGain = slot(.rawGain), rawWeight = slot(.rawWeight)
             for _ in 0..<2 {
-                weights = residualWeights(o, gain: gain, ampRe: ampRe, ampIm: ampIm)
-                (ampRe, ampIm) = amplitudes(o, gain: gain, weights: weights)
+                residualWeights(gain: gain)
+                amplitudes(gain: gain)
                 // The level per frame, then weights against a model free to take that level: a level change is
                 // not mistaken for the voice (only a mismatch between harmonics is).
-                let raw = frameGains(o, ampRe: ampRe, ampIm: ampIm, weights: weights)
-                weights = residualWeights(o, gain: raw.gain, ampRe: ampRe, ampIm: ampIm)
-                let free = frameGains(o, ampRe: ampRe, ampIm: ampIm, weights: weights)
+                frameGains(into: rawGain, weight: rawWeight)
+                residualWeights(gain: rawGain)
+                frameGains(into: rawGain, weight: rawWeight)
                 // A (level, slope) Kalman smoother: measurement variance 1/(2·Σw|A|²) per frame, so frames where
                 // the voice covers the hum count little and clean stretches are followed closely.
-                let z = free.gain.map { $0 - 1 }
-                let variance = free.weight.map { 1 / max(2 * $0, 1e-30) }
-                gain = kalmanSmooth(z, variance: variance, q0: Self.levelProcessNoise[0],
-                                    q1: Self.levelProcessNoise[1], diffuse: false).values.map { 1 + $0 }
-                (ampRe, ampIm) = amplitudes(o, gain: gain, weights: weights)
+                for m in 0..<M {
+                    rawGain[m] = rawGain[m] - 1
+                    rawWeight[m] = 1 / max(2 * rawWeight[m], 1e-30)
+                }
+                kalmanSmooth(rawGain, variance: rawWeight, count: M, q0: Self.levelProcessNoise[0],
+                             q1: Self.levelProcessNoise[1], diffuse: false, into: gain)
+                for m in 0..<M { gain[m] = 1 + gain[m] }
+                amplitudes(gain: gain)
             }
             // Each frame's phase error by the comb search, as in the bootstrap (a high harmonic whose k·error wraps
             // still votes for the right error), and its variance 1/(2·Σ w k²|gA|²).
-            var z = [Double](repeating: 0, count: o.count), r = [Double](repeating: 0, count: o.count)
-            var vRe = [Double](repeating: 0, count: K), vIm = [Double](repeating: 0, count: K)
-            for m in 0..<o.count {
-                var den = 0.0
-                for k in 0..<K {
-                    let w = weights[m * K + k]
-                    let mr = gain[m] * ampRe[k], mi = gain[m] * ampIm[k]
-                    den += w * kk[k] * kk[k] * (mr * mr + mi * mi)
-                    vRe[k] = w * (o.re[m * K + k] * mr + o.im[m * K + k] * mi)
-                    vIm[k] = w * (o.im[m * K + k] * mr - o.re[m * K + k] * mi)
+            let z = slot(.z), r = slot(.r)
+            let vRe = hslot(.vRe), vIm = hslot(.vIm)
+            let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base, weights = self.weights.base
+            kk.withUnsafeBufferPointer { kk in
+                for m in 0..<M {
+                    var den = 0.0
+                    let g = gain[m]
+                    for k in 0..<K {
+                        let w = weights[m * K + k]
+                        let mr = g * ar[k], mi = g * ai[k]
+                        den += w * kk[k] * kk[k] * (mr * mr + mi * mi)
+                        vRe[k] = w * (re[m * K + k] * mr + im[m * K + k] * mi)
+                        vIm[k] = w * (im[m * K + k] * mr - re[m * K + k] * mi)
+                    }
+                    z[m] = comb.argmax(vRe, vIm)
+                    r[m] = 1 / max(2 * den, 1e-30)
                 }
-                z[m] = comb.argmax(vRe, vIm)
-                r[m] = 1 / max(2 * den, 1e-30)
             }
             // Smooth the whole track (its deviation from the reference's straight line plus this pass's
             // measurement), so the model's stiffness holds for the track itself. How stiff, and how far the
@@ -609,48 +872,71 @@ public final class HumTracker {
             // where the hum is measured cleanly (the pauses): under the voice the errors last many frames, which a
             // loose track explains too well. A steady generator gets a track that speech cannot bend; a wobbling
             // one a loose track.
-            let omega = 2 * Double.pi * referenceHertz / rate
-            let base = o.times.map { knots.phase(at: $0) - omega * $0 }
-            let y = (0..<o.count).map { base[$0] + z[$0] }
-            let cleanLimit = Self.cleanFrameFactor * r.sorted()[min(r.count - 1, r.count / 4)]
-            let counted = r.map { $0 <= cleanLimit }
+            let base = slot(.base), y = slot(.y), times = obsTimes.base
+            for m in 0..<M {
+                base[m] = phase(at: times[m]) - omega * times[m]
+                y[m] = base[m] + z[m]
+            }
+            // The lower quartile of the variances (the value a sort would put there).
+            let column = slot(.column)
+            column.update(from: r, count: M)
+            let quartile = OrderStatistics.select(UnsafeMutableBufferPointer(start: column, count: M), count: M,
+                                                  rank: min(M - 1, M / 4))
+            let cleanLimit = Self.cleanFrameFactor * quartile
+            let counted = self.counted.base
+            for m in 0..<M { counted[m] = r[m] <= cleanLimit }
             var best = -Double.infinity
-            var target: [Double] = []
+            var bestScale: Double?
+            let scaled = slot(.scaled)
             for scale in Self.varianceScales {
-                let scaled = r.map { $0 * scale }
+                for m in 0..<M { scaled[m] = r[m] * scale }
                 for q1 in Self.phaseStiffnesses {
-                    let fit = kalmanSmooth(y, variance: scaled, q0: Self.phaseProcessNoise, q1: q1, diffuse: true,
-                                           counted: counted)
-                    if fit.logLikelihood > best {
-                        best = fit.logLikelihood
-                        target = fit.values
+                    let logLikelihood = kalmanLogLikelihood(y, variance: scaled, count: M,
+                                                            q0: Self.phaseProcessNoise, q1: q1, diffuse: true,
+                                                            counted: counted)
+                    if logLikelihood > best {
+                        best = logLikelihood
+                        bestScale = scale
                         chosenStiffness = q1
                     }
                 }
             }
-            knots.add((0..<o.count).map { target[$0] - base[$0] }, at: o.times)
+            // Only the winner's smoothed track is needed.
+            if let scale = bestScale {
+                for m in 0..<M { scaled[m] = r[m] * scale }
+                let target = slot(.target)
+                kalmanSmooth(y, variance: scaled, count: M, q0: Self.phaseProcessNoise, q1: chosenStiffness,
+                             diffuse: true, into: target)
+                for m in 0..<M { target[m] = target[m] - base[m] }
+                addToKnots(target, at: times, count: M)
+            }
         }
-        o = demodulate(input, knots: knots)
-        guard o.count >= 8 else { return untouched }
-        gain = Self.interpolate(gain, at: gainTimes, to: o.times)
-        let weights = residualWeights(o, gain: gain, ampRe: ampRe, ampIm: ampIm)
-        (ampRe, ampIm) = amplitudes(o, gain: gain, weights: weights)
+        demodulate(input)
+        guard frames >= 8 else { return untouched }
+        let M = frames
+        Self.interpolate(slot(.gain), at: slot(.gainTimes), count: gainCount, to: obsTimes.base, count: M,
+                         into: slot(.gainNext))
+        let gain = slot(.gain)
+        gain.update(from: slot(.gainNext), count: M)
+        residualWeights(gain: gain)
+        amplitudes(gain: gain)
+        let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base, weights = self.weights.base
         // The evidence: how consistently each harmonic's frames point where its amplitude points (the mean
         // resultant length of the phase differences, frames below 1e-6 ignored). A hum keeps its phase in every
         // frame it dominates; a voice or noise does not.
         var significant = 0
         for k in 0..<K {
-            let ar = ampRe[k], ai = ampIm[k]
-            let a = (ar * ar + ai * ai).squareRoot()
+            let aR = ar[k], aI = ai[k]
+            let a = (aR * aR + aI * aI).squareRoot()
             guard a > Self.audibleAmplitude else { continue }
             var sumRe = 0.0, sumIm = 0.0, counted = 0
-            for m in 0..<o.count {
-                let cr = o.re[m * K + k], ci = o.im[m * K + k]
+            for m in 0..<M {
+                let cr = re[m * K + k], ci = im[m * K + k]
                 let magnitude = (cr * cr + ci * ci).squareRoot()
                 guard magnitude > 1e-6 else { continue }
                 // c · conj(A) / (|c| |A|)
-                sumRe += (cr * ar + ci * ai) / (magnitude * a)
-                sumIm += (ci * ar - cr * ai) / (magnitude * a)
+                sumRe += (cr * aR + ci * aI) / (magnitude * a)
+                sumIm += (ci * aR - cr * aI) / (magnitude * a)
                 counted += 1
             }
             guard counted > 0 else { continue }
@@ -669,28 +955,64 @@ public final class HumTracker {
         var leftPower = 0.0, modelPower = 0.0
         for k in 0..<K {
             var sw = 0.0, sw2r = 0.0
-            for m in 0..<o.count {
+            for m in 0..<M {
                 let w = weights[m * K + k] * weights[m * K + k]
-                let dr = o.re[m * K + k] - gain[m] * ampRe[k], di = o.im[m * K + k] - gain[m] * ampIm[k]
+                let dr = re[m * K + k] - gain[m] * ar[k], di = im[m * K + k] - gain[m] * ai[k]
                 sw += w * gain[m] * gain[m]
                 sw2r += w * w * gain[m] * gain[m] * (dr * dr + di * di)
             }
             leftPower += 4 * sw2r / max(sw * sw, 1e-300)
-            modelPower += ampRe[k] * ampRe[k] + ampIm[k] * ampIm[k]
+            modelPower += ar[k] * ar[k] + ai[k] * ai[k]
         }
         untouched.modelPower = modelPower / 2
         untouched.estimatedLeftPower = min(leftPower, modelPower) / 2
 
         // One period of the modelled waveform, read along φ at every sample.
-        let tableSize = 16384
-        var table = [Double](repeating: 0, count: tableSize + 1)
-        for k in 0..<K {
-            // Re(Aₖ e^{jkθ}) along the table by a rotating phasor, renormalised every 256 steps.
+        let tableSize = Self.tableSize
+        let tab = table.base
+        tab.update(repeating: 0, count: tableSize + 1)
+        // Re(Aₖ e^{jkθ}) along the table by a rotating phasor per harmonic, renormalised every 256 steps; four
+        // harmonics' phasors turn side by side (SIMD lanes, each lane the same operations as one phasor alone) and
+        // each entry adds their terms in the order of k, as the one-harmonic-at-a-time loop below does.
+        var first = 0
+        while first + 4 <= K {
+            var sr = SIMD4<Double>(), si = SIMD4<Double>(), aRe = SIMD4<Double>(), aIm = SIMD4<Double>()
+            for lane in 0..<4 {
+                let step = kk[first + lane] * 2 * Double.pi / Double(tableSize)
+                sr[lane] = cos(step)
+                si[lane] = sin(step)
+                aRe[lane] = ar[first + lane]
+                aIm[lane] = ai[first + lane]
+            }
+            var cr = SIMD4<Double>(repeating: 1), ci = SIMD4<Double>(repeating: 0)
+            for i in 0...tableSize {
+                let term = aRe * cr - aIm * ci
+                var entry = tab[i]
+                entry += term[0]
+                entry += term[1]
+                entry += term[2]
+                entry += term[3]
+                tab[i] = entry
+                let nr = cr * sr - ci * si
+                ci = cr * si + ci * sr
+                cr = nr
+                if i & 255 == 255 {
+                    for lane in 0..<4 {
+                        let angle = kk[first + lane] * 2 * Double.pi * Double(i + 1) / Double(tableSize)
+                        cr[lane] = cos(angle)
+                        ci[lane] = sin(angle)
+                    }
+                }
+            }
+            first += 4
+        }
+        for k in first..<K {
             let step = kk[k] * 2 * Double.pi / Double(tableSize)
             let sr = cos(step), si = sin(step)
             var cr = 1.0, ci = 0.0
+            let aRe = ar[k], aIm = ai[k]
             for i in 0...tableSize {
-                table[i] += ampRe[k] * cr - ampIm[k] * ci
+                tab[i] += aRe * cr - aIm * ci
                 let nr = cr * sr - ci * si
                 ci = cr * si + ci * sr
                 cr = nr
@@ -703,96 +1025,140 @@ public final class HumTracker {
         }
         var removedEnergy = 0.0
         var frame = 0
-        let times = o.times
+        let times = obsTimes.base
         let twoPi = 2 * Double.pi
-        table.withUnsafeBufferPointer { tab in
-            knots.phase.withUnsafeBufferPointer { phi in
-                let size = Double(tableSize)
-                var s = 0
-                var j = 0
-                while s < n {
-                    // One knot interval: the phase rises linearly, so the table position does too (wrapped once
-                    // per interval, then by subtraction).
-                    let end = min(n, (j + 1) * knotStep)
-                    var wrapped = phi[j].truncatingRemainder(dividingBy: twoPi)
-                    if wrapped < 0 { wrapped += twoPi }
-                    var u = wrapped / twoPi * size
-                    let du = (phi[j + 1] - phi[j]) / Double(knotStep) / twoPi * size
-                    while s < end {
-                        let i = min(Int(u), tableSize - 1)
-                        let value = tab[i] + (tab[i + 1] - tab[i]) * (u - Double(i))
-                        let t = Double(s)
-                        while frame + 1 < times.count && times[frame + 1] <= t { frame += 1 }
-                        let g: Double
-                        if t <= times[0] { g = gain[0] }
-                        else if frame + 1 >= times.count { g = gain[gain.count - 1] }
-                        else {
-                            g = gain[frame] + (gain[frame + 1] - gain[frame]) * (t - times[frame])
-                                / (times[frame + 1] - times[frame])
-                        }
-                        let hum = g * value
-                        removedEnergy += hum * hum
-                        x[s] = Float(Double(x[s]) - hum)
-                        u += du
-                        while u >= size { u -= size }
-                        s += 1
-                    }
-                    j += 1
+        let phi = knots.base
+        let size = Double(tableSize)
+        var s = 0
+        var j = 0
+        while s < n {
+            // One knot interval: the phase rises linearly, so the table position does too (wrapped once per
+            // interval, then by subtraction).
+            let end = min(n, (j + 1) * knotStep)
+            var wrapped = phi[j].truncatingRemainder(dividingBy: twoPi)
+            if wrapped < 0 { wrapped += twoPi }
+            var u = wrapped / twoPi * size
+            let du = (phi[j + 1] - phi[j]) / Double(knotStep) / twoPi * size
+            while s < end {
+                let i = min(Int(u), tableSize - 1)
+                let value = tab[i] + (tab[i + 1] - tab[i]) * (u - Double(i))
+                let t = Double(s)
+                while frame + 1 < M && times[frame + 1] <= t { frame += 1 }
+                let g: Double
+                if t <= times[0] { g = gain[0] }
+                else if frame + 1 >= M { g = gain[M - 1] }
+                else {
+                    g = gain[frame] + (gain[frame + 1] - gain[frame]) * (t - times[frame])
+                        / (times[frame + 1] - times[frame])
                 }
+                let hum = g * value
+                removedEnergy += hum * hum
+                x[s] = Float(Double(x[s]) - hum)
+                u += du
+                while u >= size { u -= size }
+                s += 1
             }
+            j += 1
         }
         untouched.tracked = true
         untouched.removedRMS = (removedEnergy / Double(n)).squareRoot()
-        untouched.frameSeconds = times.map { $0 / rate }
-        untouched.levelGain = gain
-        untouched.harmonicAmplitudes = (0..<K).map { (ampRe[$0] * ampRe[$0] + ampIm[$0] * ampIm[$0]).squareRoot() }
-        untouched.fundamentalHertz = times.map { t in
-            let h = Double(knotStep)
-            let a = knots.phase(at: max(0, t - h)), b = knots.phase(at: min(Double(n - 1), t + h))
+        let seconds = slot(.seconds), fundamental = slot(.fundamental)
+        let h = Double(knotStep)
+        for m in 0..<M {
+            let t = times[m]
+            seconds[m] = t / rate
+            let a = phase(at: max(0, t - h)), b = phase(at: min(Double(n - 1), t + h))
             let dt = min(Double(n - 1), t + h) - max(0, t - h)
-            return dt > 0 ? (b - a) / dt * rate / twoPi : referenceHertz
+            fundamental[m] = dt > 0 ? (b - a) / dt * rate / twoPi : referenceHertz
         }
+        trackedFrames = M
         return untouched
     }
 }
 
+/// Working memory on raw storage: no copy-on-write or exclusivity checks in the hot loops, and no allocation
+/// once big enough. `ensure` grows it (contents not kept); the owner calls `release`.
+struct Scratch<T> {
+    private(set) var base: UnsafeMutablePointer<T>
+    private(set) var capacity = 0
+
+    init() {
+        base = UnsafeMutablePointer<T>.allocate(capacity: 1)
+    }
+
+    mutating func ensure(_ count: Int) {
+        guard count > capacity else { return }
+        base.deallocate()
+        base = UnsafeMutablePointer<T>.allocate(capacity: count)
+        capacity = count
+    }
+
+    subscript(i: Int) -> T {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+
+    func release() { base.deallocate() }
+}
+
 /// The comb search of the bootstrap's phase error: argmax over δ ∈ [−0.5, 0.5] rad of Re Σₖ vₖ e^{−jkδ}
 /// (a 0.02 rad grid from a table, then 0.004 rad around the best, then a parabola).
-private struct CombSearch {
+///
+/// The grid's 51 sums run eight grid points at a time (SIMD lanes, `scrim_vector_comb_scores`), each lane summing
+/// over k in order: the same sums, one rounding after another, as one grid point at a time.
+private final class CombSearch {
     let K: Int
-    let coarse: [Double]
-    let tableRe: [Double]
-    let tableIm: [Double]
+    static let coarseCount = 51
+    static let blocks = (coarseCount + 7) / 8
+    /// cos(kδ) and −sin(kδ) for block b, harmonic k, at [b·K + k−1], lanes = grid points b·8…b·8+7 (0 past 51).
+    let tableRe: UnsafeMutablePointer<SIMD8<Double>>
+    let tableIm: UnsafeMutablePointer<SIMD8<Double>>
+    let scores: UnsafeMutablePointer<Double>
+
+    static func coarse(_ g: Int) -> Double { -0.5 + 0.02 * Double(g) }
 
     init(harmonics: Int) {
         K = harmonics
-        coarse = (0...50).map { -0.5 + 0.02 * Double($0) }
-        var re = [Double](), im = [Double]()
-        re.reserveCapacity(coarse.count * harmonics)
-        im.reserveCapacity(coarse.count * harmonics)
-        for delta in coarse {
-            for k in 1...harmonics { re.append(cos(Double(k) * delta)); im.append(-sin(Double(k) * delta)) }
+        tableRe = .allocate(capacity: Self.blocks * harmonics)
+        tableIm = .allocate(capacity: Self.blocks * harmonics)
+        scores = .allocate(capacity: Self.blocks * 8)
+        for b in 0..<Self.blocks {
+            for k in 1...harmonics {
+                var re = SIMD8<Double>(repeating: 0), im = SIMD8<Double>(repeating: 0)
+                for lane in 0..<8 where b * 8 + lane < Self.coarseCount {
+                    let delta = Self.coarse(b * 8 + lane)
+                    re[lane] = cos(Double(k) * delta)
+                    im[lane] = -sin(Double(k) * delta)
+                }
+                (tableRe + b * harmonics + k - 1).initialize(to: re)
+                (tableIm + b * harmonics + k - 1).initialize(to: im)
+            }
         }
-        tableRe = re
-        tableIm = im
     }
 
-    func argmax(_ vRe: [Double], _ vIm: [Double]) -> Double {
+    deinit {
+        tableRe.deallocate()
+        tableIm.deallocate()
+        scores.deallocate()
+    }
+
+    func argmax(_ vRe: UnsafeMutablePointer<Double>, _ vIm: UnsafeMutablePointer<Double>) -> Double {
+        let K = self.K
+        // The grid's sums in CScrimVector (cloned per x86-64 level; each lane in order, as one sum at a time).
+        scrim_vector_comb_scores(scores, vRe, vIm, UnsafeRawPointer(tableRe).assumingMemoryBound(to: Double.self),
+                                 UnsafeRawPointer(tableIm).assumingMemoryBound(to: Double.self), Int64(K),
+                                 Int64(Self.blocks))
         var best = -Double.infinity, bestIndex = 0
-        var scores = [Double](repeating: 0, count: coarse.count)
-        for g in coarse.indices {
-            var s = 0.0
-            let base = g * K
-            for k in 0..<K { s += vRe[k] * tableRe[base + k] - vIm[k] * tableIm[base + k] }
-            scores[g] = s
-            if s > best { best = s; bestIndex = g }
+        for g in 0..<Self.coarseCount where scores[g] > best {
+            best = scores[g]
+            bestIndex = g
         }
-        let centre = coarse[bestIndex]
+        let centre = Self.coarse(bestIndex)
         // A parabola through the best grid point and its neighbours, then two Newton steps on
         // S'(δ) = Σₖ k·(vIm cos kδ − vRe sin kδ), S''(δ) = −Σₖ k²·(vRe cos kδ + vIm sin kδ), kept within one coarse
         // step of the best grid point.
         var delta = centre
-        if bestIndex > 0 && bestIndex < coarse.count - 1 {
+        if bestIndex > 0 && bestIndex < Self.coarseCount - 1 {
             let y0 = scores[bestIndex - 1], y1 = scores[bestIndex], y2 = scores[bestIndex + 1]
             let den = y0 - 2 * y1 + y2
             if den < 0 { delta += 0.5 * 0.02 * (y0 - y2) / den }
@@ -824,10 +1190,17 @@ struct SincKernel {
     let halfWidth: Int
     let phases = 1024
     let taps: [Float]
+    /// Tap tables by sample rate (one takes about 5 ms to build at 48 kHz, and every file's tracker needs one);
+    /// a few rates kept.
+    private static let cache = Mutex<[Double: [Float]]>([:])
 
     init(sampleRate: Double) {
         let w = max(8, Int((64 * sampleRate / 48000).rounded(.up)))
         halfWidth = w
+        if let cached = Self.cache.withLock({ $0[sampleRate] }) {
+            taps = cached
+            return
+        }
         let beta = 8.0
         let fc = min(Self.cutoffHertz, 0.45 * sampleRate) / sampleRate
         func bessel0(_ x: Double) -> Double {
@@ -853,16 +1226,34 @@ struct SincKernel {
             for j in 0..<(2 * w) { t[p * 2 * w + j] = Float(row[j] / sum) }
         }
         taps = t
+        Self.cache.withLock { cache in
+            if cache.count >= 4 { cache.removeAll() }
+            cache[sampleRate] = t
+        }
+    }
+
+    /// The tap row and the first input sample of a read at time `t`: floor(t), and the fraction's phase rounded
+    /// half away from zero (as `rounded()`; for t ≥ 0 without the library call: the fraction v − ⌊v⌋ of a
+    /// Double is exact, so comparing it with 0.5 rounds exactly as `rounded()` does).
+    @inline(__always)
+    private func place(_ t: Double) -> (row: Int, base: Int) {
+        guard t >= 0 && t < 1e15 else {
+            let i0 = Int(t.rounded(.down))
+            let p = Int(((t - Double(i0)) * Double(phases)).rounded())
+            return (p * 2 * halfWidth, i0 - halfWidth + 1)
+        }
+        let i0 = Int(t)
+        let v = (t - Double(i0)) * Double(phases)
+        let whole = Int(v)
+        let p = v - Double(whole) >= 0.5 ? whole + 1 : whole
+        return (p * 2 * halfWidth, i0 - halfWidth + 1)
     }
 
     @inline(__always)
     func sample(_ x: UnsafeBufferPointer<Float>, at t: Double) -> Float {
-        let i0 = Int(t.rounded(.down))
-        let p = Int(((t - Double(i0)) * Double(phases)).rounded())
+        let (row, base) = place(t)
         let w = halfWidth
-        let base = i0 - w + 1
         return taps.withUnsafeBufferPointer { tp in
-            let row = p * 2 * w
             var s: Float = 0
             if base >= 0 && base + 2 * w <= x.count {
                 // In order, one product after another: the tracker's discrete choices (the stiffness and variance
@@ -873,6 +1264,22 @@ struct SincKernel {
                 for j in 0..<(2 * w) where base + j >= 0 && base + j < x.count { s += tp[row + j] * x[base + j] }
             }
             return s
+        }
+    }
+
+    /// `sample(x, at: times[i])` for i in 0..<count into `y`, bit for bit (`scrim_vector_sinc_reads` in
+    /// CScrimVector: eight reads at a time, their taps and samples transposed into SIMD lanes so that each lane
+    /// sums in order as `sample` does; the in-order sum alone is bound by the adder's latency).
+    func sample(_ x: UnsafeBufferPointer<Float>, at times: UnsafePointer<Double>, count: Int,
+                into y: UnsafeMutablePointer<Float>) {
+        guard let xp = x.baseAddress else {
+            y.update(repeating: 0, count: count)
+            return
+        }
+        taps.withUnsafeBufferPointer { tp in
+            guard let taps = tp.baseAddress else { return }
+            scrim_vector_sinc_reads(y, times, Int64(count), taps, Int64(phases), Int64(halfWidth), xp,
+                                    Int64(x.count))
         }
     }
 }

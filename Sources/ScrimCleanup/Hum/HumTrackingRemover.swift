@@ -43,6 +43,14 @@ public struct HumTrackReport: Sendable {
     public var removedDecibels: Double? {
         inputEnergy > 0 && removedEnergy > 0 ? 10 * log10(removedEnergy / inputEnergy) : nil
     }
+
+    /// Back to a new report, keeping the curve's storage.
+    mutating func clear() {
+        fundamentalHertz.removeAll(keepingCapacity: true)
+        let curve = fundamentalHertz
+        self = HumTrackReport()
+        fundamentalHertz = curve
+    }
 }
 
 /// Hum removal by ``HumTracker`` as an ``AudioProcessor``: the stream is cut into chunks of ``chunkSeconds``,
@@ -50,11 +58,16 @@ public struct HumTrackReport: Sendable {
 ///
 /// Latency is `chunk + 2·overlap` (32 s at the defaults); a file job compensates it. Every channel is tracked on
 /// its own. The output can be the cleaned audio or what was removed (``HumRemoverOutput``).
-/// `process` allocates when a chunk is tracked (the tracker's working arrays): it does not meet the contract's
-/// no-allocation rule yet.
+/// `prepare` allocates all working memory (per channel: the input since the current window's start, the finished
+/// output not yet emitted, the cross-fade tail; shared by the channels, which are tracked one after another: the
+/// window and its copy, and the tracker's own working memory, ``HumTracker/reserve(samples:)``), so `process` and
+/// `flush` do not allocate; the one exception is the reported f0 curve (ten points a second per channel),
+/// reserved for an hour of audio and grown (amortised, a doubling each time) past it.
 public final class HumTrackingRemover: AudioProcessor {
     public static let chunkSeconds = 28.0
     public static let overlapSeconds = 2.0
+    /// Curve points per channel reserved in `prepare` (an hour at ten a second).
+    static let reservedCurvePoints = 36_000
 
     public let fundamentalHertz: Double
     public let settings: HumTrackerSettings
@@ -68,16 +81,25 @@ public final class HumTrackingRemover: AudioProcessor {
     private var chunk = 0
     private var overlap = 0
     private var tracker: HumTracker?
-    /// Input from stream frame `inputStart`, per channel.
-    private var input: [[Float]] = []
+    /// Input from stream frame `inputStart` to `inputEnd`, per channel (capacity `inputCapacity`).
+    private var input: [Scratch<Float>] = []
+    private var inputCapacity = 0
     private var inputStart = 0
     private var inputEnd = 0
-    /// Finished output from stream frame `outputStart` to `outputEnd`, per channel.
-    private var finished: [[Float]] = []
+    /// Finished output from stream frame `outputStart` to `outputEnd`, per channel, stored from stream frame
+    /// `finishedOrigin` (capacity `finishedCapacity`; moved to the front once per chunk).
+    private var finished: [Scratch<Float>] = []
+    private var finishedCapacity = 0
+    private var finishedOrigin = 0
     private var outputStart = 0
     private var outputEnd = 0
-    /// The previous chunk's result past `outputEnd`, for the cross-fade.
-    private var tail: [[Float]] = []
+    /// The previous chunk's result past `outputEnd`, for the cross-fade (`tailCount` frames per channel).
+    private var tail: [Scratch<Float>] = []
+    private var tailCount = 0
+    /// The window being tracked and its original, shared by the channels (`windowCapacity`).
+    private var work = Scratch<Float>()
+    private var original = Scratch<Float>()
+    private var windowCapacity = 0
     /// Next chunk index; its core is [index·chunk, (index+1)·chunk).
     private var chunkIndex = 0
     /// Frames emitted so far (stream position of the output).
@@ -98,6 +120,17 @@ public final class HumTrackingRemover: AudioProcessor {
         overlapLength = overlapSeconds
     }
 
+    deinit { releaseBuffers() }
+
+    private func releaseBuffers() {
+        for buffer in input { buffer.release() }
+        for buffer in finished { buffer.release() }
+        for buffer in tail { buffer.release() }
+        input = []
+        finished = []
+        tail = []
+    }
+
     public func prepare(for spec: ProcessSpec) throws {
         rate = spec.sampleRate
         channels = spec.channelCount
@@ -108,23 +141,45 @@ public final class HumTrackingRemover: AudioProcessor {
         chunk = Int((chunkLength * rate).rounded())
         overlap = Int((overlapLength * rate).rounded())
         latencyFrames = chunk + 2 * overlap
-        tracker = try HumTracker(sampleRate: rate, referenceHertz: fundamentalHertz, settings: settings)
+        let tracker = try HumTracker(sampleRate: rate, referenceHertz: fundamentalHertz, settings: settings)
+        // A window is at most a chunk and both overlaps; the input since the window's start at most that and a
+        // block; the finished output not yet emitted at most a chunk, an overlap and a half and a block.
+        windowCapacity = chunk + 2 * overlap
+        tracker.reserve(samples: windowCapacity)
+        self.tracker = tracker
+        inputCapacity = windowCapacity + spec.maximumBlockFrames
+        finishedCapacity = chunk + 3 * overlap + spec.maximumBlockFrames
+        releaseBuffers()
+        reports = []
+        for _ in 0..<channels {
+            var buffer = Scratch<Float>()
+            buffer.ensure(inputCapacity)
+            input.append(buffer)
+            buffer = Scratch<Float>()
+            buffer.ensure(finishedCapacity)
+            finished.append(buffer)
+            buffer = Scratch<Float>()
+            buffer.ensure(overlap + 1)
+            tail.append(buffer)
+        }
+        work.ensure(windowCapacity)
+        original.ensure(windowCapacity)
         reset()
     }
 
+    /// Clears the stream state; the reports are emptied in place (no allocation after `prepare`).
     public func reset() {
-        input = Array(repeating: [], count: channels)
-        finished = Array(repeating: [], count: channels)
-        tail = Array(repeating: [], count: channels)
-        for c in 0..<channels {
-            input[c].reserveCapacity(chunk + 3 * overlap)
-            finished[c].reserveCapacity(chunk + 3 * overlap)
+        if reports.count != channels {
+            reports = Array(repeating: HumTrackReport(), count: channels)
+            for c in 0..<channels { reports[c].fundamentalHertz.reserveCapacity(Self.reservedCurvePoints) }
         }
-        reports = Array(repeating: HumTrackReport(), count: channels)
+        for c in 0..<channels { reports[c].clear() }
         inputStart = 0
         inputEnd = 0
+        finishedOrigin = 0
         outputStart = 0
         outputEnd = 0
+        tailCount = 0
         chunkIndex = 0
         emitted = 0
         flushed = false
@@ -140,45 +195,76 @@ public final class HumTrackingRemover: AudioProcessor {
         // Output made final by this chunk: up to the middle of the next overlap, or the end.
         let finalEnd = final ? windowEnd : min(windowEnd, coreStart + chunk + overlap / 2)
         let fadeStart = outputEnd
-        let tailCount = tail.first?.count ?? 0
         let fadeEnd = min(outputEnd + tailCount, finalEnd)
+        let length = windowEnd - windowStart
+        // Sizes are bounded in `prepare`; these only guard against a bound being wrong (then they allocate).
+        work.ensure(length)
+        original.ensure(length)
+        // The finished output not yet emitted moves to the front, then this chunk's is appended.
+        let pending = outputEnd - outputStart
+        let needed = pending + (finalEnd - fadeStart)
         for c in 0..<channels {
-            var work = Array(input[c][(windowStart - inputStart)..<(windowEnd - inputStart)])
-            let original = work
-            let track = work.withUnsafeMutableBufferPointer { tracker.removeHum(from: $0) }
-            record(track, channel: c, windowStart: windowStart, from: fadeStart, to: finalEnd, original: original,
-                   cleaned: work)
-            var result = work
-            if output == .residual {
-                for i in result.indices { result[i] = original[i] - work[i] }
+            let buffer = finished[c].base
+            if outputStart > finishedOrigin, pending > 0 {
+                memmove(buffer, buffer + (outputStart - finishedOrigin), pending * MemoryLayout<Float>.stride)
             }
+            if needed > finishedCapacity {
+                var grown = Scratch<Float>()
+                grown.ensure(needed)
+                grown.base.update(from: buffer, count: pending)
+                finished[c].release()
+                finished[c] = grown
+            }
+        }
+        finishedOrigin = outputStart
+        finishedCapacity = max(finishedCapacity, needed)
+        for c in 0..<channels {
+            let source = input[c].base + (windowStart - inputStart)
+            let cleaned = work.base, before = original.base
+            cleaned.update(from: source, count: length)
+            before.update(from: source, count: length)
+            let track = tracker.removeHumKeepingTrack(from: UnsafeMutableBufferPointer(start: cleaned, count: length))
+            record(track, channel: c, windowStart: windowStart, from: fadeStart, to: finalEnd, original: before,
+                   cleaned: cleaned)
+            if output == .residual {
+                for i in 0..<length { cleaned[i] = before[i] - cleaned[i] }
+            }
+            let result = cleaned
             // Cross-fade the previous chunk's tail into this one over [fadeStart, fadeEnd).
             let fadeLength = fadeEnd - fadeStart
+            let out = finished[c].base + (fadeStart - finishedOrigin)
+            let previous = tail[c].base
             for t in fadeStart..<finalEnd {
                 let mine = result[t - windowStart]
                 var value = mine
                 if t < fadeEnd, fadeLength > 0 {
                     let a = (Double(t - fadeStart) + 0.5) / Double(fadeLength)
-                    value = Float(a) * mine + Float(1 - a) * tail[c][t - fadeStart]
+                    value = Float(a) * mine + Float(1 - a) * previous[t - fadeStart]
                 }
-                finished[c].append(value)
+                out[t - fadeStart] = value
             }
             // Keep this chunk's result past finalEnd for the next cross-fade.
-            tail[c] = finalEnd < windowEnd ? Array(result[(finalEnd - windowStart)..<(windowEnd - windowStart)]) : []
+            let kept = max(0, windowEnd - finalEnd)
+            tail[c].ensure(kept)
+            if kept > 0 { tail[c].base.update(from: result + (finalEnd - windowStart), count: kept) }
         }
+        tailCount = max(0, windowEnd - finalEnd)
         outputEnd = finalEnd
         chunkIndex += 1
         // Drop input before the next window's start.
         let nextWindowStart = max(0, chunkIndex * chunk - overlap)
         if nextWindowStart > inputStart {
-            let drop = min(nextWindowStart - inputStart, input.first?.count ?? 0)
-            for c in 0..<channels { input[c].removeFirst(drop) }
+            let stored = inputEnd - inputStart
+            let drop = min(nextWindowStart - inputStart, stored)
+            for c in 0..<channels where stored > drop {
+                memmove(input[c].base, input[c].base + drop, (stored - drop) * MemoryLayout<Float>.stride)
+            }
             inputStart += drop
         }
     }
 
-    private func record(_ track: HumTrack, channel c: Int, windowStart: Int, from: Int, to: Int, original: [Float],
-                        cleaned: [Float]) {
+    private func record(_ track: HumTrack, channel c: Int, windowStart: Int, from: Int, to: Int,
+                        original: UnsafePointer<Float>, cleaned: UnsafePointer<Float>) {
         reports[c].harmonicCount = track.harmonicCount
         reports[c].chunks += 1
         if track.tracked {
@@ -186,21 +272,26 @@ public final class HumTrackingRemover: AudioProcessor {
             reports[c].modelPower += track.modelPower
             reports[c].estimatedLeftPower += track.estimatedLeftPower
         }
+        var inputEnergy = reports[c].inputEnergy, removedEnergy = reports[c].removedEnergy
         for t in from..<to {
             let x = Double(original[t - windowStart]), y = Double(cleaned[t - windowStart])
-            reports[c].inputEnergy += x * x
-            reports[c].removedEnergy += (x - y) * (x - y)
+            inputEnergy += x * x
+            removedEnergy += (x - y) * (x - y)
         }
+        reports[c].inputEnergy = inputEnergy
+        reports[c].removedEnergy = removedEnergy
         // The curve: one point per 0.1 s whose time falls in [from, to).
+        let frameSeconds = tracker?.trackedFrameSeconds ?? UnsafeBufferPointer(start: nil, count: 0)
+        let fundamentalHertz = tracker?.trackedFundamentalHertz ?? UnsafeBufferPointer(start: nil, count: 0)
         let step = rate / 10
         var point = Int((Double(from) / step).rounded(.up))
         var frame = 0
         while Double(point) * step < Double(to) {
             let seconds = Double(point) * step / rate - Double(windowStart) / rate
             var value: Double?
-            if track.tracked, !track.frameSeconds.isEmpty {
-                while frame + 1 < track.frameSeconds.count && track.frameSeconds[frame + 1] <= seconds { frame += 1 }
-                value = track.fundamentalHertz[frame]
+            if track.tracked, !frameSeconds.isEmpty {
+                while frame + 1 < frameSeconds.count && frameSeconds[frame + 1] <= seconds { frame += 1 }
+                value = fundamentalHertz[frame]
             }
             while reports[c].fundamentalHertz.count < point { reports[c].fundamentalHertz.append(nil) }
             if reports[c].fundamentalHertz.count == point { reports[c].fundamentalHertz.append(value) }
@@ -210,9 +301,22 @@ public final class HumTrackingRemover: AudioProcessor {
 
     public func process(_ block: AudioBlock) {
         let n = block.frameCount
+        let stored = inputEnd - inputStart
+        if stored + n > inputCapacity {
+            // Only a block larger than the prepared maximum gets here (it allocates).
+            for c in 0..<channels {
+                var grown = Scratch<Float>()
+                grown.ensure(stored + n)
+                grown.base.update(from: input[c].base, count: stored)
+                input[c].release()
+                input[c] = grown
+            }
+            inputCapacity = stored + n
+        }
         for c in 0..<channels {
             let samples = block.channel(c)
-            for i in 0..<n { input[c].append(samples[i]) }
+            guard let source = samples.baseAddress else { continue }
+            (input[c].base + stored).update(from: source, count: n)
         }
         inputEnd += n
         while inputEnd >= (chunkIndex + 1) * chunk + overlap { trackChunk(final: false) }
@@ -222,26 +326,18 @@ public final class HumTrackingRemover: AudioProcessor {
     /// Writes output frames for stream positions emitted…emitted+frameCount−1 (delayed by the latency).
     private func emit(into block: AudioBlock) {
         let n = block.frameCount
-        for i in 0..<n {
-            let position = emitted + i - latencyFrames
-            for c in 0..<channels {
-                let value: Float
-                if position >= outputStart && position < outputEnd {
-                    value = finished[c][position - outputStart]
-                } else {
-                    value = 0
-                }
-                block.channel(c)[i] = value
+        for c in 0..<channels {
+            let out = block.channel(c)
+            let source = finished[c].base
+            for i in 0..<n {
+                let position = emitted + i - latencyFrames
+                out[i] = position >= outputStart && position < outputEnd ? source[position - finishedOrigin] : 0
             }
         }
         emitted += n
-        // Drop finished output already emitted.
+        // Output already emitted is done with (it stays in the buffer until the next chunk moves the rest).
         let done = emitted - latencyFrames - outputStart
-        if done > 0 {
-            let drop = min(done, finished.first?.count ?? 0)
-            for c in 0..<channels { finished[c].removeFirst(drop) }
-            outputStart += drop
-        }
+        if done > 0 { outputStart += min(done, outputEnd - outputStart) }
     }
 
     public func flush(into block: AudioBlock) {

@@ -170,6 +170,32 @@ struct HumTrackerTests {
         #expect(out == input)
     }
 
+    /// The working memory is kept between stretches (issue 19 item 4): a tracker that has run on a longer stretch,
+    /// or a shorter one (so that it grows), gives on the next exactly what a new tracker gives, sample for sample.
+    @Test func reusedTrackerMatchesANewOne() throws {
+        let f0: (Double) -> Double = { 50 + 0.2 * sin(2 * Double.pi * $0 / 3) }
+        let input = HumSignals.sum(Self.hum(fundamental: f0), Self.voice())
+        let third = Self.frameCount / 3
+        func fresh(_ stretch: [Float]) throws -> ([Float], HumTrack) {
+            var work = stretch
+            let tracker = try HumTracker(sampleRate: Self.sampleRate, referenceHertz: 50)
+            let track = work.withUnsafeMutableBufferPointer { tracker.removeHum(from: $0) }
+            return (work, track)
+        }
+        let tracker = try HumTracker(sampleRate: Self.sampleRate, referenceHertz: 50)
+        for (first, second) in [(input, Array(input[third...])), (Array(input[..<third]), input)] {
+            var before = first
+            _ = before.withUnsafeMutableBufferPointer { tracker.removeHum(from: $0) }
+            var again = second
+            let track = again.withUnsafeMutableBufferPointer { tracker.removeHum(from: $0) }
+            let (expected, expectedTrack) = try fresh(second)
+            #expect(track.tracked && expectedTrack.tracked)
+            #expect(again == expected, "reused tracker's output differs from a new tracker's")
+            #expect(track.fundamentalHertz == expectedTrack.fundamentalHertz)
+            #expect(track.levelGain == expectedTrack.levelGain)
+        }
+    }
+
     /// The processor: chunks of 3 s with 1 s overlap over the 8 s wobble give the same hum left as one stretch
     /// within 3 dB (each chunk has less to average) and still ≤ −30 dB; the output is aligned (latency
     /// compensated: same length, the voice in place) and any block split gives the same samples; reset equals a

@@ -9,6 +9,7 @@ enum CommandRegistry {
         NormalizeCommand.self,
         MatchCommand.self,
         DehumCommand.self,
+        DewindCommand.self,
         DenoiseCommand.self,
         ProfileCommand.self,
         ProcessCommand.self,

@@ -62,7 +62,7 @@ struct RumbleBiquad: Sendable, Hashable {
 /// - Phase: minimum phase (an IIR filter), not linear phase. Nothing is delayed as a whole, so
 ///   ``latencyFrames`` is 0 and no compensation is needed; the phase turns by N × 90° at the corner and the group
 ///   delay peaks just above the corner and falls off above it (``groupDelaySeconds(atHertz:)``; for 80 Hz and 12
-///   dB/octave: about 2.8 ms at 80 Hz, 0.9 ms at 160 Hz, under 0.02 ms at 1 kHz). Dialogue's fundamentals above
+///   dB/octave: about 2.8 ms at 80 Hz, 0.8 ms at 160 Hz, 0.02 ms at 1 kHz). Dialogue's fundamentals above
 ///   the corner move by well under a period; transients keep their sharpness (no pre-ringing, unlike a
 ///   linear-phase filter).
 /// - State in double precision (transposed direct form II), so a corner of 10 Hz at 96 kHz stays exact.

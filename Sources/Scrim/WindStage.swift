@@ -187,3 +187,42 @@ public struct WindStageResult: Sendable {
         return lines
     }
 }
+
+extension WindStage: Decodable {
+    static let keys = ["highpassHz", "slopeDbPerOctave", "reduceWind", "reductionLimitDb", "bandHz", "channelLinking"]
+
+    /// Decodes the JSON form (`highpassHz` a number or null for none). Missing keys take the defaults; unknown keys
+    /// are refused.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(Self.keys)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        func key(_ name: String) -> AnyCodingKey { AnyCodingKey(stringValue: name) }
+        self = WindStage()
+        if c.contains(key("highpassHz")) {
+            highpassHertz = try c.decodeIfPresent(Double.self, forKey: key("highpassHz"))
+        }
+        slopeDecibelsPerOctave = try c.decodeIfPresent(Int.self, forKey: key("slopeDbPerOctave"))
+            ?? slopeDecibelsPerOctave
+        reduceWind = try c.decodeIfPresent(Bool.self, forKey: key("reduceWind")) ?? reduceWind
+        reductionDecibels = try c.decodeIfPresent(Double.self, forKey: key("reductionLimitDb")) ?? reductionDecibels
+        bandHertz = try c.decodeIfPresent(Double.self, forKey: key("bandHz")) ?? bandHertz
+        if let text = try c.decodeIfPresent(String.self, forKey: key("channelLinking")) {
+            guard let value = WindReducerSettings.ChannelLinking(rawValue: text) else {
+                throw PresetKeyError(message: "wind.channelLinking \"\(text)\": use independent or linked")
+            }
+            channelLinking = value
+        }
+    }
+
+    /// The JSON form, every key present (a template for preset files).
+    public var json: JSONValue {
+        .object([
+            ("highpassHz", highpassHertz.map { .number($0) } ?? .null),
+            ("slopeDbPerOctave", .int(Int64(slopeDecibelsPerOctave))),
+            ("reduceWind", .bool(reduceWind)),
+            ("reductionLimitDb", .number(reductionDecibels)),
+            ("bandHz", .number(bandHertz)),
+            ("channelLinking", .string(channelLinking.rawValue)),
+        ])
+    }
+}

@@ -11,21 +11,29 @@ import ScrimSpectral
 /// 2. *Floor.* A slow running floor of that level: it follows a fall at once (halfway per hop) and a rise by at
 ///    most 2 dB per second, so a gust (typically 0.3–3 s) stands out above it by its own rise while steady rumble
 ///    and room tone become the floor.
-/// 3. *Rise.* The level above the floor: no detection below ``WindReducerSettings/riseDecibels``, full detection
-///    at twice that.
+/// 3. *Rise, dominance, level.* The level above the floor (no detection below
+///    ``WindReducerSettings/riseDecibels``, full at twice that); the wind band over the voice band above it (to
+///    4 kHz): none at 0 dB, full at +6 dB (wind puts most of its energy low, a voice above 250 Hz); and the band's
+///    level: none below −65 dBFS, full at −55 dBFS (a room's low-frequency noise, a breath, light handling).
 /// 4. *Noise-likeness.* The spectral flatness (geometric over arithmetic mean; Gray & Markel 1974) of the wind
 ///    band's power, smoothed over 30 ms and tilted by f² (wind falls off at roughly 12 dB per octave, so the tilt
-///    makes its spectrum nearly flat): wind scores near 0.8, a voice's low harmonics (peaks 23 Hz bins apart
-///    with valleys between) well under 0.3. No detection below 0.3, full above 0.5. This is what keeps a steady
-///    low voice from being taken for wind.
-/// 5. *Coherence* (two or more tracks): the magnitude-squared coherence of the wind band with the most coherent
+///    makes its spectrum nearly flat; wind scores 0.6–0.9, a voice's low harmonics, peaks a few 23 Hz bins apart,
+///    about 0.1): none below 0.2, full above 0.35; times the fluctuation of the band's spectral shape over one
+///    frame (each bin's change in dB less the band's mean change, mean absolute value: about 6 dB for noise, whose
+///    bins are independent a frame apart, 1–3 dB for a voice): none below 2.5 dB, full above 4.5 dB, not
+///    measured across a level jump of 10 dB or more (a voice setting in after silence). This is what keeps a
+///    steady low voice from being taken for wind.
+/// 5. *Persistence.* The product of 3 and 4, per hop, is taken as the median of the last 5 hops (53 ms at 48 kHz):
+///    an onset or a plosive that looks like wind for a hop or two is ignored.
+/// 6. *Coherence* (two or more tracks): the magnitude-squared coherence of the wind band with the most coherent
 ///    other track (cross-spectra averaged over 150 ms, averaged over the band's bins). Wind is made at each
 ///    microphone's own capsule and is incoherent between microphones; a voice or rumble that both microphones
-///    hear is coherent. Full detection below 0.5, none above 0.8.
-/// 6. *Cut.* detection (the product of 3–5) × the rise, at most ``WindReducerSettings/reductionLimitDecibels``,
-///    so a gust is taken back to about the floor; smoothed with a 15 ms attack and a 250 ms release (the voice's
-///    low end does not pump between gusts), applied in full up to the band's top and tapered to nothing at 1.5 ×
-///    that (raised cosine in dB). In `linked` mode every track takes the deepest cut any track asks for.
+///    hear is coherent. The detection is multiplied by 1 below 0.5, by 0 above 0.8.
+/// 7. *Cut.* Nothing for a detection under 0.5; from 0.5 to 0.8 the cut grows to the whole rise, at most
+///    ``WindReducerSettings/reductionLimitDecibels``, so a gust is taken back to about its floor. Smoothed with a
+///    10 ms attack and a 60 ms release (the voice's low end comes back within about 0.2 s of a gust's end and does
+///    not pump between gusts), applied in full up to the band's top and tapered to nothing at 1.5 × that (raised
+///    cosine in dB). In `linked` mode every track takes the deepest cut any track asks for.
 ///
 /// Limits: a gust already present when the stream starts sets the floor until it ends (the first gust is missed);
 /// on a mono file a passing truck's noise-like low-frequency swell is cut like a gust (on poly files its coherence
@@ -120,6 +128,8 @@ final class WindKernel: SpectralKernel {
     private var bandBin = 1
     private var taperBin = 1
     private var detectionBins = 1
+    /// The bins of the voice band above the wind band (to 4 kHz), for the dominance test (step 3).
+    private var voiceBins = 0..<0
     private var levelScale: Float = 1
     private var taper: [Float] = []
     private var tilt: [Float] = []
@@ -158,8 +168,9 @@ final class WindKernel: SpectralKernel {
     private var runHops: [Int] = []
     private var runCounted: [Bool] = []
 
-    /// Wind-band levels below this (dBFS RMS) are never cut: nothing audible to gain.
-    static let quietestLevel: Float = -70
+    /// Wind-band levels below this (dBFS RMS) are never cut, and the detection is full only 10 dB above it: a
+    /// room's low-frequency noise, a breath or handling at this level is no gust worth cutting.
+    static let quietestLevel: Float = -65
     /// The floor's largest rise, dB per second (see the reducer's step 2).
     static let floorRiseDecibelsPerSecond: Float = 2
     /// Flatness ramp (see step 4) and coherence ramp (step 5).
@@ -174,6 +185,10 @@ final class WindKernel: SpectralKernel {
     /// looks noise-like for one or two hops and is ignored; a dip within a gust is bridged.
     static let persistenceHops = 5
     static let coherenceRamp: (Float, Float) = (0.5, 0.8)
+    /// Dominance ramp, dB (step 3): wind puts more energy below the band's top than the voice puts above it.
+    static let dominanceRamp: (Float, Float) = (0, 6)
+    /// Decision ramp on the detection (step 6).
+    static let decisionRamp: (Float, Float) = (0.5, 0.8)
 
     init(settings: WindReducerSettings) {
         self.settings = settings
@@ -186,6 +201,7 @@ final class WindKernel: SpectralKernel {
         bandBin = min(context.binCount - 1, max(lowBin + 2, Int(settings.bandHertz / binWidth)))
         taperBin = min(context.binCount - 1, Int((1.5 * settings.bandHertz / binWidth).rounded(.up)))
         detectionBins = bandBin - lowBin + 1
+        voiceBins = (bandBin + 1)..<max(bandBin + 2, min(context.binCount, Int(4000 / binWidth) + 1))
         taper = (0...taperBin).map { k -> Float in
             let f = Double(k) * binWidth
             if f <= settings.bandHertz { return 1 }
@@ -280,6 +296,10 @@ final class WindKernel: SpectralKernel {
                 linearSum += q
             }
             let level = 10 * log10f(band * levelScale + 1e-20)
+            var voice: Float = 0
+            for k in voiceBins { voice += re[k] * re[k] + im[k] * im[k] }
+            // Dominance: the wind band over the voice band above it (to 4 kHz), dB.
+            let dominance = 10 * log10f((band + 1e-30) / (voice + 1e-30))
             // Step 2: the slow floor.
             if !started[c] {
                 if level > -120 {
@@ -306,9 +326,10 @@ final class WindKernel: SpectralKernel {
             // A jump of the band's level by 10 dB or more in a frame (a voice setting in after silence) changes the
             // shape from the floor's to the voice's: not a measure of noise-likeness, so not counted as such.
             if abs(meanDifference) >= Self.largestLevelJump { fluctuation = 0 }
-            let loudEnough: Float = level > Self.quietestLevel ? 1 : 0
+            let loudEnough = ramp(level, Self.quietestLevel, Self.quietestLevel + 10)
             // Rise × noise-likeness of this hop, then the median over the last hops (persistence).
-            let likeness = byRise * loudEnough * ramp(flatness, Self.flatnessRamp.0, Self.flatnessRamp.1)
+            let byDominance = ramp(dominance, Self.dominanceRamp.0, Self.dominanceRamp.1)
+            let likeness = byRise * byDominance * loudEnough * ramp(flatness, Self.flatnessRamp.0, Self.flatnessRamp.1)
                 * ramp(fluctuation, Self.fluctuationRamp.0, Self.fluctuationRamp.1)
             let ring = c * Self.persistenceHops
             likenessHistory[ring + frame.hopIndex % Self.persistenceHops] = likeness
@@ -317,7 +338,9 @@ final class WindKernel: SpectralKernel {
                 ? 1 - ramp(coherence[c], Self.coherenceRamp.0, Self.coherenceRamp.1) : 1
             let score = median(of: &medianScratch) * byCoherence
             detection[c] = score
-            target[c] = score * min(limit, max(0, excess))
+            // A weak detection cuts nothing; from one half to 0.8 the cut grows to the whole rise (capped at the
+            // limit): a breath or a consonant's low end that half looks like wind is not cut at all.
+            target[c] = ramp(score, Self.decisionRamp.0, Self.decisionRamp.1) * min(limit, max(0, excess))
         }
         if settings.channelLinking == .linked {
             var deepest: Float = 0

@@ -56,8 +56,8 @@ TABLE = qlib.QUALITY_DIR / "WIND.md"
 RATES = [48000, 44100, 96000]
 VOICES = ["u1", "u2", "u3", "u4", "r1", "u6", "u7", "u8", "u10", "u13", "r2", "u17"]
 TYPES = ["clean", "gust-light", "gust-strong", "gust-fast", "rumble", "poly-gust"]
-TOOLS = ["input", "scrim", "scrim-wind", "scrim-hp", "ffmpeg-hp80", "ffmpeg-hp150", "afftdn"]
-PLAN = {"version": 2, "voices": VOICES, "types": TYPES, "rates": RATES}
+TOOLS = ["input", "scrim", "scrim-wind", "scrim-hp", "scrim-hp-min", "ffmpeg-hp80", "ffmpeg-hp150", "afftdn"]
+PLAN = {"version": 3, "voices": VOICES, "types": TYPES, "rates": RATES}
 
 
 def resample(x: np.ndarray, rate: int, from_rate: int) -> np.ndarray:
@@ -75,6 +75,8 @@ def gust_envelope(rng: np.random.Generator, n: int, rate: int, per_second: float
     duration = n / rate
     count = 0
     s = start_at + rng.exponential(1 / per_second)
+    if s >= duration - 1.0:  # every gusty file has at least one gust
+        s = start_at + rng.uniform(0, max(0.1, duration - 2.0))
     while s < duration - 0.3:
         width = rng.uniform(*length)
         strength = rng.uniform(0.5, 1.0)
@@ -189,7 +191,8 @@ def run_tool(tool: str, scrim: str | None, src: Path, dst: Path) -> dict | None:
         shutil.copy(src, dst)
         return None
     if tool.startswith("scrim"):
-        extra = {"scrim": [], "scrim-wind": ["--highpass", "off"], "scrim-hp": ["--no-wind"]}[tool]
+        extra = {"scrim": [], "scrim-wind": ["--highpass", "off"], "scrim-hp": ["--no-wind"],
+                 "scrim-hp-min": ["--no-wind", "--phase", "minimum"]}[tool]
         out = subprocess.run([scrim, "dewind", str(src), "-o", str(dst), "--overwrite", "--json", *extra],
                              capture_output=True, text=True)
         if out.returncode != 0:
@@ -248,6 +251,10 @@ def speed(scrim: str) -> dict:
         x = np.tile(x, int(np.ceil(60 * rate / len(x))))[: 60 * rate]
         sf.write(src, x.astype(np.float32), rate, subtype="FLOAT")
     runs = {"dewind": [scrim, "dewind", str(src), "-o", str(folder / "a.wav"), "--overwrite"],
+            "dewind --phase minimum": [scrim, "dewind", str(src), "-o", str(folder / "m.wav"), "--overwrite",
+                                       "--phase", "minimum"],
+            "dewind --highpass off": [scrim, "dewind", str(src), "-o", str(folder / "w.wav"), "--overwrite",
+                                      "--highpass", "off"],
             "dewind --no-wind": [scrim, "dewind", str(src), "-o", str(folder / "b.wav"), "--overwrite", "--no-wind"],
             "info": [scrim, "info", str(src)]}
     times = {k: [] for k in runs}

@@ -7,6 +7,8 @@ public struct WindStage: Sendable, Hashable {
     public var highpassHertz: Double?
     /// The high-pass slope in dB per octave: 6, 12 (default), 18, … 48.
     public var slopeDecibelsPerOctave: Int
+    /// The high-pass's phase: `linear` (default) or `minimum` (``RumblePhase``).
+    public var highpassPhase: RumblePhase
     /// Whether the gust reducer runs (default true).
     public var reduceWind: Bool
     /// The gust reducer's deepest cut, dB (default 24).
@@ -17,11 +19,13 @@ public struct WindStage: Sendable, Hashable {
     public var channelLinking: WindReducerSettings.ChannelLinking
 
     /// Creates settings; every parameter has the documented default.
-    public init(highpassHertz: Double? = 80, slopeDecibelsPerOctave: Int = 12, reduceWind: Bool = true,
+    public init(highpassHertz: Double? = 80, slopeDecibelsPerOctave: Int = 12, highpassPhase: RumblePhase = .linear,
+                reduceWind: Bool = true,
                 reductionDecibels: Double = 24, bandHertz: Double = 250,
                 channelLinking: WindReducerSettings.ChannelLinking = .independent) {
         self.highpassHertz = highpassHertz
         self.slopeDecibelsPerOctave = slopeDecibelsPerOctave
+        self.highpassPhase = highpassPhase
         self.reduceWind = reduceWind
         self.reductionDecibels = reductionDecibels
         self.bandHertz = bandHertz
@@ -30,7 +34,9 @@ public struct WindStage: Sendable, Hashable {
 
     /// The high-pass settings, or nil without a high-pass.
     public var rumbleSettings: RumbleFilterSettings? {
-        highpassHertz.map { RumbleFilterSettings(cornerHertz: $0, slopeDecibelsPerOctave: slopeDecibelsPerOctave) }
+        highpassHertz.map {
+            RumbleFilterSettings(cornerHertz: $0, slopeDecibelsPerOctave: slopeDecibelsPerOctave, phase: highpassPhase)
+        }
     }
 
     /// The gust reducer's settings, or nil when it does not run.
@@ -83,7 +89,7 @@ public struct WindStageProcessors {
         WindStageResult(highpass: rumble.map { filter in
             WindStageResult.Highpass(
                 cornerHertz: filter.settings.cornerHertz, slopeDecibelsPerOctave: filter.settings.slopeDecibelsPerOctave,
-                order: filter.settings.order,
+                order: filter.settings.order, phase: filter.settings.phase, latencyFrames: filter.latencyFrames,
                 groupDelayAtCornerSeconds: filter.groupDelaySeconds(atHertz: filter.settings.cornerHertz),
                 groupDelayAtTwiceCornerSeconds: filter.groupDelaySeconds(atHertz: 2 * filter.settings.cornerHertz),
                 groupDelayAt1kHzSeconds: filter.groupDelaySeconds(atHertz: min(1000, sampleRate * 0.45)))
@@ -98,6 +104,10 @@ public struct WindStageResult: Sendable {
         public var cornerHertz: Double
         public var slopeDecibelsPerOctave: Int
         public var order: Int
+        public var phase: RumblePhase
+        /// Frames (compensated by the pipeline): 0 for minimum phase.
+        public var latencyFrames: Int
+        /// After the latency's compensation: 0 at every frequency for linear phase.
         public var groupDelayAtCornerSeconds: Double
         public var groupDelayAtTwiceCornerSeconds: Double
         public var groupDelayAt1kHzSeconds: Double
@@ -114,8 +124,9 @@ public struct WindStageResult: Sendable {
         self.wind = wind
     }
 
-    /// The stage's latency in frames (the high-pass has none; the reducer's STFT), compensated by the pipeline.
-    public var latencyFrames: Int { wind?.latencyFrames ?? 0 }
+    /// The stage's latency in frames (the linear-phase high-pass's STFT plus the reducer's), compensated by the
+    /// pipeline.
+    public var latencyFrames: Int { (highpass?.latencyFrames ?? 0) + (wind?.latencyFrames ?? 0) }
 
     /// The JSON form (`scrim dewind --json`'s `wind`, `process`'s `wind`; keys in Sources/scrim/README.md).
     public var json: JSONValue {
@@ -125,8 +136,8 @@ public struct WindStageResult: Sendable {
                     ("cornerHz", .rounded(h.cornerHertz, places: 3)),
                     ("slopeDbPerOctave", .int(Int64(h.slopeDecibelsPerOctave))),
                     ("order", .int(Int64(h.order))),
-                    ("phase", .string("minimum")),
-                    ("latencyFrames", .int(0)),
+                    ("phase", .string(h.phase.rawValue)),
+                    ("latencyFrames", .int(Int64(h.latencyFrames))),
                     ("groupDelayAtCornerMs", .rounded(h.groupDelayAtCornerSeconds * 1000, places: 3)),
                     ("groupDelayAtTwiceCornerMs", .rounded(h.groupDelayAtTwiceCornerSeconds * 1000, places: 3)),
                     ("groupDelayAt1kHzMs", .rounded(h.groupDelayAt1kHzSeconds * 1000, places: 4)),
@@ -160,10 +171,16 @@ public struct WindStageResult: Sendable {
     public var lines: [String] {
         var lines: [String] = []
         if let h = highpass {
-            lines.append(String(format: "  highpass   %.0f Hz, %d dB/octave (Butterworth order %d, minimum phase, no "
-                                + "latency; group delay %.2f ms at the corner, %.2f ms at %.0f Hz)", h.cornerHertz,
-                                h.slopeDecibelsPerOctave, h.order, h.groupDelayAtCornerSeconds * 1000,
-                                h.groupDelayAtTwiceCornerSeconds * 1000, 2 * h.cornerHertz))
+            if h.phase == .linear {
+                lines.append(String(format: "  highpass   %g Hz, %d dB/octave (Butterworth order %d magnitude, linear "
+                                    + "phase: latency %d frames, compensated)", h.cornerHertz, h.slopeDecibelsPerOctave,
+                                    h.order, h.latencyFrames))
+            } else {
+                lines.append(String(format: "  highpass   %g Hz, %d dB/octave (Butterworth order %d, minimum phase, no "
+                                    + "latency; group delay %.2f ms at the corner, %.2f ms at %g Hz)", h.cornerHertz,
+                                    h.slopeDecibelsPerOctave, h.order, h.groupDelayAtCornerSeconds * 1000,
+                                    h.groupDelayAtTwiceCornerSeconds * 1000, 2 * h.cornerHertz))
+            }
         } else {
             lines.append("  highpass   off")
         }
@@ -189,7 +206,8 @@ public struct WindStageResult: Sendable {
 }
 
 extension WindStage: Decodable {
-    static let keys = ["highpassHz", "slopeDbPerOctave", "reduceWind", "reductionLimitDb", "bandHz", "channelLinking"]
+    static let keys = ["highpassHz", "slopeDbPerOctave", "highpassPhase", "reduceWind", "reductionLimitDb", "bandHz",
+                       "channelLinking"]
 
     /// Decodes the JSON form (`highpassHz` a number or null for none). Missing keys take the defaults; unknown keys
     /// are refused.
@@ -203,6 +221,12 @@ extension WindStage: Decodable {
         }
         slopeDecibelsPerOctave = try c.decodeIfPresent(Int.self, forKey: key("slopeDbPerOctave"))
             ?? slopeDecibelsPerOctave
+        if let text = try c.decodeIfPresent(String.self, forKey: key("highpassPhase")) {
+            guard let value = RumblePhase(rawValue: text) else {
+                throw PresetKeyError(message: "wind.highpassPhase \"\(text)\": use linear or minimum")
+            }
+            highpassPhase = value
+        }
         reduceWind = try c.decodeIfPresent(Bool.self, forKey: key("reduceWind")) ?? reduceWind
         reductionDecibels = try c.decodeIfPresent(Double.self, forKey: key("reductionLimitDb")) ?? reductionDecibels
         bandHertz = try c.decodeIfPresent(Double.self, forKey: key("bandHz")) ?? bandHertz
@@ -219,6 +243,7 @@ extension WindStage: Decodable {
         .object([
             ("highpassHz", highpassHertz.map { .number($0) } ?? .null),
             ("slopeDbPerOctave", .int(Int64(slopeDecibelsPerOctave))),
+            ("highpassPhase", .string(highpassPhase.rawValue)),
             ("reduceWind", .bool(reduceWind)),
             ("reductionLimitDb", .number(reductionDecibels)),
             ("bandHz", .number(bandHertz)),

@@ -8,8 +8,10 @@ struct DewindCommand: ParsableCommand {
         commandName: "dewind",
         abstract: "Take out rumble (a high-pass) and reduce wind gusts in the low band only where they are.",
         discussion: """
-            Two stages in one pass. The high-pass (default 80 Hz, 12 dB/octave; --highpass off skips it) is a \
-            Butterworth filter of order slope/6: minimum phase, no latency (the report gives its group delay). \
+            Two stages in one pass. The high-pass (default 80 Hz, 12 dB/octave; --highpass off skips it) has the \
+            magnitude of a Butterworth filter of order slope/6, in linear phase by default (a zero-phase gain per \
+            bin on an STFT, its latency compensated: the voice's waveform above the corner is kept) or, with \
+            --phase minimum, as the IIR filter itself (no latency; the report gives its group delay). \
             The wind reducer finds gusts per track (the band below --band Hz rising far above its running floor \
             with a noise-like, fluctuating spectrum; on poly files also low coherence with the other tracks, as \
             wind is made at each capsule while a voice is heard by all) and lowers that band while they last, by \
@@ -32,6 +34,10 @@ struct DewindCommand: ParsableCommand {
     @Option(help: ArgumentHelp("High-pass slope in dB/octave: 6, 12 (default), 18, 24, ... 48.",
                                valueName: "dB/oct"))
     var slope = 12
+
+    @Option(help: ArgumentHelp("High-pass phase: linear (default: zero phase, the STFT's latency compensated) or "
+                               + "minimum (IIR, no latency).", valueName: "phase"))
+    var phase: RumblePhase = .linear
 
     @Flag(name: .customLong("no-wind"), help: "Do not reduce wind gusts (high-pass only).")
     var noWind = false
@@ -57,7 +63,7 @@ struct DewindCommand: ParsableCommand {
     /// The stage these options ask for.
     var stage: WindStage {
         WindStage(highpassHertz: highpass.lowercased() == "off" ? nil : Double(highpass),
-                  slopeDecibelsPerOctave: slope, reduceWind: !noWind, reductionDecibels: reduction, bandHertz: band,
+                  slopeDecibelsPerOctave: slope, highpassPhase: phase, reduceWind: !noWind, reductionDecibels: reduction, bandHertz: band,
                   channelLinking: link ? .linked : .independent)
     }
 
@@ -119,3 +125,5 @@ struct DewindCommand: ParsableCommand {
         }
     }
 }
+
+extension RumblePhase: ExpressibleByArgument {}

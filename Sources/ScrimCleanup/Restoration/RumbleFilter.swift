@@ -1,5 +1,17 @@
 import Foundation
 import ScrimCore
+import ScrimSpectral
+
+/// The phase response of a ``RumbleFilter``.
+public enum RumblePhase: String, Sendable, Hashable, CaseIterable {
+    /// Zero phase after the compensated latency: the Butterworth magnitude applied as a real gain per bin on an STFT
+    /// with about 3 Hz bins (16384 points at 44.1/48 kHz, 32768 at 96 kHz; sqrt-Hann windows, half overlap). Nothing moves in time (the voice's
+    /// waveform is kept, only its low end is lowered); costs a latency of fftSize − 2 frames (compensated) and,
+    /// like every linear-phase filter, rings symmetrically around a transient below the corner.
+    case linear
+    /// Minimum phase: the IIR biquad cascade itself. No latency; the phase turns by N × 90° at the corner.
+    case minimum
+}
 
 /// Settings of a ``RumbleFilter``: the corner frequency and the slope of a Butterworth high-pass.
 public struct RumbleFilterSettings: Sendable, Hashable {
@@ -10,13 +22,24 @@ public struct RumbleFilterSettings: Sendable, Hashable {
     /// order is slope / 6.
     public var slopeDecibelsPerOctave: Int
 
+    /// `linear` (default) or `minimum` (see ``RumblePhase``).
+    public var phase: RumblePhase
+
     /// The slopes accepted (dB per octave): 6, 12, …, 48.
     public static let slopes = Array(stride(from: 6, through: 48, by: 6))
 
     /// Creates settings; the parameters have the documented defaults.
-    public init(cornerHertz: Double = 80, slopeDecibelsPerOctave: Int = 12) {
+    public init(cornerHertz: Double = 80, slopeDecibelsPerOctave: Int = 12, phase: RumblePhase = .linear) {
         self.cornerHertz = cornerHertz
         self.slopeDecibelsPerOctave = slopeDecibelsPerOctave
+        self.phase = phase
+    }
+
+    /// The linear-phase STFT's size for `sampleRate`: the power of two nearest 0.34 s (16384 at 44.1/48 kHz, 32768
+    /// at 96 kHz): bins under 3 Hz, fine enough to sample the response within the first octave below a 40 Hz
+    /// corner.
+    public static func linearPhaseFFTSize(forSampleRate sampleRate: Double) -> Int {
+        1 << Int(min(max(log2(max(sampleRate * 0.34, 256)).rounded(), 8), 17))
     }
 
     /// The Butterworth order, slope / 6.
@@ -59,8 +82,11 @@ struct RumbleBiquad: Sendable, Hashable {
 /// |H(f)|² = 1 / (1 + (tan(π f_c / f_s) / tan(π f / f_s))^(2N)): −3.01 dB at the corner and, within an octave of
 /// it, very nearly 6·N dB per octave further down.
 ///
-/// - Phase: minimum phase (an IIR filter), not linear phase. Nothing is delayed as a whole, so
-///   ``latencyFrames`` is 0 and no compensation is needed; the phase turns by N × 90° at the corner and the group
+/// - Phase (``RumbleFilterSettings/phase``): `linear` (default) applies the same magnitude as a zero-phase gain
+///   per bin on an STFT (``RumblePhase/linear``), with a latency of fftSize − 2 frames that the pipeline compensates;
+///   the waveform above the corner is kept exactly, which matters to anything that compares waveforms (SI-SDR, a
+///   later phase-aligned mix of two microphones). `minimum` is the IIR cascade: nothing is delayed as a whole, so
+///   ``latencyFrames`` is 0; the phase turns by N × 90° at the corner and the group
 ///   delay peaks just above the corner and falls off above it (``groupDelaySeconds(atHertz:)``; for 80 Hz and 12
 ///   dB/octave: about 2.8 ms at 80 Hz, 0.8 ms at 160 Hz, 0.02 ms at 1 kHz). Dialogue's fundamentals above
 ///   the corner move by well under a period; transients keep their sharpness (no pre-ringing, unlike a
@@ -72,8 +98,11 @@ struct RumbleBiquad: Sendable, Hashable {
 public final class RumbleFilter: AudioProcessor {
     /// The settings the filter was created with.
     public let settings: RumbleFilterSettings
-    /// Always 0: a minimum-phase IIR filter has no bulk delay (see the type's phase note).
-    public let latencyFrames = 0
+    /// 0 for minimum phase (an IIR filter has no bulk delay); the STFT's fftSize − 2 for linear phase (after
+    /// ``prepare(for:)``).
+    public var latencyFrames: Int { linear?.latencyFrames ?? 0 }
+    /// The linear-phase STFT (nil for minimum phase).
+    private var linear: STFTProcessor<RumbleGainKernel>?
 
     private(set) var sections: [RumbleBiquad] = []
     private var sampleRate = 48_000.0
@@ -100,6 +129,17 @@ public final class RumbleFilter: AudioProcessor {
         channelCount = spec.channelCount
         sections = Self.design(cornerHertz: settings.cornerHertz, order: settings.order, sampleRate: spec.sampleRate)
         state = [Double](repeating: 0, count: channelCount * sections.count * 2)
+        linear = nil
+        if settings.phase == .linear {
+            let fftSize = RumbleFilterSettings.linearPhaseFFTSize(forSampleRate: spec.sampleRate)
+            let kernel = RumbleGainKernel(settings: settings)
+            // Half overlap: sqrt-Hann analysis and synthesis sum to one at hop N/2, and a fixed, smooth gain needs no
+            // more (it is the cheapest exact WOLA: two transforms per N/2 frames).
+            let stft = STFTProcessor(kernel: kernel, configuration: STFTConfiguration(fftSize: fftSize,
+                                                                                      hopSize: fftSize / 2))
+            try stft.prepare(for: spec)
+            linear = stft
+        }
     }
 
     /// The biquad cascade of an order-`order` Butterworth high-pass at `cornerHertz` (see the type's design note).
@@ -134,9 +174,16 @@ public final class RumbleFilter: AudioProcessor {
         return total
     }
 
-    /// The group delay at `hertz` in seconds (−dφ/dω of the designed response, by a central difference of the
-    /// phase of each section; valid after ``prepare(for:)``).
+    /// The group delay at `hertz` in seconds after the pipeline's latency compensation: 0 for linear phase; for
+    /// minimum phase −dφ/dω of the designed response, by a central difference of the phase of each section (valid
+    /// after ``prepare(for:)``).
     public func groupDelaySeconds(atHertz hertz: Double) -> Double {
+        if settings.phase == .linear { return 0 }
+        return minimumPhaseGroupDelaySeconds(atHertz: hertz)
+    }
+
+    /// The IIR cascade's group delay at `hertz`, seconds (what `minimum` phase has; valid after ``prepare(for:)``).
+    public func minimumPhaseGroupDelaySeconds(atHertz hertz: Double) -> Double {
         let omega = 2 * Double.pi * hertz / sampleRate
         let step = 1e-5 * max(omega, 1e-4)
         var samples = 0.0
@@ -152,6 +199,10 @@ public final class RumbleFilter: AudioProcessor {
 
     /// Filters `block` in place. Does not allocate, lock or throw.
     public func process(_ block: AudioBlock) {
+        if let linear {
+            linear.process(block)
+            return
+        }
         precondition(block.channelCount == channelCount,
                      "RumbleFilter prepared for \(channelCount) channels, got \(block.channelCount)")
         let sectionCount = sections.count
@@ -180,13 +231,54 @@ public final class RumbleFilter: AudioProcessor {
         }
     }
 
-    /// Nothing is delayed, so nothing is flushed: `block` is cleared.
+    /// Linear phase: drains the STFT's delayed tail. Minimum phase: nothing is delayed, so `block` is cleared.
     public func flush(into block: AudioBlock) {
+        if let linear {
+            linear.flush(into: block)
+            return
+        }
         block.clear()
     }
 
     /// Clears the filter state, keeping the design.
     public func reset() {
+        linear?.reset()
         for i in state.indices { state[i] = 0 }
     }
+}
+
+/// The linear-phase rumble filter's per-hop work: every bin times the design's magnitude there (a real gain, so the
+/// phase is untouched), |H(f)| = 1 / sqrt(1 + (tan(π f_c / f_s) / tan(π f / f_s))^(2N)), 0 at DC.
+final class RumbleGainKernel: SpectralKernel {
+    let settings: RumbleFilterSettings
+    private var gains: [Float] = []
+    /// Bins from here up have a gain within 1e-7 of 1 and are left as they are.
+    private var lastBin = 0
+
+    init(settings: RumbleFilterSettings) {
+        self.settings = settings
+    }
+
+    func prepare(context: SpectralContext) throws {
+        let k = tan(Double.pi * settings.cornerHertz / context.sampleRate)
+        gains = (0..<context.binCount).map { bin in
+            guard bin > 0 else { return 0 }
+            let f = min(context.frequency(ofBin: bin), context.sampleRate * 0.4999)
+            let ratio = k / tan(Double.pi * f / context.sampleRate)
+            return Float(1 / (1 + pow(ratio, Double(2 * settings.order))).squareRoot())
+        }
+        lastBin = (gains.lastIndex { $0 < 1 - 1e-7 } ?? 0) + 1
+    }
+
+    func process(_ frame: SpectralFrame) {
+        for c in 0..<frame.channelCount {
+            let re = frame.real(c), im = frame.imag(c)
+            for k in 0..<min(lastBin, frame.binCount) {
+                re[k] *= gains[k]
+                im[k] *= gains[k]
+            }
+        }
+    }
+
+    func reset() {}
 }

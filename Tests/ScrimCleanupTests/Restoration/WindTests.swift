@@ -26,10 +26,12 @@ struct WindRumbleFilterTests {
         return -10 * log10(1 + pow(ratio, Double(2 * order)))
     }
 
-    static func measuredDecibels(corner: Double, slope: Int, hertz: Double, sampleRate: Double) throws -> Double {
+    static func measuredDecibels(corner: Double, slope: Int, hertz: Double, sampleRate: Double,
+                                 phase: RumblePhase = .minimum) throws -> Double {
         let n = Int(sampleRate * 1.5)
         let x = (0..<n).map { Float(0.5 * sin(2 * Double.pi * hertz * Double($0) / sampleRate)) }
-        let filter = RumbleFilter(settings: RumbleFilterSettings(cornerHertz: corner, slopeDecibelsPerOctave: slope))
+        let filter = RumbleFilter(settings: RumbleFilterSettings(cornerHertz: corner, slopeDecibelsPerOctave: slope,
+                                                                 phase: phase))
         let y = try WindSignals.run(filter, [x], sampleRate: sampleRate)[0]
         // Skip the first second: the slowest pole (order 8, corner 40 Hz) decays by e in under 0.1 s.
         let range = Int(sampleRate)..<n
@@ -63,7 +65,8 @@ struct WindRumbleFilterTests {
 
     /// The designed response (magnitudeDecibels) is the Butterworth formula to 1e-6 dB (double precision).
     @Test func designMatchesFormula() throws {
-        let filter = RumbleFilter(settings: RumbleFilterSettings(cornerHertz: 80, slopeDecibelsPerOctave: 30))
+        let filter = RumbleFilter(settings: RumbleFilterSettings(cornerHertz: 80, slopeDecibelsPerOctave: 30,
+                                                                 phase: .minimum))
         try filter.prepare(for: ProcessSpec(sampleRate: 48_000, channelCount: 1, maximumBlockFrames: 64))
         for f in [20.0, 40, 80, 160, 1000, 10_000] {
             let expected = Self.butterworthDecibels(hertz: f, corner: 80, order: 5, sampleRate: 48_000)
@@ -73,7 +76,7 @@ struct WindRumbleFilterTests {
 
     /// Phase: no latency, an impulse starts at frame 0, and the stated group delays (doc comment) hold to 0.1 ms.
     @Test func phaseAndLatency() throws {
-        let filter = RumbleFilter()
+        let filter = RumbleFilter(settings: RumbleFilterSettings(phase: .minimum))
         #expect(filter.latencyFrames == 0)
         var impulse = [Float](repeating: 0, count: 4800)
         impulse[0] = 1
@@ -86,11 +89,12 @@ struct WindRumbleFilterTests {
         #expect(at1k < 0.00002, "group delay at 1 kHz: \(at1k * 1000) ms")
     }
 
-    /// Any block split gives bit-identical output; reset equals a fresh filter.
-    @Test func splitInvarianceAndReset() throws {
+    /// Both phases: any block split gives bit-identical output; reset equals a fresh filter.
+    @Test(arguments: RumblePhase.allCases)
+    func splitInvarianceAndReset(phase: RumblePhase) throws {
         let x = WindSignals.sum(WindSignals.speech(frameCount: 48_000, sampleRate: 48_000),
                                 WindSignals.lowNoise(frameCount: 48_000, sampleRate: 48_000, rmsDecibelsFS: -20, seed: 3))
-        let settings = RumbleFilterSettings(cornerHertz: 90, slopeDecibelsPerOctave: 24)
+        let settings = RumbleFilterSettings(cornerHertz: 90, slopeDecibelsPerOctave: 24, phase: phase)
         let whole = try WindSignals.run(RumbleFilter(settings: settings), [x, x.reversed()], sampleRate: 48_000)
         let filter = RumbleFilter(settings: settings)
         let split = try WindSignals.run(filter, [x, x.reversed()], sampleRate: 48_000, blocks: [1, 7, 333, 4096, 2])
@@ -98,6 +102,43 @@ struct WindRumbleFilterTests {
         filter.reset()
         let again = filter.processAligned(AudioBuffer(channels: [x, x.reversed()]), blockFrames: [4096])
         #expect(again.channelArrays() == whole)
+    }
+
+    /// Linear phase: the measured response against the design at the corner and an octave below. The STFT applies
+    /// the design's gain at each bin centre (2.9 Hz apart at 48 kHz); a sine between bins takes a window-weighted
+    /// mix of its neighbours' gains, so the measured level departs from the design by about the gain curve's
+    /// curvature across one bin: at the corner of an order-N filter the level changes by 6·N dB per octave, i.e.
+    /// 6·N × 2.9 / (80 · ln 2) ≈ 0.32·N dB per bin, and its curvature there moves a two-bin average by a small
+    /// fraction of that. Tolerance: 0.15 dB for N ≤ 4 (about half of the steepest case's per-bin step).
+    @Test(arguments: [(80.0, 12, 48_000.0), (80.0, 24, 44_100.0), (120.0, 18, 96_000.0), (60.0, 12, 48_000.0)])
+    func linearPhaseCornerAndSlope(corner: Double, slope: Int, sampleRate: Double) throws {
+        let order = slope / 6
+        let atCorner = try Self.measuredDecibels(corner: corner, slope: slope, hertz: corner, sampleRate: sampleRate,
+                                                 phase: .linear)
+        #expect(abs(atCorner - -10 * log10(2.0)) < 0.15, "corner level \(atCorner) dB")
+        let below = try Self.measuredDecibels(corner: corner, slope: slope, hertz: corner / 2, sampleRate: sampleRate,
+                                              phase: .linear)
+        let expected = Self.butterworthDecibels(hertz: corner / 2, corner: corner, order: order,
+                                                sampleRate: sampleRate)
+        #expect(abs(below - expected) < 0.15, "octave below: \(below) dB, design \(expected) dB")
+        let above = try Self.measuredDecibels(corner: corner, slope: slope, hertz: corner * 8, sampleRate: sampleRate,
+                                              phase: .linear)
+        #expect(abs(above) < 0.3, "8 × corner: \(above) dB")
+    }
+
+    /// Linear phase keeps the waveform above the corner: speech-like input with its energy above 100 Hz comes out
+    /// aligned and unchanged but for its lowest harmonic's small cut (SI-SDR over 25 dB, where minimum phase turns
+    /// the 120 Hz fundamental by about 60° and lands near 10 dB), and the latency is the STFT's, compensated.
+    @Test func linearPhaseKeepsTheWaveform() throws {
+        let x = WindSignals.speech(frameCount: 96_000, sampleRate: 48_000, fundamentalHertz: 120)
+        let linear = RumbleFilter(settings: RumbleFilterSettings(cornerHertz: 80, slopeDecibelsPerOctave: 12))
+        let y = try WindSignals.run(linear, [x], sampleRate: 48_000)[0]
+        #expect(linear.latencyFrames == 16382)
+        #expect(linear.groupDelaySeconds(atHertz: 160) == 0)
+        let minimum = try WindSignals.run(RumbleFilter(settings: RumbleFilterSettings(phase: .minimum)), [x],
+                                          sampleRate: 48_000)[0]
+        let linearSDR = WindSignals.siSDR(y, reference: x), minimumSDR = WindSignals.siSDR(minimum, reference: x)
+        #expect(linearSDR > 25 && linearSDR > minimumSDR + 10, "linear \(linearSDR) dB, minimum \(minimumSDR) dB")
     }
 
     @Test func refusesBadSettings() {

@@ -497,7 +497,8 @@ public enum PresetJob {
         let inputQuality = try quality()
         result.noteQuality(inputQuality)
         result.latencyFrames += (remover?.latencyFrames ?? 0) + (tracker?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
-            + (neuralReport?.latencyFrames ?? 0) + (windProcessors?.wind?.latencyFrames ?? 0)
+            + (neuralReport?.latencyFrames ?? 0)
+            + (windProcessors?.stages.reduce(0) { $0 + $1.latencyFrames } ?? 0)
         // The file report's time is the whole job's, as the process report's (not the last pass's).
         result.elapsedSeconds = seconds(clock.now - start)
         return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),

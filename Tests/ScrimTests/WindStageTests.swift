@@ -81,5 +81,11 @@ import Testing
         #expect(result.file.latencyFrames == wind.latencyFrames)
         #expect(withWind.stageNames == ["wind"])
         #expect(result.reportJSON.serialized().contains("gustPercent"))
+        // With a loudness stage (cleanup into an intermediate, then the gain pass) the stage's latency is counted
+        // too, beside the true-peak limiter's look-ahead (63 frames at 48 kHz; under 100).
+        withWind.loudness = LoudnessStage()
+        let twoPass = try PresetJob.process(input: input, output: folder.file("out2.wav"), preset: withWind)
+        let extra = twoPass.file.latencyFrames - wind.latencyFrames
+        #expect(extra >= 0 && extra < 100 && twoPass.file.frameCount == frames, "\(twoPass.file.latencyFrames)")
     }
 }

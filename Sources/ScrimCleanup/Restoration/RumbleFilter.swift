@@ -85,12 +85,11 @@ struct RumbleBiquad: Sendable, Hashable {
 /// - Phase (``RumbleFilterSettings/phase``): `linear` (default) applies the same magnitude as a zero-phase gain
 ///   per bin on an STFT (``RumblePhase/linear``), with a latency of fftSize − 2 frames that the pipeline compensates;
 ///   the waveform above the corner is kept exactly, which matters to anything that compares waveforms (SI-SDR, a
-///   later phase-aligned mix of two microphones). `minimum` is the IIR cascade: nothing is delayed as a whole, so
-///   ``latencyFrames`` is 0; the phase turns by N × 90° at the corner and the group
-///   delay peaks just above the corner and falls off above it (``groupDelaySeconds(atHertz:)``; for 80 Hz and 12
-///   dB/octave: about 2.8 ms at 80 Hz, 0.8 ms at 160 Hz, 0.02 ms at 1 kHz). Dialogue's fundamentals above
-///   the corner move by well under a period; transients keep their sharpness (no pre-ringing, unlike a
-///   linear-phase filter).
+///   later phase-aligned mix of two microphones). `minimum` is the IIR cascade: nothing is delayed as a whole
+///   (``latencyFrames`` 0); the phase turns by N × 90° at the corner and the group delay peaks just above the
+///   corner and falls off above it (``minimumPhaseGroupDelaySeconds(atHertz:)``; for 80 Hz and 12 dB/octave:
+///   about 2.8 ms at 80 Hz, 0.8 ms at 160 Hz, 0.02 ms at 1 kHz). Dialogue's fundamentals above the corner move by
+///   well under a period, and transients keep their sharpness (no pre-ringing).
 /// - State in double precision (transposed direct form II), so a corner of 10 Hz at 96 kHz stays exact.
 /// - Blocks: any size; the result is identical for every block split (a sample-by-sample recursion).
 /// - Allocation: only in ``prepare(for:)``; ``process(_:)`` and ``reset()`` do not allocate, lock or throw.

@@ -85,7 +85,9 @@ void scrim_string_free(char *string);
 /**
  * Creates a streaming chain from a preset.
  * @param preset           a built-in preset name (e.g. "denoise-only") or a preset as JSON text (starting with '{').
- *                         Streaming chains run the de-hum (with a fixed frequency) and denoise stages; a loudness
+ *                         Streaming chains run the de-hum (with a fixed frequency), rumble/wind ("wind": its
+ *                         latency, 16382 frames at 48 kHz with the default linear-phase high-pass plus 2046 for the
+ *                         wind reducer, is in scrim_chain_latency) and denoise stages; a loudness
  *                         stage, which needs two passes over a file, is applied as a fixed gain of 0 dB and reported
  *                         (measure with scrim_meter_* and apply your own gain, or use scrim_process_file).
  * @param sample_rate      Hz, 8000 to 192000.

@@ -37,9 +37,9 @@ public struct RumbleFilterSettings: Sendable, Hashable {
 
     /// The linear-phase STFT's size for `sampleRate`: the power of two nearest 0.34 s (16384 at 44.1/48 kHz, 32768
     /// at 96 kHz): bins under 3 Hz, fine enough to sample the response within the first octave below a 40 Hz
-    /// corner.
+    /// corner. At most 65536 (the largest FFT Scrim plans; bins of 3 Hz up to 192 kHz, 12 Hz at 768 kHz).
     public static func linearPhaseFFTSize(forSampleRate sampleRate: Double) -> Int {
-        1 << Int(min(max(log2(max(sampleRate * 0.34, 256)).rounded(), 8), 17))
+        1 << Int(min(max(log2(max(sampleRate * 0.34, 256)).rounded(), 8), 16))
     }
 
     /// The Butterworth order, slope / 6.

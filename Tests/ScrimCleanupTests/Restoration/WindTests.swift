@@ -141,6 +141,15 @@ struct WindRumbleFilterTests {
         #expect(linearSDR > 25 && linearSDR > minimumSDR + 10, "linear \(linearSDR) dB, minimum \(minimumSDR) dB")
     }
 
+    /// The linear-phase STFT stays within the FFT sizes Scrim plans at every sample rate it accepts.
+    @Test func linearPhaseWorksAtEveryRate() throws {
+        for rate in [8_000.0, 44_100, 192_000, 384_000, 768_000] {
+            #expect(RumbleFilterSettings.linearPhaseFFTSize(forSampleRate: rate) <= 65536)
+            let filter = RumbleFilter(settings: RumbleFilterSettings(cornerHertz: 80))
+            try filter.prepare(for: ProcessSpec(sampleRate: rate, channelCount: 1, maximumBlockFrames: 512))
+        }
+    }
+
     @Test func refusesBadSettings() {
         let spec = ProcessSpec(sampleRate: 48_000, channelCount: 1, maximumBlockFrames: 64)
         #expect(throws: ScrimError.self) { try RumbleFilter(settings: RumbleFilterSettings(slopeDecibelsPerOctave: 10)).prepare(for: spec) }

@@ -81,6 +81,16 @@ final class CChain {
             } else if let declicker = stage as? Declicker {
                 stages.append(.object([("stage", .string("declick"))] + declicker.report.jsonPairs(
                     sampleRate: spec.sampleRate)))
+            } else if let reducer = stage as? WindReducer, let r = reducer.report {
+                stages.append(.object([
+                    ("stage", .string("wind")),
+                    ("gustPercent", .array(r.tracks.map { .rounded($0.gustShare * 100, places: 2) })),
+                    ("gusts", .array(r.tracks.map { .int(Int64($0.gustCount)) })),
+                    ("deepestCutDb", .array(r.tracks.map { .rounded($0.deepestCutDecibels, places: 2) })),
+                ]))
+            } else if let filter = stage as? RumbleFilter {
+                stages.append(.object([("stage", .string("highpass")), ("cornerHz", .finite(filter.settings.cornerHertz)),
+                                       ("slopeDbPerOctave", .int(Int64(filter.settings.slopeDecibelsPerOctave)))]))
             } else if stage is HumRemover {
                 stages.append(.object([("stage", .string("dehum")), ("engine", .string("classic"))]))
             } else {

@@ -56,7 +56,7 @@ extension Decoder {
 /// The top level of a preset document.
 struct PresetDocument: Decodable {
     var preset: Preset
-    static let keys = ["name", "summary", "declick", "dehum", "denoise", "loudness"]
+    static let keys = ["name", "summary", "declick", "dehum", "wind", "denoise", "loudness"]
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(Self.keys)
@@ -69,6 +69,7 @@ struct PresetDocument: Decodable {
             dehum: try c.decodeIfPresent(DehumStage.self, forKey: key("dehum")),
             denoise: try c.decodeIfPresent(DenoiseStage.self, forKey: key("denoise")),
             loudness: try c.decodeIfPresent(LoudnessStage.self, forKey: key("loudness")))
+        preset.wind = try c.decodeIfPresent(WindStage.self, forKey: key("wind"))
     }
 }
 
@@ -252,6 +253,7 @@ extension Preset {
             ("summary", .string(summary)),
             ("declick", declick?.json ?? .null),
             ("dehum", dehum?.json ?? .null),
+            ("wind", wind?.json ?? .null),
             ("denoise", denoise?.json ?? .null),
             ("loudness", loudness?.json ?? .null),
         ])
@@ -268,6 +270,8 @@ extension Preset {
         text += (dehum?.json ?? .null).serialized() + "\n"
         text += (denoise?.fingerprintJSON ?? .null).serialized() + "\n"
         text += (loudness?.json ?? .null).serialized() + "\n"
+        // Only when present, so presets without the stage keep the fingerprints their outputs were made with.
+        if let wind { text += "wind " + wind.json.serialized() + "\n" }
         var hash = fnv1a(Array(text.utf8))
         if let profile = denoise?.profile, let data = FileManager.default.contents(atPath: profile) {
             hash = fnv1a(Array(data), seed: hash)

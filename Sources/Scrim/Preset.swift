@@ -24,6 +24,9 @@ public struct Preset: Sendable, Hashable {
     public var declick: DeclickStage?
     /// The de-hum stage, or nil for none.
     public var dehum: DehumStage?
+    /// The rumble high-pass and wind-gust reducer (``WindStage``, preset key `wind`; after de-hum, before denoise),
+    /// or nil for none.
+    public var wind: WindStage? = nil
     /// The noise-reduction stage, or nil for none.
     public var denoise: DenoiseStage?
     /// The loudness stage (a two-pass measure-then-gain), or nil for none.
@@ -40,10 +43,10 @@ public struct Preset: Sendable, Hashable {
         self.loudness = loudness
     }
 
-    /// Names of the stages that run, in order ("declick", "dehum", "denoise", "loudness").
+    /// Names of the stages that run, in order ("declick", "dehum", "wind", "denoise", "loudness").
     public var stageNames: [String] {
-        (declick == nil ? [] : ["declick"])
-            + (dehum == nil ? [] : ["dehum"]) + (denoise == nil ? [] : ["denoise"]) + (loudness == nil ? [] : ["loudness"])
+        (declick == nil ? [] : ["declick"]) + (dehum == nil ? [] : ["dehum"]) + (wind == nil ? [] : ["wind"])
+            + (denoise == nil ? [] : ["denoise"]) + (loudness == nil ? [] : ["loudness"])
     }
 }
 
@@ -511,6 +514,7 @@ extension Preset {
                                  + "noise profile JSON file (from scrim profile)")
             }
         }
+        try wind?.validate()
         if let loudness {
             guard loudness.targetLoudness.isFinite, (-70...0).contains(loudness.targetLoudness) else {
                 throw ScrimError(.configuration,

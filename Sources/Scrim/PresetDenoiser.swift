@@ -228,6 +228,7 @@ extension Preset {
         if let configuration = dehum?.removerConfiguration(detected: detectedHum) {
             stages.append(HumRemover(configuration: configuration))
         }
+        if let wind { stages += wind.makeProcessors().stages }
         if let denoise { stages.append(try PresetDenoiser(stage: denoise, modelFolder: modelFolder).processor) }
         if let loudness, let measuredLoudness {
             stages.append(LoudnessNormalizer(measurement: measuredLoudness, target: loudness.target,

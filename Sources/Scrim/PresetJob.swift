@@ -80,6 +80,15 @@ public struct PresetJobResult: Sendable {
     public var denoise: NoiseReductionReport?
     /// The neural engine's report (nil unless the preset's denoise stage runs the network; ``denoise`` is then nil).
     public var neuralDenoise: NeuralNoiseReductionReport? = nil
+    /// Rumble/wind stage result (nil when the preset has no `wind` stage).
+    public var wind: WindStageResult? = nil
+
+    /// This result with ``wind`` set.
+    func withWind(_ wind: WindStageResult?) -> PresetJobResult {
+        var copy = self
+        copy.wind = wind
+        return copy
+    }
     /// Loudness stage result (nil when the preset has no loudness stage).
     public var loudness: LoudnessStageResult?
     /// The final pass's file report; its ``FileJobResult/invalidSamplesZeroed`` counts the input's invalid
@@ -143,6 +152,7 @@ public struct PresetJobResult: Sendable {
         } else {
             pairs.append(("dehum", .null))
         }
+        pairs.append(("wind", wind?.json ?? .null))
         let noiseSource = preset.denoise?.profile.map { "profile \(SystemPath.display($0))" } ?? "adaptive"
         if let neuralDenoise {
             pairs.append(("denoise", neuralDenoise.json))
@@ -311,6 +321,10 @@ public enum PresetJob {
             remover = made
             stages.append(made)
         }
+        // Rumble and wind, after de-hum and before denoise.
+        let windProcessors = preset.wind?.makeProcessors()
+        stages += windProcessors?.stages ?? []
+        func windResult() -> WindStageResult? { windProcessors?.result(sampleRate: Double(info.sampleRate)) }
         var denoiser: PresetDenoiser?
         // The neural engine's dialogue mode on a file runs as its own passes (NeuralFileJob: the network forward
         // and backward, then the refiner), after the de-hum stage has been written to an intermediate.
@@ -430,7 +444,7 @@ public enum PresetJob {
                                    denoise: denoiser?.report?.spectral,
                                    neuralDenoise: neuralReport ?? denoiser?.report?.neural,
                                    loudness: nil, file: result, quality: inputQuality, passes: meter.passCount,
-                                   elapsedSeconds: seconds(clock.now - start))
+                                   elapsedSeconds: seconds(clock.now - start)).withWind(windResult())
         }
 
         // Pass 2: cleanup into a float32 intermediate, measured as it is written (or measure the input).
@@ -497,6 +511,7 @@ public enum PresetJob {
         result.noteQuality(inputQuality)
         result.latencyFrames += (remover?.latencyFrames ?? 0) + (tracker?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
             + (neuralReport?.latencyFrames ?? 0)
+            + (windProcessors?.stages.reduce(0) { $0 + $1.latencyFrames } ?? 0)
         // The file report's time is the whole job's, as the process report's (not the last pass's).
         result.elapsedSeconds = seconds(clock.now - start)
         return PresetJobResult(preset: preset, fingerprint: preset.fingerprint,
@@ -505,7 +520,7 @@ public enum PresetJob {
                                neuralDenoise: neuralReport ?? denoiser?.report?.neural,
                                loudness: loudnessResult, file: result, quality: inputQuality,
                                passes: meter.passCount,
-                               elapsedSeconds: seconds(clock.now - start))
+                               elapsedSeconds: seconds(clock.now - start)).withWind(windResult())
     }
 
     /// Channel weights for loudness: the rule every command shares (``LoudnessJob/layout(for:request:)``).

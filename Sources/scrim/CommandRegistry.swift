@@ -10,6 +10,7 @@ enum CommandRegistry {
         MatchCommand.self,
         DehumCommand.self,
         DeclickCommand.self,
+        DewindCommand.self,
         DenoiseCommand.self,
         ProfileCommand.self,
         ProcessCommand.self,

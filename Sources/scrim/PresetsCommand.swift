@@ -73,6 +73,12 @@ struct PresetsCommand: ParsableCommand {
         } else {
             row("dehum", "off")
         }
+        if let wind = preset.wind {
+            row("wind", (wind.highpassHertz.map { String(format: "high-pass %g Hz, %d dB/octave", $0,
+                                                         wind.slopeDecibelsPerOctave) } ?? "no high-pass")
+                + (wind.reduceWind ? String(format: "; gusts cut by up to %g dB below %g Hz", wind.reductionDecibels,
+                                            wind.bandHertz) : "; no wind reduction"))
+        }
         if let denoise = preset.denoise, denoise.engine == .neural {
             let limit = denoise.reductionDecibels >= DenoiseStage.neuralNoLimitDecibels ? "no limit"
                 : "up to \(formatDecibels(denoise.reductionDecibels, places: 0)) dB"

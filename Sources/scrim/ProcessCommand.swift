@@ -119,6 +119,7 @@ struct ProcessCommand: ParsableCommand {
                 row("hum", "none found, nothing removed")
             }
         }
+        if let wind = result.wind { lines += wind.lines }
         if let denoise = result.denoise {
             row("denoise", describeDenoise(denoise))
         }

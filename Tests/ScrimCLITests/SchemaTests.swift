@@ -510,7 +510,7 @@ struct SchemaValidator: Sendable {
 @Suite struct SchemaTests {
     static let commands = [
         "info", "analyze", "loudness", "denoise", "dehum", "declick", "profile", "normalize", "match", "process",
-        "presets", "batch", "report",
+        "presets", "batch", "report", "dewind",
     ]
     static let envelopeKeys = ["command", "input", "output", "status", "error", "warnings"]
 
@@ -705,6 +705,19 @@ struct SchemaValidator: Sendable {
         try run(["declick", bad, "-o", folder.file("d.wav"), "--json"], schema: "declick", status: 1)
     }
 
+    @Test func dewind() throws {
+        let (folder, bad, silent, _) = try inputs()
+        let poly = try run(["dewind", CLI.sample("poly_bwf_4ch.wav"), "-o", folder.file("a.wav"), "--json"],
+                           schema: "dewind", status: 0)
+        #expect(poly.first?["wind"]?["wind"]?["coherence"] == .bool(true))
+        try run(["dewind", silent, "-o", folder.file("b.wav"), "--no-wind", "--slope", "24", "--json"],
+                schema: "dewind", status: 0)
+        try run(["dewind", CLI.sample("take_quiet.wav"), "-o", folder.file("c.wav"), "--highpass", "off", "--link",
+                 "--json"], schema: "dewind", status: 0)
+        try run(["dewind", bad, "-o", folder.file("d.wav"), "--json"], schema: "dewind", status: 1)
+        try run(["dewind", silent, "-o", folder.file("e.wav"), "--slope", "10", "--json"], schema: "dewind", status: 2)
+    }
+
     @Test func profile() throws {
         let (folder, bad, silent, _) = try inputs()
         let room = CLI.sample("dialogue_roomtone.wav")
@@ -896,6 +909,7 @@ struct SchemaValidator: Sendable {
         ["loudness", "--json", "--layout", "9.1", "x.wav"],
         ["denoise", "in.wav", "-o", "out.mp3", "--json"],
         ["dehum", "in.wav", "--json"],
+        ["dewind", "in.wav", "-o", "out.wav", "--highpass", "5", "--json"],
         ["profile", "--json"],
         ["normalize", "in.wav", "-o", "out.wav", "--target", "loud", "--json"],
         ["match", "a.wav", "-o", "matched", "--json"],

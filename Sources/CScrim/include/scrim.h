@@ -89,9 +89,11 @@ void scrim_string_free(char *string);
 /**
  * Creates a streaming chain from a preset.
  * @param preset           a built-in preset name (e.g. "denoise-only") or a preset as JSON text (starting with '{').
- *                         Streaming chains run the de-hum (with a fixed frequency, always with the classic
- *                         remover: the tracker works on 28 s chunks; the report's dehum stage says "engine":
- *                         "classic") and denoise stages. A preset with a stage that cannot stream (a loudness stage,
+ *                         Streaming chains run the de-click, de-hum (with a fixed frequency, always with the
+ *                         classic remover: the tracker works on 28 s chunks; the report's dehum stage says "engine":
+ *                         "classic"), rumble/wind ("wind": its latency, 16382 frames at 48 kHz with the default
+ *                         linear-phase high-pass plus 2046 for the wind reducer, is in scrim_chain_latency) and
+ *                         denoise stages. A preset with a stage that cannot stream (a loudness stage,
  *                         which needs the programme's measured loudness; de-hum with automatic detection, which
  *                         needs a pass over the material first) is refused with SCRIM_ERROR_UNSUPPORTED and a
  *                         message naming those stages (ABI 2; ABI 1 dropped them, listing them only in the report's

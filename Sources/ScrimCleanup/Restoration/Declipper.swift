@@ -52,7 +52,7 @@ public struct DeclipperChannelReport: Sendable, Hashable {
 ///
 /// Method. Samples at or beyond a channel's thresholds (``ClipLevels``; for hard clipping the flat level on
 /// each polarity, for soft clipping the knee where the saturating curve's pile-up begins) are *unknown*. Runs of
-/// unknowns closer than ``contextFrames`` to each other are gathered into one cluster (spanning at most
+/// unknowns closer than the AR order to each other are gathered into one cluster (spanning at most
 /// ``clusterSpanFrames``); each cluster is rebuilt from a segment of ``contextFrames`` samples either side by
 /// ``DeclipperInterpolator``: Janssen, Veldhuis & Vries (1986) alternate an AR(`order`) fit with the
 /// least-squares solution for the unknowns; as in Abel & Smith (1991) the solution is kept at or beyond its
@@ -60,9 +60,13 @@ public struct DeclipperChannelReport: Sendable, Hashable {
 /// unknowns that fall short at their bound and solving again. Samples of neighbouring clusters that fall into a
 /// segment are unknowns of that solve too (not written back); samples already rebuilt count as known. Runs
 /// longer than ``DeclipperConfiguration/maximumRunSeconds`` are left alone and counted
-/// (``DeclipperChannelReport/runsLeft``). Soft clipping is reconstructed the same way above its knee, with the
-/// observed samples as bounds; this is weaker than for hard clipping (the curve's shape is not inverted, only its
-/// top is rebuilt), and reported as its own kind.
+/// (``DeclipperChannelReport/runsLeft``).
+///
+/// Soft clipping (``ClipLevels/Kind/soft``) is reported, not rebuilt: the channel passes through unchanged.
+/// Rebuilding the samples above the knee the same way (bounded below by the observed samples) was tried and
+/// measured on a speech-like signal through tanh 12 dB over: SI-SDR 10.8 dB before, 10.7 dB after — a saturating
+/// curve compresses everything above its knee gradually, not just the top, so interpolating the top alone does
+/// not undo it; inverting the curve would need its shape, which a detector cannot read off reliably.
 ///
 /// Streaming without levels (``DeclipperConfiguration/levels`` nil): a run of three or more equal samples of
 /// one sign at −20 dBFS or above sets that polarity's level to its value (the highest such level seen so far),
@@ -74,7 +78,7 @@ public struct DeclipperChannelReport: Sendable, Hashable {
 /// so a file job can measure first and lower the output only as far as it needs.
 ///
 /// - Latency: ``latencyFrames`` = ``clusterSpanFrames`` + 2 × ``maximumRunFrames`` + ``contextFrames`` + 4
-///   (the longest wait between a sample's arrival and the rebuild of its cluster; 22 ms at 48 kHz).
+///   (the longest wait between a sample's arrival and the rebuild of its cluster; 30 ms at 48 kHz).
 /// - Channels: independent (each its own levels).
 /// - Streaming: blocks of any size; the output does not depend on the split.
 /// - Allocation: in ``prepare(for:)`` only; `process`, `flush` and `reset` do not allocate, lock or throw.
@@ -86,7 +90,9 @@ public final class Declipper: AudioProcessor {
     public private(set) var latencyFrames = 0
     /// The AR model order in use; valid after ``prepare(for:)``.
     public private(set) var order = 0
-    /// Samples of context either side of a cluster (4 × order).
+    /// Samples of context either side of a cluster: 10 ms, at least 4 × order (480 at 48 kHz). From the numpy
+    /// prototype (DeclipperInterpolator): ±2.7 ms of context scored 10 dB worse than ±10 ms on speech clipped
+    /// 6 dB over; a 150 Hz voice has one period either side in 10 ms.
     public private(set) var contextFrames = 0
     /// The longest run rebuilt, in frames.
     public private(set) var maximumRunFrames = 0
@@ -135,7 +141,7 @@ public final class Declipper: AudioProcessor {
             mask = size - 1
             self.levels = levels
             self.learning = learning
-            queue = Array(repeating: (0, 0, 0), count: 16)
+            queue = Array(repeating: (0, 0, 0), count: 64)
         }
 
         deinit {
@@ -205,7 +211,7 @@ public final class Declipper: AudioProcessor {
             levels = Array(repeating: .none, count: spec.channelCount)
         }
         self.order = order
-        contextFrames = 4 * order
+        contextFrames = max(4 * order, Int((0.01 * spec.sampleRate).rounded()))
         maximumRunFrames = max(2, Int((c.maximumRunSeconds * spec.sampleRate).rounded()))
         clusterSpanFrames = 2 * maximumRunFrames
         latencyFrames = clusterSpanFrames + 2 * maximumRunFrames + contextFrames + 4
@@ -289,6 +295,7 @@ public final class Declipper: AudioProcessor {
 
     @inline(__always)
     private func isClipped(_ x: Float, _ levels: ClipLevels) -> Bool {
+        guard levels.kind == .hard else { return false }
         if x > 0, let p = levels.positive { return x >= p * (1 - 1e-6) }
         if x < 0, let q = levels.negative { return -x >= q * (1 - 1e-6) }
         return false
@@ -341,7 +348,7 @@ public final class Declipper: AudioProcessor {
                 closeCluster(state, newest: j)
             }
         }
-        if state.clusterOpen, !state.inRun, j - state.clusterEnd > contextFrames {
+        if state.clusterOpen, !state.inRun, j - state.clusterEnd > order {
             closeCluster(state, newest: j)
         }
         while state.queueCount > 0 {
@@ -363,7 +370,7 @@ public final class Declipper: AudioProcessor {
             for i in start...end { state.flags[i & state.mask] = false }
             return
         }
-        if state.clusterOpen, start - state.clusterEnd <= contextFrames,
+        if state.clusterOpen, start - state.clusterEnd <= order,
            end - state.clusterStart < clusterSpanFrames {
             state.clusterEnd = end
             state.clusterRuns += 1
@@ -380,7 +387,8 @@ public final class Declipper: AudioProcessor {
         guard state.clusterOpen else { return }
         state.clusterOpen = false
         if state.queueCount == state.queue.count {
-            // Cannot happen with the latency chosen (at most three clusters wait); rebuild the oldest now rather
+            // Cannot happen with the latency chosen (clusters are ≥ 2 samples apart and wait ≤ 2 × the context,
+            // at most ~30 at 48 kHz, fewer than the queue holds); rebuild the oldest now rather
             // than lose it.
             let (start, end, runs) = state.queue[state.queueHead]
             state.queueHead = (state.queueHead + 1) % state.queue.count

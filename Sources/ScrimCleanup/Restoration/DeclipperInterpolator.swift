@@ -5,9 +5,9 @@ import Foundation
 ///
 /// Method (Janssen, Veldhuis & Vries, "Adaptive interpolation of discrete-time signals that can be modeled as
 /// autoregressive processes", IEEE Trans. ASSP 34(2), 1986; the clipping constraint as in Abel & Smith, "Restoring
-/// a clipped signal", ICASSP 1991): for a segment of `N` samples of which some are unknown, alternate
-///  1. fit an AR(`order`) model to the segment (autocorrelation method and Levinson–Durbin; the first fit uses
-///     only the pairs of known samples at each lag, later fits the whole filled-in segment), and
+/// a clipped signal", ICASSP 1991): for a segment of `N` samples of which some are unknown,
+///  1. fit an AR(`order`) model to the known samples by the covariance method (least squares over the prediction
+///     rows that contain no unknown sample; ``covarianceFit(count:unknown:)``), then
 ///  2. choose the unknown samples that minimise the energy of the prediction error Σₜ eₜ², eₜ = Σⱼ aⱼ xₜ₋ⱼ,
 ///     over the segment. Its normal equations are (AᵤᵀAᵤ) xᵤ = −Aᵤᵀ Aₖ xₖ; AᵤᵀAᵤ has the entries
 ///     R_a(|u − u'|) = Σⱼ aⱼ aⱼ₊|u−u'| (zero beyond `order`), a band matrix solved by banded Cholesky.
@@ -15,8 +15,12 @@ import Foundation
 /// saturating curve, at or beyond the observed value). Unknowns whose solution falls short are fixed at their
 /// bound and the rest solved again (an active-set projection that only adds constraints), until all hold.
 ///
-/// Two iterations of (1, 2) are run: Janssen et al. report most of the gain in the first few; the second refit
-/// mostly corrects the first model's bias from the missing peaks (checked in DeclipperTests' fault tests).
+/// One pass of (1, 2), not Janssen's iteration: fitted on the known samples only, the covariance method has no
+/// bias from the missing peaks to iterate away. Prototyped in numpy on a tone and on espeak speech clipped 6 dB
+/// over (error against the original): the autocorrelation method with Janssen's iteration, order 32, ±2.7 ms of
+/// context −25 dB (speech), ±10 ms −28.7 dB (2 iterations) / −30.4 dB (3); the covariance method, ±10 ms, one
+/// pass: order 32 −35.4 dB, order 48 −38.2 dB, order 64 −39.7 dB; a second pass refitted on the filled segment
+/// gained 1.3–1.7 dB for twice the time.
 ///
 /// - Allocation: all scratch storage is allocated in ``init(order:maximumSegment:maximumUnknowns:)``;
 ///   ``interpolate(segment:count:unknown:)`` does not allocate.
@@ -30,9 +34,11 @@ final class DeclipperInterpolator {
     private let bound: UnsafeMutablePointer<Double>      // signed bound for each unknown (by segment index)
     private let isUnknown: UnsafeMutablePointer<Bool>
     private let residual: UnsafeMutablePointer<Double>   // prediction error of the known part
-    private let r: UnsafeMutablePointer<Double>          // autocorrelation, lags 0...order
+    private let phi: UnsafeMutablePointer<Double>        // covariance matrix, (order + 1)²
+    private let chol: UnsafeMutablePointer<Double>       // its Cholesky factor, order²
+    private let blockRow: UnsafeMutablePointer<Double>
     private let a: UnsafeMutablePointer<Double>          // AR polynomial a[0] = 1, ..., a[order]
-    private let levinsonScratch: UnsafeMutablePointer<Double>
+    private let scratch: UnsafeMutablePointer<Double>
     private let ra: UnsafeMutablePointer<Double>         // autocorrelation of a, lags 0...order
     private let positions: UnsafeMutablePointer<Int>     // free unknowns, ascending
     private let band: UnsafeMutablePointer<Double>       // banded Cholesky factor, row i holds columns i-order...i
@@ -53,9 +59,11 @@ final class DeclipperInterpolator {
         bound = .allocate(capacity: maximumSegment)
         isUnknown = .allocate(capacity: maximumSegment)
         residual = .allocate(capacity: maximumSegment + order)
-        r = .allocate(capacity: order + 1)
+        phi = .allocate(capacity: (order + 1) * (order + 1))
+        chol = .allocate(capacity: order * order)
+        blockRow = .allocate(capacity: order + 1)
         a = .allocate(capacity: order + 1)
-        levinsonScratch = .allocate(capacity: order + 1)
+        scratch = .allocate(capacity: order + 1)
         ra = .allocate(capacity: order + 1)
         positions = .allocate(capacity: maximumUnknowns)
         band = .allocate(capacity: maximumUnknowns * (order + 1))
@@ -63,8 +71,8 @@ final class DeclipperInterpolator {
     }
 
     deinit {
-        x.deallocate(); bound.deallocate(); isUnknown.deallocate(); residual.deallocate(); r.deallocate()
-        a.deallocate(); levinsonScratch.deallocate(); ra.deallocate(); positions.deallocate(); band.deallocate()
+        x.deallocate(); bound.deallocate(); isUnknown.deallocate(); residual.deallocate(); phi.deallocate(); chol.deallocate(); blockRow.deallocate()
+        a.deallocate(); scratch.deallocate(); ra.deallocate(); positions.deallocate(); band.deallocate()
         rhs.deallocate()
     }
 
@@ -90,54 +98,39 @@ final class DeclipperInterpolator {
             isUnknown[i] = free
             if free {
                 bound[i] = x[i]
+                positions[m] = i
                 m += 1
             }
         }
         guard m > 0 else { return true }
-        for iteration in 0..<2 {
-            if iteration == 0 {
-                knownPairAutocorrelation(count: n)
-            } else {
-                plainAutocorrelation(count: n)
-            }
-            guard levinson() else { return iteration > 0 }
-            for j in 0...p {
-                var sum = 0.0
-                for k in 0...(p - j) { sum += a[k] * a[k + j] }
-                ra[j] = sum
-            }
-            // Active set: unknowns start free; those that fall short of their bound are fixed at it.
-            for i in 0..<n where isUnknown[i] { x[i] = 0 }
-            var freeCount = 0
-            for i in 0..<n where unknown[i] && i >= p && i < n - p && freeCount < m {
-                positions[freeCount] = i
-                freeCount += 1
-            }
-            var rounds = 0
-            while freeCount > 0 {
-                guard solve(count: n, freeCount: freeCount) else { return false }
-                rounds += 1
-                var kept = 0
-                var violated = false
-                for k in 0..<freeCount {
-                    let i = positions[k]
-                    let b = bound[i]
-                    if (b >= 0 && x[i] < b) || (b < 0 && x[i] > b) {
-                        x[i] = b
-                        violated = true
-                    } else {
-                        positions[kept] = i
-                        kept += 1
-                    }
+        guard covarianceFit(count: n, unknown: unknown) else { return false }
+        for j in 0...p {
+            var sum = 0.0
+            for k in 0...(p - j) { sum += a[k] * a[k + j] }
+            ra[j] = sum
+        }
+        // Active set: unknowns start free; those that fall short of their bound are fixed at it.
+        var freeCount = m
+        var rounds = 0
+        while freeCount > 0 {
+            guard solve(count: n, freeCount: freeCount) else { return false }
+            rounds += 1
+            var kept = 0
+            var violated = false
+            for k in 0..<freeCount {
+                let i = positions[k]
+                let b = bound[i]
+                if (b >= 0 && x[i] < b) || (b < 0 && x[i] > b) {
+                    x[i] = b
+                    violated = true
+                } else {
+                    positions[kept] = i
+                    kept += 1
                 }
-                if !violated || rounds >= 8 {
-                    // After 8 rounds whatever still falls short is clamped (already done above).
-                    break
-                }
-                // The fixed ones are now known; zero the still-free ones before solving again.
-                for k in 0..<kept { x[positions[k]] = 0 }
-                freeCount = kept
             }
+            // After 8 rounds whatever still falls short stays clamped at its bound (done above).
+            if !violated || rounds >= 8 { break }
+            freeCount = kept
         }
         for i in 0..<n where isUnknown[i] {
             let value = x[i]
@@ -147,52 +140,79 @@ final class DeclipperInterpolator {
         return true
     }
 
-    /// r[k] from the pairs of known samples at lag k, scaled to the segment length, with a Bartlett lag window
-    /// (keeps the sequence positive definite in practice) and 10⁻⁶ white-noise correction.
-    private func knownPairAutocorrelation(count n: Int) {
+    /// The AR polynomial by the covariance method (least squares over the prediction rows whose samples are
+    /// all known; Makhoul, "Linear prediction: a tutorial review", Proc. IEEE 63(4), 1975, §3.2). Each block of
+    /// consecutive valid rows t₀…t₁ adds φ(i, j) = Σₜ x[t − i] x[t − j]: its first row directly, the rest by the
+    /// recursion φ(i, j) = φ(i − 1, j − 1) + x[t₀ − i] x[t₀ − j] − x[t₁ + 1 − i] x[t₁ + 1 − j], O(rows × order +
+    /// order²) a block. The normal equations Σⱼ aⱼ φ(i, j) = −φ(i, 0) are solved by Cholesky, with 10⁻⁹ of the
+    /// mean diagonal added (for a near-silent stretch). False when fewer than 2 × order rows are valid.
+    private func covarianceFit(count n: Int, unknown: UnsafePointer<Bool>) -> Bool {
         let p = order
-        for k in 0...p {
-            var sum = 0.0
-            var pairs = 0
-            for i in k..<n where !isUnknown[i] && !isUnknown[i - k] {
-                sum += x[i] * x[i - k]
-                pairs += 1
+        let w = p + 1
+        phi.update(repeating: 0, count: w * w)
+        var rows = 0
+        // Row t is valid when x[t − p...t] holds no unknown sample.
+        var lastBad = -1
+        for i in 0..<p where unknown[i] { lastBad = i }
+        var t = p
+        while t < n {
+            if unknown[t] { lastBad = t }
+            guard t - p > lastBad else {
+                t += 1
+                continue
             }
-            let scaled = pairs > 0 ? sum * Double(n) / Double(pairs) : 0
-            r[k] = scaled * (1 - Double(k) / Double(n))
+            let t0 = t
+            var t1 = t
+            while t1 + 1 < n, !unknown[t1 + 1] { t1 += 1 }
+            rows += t1 - t0 + 1
+            for j in 0...p {
+                var sum = 0.0
+                for s in t0...t1 { sum += x[s] * x[s - j] }
+                blockRow[j] = sum
+            }
+            for d in 0...p {
+                var value = blockRow[d]  // φ(0, d)
+                phi[d] += value
+                if d > 0 { phi[d * w] += value }
+                var i = 1
+                while i + d <= p {
+                    let j = i + d
+                    value += x[t0 - i] * x[t0 - j] - x[t1 + 1 - i] * x[t1 + 1 - j]
+                    phi[i * w + j] += value
+                    if d > 0 { phi[j * w + i] += value }
+                    i += 1
+                }
+            }
+            t = t1 + 1
         }
-        r[0] *= 1 + 1e-6
-    }
-
-    /// r[k] of the whole (filled-in) segment, biased estimate, with 10⁻⁶ white-noise correction.
-    private func plainAutocorrelation(count n: Int) {
-        for k in 0...order {
-            var sum = 0.0
-            for i in k..<n { sum += x[i] * x[i - k] }
-            r[k] = sum
+        guard rows >= 2 * p else { return false }
+        var trace = 0.0
+        for i in 1...p { trace += phi[i * w + i] }
+        let ridge = max(trace / Double(p) * 1e-9, 1e-30)
+        for i in 0..<p {
+            for j in 0...i {
+                var value = phi[(i + 1) * w + (j + 1)] + (i == j ? ridge : 0)
+                for k in 0..<j { value -= chol[i * p + k] * chol[j * p + k] }
+                if i == j {
+                    guard value > 0, value.isFinite else { return false }
+                    chol[i * p + i] = value.squareRoot()
+                } else {
+                    chol[i * p + j] = value / chol[j * p + j]
+                }
+            }
         }
-        r[0] *= 1 + 1e-6
-    }
-
-    /// Levinson–Durbin: a[0...order] from r. Stops at the last stable order if a reflection coefficient
-    /// reaches 1 (the higher coefficients are then zero). False for a silent segment.
-    private func levinson() -> Bool {
-        let p = order
-        guard r[0] > 0, r[0].isFinite else { return false }
+        for i in 0..<p {
+            var value = -phi[(i + 1) * w]
+            for k in 0..<i { value -= chol[i * p + k] * scratch[k] }
+            scratch[i] = value / chol[i * p + i]
+        }
+        for i in stride(from: p - 1, through: 0, by: -1) {
+            var value = scratch[i]
+            if i + 1 < p { for k in (i + 1)..<p { value -= chol[k * p + i] * a[k + 1] } }
+            a[i + 1] = value / chol[i * p + i]
+        }
         a[0] = 1
-        for i in 1...p { a[i] = 0 }
-        var error = r[0]
-        for i in 1...p {
-            var acc = r[i]
-            for j in 1..<i { acc += a[j] * r[i - j] }
-            let k = -acc / error
-            guard abs(k) < 1, k.isFinite else { break }
-            for j in 0..<i { levinsonScratch[j] = a[j] }
-            for j in 1..<i { a[j] = levinsonScratch[j] + k * levinsonScratch[i - j] }
-            a[i] = k
-            error *= 1 - k * k
-            if error <= 0 { break }
-        }
+        for i in 0...p where !a[i].isFinite { return false }
         return true
     }
 

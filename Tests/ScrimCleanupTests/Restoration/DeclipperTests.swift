@@ -119,8 +119,8 @@ func detectClipping(_ input: [[Float]], sampleRate: Double = 48000) throws -> [C
         }
         let declipper = Declipper()
         try declipper.prepare(for: ProcessSpec(sampleRate: sampleRate, channelCount: 1, maximumBlockFrames: 64))
-        // 22 ms at 48 kHz (see the latency formula in Declipper's documentation).
-        #expect(abs(Double(declipper.latencyFrames) / sampleRate - 0.0223) < 0.003)
+        // 30 ms at 48 kHz (see the latency formula in Declipper's documentation).
+        #expect(abs(Double(declipper.latencyFrames) / sampleRate - 0.0301) < 0.002)
     }
 
     // MARK: Faults
@@ -141,15 +141,16 @@ func detectClipping(_ input: [[Float]], sampleRate: Double = 48000) throws -> [C
         let result = try declip([clipped], configuration: DeclipperConfiguration(levels: [detection.levels]))
         let before = DeclipSignals.errorDecibels(clipped, clean)
         let after = DeclipSignals.errorDecibels(result.output[0], clean)
-        // Measured: input −22.7 dB, output −63 dB (0 dBFS) / −63 dB (−6 dBFS). A deterministic signal fitted by
-        // an AR(32) model is close to exact; 25 dB of improvement leaves ≥ 15 dB of margin for other FFTW-free
-        // rounding (the whole path is double precision) and keeps the test meaningful (the clipped input is the
-        // baseline).
-        #expect(after < before - 25, "error \(after) dB, clipped input \(before) dB")
+        // Measured: input −20.3 dB, output −84.8 dB at both ceilings (a sum of 10 sinusoids is an exact AR(20)
+        // process, which the covariance fit recovers; what is left is Float rounding and the swell). Asking for
+        // 40 dB below the clipped input leaves 24 dB of margin for another CPU's rounding or a changed model
+        // order, and still fails if the rebuild falls back to the plain autocorrelation fit (−25.7 dB measured).
+        #expect(after < before - 40, "error \(after) dB, clipped input \(before) dB")
         let report = result.report[0]
         #expect(report.kind == .hard)
         #expect(abs((report.clipLevelDecibelsFS ?? 99) - ceilingDecibels) < 0.01)
-        #expect(report.runsRestored > 250)  // two runs per 150 Hz period where the swell is up
+        // Two runs per 150 Hz period while the swell is above 0.71 of its top: 138 measured.
+        #expect(report.runsRestored > 100)
         // The rebuilt peak within 0.5 dB of the original +3 dB (the error above bounds it far tighter).
         let restored = (report.restoredPeakDecibelsFS ?? -99) - ceilingDecibels
         #expect(abs(restored - 3) < 0.5, "restored peak \(restored) dB over the clip level")
@@ -173,19 +174,26 @@ func detectClipping(_ input: [[Float]], sampleRate: Double = 48000) throws -> [C
         #expect(negatives.allSatisfy { result.output[0][$0] == clipped[$0] })
     }
 
-    /// Soft clipping (tanh, driven 6 dB over): detected as soft, and the top rebuilt closer to the original.
-    @Test func softClippingDetectedAndImproved() throws {
-        let n = Int(Self.sampleRate)
-        let clean = DeclipSignals.harmonic(frameCount: n, sampleRate: Self.sampleRate, peak: 1.0)
-        let level: Float = 0.5
+    /// Soft clipping (tanh, driven 12 dB over the curve's knee): detected and reported as soft; the audio passes
+    /// through unchanged (Declipper's documentation says why), while a hard clip of the same signal is rebuilt.
+    @Test func softClippingDetectedAndReported() throws {
+        let n = Int(2 * Self.sampleRate)
+        let clean = DenoiseSignals.speechLike(frameCount: n, sampleRate: Self.sampleRate, rms: 0.25)
+        let peak = clean.reduce(0) { max($0, abs($1)) }
+        let level = peak * Float(amplitude(fromDecibels: -12))
         let soft = DeclipSignals.softClip(clean, level: level)
         let detection = try detectClipping([soft])[0]
-        #expect(detection.levels.kind == .soft)
+        // Measured ratio 0.62 (threshold 0.2).
+        #expect(detection.levels.kind == .soft, "pile-up ratio \(detection.pileUpRatio ?? -1)")
+        let knee = detection.levels.levelDecibelsFS ?? 0
+        let top = decibels(fromAmplitude: Double(soft.reduce(0) { max($0, abs($1)) }))
+        #expect(knee < top - 0.5 && knee > top - 6.1, "knee \(knee) dBFS, peak \(top) dBFS")
         let result = try declip([soft], configuration: DeclipperConfiguration(levels: [detection.levels]))
-        let before = DeclipSignals.errorDecibels(soft, clean)
-        let after = DeclipSignals.errorDecibels(result.output[0], clean)
-        #expect(after < before - 3, "error \(after) dB, soft-clipped input \(before) dB")
-        #expect(result.report[0].kind == .soft)
+        #expect(result.output[0] == soft)
+        #expect(result.report[0].kind == .soft && result.report[0].runsRestored == 0)
+        let hard = DeclipSignals.hardClip(clean, level: level)
+        let hardDetection = try detectClipping([hard])[0]
+        #expect(hardDetection.levels.kind == .hard)
     }
 
     /// A clean speech-like signal and a clean tone are not called clipped; a 16-bit-like quantised clean tone

@@ -38,6 +38,18 @@ public struct DeclipJobResult: Sendable {
 
     /// The report under the envelope's `declip` key (keys in Sources/scrim/README.md).
     public var json: JSONValue {
+        let mode: String
+        switch gain {
+        case .auto: mode = "auto"
+        case .fixed: mode = "fixed"
+        }
+        return Self.reportJSON(detections: detections, channels: channels, gainDecibels: gainDecibels, mode: mode,
+                               order: order, sampleRate: sampleRate)
+    }
+
+    /// The `declip` object shared by `scrim declip` and `scrim process`.
+    static func reportJSON(detections: [ClipDetection], channels: [DeclipperChannelReport], gainDecibels: Double,
+                           mode: String, order: Int, sampleRate: Double) -> JSONValue {
         func db(_ value: Double?) -> JSONValue { .rounded(value, places: 2) }
         let tracks: [JSONValue] = channels.enumerated().map { index, report in
             let detection = index < detections.count ? detections[index] : nil
@@ -62,15 +74,11 @@ public struct DeclipJobResult: Sendable {
                 ("pileUpRatio", .rounded(detection?.pileUpRatio, places: 3)),
             ])
         }
-        let mode: String
-        switch gain {
-        case .auto: mode = "auto"
-        case .fixed: mode = "fixed"
-        }
+        let peak = channels.compactMap(\.restoredPeakDecibelsFS).max().map { $0 + gainDecibels }
         return .object([
             ("gainDb", .rounded(gainDecibels, places: 2)),
             ("gainMode", .string(mode)),
-            ("outputPeakDbfs", db(outputPeakDecibelsFS)),
+            ("outputPeakDbfs", db(peak)),
             ("arOrder", .int(Int64(order))),
             ("tracks", .array(tracks)),
         ])

@@ -56,7 +56,7 @@ extension Decoder {
 /// The top level of a preset document.
 struct PresetDocument: Decodable {
     var preset: Preset
-    static let keys = ["name", "summary", "dehum", "denoise", "loudness"]
+    static let keys = ["name", "summary", "declip", "dehum", "denoise", "loudness"]
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(Self.keys)
@@ -67,7 +67,8 @@ struct PresetDocument: Decodable {
             summary: try c.decodeIfPresent(String.self, forKey: key("summary")) ?? "",
             dehum: try c.decodeIfPresent(DehumStage.self, forKey: key("dehum")),
             denoise: try c.decodeIfPresent(DenoiseStage.self, forKey: key("denoise")),
-            loudness: try c.decodeIfPresent(LoudnessStage.self, forKey: key("loudness")))
+            loudness: try c.decodeIfPresent(LoudnessStage.self, forKey: key("loudness")),
+            declip: try c.decodeIfPresent(DeclipStage.self, forKey: key("declip")))
     }
 }
 
@@ -249,6 +250,7 @@ extension Preset {
         .object([
             ("name", .string(name)),
             ("summary", .string(summary)),
+            ("declip", declip?.json ?? .null),
             ("dehum", dehum?.json ?? .null),
             ("denoise", denoise?.json ?? .null),
             ("loudness", loudness?.json ?? .null),
@@ -265,6 +267,8 @@ extension Preset {
         text += (dehum?.json ?? .null).serialized() + "\n"
         text += (denoise?.fingerprintJSON ?? .null).serialized() + "\n"
         text += (loudness?.json ?? .null).serialized() + "\n"
+        // Only when present, so presets without it keep their fingerprints (batch resume).
+        if let declip { text += "declip " + declip.json.serialized() + "\n" }
         var hash = fnv1a(Array(text.utf8))
         if let profile = denoise?.profile, let data = FileManager.default.contents(atPath: profile) {
             hash = fnv1a(Array(data), seed: hash)

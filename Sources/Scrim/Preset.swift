@@ -26,10 +26,13 @@ public struct Preset: Sendable, Hashable {
     public var denoise: DenoiseStage?
     /// The loudness stage (a two-pass measure-then-gain), or nil for none.
     public var loudness: LoudnessStage?
+    /// The de-clip stage (first in the chain; ``DeclipStage``), or nil for none.
+    public var declip: DeclipStage?
 
     /// Creates a preset.
     public init(name: String, summary: String = "", dehum: DehumStage? = nil, denoise: DenoiseStage? = nil,
-                loudness: LoudnessStage? = nil) {
+                loudness: LoudnessStage? = nil, declip: DeclipStage? = nil) {
+        self.declip = declip
         self.name = name
         self.summary = summary
         self.dehum = dehum
@@ -37,9 +40,9 @@ public struct Preset: Sendable, Hashable {
         self.loudness = loudness
     }
 
-    /// Names of the stages that run, in order ("dehum", "denoise", "loudness").
+    /// Names of the stages that run, in order ("declip", "dehum", "denoise", "loudness").
     public var stageNames: [String] {
-        (dehum == nil ? [] : ["dehum"]) + (denoise == nil ? [] : ["denoise"]) + (loudness == nil ? [] : ["loudness"])
+        (declip == nil ? [] : ["declip"]) + (dehum == nil ? [] : ["dehum"]) + (denoise == nil ? [] : ["denoise"]) + (loudness == nil ? [] : ["loudness"])
     }
 }
 
@@ -435,6 +438,7 @@ extension Preset {
     /// the file, like a fundamental above a quarter of its sample rate, are checked when the stages are
     /// prepared.)
     public func validate() throws(ScrimError) {
+        try declip?.validate()
         if let dehum {
             if case .fixed(let hz) = dehum.frequency, !(hz.isFinite && hz >= 10 && hz <= 1000) {
                 throw ScrimError(.configuration, "dehum.frequencyHz \(hz): use \"auto\" or 10 to 1000 Hz, e.g. 50")

@@ -78,6 +78,8 @@ public struct PresetJobResult: Sendable {
     public var denoise: NoiseReductionReport?
     /// The neural engine's report (nil unless the preset's denoise stage runs the network; ``denoise`` is then nil).
     public var neuralDenoise: NeuralNoiseReductionReport? = nil
+    /// De-clip stage result (nil when the preset has no de-clip stage).
+    public var declip: DeclipStageResult? = nil
     /// Loudness stage result (nil when the preset has no loudness stage).
     public var loudness: LoudnessStageResult?
     /// The final pass's file report; its ``FileJobResult/invalidSamplesZeroed`` counts the input's invalid
@@ -115,6 +117,7 @@ public struct PresetJobResult: Sendable {
             ("stages", .array(preset.stageNames.map { .string($0) })),
             ("passes", .int(Int64(passes))),
         ]
+        pairs.append(("declip", declip?.json ?? .null))
         if let hum {
             var dehum: [(String, JSONValue)] = []
             if case .fixed(let hz) = preset.dehum?.frequency {
@@ -289,9 +292,31 @@ public enum PresetJob {
             }
         }
 
+        // De-clip, first in the chain: a detection pass finds each track's clip levels (DeclipJob's first pass).
+        var declipper: Declipper?
+        var clipDetections: [ClipDetection] = []
+        if let stage = preset.declip {
+            meter.passCount += 1
+            let detector = ClipDetector()
+            let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
+                                               analyzers: [detector, meter], inputMeter: takeQualityMeter(),
+                                               isCancelled: isCancelled)
+            nonFinite = max(nonFinite ?? 0, analysis.nonFiniteSamples)
+            meter.nextPass()
+            clipDetections = detector.finish()
+            declipper = Declipper(configuration: stage.configuration(levels: clipDetections.map(\.levels)))
+        }
+        func declipResult() -> DeclipStageResult? {
+            guard let declipper, let stage = preset.declip else { return nil }
+            return DeclipStageResult(detections: clipDetections, channels: declipper.report,
+                                     gainDecibels: stage.gainDecibels, order: declipper.order,
+                                     sampleRate: Double(info.sampleRate))
+        }
+
         // The cleanup chain's stages, made fresh for this file.
         var remover: HumRemover?
         var stages: [any AudioProcessor] = []
+        if let declipper { stages.append(declipper) }
         if let tracker {
             meter.passCount += 1  // the tracker runs as a pass of its own
             stages.append(tracker)
@@ -320,7 +345,8 @@ public enum PresetJob {
         /// there (the output keeps the input's format and chunks unless `passOptions` says otherwise).
         func cleanup(into target: String, options passOptions: FileJobOptions,
                      analyzers: [any AudioAnalyzer]) throws -> FileJobResult {
-            let prePass: [any AudioProcessor] = wholeFileNeural != nil ? stages : (tracker.map { [$0] } ?? [])
+            let prePass: [any AudioProcessor] = wholeFileNeural != nil ? stages
+                : (tracker.map { (declipper.map { [$0 as any AudioProcessor] } ?? []) + [$0] } ?? [])
             guard !prePass.isEmpty || wholeFileNeural != nil else {
                 return try FileJob.process(input: input, output: target, options: passOptions,
                                            isCancelled: isCancelled, outputAnalyzers: analyzers,
@@ -415,7 +441,7 @@ public enum PresetJob {
             result.elapsedSeconds = seconds(clock.now - start)
             return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
                                    denoise: denoiser?.report?.spectral,
-                                   neuralDenoise: neuralReport ?? denoiser?.report?.neural,
+                                   neuralDenoise: neuralReport ?? denoiser?.report?.neural, declip: declipResult(),
                                    loudness: nil, file: result, quality: inputQuality, passes: meter.passCount,
                                    elapsedSeconds: seconds(clock.now - start))
         }
@@ -482,13 +508,13 @@ public enum PresetJob {
         result.noteInvalidSamples()
         let inputQuality = try quality()
         result.noteQuality(inputQuality)
-        result.latencyFrames += (remover?.latencyFrames ?? 0) + (tracker?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
+        result.latencyFrames += (declipper?.latencyFrames ?? 0) + (remover?.latencyFrames ?? 0) + (tracker?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
             + (neuralReport?.latencyFrames ?? 0)
         // The file report's time is the whole job's, as the process report's (not the last pass's).
         result.elapsedSeconds = seconds(clock.now - start)
         return PresetJobResult(preset: preset, fingerprint: preset.fingerprint, hum: humResult(),
                                denoise: denoiser?.report?.spectral,
-                               neuralDenoise: neuralReport ?? denoiser?.report?.neural,
+                               neuralDenoise: neuralReport ?? denoiser?.report?.neural, declip: declipResult(),
                                loudness: loudnessResult, file: result, quality: inputQuality,
                                passes: meter.passCount,
                                elapsedSeconds: seconds(clock.now - start))

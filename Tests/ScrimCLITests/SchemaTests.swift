@@ -509,7 +509,7 @@ struct SchemaValidator: Sendable {
 
 @Suite struct SchemaTests {
     static let commands = [
-        "info", "analyze", "loudness", "denoise", "dehum", "profile", "normalize", "match", "process", "presets",
+        "info", "analyze", "loudness", "denoise", "dehum", "declip", "profile", "normalize", "match", "process", "presets",
         "batch", "report",
     ]
     static let envelopeKeys = ["command", "input", "output", "status", "error", "warnings"]
@@ -692,6 +692,24 @@ struct SchemaValidator: Sendable {
         try run(["dehum", silent, "-o", folder.file("c.wav"), "--plot", folder.file("c.png"), "--json"],
                 schema: "dehum", status: 0)
         try run(["dehum", bad, "-o", folder.file("d.wav"), "--json"], schema: "dehum", status: 1)
+    }
+
+    @Test func declip() throws {
+        let (folder, bad, silent, _) = try inputs()
+        // A 1 kHz tone 6 dB over full scale, clipped by the 16-bit writer: hard clipping at 0 dBFS.
+        let clipped = folder.file("clipped.wav")
+        try writeShortWAV(to: clipped, frames: 24_000, amplitude: 2)
+        let done = try run(["declip", clipped, "-o", folder.file("a.wav"), "--json"], schema: "declip", status: 0)
+        if case .array(let tracks)? = done.first?["declip"]?["tracks"] {
+            #expect(tracks.first?["kind"] == .string("hard"))
+        } else {
+            Issue.record("no tracks")
+        }
+        if case .number(let gain)? = done.first?["declip"]?["gainDb"] { #expect(gain < -1) } else { Issue.record("no gainDb") }
+        try run(["declip", CLI.sample("take_quiet.wav"), "-o", folder.file("b.wav"), "--gain", "-3", "--json"],
+                schema: "declip", status: 0)
+        try run(["declip", silent, "-o", folder.file("c.wav"), "--json"], schema: "declip", status: 0)
+        try run(["declip", bad, "-o", folder.file("d.wav"), "--json"], schema: "declip", status: 1)
     }
 
     @Test func profile() throws {

@@ -696,9 +696,19 @@ struct SchemaValidator: Sendable {
 
     @Test func declip() throws {
         let (folder, bad, silent, _) = try inputs()
-        // A 1 kHz tone 6 dB over full scale, clipped by the 16-bit writer: hard clipping at 0 dBFS.
+        // A 1 kHz tone 6 dB over full scale, clipped to 16-bit full scale: hard clipping at 0 dBFS.
         let clipped = folder.file("clipped.wav")
-        try writeShortWAV(to: clipped, frames: 24_000, amplitude: 2)
+        var bytes: [UInt8] = Array("RIFF".utf8)
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        u32(36 + 2 * 24_000); bytes += Array("WAVEfmt ".utf8)
+        u32(16); u16(1); u16(1); u32(48_000); u32(96_000); u16(2); u16(16)
+        bytes += Array("data".utf8); u32(2 * 24_000)
+        for i in 0..<24_000 {
+            let x = 2 * sin(2 * Double.pi * 1000 * Double(i) / 48_000)
+            u16(UInt16(bitPattern: Int16(max(-32_768, min(32_767, (x * 32_767).rounded())))))
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: clipped))
         let done = try run(["declip", clipped, "-o", folder.file("a.wav"), "--json"], schema: "declip", status: 0)
         if case .array(let tracks)? = done.first?["declip"]?["tracks"] {
             #expect(tracks.first?["kind"] == .string("hard"))
@@ -706,7 +716,7 @@ struct SchemaValidator: Sendable {
             Issue.record("no tracks")
         }
         if case .number(let gain)? = done.first?["declip"]?["gainDb"] { #expect(gain < -1) } else { Issue.record("no gainDb") }
-        try run(["declip", CLI.sample("take_quiet.wav"), "-o", folder.file("b.wav"), "--gain", "-3", "--json"],
+        try run(["declip", CLI.sample("take_quiet.wav"), "-o", folder.file("b.wav"), "--gain=-3", "--json"],
                 schema: "declip", status: 0)
         try run(["declip", silent, "-o", folder.file("c.wav"), "--json"], schema: "declip", status: 0)
         try run(["declip", bad, "-o", folder.file("d.wav"), "--json"], schema: "declip", status: 1)

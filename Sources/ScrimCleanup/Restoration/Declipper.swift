@@ -413,7 +413,8 @@ public final class Declipper: AudioProcessor {
             unknown[k] = state.flags[i & mask]
             if i >= start, i <= end, unknown[k] { clippedHere += 1 }
         }
-        let solved = count > 2 * order && interpolator.interpolate(segment: segment, count: count, unknown: unknown)
+        let solved = count > 2 * order && interpolator.interpolate(segment: segment, count: count, unknown: unknown,
+                                                                     focus: (start - first)..<(end - first + 1))
         state.runsRestored += runs
         state.restoredFrames += clippedHere
         guard solved else { return }

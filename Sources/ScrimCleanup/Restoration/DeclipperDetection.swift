@@ -61,9 +61,11 @@ public struct ClipDetection: Sendable, Hashable {
 ///
 /// Hard clipping. Per channel and polarity the detector follows the peak and counts the runs of two or more
 /// consecutive samples that sit at it (within 10⁻⁶ relative: a converter or limiter ceiling repeats one value
-/// exactly). A polarity is hard-clipped when its peak carries at least ``minimumFlatRuns`` such runs, or at
-/// least ``minimumSamplesAtPeak`` samples: natural audio reaches its maximum once, a ceiling reaches it at every
-/// loud peak. Both polarities are judged separately (converters clip asymmetrically: +32767/32768 and −1 in
+/// exactly). A polarity is hard-clipped when its peak carries at least ``minimumFlatRuns`` such runs: natural
+/// audio reaches its maximum once, a ceiling at every loud peak. Single samples at the peak do not count: a steady
+/// tone whose period is a whole number of samples (1 kHz at 48 kHz) hits the same peak value every cycle. Known
+/// limit: a loud low-frequency tone in 16-bit (50 Hz near full scale) has runs of equal samples at its peak from
+/// quantisation alone and is called clipped; its "rebuild" then changes it by about one quantisation step. Both polarities are judged separately (converters clip asymmetrically: +32767/32768 and −1 in
 /// 16-bit), so either may be clipped alone, at its own level — full scale or any ceiling below it.
 ///
 /// Soft clipping. A saturating curve (tanh, a tape or preamp curve) leaves no flat run; instead it squeezes
@@ -83,8 +85,6 @@ public struct ClipDetection: Sendable, Hashable {
 public final class ClipDetector: AudioAnalyzer {
     /// Runs of ≥ 2 samples at the peak that make a polarity hard-clipped.
     public static let minimumFlatRuns = 3
-    /// Samples at the peak that make a polarity hard-clipped whatever their runs.
-    public static let minimumSamplesAtPeak = 8
     /// The pile-up ratio above which a channel counts as soft-clipped: 0.2.
     public static let softPileUpRatio = 0.2
     /// The share of the samples within 30 dB of the peak that lie in its top 1 dB from which a channel counts as
@@ -195,8 +195,7 @@ public final class ClipDetector: AudioAnalyzer {
         let peakDecibels = decibels(fromAmplitude: Double(peak))
         let loudEnough = peakDecibels >= Self.quietestClipDecibelsFS
         func clipped(_ p: Polarity) -> Bool {
-            loudEnough && p.peak > 0 && p.peak >= peak * 0.5
-                && (p.runsAtPeak >= Self.minimumFlatRuns || p.samplesAtPeak >= Self.minimumSamplesAtPeak)
+            loudEnough && p.peak > 0 && p.peak >= peak * 0.5 && p.runsAtPeak >= Self.minimumFlatRuns
         }
         let runs = up.runsAtPeak + down.runsAtPeak
         if clipped(up) || clipped(down) {

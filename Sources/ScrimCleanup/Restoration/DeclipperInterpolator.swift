@@ -43,6 +43,12 @@ final class DeclipperInterpolator {
     private let positions: UnsafeMutablePointer<Int>     // free unknowns, ascending
     private let band: UnsafeMutablePointer<Double>       // banded Cholesky factor, row i holds columns i-order...i
     private let rhs: UnsafeMutablePointer<Double>
+    private var solveLow = 0
+    private var solveHigh = 0
+
+    /// Rounds of the active-set projection: 4. Most runs settle in one or two; the cap bounds the time on heavy
+    /// clipping (whatever still falls short after it is clamped to its bound).
+    static let maximumRounds = 4
 
     /// Creates an interpolator.
     /// - Parameters:
@@ -84,17 +90,40 @@ final class DeclipperInterpolator {
     ///   - count: segment length (≤ `maximumSegment`).
     ///   - unknown: which samples are unknown. Unknowns within `order` samples of either end are left as
     ///     observed (they have no full prediction context); at most `maximumUnknowns` are solved, the rest left.
+    ///   - focus: the samples to rebuild (segment indices); unknowns far from it are not solved for.
     /// - Returns: false when the model could not be fitted (the segment is left as it was).
     /// Does not allocate.
     @discardableResult
-    func interpolate(segment: UnsafeMutablePointer<Float>, count: Int, unknown: UnsafePointer<Bool>) -> Bool {
+    func interpolate(segment: UnsafeMutablePointer<Float>, count: Int, unknown: UnsafePointer<Bool>,
+                     focus: Range<Int>) -> Bool {
         let n = min(count, maximumSegment)
         let p = order
         guard n > 2 * p else { return false }
+        // The least-squares solve needs only the rows near the focus (the run or cluster being rebuilt): from
+        // 2 × order either side, widened until no unknown sample lies within `order` of the window's edges (its
+        // observed value would enter the solve as known). The AR fit still uses the whole segment.
+        var lo = max(0, focus.lowerBound - 2 * p)
+        var hi = min(n, focus.upperBound + 2 * p)
+        var widened = true
+        while widened {
+            widened = false
+            for i in lo..<min(n, lo + p) where unknown[i] && lo > 0 {
+                lo = max(0, i - p)
+                widened = true
+                break
+            }
+            for i in max(0, hi - p)..<hi where unknown[i] && hi < n {
+                hi = min(n, i + p + 1)
+                widened = true
+                break
+            }
+        }
+        solveLow = lo
+        solveHigh = hi
         var m = 0
         for i in 0..<n {
             x[i] = Double(segment[i])
-            let free = unknown[i] && i >= p && i < n - p && m < maximumUnknowns
+            let free = unknown[i] && i >= lo + p && i < hi - p && m < maximumUnknowns
             isUnknown[i] = free
             if free {
                 bound[i] = x[i]
@@ -103,7 +132,15 @@ final class DeclipperInterpolator {
             }
         }
         guard m > 0 else { return true }
-        guard covarianceFit(count: n, unknown: unknown) else { return false }
+        // Heavy clipping of a high tone can leave no stretch of order + 1 known samples: halve the order until the
+        // fit has rows enough (a sinusoid needs order 2); the higher coefficients are then zero.
+        var fitted = false
+        var q = p
+        while q >= 2, !fitted {
+            fitted = covarianceFit(count: n, unknown: unknown, order: q)
+            q /= 2
+        }
+        guard fitted else { return false }
         for j in 0...p {
             var sum = 0.0
             for k in 0...(p - j) { sum += a[k] * a[k + j] }
@@ -128,8 +165,8 @@ final class DeclipperInterpolator {
                     kept += 1
                 }
             }
-            // After 8 rounds whatever still falls short stays clamped at its bound (done above).
-            if !violated || rounds >= 8 { break }
+            // After the last round whatever still falls short stays clamped at its bound (done above).
+            if !violated || rounds >= Self.maximumRounds { break }
             freeCount = kept
         }
         for i in 0..<n where isUnknown[i] {
@@ -140,14 +177,14 @@ final class DeclipperInterpolator {
         return true
     }
 
-    /// The AR polynomial by the covariance method (least squares over the prediction rows whose samples are
+    /// The AR polynomial of order `p` (≤ ``order``; the rest of `a` zeroed) by the covariance method (least squares over the prediction rows whose samples are
     /// all known; Makhoul, "Linear prediction: a tutorial review", Proc. IEEE 63(4), 1975, §3.2). Each block of
     /// consecutive valid rows t₀…t₁ adds φ(i, j) = Σₜ x[t − i] x[t − j]: its first row directly, the rest by the
     /// recursion φ(i, j) = φ(i − 1, j − 1) + x[t₀ − i] x[t₀ − j] − x[t₁ + 1 − i] x[t₁ + 1 − j], O(rows × order +
-    /// order²) a block. The normal equations Σⱼ aⱼ φ(i, j) = −φ(i, 0) are solved by Cholesky, with 10⁻⁹ of the
-    /// mean diagonal added (for a near-silent stretch). False when fewer than 2 × order rows are valid.
-    private func covarianceFit(count n: Int, unknown: UnsafePointer<Bool>) -> Bool {
-        let p = order
+    /// order²) a block. The normal equations Σⱼ aⱼ φ(i, j) = −φ(i, 0) are solved by Cholesky, with 10⁻⁶ of the
+    /// mean diagonal added (a steady tone makes φ singular: rank 2 per sinusoid; 10⁻⁹ failed on a clipped sine). False
+    /// when fewer than 2 × order rows are valid.
+    private func covarianceFit(count n: Int, unknown: UnsafePointer<Bool>, order p: Int) -> Bool {
         let w = p + 1
         phi.update(repeating: 0, count: w * w)
         var rows = 0
@@ -188,7 +225,7 @@ final class DeclipperInterpolator {
         guard rows >= 2 * p else { return false }
         var trace = 0.0
         for i in 1...p { trace += phi[i * w + i] }
-        let ridge = max(trace / Double(p) * 1e-9, 1e-30)
+        let ridge = max(trace / Double(p) * 1e-6, 1e-30)
         for i in 0..<p {
             for j in 0...i {
                 var value = phi[(i + 1) * w + (j + 1)] + (i == j ? ridge : 0)
@@ -213,6 +250,7 @@ final class DeclipperInterpolator {
         }
         a[0] = 1
         for i in 0...p where !a[i].isFinite { return false }
+        if p < order { for i in (p + 1)...order { a[i] = 0 } }
         return true
     }
 
@@ -222,7 +260,7 @@ final class DeclipperInterpolator {
         // Free unknowns are zero in x, so the prediction error of x is that of its known part.
         for i in 0..<m { x[positions[i]] = 0 }
         // residual[t] = Σⱼ aⱼ x[t − j] for t = p..<n (errors defined inside the segment).
-        for t in p..<n {
+        for t in (solveLow + p)..<solveHigh {
             var sum = 0.0
             for j in 0...p { sum += a[j] * x[t - j] }
             residual[t] = sum

@@ -61,8 +61,10 @@ public struct ClipDetection: Sendable, Hashable {
 ///
 /// Hard clipping. Per channel and polarity the detector follows the peak and counts the runs of two or more
 /// consecutive samples that sit at it (within 10⁻⁶ relative: a converter or limiter ceiling repeats one value
-/// exactly). A polarity is hard-clipped when its peak carries at least ``minimumFlatRuns`` such runs: natural
-/// audio reaches its maximum once, a ceiling at every loud peak. Single samples at the peak do not count: a steady
+/// exactly). A polarity is hard-clipped when its peak carries at least ``minimumFlatRuns`` such runs, or, when both
+/// polarities peak at the same level (within 0.01 dB: a symmetric ceiling), when the two together carry that many
+/// and it carries one: natural audio reaches its maximum once, a ceiling at every loud peak. (Speech clipped 1 dB
+/// over at 44.1 kHz gave two runs a polarity and was missed before the two were counted together.) Single samples at the peak do not count: a steady
 /// tone whose period is a whole number of samples (1 kHz at 48 kHz) hits the same peak value every cycle. Known
 /// limit: a loud low-frequency tone in 16-bit (50 Hz near full scale) has runs of equal samples at its peak from
 /// quantisation alone and is called clipped; its "rebuild" then changes it by about one quantisation step. Both polarities are judged separately (converters clip asymmetrically: +32767/32768 and −1 in
@@ -194,8 +196,13 @@ public final class ClipDetector: AudioAnalyzer {
         }
         let peakDecibels = decibels(fromAmplitude: Double(peak))
         let loudEnough = peakDecibels >= Self.quietestClipDecibelsFS
+        // A symmetric ceiling (both polarities' peaks within 0.01 dB): their runs count together.
+        let symmetric = abs(up.peak - down.peak) <= 0.0012 * peak
+        let together = up.runsAtPeak + down.runsAtPeak
         func clipped(_ p: Polarity) -> Bool {
-            loudEnough && p.peak > 0 && p.peak >= peak * 0.5 && p.runsAtPeak >= Self.minimumFlatRuns
+            guard loudEnough, p.peak > 0, p.peak >= peak * 0.5 else { return false }
+            return p.runsAtPeak >= Self.minimumFlatRuns
+                || (symmetric && p.runsAtPeak >= 1 && together >= Self.minimumFlatRuns)
         }
         let runs = up.runsAtPeak + down.runsAtPeak
         if clipped(up) || clipped(down) {

@@ -46,9 +46,12 @@ final class DeclipperInterpolator {
     private var solveLow = 0
     private var solveHigh = 0
 
-    /// Rounds of the active-set projection: 4. Most runs settle in one or two; the cap bounds the time on heavy
-    /// clipping (whatever still falls short after it is clamped to its bound).
-    static let maximumRounds = 4
+    /// Rounds of the active-set projection: 2 (solve; fix the unknowns that fall short at their bound and solve the
+    /// rest again; whatever still falls short is then clamped). Measured on 60 s of espeak speech clipped at
+    /// 0 dBFS (SI-SDR against the original / CPU seconds): 6 dB over, 1 round 41.76 dB / 0.21 s, 2 rounds 41.67 /
+    /// 0.20, 4 rounds 41.48 / 0.22; 15 dB over, 1 round 13.27 / 0.52, 2 rounds 13.46 / 0.66, 4 rounds 12.42 /
+    /// 0.78. More rounds pin more samples exactly at the clip level, which the original rarely is.
+    static let maximumRounds = 2
 
     /// Creates an interpolator.
     /// - Parameters:

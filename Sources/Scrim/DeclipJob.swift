@@ -116,7 +116,8 @@ public enum DeclipJob {
                                  reason: "the output is the input file; Scrim never writes over its input")
         }
         if !options.overwrite, FileSystem.kind(of: output, followingLinks: false) == .regular {
-            throw AudioFileError(.outputExists, path: output, reason: "the output exists; pass --overwrite to replace it")
+            throw AudioFileError(.outputExists, path: output,
+                                 reason: "the output exists; pass --overwrite to replace it")
         }
         let detector = ClipDetector()
         let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames, analyzers: [detector],

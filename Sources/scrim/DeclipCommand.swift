@@ -118,7 +118,8 @@ struct DeclipCommand: ParsableCommand {
             case .auto: why = "so the rebuilt peaks stay at or under 0 dBFS"
             case .fixed: why = "(--gain)"
             }
-            lines.append("  gain       " + formatDecibels(result.gainDecibels, places: 2) + " dB on the whole file " + why)
+            lines.append("  gain       " + formatDecibels(result.gainDecibels, places: 2) + " dB on the whole file "
+                         + why)
         } else if result.channels.contains(where: { $0.kind == .hard }) {
             lines.append("  gain       0 dB (the rebuilt peaks fit under 0 dBFS)")
         }

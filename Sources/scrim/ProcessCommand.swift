@@ -99,9 +99,9 @@ struct ProcessCommand: ParsableCommand {
                 case .none: row(label, "no clipping found")
                 case .soft: row(label, "soft clipping (a saturating curve): reported, left unchanged")
                 case .hard:
+                    let peak = formatDecibels(report.restoredPeakDecibelsFS ?? 0, places: 2)
                     row(label, "hard at " + formatDecibels(report.clipLevelDecibelsFS ?? 0, places: 2) + " dBFS, "
-                        + "\(report.runsRestored) runs rebuilt, peak " + formatDecibels(report.restoredPeakDecibelsFS ?? 0,
-                                                                                       places: 2) + " dBFS"
+                        + "\(report.runsRestored) runs rebuilt, peak " + peak + " dBFS"
                         + (report.runsLeft > 0 ? ", \(report.runsLeft) too long, left" : ""))
                 }
             }

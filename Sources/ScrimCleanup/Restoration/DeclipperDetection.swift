@@ -64,10 +64,11 @@ public struct ClipDetection: Sendable, Hashable {
 /// exactly). A polarity is hard-clipped when its peak carries at least ``minimumFlatRuns`` such runs, or, when both
 /// polarities peak at the same level (within 0.01 dB: a symmetric ceiling), when the two together carry that many
 /// and it carries one: natural audio reaches its maximum once, a ceiling at every loud peak. (Speech clipped 1 dB
-/// over at 44.1 kHz gave two runs a polarity and was missed before the two were counted together.) Single samples at the peak do not count: a steady
-/// tone whose period is a whole number of samples (1 kHz at 48 kHz) hits the same peak value every cycle. Known
-/// limit: a loud low-frequency tone in 16-bit (50 Hz near full scale) has runs of equal samples at its peak from
-/// quantisation alone and is called clipped; its "rebuild" then changes it by about one quantisation step. Both polarities are judged separately (converters clip asymmetrically: +32767/32768 and −1 in
+/// over at 44.1 kHz gave two runs a polarity and was missed before the two were counted together.) Single samples at
+/// the peak do not count: a steady tone whose period is a whole number of samples (1 kHz at 48 kHz) hits the same peak
+/// value every cycle. Known limit: a loud low-frequency tone in 16-bit (50 Hz near full scale) has runs of equal
+/// samples at its peak from quantisation alone and is called clipped; its "rebuild" then changes it by about one
+/// quantisation step. Both polarities are judged separately (converters clip asymmetrically: +32767/32768 and −1 in
 /// 16-bit), so either may be clipped alone, at its own level — full scale or any ceiling below it.
 ///
 /// Soft clipping. A saturating curve (tanh, a tape or preamp curve) leaves no flat run; instead it squeezes

@@ -13,7 +13,8 @@ import Foundation
 ///     R_a(|u − u'|) = Σⱼ aⱼ aⱼ₊|u−u'| (zero beyond `order`), a band matrix solved by banded Cholesky.
 /// The constraint: a clipped sample's true value lies at or beyond the clip level in the clipped sign (for a
 /// saturating curve, at or beyond the observed value). Unknowns whose solution falls short are fixed at their
-/// bound and the rest solved again (an active-set projection that only adds constraints), until all hold.
+/// bound and the rest solved once more (an active-set projection that only adds constraints; ``maximumRounds``);
+/// what still falls short after that is clamped to its bound.
 ///
 /// One pass of (1, 2), not Janssen's iteration: fitted on the known samples only, the covariance method has no
 /// bias from the missing peaks to iterate away. Prototyped in numpy on a tone and on espeak speech clipped 6 dB
@@ -80,7 +81,8 @@ final class DeclipperInterpolator {
     }
 
     deinit {
-        x.deallocate(); bound.deallocate(); isUnknown.deallocate(); residual.deallocate(); phi.deallocate(); chol.deallocate(); blockRow.deallocate()
+        x.deallocate(); bound.deallocate(); isUnknown.deallocate(); residual.deallocate(); phi.deallocate()
+        chol.deallocate(); blockRow.deallocate()
         a.deallocate(); scratch.deallocate(); ra.deallocate(); positions.deallocate(); band.deallocate()
         rhs.deallocate()
     }
@@ -184,14 +186,14 @@ final class DeclipperInterpolator {
         return true
     }
 
-    /// The AR polynomial of order `p` (≤ ``order``; the rest of `a` zeroed) by the covariance method (least squares over the prediction rows whose samples are
-    /// all known; Makhoul, "Linear prediction: a tutorial review", Proc. IEEE 63(4), 1975, §3.2). Each block of
-    /// consecutive valid rows t₀…t₁ adds φ(i, j) = Σₜ x[t − i] x[t − j]: its first row directly, the rest by the
-    /// recursion φ(i, j) = φ(i − 1, j − 1) + x[t₀ − i] x[t₀ − j] − x[t₁ + 1 − i] x[t₁ + 1 − j], O(rows × order +
-    /// order²) a block. The normal equations Σⱼ aⱼ φ(i, j) = −φ(i, 0) are solved by Cholesky, with 10⁻⁹ of the
-    /// mean diagonal added, or 10⁻⁶ or 10⁻³ when that is not positive definite (a steady tone makes φ singular, rank
-    /// 2 per sinusoid; 10⁻⁶ throughout cost 3–4 dB SI-SDR on speech clipped 3–6 dB over). False
-    /// when fewer than 2 × order rows are valid.
+    /// The AR polynomial of order `p` (≤ ``order``; the rest of `a` zeroed) by the covariance method (least squares
+    /// over the prediction rows whose samples are all known; Makhoul, "Linear prediction: a tutorial review", Proc.
+    /// IEEE 63(4), 1975, §3.2). Each block of consecutive valid rows t₀…t₁ adds φ(i, j) = Σₜ x[t − i] x[t − j]: its
+    /// first row directly, the rest by the recursion φ(i, j) = φ(i − 1, j − 1) + x[t₀ − i] x[t₀ − j] − x[t₁ + 1 − i]
+    /// x[t₁ + 1 − j], O(rows × order + order²) a block. The normal equations Σⱼ aⱼ φ(i, j) = −φ(i, 0) are solved by
+    /// Cholesky, with 10⁻⁹ of the mean diagonal added, or 10⁻⁶ or 10⁻³ when that is not positive definite (a steady
+    /// tone makes φ singular, rank 2 per sinusoid; 10⁻⁶ throughout cost 3–4 dB SI-SDR on speech clipped 3–6 dB over).
+    /// False when fewer than 2 × order rows are valid.
     private func covarianceFit(count n: Int, unknown: UnsafePointer<Bool>, order p: Int) -> Bool {
         let w = p + 1
         phi.update(repeating: 0, count: w * w)

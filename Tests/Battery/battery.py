@@ -41,6 +41,7 @@ COMMANDS = [
     ("analyze",   ["analyze", "{IN}"],                                               None),
     ("denoise",   ["denoise", "{IN}", "-o", "{OUT}"],                                "audio"),
     ("dehum",     ["dehum", "{IN}", "-o", "{OUT}"],                                  "audio"),
+    ("declip",    ["declip", "{IN}", "-o", "{OUT}"],                                 "audio"),
     ("normalize", ["normalize", "{IN}", "-o", "{OUT}"],                              "audio"),
     ("match",     ["match", "--reference", "{REF}", "{IN}", "-o", "{OUTDIR}"],       "audio-in-dir"),
     ("profile",   ["profile", "{IN}", "-o", "{OUTJSON}"],                            "json"),
@@ -55,7 +56,7 @@ BATCH_RUNS = [
 ]
 BATCH_PLAIN = ["batch", "{FOLDER}", "-o", "{OUTDIR}", "--progress", "none"]   # kill loop, signals, usage checks
 SIGNAL_COMMANDS = ["denoise", "normalize", "process", "batch"]                # names from COMMANDS, or "batch"
-WRITING_COMMANDS = {"denoise", "dehum", "normalize", "match", "process"}      # refuse > 64 channels
+WRITING_COMMANDS = {"denoise", "dehum", "declip", "normalize", "match", "process"}  # refuse > 64 channels
 # ======================================================================================================================
 
 import argparse

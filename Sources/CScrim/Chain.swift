@@ -78,6 +78,19 @@ final class CChain {
                     ("neuralEnsemble", .optional(r.ensemble)),
                     ("mixBackShare", .rounded(r.mixBackShare, places: 3)),
                 ]))
+            } else if let declipper = stage as? Declipper {
+                // The streaming declipper learns each track's level from the stream (Preset.makeChain).
+                let tracks: [JSONValue] = declipper.report.enumerated().map { index, r in
+                    .object([
+                        ("track", .int(Int64(index + 1))),
+                        ("kind", .string(r.kind.rawValue)),
+                        ("clipLevelDbfs", .rounded(r.clipLevelDecibelsFS, places: 2)),
+                        ("runsRestored", .int(Int64(r.runsRestored))),
+                        ("runsLeft", .int(Int64(r.runsLeft))),
+                        ("restoredPeakDbfs", .rounded(r.restoredPeakDecibelsFS, places: 2)),
+                    ])
+                }
+                stages.append(.object([("stage", .string("declip")), ("tracks", .array(tracks))]))
             } else if let declicker = stage as? Declicker {
                 stages.append(.object([("stage", .string("declick"))] + declicker.report.jsonPairs(
                     sampleRate: spec.sampleRate)))

@@ -56,7 +56,7 @@ extension Decoder {
 /// The top level of a preset document.
 struct PresetDocument: Decodable {
     var preset: Preset
-    static let keys = ["name", "summary", "declick", "dehum", "wind", "denoise", "loudness"]
+    static let keys = ["name", "summary", "declip", "declick", "dehum", "wind", "denoise", "loudness"]
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(Self.keys)
@@ -68,7 +68,8 @@ struct PresetDocument: Decodable {
             declick: try c.decodeIfPresent(DeclickStage.self, forKey: key("declick")),
             dehum: try c.decodeIfPresent(DehumStage.self, forKey: key("dehum")),
             denoise: try c.decodeIfPresent(DenoiseStage.self, forKey: key("denoise")),
-            loudness: try c.decodeIfPresent(LoudnessStage.self, forKey: key("loudness")))
+            loudness: try c.decodeIfPresent(LoudnessStage.self, forKey: key("loudness")),
+            declip: try c.decodeIfPresent(DeclipStage.self, forKey: key("declip")))
         preset.wind = try c.decodeIfPresent(WindStage.self, forKey: key("wind"))
     }
 }
@@ -251,6 +252,7 @@ extension Preset {
         .object([
             ("name", .string(name)),
             ("summary", .string(summary)),
+            ("declip", declip?.json ?? .null),
             ("declick", declick?.json ?? .null),
             ("dehum", dehum?.json ?? .null),
             ("wind", wind?.json ?? .null),
@@ -272,6 +274,8 @@ extension Preset {
         text += (loudness?.json ?? .null).serialized() + "\n"
         // Only when present, so presets without the stage keep the fingerprints their outputs were made with.
         if let wind { text += "wind " + wind.json.serialized() + "\n" }
+        // Only when present, so presets without it keep their fingerprints (batch resume).
+        if let declip { text += "declip " + declip.json.serialized() + "\n" }
         var hash = fnv1a(Array(text.utf8))
         if let profile = denoise?.profile, let data = FileManager.default.contents(atPath: profile) {
             hash = fnv1a(Array(data), seed: hash)

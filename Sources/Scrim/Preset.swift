@@ -31,10 +31,13 @@ public struct Preset: Sendable, Hashable {
     public var denoise: DenoiseStage?
     /// The loudness stage (a two-pass measure-then-gain), or nil for none.
     public var loudness: LoudnessStage?
+    /// The de-clip stage (first in the chain; ``DeclipStage``), or nil for none.
+    public var declip: DeclipStage?
 
     /// Creates a preset.
     public init(name: String, summary: String = "", declick: DeclickStage? = nil, dehum: DehumStage? = nil,
-                denoise: DenoiseStage? = nil, loudness: LoudnessStage? = nil) {
+                denoise: DenoiseStage? = nil, loudness: LoudnessStage? = nil, declip: DeclipStage? = nil) {
+        self.declip = declip
         self.name = name
         self.declick = declick
         self.summary = summary
@@ -43,10 +46,10 @@ public struct Preset: Sendable, Hashable {
         self.loudness = loudness
     }
 
-    /// Names of the stages that run, in order ("declick", "dehum", "wind", "denoise", "loudness").
+    /// Names of the stages that run, in order ("declip", "declick", "dehum", "wind", "denoise", "loudness").
     public var stageNames: [String] {
-        (declick == nil ? [] : ["declick"]) + (dehum == nil ? [] : ["dehum"]) + (wind == nil ? [] : ["wind"])
-            + (denoise == nil ? [] : ["denoise"]) + (loudness == nil ? [] : ["loudness"])
+        (declip == nil ? [] : ["declip"]) + (declick == nil ? [] : ["declick"]) + (dehum == nil ? [] : ["dehum"])
+            + (wind == nil ? [] : ["wind"]) + (denoise == nil ? [] : ["denoise"]) + (loudness == nil ? [] : ["loudness"])
     }
 }
 
@@ -442,6 +445,7 @@ extension Preset {
     /// the file, like a fundamental above a quarter of its sample rate, are checked when the stages are
     /// prepared.)
     public func validate() throws(ScrimError) {
+        try declip?.validate()
         try declick?.validate()
         if let dehum {
             if case .fixed(let hz) = dehum.frequency, !(hz.isFinite && hz >= 10 && hz <= 1000) {

@@ -224,6 +224,8 @@ extension Preset {
                           modelFolder: String? = nil) throws -> ProcessorChain {
         try validate()
         var stages: [any AudioProcessor] = []
+        // Streaming: the declipper learns the clip level from the stream (no detection pass).
+        if let declip { stages.append(Declipper(configuration: declip.configuration(levels: nil))) }
         if let declick { stages.append(Declicker(configuration: declick.configuration)) }
         if let configuration = dehum?.removerConfiguration(detected: detectedHum) {
             stages.append(HumRemover(configuration: configuration))

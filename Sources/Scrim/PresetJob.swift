@@ -80,6 +80,9 @@ public struct PresetJobResult: Sendable {
     public var denoise: NoiseReductionReport?
     /// The neural engine's report (nil unless the preset's denoise stage runs the network; ``denoise`` is then nil).
     public var neuralDenoise: NeuralNoiseReductionReport? = nil
+    /// De-clip stage result (nil when the preset has no de-clip stage).
+    public var declip: DeclipStageResult? = nil
+
     /// Rumble/wind stage result (nil when the preset has no `wind` stage).
     public var wind: WindStageResult? = nil
 
@@ -126,6 +129,7 @@ public struct PresetJobResult: Sendable {
             ("stages", .array(preset.stageNames.map { .string($0) })),
             ("passes", .int(Int64(passes))),
         ]
+        pairs.append(("declip", declip?.json ?? .null))
         if let declick {
             pairs.append(("declick", DeclickReport.json(configuration: declick.configuration, tracks: declick.tracks,
                                                         sampleRate: Double(file.input.sampleRate))))
@@ -307,10 +311,33 @@ public enum PresetJob {
             }
         }
 
+        // De-clip, first in the chain: a detection pass finds each track's clip levels (DeclipJob's first pass).
+        var declipper: Declipper?
+        var clipDetections: [ClipDetection] = []
+        if let stage = preset.declip {
+            meter.passCount += 1
+            let detector = ClipDetector()
+            let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames,
+                                               analyzers: [detector, meter], inputMeter: takeQualityMeter(),
+                                               isCancelled: isCancelled)
+            nonFinite = max(nonFinite ?? 0, analysis.nonFiniteSamples)
+            meter.nextPass()
+            clipDetections = detector.finish()
+            declipper = Declipper(configuration: stage.configuration(levels: clipDetections.map(\.levels)))
+        }
+        func declipResult() -> DeclipStageResult? {
+            guard let declipper, let stage = preset.declip else { return nil }
+            return DeclipStageResult(detections: clipDetections, channels: declipper.report,
+                                     gainDecibels: stage.gainDecibels, order: declipper.order,
+                                     sampleRate: Double(info.sampleRate))
+        }
+
         // The cleanup chain's stages, made fresh for this file.
         var remover: HumRemover?
         var stages: [any AudioProcessor] = []
-        // De-click first (after de-clip): a click reaching the hum tracker or the denoiser is a broadband burst.
+        // De-clip first, then de-click: a clipped peak or a click reaching the hum tracker or the denoiser is a
+        // broadband burst.
+        if let declipper { stages.append(declipper) }
         let declicker = preset.declick.map { Declicker(configuration: $0.configuration) }
         if let declicker { stages.append(declicker) }
         if let tracker {
@@ -346,7 +373,8 @@ public enum PresetJob {
         func cleanup(into target: String, options passOptions: FileJobOptions,
                      analyzers: [any AudioAnalyzer]) throws -> FileJobResult {
             let prePass: [any AudioProcessor] = wholeFileNeural != nil ? stages
-                : (tracker.map { (declicker.map { [$0] } ?? []) + [$0] } ?? [])
+                : (tracker.map { (declipper.map { [$0 as any AudioProcessor] } ?? [])
+                    + (declicker.map { [$0 as any AudioProcessor] } ?? []) + [$0] } ?? [])
             guard !prePass.isEmpty || wholeFileNeural != nil else {
                 return try FileJob.process(input: input, output: target, options: passOptions,
                                            isCancelled: isCancelled, outputAnalyzers: analyzers,
@@ -442,7 +470,7 @@ public enum PresetJob {
             return PresetJobResult(preset: preset, fingerprint: preset.fingerprint,
                                    declick: declicker.map { DeclickStageResult(declicker: $0) }, hum: humResult(),
                                    denoise: denoiser?.report?.spectral,
-                                   neuralDenoise: neuralReport ?? denoiser?.report?.neural,
+                                   neuralDenoise: neuralReport ?? denoiser?.report?.neural, declip: declipResult(),
                                    loudness: nil, file: result, quality: inputQuality, passes: meter.passCount,
                                    elapsedSeconds: seconds(clock.now - start)).withWind(windResult())
         }
@@ -509,7 +537,7 @@ public enum PresetJob {
         result.noteInvalidSamples()
         let inputQuality = try quality()
         result.noteQuality(inputQuality)
-        result.latencyFrames += (remover?.latencyFrames ?? 0) + (tracker?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
+        result.latencyFrames += (declipper?.latencyFrames ?? 0) + (remover?.latencyFrames ?? 0) + (tracker?.latencyFrames ?? 0) + (denoiser?.processor.latencyFrames ?? 0)
             + (neuralReport?.latencyFrames ?? 0)
             + (windProcessors?.stages.reduce(0) { $0 + $1.latencyFrames } ?? 0)
         // The file report's time is the whole job's, as the process report's (not the last pass's).
@@ -517,7 +545,7 @@ public enum PresetJob {
         return PresetJobResult(preset: preset, fingerprint: preset.fingerprint,
                                declick: declicker.map { DeclickStageResult(declicker: $0) }, hum: humResult(),
                                denoise: denoiser?.report?.spectral,
-                               neuralDenoise: neuralReport ?? denoiser?.report?.neural,
+                               neuralDenoise: neuralReport ?? denoiser?.report?.neural, declip: declipResult(),
                                loudness: loudnessResult, file: result, quality: inputQuality,
                                passes: meter.passCount,
                                elapsedSeconds: seconds(clock.now - start)).withWind(windResult())

@@ -8,6 +8,7 @@ enum CommandRegistry {
         LoudnessCommand.self,
         NormalizeCommand.self,
         MatchCommand.self,
+        DeclipCommand.self,
         DehumCommand.self,
         DeclickCommand.self,
         DewindCommand.self,

@@ -92,6 +92,20 @@ struct ProcessCommand: ParsableCommand {
         func row(_ label: String, _ value: String) {
             lines.append("  " + label.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + value)
         }
+        if let declip = result.declip {
+            for (index, report) in declip.channels.enumerated() {
+                let label = declip.channels.count > 1 ? "declip \(index + 1)" : "declip"
+                switch report.kind {
+                case .none: row(label, "no clipping found")
+                case .soft: row(label, "soft clipping (a saturating curve): reported, left unchanged")
+                case .hard:
+                    let peak = formatDecibels(report.restoredPeakDecibelsFS ?? 0, places: 2)
+                    row(label, "hard at " + formatDecibels(report.clipLevelDecibelsFS ?? 0, places: 2) + " dBFS, "
+                        + "\(report.runsRestored) runs rebuilt, peak " + peak + " dBFS"
+                        + (report.runsLeft > 0 ? ", \(report.runsLeft) too long, left" : ""))
+                }
+            }
+        }
         if let hum = result.hum {
             if let f = hum.removedFundamentalHertz, let first = hum.removedHarmonics.first,
                let last = hum.removedHarmonics.last {

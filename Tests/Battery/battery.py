@@ -41,6 +41,7 @@ COMMANDS = [
     ("analyze",   ["analyze", "{IN}"],                                               None),
     ("denoise",   ["denoise", "{IN}", "-o", "{OUT}"],                                "audio"),
     ("dehum",     ["dehum", "{IN}", "-o", "{OUT}"],                                  "audio"),
+    ("declip",    ["declip", "{IN}", "-o", "{OUT}"],                                 "audio"),
     ("declick",   ["declick", "{IN}", "-o", "{OUT}"],                                "audio"),
     ("dewind",    ["dewind", "{IN}", "-o", "{OUT}"],                                 "audio"),
     ("normalize", ["normalize", "{IN}", "-o", "{OUT}"],                              "audio"),
@@ -57,7 +58,7 @@ BATCH_RUNS = [
 ]
 BATCH_PLAIN = ["batch", "{FOLDER}", "-o", "{OUTDIR}", "--progress", "none"]   # kill loop, signals, usage checks
 SIGNAL_COMMANDS = ["denoise", "normalize", "process", "batch"]                # names from COMMANDS, or "batch"
-WRITING_COMMANDS = {"denoise", "dehum", "declick", "dewind", "normalize", "match", "process"}  # refuse > 64 channels
+WRITING_COMMANDS = {"denoise", "dehum", "declip", "declick", "dewind", "normalize", "match", "process"}  # refuse > 64 channels
 # ======================================================================================================================
 
 import argparse

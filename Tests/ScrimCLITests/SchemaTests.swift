@@ -509,8 +509,8 @@ struct SchemaValidator: Sendable {
 
 @Suite struct SchemaTests {
     static let commands = [
-        "info", "analyze", "loudness", "denoise", "dehum", "declick", "profile", "normalize", "match", "process",
-        "presets", "batch", "report", "dewind",
+        "info", "analyze", "loudness", "denoise", "dehum", "declip", "declick", "profile", "normalize", "match",
+        "process", "presets", "batch", "report", "dewind",
     ]
     static let envelopeKeys = ["command", "input", "output", "status", "error", "warnings"]
 
@@ -716,6 +716,34 @@ struct SchemaValidator: Sendable {
                  "--json"], schema: "dewind", status: 0)
         try run(["dewind", bad, "-o", folder.file("d.wav"), "--json"], schema: "dewind", status: 1)
         try run(["dewind", silent, "-o", folder.file("e.wav"), "--slope", "10", "--json"], schema: "dewind", status: 2)
+    }
+
+    @Test func declip() throws {
+        let (folder, bad, silent, _) = try inputs()
+        // A 1 kHz tone 6 dB over full scale, clipped to 16-bit full scale: hard clipping at 0 dBFS.
+        let clipped = folder.file("clipped.wav")
+        var bytes: [UInt8] = Array("RIFF".utf8)
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        u32(36 + 2 * 24_000); bytes += Array("WAVEfmt ".utf8)
+        u32(16); u16(1); u16(1); u32(48_000); u32(96_000); u16(2); u16(16)
+        bytes += Array("data".utf8); u32(2 * 24_000)
+        for i in 0..<24_000 {
+            let x = 2 * sin(2 * Double.pi * 1000 * Double(i) / 48_000)
+            u16(UInt16(bitPattern: Int16(max(-32_768, min(32_767, (x * 32_767).rounded())))))
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: clipped))
+        let done = try run(["declip", clipped, "-o", folder.file("a.wav"), "--json"], schema: "declip", status: 0)
+        if case .array(let tracks)? = done.first?["declip"]?["tracks"] {
+            #expect(tracks.first?["kind"] == .string("hard"))
+        } else {
+            Issue.record("no tracks")
+        }
+        if case .number(let gain)? = done.first?["declip"]?["gainDb"] { #expect(gain < -1) } else { Issue.record("no gainDb") }
+        try run(["declip", CLI.sample("take_quiet.wav"), "-o", folder.file("b.wav"), "--gain=-3", "--json"],
+                schema: "declip", status: 0)
+        try run(["declip", silent, "-o", folder.file("c.wav"), "--json"], schema: "declip", status: 0)
+        try run(["declip", bad, "-o", folder.file("d.wav"), "--json"], schema: "declip", status: 1)
     }
 
     @Test func profile() throws {

@@ -130,8 +130,8 @@ scrim_status scrim_chain_latency(const scrim_chain *chain, int64_t *out_frames);
 /** Clears the chain's stream state for an unrelated stream (it then behaves as freshly created). */
 scrim_status scrim_chain_reset(scrim_chain *chain);
 
-/** A JSON report of what the chain has done so far (stages, noise floor, babble guard, frames, non-finite samples
- *  zeroed).
+/** A JSON report of what the chain has done so far (stages, noise floor, babble guard, clipped runs rebuilt, frames,
+ *  non-finite samples zeroed).
  *  Free *out_json with scrim_string_free. */
 scrim_status scrim_chain_report_json(scrim_chain *chain, char **out_json);
 

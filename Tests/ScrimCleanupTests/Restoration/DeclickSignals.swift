@@ -2,17 +2,12 @@ import Foundation
 
 /// Generated speech-like signals and clicks for the de-click tests (seeded, no files).
 enum DeclickSignals {
-    /// A deterministic generator (SplitMix64), so every run builds the same signals.
+    /// A deterministic generator (the loudness tests' SplitMix64 ``SeededGenerator``), so every run builds the
+    /// same signals.
     struct Random {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator: SeededGenerator
+        init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+        mutating func next() -> UInt64 { generator.next() }
         /// Uniform in [0, 1).
         mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
         /// Standard normal (Box–Muller).

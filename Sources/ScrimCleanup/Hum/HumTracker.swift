@@ -812,11 +812,8 @@ public final class HumTracker {
         var gainCount = frames
         slot(.gain).update(repeating: 1, count: frames)
         slot(.gainTimes).update(from: obsTimes.base, count: frames)
-        ampRe.base.update(repeating: 0, count: K)
-        ampIm.base.update(repeating: 0, count: K)
-        for _ in 0..<max(0, settings.refinementPasses) {
-            demodulate(input)
-            guard frames >= 8 else { return untouched }
+        /// The level moved onto the frames `demodulate` has just measured (in the `gain` slot, which it returns).
+        func gainOnFrames() -> UnsafeMutablePointer<Double> {
             // (Slots are looked up after `demodulate`: frames beyond the reserve move them.)
             let M = frames
             Self.interpolate(slot(.gain), at: slot(.gainTimes), count: gainCount, to: obsTimes.base, count: M,
@@ -825,6 +822,15 @@ public final class HumTracker {
             gain.update(from: slot(.gainNext), count: M)
             slot(.gainTimes).update(from: obsTimes.base, count: M)
             gainCount = M
+            return gain
+        }
+        ampRe.base.update(repeating: 0, count: K)
+        ampIm.base.update(repeating: 0, count: K)
+        for _ in 0..<max(0, settings.refinementPasses) {
+            demodulate(input)
+            guard frames >= 8 else { return untouched }
+            let M = frames
+            let gain = gainOnFrames()
             amplitudes(gain: gain, uniform: true)
             let rawGain = slot(.rawGain), rawWeight = slot(.rawWeight)
             for _ in 0..<2 {
@@ -914,10 +920,7 @@ public final class HumTracker {
         demodulate(input)
         guard frames >= 8 else { return untouched }
         let M = frames
-        Self.interpolate(slot(.gain), at: slot(.gainTimes), count: gainCount, to: obsTimes.base, count: M,
-                         into: slot(.gainNext))
-        let gain = slot(.gain)
-        gain.update(from: slot(.gainNext), count: M)
+        let gain = gainOnFrames()
         residualWeights(gain: gain)
         amplitudes(gain: gain)
         let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base, weights = self.weights.base

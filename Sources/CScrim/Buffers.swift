@@ -6,8 +6,32 @@ import Scrim
 // the caller's samples written to a private temporary 32-bit float WAV, and reads the output back into the
 // caller's buffers; so the audio and the report are the CLI's for the same samples, by construction.
 
+/// A whole buffer handed to a whole-buffer function: written to the job's temporary input WAV, and the job's output
+/// read back into the caller's memory. ``CBuffer`` (planar pointers, in place) and ``CViewBuffer`` (views, any layout
+/// and sample type, out of place) are the two.
+protocol BufferIO {
+    var frameCount: Int { get }
+    var channelCount: Int { get }
+    var sampleRate: Int { get }
+    /// Writes the samples as a 32-bit float WAV (checking them where not done before).
+    func writeFloatWAV(to path: String) throws
+    /// Reads the job's output (same shape) into the caller's output memory.
+    func readBack(from path: String) throws
+    /// For a take that is only measured (scrim_match_*'s reference): gives the caller's output the samples of
+    /// `path` (the take's own input WAV) when the output is other memory than the input.
+    func passThrough(from path: String) throws
+}
+
+extension BufferIO {
+    /// In place: the input is the output, already holding its samples.
+    func passThrough(from path: String) throws {}
+}
+
+/// Frames per block when a whole buffer is written to or read from its temporary files.
+let bufferStep = 1 << 16
+
 /// A whole planar buffer from C, checked against the documented rules.
-struct CBuffer {
+struct CBuffer: BufferIO {
     let pointers: [UnsafeMutablePointer<Float>]
     let frameCount: Int
     let sampleRate: Int
@@ -112,21 +136,16 @@ final class ScratchFolder {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Writes the buffer as a 32-bit float WAV (RF64 beyond 4 GiB), exactly its samples.
-func writeFloatWAV(_ buffer: CBuffer, to path: String) throws {
-    let format = AudioFileFormat(container: .wav, sampleFormat: .float32, sampleRate: buffer.sampleRate,
-                                 channelCount: buffer.channelCount)
+/// Writes a 32-bit float WAV (RF64 beyond 4 GiB) from the blocks `block(start, count)` hands out, in steps of
+/// ``bufferStep`` frames; a failure (also one thrown by `block`) leaves no file.
+func writeBlocks(format: AudioFileFormat, to path: String, frameCount: Int,
+                 _ block: (_ start: Int, _ count: Int) throws -> AudioBlock) throws {
     let writer = try AudioFileWriter(path: path, format: format)
-    let table = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: buffer.channelCount)
-    defer { table.deallocate() }
-    for (c, pointer) in buffer.pointers.enumerated() { table[c] = pointer }
     do {
-        let step = 1 << 16
         var start = 0
-        while start < buffer.frameCount {
-            let count = min(step, buffer.frameCount - start)
-            try writer.write(AudioBlock(channels: table, channelCount: buffer.channelCount, frameOffset: start,
-                                        frameCount: count))
+        while start < frameCount {
+            let count = min(bufferStep, frameCount - start)
+            try writer.write(try block(start, count))
             start += count
         }
         try writer.finish()
@@ -136,27 +155,49 @@ func writeFloatWAV(_ buffer: CBuffer, to path: String) throws {
     }
 }
 
-/// Reads a file the job wrote back into the caller's buffer (it must have the buffer's shape: the jobs are
-/// sample-aligned).
-func readBack(_ path: String, into buffer: CBuffer) throws {
+/// Reads a file the job wrote (it must have the buffer's shape: the jobs are sample-aligned), handing each block
+/// to `sink(table, start, count)` as planar float32 channels `table[c][0 ..< count]`.
+func readBlocks(from path: String, frameCount: Int, channelCount: Int,
+                _ sink: (_ table: UnsafePointer<UnsafeMutablePointer<Float>>, _ start: Int, _ count: Int) -> Void)
+    throws {
     let reader = try AudioFileReader(path: path)
     defer { reader.close() }
-    guard reader.info.frameCount == buffer.frameCount, reader.info.channelCount == buffer.channelCount else {
+    guard reader.info.frameCount == frameCount, reader.info.channelCount == channelCount else {
         throw CAPIError(status: .internal, message: "internal alignment error: the job wrote "
                         + "\(reader.info.frameCount) frames × \(reader.info.channelCount) channels for a buffer of "
-                        + "\(buffer.frameCount) × \(buffer.channelCount)")
+                        + "\(frameCount) × \(channelCount)")
     }
-    let scratch = AudioBuffer(channelCount: buffer.channelCount, capacity: 1 << 16)
+    let scratch = AudioBuffer(channelCount: channelCount, capacity: bufferStep)
+    let table = scratchTable(scratch)
+    defer { table.deallocate() }
     var position = 0
     while true {
         let n = try reader.read(into: scratch)
         if n == 0 { break }
-        guard position + n <= buffer.frameCount else { break }
-        for c in 0..<buffer.channelCount {
-            let source = scratch.channel(c)
-            if let base = source.baseAddress { (buffer.pointers[c] + position).update(from: base, count: n) }
-        }
+        guard position + n <= frameCount else { break }
+        sink(table, position, n)
         position += n
+    }
+}
+
+extension CBuffer {
+    /// Writes the buffer as a 32-bit float WAV, exactly its samples.
+    func writeFloatWAV(to path: String) throws {
+        let format = AudioFileFormat(container: .wav, sampleFormat: .float32, sampleRate: sampleRate,
+                                     channelCount: channelCount)
+        let table = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: channelCount)
+        defer { table.deallocate() }
+        for (c, pointer) in pointers.enumerated() { table[c] = pointer }
+        try writeBlocks(format: format, to: path, frameCount: frameCount) { start, count in
+            AudioBlock(channels: table, channelCount: channelCount, frameOffset: start, frameCount: count)
+        }
+    }
+
+    /// Reads the job's output back into the caller's channels.
+    func readBack(from path: String) throws {
+        try readBlocks(from: path, frameCount: frameCount, channelCount: channelCount) { table, start, count in
+            for c in 0..<channelCount { (pointers[c] + start).update(from: table[c], count: count) }
+        }
     }
 }
 
@@ -268,7 +309,7 @@ func layoutRequest(_ name: String?, channelCount: Int, function: String) throws 
 /// Runs `job` on the buffer written to a temporary input WAV, with a temporary output path; when it returns,
 /// reads the output back into the buffer (unless `readsBack` is false) and hands out the envelope.
 private func runOnBuffer(
-    _ buffer: CBuffer, readsBack: Bool = true, plot: Bool = true,
+    _ buffer: some BufferIO, readsBack: Bool = true, plot: Bool = true,
     out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
     _ job: (_ input: String, _ output: String) throws -> JSONValue
 ) throws {
@@ -276,9 +317,9 @@ private func runOnBuffer(
                                                                       channels: buffer.channelCount))
     let input = scratch.file("input.wav")
     let output = scratch.file("output.wav")
-    try writeFloatWAV(buffer, to: input)
+    try buffer.writeFloatWAV(to: input)
     let report = try job(input, output)
-    if readsBack { try readBack(output, into: buffer) }
+    if readsBack { try buffer.readBack(from: output) }
     handOut(bufferEnvelope(report, plot: plot).serialized(), to: out)
 }
 
@@ -293,9 +334,15 @@ public func scrim_process_buffer(
         let resolved = try resolvePreset(try requireString(preset, "preset"))
         let buffer = try checkBuffer(channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
                                      frameCount: frameCount, sampleRate: sampleRate)
-        try runOnBuffer(buffer, out: out) { input, output in
-            try PresetJob.process(input: input, output: output, preset: resolved, options: PresetJobOptions()).json
-        }
+        try processBuffer(buffer, preset: resolved, out: out)
+    }
+}
+
+/// The body of scrim_process_buffer and scrim_process_view.
+func processBuffer(_ buffer: some BufferIO, preset: Preset, out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?)
+    throws {
+    try runOnBuffer(buffer, out: out) { input, output in
+        try PresetJob.process(input: input, output: output, preset: preset, options: PresetJobOptions()).json
     }
 }
 
@@ -306,27 +353,32 @@ public func scrim_normalize_buffer(
 ) -> Int32 {
     out?.pointee = nil
     return entryPoint {
-        let function = "scrim_normalize_buffer"
         let buffer = try checkBuffer(channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
                                      frameCount: frameCount, sampleRate: sampleRate)
-        let given = try COptions(options, allowed: ["targetLufs", "truePeakDbtp", "limiter", "layout", "dialogue"],
-                                 function: function)
-        let targetLoudness = try given.number("targetLufs", in: -70...0, unit: "LUFS")
-        let ceiling = try given.number("truePeakDbtp", in: -30...0, unit: "dBTP")
-        let limiter = try given.bool("limiter") ?? true
-        let layout = try layoutRequest(given.string("layout"), channelCount: buffer.channelCount, function: function)
-        let dialogue = try given.bool("dialogue") ?? false
-        // As `scrim normalize`: the ebu-r128 preset, or a custom target when either figure is given.
-        let base = LoudnessTarget.ebuR128
-        let target = targetLoudness == nil && ceiling == nil ? base
-            : .custom(loudness: targetLoudness ?? base.loudness, truePeakCeiling: ceiling ?? base.truePeakCeiling)
-        let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) normalize")
-        try runOnBuffer(buffer, plot: false, out: out) { input, output in
-            try LoudnessJob.normalize(input: input, output: output, target: target,
-                                      handling: limiter ? .limit : .lowerGain, measured: nil,
-                                      options: LoudnessJobOptions(layout: layout, dialogueGating: dialogue,
-                                                                  file: fileOptions)).json
-        }
+        try normalizeBuffer(buffer, options: options, out: out)
+    }
+}
+
+/// The body of scrim_normalize_buffer and scrim_normalize_view.
+func normalizeBuffer(_ buffer: some BufferIO, options: UnsafePointer<CChar>?, out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                     function: String = "scrim_normalize_buffer") throws {
+    let given = try COptions(options, allowed: ["targetLufs", "truePeakDbtp", "limiter", "layout", "dialogue"],
+                             function: function)
+    let targetLoudness = try given.number("targetLufs", in: -70...0, unit: "LUFS")
+    let ceiling = try given.number("truePeakDbtp", in: -30...0, unit: "dBTP")
+    let limiter = try given.bool("limiter") ?? true
+    let layout = try layoutRequest(given.string("layout"), channelCount: buffer.channelCount, function: function)
+    let dialogue = try given.bool("dialogue") ?? false
+    // As `scrim normalize`: the ebu-r128 preset, or a custom target when either figure is given.
+    let base = LoudnessTarget.ebuR128
+    let target = targetLoudness == nil && ceiling == nil ? base
+        : .custom(loudness: targetLoudness ?? base.loudness, truePeakCeiling: ceiling ?? base.truePeakCeiling)
+    let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) normalize")
+    try runOnBuffer(buffer, plot: false, out: out) { input, output in
+        try LoudnessJob.normalize(input: input, output: output, target: target,
+                                  handling: limiter ? .limit : .lowerGain, measured: nil,
+                                  options: LoudnessJobOptions(layout: layout, dialogueGating: dialogue,
+                                                              file: fileOptions)).json
     }
 }
 
@@ -339,14 +391,20 @@ public func scrim_analyze_buffer(
     return entryPoint {
         let buffer = try checkBuffer(channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
                                      frameCount: frameCount, sampleRate: sampleRate)
-        _ = try COptions(options, allowed: [], function: "scrim_analyze_buffer")
-        // Only read: the buffer is written to the temporary file and never back.
-        try runOnBuffer(buffer, readsBack: false, out: out) { input, _ in
-            let analysis = try FileAnalysis(path: input)
-            return Envelope.make(command: "analyze", input: nil, output: nil, status: .done,
-                                 warnings: analysis.warnings,
-                                 report: [("analysis", .object(analysis.json.removing(["path"])))])
-        }
+        try analyzeBuffer(buffer, options: options, out: out)
+    }
+}
+
+/// The body of scrim_analyze_buffer and scrim_analyze_view.
+func analyzeBuffer(_ buffer: some BufferIO, options: UnsafePointer<CChar>?, out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                   function: String = "scrim_analyze_buffer") throws {
+    _ = try COptions(options, allowed: [], function: function)
+    // Only read: the buffer is written to the temporary file and never back.
+    try runOnBuffer(buffer, readsBack: false, out: out) { input, _ in
+        let analysis = try FileAnalysis(path: input)
+        return Envelope.make(command: "analyze", input: nil, output: nil, status: .done,
+                             warnings: analysis.warnings,
+                             report: [("analysis", .object(analysis.json.removing(["path"])))])
     }
 }
 
@@ -357,17 +415,22 @@ public func scrim_dehum_buffer(
 ) -> Int32 {
     out?.pointee = nil
     return entryPoint {
-        let function = "scrim_dehum_buffer"
         let buffer = try checkBuffer(channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
                                      frameCount: frameCount, sampleRate: sampleRate)
-        let given = try COptions(options, allowed: ["frequencyHz", "engine"], function: function)
-        let hertz = try given.number("frequencyHz", in: 10...1000, unit: "Hz")
-        let engine = try given.string("engine", oneOf: ["tracker", "classic"]) ?? "tracker"
-        let settings = DehumJobSettings(fixedHertz: hertz, engine: engine == "classic" ? .classic : .tracker)
-        let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) dehum")
-        try runOnBuffer(buffer, out: out) { input, output in
-            try DehumJob.process(input: input, output: output, settings: settings, options: fileOptions).json
-        }
+        try dehumBuffer(buffer, options: options, out: out)
+    }
+}
+
+/// The body of scrim_dehum_buffer and scrim_dehum_view.
+func dehumBuffer(_ buffer: some BufferIO, options: UnsafePointer<CChar>?, out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                 function: String = "scrim_dehum_buffer") throws {
+    let given = try COptions(options, allowed: ["frequencyHz", "engine"], function: function)
+    let hertz = try given.number("frequencyHz", in: 10...1000, unit: "Hz")
+    let engine = try given.string("engine", oneOf: ["tracker", "classic"]) ?? "tracker"
+    let settings = DehumJobSettings(fixedHertz: hertz, engine: engine == "classic" ? .classic : .tracker)
+    let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) dehum")
+    try runOnBuffer(buffer, out: out) { input, output in
+        try DehumJob.process(input: input, output: output, settings: settings, options: fileOptions).json
     }
 }
 
@@ -378,66 +441,71 @@ public func scrim_denoise_buffer(
 ) -> Int32 {
     out?.pointee = nil
     return entryPoint {
-        let function = "scrim_denoise_buffer"
         let buffer = try checkBuffer(channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
                                      frameCount: frameCount, sampleRate: sampleRate)
-        let given = try COptions(options, allowed: ["engine", "reductionDb", "learn", "modelPath"],
-                                 function: function)
-        let engine = try given.string("engine", oneOf: ["spectral", "neural"]) ?? "spectral"
-        let modelPath = try given.string("modelPath")
-        let learn = try DenoiseLearning.parse(given, function: function)
-        if engine == "neural" {
-            if learn != nil {
-                throw CAPIError(status: .configuration, message: "\(function): option \"learn\" applies to the "
-                                + "spectral engine; the neural engine learns no profile")
-            }
-            let reduction = try given.number("reductionDb", in: 0...NeuralNoiseReducerSettings.noLimitDecibels,
-                                             unit: "dB")
-            let settings = NeuralNoiseReducerSettings(
-                reductionLimitDecibels: reduction ?? NeuralNoiseReducerSettings.defaultReductionDecibels)
-            let network = try NeuralModelCache.shared.network(folder: modelPath)
-            let fileOptions = FileJobOptions(
-                codingHistoryText: "Scrim \(scrimVersion) denoise (neural, DeepFilterNet3)")
-            try runOnBuffer(buffer, out: out) { input, output in
-                // Dialogue mode on a whole buffer: the whole-file passes, as `scrim denoise --engine neural`.
-                let (file, report) = try NeuralFileJob.process(
-                    input: input, output: output, model: network.model, weights: network.weights,
-                    settings: settings, options: fileOptions)
-                return Envelope.make(command: "denoise", input: nil, output: nil, status: .done,
-                                     warnings: file.warnings, report: [("denoise", report.json), ("file", file.json)])
-            }
-            return
+        try denoiseBuffer(buffer, options: options, out: out)
+    }
+}
+
+/// The body of scrim_denoise_buffer and scrim_denoise_view.
+func denoiseBuffer(_ buffer: some BufferIO, options: UnsafePointer<CChar>?, out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                   function: String = "scrim_denoise_buffer") throws {
+    let given = try COptions(options, allowed: ["engine", "reductionDb", "learn", "modelPath"],
+                             function: function)
+    let engine = try given.string("engine", oneOf: ["spectral", "neural"]) ?? "spectral"
+    let modelPath = try given.string("modelPath")
+    let learn = try DenoiseLearning.parse(given, function: function)
+    if engine == "neural" {
+        if learn != nil {
+            throw CAPIError(status: .configuration, message: "\(function): option \"learn\" applies to the "
+                            + "spectral engine; the neural engine learns no profile")
         }
-        if modelPath != nil {
-            throw CAPIError(status: .configuration, message: "\(function): option \"modelPath\" applies to the "
-                            + "neural engine: add \"engine\": \"neural\"")
-        }
-        let reduction = try given.number("reductionDb", in: NoiseReducerSettings.reductionRange.lowerBound
-                                         ... NoiseReducerSettings.reductionRange.upperBound, unit: "dB")
-        var settings = NoiseReducerSettings(
-            reductionDecibels: reduction ?? NoiseReducerSettings.defaultReductionDecibels)
-        let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) denoise")
+        let reduction = try given.number("reductionDb", in: 0...NeuralNoiseReducerSettings.noLimitDecibels,
+                                         unit: "dB")
+        let settings = NeuralNoiseReducerSettings(
+            reductionLimitDecibels: reduction ?? NeuralNoiseReducerSettings.defaultReductionDecibels)
+        let network = try NeuralModelCache.shared.network(folder: modelPath)
+        let fileOptions = FileJobOptions(
+            codingHistoryText: "Scrim \(scrimVersion) denoise (neural, DeepFilterNet3)")
         try runOnBuffer(buffer, out: out) { input, output in
-            var source = "adaptive"
-            var warnings: [JobWarning] = []
-            if let learn {
-                let learned = try DenoiseLearning.learn(learn, input: input, buffer: buffer, function: function)
-                settings.mode = .learned(learned.profile)
-                source = learned.description
-                warnings = learned.warnings
-            }
-            var reducer: NoiseReducer?
-            var file = try FileJob.process(input: input, output: output, options: fileOptions) { _ in
-                let made = NoiseReducer(settings: settings)
-                reducer = made
-                return made
-            }
-            guard let report = reducer?.report else {
-                throw ScrimError(.invalidState, "the noise reducer was not created")
-            }
-            file.warnings = warnings + file.warnings
-            return DenoiseJob.envelope(report, source: source, file: file)
+            // Dialogue mode on a whole buffer: the whole-file passes, as `scrim denoise --engine neural`.
+            let (file, report) = try NeuralFileJob.process(
+                input: input, output: output, model: network.model, weights: network.weights,
+                settings: settings, options: fileOptions)
+            return Envelope.make(command: "denoise", input: nil, output: nil, status: .done,
+                                 warnings: file.warnings, report: [("denoise", report.json), ("file", file.json)])
         }
+        return
+    }
+    if modelPath != nil {
+        throw CAPIError(status: .configuration, message: "\(function): option \"modelPath\" applies to the "
+                        + "neural engine: add \"engine\": \"neural\"")
+    }
+    let reduction = try given.number("reductionDb", in: NoiseReducerSettings.reductionRange.lowerBound
+                                     ... NoiseReducerSettings.reductionRange.upperBound, unit: "dB")
+    var settings = NoiseReducerSettings(
+        reductionDecibels: reduction ?? NoiseReducerSettings.defaultReductionDecibels)
+    let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) denoise")
+    try runOnBuffer(buffer, out: out) { input, output in
+        var source = "adaptive"
+        var warnings: [JobWarning] = []
+        if let learn {
+            let learned = try DenoiseLearning.learn(learn, input: input, buffer: buffer, function: function)
+            settings.mode = .learned(learned.profile)
+            source = learned.description
+            warnings = learned.warnings
+        }
+        var reducer: NoiseReducer?
+        var file = try FileJob.process(input: input, output: output, options: fileOptions) { _ in
+            let made = NoiseReducer(settings: settings)
+            reducer = made
+            return made
+        }
+        guard let report = reducer?.report else {
+            throw ScrimError(.invalidState, "the noise reducer was not created")
+        }
+        file.warnings = warnings + file.warnings
+        return DenoiseJob.envelope(report, source: source, file: file)
     }
 }
 
@@ -474,7 +542,7 @@ enum DenoiseLearning {
     }
 
     /// Learns the profile from the temporary input file (``DenoiseJob/learnProfile``, as `scrim denoise --learn`).
-    static func learn(_ learning: DenoiseLearning, input: String, buffer: CBuffer, function: String) throws
+    static func learn(_ learning: DenoiseLearning, input: String, buffer: some BufferIO, function: String) throws
         -> (profile: NoiseProfile, description: String, warnings: [JobWarning]) {
         let reader = try AudioFileReader(path: input)
         let info = reader.info
@@ -525,75 +593,83 @@ public func scrim_match_buffers(
                                            frameCount: frameCounts[t], sampleRate: sampleRate,
                                            name: "takes[\(t)]"))
         }
-        let given = try COptions(options, allowed: ["reference", "truePeakDbtp", "limiter", "dialogue", "layout"],
-                                 function: function)
-        var referenceIndex: Int?
-        if let index = try given.number("reference", in: 0...Double(takeCount - 1), unit: "(a take index)") {
-            guard index.rounded() == index else {
-                throw CAPIError(status: .configuration, message: "\(function): option \"reference\": \(index) is "
-                                + "not a take index")
-            }
-            referenceIndex = Int(index)
-        }
-        guard takeCount >= 2 else {
-            throw CAPIError(status: .invalidArgument, message: referenceIndex == nil
-                            ? "take_count 1: matching takes together needs at least two"
-                            : "take_count 1: the reference take has no other take to match")
-        }
-        let ceiling = try given.number("truePeakDbtp", in: -30...0, unit: "dBTP") ?? -1
-        let limiter = try given.bool("limiter") ?? true
-        let dialogue = try given.bool("dialogue") ?? false
-        let layout = try layoutRequest(given.string("layout"), channelCount: Int(channelCount), function: function)
-
-        let frames = buffers.reduce(0) { $0.addingReportingOverflow($1.frameCount).partialValue }
-        let scratch = try ScratchFolder(bytesNeeded: ScratchFolder.bytes(frames: frames, channels: Int(channelCount),
-                                                                          files: 2))
-        var paths: [String] = []
-        for (t, buffer) in buffers.enumerated() {
-            let path = scratch.file("take-\(t).wav")
-            try writeFloatWAV(buffer, to: path)
-            paths.append(path)
-        }
-        let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) match")
-        let options = LoudnessJobOptions(layout: layout, dialogueGating: dialogue, file: fileOptions)
-        // As `scrim match --reference REF TAKE...` (REF = the reference take, not among the takes matched) or
-        // `scrim match --together TAKE...`.
-        var referenceLoudness: LUFS?
-        if let referenceIndex {
-            let measured = try LoudnessJob.measure(input: paths[referenceIndex], options: options)
-            guard measured.measurement.normalizationLoudness.isFinite else {
-                throw CAPIError(status: .invalidArgument, message: "the reference takes[\(referenceIndex)] is silent "
-                                + "(nothing above the -70 LUFS gate): there is no loudness to match")
-            }
-            referenceLoudness = measured.measurement.normalizationLoudness
-        }
-        let matchedIndices = (0..<buffers.count).filter { $0 != referenceIndex }
-        let measurements = try matchedIndices.map { try LoudnessJob.measure(input: paths[$0], options: options) }
-        let loudness = measurements.map(\.measurement.normalizationLoudness)
-        let matched = referenceLoudness.map { LevelMatcher.match(loudness, to: $0) }
-            ?? LevelMatcher.matchTogether(loudness)
-        var rows: [MatchedTake] = []
-        var outputs: [String] = []
-        for (position, take) in measurements.enumerated() {
-            let plan = MatchJob.plan(take: take, index: position, matched: matched, truePeakCeiling: ceiling,
-                                     handling: limiter ? .limit : .lowerGain)
-            let output = scratch.file("out-\(matchedIndices[position]).wav")
-            let gain = try LoudnessJob.applyGain(plan: plan, input: take.path, output: output,
-                                                 layout: take.measurement.channelLayout, dialogueGating: dialogue,
-                                                 options: fileOptions)
-            rows.append(MatchedTake(take: take, gain: gain, silent: matched.skippedIndices.contains(position)))
-            outputs.append(output)
-        }
-        // Every pass done: only now are the caller's buffers changed.
-        for (position, index) in matchedIndices.enumerated() { try readBack(outputs[position], into: buffers[index]) }
-        // The CLI's JSON Lines as one array: a line per take matched, then the summary line.
-        let summary = Envelope.make(command: "match", input: nil, output: nil, status: .done, report: [
-            ("matchSummary", MatchJob.summary(reference: referenceIndex.map { "takes[\($0)]" }, matched: matched,
-                                              dialogue: dialogue, takes: rows, failedCount: 0)),
-        ])
-        let report = JSONValue.array(rows.map {
-            bufferEnvelope($0.json(referenceLoudness: matched.referenceLoudness), plot: false)
-        } + [summary])
-        handOut(report.serialized(), to: out)
+        try matchBuffers(buffers, channelCount: Int(channelCount), options: options, out: out, function: function)
     }
+}
+
+/// The body of scrim_match_buffers and scrim_match_views.
+func matchBuffers<B: BufferIO>(_ buffers: [B], channelCount: Int, options: UnsafePointer<CChar>?,
+                               out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, function: String) throws {
+    let given = try COptions(options, allowed: ["reference", "truePeakDbtp", "limiter", "dialogue", "layout"],
+                             function: function)
+    var referenceIndex: Int?
+    if let index = try given.number("reference", in: 0...Double(buffers.count - 1), unit: "(a take index)") {
+        guard index.rounded() == index else {
+            throw CAPIError(status: .configuration, message: "\(function): option \"reference\": \(index) is "
+                            + "not a take index")
+        }
+        referenceIndex = Int(index)
+    }
+    guard buffers.count >= 2 else {
+        throw CAPIError(status: .invalidArgument, message: referenceIndex == nil
+                        ? "take_count 1: matching takes together needs at least two"
+                        : "take_count 1: the reference take has no other take to match")
+    }
+    let ceiling = try given.number("truePeakDbtp", in: -30...0, unit: "dBTP") ?? -1
+    let limiter = try given.bool("limiter") ?? true
+    let dialogue = try given.bool("dialogue") ?? false
+    let layout = try layoutRequest(given.string("layout"), channelCount: channelCount, function: function)
+
+    let frames = buffers.reduce(0) { $0.addingReportingOverflow($1.frameCount).partialValue }
+    let scratch = try ScratchFolder(bytesNeeded: ScratchFolder.bytes(frames: frames, channels: channelCount,
+                                                                      files: 2))
+    var paths: [String] = []
+    for (t, buffer) in buffers.enumerated() {
+        let path = scratch.file("take-\(t).wav")
+        try buffer.writeFloatWAV(to: path)
+        paths.append(path)
+    }
+    let fileOptions = FileJobOptions(codingHistoryText: "Scrim \(scrimVersion) match")
+    let options = LoudnessJobOptions(layout: layout, dialogueGating: dialogue, file: fileOptions)
+    // As `scrim match --reference REF TAKE...` (REF = the reference take, not among the takes matched) or
+    // `scrim match --together TAKE...`.
+    var referenceLoudness: LUFS?
+    if let referenceIndex {
+        let measured = try LoudnessJob.measure(input: paths[referenceIndex], options: options)
+        guard measured.measurement.normalizationLoudness.isFinite else {
+            throw CAPIError(status: .invalidArgument, message: "the reference takes[\(referenceIndex)] is silent "
+                            + "(nothing above the -70 LUFS gate): there is no loudness to match")
+        }
+        referenceLoudness = measured.measurement.normalizationLoudness
+    }
+    let matchedIndices = (0..<buffers.count).filter { $0 != referenceIndex }
+    let measurements = try matchedIndices.map { try LoudnessJob.measure(input: paths[$0], options: options) }
+    let loudness = measurements.map(\.measurement.normalizationLoudness)
+    let matched = referenceLoudness.map { LevelMatcher.match(loudness, to: $0) }
+        ?? LevelMatcher.matchTogether(loudness)
+    var rows: [MatchedTake] = []
+    var outputs: [String] = []
+    for (position, take) in measurements.enumerated() {
+        let plan = MatchJob.plan(take: take, index: position, matched: matched, truePeakCeiling: ceiling,
+                                 handling: limiter ? .limit : .lowerGain)
+        let output = scratch.file("out-\(matchedIndices[position]).wav")
+        let gain = try LoudnessJob.applyGain(plan: plan, input: take.path, output: output,
+                                             layout: take.measurement.channelLayout, dialogueGating: dialogue,
+                                             options: fileOptions)
+        rows.append(MatchedTake(take: take, gain: gain, silent: matched.skippedIndices.contains(position)))
+        outputs.append(output)
+    }
+    // Every pass done: only now are the caller's buffers changed.
+    for (position, index) in matchedIndices.enumerated() { try buffers[index].readBack(from: outputs[position]) }
+    // The reference take is only measured: out of place, its output gets its samples (as float32) unchanged.
+    if let referenceIndex { try buffers[referenceIndex].passThrough(from: paths[referenceIndex]) }
+    // The CLI's JSON Lines as one array: a line per take matched, then the summary line.
+    let summary = Envelope.make(command: "match", input: nil, output: nil, status: .done, report: [
+        ("matchSummary", MatchJob.summary(reference: referenceIndex.map { "takes[\($0)]" }, matched: matched,
+                                          dialogue: dialogue, takes: rows, failedCount: 0)),
+    ])
+    let report = JSONValue.array(rows.map {
+        bufferEnvelope($0.json(referenceLoudness: matched.referenceLoudness), plot: false)
+    } + [summary])
+    handOut(report.serialized(), to: out)
 }

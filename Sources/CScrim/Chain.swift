@@ -27,9 +27,21 @@ final class CChain {
         chain = try preset.makeChain()
         try chain.prepare(for: spec)
         table = .allocate(capacity: spec.channelCount)
+        viewFrames = viewPieceFrames(spec)
+        viewScratch = AudioBuffer(channelCount: spec.channelCount, capacity: viewFrames)
+        viewTable = scratchTable(viewScratch)
     }
 
-    deinit { table.deallocate() }
+    /// The view functions' planar float32 scratch (samples gathered from the caller's layout and type, processed,
+    /// scattered back), ``viewFrames`` frames, and its channel table.
+    let viewFrames: Int
+    let viewScratch: AudioBuffer
+    let viewTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+
+    deinit {
+        table.deallocate()
+        viewTable.deallocate()
+    }
 
     /// The stages of `preset` a streaming chain cannot run, with the reason (empty: the preset streams).
     static func unstreamable(_ preset: Preset) -> [(stage: String, reason: String)] {
@@ -139,7 +151,7 @@ func resolvePreset(_ text: String) throws -> Preset {
     return preset
 }
 
-private func chainObject(_ handle: OpaquePointer?) throws -> CChain {
+func chainObject(_ handle: OpaquePointer?) throws -> CChain {
     guard let handle else { throw CAPIError(status: .invalidArgument, message: "chain is NULL") }
     return Unmanaged<CChain>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
 }

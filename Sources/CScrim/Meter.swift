@@ -11,9 +11,20 @@ final class CMeter {
         self.meter = meter
         self.spec = spec
         table = .allocate(capacity: spec.channelCount)
+        viewFrames = viewPieceFrames(spec)
+        viewScratch = AudioBuffer(channelCount: spec.channelCount, capacity: viewFrames)
+        viewTable = scratchTable(viewScratch)
     }
 
-    deinit { table.deallocate() }
+    /// scrim_meter_add_view's planar float32 scratch and its channel table.
+    let viewFrames: Int
+    let viewScratch: AudioBuffer
+    let viewTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+
+    deinit {
+        table.deallocate()
+        viewTable.deallocate()
+    }
 }
 
 @_cdecl("scrim_meter_create")

@@ -9,6 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+
+/* The view struct's layout is part of the ABI (scrim.h: 40 bytes, fields at 0, 8, 16, 24, 32, 36); the library
+ * reads it at those offsets. */
+_Static_assert(sizeof(scrim_audio_view) == 40, "scrim_audio_view is 40 bytes");
+_Static_assert(offsetof(scrim_audio_view, frame_count) == 8 && offsetof(scrim_audio_view, frame_stride) == 16
+               && offsetof(scrim_audio_view, channel_stride) == 24 && offsetof(scrim_audio_view, channel_count) == 32
+               && offsetof(scrim_audio_view, sample_type) == 36, "scrim_audio_view field offsets");
 
 static int failures = 0;
 

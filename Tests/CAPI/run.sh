@@ -16,4 +16,5 @@ trap 'rm -rf "$work"' EXIT
 "$work/proof" "$root/samples" "$work"
 python3 Tests/CAPI/proof.py "$lib_dir/libscrim.so" "$root/samples" "$work"
 python3 Tests/CAPI/buffers.py "$lib_dir/libscrim.so" "$lib_dir/scrim" "$work"
-echo "C API proofs: 3 passed, 0 failed"
+python3 Tests/CAPI/views.py "$lib_dir/libscrim.so" "$work"
+echo "C API proofs: 4 passed, 0 failed"

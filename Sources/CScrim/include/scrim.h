@@ -43,7 +43,12 @@ extern "C" {
 #define SCRIM_ABI_VERSION 2
 /* ABI 2 (issue 21): the whole-buffer functions (scrim_denoise_buffer, scrim_dehum_buffer, scrim_normalize_buffer,
  * scrim_analyze_buffer, scrim_match_buffers, scrim_process_buffer); scrim_chain_create refuses a preset with
- * stages that cannot stream (SCRIM_ERROR_UNSUPPORTED) instead of dropping them. */
+ * stages that cannot stream (SCRIM_ERROR_UNSUPPORTED) instead of dropping them.
+ * Later in ABI 2, additions only (nothing existing changed, so the number stays 2): audio views
+ * (scrim_audio_view; scrim_*_view, scrim_match_views, scrim_chain_process_view, scrim_chain_flush_view,
+ * scrim_meter_add_view). SCRIM_HAS_AUDIO_VIEWS is defined by this header; a program that must also run against an
+ * older ABI 2 library looks the functions up (dlsym) before use. */
+#define SCRIM_HAS_AUDIO_VIEWS 1
 
 /** Result of a Scrim call. New codes may be added; treat unknown non-zero codes as errors. */
 typedef enum scrim_status {
@@ -313,6 +318,88 @@ scrim_status scrim_process_buffer(const char *preset, float *const *channels, in
  * scrim_string_free.
  */
 scrim_status scrim_presets_json(char **out_json);
+
+/* ---- Audio views: any layout and sample type, out of place (ABI 2 additions) ------------------------------ */
+/*
+ * A view describes samples where the caller has them — planar, interleaved (frames of channel_count samples, as
+ * audio files and numpy/soundfile arrays hold them) or any other strides — as float32 or float64. The view
+ * functions read the input view directly and write the output view directly, so a caller holding interleaved or
+ * float64 samples needs no copy or conversion of its own. Inside, Scrim works on planar float32 exactly as the
+ * planar functions do: float64 input is rounded to float32 (to nearest, as a C cast), float32 results widen
+ * exactly to float64. The audio and report of a view call are therefore bit for bit those of the matching planar
+ * function on the same samples converted to float32 (Tests/CAPI proves it).
+ *
+ * Sample (channel c, frame i) is at element index  c * channel_stride + i * frame_stride  from `data`, counted in
+ * samples of the view's type (not bytes); strides may be negative or (for an input) 0. Common layouts:
+ *   interleaved:  frame_stride = channel_count, channel_stride = 1
+ *   planar, one block of channel_count runs of frame_count samples:  frame_stride = 1, channel_stride = frame_count
+ * Rules (SCRIM_ERROR_INVALID_ARGUMENT naming the view and field otherwise): data not NULL and aligned to its sample
+ * size; sample_type SCRIM_SAMPLE_FLOAT32 or SCRIM_SAMPLE_FLOAT64; channel_count 1 to 64; frame_count ≥ 0 (≥ 1 for
+ * the whole-buffer functions); |strides| and frame_count below 2^40; an output view's samples must not overlap one
+ * another (no 0 strides), it must have its input's channel_count and frame_count, and it is either the input view
+ * itself (same data, type and strides: in place) or memory apart from the input's (their address ranges do not
+ * meet). Input samples must be finite as float32: a NaN, ±Inf or a float64 beyond float32's range (±3.4e38) is
+ * SCRIM_ERROR_INVALID_ARGUMENT naming the first one by frame and channel (channel order, then frame order) and how
+ * many there are, with nothing written to the output and, for the streaming functions, the object unchanged.
+ */
+
+/** The sample type of a view. */
+typedef enum scrim_sample_type {
+    SCRIM_SAMPLE_FLOAT32 = 1,
+    SCRIM_SAMPLE_FLOAT64 = 2
+} scrim_sample_type;
+
+/** Where a caller's samples are (40 bytes; the field offsets are part of the ABI: 0, 8, 16, 24, 32, 36). */
+typedef struct scrim_audio_view {
+    void *data;             /**< sample (channel 0, frame 0) */
+    int64_t frame_count;    /**< frames (samples per channel) */
+    int64_t frame_stride;   /**< samples between frame i and frame i + 1 of a channel */
+    int64_t channel_stride; /**< samples between channel c and channel c + 1 of a frame */
+    int32_t channel_count;  /**< 1 to 64 */
+    int32_t sample_type;    /**< a scrim_sample_type */
+} scrim_audio_view;
+
+/**
+ * The whole-buffer functions on views. Each does exactly what its planar counterpart does (scrim_denoise_buffer,
+ * scrim_dehum_buffer, scrim_normalize_buffer, scrim_analyze_buffer, scrim_process_buffer, scrim_match_buffers:
+ * same options_json keys, same report, same rules on frame_count, sample_rate and the temporary files, same
+ * thread-safety), but reads `input` (only read) and writes the result to `output` (every sample of it; nothing on
+ * failure). `output` may be `input` itself to work in place.
+ */
+scrim_status scrim_denoise_view(const scrim_audio_view *input, const scrim_audio_view *output, double sample_rate,
+                                const char *options_json, char **out_json);
+scrim_status scrim_dehum_view(const scrim_audio_view *input, const scrim_audio_view *output, double sample_rate,
+                              const char *options_json, char **out_json);
+scrim_status scrim_normalize_view(const scrim_audio_view *input, const scrim_audio_view *output,
+                                  double sample_rate, const char *options_json, char **out_json);
+/** Only reads `input`. */
+scrim_status scrim_analyze_view(const scrim_audio_view *input, double sample_rate, const char *options_json,
+                                char **out_json);
+scrim_status scrim_process_view(const char *preset, const scrim_audio_view *input, const scrim_audio_view *output,
+                                double sample_rate, char **out_json);
+/**
+ * As scrim_match_buffers on take_count takes (2 to 4096): inputs[t] and outputs[t] are arrays of take_count views;
+ * every take has the same channel_count (frame counts may differ). The reference take's output receives its input
+ * samples unchanged (as float32), unless it is the input itself. No take's memory may overlap another take's.
+ */
+scrim_status scrim_match_views(const scrim_audio_view *inputs, const scrim_audio_view *outputs, int take_count,
+                               double sample_rate, const char *options_json, char **out_json);
+
+/**
+ * As scrim_chain_process on a view: reads `input`, writes the processed block (delayed by the latency, as
+ * scrim_chain_process) to `output` (may be `input` itself). Any frame_count, 0 included (a block larger than
+ * max_block_frames is processed in pieces; the output does not depend on block sizes). Unlike scrim_chain_process,
+ * which zeroes non-finite samples and counts them, a non-finite input sample is refused before any of the block
+ * is processed (the rules above). Does not allocate: the chain keeps a planar scratch of up to
+ * max(8192, 262144 / channel_count) frames (at most max_block_frames) made at creation.
+ */
+scrim_status scrim_chain_process_view(scrim_chain *chain, const scrim_audio_view *input,
+                                      const scrim_audio_view *output);
+/** As scrim_chain_flush into a view (any frame_count; the blocks flushed add up to the latency). */
+scrim_status scrim_chain_flush_view(scrim_chain *chain, const scrim_audio_view *output);
+/** As scrim_meter_add on a view (only read; any frame_count, in pieces of at most max_block_frames; a non-finite
+ *  sample is refused before any of the block is measured). Does not allocate. */
+scrim_status scrim_meter_add_view(scrim_meter *meter, const scrim_audio_view *block);
 
 #ifdef __cplusplus
 }

@@ -11,9 +11,13 @@ latency compensated), and the report as a dict: the same JSON object `scrim COMM
 (input and output are None). The input array is never modified. Processing runs in float32 (a float64 input is
 rounded to float32 on the way in, as a 32-bit float file would be).
 
+The library reads the caller's array where it is (any strides, float32 or float64) and writes the new array
+directly (C API audio views): the binding itself copies no samples.
+
 Errors raise ScrimError subclasses carrying the library's message; bad arguments (dtype, shape, 0 frames, more than
-64 channels, NaN/Inf samples, a sample rate that is not a finite number above 0) raise InvalidArgument before the
-library is called.
+64 channels, a sample rate that is not a finite number above 0) raise InvalidArgument before the library is called;
+NaN/Inf samples (and float64 samples beyond float32's range) raise InvalidArgument from the library's own check,
+naming the first by frame and channel, before any processing.
 
 Threads: the GIL is released while the library works. Every whole-buffer function builds its own objects, so
 calls may run concurrently from several threads; a Chain is used by one thread at a time (separate Chains may run

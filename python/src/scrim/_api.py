@@ -10,8 +10,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _native
-from ._audio import (check_audio, check_finite, check_hertz, check_sample_rate, from_planar, planar_view,
-                     pointer_table, to_planar)
+from ._audio import View, check_audio, check_hertz, check_sample_rate, output_like, view_of
 from ._errors import InvalidArgument
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -45,22 +44,22 @@ def _options(values: Dict[str, Any]) -> Optional[bytes]:
     return json.dumps(present).encode() if present else None
 
 
-def _prepare(x: Any, sample_rate: Any, read_only: bool = False) -> Tuple[np.ndarray, float, int, int]:
-    """Checks the arguments and returns (planar float32 samples, rate, frames, channels): a new planar copy for the
-    functions that work in place; for those that only read, the caller's samples themselves when already planar."""
-    frames, channels = check_audio(x)
-    rate = check_sample_rate(sample_rate)
-    planar = planar_view(x, frames, channels) if read_only else to_planar(x, frames, channels)
-    check_finite(planar)
-    return planar, rate, frames, channels
+# The library's names for its view arguments, as the binding's user knows them (in the library's messages).
+_X = {"input": "x"}
 
 
 def _in_place(name: str, x: Any, sample_rate: Any, options: Optional[bytes]) -> Result:
-    """Runs one of the in-place buffer functions (denoise, dehum, normalize) on a copy of `x`."""
+    """Runs one of the processing functions (denoise, dehum, normalize) out of place: the library reads `x` where it
+    is (any layout, float32 or float64, checking every sample is finite) and writes the new array directly. The
+    binding copies nothing itself."""
+    check_audio(x)
+    rate = check_sample_rate(sample_rate)
     function = _native.function(name)
-    planar, rate, frames, channels = _prepare(x, sample_rate)
-    report = _native.call_for_object(function, pointer_table(planar), channels, frames, rate, options)
-    return Result(from_planar(planar, x), report)
+    source, keep = view_of(x)  # keep: the array the view describes (x itself, or a copy), alive until we return
+    out = output_like(x)
+    target, _ = view_of(out)
+    report = _native.call_for_object(function, ctypes.byref(source), ctypes.byref(target), rate, options, names=_X)
+    return Result(out, report)
 
 
 def denoise(x: np.ndarray, sr: float, *, engine: str = "spectral", reduction_db: Optional[float] = None,
@@ -90,7 +89,7 @@ def denoise(x: np.ndarray, sr: float, *, engine: str = "spectral", reduction_db:
             raise InvalidArgument(f"learn must be None, \"auto\" or (start_seconds, end_seconds), got {learn!r}", 0)
     options = _options({"engine": engine, "reductionDb": reduction_db, "learn": learn_option,
                         "modelPath": os.fspath(model) if model is not None else None})
-    return _in_place("scrim_denoise_buffer", x, sr, options)
+    return _in_place("scrim_denoise_view", x, sr, options)
 
 
 def dehum(x: np.ndarray, sr: float, *, frequency: Union[str, float] = "auto", engine: Optional[str] = None) -> Result:
@@ -112,7 +111,7 @@ def dehum(x: np.ndarray, sr: float, *, frequency: Union[str, float] = "auto", en
         hertz = None
     else:
         hertz = check_hertz(frequency, "frequency")
-    return _in_place("scrim_dehum_buffer", x, sr, _options({"frequencyHz": hertz, "engine": engine}))
+    return _in_place("scrim_dehum_view", x, sr, _options({"frequencyHz": hertz, "engine": engine}))
 
 
 def normalize(x: np.ndarray, sr: float, *, target: float = -23.0, true_peak: float = -1.0,
@@ -135,7 +134,7 @@ def normalize(x: np.ndarray, sr: float, *, target: float = -23.0, true_peak: flo
     """
     options = _options({"targetLufs": float(target), "truePeakDbtp": float(true_peak), "limiter": bool(limiter),
                         "layout": layout, "dialogue": bool(dialogue)})
-    return _in_place("scrim_normalize_buffer", x, sr, options)
+    return _in_place("scrim_normalize_view", x, sr, options)
 
 
 def process(x: np.ndarray, sr: float, *, preset: Union[str, Dict[str, Any]] = "dailies") -> Result:
@@ -150,10 +149,15 @@ def process(x: np.ndarray, sr: float, *, preset: Union[str, Dict[str, Any]] = "d
     Returns:
         Result(audio, report); report["process"] holds every stage's decisions.
     """
-    function = _native.function("scrim_process_buffer")
-    planar, rate, frames, channels = _prepare(x, sr)
-    report = _native.call_for_object(function, _preset_text(preset), pointer_table(planar), channels, frames, rate)
-    return Result(from_planar(planar, x), report)
+    check_audio(x)
+    rate = check_sample_rate(sr)
+    function = _native.function("scrim_process_view")
+    text = _preset_text(preset)
+    source, keep = view_of(x)
+    out = output_like(x)
+    target, _ = view_of(out)
+    report = _native.call_for_object(function, text, ctypes.byref(source), ctypes.byref(target), rate, names=_X)
+    return Result(out, report)
 
 
 def analyze(x: np.ndarray, sr: float) -> Report:
@@ -163,9 +167,12 @@ def analyze(x: np.ndarray, sr: float) -> Report:
     Returns:
         The report dict; report["analysis"] holds the measurements (dBFS, LUFS, dBTP, Hz).
     """
-    function = _native.function("scrim_analyze_buffer")
-    planar, rate, frames, channels = _prepare(x, sr, read_only=True)
-    return _native.call_for_object(function, pointer_table(planar), channels, frames, rate, None)
+    check_audio(x)
+    rate = check_sample_rate(sr)
+    function = _native.function("scrim_analyze_view")
+    source, keep = view_of(x)
+    report = _native.call_for_object(function, ctypes.byref(source), rate, None, names=_X)
+    return report
 
 
 def match(takes: Sequence[np.ndarray], sr: float, *, reference: Optional[int] = None,
@@ -189,7 +196,6 @@ def match(takes: Sequence[np.ndarray], sr: float, *, reference: Optional[int] = 
     if isinstance(takes, np.ndarray) or not isinstance(takes, Sequence) or len(takes) == 0:
         raise InvalidArgument("takes must be a non-empty list of arrays (one per take)", 0)
     rate = check_sample_rate(sr)
-    planars = []
     channel_count = None
     for index, take in enumerate(takes):
         frames, channels = check_audio(take, f"takes[{index}]")
@@ -198,21 +204,20 @@ def match(takes: Sequence[np.ndarray], sr: float, *, reference: Optional[int] = 
         elif channels != channel_count:
             raise InvalidArgument(f"takes[{index}] has {channels} channels, takes[0] {channel_count}: every take "
                                   "needs the same channel count", 0)
-        planar = to_planar(take, frames, channels)
-        check_finite(planar, f"takes[{index}]")
-        planars.append(planar)
     if reference is not None and not (isinstance(reference, int) and 0 <= reference < len(takes)):
         raise InvalidArgument(f"reference must be a take index 0..{len(takes) - 1}, got {reference!r}", 0)
-    function = _native.function("scrim_match_buffers")
-    tables = [pointer_table(planar) for planar in planars]
-    take_table = (ctypes.c_void_p * len(tables))(*[ctypes.addressof(table) for table in tables])
-    frame_counts = (ctypes.c_int64 * len(planars))(*[planar.shape[1] for planar in planars])
+    function = _native.function("scrim_match_views")
+    viewed = [view_of(take) for take in takes]
+    outs = [output_like(take) for take in takes]
+    inputs = (View * len(takes))(*[view for view, _ in viewed])
+    outputs = (View * len(takes))(*[view_of(out)[0] for out in outs])
     options = _options({"reference": reference, "truePeakDbtp": true_peak, "limiter": limiter, "layout": layout,
                         "dialogue": dialogue})
-    report = _native.call_with_report(function, take_table, frame_counts, len(planars), channel_count, rate, options)
+    report = _native.call_with_report(function, inputs, outputs, len(takes), rate, options,
+                                      names={"inputs[": "takes["})
     if not isinstance(report, list):
         report = [report]
-    return MatchResult([from_planar(planar, take) for planar, take in zip(planars, takes)], report)
+    return MatchResult(outs, report)
 
 
 def loudness(x: np.ndarray, sr: float, *, layout: Optional[str] = None) -> Report:
@@ -229,20 +234,18 @@ def loudness(x: np.ndarray, sr: float, *, layout: Optional[str] = None) -> Repor
     Returns:
         The envelope `scrim loudness --json` prints, as a dict; the measurement is report["loudness"].
     """
-    planar, rate, frames, channels = _prepare(x, sr, read_only=True)
+    frames, channels = check_audio(x)
+    rate = check_sample_rate(sr)
+    add_view = _native.function("scrim_meter_add_view")
+    source, keep = view_of(x)
     meter = ctypes.c_void_p()
     block = min(frames, 1 << 20)
     _native.check(_native.lib.scrim_meter_create_with_layout(
         rate, channels, block, 1, layout.encode() if layout is not None else None, ctypes.byref(meter)))
     try:
-        table = (ctypes.c_void_p * channels)()
-        stride = planar.strides[0]
-        for start in range(0, frames, block):
-            count = min(block, frames - start)
-            base = planar.ctypes.data + start * planar.itemsize
-            for c in range(channels):
-                table[c] = base + c * stride
-            _native.check(_native.lib.scrim_meter_add(meter, table, channels, count))
+        # One call: the library reads the array where it is (in pieces of at most `block` frames), checking that
+        # every sample is finite before any is measured.
+        _native.check(add_view(meter, ctypes.byref(source)), names={"block": "x"})
         measurement = _native.call_for_object(_native.lib.scrim_meter_result_json, meter)
     finally:
         _native.lib.scrim_meter_destroy(meter)

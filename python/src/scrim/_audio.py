@@ -1,4 +1,6 @@
-"""numpy arrays to and from the C API's planar float32 buffers, and the checks made before any C call."""
+"""numpy arrays as the C API's audio views (scrim_audio_view: the array's own memory, its strides and dtype, read and
+written by the library directly, so the binding copies no samples), and the checks made before any C call (dtype,
+shape, channel and frame counts; the library checks that every sample is finite while it reads them)."""
 from __future__ import annotations
 
 import ctypes
@@ -51,73 +53,38 @@ def check_audio(x: Any, name: str = "x") -> Tuple[int, int]:
     return frames, channels
 
 
-_FINITE_CHUNK = 1 << 20  # samples tested at a time: bounds the test's temporary to 1 MB of bools
+SAMPLE_FLOAT32, SAMPLE_FLOAT64 = 1, 2  # scrim_sample_type
 
 
-def check_finite(planar: np.ndarray, name: str = "x") -> None:
-    """Refuses NaN or ±Inf samples (also float64 samples beyond float32's range, which became Inf), naming the
-    first by channel and frame. `planar` is a C-contiguous (channels, frames) float32 array or view."""
-    flat = planar.reshape(-1)
-    for start in range(0, flat.shape[0], _FINITE_CHUNK):
-        if np.isfinite(flat[start:start + _FINITE_CHUNK]).all():
-            continue
-        bad = np.argwhere(~np.isfinite(planar))
-        channel, frame = (int(v) for v in bad[0])
-        raise InvalidArgument(f"{name} has a non-finite sample ({planar[channel, frame]}) at frame {frame} of "
-                              f"channel {channel} (0-based; NaN, Inf, or beyond float32's range); "
-                              f"{len(bad)} such sample{'s' if len(bad) != 1 else ''} in all", 0)
+class View(ctypes.Structure):
+    """struct scrim_audio_view (scrim.h): sample (channel c, frame i) at element c * channel_stride + i *
+    frame_stride from data, in samples of the view's type."""
+    _fields_ = [("data", ctypes.c_void_p), ("frame_count", ctypes.c_int64), ("frame_stride", ctypes.c_int64),
+                ("channel_stride", ctypes.c_int64), ("channel_count", ctypes.c_int32),
+                ("sample_type", ctypes.c_int32)]
 
 
-def to_planar(x: np.ndarray, frames: int, channels: int) -> np.ndarray:
-    """A new C-contiguous float32 array of shape (channels, frames): one contiguous run per channel, as the C API
-    wants. Works from any memory order and strides (the copy is also what keeps the caller's array unwritten).
-    Copied channel by channel: a strided gather into one contiguous run each is about three times as fast as numpy's
-    copy of the whole transposed view for interleaved (C-order) input."""
-    planar = np.empty((channels, frames), dtype=np.float32)
-    if x.dtype == np.float32:
-        _copy_channels(planar, x, channels)
-    else:
-        with np.errstate(over="ignore"):  # float64 beyond float32's range becomes Inf, refused by check_finite
-            _copy_channels(planar, x, channels)
-    return planar
+assert ctypes.sizeof(View) == 40
 
 
-def _copy_channels(planar: np.ndarray, x: np.ndarray, channels: int) -> None:
+def view_of(x: np.ndarray) -> Tuple[View, np.ndarray]:
+    """The view of a checked audio array (float32/float64, (frames,) or (frames, channels)) over its own memory,
+    with the array it describes (keep it alive during the call): `x` itself, or, when its strides are not whole
+    samples or its data is not aligned (rare: views into raw bytes), a C-ordered copy."""
+    itemsize = x.itemsize
+    strides = x.strides
+    if any(stride % itemsize for stride in strides) or x.ctypes.data % itemsize:
+        x = np.ascontiguousarray(x)
+        strides = x.strides
     if x.ndim == 1:
-        np.copyto(planar[0], x, casting="same_kind")
+        frame_stride, channel_stride, channels = strides[0] // itemsize, 0, 1
     else:
-        for c in range(channels):
-            np.copyto(planar[c], x[:, c], casting="same_kind")
+        frame_stride, channel_stride, channels = strides[0] // itemsize, strides[1] // itemsize, x.shape[1]
+    sample_type = SAMPLE_FLOAT32 if x.dtype == np.float32 else SAMPLE_FLOAT64
+    return View(x.ctypes.data, x.shape[0], frame_stride, channel_stride, channels, sample_type), x
 
 
-def planar_view(x: np.ndarray, frames: int, channels: int) -> np.ndarray:
-    """For the functions that only read: the caller's own float32 samples when they already lie one contiguous run
-    per channel (a contiguous 1-D array, or a Fortran-ordered 2-D one), else a planar copy (to_planar)."""
-    if x.dtype == np.float32:
-        if x.ndim == 1 and x.flags.c_contiguous:
-            return x.reshape(1, frames)
-        if x.ndim == 2 and x.T.flags.c_contiguous:
-            return x.T
-    return to_planar(x, frames, channels)
-
-
-def from_planar(planar: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """The processed planar buffer in the caller's shape and dtype. 2-D results are Fortran-ordered (one contiguous
-    run per channel: for float32 a view of the planar buffer, no copy); np.ascontiguousarray gives C order."""
-    if like.ndim == 1:
-        channel: np.ndarray = planar[0]
-        return channel if like.dtype == planar.dtype else channel.astype(like.dtype)
-    if like.dtype == planar.dtype:
-        return planar.T
-    out = np.empty(planar.T.shape, dtype=like.dtype, order="F")
-    for c in range(planar.shape[0]):
-        out[:, c] = planar[c]
-    return out
-
-
-def pointer_table(planar: np.ndarray) -> Any:
-    """A C array of channel pointers (float *const *) into a C-contiguous (channels, frames) float32 array.
-    The caller keeps `planar` alive for as long as the table is used."""
-    base = planar.ctypes.data
-    stride = planar.strides[0]
-    return (ctypes.c_void_p * planar.shape[0])(*[base + c * stride for c in range(planar.shape[0])])
+def output_like(x: np.ndarray) -> np.ndarray:
+    """A new array for a result: the input's shape and dtype and, for contiguous input, its memory order (a
+    C-ordered input gets a C-ordered result, a Fortran-ordered one a Fortran-ordered result)."""
+    return np.empty_like(x, order="K")

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _native
 from ._api import _preset_text
-from ._audio import MAX_CHANNELS, check_audio, check_finite, check_sample_rate, to_planar
+from ._audio import MAX_CHANNELS, SAMPLE_FLOAT32, SAMPLE_FLOAT64, View, check_audio, check_sample_rate
 from ._errors import InvalidArgument
 
 _DEFAULT_BLOCK = 8192
@@ -34,8 +34,8 @@ class Chain:
             returns the rest, so that everything returned adds up to exactly the input, sample for sample.
             False: process() returns as many frames as it is given, delayed by `latency` frames, and flush()
             returns the last `latency` frames (drop the first `latency` yourself).
-        max_block_frames: the size of the block handed to the library at a time (larger blocks are split);
-            frames, 1 to 1048576.
+        max_block_frames: the largest piece the chain's stages process at a time, frames, 1 to 1048576 (any block
+            may be given to process(): the library splits longer ones; the output does not depend on it).
 
     Use as a context manager, or call close(); the object is not usable after that.
     Threads: one Chain is used by one thread at a time (a lock serialises calls on the same object); separate
@@ -63,10 +63,11 @@ class Chain:
         latency = ctypes.c_int64()
         _native.check(_native.lib.scrim_chain_latency(handle, ctypes.byref(latency)))
         self._latency = int(latency.value)
-        # The flush buffer and its pointer table, reused.
-        self._scratch = np.empty((channels, min(max_block_frames, max(self._latency, 1))), dtype=np.float32)
-        base, stride = self._scratch.ctypes.data, self._scratch.strides[0]
-        self._table = (ctypes.c_void_p * channels)(*[base + c * stride for c in range(channels)])
+        # The two views handed to the library, reused for every block (only their fields change).
+        self._in_view, self._out_view = View(), View()
+        self._in_ref, self._out_ref = ctypes.byref(self._in_view), ctypes.byref(self._out_view)
+        self._process_view = _native.function("scrim_chain_process_view")
+        self._flush_view = _native.function("scrim_chain_flush_view")
         self._start_stream()
 
     def _start_stream(self) -> None:
@@ -85,26 +86,34 @@ class Chain:
             raise InvalidArgument("the chain is closed", 0)
         return self._handle
 
-    def _flush_block(self, count: int) -> np.ndarray:
-        """Flushes the next `count` frames into the scratch buffer; returns a copy, shape (channels, count)."""
-        _native.check(_native.lib.scrim_chain_flush(self._object(), self._table, self.channels, count))
-        return self._scratch[:, :count].copy()
-
-    def _shape(self, planar: np.ndarray) -> np.ndarray:
-        """Drops what alignment still has to drop and returns the block in the caller's shape and dtype."""
+    def _shape(self, out: np.ndarray) -> np.ndarray:
+        """Drops what alignment still has to drop from the start of `out` (a view: no copy)."""
         if self._to_drop:
-            dropped = min(self._to_drop, planar.shape[1])
-            planar = planar[:, dropped:]
+            dropped = min(self._to_drop, out.shape[0])
             self._to_drop -= dropped
-        out = planar[0] if self._one_dimensional else planar.T
-        return out.astype(self._dtype, copy=False)
+            return out[dropped:]
+        return out
+
+    @staticmethod
+    def _fill(view: View, x: np.ndarray, channels: int) -> None:
+        """Points `view` at the array `x` ((frames,) or (frames, channels), float32/float64, whole-sample strides)."""
+        itemsize = x.itemsize
+        strides = x.strides
+        view.data = x.ctypes.data
+        view.frame_count = x.shape[0]
+        view.frame_stride = strides[0] // itemsize
+        view.channel_stride = strides[1] // itemsize if x.ndim == 2 else 0
+        view.channel_count = channels
+        view.sample_type = SAMPLE_FLOAT32 if itemsize == 4 else SAMPLE_FLOAT64
 
     def process(self, block: np.ndarray) -> np.ndarray:
         """Processes a block of any length (0 included): float32 or float64, shape (frames,) (one channel) or
-        (frames, channels).
+        (frames, channels), any memory order.
 
         Returns a new array of the block's dtype and dimensionality: as many frames as given (aligned=False), or,
         with aligned=True, that many less what is still held back to remove the latency (possibly 0 frames).
+        The library reads the block where it is and writes the new array directly (one call, whatever the block's
+        length); a NaN or Inf sample is refused before any of the block goes in.
         """
         if isinstance(block, np.ndarray) and block.ndim in (1, 2) and block.shape[0] == 0 \
                 and block.dtype in (np.float32, np.float64) \
@@ -113,23 +122,20 @@ class Chain:
         frames, channels = check_audio(block, "block")
         if channels != self.channels:
             raise InvalidArgument(f"block has {channels} channels, the chain {self.channels}", 0)
-        # The block's own planar float32 copy, checked whole before any of it goes in, then processed in place.
-        planar = to_planar(block, frames, channels)
-        check_finite(planar, "block")
+        itemsize = block.itemsize
+        if any(stride % itemsize for stride in block.strides) or block.ctypes.data % itemsize:
+            block = np.ascontiguousarray(block)  # views into raw bytes: not whole-sample strides
+        out = np.empty_like(block, order="K")
         with self._lock:
             handle = self._object()
             if self._flushed:
                 raise InvalidArgument("the stream was flushed: call reset() to start a new one", 0)
             self._dtype = block.dtype
             self._one_dimensional = block.ndim == 1
-            table = (ctypes.c_void_p * channels)()
-            base, stride, itemsize = planar.ctypes.data, planar.strides[0], planar.itemsize
-            for start in range(0, frames, self._block):
-                count = min(self._block, frames - start)
-                for c in range(channels):
-                    table[c] = base + c * stride + start * itemsize
-                _native.check(_native.lib.scrim_chain_process(handle, table, channels, count))
-            return self._shape(planar)
+            self._fill(self._in_view, block, channels)
+            self._fill(self._out_view, out, channels)
+            _native.check(self._process_view(handle, self._in_ref, self._out_ref), names={"input": "block"})
+            return self._shape(out)
 
     def flush(self) -> np.ndarray:
         """Ends the stream: returns the output still held in the chain (with aligned=True, what completes the
@@ -138,14 +144,13 @@ class Chain:
         with self._lock:
             if self._flushed:
                 raise InvalidArgument("the stream was already flushed: call reset() to start a new one", 0)
-            pieces = [np.empty((self.channels, 0), dtype=np.float32)]
-            remaining = self._latency
-            while remaining > 0:
-                count = min(self._block, remaining)
-                pieces.append(self._flush_block(count))
-                remaining -= count
+            shape = (self._latency,) if self._one_dimensional else (self._latency, self.channels)
+            out = np.empty(shape, dtype=self._dtype)
+            if self._latency:
+                self._fill(self._out_view, out, self.channels)
+                _native.check(self._flush_view(self._object(), self._out_ref))
             self._flushed = True
-            return self._shape(np.concatenate(pieces, axis=1))
+            return self._shape(out)
 
     def reset(self) -> None:
         """Clears the stream state for an unrelated stream: the chain then behaves as freshly created."""

@@ -53,6 +53,16 @@ _SIGNATURES = {
     "scrim_match_buffers": (c_int, [c_void_p, c_void_p, c_int, c_int, c_double, c_char_p, _out_string]),
     "scrim_process_buffer": (c_int, [c_char_p, c_void_p, c_int, c_int64, c_double, _out_string]),
     "scrim_presets_json": (c_int, [_out_string]),
+    # ABI 2 additions: audio views (struct scrim_audio_view, passed by address), out of place, any layout and type.
+    "scrim_denoise_view": (c_int, [c_void_p, c_void_p, c_double, c_char_p, _out_string]),
+    "scrim_dehum_view": (c_int, [c_void_p, c_void_p, c_double, c_char_p, _out_string]),
+    "scrim_normalize_view": (c_int, [c_void_p, c_void_p, c_double, c_char_p, _out_string]),
+    "scrim_analyze_view": (c_int, [c_void_p, c_double, c_char_p, _out_string]),
+    "scrim_process_view": (c_int, [c_char_p, c_void_p, c_void_p, c_double, _out_string]),
+    "scrim_match_views": (c_int, [c_void_p, c_void_p, c_int, c_double, c_char_p, _out_string]),
+    "scrim_chain_process_view": (c_int, [c_void_p, c_void_p, c_void_p]),
+    "scrim_chain_flush_view": (c_int, [c_void_p, c_void_p]),
+    "scrim_meter_add_view": (c_int, [c_void_p, c_void_p]),
 }
 
 for _name, (_restype, _argtypes) in _SIGNATURES.items():
@@ -79,10 +89,23 @@ def last_error() -> str:
     return message.decode("utf-8", "replace") if message else ""
 
 
-def check(status: int) -> None:
-    """Raises the ScrimError subclass for a failed call, with the calling thread's message from the library."""
+def check(status: int, names: Optional[Dict[str, str]] = None) -> None:
+    """Raises the ScrimError subclass for a failed call, with the calling thread's message from the library
+    (`names`: the library's argument names at the start of the message replaced by the binding's, see rename)."""
     if status != 0:
-        raise error_for_status(status, last_error())
+        raise error_for_status(status, rename(last_error(), names))
+
+
+def rename(message: str, names: Optional[Dict[str, str]]) -> str:
+    """The library names a view argument at the start of its message ("input has a non-finite sample ...",
+    "inputs[2] has ..."); the binding's user knows it as `x`, `takes[2]`, `block`."""
+    if names:
+        for library_name, own_name in names.items():
+            if message.startswith(library_name + " ") or message.startswith(library_name + "."):
+                return own_name + message[len(library_name):]
+            if library_name.endswith("[") and message.startswith(library_name):
+                return own_name + message[len(library_name):]
+    return message
 
 
 def take_string(pointer: c_void_p) -> Optional[str]:
@@ -101,9 +124,9 @@ def take_json(pointer: c_void_p) -> Any:
     return json.loads(text) if text else None
 
 
-def call_with_report(function_: Any, *args: Any) -> Any:
+def call_with_report(function_: Any, *args: Any, names: Optional[Dict[str, str]] = None) -> Any:
     """Calls a C function whose last argument is `char **out_json`; returns the parsed report (a dict, or a list
-    for scrim_match_buffers), raising on failure.
+    for scrim_match_*), raising on failure (`names`: as for check).
     The string is freed on every path (a failed call may also hand one out)."""
     out = c_void_p()
     status = function_(*args, ctypes.byref(out))
@@ -111,13 +134,13 @@ def call_with_report(function_: Any, *args: Any) -> Any:
     message = last_error() if status != 0 else ""
     report = take_json(out)
     if status != 0:
-        raise error_for_status(status, message)
+        raise error_for_status(status, rename(message, names))
     return report if report is not None else {}
 
 
-def call_for_object(function_: Any, *args: Any) -> Dict[str, Any]:
+def call_for_object(function_: Any, *args: Any, names: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """call_with_report for the functions whose report is one JSON object."""
-    report = call_with_report(function_, *args)
+    report = call_with_report(function_, *args, names=names)
     if not isinstance(report, dict):
         raise InternalError(f"expected a JSON object from the library, got {type(report).__name__}", 6)
     return report

@@ -1,34 +1,37 @@
 #!/usr/bin/env python3
-"""The Python binding's overhead on a 60 s buffer: each scrim call against the same C API call made directly.
+"""The Python binding's overhead on a 60 s buffer: each scrim call against the C call a C programmer makes for the
+same array layout and dtype.
 
-For each case the direct call gets a ready planar float32 buffer and its pointer table (made before timing; the
-buffer is restored from the original outside the timed region, as the call works in place) and frees its report;
-the binding's call takes the numpy array as a user has it and does everything a user's call does: checks (dtype,
-shape, NaN/Inf), the planar float32 copy (the input is never written), the call, the output array in the input's
-shape and dtype, and the report parsed into a dict. Runs alternate (direct, binding, direct, ...) and the table
-gives medians; overhead = binding / direct - 1. A C program (overhead_c.c, built by run.sh) times the same denoise
-call from C for the first row.
+The C side (overhead_c.c, a shared library built by run.sh) times, in C, the C API's audio-view call on the very
+numpy arrays the binding gets: the input read where it is (mono 1-D, or (frames, channels) C order = interleaved,
+float32 or float64) and the result written into an output array of the same layout and dtype that the C side
+allocated once and reuses (already touched: the strictest baseline); a second C column allocates a fresh output
+each call (malloc inside the timing), as a program making a new result per call would. The binding's side is the
+call as a user writes it, `y, report = scrim.denoise(x, 48000)`: argument checks, the view structs, a new output
+array (np.empty_like), the C call, the report parsed into a dict. Runs alternate (C, binding, C, ...); the table gives
+medians and minima; overhead = binding / C - 1.
 
-The end-to-end difference is at the mercy of the machine's load (both sides run the same ~100 ms of DSP and file
-I/O); the binding's own work is also timed alone, with the C call replaced by handing back a real report (for the
-whole-buffer rows), which is the overhead proper.
+The binding's own work is also timed alone: the same call with only the C work replaced (the whole-buffer call by
+handing back a real report's text, parsed as usual; scrim_meter_add_view and scrim_chain_process_view by a no-op):
+the overhead proper, independent of how long the DSP took in that run.
 
-usage: overhead.py [--runs N] [--c-program PATH --raw FILE]        (Benchmarks/python/run.sh)
+usage: overhead.py --helper PATH_TO_overhead_c.so [--runs N]        (Benchmarks/python/run.sh)
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
 import json
+import os
 import platform
 import statistics
-import subprocess
 import time
 
 import numpy as np
 
 import scrim
 from scrim import _api, _native
+from scrim._audio import View, view_of
 
 RATE = 48000
 FRAMES = 60 * RATE
@@ -42,70 +45,6 @@ def signal(channels: int) -> np.ndarray:
     return x.astype(np.float32)
 
 
-def direct_buffer_call(name: str, x: np.ndarray, options: bytes | None):
-    """The C call alone on a prepared planar buffer (restored before each run, outside the timing)."""
-    function = getattr(_native.lib, name)
-    original = np.ascontiguousarray(x.T)
-    work = original.copy()
-    table = (ctypes.c_void_p * work.shape[0])(*[work.ctypes.data + c * work.strides[0] for c in range(work.shape[0])])
-
-    def run() -> float:
-        np.copyto(work, original)
-        out = ctypes.c_void_p()
-        start = time.perf_counter()
-        status = function(table, work.shape[0], work.shape[1], float(RATE), options, ctypes.byref(out))
-        elapsed = time.perf_counter() - start
-        _native.lib.scrim_string_free(out.value)
-        assert status == 0, _native.last_error()
-        return elapsed
-    return run
-
-
-def direct_loudness(x: np.ndarray):
-    planar = np.ascontiguousarray(x.T)
-    channels = planar.shape[0]
-    table = (ctypes.c_void_p * channels)(*[planar.ctypes.data + c * planar.strides[0] for c in range(channels)])
-
-    block = 1 << 20  # the meter's largest block
-
-    def run() -> float:
-        start = time.perf_counter()
-        meter = ctypes.c_void_p()
-        assert _native.lib.scrim_meter_create_with_layout(float(RATE), channels, block, 1, None,
-                                                          ctypes.byref(meter)) == 0
-        for offset in range(0, FRAMES, block):
-            for c in range(channels):
-                table[c] = planar.ctypes.data + c * planar.strides[0] + offset * 4
-            assert _native.lib.scrim_meter_add(meter, table, channels, min(block, FRAMES - offset)) == 0
-        out = ctypes.c_void_p()
-        assert _native.lib.scrim_meter_result_json(meter, ctypes.byref(out)) == 0
-        _native.lib.scrim_string_free(out.value)
-        _native.lib.scrim_meter_destroy(meter)
-        return time.perf_counter() - start
-    return run
-
-
-def direct_chain(x: np.ndarray, block: int):
-    """A chain made and streamed from C's side in blocks of `block` frames over a prepared planar buffer."""
-    original = np.ascontiguousarray(x.T)
-    work = original.copy()
-    channels = work.shape[0]
-    table = (ctypes.c_void_p * channels)()
-
-    def run() -> float:
-        np.copyto(work, original)
-        start = time.perf_counter()
-        chain = ctypes.c_void_p()
-        assert _native.lib.scrim_chain_create(b"denoise-only", float(RATE), channels, block, ctypes.byref(chain)) == 0
-        for offset in range(0, FRAMES, block):
-            for c in range(channels):
-                table[c] = work.ctypes.data + c * work.strides[0] + offset * 4
-            assert _native.lib.scrim_chain_process(chain, table, channels, min(block, FRAMES - offset)) == 0
-        _native.lib.scrim_chain_destroy(chain)
-        return time.perf_counter() - start
-    return run
-
-
 def timed(call):
     def run() -> float:
         start = time.perf_counter()
@@ -114,104 +53,152 @@ def timed(call):
     return run
 
 
-class StubbedCall:
-    """Replaces the C call of the whole-buffer functions by handing back a real report's text (parsed as usual):
-    what remains of scrim.denoise(...) is the binding's own work (checks, copies, pointer tables, the output array,
-    the report's parsing)."""
+class Stubbed:
+    """Replaces the C work inside the binding: the whole-buffer call (a real report's text handed back and parsed),
+    or the named view functions (a no-op returning OK)."""
 
-    def __init__(self, report_text: str):
-        self.report_text = report_text
+    def __init__(self, report_text: str | None = None, functions: tuple = ()):
+        self.report_text, self.functions = report_text, functions
 
     def __enter__(self):
-        self.saved = _native.call_with_report
-        _native.call_with_report = lambda function, *args: json.loads(self.report_text)
+        self.saved_call, self.saved_function = _native.call_for_object, _native.function
+        if self.report_text is not None:
+            text = self.report_text
+            _native.call_for_object = lambda function, *args, names=None: json.loads(text)
+        if self.functions:
+            names, original = self.functions, self.saved_function
+            _native.function = lambda name: (lambda *args: 0) if name in names else original(name)
         return self
 
     def __exit__(self, *exc):
-        _native.call_with_report = self.saved
-
-
-def stream_with_binding(x: np.ndarray, block: int) -> None:
-    with scrim.Chain("denoise-only", RATE, x.shape[1], max_block_frames=block, aligned=False) as chain:
-        for offset in range(0, FRAMES, block):
-            chain.process(x[offset:offset + block])
-
-
-def c_program_median(program: str, raw: str, mono: np.ndarray, runs: int) -> float | None:
-    """The same denoise call timed by a C program on the same samples (written raw for it)."""
-    if not program:
-        return None
-    mono.astype("<f4").tofile(raw)
-    output = subprocess.run([program, raw, str(RATE), str(runs)], capture_output=True, text=True, check=True).stdout
-    return json.loads(output)["medianSeconds"]
+        _native.call_for_object, _native.function = self.saved_call, self.saved_function
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=9)
-    parser.add_argument("--c-program", default="")
-    parser.add_argument("--raw", default="/tmp/scrim-overhead-mono.f32")
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--helper", required=True)
+    parser.add_argument("--only", default="", help="run the cases whose name contains this text")
     args = parser.parse_args()
 
-    mono, stereo = signal(1)[:, 0], signal(2)
-    stereo64 = stereo.astype(np.float64)
-    cases = [
-        ("denoise, mono float32 (frames,)", direct_buffer_call("scrim_denoise_buffer", mono[:, None], None),
-         timed(lambda: scrim.denoise(mono, RATE))),
-        ("denoise, stereo float32 (frames, 2) C order", direct_buffer_call("scrim_denoise_buffer", stereo, None),
-         timed(lambda: scrim.denoise(stereo, RATE))),
-        ("denoise, stereo float64 (frames, 2) C order", direct_buffer_call("scrim_denoise_buffer", stereo, None),
-         timed(lambda: scrim.denoise(stereo64, RATE))),
-        ("loudness, stereo float32 C order (copied to planar)", direct_loudness(stereo),
-         timed(lambda: scrim.loudness(stereo, RATE))),
-        ("loudness, mono float32 (frames,) (read in place)", direct_loudness(mono[:, None]),
-         timed(lambda: scrim.loudness(mono, RATE))),
-        ("Chain denoise-only, stereo, 4096-frame blocks", direct_chain(stereo, 4096),
-         timed(lambda: stream_with_binding(stereo, 4096))),
-        ("Chain denoise-only, stereo, 48000-frame blocks", direct_chain(stereo, 48000),
-         timed(lambda: stream_with_binding(stereo, 48000))),
-    ]
+    helper = ctypes.CDLL(args.helper)
+    vp = ctypes.POINTER(View)
+    helper.overhead_view_call.argtypes = [ctypes.c_int, vp, vp, ctypes.c_double, ctypes.c_int]
+    helper.overhead_meter.argtypes = [vp, ctypes.c_double]
+    helper.overhead_chain.argtypes = [vp, vp, ctypes.c_double, ctypes.c_int, ctypes.c_int64]
+    helper.overhead_planar_denoise.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, ctypes.c_double]
+    for name in ("overhead_view_call", "overhead_meter", "overhead_chain", "overhead_planar_denoise"):
+        getattr(helper, name).restype = ctypes.c_double
 
-    report_text = json.dumps(scrim.denoise(mono, RATE).report)
+    stereo = signal(2)
+    mono = np.ascontiguousarray(stereo[:, 0])
+    arrays = {"mono float32 (frames,)": mono, "stereo float32 (frames, 2) C order": stereo,
+              "mono float64 (frames,)": mono.astype(np.float64),
+              "stereo float64 (frames, 2) C order": stereo.astype(np.float64)}
+    keep = []
+
+    def view(x):
+        v, a = view_of(x)
+        keep.append((v, a))
+        return ctypes.byref(v)
+
+    def c_call(which, x, fresh):
+        out = np.empty_like(x)
+        out.fill(0)  # touched once, as a reused buffer is
+        source, target = view(x), view(out)
+        return lambda: check(helper.overhead_view_call(which, source, target, float(RATE), fresh))
+
+    def check(seconds):
+        assert seconds >= 0, "the C call failed (message above)"
+        return seconds
+
+    def c_chain(x, max_block, step):
+        out = np.empty_like(x)
+        out.fill(0)
+        source, target = view(x), view(out)
+        return lambda: check(helper.overhead_chain(source, target, float(RATE), max_block, step))
+
+    def chain_with_binding(x, max_block, step):
+        def run():
+            with scrim.Chain("denoise-only", RATE, x.shape[1], max_block_frames=max_block) as chain:
+                for offset in range(0, FRAMES, step):
+                    chain.process(x[offset:offset + step])
+        return run
+
+    cases = []  # (name, C call, C call with a fresh output or None, binding call, stub)
+    for label, x in arrays.items():
+        cases.append((f"denoise, {label}", c_call(0, x, 0), c_call(0, x, 1),
+                      timed(lambda x=x: scrim.denoise(x, RATE)), "report:denoise"))
+    cases.append(("normalize, stereo float32 (frames, 2) C order", c_call(1, stereo, 0), c_call(1, stereo, 1),
+                  timed(lambda: scrim.normalize(stereo, RATE)), "report:normalize"))
+    cases.append(("analyze, stereo float32 (frames, 2) C order", c_call(2, stereo, 0), None,
+                  timed(lambda: scrim.analyze(stereo, RATE)), "report:analyze"))
+    for label in ("mono float32 (frames,)", "stereo float32 (frames, 2) C order", "stereo float64 (frames, 2) C order"):
+        x = arrays[label]
+        source = view(x)
+        cases.append((f"loudness, {label}", lambda source=source: check(helper.overhead_meter(source, float(RATE))),
+                      None, timed(lambda x=x: scrim.loudness(x, RATE)), "functions:scrim_meter_add_view"))
+    for label, max_block, step in (("the 60 s in one process() call", 8192, FRAMES),
+                                   ("48000-frame blocks", 48000, 48000), ("8192-frame blocks", 8192, 8192),
+                                   ("4096-frame blocks", 4096, 4096)):
+        cases.append((f"Chain denoise-only, stereo float32 C order, {label}", c_chain(stereo, max_block, step), None,
+                      timed(chain_with_binding(stereo, max_block, step)), "functions:scrim_chain_process_view"))
+    if args.only:
+        cases = [case for case in cases if args.only in case[0]]
+
+    reports = {}
     rows = []
-    for name, direct, binding in cases:
+    for name, c_run, c_fresh, binding, stub in cases:
         binding()  # warm-up (first-call costs: planning, caches)
-        direct()
-        d, b = [], []
+        c_run()
+        cs, bs, fs = [], [], []
         for _ in range(args.runs):
-            d.append(direct())
-            b.append(binding())
-        md, mb = statistics.median(d), statistics.median(b)
-        own = own_min = None
-        own_runs = []
-        if name.startswith("denoise"):
-            with StubbedCall(report_text):
-                own_runs = [binding() for _ in range(max(args.runs, 21))]
-        elif name.startswith("loudness"):
-            # Its own work is the checks (and the planar copy when the layout needs one); the rest is C calls.
-            x = stereo if "stereo" in name else mono
-            own_runs = [timed(lambda: _api._prepare(x, RATE, read_only=True))() for _ in range(max(args.runs, 21))]
-        if own_runs:
-            own, own_min = statistics.median(own_runs), min(own_runs)
-        rows.append((name, md, mb, own, own_min, min(d), min(b)))
-        print(f"{name}: direct {md * 1e3:.1f} ms, binding {mb * 1e3:.1f} ms ({100 * (mb / md - 1):+.2f} %), "
-              f"own work {own * 1e3 if own is not None else float('nan'):.2f} ms", flush=True)
-    c_median = c_program_median(args.c_program, args.raw, mono, args.runs)
+            cs.append(c_run())
+            bs.append(binding())
+            if c_fresh is not None:
+                fs.append(c_fresh())
+        kind, _, what = stub.partition(":")
+        if kind == "report":
+            if what not in reports:
+                call = {"denoise": scrim.denoise, "normalize": scrim.normalize, "analyze": scrim.analyze}[what]
+                result = call(stereo, RATE)
+                reports[what] = json.dumps(result if isinstance(result, dict) else result.report)
+            context = Stubbed(report_text=reports[what])
+        else:
+            context = Stubbed(functions=(what,))
+        with context:
+            own_runs = [binding() for _ in range(max(args.runs, 21))]
+        row = (name, statistics.median(cs), min(cs), statistics.median(bs), min(bs),
+               statistics.median(fs) if fs else None, statistics.median(own_runs), min(own_runs))
+        rows.append(row)
+        print(f"{name}: C {row[1] * 1e3:.2f} ms, binding {row[3] * 1e3:.2f} ms ({100 * (row[3] / row[1] - 1):+.2f} %),"
+              f" own work {row[6] * 1e3:.3f} ms", flush=True)
+
+    # The older planar C call on the same stereo samples, for comparison of the C calls themselves.
+    planar = np.ascontiguousarray(stereo.T)
+    work = planar.copy()
+    table = (ctypes.c_void_p * 2)(*[work.ctypes.data + c * work.strides[0] for c in range(2)])
+    planar_runs = []
+    for _ in range(min(args.runs, 11)):
+        np.copyto(work, planar)
+        planar_runs.append(check(helper.overhead_planar_denoise(table, 2, FRAMES, float(RATE))))
 
     print()
-    print(f"60 s at 48 kHz, median of {args.runs} alternating runs; Python {platform.python_version()}, numpy "
-          f"{np.__version__}, scrim {scrim.__version__} (C API ABI {scrim.abi_version}), {platform.machine()}")
+    print(f"60 s at 48 kHz, {args.runs} alternating runs per case; Python {platform.python_version()}, numpy "
+          f"{np.__version__}, scrim {scrim.__version__} (C API ABI {scrim.abi_version}), {platform.machine()}, "
+          f"load average {os.getloadavg()[0]:.1f} at the end")
     print()
-    print("| case | C call (direct): median (min) | binding, end to end: median (min) | difference of medians "
-          "(of minima) | binding's own work: median (min) | own work / C call (medians) |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, md, mb, own, own_min, dmin, bmin in rows:
-        own_cells = (f"{own * 1e3:.2f} ms ({own_min * 1e3:.2f} ms) | {100 * own / md:.2f} %" if own is not None
-                     else "| ")
-        print(f"| {name} | {md * 1e3:.1f} ms ({dmin * 1e3:.1f}) | {mb * 1e3:.1f} ms ({bmin * 1e3:.1f}) | "
-              f"{100 * (mb / md - 1):+.2f} % ({100 * (bmin / dmin - 1):+.2f} %) | {own_cells} |")
-    if c_median is not None:
-        print(f"| denoise, mono, the call timed in a C program (overhead_c.c) | {c_median * 1e3:.1f} ms | | | | |")
+    print("| case | C call: median (min) | binding, end to end: median (min) | difference of medians (of minima) "
+          "| C call with a fresh output: median (binding vs it) | binding's own work: median (min) "
+          "| own work / C call (medians) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, cm, cmin, bm, bmin, fm, om, omin in rows:
+        fresh = f"{fm * 1e3:.1f} ms ({100 * (bm / fm - 1):+.2f} %)" if fm is not None else ""
+        print(f"| {name} | {cm * 1e3:.1f} ms ({cmin * 1e3:.1f}) | {bm * 1e3:.1f} ms ({bmin * 1e3:.1f}) | "
+              f"{100 * (bm / cm - 1):+.2f} % ({100 * (bmin / cmin - 1):+.2f} %) | {fresh} | "
+              f"{om * 1e3:.3f} ms ({omin * 1e3:.3f}) | {100 * om / cm:.3f} % |")
+    print(f"| denoise, stereo float32, the older planar in-place C call (scrim_denoise_buffer) on the same samples | "
+          f"{statistics.median(planar_runs) * 1e3:.1f} ms ({min(planar_runs) * 1e3:.1f}) | | | | | |")
 
 
 if __name__ == "__main__":

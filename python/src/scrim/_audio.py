@@ -74,7 +74,7 @@ def view_of(x: np.ndarray) -> Tuple[View, np.ndarray]:
     itemsize = x.itemsize
     strides = x.strides
     if any(stride % itemsize for stride in strides) or x.ctypes.data % itemsize:
-        x = np.ascontiguousarray(x)
+        x = x.copy(order="C")  # a new array is aligned; np.ascontiguousarray would keep a contiguous one as is
         strides = x.strides
     if x.ndim == 1:
         frame_stride, channel_stride, channels = strides[0] // itemsize, 0, 1

@@ -125,38 +125,47 @@ def main() -> None:
                     chain.process(x[offset:offset + step])
         return run
 
-    cases = []  # (name, C call, C call with a fresh output or None, binding call, stub)
+    def with_out(call, x):
+        out = np.empty_like(x)
+        out.fill(0)
+        return timed(lambda: call(x, RATE, out=out))
+
+    # (name, C call, C call with a fresh output or None, binding call, binding call with out= or None, stub)
+    cases = []
     for label, x in arrays.items():
         cases.append((f"denoise, {label}", c_call(0, x, 0), c_call(0, x, 1),
-                      timed(lambda x=x: scrim.denoise(x, RATE)), "report:denoise"))
+                      timed(lambda x=x: scrim.denoise(x, RATE)), with_out(scrim.denoise, x), "report:denoise"))
     cases.append(("normalize, stereo float32 (frames, 2) C order", c_call(1, stereo, 0), c_call(1, stereo, 1),
-                  timed(lambda: scrim.normalize(stereo, RATE)), "report:normalize"))
+                  timed(lambda: scrim.normalize(stereo, RATE)), with_out(scrim.normalize, stereo),
+                  "report:normalize"))
     cases.append(("analyze, stereo float32 (frames, 2) C order", c_call(2, stereo, 0), None,
-                  timed(lambda: scrim.analyze(stereo, RATE)), "report:analyze"))
+                  timed(lambda: scrim.analyze(stereo, RATE)), None, "report:analyze"))
     for label in ("mono float32 (frames,)", "stereo float32 (frames, 2) C order", "stereo float64 (frames, 2) C order"):
         x = arrays[label]
         source = view(x)
         cases.append((f"loudness, {label}", lambda source=source: check(helper.overhead_meter(source, float(RATE))),
-                      None, timed(lambda x=x: scrim.loudness(x, RATE)), "functions:scrim_meter_add_view"))
+                      None, timed(lambda x=x: scrim.loudness(x, RATE)), None, "functions:scrim_meter_add_view"))
     for label, max_block, step in (("the 60 s in one process() call", 8192, FRAMES),
                                    ("48000-frame blocks", 48000, 48000), ("8192-frame blocks", 8192, 8192),
                                    ("4096-frame blocks", 4096, 4096)):
         cases.append((f"Chain denoise-only, stereo float32 C order, {label}", c_chain(stereo, max_block, step), None,
-                      timed(chain_with_binding(stereo, max_block, step)), "functions:scrim_chain_process_view"))
+                      timed(chain_with_binding(stereo, max_block, step)), None, "functions:scrim_chain_process_view"))
     if args.only:
         cases = [case for case in cases if args.only in case[0]]
 
     reports = {}
     rows = []
-    for name, c_run, c_fresh, binding, stub in cases:
+    for name, c_run, c_fresh, binding, binding_out, stub in cases:
         binding()  # warm-up (first-call costs: planning, caches)
         c_run()
-        cs, bs, fs = [], [], []
+        cs, bs, fs, os_ = [], [], [], []
         for _ in range(args.runs):
             cs.append(c_run())
             bs.append(binding())
             if c_fresh is not None:
                 fs.append(c_fresh())
+            if binding_out is not None:
+                os_.append(binding_out())
         kind, _, what = stub.partition(":")
         if kind == "report":
             if what not in reports:
@@ -169,7 +178,8 @@ def main() -> None:
         with context:
             own_runs = [binding() for _ in range(max(args.runs, 21))]
         row = (name, statistics.median(cs), min(cs), statistics.median(bs), min(bs),
-               statistics.median(fs) if fs else None, statistics.median(own_runs), min(own_runs))
+               statistics.median(fs) if fs else None, statistics.median(own_runs), min(own_runs),
+               (statistics.median(os_), min(os_)) if os_ else None)
         rows.append(row)
         print(f"{name}: C {row[1] * 1e3:.2f} ms, binding {row[3] * 1e3:.2f} ms ({100 * (row[3] / row[1] - 1):+.2f} %),"
               f" own work {row[6] * 1e3:.3f} ms", flush=True)
@@ -189,13 +199,16 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f} at the end")
     print()
     print("| case | C call: median (min) | binding, end to end: median (min) | difference of medians (of minima) "
+          "| binding with out= (a reused array) vs the C call: median (min) "
           "| C call with a fresh output: median (binding vs it) | binding's own work: median (min) "
           "| own work / C call (medians) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, cm, cmin, bm, bmin, fm, om, omin in rows:
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, cm, cmin, bm, bmin, fm, om, omin, with_out_ in rows:
         fresh = f"{fm * 1e3:.1f} ms ({100 * (bm / fm - 1):+.2f} %)" if fm is not None else ""
+        reused = (f"{with_out_[0] * 1e3:.1f} ms ({with_out_[1] * 1e3:.1f}): {100 * (with_out_[0] / cm - 1):+.2f} % "
+                  f"({100 * (with_out_[1] / cmin - 1):+.2f} %)" if with_out_ else "")
         print(f"| {name} | {cm * 1e3:.1f} ms ({cmin * 1e3:.1f}) | {bm * 1e3:.1f} ms ({bmin * 1e3:.1f}) | "
-              f"{100 * (bm / cm - 1):+.2f} % ({100 * (bmin / cmin - 1):+.2f} %) | {fresh} | "
+              f"{100 * (bm / cm - 1):+.2f} % ({100 * (bmin / cmin - 1):+.2f} %) | {reused} | {fresh} | "
               f"{om * 1e3:.3f} ms ({omin * 1e3:.3f}) | {100 * om / cm:.3f} % |")
     print(f"| denoise, stereo float32, the older planar in-place C call (scrim_denoise_buffer) on the same samples | "
           f"{statistics.median(planar_runs) * 1e3:.1f} ms ({min(planar_runs) * 1e3:.1f}) | | | | | |")

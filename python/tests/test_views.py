@@ -103,3 +103,43 @@ def test_match_names_the_take_with_a_bad_sample():
     b[500, 1] = np.nan
     with pytest.raises(scrim.InvalidArgument, match=r"takes\[1\] has a non-finite sample .* at frame 500 of channel 1"):
         scrim.match([a, b], RATE)
+
+
+def test_out_receives_the_same_result():
+    x = stereo(1.0).astype(np.float32)
+    reference, reference_report = scrim.denoise(x, RATE)
+    for out in (np.full_like(x, 7.0), np.full(x.shape, 7.0, dtype=np.float64), np.asfortranarray(np.zeros_like(x))):
+        audio, report = scrim.denoise(x, RATE, out=out)
+        assert audio is out
+        assert np.array_equal(out.astype(np.float32), reference)
+        assert report["denoise"] == reference_report["denoise"]
+    y = x.copy()
+    audio, _ = scrim.denoise(y, RATE, out=y)  # out=x: in place
+    assert audio is y and np.array_equal(y, reference)
+    audio, _ = scrim.process(x, RATE, preset="denoise-only", out=np.empty_like(x))
+    assert np.array_equal(audio, scrim.process(x, RATE, preset="denoise-only").audio)
+
+
+def test_bad_out_is_refused_and_left_alone():
+    x = stereo(0.5).astype(np.float32)
+    cases = {
+        "shape": (np.zeros((x.shape[0] - 1, 2), np.float32), "out has shape"),
+        "dtype": (np.zeros(x.shape, np.int16), "out must have dtype"),
+        "read-only": (np.zeros(x.shape, np.float32), "read-only"),
+        "unaligned": (unaligned(np.zeros(x.shape, np.float32)), "not aligned"),
+        "overlapping x": (None, "out overlaps"),
+        "list": ([0.0], "numpy.ndarray"),
+    }
+    for name, (out, expected) in cases.items():
+        if name == "read-only":
+            out.flags.writeable = False
+        if name == "overlapping x":
+            wide = np.zeros((x.shape[0] + 1, 2), np.float32)
+            wide[:-1] = x
+            x_view, out = wide[:-1], wide[1:]
+            with pytest.raises(scrim.InvalidArgument, match=expected):
+                scrim.denoise(x_view, RATE, out=out)
+            assert np.array_equal(wide[:-1], x)
+            continue
+        with pytest.raises(scrim.InvalidArgument, match=expected):
+            scrim.denoise(x, RATE, out=out)

@@ -84,6 +84,23 @@ def view_of(x: np.ndarray) -> Tuple[View, np.ndarray]:
     return View(x.ctypes.data, x.shape[0], frame_stride, channel_stride, channels, sample_type), x
 
 
+def check_output(out: Any, x: np.ndarray) -> np.ndarray:
+    """Checks an `out=` array: x's shape, float32/float64, writable, aligned, whole-sample strides (it is written
+    where it is, never copied). Sharing memory with x is the library's to judge (only x itself is allowed)."""
+    if not isinstance(out, np.ndarray):
+        raise InvalidArgument(f"out must be a numpy.ndarray, got {type(out).__name__}", 0)
+    if out.dtype not in _FLOAT_DTYPES:
+        raise InvalidArgument(f"out must have dtype float32 or float64, got {out.dtype}", 0)
+    if out.shape != x.shape:
+        raise InvalidArgument(f"out has shape {out.shape}, x {x.shape}: they must match", 0)
+    if not out.flags.writeable:
+        raise InvalidArgument("out is read-only", 0)
+    if not out.flags.aligned or any(stride % out.itemsize for stride in out.strides):
+        raise InvalidArgument("out is not aligned to its samples (a view into raw bytes): give a numpy-allocated "
+                              "array", 0)
+    return out
+
+
 def output_like(x: np.ndarray) -> np.ndarray:
     """A new array for a result: the input's shape and dtype and, for contiguous input, its memory order (a
     C-ordered input gets a C-ordered result, a Fortran-ordered one a Fortran-ordered result)."""

@@ -9,7 +9,10 @@ allocated once and reuses (already touched: the strictest baseline); a second C 
 each call (malloc inside the timing), as a program making a new result per call would. The binding's side is the
 call as a user writes it, `y, report = scrim.denoise(x, 48000)`: argument checks, the view structs, a new output
 array (np.empty_like), the C call, the report parsed into a dict. Runs alternate (C, binding, C, ...); the table gives
-medians and minima; overhead = binding / C - 1.
+medians and minima; overhead = binding / C - 1, also as the median of the paired differences (each binding run
+against the C run just before it). Wall time and the process's CPU time (all threads) are both recorded: on a
+loaded machine the CPU time moves far less. Two more columns: the binding with out= (a reused output array, as the
+C side's), and the C call with a fresh output per call (as the binding's new array).
 
 The binding's own work is also timed alone: the same call with only the C work replaced (the whole-buffer call by
 handing back a real report's text, parsed as usual; scrim_meter_add_view and scrim_chain_process_view by a no-op):
@@ -46,10 +49,21 @@ def signal(channels: int) -> np.ndarray:
 
 
 def timed(call):
-    def run() -> float:
-        start = time.perf_counter()
+    """The call's wall time and the process's CPU time (all threads) over it."""
+    def run() -> tuple:
+        cpu, start = time.process_time(), time.perf_counter()
         call()
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
+    return run
+
+
+def c_timed(call):
+    """A C-side run: the wall time the C code measured around the Scrim calls, and the process's CPU time over the
+    helper call (that one includes the ctypes call into the helper, about a microsecond)."""
+    def run() -> tuple:
+        cpu = time.process_time()
+        wall = call()
+        return wall, time.process_time() - cpu
     return run
 
 
@@ -106,7 +120,7 @@ def main() -> None:
         out = np.empty_like(x)
         out.fill(0)  # touched once, as a reused buffer is
         source, target = view(x), view(out)
-        return lambda: check(helper.overhead_view_call(which, source, target, float(RATE), fresh))
+        return c_timed(lambda: check(helper.overhead_view_call(which, source, target, float(RATE), fresh)))
 
     def check(seconds):
         assert seconds >= 0, "the C call failed (message above)"
@@ -116,7 +130,7 @@ def main() -> None:
         out = np.empty_like(x)
         out.fill(0)
         source, target = view(x), view(out)
-        return lambda: check(helper.overhead_chain(source, target, float(RATE), max_block, step))
+        return c_timed(lambda: check(helper.overhead_chain(source, target, float(RATE), max_block, step)))
 
     def chain_with_binding(x, max_block, step):
         def run():
@@ -143,7 +157,8 @@ def main() -> None:
     for label in ("mono float32 (frames,)", "stereo float32 (frames, 2) C order", "stereo float64 (frames, 2) C order"):
         x = arrays[label]
         source = view(x)
-        cases.append((f"loudness, {label}", lambda source=source: check(helper.overhead_meter(source, float(RATE))),
+        cases.append((f"loudness, {label}",
+                      c_timed(lambda source=source: check(helper.overhead_meter(source, float(RATE)))),
                       None, timed(lambda x=x: scrim.loudness(x, RATE)), None, "functions:scrim_meter_add_view"))
     for label, max_block, step in (("the 60 s in one process() call", 8192, FRAMES),
                                    ("48000-frame blocks", 48000, 48000), ("8192-frame blocks", 8192, 8192),
@@ -155,17 +170,26 @@ def main() -> None:
 
     reports = {}
     rows = []
+    paired_rows = {}
+    cpu_rows = {}
     for name, c_run, c_fresh, binding, binding_out, stub in cases:
         binding()  # warm-up (first-call costs: planning, caches)
         c_run()
         cs, bs, fs, os_ = [], [], [], []
+        ccpu, bcpu = [], []
         for _ in range(args.runs):
-            cs.append(c_run())
-            bs.append(binding())
+            wall, cpu = c_run()
+            cs.append(wall)
+            ccpu.append(cpu)
+            wall, cpu = binding()
+            bs.append(wall)
+            bcpu.append(cpu)
             if c_fresh is not None:
-                fs.append(c_fresh())
+                fs.append(c_fresh()[0])
             if binding_out is not None:
-                os_.append(binding_out())
+                os_.append(binding_out()[0])
+        cpu_rows[name] = (statistics.median(ccpu), min(ccpu), statistics.median(bcpu), min(bcpu),
+                          statistics.median(b / c - 1 for b, c in zip(bcpu, ccpu)))
         kind, _, what = stub.partition(":")
         if kind == "report":
             if what not in reports:
@@ -176,13 +200,18 @@ def main() -> None:
         else:
             context = Stubbed(functions=(what,))
         with context:
-            own_runs = [binding() for _ in range(max(args.runs, 21))]
+            own_runs = [binding()[0] for _ in range(max(args.runs, 21))]
+        # Paired: each binding run against the C run just before it (the two share the machine's state at that
+        # moment, which a loaded machine changes from second to second).
+        paired = statistics.median(b / c - 1 for b, c in zip(bs, cs))
+        paired_out = statistics.median(o / c - 1 for o, c in zip(os_, cs)) if os_ else None
+        paired_rows[name] = (paired, paired_out)
         row = (name, statistics.median(cs), min(cs), statistics.median(bs), min(bs),
                statistics.median(fs) if fs else None, statistics.median(own_runs), min(own_runs),
                (statistics.median(os_), min(os_)) if os_ else None)
         rows.append(row)
-        print(f"{name}: C {row[1] * 1e3:.2f} ms, binding {row[3] * 1e3:.2f} ms ({100 * (row[3] / row[1] - 1):+.2f} %),"
-              f" own work {row[6] * 1e3:.3f} ms", flush=True)
+        print(f"{name}: C {row[1] * 1e3:.2f} ms, binding {row[3] * 1e3:.2f} ms ({100 * (row[3] / row[1] - 1):+.2f} %,"
+              f" paired {100 * paired:+.2f} %), own work {row[6] * 1e3:.3f} ms", flush=True)
 
     # The older planar C call on the same stereo samples, for comparison of the C calls themselves.
     planar = np.ascontiguousarray(stereo.T)
@@ -199,19 +228,39 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f} at the end")
     print()
     print("| case | C call: median (min) | binding, end to end: median (min) | difference of medians (of minima) "
+          "| median of the paired differences (with out=) "
           "| binding with out= (a reused array) vs the C call: median (min) "
           "| C call with a fresh output: median (binding vs it) | binding's own work: median (min) "
           "| own work / C call (medians) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, cm, cmin, bm, bmin, fm, om, omin, with_out_ in rows:
         fresh = f"{fm * 1e3:.1f} ms ({100 * (bm / fm - 1):+.2f} %)" if fm is not None else ""
         reused = (f"{with_out_[0] * 1e3:.1f} ms ({with_out_[1] * 1e3:.1f}): {100 * (with_out_[0] / cm - 1):+.2f} % "
                   f"({100 * (with_out_[1] / cmin - 1):+.2f} %)" if with_out_ else "")
         print(f"| {name} | {cm * 1e3:.1f} ms ({cmin * 1e3:.1f}) | {bm * 1e3:.1f} ms ({bmin * 1e3:.1f}) | "
-              f"{100 * (bm / cm - 1):+.2f} % ({100 * (bmin / cmin - 1):+.2f} %) | {reused} | {fresh} | "
+              f"{100 * (bm / cm - 1):+.2f} % ({100 * (bmin / cmin - 1):+.2f} %) | {paired_text(paired_rows[name])} | "
+              f"{reused} | {fresh} | "
               f"{om * 1e3:.3f} ms ({omin * 1e3:.3f}) | {100 * om / cm:.3f} % |")
     print(f"| denoise, stereo float32, the older planar in-place C call (scrim_denoise_buffer) on the same samples | "
-          f"{statistics.median(planar_runs) * 1e3:.1f} ms ({min(planar_runs) * 1e3:.1f}) | | | | | |")
+          f"{statistics.median(planar_runs) * 1e3:.1f} ms ({min(planar_runs) * 1e3:.1f}) | | | | | | | |")
+    print_cpu_table(cpu_rows)
+
+
+def print_cpu_table(cpu_rows) -> None:
+    print()
+    print("Process CPU time (all threads; less sensitive to the machine's load than wall time):")
+    print()
+    print("| case | C call: median (min) | binding: median (min) | difference of medians (of minima) "
+          "| median of the paired differences |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (cm, cmin, bm, bmin, paired) in cpu_rows.items():
+        print(f"| {name} | {cm * 1e3:.1f} ms ({cmin * 1e3:.1f}) | {bm * 1e3:.1f} ms ({bmin * 1e3:.1f}) | "
+              f"{100 * (bm / cm - 1):+.2f} % ({100 * (bmin / cmin - 1):+.2f} %) | {100 * paired:+.2f} % |")
+
+
+def paired_text(pair) -> str:
+    paired, paired_out = pair
+    return f"{100 * paired:+.2f} %" + (f" ({100 * paired_out:+.2f} %)" if paired_out is not None else "")
 
 
 if __name__ == "__main__":

@@ -27,21 +27,13 @@ final class CChain {
         chain = try preset.makeChain()
         try chain.prepare(for: spec)
         table = .allocate(capacity: spec.channelCount)
-        viewFrames = viewPieceFrames(spec)
-        viewScratch = AudioBuffer(channelCount: spec.channelCount, capacity: viewFrames)
-        viewTable = scratchTable(viewScratch)
+        view = ViewScratch(spec)
     }
 
-    /// The view functions' planar float32 scratch (samples gathered from the caller's layout and type, processed,
-    /// scattered back), ``viewFrames`` frames, and its channel table.
-    let viewFrames: Int
-    let viewScratch: AudioBuffer
-    let viewTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// The view functions' gather/scatter scratch.
+    let view: ViewScratch
 
-    deinit {
-        table.deallocate()
-        viewTable.deallocate()
-    }
+    deinit { table.deallocate() }
 
     /// The stages of `preset` a streaming chain cannot run, with the reason (empty: the preset streams).
     static func unstreamable(_ preset: Preset) -> [(stage: String, reason: String)] {

@@ -11,20 +11,13 @@ final class CMeter {
         self.meter = meter
         self.spec = spec
         table = .allocate(capacity: spec.channelCount)
-        viewFrames = viewPieceFrames(spec)
-        viewScratch = AudioBuffer(channelCount: spec.channelCount, capacity: viewFrames)
-        viewTable = scratchTable(viewScratch)
+        view = ViewScratch(spec)
     }
 
-    /// scrim_meter_add_view's planar float32 scratch and its channel table.
-    let viewFrames: Int
-    let viewScratch: AudioBuffer
-    let viewTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// The view functions' gather/scatter scratch.
+    let view: ViewScratch
 
-    deinit {
-        table.deallocate()
-        viewTable.deallocate()
-    }
+    deinit { table.deallocate() }
 }
 
 @_cdecl("scrim_meter_create")

@@ -335,15 +335,22 @@ let viewSize = 40
 
 public typealias COutString = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 
+/// Runs a whole-buffer view function's body on its checked arguments (the out-parameter reset first).
+private func viewCall(_ input: UnsafeRawPointer?, _ output: UnsafeRawPointer?, hasOutput: Bool = true,
+                      _ sampleRate: Double, _ out: COutString, _ body: (CViewBuffer) throws -> Void) -> Int32 {
+    out?.pointee = nil
+    return entryPoint {
+        try body(try CViewBuffer(input: input, output: output, hasOutput: hasOutput, sampleRate: sampleRate))
+    }
+}
+
 @_cdecl("scrim_denoise_view")
 public func scrim_denoise_view(
     _ input: UnsafeRawPointer?, _ output: UnsafeRawPointer?, _ sampleRate: Double, _ options: UnsafePointer<CChar>?,
     _ out: COutString
 ) -> Int32 {
-    out?.pointee = nil
-    return entryPoint {
-        let buffer = try CViewBuffer(input: input, output: output, hasOutput: true, sampleRate: sampleRate)
-        try denoiseBuffer(buffer, options: options, out: out, function: "scrim_denoise_view")
+    viewCall(input, output, sampleRate, out) {
+        try denoiseBuffer($0, options: options, out: out, function: "scrim_denoise_view")
     }
 }
 
@@ -352,10 +359,8 @@ public func scrim_dehum_view(
     _ input: UnsafeRawPointer?, _ output: UnsafeRawPointer?, _ sampleRate: Double, _ options: UnsafePointer<CChar>?,
     _ out: COutString
 ) -> Int32 {
-    out?.pointee = nil
-    return entryPoint {
-        let buffer = try CViewBuffer(input: input, output: output, hasOutput: true, sampleRate: sampleRate)
-        try dehumBuffer(buffer, options: options, out: out, function: "scrim_dehum_view")
+    viewCall(input, output, sampleRate, out) {
+        try dehumBuffer($0, options: options, out: out, function: "scrim_dehum_view")
     }
 }
 
@@ -364,10 +369,8 @@ public func scrim_normalize_view(
     _ input: UnsafeRawPointer?, _ output: UnsafeRawPointer?, _ sampleRate: Double, _ options: UnsafePointer<CChar>?,
     _ out: COutString
 ) -> Int32 {
-    out?.pointee = nil
-    return entryPoint {
-        let buffer = try CViewBuffer(input: input, output: output, hasOutput: true, sampleRate: sampleRate)
-        try normalizeBuffer(buffer, options: options, out: out, function: "scrim_normalize_view")
+    viewCall(input, output, sampleRate, out) {
+        try normalizeBuffer($0, options: options, out: out, function: "scrim_normalize_view")
     }
 }
 
@@ -375,10 +378,8 @@ public func scrim_normalize_view(
 public func scrim_analyze_view(
     _ input: UnsafeRawPointer?, _ sampleRate: Double, _ options: UnsafePointer<CChar>?, _ out: COutString
 ) -> Int32 {
-    out?.pointee = nil
-    return entryPoint {
-        let buffer = try CViewBuffer(input: input, output: nil, hasOutput: false, sampleRate: sampleRate)
-        try analyzeBuffer(buffer, options: options, out: out, function: "scrim_analyze_view")
+    viewCall(input, nil, hasOutput: false, sampleRate, out) {
+        try analyzeBuffer($0, options: options, out: out, function: "scrim_analyze_view")
     }
 }
 
@@ -387,6 +388,7 @@ public func scrim_process_view(
     _ preset: UnsafePointer<CChar>?, _ input: UnsafeRawPointer?, _ output: UnsafeRawPointer?, _ sampleRate: Double,
     _ out: COutString
 ) -> Int32 {
+    // The preset is resolved first, as scrim_process_buffer does (an unknown name before a bad buffer).
     out?.pointee = nil
     return entryPoint {
         let resolved = try resolvePreset(try requireString(preset, "preset"))
@@ -434,6 +436,24 @@ public func scrim_match_views(
 
 // ---- Streaming objects on views ----------------------------------------------------------------------------------
 
+/// A streaming object's planar float32 scratch for its view functions (samples gathered from the caller's layout and
+/// type, processed, scattered back), made with the object so that the view calls do not allocate.
+final class ViewScratch {
+    /// Frames it holds (``viewPieceFrames(_:)``).
+    let frames: Int
+    let buffer: AudioBuffer
+    /// Its channel pointers.
+    let table: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+
+    init(_ spec: ProcessSpec) {
+        frames = viewPieceFrames(spec)
+        buffer = AudioBuffer(channelCount: spec.channelCount, capacity: frames)
+        table = scratchTable(buffer)
+    }
+
+    deinit { table.deallocate() }
+}
+
 /// Frames of a streaming object's view scratch: its largest block, at most 8192 frames or 1 MB of samples if that
 /// is more (2 MB at 64 channels, 1 MB for stereo).
 func viewPieceFrames(_ spec: ProcessSpec) -> Int {
@@ -476,7 +496,7 @@ public func scrim_chain_process_view(_ handle: OpaquePointer?, _ input: UnsafeRa
         guard frames > 0 else { return }
         if source.isPlanarFloat32 && destination.isSame(as: source) {
             // In place on the caller's planar float32 channels, as scrim_chain_process.
-            try refuseNonFinite(source, pieceFrames: object.viewFrames)
+            try refuseNonFinite(source, pieceFrames: object.view.frames)
             for c in 0..<spec.channelCount { object.table[c] = source.float32Channel(c) }
             var start = 0
             while start < frames {
@@ -488,17 +508,17 @@ public func scrim_chain_process_view(_ handle: OpaquePointer?, _ input: UnsafeRa
             }
             return
         }
-        try refuseNonFinite(source, pieceFrames: object.viewFrames)
+        try refuseNonFinite(source, pieceFrames: object.view.frames)
         var start = 0
         while start < frames {
-            let count = min(object.viewFrames, frames - start)
-            guard source.gather(into: object.viewTable, from: start, count: count) else {
+            let count = min(object.view.frames, frames - start)
+            guard source.gather(into: object.view.table, from: start, count: count) else {
                 throw nonFiniteFailure(source)  // only a one-piece block gets here: nothing processed yet
             }
-            object.chain.process(AudioBlock(channels: object.viewTable, channelCount: spec.channelCount,
+            object.chain.process(AudioBlock(channels: object.view.table, channelCount: spec.channelCount,
                                             frameCount: count))
             object.framesProcessed += count
-            destination.scatter(from: object.viewTable, to: start, count: count)
+            destination.scatter(from: object.view.table, to: start, count: count)
             start += count
         }
     }
@@ -511,10 +531,10 @@ public func scrim_chain_flush_view(_ handle: OpaquePointer?, _ output: UnsafeRaw
         let destination = try streamView(output, name: "output", writable: true, spec: object.spec)
         var start = 0
         while start < destination.frameCount {
-            let count = min(object.viewFrames, destination.frameCount - start)
-            object.chain.flush(into: AudioBlock(channels: object.viewTable, channelCount: object.spec.channelCount,
+            let count = min(object.view.frames, destination.frameCount - start)
+            object.chain.flush(into: AudioBlock(channels: object.view.table, channelCount: object.spec.channelCount,
                                                 frameCount: count))
-            destination.scatter(from: object.viewTable, to: start, count: count)
+            destination.scatter(from: object.view.table, to: start, count: count)
             start += count
         }
     }
@@ -529,7 +549,7 @@ public func scrim_meter_add_view(_ handle: OpaquePointer?, _ block: UnsafeRawPoi
         let source = try streamView(block, name: "block", writable: false, spec: spec)
         let frames = source.frameCount
         guard frames > 0 else { return }
-        try refuseNonFinite(source, pieceFrames: object.viewFrames)
+        try refuseNonFinite(source, pieceFrames: object.view.frames)
         if source.isPlanarFloat32 {
             // Read in place, in pieces of the meter's largest block.
             for c in 0..<spec.channelCount { object.table[c] = source.float32Channel(c) }
@@ -544,11 +564,11 @@ public func scrim_meter_add_view(_ handle: OpaquePointer?, _ block: UnsafeRawPoi
         }
         var start = 0
         while start < frames {
-            let count = min(object.viewFrames, frames - start)
-            guard source.gather(into: object.viewTable, from: start, count: count) else {
+            let count = min(object.view.frames, frames - start)
+            guard source.gather(into: object.view.table, from: start, count: count) else {
                 throw nonFiniteFailure(source)
             }
-            object.meter.analyze(AudioBlock(channels: object.viewTable, channelCount: spec.channelCount,
+            object.meter.analyze(AudioBlock(channels: object.view.table, channelCount: spec.channelCount,
                                             frameCount: count))
             start += count
         }

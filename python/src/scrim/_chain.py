@@ -124,8 +124,9 @@ class Chain:
         length); a NaN or Inf sample is refused before any of the block goes in.
         """
         channels = self.channels
-        if type(block) is np.ndarray and block.dtype in _FLOAT_DTYPES and block.shape[0] > 0 \
-                and block.flags.c_contiguous and block.flags.aligned \
+        flags = block.flags if type(block) is np.ndarray else None
+        if flags is not None and flags.c_contiguous and flags.aligned and block.dtype in _FLOAT_DTYPES \
+                and block.shape[0] > 0 \
                 and ((block.ndim == 2 and block.shape[1] == channels) or (block.ndim == 1 and channels == 1)):
             # The usual block (a C-ordered array or a slice of one along frames): nothing more to check here, and
             # when its strides and dtype are the last block's, only the addresses and the length change.
@@ -133,12 +134,13 @@ class Chain:
             out = np.empty(shape, block.dtype)
             key = (block.strides, block.dtype)
             with self._lock:
-                handle = self._object()
-                if self._flushed:
+                handle = self._handle
+                if handle is None or self._flushed:
+                    self._object()  # raises: closed
                     raise InvalidArgument("the stream was flushed: call reset() to start a new one", 0)
                 if key == self._layout_key:
                     in_view, out_view = self._in_view, self._out_view
-                    in_view.data = _addressof(_char_at(block)) if block.flags.writeable else block.ctypes.data
+                    in_view.data = _addressof(_char_at(block)) if flags.writeable else block.ctypes.data
                     out_view.data = _addressof(_char_at(out))
                     in_view.frame_count = out_view.frame_count = shape[0]
                 else:
@@ -150,7 +152,7 @@ class Chain:
                 status = self._process_view(handle, self._in_ref, self._out_ref)
                 if status:
                     _native.check(status, names={"input": "block"})
-                return self._shape(out)
+                return self._shape(out) if self._to_drop else out
         else:
             if isinstance(block, np.ndarray) and block.ndim in (1, 2) and block.shape[0] == 0 \
                     and block.dtype in _FLOAT_DTYPES and (block.shape[1] if block.ndim == 2 else 1) == channels:

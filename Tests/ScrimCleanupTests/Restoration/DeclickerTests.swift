@@ -77,8 +77,10 @@ struct DeclickerTests {
     /// (a creaky or low male voice: the 62 and 70 Hz pulse chains lie beyond the 80 Hz a glottal chain was
     /// looked for in before). Nothing may be replaced: output = input, SI-SDR ≥ 60 dB (the bound).
     /// Each vowel lasts 0.37 s: with 0.4 s, at 96 kHz one pulse of the 70 Hz vowel about 30 ms before its
-    /// offset ramp was still taken for a click (a known limit: the pulses after it fade with the ramp, and the
-    /// chain before it was not recognised either; not yet understood).
+    /// offset was still taken for a click (a known limit). Traced: its statistic stands 78.6 × the local scale
+    /// against 20–49 for its neighbours, so with the periodicity check's floor of a quarter of the event's
+    /// height the pulse 2T after it (in the offset ramp) and the one 2T before it fall under the floor, although
+    /// the pulses at ±T (1367 and 1372 samples) are found on both sides.
     @Test(arguments: [44100.0, 48000.0, 96000.0])
     func stopConsonantsAndLowVoicesAreUntouched(sampleRate: Double) throws {
         var x = [Float](repeating: 0, count: Int(1.8 * sampleRate))

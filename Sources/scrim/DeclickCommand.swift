@@ -127,7 +127,7 @@ struct DeclickCommand: ParsableCommand {
                 lines.append("  track \(index + 1)".padding(toLength: 13, withPad: " ", startingAt: 0) + line(report))
             }
         }
-        lines.append("  kept       \(total.speechImpulsesKept) speech impulses (glottal pulses, onsets) "
+        lines.append("  kept       \(total.speechImpulsesKept) speech impulses (glottal pulses, onsets, repairs the gate undid) "
                      + "that stood out as much")
         lines += fileNoteLines(result)
         lines.append(String(format: "  speed      %.0fx real time", result.realTimeFactor))

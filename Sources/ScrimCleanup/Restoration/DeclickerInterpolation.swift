@@ -1,4 +1,5 @@
 import Foundation
+import ScrimCore
 
 /// Autoregressive modelling and least-squares AR interpolation for ``Declicker`` (no allocation: every routine
 /// works in caller-owned scratch).
@@ -24,9 +25,22 @@ enum DeclickerAR {
         guard count > 0 else { return }
         for i in 0..<count { window[i] = Double(samples[i]) * taper[i] }
         for lag in 0...order where lag < count {
-            var sum = 0.0
-            for i in lag..<count { sum += window[i] * window[i - lag] }
-            r[lag] += sum
+            // Four partial sums: a single running sum is a serial chain the compiler may not reorder (no
+            // vectorisation); the order of the additions changes the sum only by rounding.
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+            var i = lag
+            while i + 3 < count {
+                s0 += window[i] * window[i - lag]
+                s1 += window[i + 1] * window[i + 1 - lag]
+                s2 += window[i + 2] * window[i + 2 - lag]
+                s3 += window[i + 3] * window[i + 3 - lag]
+                i += 4
+            }
+            while i < count {
+                s0 += window[i] * window[i - lag]
+                i += 1
+            }
+            r[lag] += (s0 + s1) + (s2 + s3)
         }
     }
 
@@ -84,8 +98,9 @@ final class DeclickerInterpolator {
     /// Normalised residual correlation at the period above which the pitch predictor is used (0.5: a clearly
     /// voiced stretch; unvoiced residuals correlate below 0.2 at any lag).
     static let minimumPitchCorrelation = 0.5
-    /// Gaps shorter than this (samples) get no pitch predictor.
-    static let shortestPitchGap = 8
+    /// Gaps shorter than this get no pitch predictor: a fifth of the shortest period, 0.5 ms (24 samples at
+    /// 48 kHz), about the main lobe of a glottal pulse, which a shorter gap rarely holds whole.
+    var shortestPitchGap: Int { max(8, shortestPeriod / 5) }
     private let coefficients: UnsafeMutablePointer<Double>
     private let residual: UnsafeMutablePointer<Double>
     private let sparseIndex: UnsafeMutablePointer<Int>
@@ -98,6 +113,15 @@ final class DeclickerInterpolator {
     private var taperLength = 0
     private let band: UnsafeMutablePointer<Double>
     private let rhs: UnsafeMutablePointer<Double>
+    private let saved: UnsafeMutablePointer<Float>
+    private let excitation: UnsafeMutablePointer<Float>
+    /// The last ``interpolate(_:gapStart:gapCount:order:context:)``'s excess, in dB: the excitation energy the
+    /// repair removed (before − after, over every prediction error the gap's samples enter, under the model the
+    /// solve used) over the local excitation power (the larger of the medians of the squared short-term
+    /// excitation over the context before and after the gap) times (gap + order) samples; −200 when nothing
+    /// was removed. ``Declicker`` undoes a repair whose excess is under its gate.
+    private(set) var lastExcessDecibels = 0.0
+    private var usedTaps = 0   // the taps in sparseIndex/sparseValue of the last solve
 
     /// Allocates scratch for gaps up to `maximumGap` samples, models up to `maximumOrder` and contexts up to
     /// `maximumContext` samples a side. Call ``deallocate()`` when done.
@@ -119,6 +143,8 @@ final class DeclickerInterpolator {
         residual = .allocate(capacity: 2 * longestPeriod + 2)
         sparseIndex = .allocate(capacity: 2 * (maximumOrder + 1))
         sparseValue = .allocate(capacity: 2 * (maximumOrder + 1))
+        saved = .allocate(capacity: maximumGap)
+        excitation = .allocate(capacity: 2 * maximumContext)
     }
 
     /// Samples of residual correlated at each candidate lag: one longest period.
@@ -141,6 +167,8 @@ final class DeclickerInterpolator {
         window.deallocate()
         band.deallocate()
         rhs.deallocate()
+        saved.deallocate()
+        excitation.deallocate()
     }
 
     /// Replaces `x[gapStart ..< gapStart + gapCount]` by its least-squares AR interpolation.
@@ -165,15 +193,16 @@ final class DeclickerInterpolator {
         DeclickerAR.levinson(correlation, order: p, whiteNoiseFraction: 1e-6, a: coefficients, scratch: scratch)
         // Pitch: the period and gain of the short-term residual before the gap, confirmed after it (the same
         // period must hold on both sides, or the pitch predictor would copy what follows a change into the gap).
-        // Gaps shorter than half the detection order rarely hold a pulse's main lobe and are rebuilt from their
+        // Gaps shorter than ``shortestPitchGap`` rarely hold a pulse's main lobe and are rebuilt from their
         // neighbours alone (the pitch search costs more than the rest of a small repair).
-        var (period, gain) = m < Self.shortestPitchGap ? (0, 0.0)
+        var (period, gain) = m < shortestPitchGap ? (0, 0.0)
             : pitch(x, order: p, windowStart: gapStart - pitchWindow, lagRange: nil)
         if period > 0 {
             let after = pitch(x, order: p, windowStart: gapStart + m + longestPeriod + p + 1,
                               lagRange: max(shortestPeriod, period - 2)...min(longestPeriod, period + 2))
             if after.period == 0 { period = 0 } else { gain = min(gain, after.gain) }
         }
+        for i in 0..<m { saved[i] = x[gapStart + i] }
         solve(x, gapStart: gapStart, gapCount: m, order: p, period: period, gain: gain)
         // A safeguard: the rebuilt samples may not be much louder than the signal either side (mean square over
         // 4 × its 5 ms neighbours'); if the pitch predictor made them so, the short-term model alone is used.
@@ -187,11 +216,69 @@ final class DeclickerInterpolator {
             neighbour /= Double(2 * reach)
             for i in 0..<m { rebuilt += rhs[i] * rhs[i] }
             rebuilt /= Double(m)
-            if rebuilt > 4 * neighbour {
+            // Nor louder than twice the damaged samples they replace (a pulse put where the voice had none).
+            var damaged = 0.0
+            for i in 0..<m { damaged += Double(saved[i]) * Double(saved[i]) }
+            if rebuilt > 4 * neighbour || rebuilt * Double(m) > 2 * damaged {
                 solve(x, gapStart: gapStart, gapCount: m, order: p, period: 0, gain: 0)
             }
         }
+        // The excitation over every error the gap's samples enter, under the model the solve used (with the
+        // pitch tap when it had one, so a rebuilt glottal pulse counts as predicted), before and after.
+        let span = usedTaps > 0 ? sparseIndex[usedTaps - 1] : p
+        let before = excitationEnergy(x, from: gapStart, count: m + span)
         for i in 0..<m { x[gapStart + i] = Float(rhs[i]) }
+        let after = excitationEnergy(x, from: gapStart, count: m + span)
+        // The local excitation power: the median of the squared excitation over the context either side (less
+        // the p samples next to the gap, which the gap's own samples predict), robust to a glottal pulse there.
+        let side = context - p
+        var n = 0
+        var power = 0.0
+        for sideIndex in 0..<2 where side > 0 {
+            let from = sideIndex == 0 ? gapStart - side : gapStart + m + p
+            // Tap by tap over the side (axpy order: the inner loop vectorises).
+            let e = excitation + n
+            for i in 0..<side { e[i] = x[from + i] }
+            for k in 1...p {
+                let c = Float(coefficients[k])
+                let past = x + from - k
+                for i in 0..<side { e[i] += c * past[i] }
+            }
+            for i in 0..<side { e[i] *= e[i] }
+            // The louder side: next to a pause, the speech's side (a burst's own decaying noise after it, or the
+            // word after a click) sets the scale, not the silence.
+            power = max(power, Double(OrderStatistics.median(UnsafeMutableBufferPointer(start: e, count: side),
+                                                             count: side)))
+            n += side
+        }
+        let removed = max(0, before - after)
+        // A safety net: a rebuilt gap 10 dB louder than the damaged samples it replaces is no repair (an added
+        // click leaves the speech under it at most about as loud as the damage; on the benchmark a 17-sample
+        // crackle gap in a tonal stretch came out 15 dB over its input). Its excess counts as none. Not tighter:
+        // in a vowel with sharp pulses a 5 ms click's rebuilt tail stands 4–9 dB over the damaged samples.
+        var rebuiltEnergy = 0.0, damagedEnergy = 0.0
+        for i in 0..<m {
+            rebuiltEnergy += Double(x[gapStart + i]) * Double(x[gapStart + i])
+            damagedEnergy += Double(saved[i]) * Double(saved[i])
+        }
+        lastExcessDecibels = removed <= 0 || rebuiltEnergy > 10 * damagedEnergy ? -200
+            : 10 * log10(removed / max(power * Double(m + p), 1e-30))
+    }
+
+    /// Puts back the samples the last interpolation replaced (`x[gapStart ..< gapStart + gapCount]`).
+    func undo(_ x: UnsafeMutablePointer<Float>, gapStart: Int, gapCount m: Int) {
+        for i in 0..<m { x[gapStart + i] = saved[i] }
+    }
+
+    /// Σ e[t]² over `count` samples from `from` under the predictor of the last ``solve`` (its sparse taps).
+    private func excitationEnergy(_ x: UnsafeMutablePointer<Float>, from: Int, count: Int) -> Double {
+        var sum = 0.0
+        for t in from..<(from + count) {
+            var e = 0.0
+            for j in 0..<usedTaps { e += sparseValue[j] * Double(x[t - sparseIndex[j]]) }
+            sum += e * e
+        }
+        return sum
     }
 
     /// The lag (within `lagRange`, or ``shortestPeriod``…``longestPeriod``) at which the short-term residual over
@@ -212,14 +299,31 @@ final class DeclickerInterpolator {
         var energy = 0.0
         for i in longestPeriod..<(longestPeriod + w) { energy += residual[i] * residual[i] }
         func correlation(_ lag: Int, stride: Int) -> (normalised: Double, gain: Double) {
+            // Two interleaved sets of partial sums (independent chains; see accumulateAutocorrelation).
             var cross = 0.0, lagged = 0.0, own = 0.0
+            var cross1 = 0.0, lagged1 = 0.0, own1 = 0.0
             var i = longestPeriod
-            while i < longestPeriod + w {
+            let end = longestPeriod + w
+            while i + stride < end {
+                let a = residual[i], b = residual[i - lag]
+                let a1 = residual[i + stride], b1 = residual[i + stride - lag]
+                cross += a * b
+                lagged += b * b
+                own += a * a
+                cross1 += a1 * b1
+                lagged1 += b1 * b1
+                own1 += a1 * a1
+                i += 2 * stride
+            }
+            while i < end {
                 cross += residual[i] * residual[i - lag]
                 lagged += residual[i - lag] * residual[i - lag]
                 own += residual[i] * residual[i]
                 i += stride
             }
+            cross += cross1
+            lagged += lagged1
+            own += own1
             guard cross > 0, own > 0, lagged > 0 else { return (0, 0) }
             return (cross / (own * lagged).squareRoot(), min(1, cross / lagged))
         }
@@ -271,6 +375,7 @@ final class DeclickerInterpolator {
                 taps += 1
             }
         }
+        usedTaps = taps
         let span = period > 0 ? period + p : p   // the longest lag of Rₐ
         for l in 0...span { coefficientCorrelation[l] = 0 }
         for i in 0..<taps {

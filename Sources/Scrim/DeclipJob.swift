@@ -72,6 +72,10 @@ public struct DeclipJobResult: Sendable {
                 ("inputPeakDbfs", db(report.inputPeakDecibelsFS)),
                 ("restoredPeakDbfs", db(report.restoredPeakDecibelsFS)),
                 ("pileUpRatio", .rounded(detection?.pileUpRatio, places: 3)),
+                ("curve", report.curve.map { .string($0.shape.rawValue) } ?? .null),
+                ("curveCeilingDbfs", level(report.curve?.ceiling)),
+                ("curveDriveDb", .rounded(report.curve?.driveDecibels, places: 2)),
+                ("curveEvidenceDb", .rounded(report.curve?.evidenceDecibels, places: 2)),
             ])
         }
         let peak = channels.compactMap(\.restoredPeakDecibelsFS).max().map { $0 + gainDecibels }
@@ -125,7 +129,8 @@ public enum DeclipJob {
         let info = analysis.info
         let detections = detector.finish()
         let levels = detections.map(\.levels)
-        let anyHard = levels.contains { $0.kind == .hard }
+        // Hard clipping and an inverted soft-clipping curve both raise the peaks: both need the gain pass.
+        let anyHard = levels.contains { $0.kind == .hard || $0.curve != nil }
         var fixed: Double?
         if case .fixed(let value) = gain { fixed = value }
         if fixed != nil || !anyHard {

@@ -72,6 +72,10 @@ public struct DeclipJobResult: Sendable {
                 ("inputPeakDbfs", db(report.inputPeakDecibelsFS)),
                 ("restoredPeakDbfs", db(report.restoredPeakDecibelsFS)),
                 ("pileUpRatio", .rounded(detection?.pileUpRatio, places: 3)),
+                ("curve", report.curve.map { .string($0.shape.rawValue) } ?? .null),
+                ("curveCeilingDbfs", level(report.curve?.ceiling)),
+                ("curveDriveDb", .rounded(report.curve?.driveDecibels, places: 2)),
+                ("curveEvidenceDb", .rounded(report.curve?.evidenceDecibels, places: 2)),
             ])
         }
         let peak = channels.compactMap(\.restoredPeakDecibelsFS).max().map { $0 + gainDecibels }
@@ -89,9 +93,9 @@ public struct DeclipJobResult: Sendable {
 ///
 /// Passes, each streamed block by block (memory bounded by the block size):
 /// 1. *Detection*: a ``ClipDetector`` reads the input and finds each channel's clip levels (hard clipping on
-///    either polarity at any flat level; soft clipping reported).
+///    either polarity at any flat level; soft clipping with the saturating curve to invert, or reported only).
 /// 2. *Rebuild*: a ``Declipper`` with those levels. With ``DeclipGain/fixed(_:)``, or when nothing is
-///    hard-clipped, it applies the gain and writes the output: the job ends. Otherwise it writes a hidden float32
+///    hard-clipped and no curve is to be inverted, it applies the gain and writes the output: the job ends. Otherwise it writes a hidden float32
 ///    intermediate next to the output (`.NAME.scrim-declip-….wav`) while measuring the rebuilt peaks.
 /// 3. *Gain*: the intermediate to the output with one static gain, min(0, −rebuilt peak) rounded down to
 ///    0.01 dB, in the input's format with its chunks; the intermediate is deleted (also on failure).
@@ -125,7 +129,8 @@ public enum DeclipJob {
         let info = analysis.info
         let detections = detector.finish()
         let levels = detections.map(\.levels)
-        let anyHard = levels.contains { $0.kind == .hard }
+        // Hard clipping and an inverted soft-clipping curve both raise the peaks: both need the gain pass.
+        let anyHard = levels.contains { $0.kind == .hard || $0.curve != nil }
         var fixed: Double?
         if case .fixed(let value) = gain { fixed = value }
         if fixed != nil || !anyHard {

@@ -10,10 +10,12 @@ struct DeclipCommand: ParsableCommand {
             + "interpolate the lost peaks.",
         discussion: """
             Passes. The first finds, per track and polarity, a flat level the peaks pile up at (runs of equal \
-            samples at the track's maximum: 0 dBFS or a converter/limiter ceiling below it); soft clipping (a \
-            saturating curve) is detected and reported but left as it is. The second rebuilds every clipped run \
+            samples at the track's maximum: 0 dBFS or a converter/limiter ceiling below it), or else a saturating \
+            curve (soft clipping: tanh or arctan, its ceiling and drive chosen so that its inverse makes the \
+            loudest frames most predictable). The second rebuilds every clipped run \
             by a least-squares autoregressive interpolation from 10 ms either side, kept beyond the clip level \
-            (Janssen et al. 1986; Abel & Smith 1991). The rebuilt peaks rise above the clip level: with --gain \
+            (Janssen et al. 1986; Abel & Smith 1991), or maps every sample back through the soft-clipping \
+            curve's inverse. The rebuilt peaks rise above the clip level: with --gain \
             auto (default) a third pass lowers the whole file by one static gain, only as far as the highest \
             rebuilt peak needs to stay at or under 0 dBFS. The output is sample-aligned with the input (same \
             length; bext/iXML pass through).
@@ -93,10 +95,22 @@ struct DeclipCommand: ParsableCommand {
             case .none:
                 lines.append(label + "none found (left unchanged)")
             case .soft:
-                lines.append(label + String(format: "soft (a saturating curve; knee %@ dBFS, pile-up %.2f): "
-                                            + "reported, left unchanged",
-                                            formatDecibels(report.clipLevelDecibelsFS ?? 0, places: 2),
-                                            detection?.pileUpRatio ?? 0))
+                if let curve = report.curve {
+                    let seconds = Double(report.restoredFrames) / result.sampleRate
+                    lines.append(label + "soft (\(curve.shape.rawValue) curve, ceiling "
+                                 + formatDecibels(decibels(fromAmplitude: Double(curve.ceiling)), places: 2)
+                                 + " dBFS, driven " + formatDecibels(curve.driveDecibels, places: 2) + " dB over"
+                                 + String(format: ", evidence %.2f dB", curve.evidenceDecibels) + "): inverted; "
+                                 + "\(report.runsRestored) runs above the knee ("
+                                 + formatDecibels(report.clipLevelDecibelsFS ?? 0, places: 2) + " dBFS), "
+                                 + String(format: "%.3f s", seconds) + ", restored peak "
+                                 + formatDecibels(report.restoredPeakDecibelsFS ?? 0, places: 2) + " dBFS")
+                } else {
+                    lines.append(label + String(format: "soft (a saturating curve; knee %@ dBFS, pile-up %.2f): "
+                                                + "no curve found, left unchanged",
+                                                formatDecibels(report.clipLevelDecibelsFS ?? 0, places: 2),
+                                                detection?.pileUpRatio ?? 0))
+                }
             case .hard:
                 let levels = detection?.levels
                 var where_ = formatDecibels(report.clipLevelDecibelsFS ?? 0, places: 2) + " dBFS"
@@ -120,7 +134,7 @@ struct DeclipCommand: ParsableCommand {
             }
             lines.append("  gain       " + formatDecibels(result.gainDecibels, places: 2) + " dB on the whole file "
                          + why)
-        } else if result.channels.contains(where: { $0.kind == .hard }) {
+        } else if result.channels.contains(where: { $0.kind == .hard || $0.curve != nil }) {
             lines.append("  gain       0 dB (the rebuilt peaks fit under 0 dBFS)")
         }
         lines += fileNoteLines(result.file)

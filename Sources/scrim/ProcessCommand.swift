@@ -97,7 +97,14 @@ struct ProcessCommand: ParsableCommand {
                 let label = declip.channels.count > 1 ? "declip \(index + 1)" : "declip"
                 switch report.kind {
                 case .none: row(label, "no clipping found")
-                case .soft: row(label, "soft clipping (a saturating curve): reported, left unchanged")
+                case .soft:
+                    if let curve = report.curve {
+                        row(label, "soft clipping (\(curve.shape.rawValue) curve, driven "
+                            + formatDecibels(curve.driveDecibels, places: 2) + " dB over): inverted, peak "
+                            + formatDecibels(report.restoredPeakDecibelsFS ?? 0, places: 2) + " dBFS")
+                    } else {
+                        row(label, "soft clipping (a saturating curve): reported, left unchanged")
+                    }
                 case .hard:
                     let peak = formatDecibels(report.restoredPeakDecibelsFS ?? 0, places: 2)
                     row(label, "hard at " + formatDecibels(report.clipLevelDecibelsFS ?? 0, places: 2) + " dBFS, "

@@ -740,6 +740,29 @@ struct SchemaValidator: Sendable {
             Issue.record("no tracks")
         }
         if case .number(let gain)? = done.first?["declip"]?["gainDb"] { #expect(gain < -1) } else { Issue.record("no gainDb") }
+        // A buzz (200 Hz and three harmonics, under a 3 Hz swell) through tanh 6 dB over its ceiling (0.5), 16-bit:
+        // soft clipping with a curve found, so the curve keys carry values.
+        let soft = folder.file("soft.wav")
+        bytes = Array("RIFF".utf8)
+        u32(36 + 2 * 48_000); bytes += Array("WAVEfmt ".utf8)
+        u32(16); u16(1); u16(1); u32(48_000); u32(96_000); u16(2); u16(16)
+        bytes += Array("data".utf8); u32(2 * 48_000)
+        for i in 0..<48_000 {
+            let t = Double(i) / 48_000
+            var x = 0.0
+            for h in 1...4 { x += sin(2 * Double.pi * 200 * Double(h) * t + Double(h)) / Double(h) }
+            x *= 0.55 * (0.6 + 0.4 * sin(2 * Double.pi * 3 * t))
+            let y = 0.5 * tanh(x / 0.5)
+            u16(UInt16(bitPattern: Int16((y * 32_767).rounded())))
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: soft))
+        let softDone = try run(["declip", soft, "-o", folder.file("s.wav"), "--json"], schema: "declip", status: 0)
+        if case .array(let tracks)? = softDone.first?["declip"]?["tracks"] {
+            #expect(tracks.first?["kind"] == .string("soft"))
+            #expect(tracks.first?["curve"] == .string("tanh"))
+        } else {
+            Issue.record("no tracks")
+        }
         try run(["declip", CLI.sample("take_quiet.wav"), "-o", folder.file("b.wav"), "--gain=-3", "--json"],
                 schema: "declip", status: 0)
         try run(["declip", silent, "-o", folder.file("c.wav"), "--json"], schema: "declip", status: 0)

@@ -20,12 +20,15 @@ public struct ClipLevels: Sendable, Hashable {
     /// The negative threshold as a magnitude (linear, > 0): samples at or below −negative are clipped. nil: the
     /// negative polarity is not clipped.
     public var negative: Float?
+    /// For soft clipping: the saturating curve found, which ``Declipper`` inverts (nil: reported, left unchanged).
+    public var curve: SaturationCurve?
 
     /// Creates levels.
-    public init(kind: Kind, positive: Float?, negative: Float?) {
+    public init(kind: Kind, positive: Float?, negative: Float?, curve: SaturationCurve? = nil) {
         self.kind = kind
         self.positive = positive
         self.negative = negative
+        self.curve = curve
     }
 
     /// No clipping.
@@ -84,7 +87,17 @@ public struct ClipDetection: Sendable, Hashable {
 /// the waveform less, SI-SDR above 20 dB); a steady sine cannot be told from a saturated one by its histogram
 /// (ratio 4), hence the tone guard.
 ///
-/// - Allocation: in ``prepare(for:)``; ``analyze(_:)`` does not allocate. Threading: not thread-safe.
+/// Soft clipping, by the curve. The histogram only sees a curve driven about 10 dB or more into speech; the curve
+/// search sees one from 1 dB over. The detector keeps each channel's ``reservoirFrames`` loudest frames of
+/// ``frameLength`` samples (on a grid fixed from the stream's first sample, so the choice does not depend on the
+/// block sizes) and, in ``finish()``, hands them to ``SaturationCurveEstimator``: a curve found makes the channel
+/// soft-clipped with that curve (``ClipLevels/curve``, inverted by ``Declipper``), its knee as the threshold. It is
+/// tried first; the pile-up test only decides when no curve is found (then: reported, left unchanged). On a
+/// hard-clipped channel whose flat samples are at most 0.1 % of the samples heard, the search runs too: a float file
+/// driven hard through a curve reaches the curve's float ceiling on a few samples.
+///
+/// - Allocation: in ``prepare(for:)`` (48 frames of 1024 samples per channel for the curve search);
+///   ``analyze(_:)`` does not allocate; ``finish()`` does. Threading: not thread-safe.
 public final class ClipDetector: AudioAnalyzer {
     /// Runs of ≥ 2 samples at the peak that make a polarity hard-clipped.
     public static let minimumFlatRuns = 3
@@ -112,6 +125,18 @@ public final class ClipDetector: AudioAnalyzer {
     private var negative: [Polarity] = []
     private var histogram: [Int] = []
     private var channelCount = 0
+    /// The loudest frames per channel (``reservoirFrames`` of ``frameLength`` on a grid fixed from the stream's
+    /// first sample), for the curve search; `current` is the frame being filled.
+    private var reservoir: [Float] = []
+    private var reservoirPeaks: [Float] = []
+    private var current: [Float] = []
+    private var currentPeak: [Float] = []
+    private var currentFill: [Int] = []
+
+    /// Frames kept per channel for the soft-clipping curve search: 48 (the numpy prototype's figure).
+    static let reservoirFrames = 48
+    /// Their length: 1024 samples (21 ms at 48 kHz).
+    static let frameLength = 1024
 
     public init() {}
 
@@ -121,6 +146,11 @@ public final class ClipDetector: AudioAnalyzer {
         positive = Array(repeating: Polarity(), count: channelCount)
         negative = Array(repeating: Polarity(), count: channelCount)
         histogram = Array(repeating: 0, count: channelCount * Self.histogramBins)
+        reservoir = Array(repeating: 0, count: channelCount * Self.reservoirFrames * Self.frameLength)
+        reservoirPeaks = Array(repeating: 0, count: channelCount * Self.reservoirFrames)
+        current = Array(repeating: 0, count: channelCount * Self.frameLength)
+        currentPeak = Array(repeating: 0, count: channelCount)
+        currentFill = Array(repeating: 0, count: channelCount)
     }
 
     public func reset() {
@@ -129,6 +159,28 @@ public final class ClipDetector: AudioAnalyzer {
             negative[c] = Polarity()
         }
         for i in histogram.indices { histogram[i] = 0 }
+        for i in reservoirPeaks.indices { reservoirPeaks[i] = 0 }
+        for c in 0..<channelCount {
+            currentPeak[c] = 0
+            currentFill[c] = 0
+        }
+    }
+
+    /// A frame is full: it replaces the quietest frame kept when it is louder.
+    private func keepFrame(channel c: Int) {
+        let k = Self.reservoirFrames
+        let length = Self.frameLength
+        let peak = currentPeak[c]
+        var quietest = 0
+        for slot in 1..<k where reservoirPeaks[c * k + slot] < reservoirPeaks[c * k + quietest] { quietest = slot }
+        guard peak > reservoirPeaks[c * k + quietest] else { return }
+        reservoirPeaks[c * k + quietest] = peak
+        let target = (c * k + quietest) * length
+        reservoir.withUnsafeMutableBufferPointer { kept in
+            current.withUnsafeBufferPointer { frame in
+                for i in 0..<length { kept[target + i] = frame[c * length + i] }
+            }
+        }
     }
 
     /// One sample into a polarity's peak follower: `magnitude` is |x| when x has this polarity, else 0.
@@ -180,6 +232,32 @@ public final class ClipDetector: AudioAnalyzer {
                 negative[c] = down
             }
         }
+        let length = Self.frameLength
+        for c in 0..<channelCount {
+            let samples = block.channel(c)
+            var index = 0
+            while index < samples.count {
+                var fill = currentFill[c]
+                var peak = currentPeak[c]
+                let take = min(length - fill, samples.count - index)
+                current.withUnsafeMutableBufferPointer { frame in
+                    for i in 0..<take {
+                        let x = samples[index + i]
+                        frame[c * length + fill + i] = x
+                        peak = max(peak, abs(x))
+                    }
+                }
+                fill += take
+                index += take
+                currentPeak[c] = peak
+                currentFill[c] = fill
+                if fill == length {
+                    keepFrame(channel: c)
+                    currentFill[c] = 0
+                    currentPeak[c] = 0
+                }
+            }
+        }
     }
 
     /// What was found, per channel. Call after the last ``analyze(_:)``.
@@ -206,13 +284,6 @@ public final class ClipDetector: AudioAnalyzer {
                 || (symmetric && p.runsAtPeak >= 1 && together >= Self.minimumFlatRuns)
         }
         let runs = up.runsAtPeak + down.runsAtPeak
-        if clipped(up) || clipped(down) {
-            let levels = ClipLevels(kind: .hard, positive: clipped(up) ? up.peak : nil,
-                                    negative: clipped(down) ? down.peak : nil)
-            let count = (clipped(up) ? up.samplesAtPeak : 0) + (clipped(down) ? down.samplesAtPeak : 0)
-            return ClipDetection(levels: levels, peakDecibelsFS: peakDecibels, flatRunsAtPeak: runs,
-                                 clippedFrames: count, pileUpRatio: nil)
-        }
         // Soft clipping: density per unit amplitude in the top 1 dB against 3–6 dB under the peak.
         let bins = Self.histogramBins
         let perDecibel = Double(Self.binsPerDecibel)
@@ -226,6 +297,46 @@ public final class ClipDetector: AudioAnalyzer {
             let width = Double(peak) * (amplitude(fromDecibels: -toDecibels) - amplitude(fromDecibels: -fromDecibels))
             return (total, width)
         }
+        // Soft clipping by the curve search on the loudest frames (finds a saturating curve from 1 dB over).
+        func softByCurve() -> ClipDetection? {
+            guard loudEnough else { return nil }
+            let k = Self.reservoirFrames
+            let length = Self.frameLength
+            var frames: [[Float]] = []
+            for slot in 0..<k where reservoirPeaks[c * k + slot] > 0 {
+                let from = (c * k + slot) * length
+                frames.append(Array(reservoir[from..<(from + length)]))
+            }
+            guard let curve = SaturationCurveEstimator.estimate(frames: frames, peak: peak) else { return nil }
+            let knee = curve.knee
+            let kneeDecibels = decibels(fromAmplitude: Double(knee))
+            let firstBin = max(0, min(bins - 1, Int(((kneeDecibels - Self.histogramFloorDecibels) * perDecibel)
+                .rounded(.up))))
+            var above = 0
+            for b in firstBin..<bins { above += histogram[c * bins + b] }
+            let (top, topWidth) = count(1, 0)
+            let (below, belowWidth) = count(12, 6)
+            let ratio = below > 0 ? (Double(top) / topWidth) / (Double(below) / belowWidth) : (top > 0 ? 100 : 0)
+            return ClipDetection(levels: ClipLevels(kind: .soft, positive: knee, negative: knee, curve: curve),
+                                 peakDecibelsFS: peakDecibels, flatRunsAtPeak: runs, clippedFrames: above,
+                                 pileUpRatio: ratio)
+        }
+        if clipped(up) || clipped(down) {
+            let levels = ClipLevels(kind: .hard, positive: clipped(up) ? up.peak : nil,
+                                    negative: clipped(down) ? down.peak : nil)
+            let count = (clipped(up) ? up.samplesAtPeak : 0) + (clipped(down) ? down.samplesAtPeak : 0)
+            // A saturating curve in float can reach its ceiling's float value on a few samples: flat runs at the
+            // peak, though the curve, not a ceiling, shaped the take (the real voice through tanh 15 dB over: 5
+            // runs). When the flat samples are at most 0.1 % of the samples heard (-60 dBFS and up), the curve
+            // search runs too, and a curve found wins when the flat samples are under 5 % of those above its knee.
+            let heard = (0..<bins).reduce(0) { $0 + histogram[c * bins + $1] }
+            if count * 1000 <= heard, let soft = softByCurve(), count * 20 < soft.clippedFrames {
+                return soft
+            }
+            return ClipDetection(levels: levels, peakDecibelsFS: peakDecibels, flatRunsAtPeak: runs,
+                                 clippedFrames: count, pileUpRatio: nil)
+        }
+        if let soft = softByCurve() { return soft }
         let (top, topWidth) = count(1, 0)
         let (below, belowWidth) = count(12, 6)
         let (active, _) = count(30, 0)

@@ -135,6 +135,80 @@ import Testing
         }
     }
 
+    /// A low voice (fundamental gliding 64–76 Hz, under the 80 Hz corner; harmonics at 1/h with a lift near
+    /// 500 Hz) with no rumble: `--no-wind` (the auto high-pass alone) finds no rumble and writes the input sample
+    /// for sample; the JSON and the text say the high-pass was not applied and why.
+    @Test func cleanLowVoiceIsLeftBitIdentical() throws {
+        let folder = TemporaryFolder()
+        let input = folder.file("low.wav"), output = folder.file("out.wav")
+        let n = Self.rate * 4
+        var phase = 0.0
+        let voice = (0..<n).map { i -> Float in
+            let t = Double(i) / Double(Self.rate)
+            phase += 2 * Double.pi * 70 * (1 + 0.08 * sin(2 * Double.pi * 0.7 * t)) / Double(Self.rate)
+            let local = (t - 0.5).truncatingRemainder(dividingBy: 0.25)
+            let envelope = t < 0.5 || local > 0.18 ? 0 : pow(sin(Double.pi * local / 0.18), 2)
+            var v = 0.0
+            for h in 1...50 {
+                let f = 70.0 * Double(h)
+                v += (1 + 8 * exp(-pow((f - 500) / 150, 2))) / Double(h) * sin(Double(h) * phase)
+            }
+            return Float(0.02 * envelope * v)
+        }
+        try Self.writeFloatWAV(to: input, channels: [voice])
+        let result = try CLI.run(["dewind", input, "-o", output, "--no-wind", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(try CLI.jsonLines(result.stdout).first)
+        let highpass = try #require(try CLI.report(line, "wind")["highpass"] as? [String: Any])
+        #expect(highpass["applied"] as? Bool == false && highpass["mode"] as? String == "auto")
+        let track = try #require(((highpass["detection"] as? [String: Any])?["track"] as? [[String: Any]])?.first)
+        #expect(track["rumbleFound"] as? Bool == false && track["highpassApplied"] as? Bool == false)
+        #expect(try Self.readFloatWAV(output, channelCount: 1) == [voice])
+        let text = try CLI.run(["dewind", input, "-o", folder.file("out2.wav"), "--no-wind"])
+        #expect(text.stdout.contains("high-pass not applied"), "\(text.stdout)")
+    }
+
+    /// Speech with steady rumble (noise low-passed at 40 Hz, −35 dBFS): found and filtered; the text names the
+    /// level in the pauses. `--highpass always` filters without measuring; `--highpass 100` is the older form of
+    /// `--highpass always --corner 100`.
+    @Test func rumbleIsFoundAndFilteredAndCanBeForced() throws {
+        let folder = TemporaryFolder()
+        let input = folder.file("rumble.wav")
+        let n = Self.rate * 4
+        var state: UInt64 = 17
+        let a = exp(-2 * Double.pi * 40 / Double(Self.rate))
+        var s1 = 0.0, s2 = 0.0
+        let noise = (0..<n).map { _ -> Double in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            s1 = a * s1 + (1 - a) * (Double(Int64(bitPattern: state >> 11) - (1 << 52)) / Double(1 << 52))
+            s2 = a * s2 + (1 - a) * s1
+            return s2
+        }
+        let rms = (noise.reduce(0) { $0 + $1 * $1 } / Double(n)).squareRoot()
+        let take = zip(Self.speech(seconds: 4), noise).map { $0 + Float($1 / rms * pow(10, -35.0 / 20)) }
+        try Self.writeFloatWAV(to: input, channels: [take])
+        let result = try CLI.run(["dewind", input, "-o", folder.file("a.wav"), "--no-wind", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(try CLI.jsonLines(result.stdout).first)
+        let highpass = try #require(try CLI.report(line, "wind")["highpass"] as? [String: Any])
+        #expect(highpass["applied"] as? Bool == true && highpass["decision"] as? String == "detected")
+        let text = try CLI.run(["dewind", input, "-o", folder.file("b.wav"), "--no-wind"])
+        #expect(text.stdout.contains("rumble     found:") && text.stdout.contains("high-pass applied"),
+                "\(text.stdout)")
+        for args in [["--highpass", "always"], ["--highpass", "100"]] {
+            let forced = try CLI.run(["dewind", input, "-o", folder.file("c.wav"), "--overwrite", "--no-wind",
+                                      "--json"] + args)
+            let l = try #require(try CLI.jsonLines(forced.stdout).first)
+            let h = try #require(try CLI.report(l, "wind")["highpass"] as? [String: Any])
+            #expect(h["decision"] as? String == "always" && h["detection"] is NSNull, "\(args)")
+        }
+        for bad in [["--highpass", "sometimes"], ["--highpass", "100", "--corner", "90"],
+                    ["--highpass", "off", "--corner", "90"]] {
+            let refused = try CLI.run(["dewind", input, "-o", folder.file("d.wav")] + bad)
+            #expect(refused.status == 2, "\(bad)")
+        }
+    }
+
     @Test func refusesAStageThatDoesNothing() throws {
         let result = try CLI.run(["dewind", "in.wav", "-o", "out.wav", "--highpass", "off", "--no-wind"])
         #expect(result.status == 2)

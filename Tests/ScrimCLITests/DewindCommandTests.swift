@@ -60,21 +60,27 @@ import Testing
         }
     }
 
-    /// Two 1 s gusts (sin² envelopes at 1.5 and 3.5 s) of noise low-passed at 60 Hz (two one-pole sections),
-    /// −15 dBFS RMS under the envelope's peak.
-    static func gusts(seconds: Double, seed: UInt64) -> [Float] {
-        let n = Int(Double(rate) * seconds)
+    /// `frames` of white noise (a linear congruential generator) through two one-pole low-passes at `corner` Hz,
+    /// scaled to `decibels` dBFS RMS.
+    static func lowNoise(frames n: Int, corner: Double, decibels: Double, seed: UInt64) -> [Double] {
         var state = seed
-        let a = exp(-2 * Double.pi * 60 / Double(rate))
+        let a = exp(-2 * Double.pi * corner / Double(rate))
         var s1 = 0.0, s2 = 0.0
-        var noise = (0..<n).map { _ -> Double in
+        let noise = (0..<n).map { _ -> Double in
             state = state &* 6364136223846793005 &+ 1442695040888963407
             s1 = a * s1 + (1 - a) * (Double(Int64(bitPattern: state >> 11) - (1 << 52)) / Double(1 << 52))
             s2 = a * s2 + (1 - a) * s1
             return s2
         }
         let rms = (noise.reduce(0) { $0 + $1 * $1 } / Double(n)).squareRoot()
-        noise = noise.map { $0 / rms * pow(10, -15.0 / 20) }
+        return noise.map { $0 / rms * pow(10, decibels / 20) }
+    }
+
+    /// Two 1 s gusts (sin² envelopes at 1.5 and 3.5 s) of noise low-passed at 60 Hz (two one-pole sections),
+    /// −15 dBFS RMS under the envelope's peak.
+    static func gusts(seconds: Double, seed: UInt64) -> [Float] {
+        let n = Int(Double(rate) * seconds)
+        let noise = lowNoise(frames: n, corner: 60, decibels: -15, seed: seed)
         return (0..<n).map { i in
             let t = Double(i) / Double(rate)
             for start in [1.5, 3.5] where t >= start && t < start + 1 {
@@ -174,18 +180,8 @@ import Testing
     @Test func rumbleIsFoundAndFilteredAndCanBeForced() throws {
         let folder = TemporaryFolder()
         let input = folder.file("rumble.wav")
-        let n = Self.rate * 4
-        var state: UInt64 = 17
-        let a = exp(-2 * Double.pi * 40 / Double(Self.rate))
-        var s1 = 0.0, s2 = 0.0
-        let noise = (0..<n).map { _ -> Double in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            s1 = a * s1 + (1 - a) * (Double(Int64(bitPattern: state >> 11) - (1 << 52)) / Double(1 << 52))
-            s2 = a * s2 + (1 - a) * s1
-            return s2
-        }
-        let rms = (noise.reduce(0) { $0 + $1 * $1 } / Double(n)).squareRoot()
-        let take = zip(Self.speech(seconds: 4), noise).map { $0 + Float($1 / rms * pow(10, -35.0 / 20)) }
+        let noise = Self.lowNoise(frames: Self.rate * 4, corner: 40, decibels: -35, seed: 17)
+        let take = zip(Self.speech(seconds: 4), noise).map { $0 + Float($1) }
         try Self.writeFloatWAV(to: input, channels: [take])
         let result = try CLI.run(["dewind", input, "-o", folder.file("a.wav"), "--no-wind", "--json"])
         #expect(result.status == 0, "\(result.stderr)")

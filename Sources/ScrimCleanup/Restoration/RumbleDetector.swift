@@ -178,7 +178,7 @@ final class RumbleDetectorKernel: SpectralKernel {
             // The broadband part of the low band: its median bin times its bin count. A tone (a voice's
             // fundamental under the corner, a mains hum) fills three or four bins of the band's ten or more and
             // leaves the median where the noise between them is.
-            let broadband = Double(median(count: i)) * Double(i) * scale
+            let broadband = Double(sortedMedian(&sorted, count: i)) * Double(i) * scale
             let lowPower = Double(low) * scale, voicePower = Double(voice) * scale
             voiceTotal[c] += voicePower
             let excess = broadband - RumbleDetector.voiceLowShare * voicePower
@@ -192,22 +192,6 @@ final class RumbleDetectorKernel: SpectralKernel {
         }
     }
 
-    /// The median of `sorted[0..<count]` (the upper one of an even count), sorting it in place by insertion (tens
-    /// of values, 12 times a second).
-    private func median(count: Int) -> Float {
-        guard count > 0 else { return 0 }
-        for i in 1..<max(1, count) {
-            let v = sorted[i]
-            var j = i - 1
-            while j >= 0, sorted[j] > v {
-                sorted[j + 1] = sorted[j]
-                j -= 1
-            }
-            sorted[j + 1] = v
-        }
-        return sorted[count / 2]
-    }
-
     func reset() {
         hops = 0
         for c in 0..<channelCount {
@@ -217,4 +201,21 @@ final class RumbleDetectorKernel: SpectralKernel {
             pauseLow[c] = 0
         }
     }
+}
+
+/// The median of `values[0..<count]` (the upper one of an even count; 0 for none), sorting that part in place by
+/// insertion: for the few to few tens of values the rumble detector and the wind reducer take it of, per hop.
+/// Does not allocate.
+func sortedMedian(_ values: inout [Float], count: Int) -> Float {
+    guard count > 0 else { return 0 }
+    for i in 1..<count {
+        let v = values[i]
+        var j = i - 1
+        while j >= 0, values[j] > v {
+            values[j + 1] = values[j]
+            j -= 1
+        }
+        values[j + 1] = v
+    }
+    return values[count / 2]
 }

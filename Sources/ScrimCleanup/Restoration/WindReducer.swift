@@ -376,7 +376,7 @@ final class WindKernel: SpectralKernel {
             // passing vehicle's swell (seconds to rise) or a slow build-up never latches.
             // The onset is measured on the band's broadband part (its median bin times its bin count): a voice's
             // harmonics are peaks in two or three of the band's bins and do not move it, a gust raises every bin.
-            let broadband = medianOfBand() * Float(detectionBins)
+            let broadband = sortedMedian(&bandScratch, count: detectionBins) * Float(detectionBins)
             onsetPower[c] = onsetSmoothing * onsetPower[c] + (1 - onsetSmoothing) * broadband * levelScale
             let smoothLevel = 10 * log10f(onsetPower[c] + 1e-20)
             let ringBase = c * onsetHops
@@ -418,7 +418,7 @@ final class WindKernel: SpectralKernel {
             for i in 0..<Self.persistenceHops { medianScratch[i] = likenessHistory[ring + i] }
             let byCoherence = channelCount >= 2
                 ? 1 - ramp(coherence[c], Self.coherenceRamp.0, Self.coherenceRamp.1) : 1
-            let score = median(of: &medianScratch) * byCoherence
+            let score = sortedMedian(&medianScratch, count: Self.persistenceHops) * byCoherence
             detection[c] = score
             if latched[c] {
                 latched[c] = smoothExcess >= 0.5 * rise
@@ -507,36 +507,6 @@ final class WindKernel: SpectralKernel {
                 pair += 1
             }
         }
-    }
-
-    /// The median of ``bandScratch`` (the upper one of an even count), sorting it in place (insertion sort: about
-    /// ten values).
-    private func medianOfBand() -> Float {
-        let count = bandScratch.count
-        for i in 1..<max(1, count) {
-            let v = bandScratch[i]
-            var j = i - 1
-            while j >= 0, bandScratch[j] > v {
-                bandScratch[j + 1] = bandScratch[j]
-                j -= 1
-            }
-            bandScratch[j + 1] = v
-        }
-        return count > 0 ? bandScratch[count / 2] : 0
-    }
-
-    /// The median of `values` (an odd count), sorting it in place (insertion sort: five values).
-    private func median(of values: inout [Float]) -> Float {
-        for i in 1..<values.count {
-            let v = values[i]
-            var j = i - 1
-            while j >= 0, values[j] > v {
-                values[j + 1] = values[j]
-                j -= 1
-            }
-            values[j + 1] = v
-        }
-        return values[values.count / 2]
     }
 
     @inline(__always)

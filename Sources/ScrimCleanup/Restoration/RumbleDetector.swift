@@ -51,10 +51,10 @@ public struct RumbleTrackDetection: Sendable, Hashable {
 /// 12 dB/octave high-pass on the clean corpus leaves SI-SDR 28 dB on average (21 dB at worst): it removes voice
 /// energy about 28 dB under the voice, so rumble energy under that is less than the filter would cost the voice;
 /// it is also at the edge of hearing (the hearing threshold at 50 Hz is about 44 dB SPL, ISO 226:2003, against
-/// dialogue played at 75–80 dB SPL). Measured while choosing it: clean voices at most −36.6 dB (the two real
-/// voices' own breath and handling thumps; synthetic voices with the fundamental at 65–75 Hz and strong formants
-/// −46 dB or less), rumble and gust files at least −20.7 dB: 7–9 dB of margin either side. The benchmark's
-/// per-file figures are in Benchmarks/quality/WIND.md.
+/// dialogue played at 75–80 dB SPL). Measured on the benchmark corpus (Benchmarks/quality/WIND.md, Detection):
+/// 84 clean files (24 voices including three at 62–72 Hz fundamentals, 44.1/48/96 kHz) −35.4 dB at most (the real
+/// voices' own breath and handling thumps), the 60 rumble and gust files −19.9 dB at least: 7.6 and 8.1 dB of
+/// margin.
 ///
 /// `finish()` must be called at the end of the stream before reading ``detections``.
 /// ``analyze(_:)`` does not allocate. Not thread-safe.

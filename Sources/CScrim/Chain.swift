@@ -106,8 +106,12 @@ final class CChain {
                     ("deepestCutDb", .array(r.tracks.map { .rounded($0.deepestCutDecibels, places: 2) })),
                 ]))
             } else if let filter = stage as? RumbleFilter {
+                // A stream cannot be read ahead: the preset's `highpassMode` auto runs the filter as always.
                 stages.append(.object([("stage", .string("highpass")), ("cornerHz", .finite(filter.settings.cornerHertz)),
-                                       ("slopeDbPerOctave", .int(Int64(filter.settings.slopeDecibelsPerOctave)))]))
+                                       ("slopeDbPerOctave", .int(Int64(filter.settings.slopeDecibelsPerOctave))),
+                                       ("mode", .string(preset.wind?.highpassMode.rawValue ?? "always")),
+                                       ("decision", .string(preset.wind?.highpassMode == .auto ? "streaming"
+                                                                : "always"))]))
             } else if stage is HumRemover {
                 stages.append(.object([("stage", .string("dehum")), ("engine", .string("classic"))]))
             } else {

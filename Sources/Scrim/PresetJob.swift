@@ -348,8 +348,19 @@ public enum PresetJob {
             remover = made
             stages.append(made)
         }
-        // Rumble and wind, after de-hum and before denoise.
-        let windProcessors = preset.wind?.makeProcessors()
+        // Rumble and wind, after de-hum and before denoise; with the high-pass in `auto` mode, a detection pass over
+        // the input first decides where it runs (WindStage.detectRumble).
+        var rumble: [RumbleTrackDetection]?
+        if let stage = preset.wind, stage.detectsRumble {
+            meter.passCount += 1
+            if let found = try stage.detectRumble(input: input, blockFrames: options.blockFrames, analyzers: [meter],
+                                                  inputMeter: takeQualityMeter(), isCancelled: isCancelled) {
+                nonFinite = max(nonFinite ?? 0, found.nonFiniteSamples)
+                rumble = found.detections
+            }
+            meter.nextPass()
+        }
+        let windProcessors = preset.wind?.makeProcessors(rumble: rumble)
         stages += windProcessors?.stages ?? []
         func windResult() -> WindStageResult? { windProcessors?.result(sampleRate: Double(info.sampleRate)) }
         var denoiser: PresetDenoiser?

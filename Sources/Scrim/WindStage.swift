@@ -1,5 +1,16 @@
 import Foundation
 
+/// When the rumble high-pass of a ``WindStage`` runs.
+public enum HighpassMode: String, Sendable, Hashable, CaseIterable {
+    /// Default: a pass over the input first measures the low band the voice does not explain (``RumbleDetector``),
+    /// and the high-pass runs only on the tracks where rumble is found (on every track when any is found, with
+    /// `linked` channels); a clean take is left as it is. A streaming chain (the C API's `scrim_chain_*`) cannot
+    /// read ahead: there `auto` runs the filter as `always` does, and its report says so.
+    case auto
+    /// The high-pass runs on every track, with no detection pass.
+    case always
+}
+
 /// Rumble and wind settings (preset key `wind`, `scrim dewind`): a Butterworth high-pass (``RumbleFilter``) and the
 /// gust reducer (``WindReducer``), run in that order, after de-hum and before denoise.
 public struct WindStage: Sendable, Hashable {
@@ -9,6 +20,8 @@ public struct WindStage: Sendable, Hashable {
     public var slopeDecibelsPerOctave: Int
     /// The high-pass's phase: `linear` (default) or `minimum` (``RumblePhase``).
     public var highpassPhase: RumblePhase
+    /// `auto` (default: only where rumble is found) or `always` (``HighpassMode``).
+    public var highpassMode: HighpassMode
     /// Whether the gust reducer runs (default true).
     public var reduceWind: Bool
     /// The gust reducer's deepest cut, dB (default 24).
@@ -22,7 +35,9 @@ public struct WindStage: Sendable, Hashable {
     public init(highpassHertz: Double? = 80, slopeDecibelsPerOctave: Int = 12, highpassPhase: RumblePhase = .linear,
                 reduceWind: Bool = true,
                 reductionDecibels: Double = 24, bandHertz: Double = 250,
-                channelLinking: WindReducerSettings.ChannelLinking = .independent) {
+                channelLinking: WindReducerSettings.ChannelLinking = .independent,
+                highpassMode: HighpassMode = .auto) {
+        self.highpassMode = highpassMode
         self.highpassHertz = highpassHertz
         self.slopeDecibelsPerOctave = slopeDecibelsPerOctave
         self.highpassPhase = highpassPhase
@@ -64,19 +79,72 @@ public struct WindStage: Sendable, Hashable {
         }
     }
 
-    /// Fresh processors for one file: the high-pass (if any), then the gust reducer (if it runs).
-    public func makeProcessors() -> WindStageProcessors {
-        WindStageProcessors(rumble: rumbleSettings.map { RumbleFilter(settings: $0) },
-                            wind: windSettings.map { WindReducer(settings: $0) })
+    /// Whether a file job measures rumble before the output is written (a high-pass in `auto` mode).
+    public var detectsRumble: Bool { highpassHertz != nil && highpassMode == .auto }
+
+    /// A detector for this stage's corner (nil when the stage does not detect: ``detectsRumble``).
+    public func makeRumbleDetector() -> RumbleDetector? {
+        guard detectsRumble, let corner = highpassHertz else { return nil }
+        return RumbleDetector(cornerHertz: corner)
+    }
+
+    /// Fresh processors for a stream that cannot be read ahead (the C API's chains): the high-pass (if any) on
+    /// every track, also in `auto` mode (the report says `streaming`), then the gust reducer (if it runs).
+    public func makeProcessors() -> WindStageProcessors { makeProcessors(rumble: nil) }
+
+    /// Fresh processors for one file: the high-pass where it applies, then the gust reducer (if it runs).
+    /// - Parameter rumble: the ``RumbleDetector``'s findings per track (`auto` mode). With `independent`
+    ///   channels the high-pass runs on the tracks with rumble only; with `linked` channels on every track when any
+    ///   has rumble; with none found there is no high-pass at all (the output is the wind reducer's, or the input
+    ///   itself). nil in `auto` mode: a stream, filtered as `always`.
+    public func makeProcessors(rumble: [RumbleTrackDetection]?) -> WindStageProcessors {
+        var filter: RumbleFilter?
+        var decision = WindStageProcessors.Decision.always
+        if let settings = rumbleSettings {
+            if highpassMode == .always {
+                filter = RumbleFilter(settings: settings)
+            } else if let rumble {
+                decision = .detected
+                var tracks = rumble.map(\.found)
+                if channelLinking == .linked, tracks.contains(true) { tracks = tracks.map { _ in true } }
+                if tracks.contains(true) {
+                    filter = RumbleFilter(settings: settings, tracks: tracks.allSatisfy { $0 } ? nil : tracks)
+                }
+            } else {
+                decision = .streaming
+                filter = RumbleFilter(settings: settings)
+            }
+        }
+        return WindStageProcessors(rumble: filter, wind: windSettings.map { WindReducer(settings: $0) },
+                                   rumbleSettings: rumbleSettings, mode: highpassMode, decision: decision,
+                                   detections: rumble)
     }
 }
 
 /// The processors of one ``WindStage`` for one file, kept to read their reports after the run.
 public struct WindStageProcessors {
-    /// The high-pass, or nil.
+    /// How the high-pass was decided.
+    public enum Decision: String, Sendable, Hashable {
+        /// `always`: every track, no detection.
+        case always
+        /// `auto` on a file: from the detection pass.
+        case detected
+        /// `auto` on a stream (no look-ahead): every track, as `always`.
+        case streaming
+    }
+
+    /// The high-pass, or nil (none asked for, or no rumble found).
     public let rumble: RumbleFilter?
     /// The gust reducer, or nil.
     public let wind: WindReducer?
+    /// The high-pass asked for (nil: none).
+    public let rumbleSettings: RumbleFilterSettings?
+    /// The high-pass mode asked for.
+    public let mode: HighpassMode
+    /// How the high-pass was decided.
+    public let decision: Decision
+    /// The detection pass's findings per track (nil without one).
+    public let detections: [RumbleTrackDetection]?
 
     /// The stages in chain order (high-pass first: the steady rumble it removes then does not raise the wind
     /// detector's floor).
@@ -86,14 +154,21 @@ public struct WindStageProcessors {
 
     /// What the stage did, after the run (sample rate for the group delays: the file's).
     public func result(sampleRate: Double) -> WindStageResult {
-        WindStageResult(highpass: rumble.map { filter in
-            WindStageResult.Highpass(
-                cornerHertz: filter.settings.cornerHertz, slopeDecibelsPerOctave: filter.settings.slopeDecibelsPerOctave,
-                order: filter.settings.order, phase: filter.settings.phase, latencyFrames: filter.latencyFrames,
-                groupDelayAtCornerSeconds: filter.groupDelaySeconds(atHertz: filter.settings.cornerHertz),
-                groupDelayAtTwiceCornerSeconds: filter.groupDelaySeconds(atHertz: 2 * filter.settings.cornerHertz),
-                groupDelayAt1kHzSeconds: filter.groupDelaySeconds(atHertz: min(1000, sampleRate * 0.45)))
-        }, wind: wind?.report)
+        let highpass = rumbleSettings.map { settings -> WindStageResult.Highpass in
+            let filter = rumble
+            let tracks: [Bool]? = detections.map { found in
+                found.indices.map { filter?.filters(channel: $0) ?? false }
+            }
+            return WindStageResult.Highpass(
+                cornerHertz: settings.cornerHertz, slopeDecibelsPerOctave: settings.slopeDecibelsPerOctave,
+                order: settings.order, phase: settings.phase, latencyFrames: filter?.latencyFrames ?? 0,
+                groupDelayAtCornerSeconds: filter?.groupDelaySeconds(atHertz: settings.cornerHertz) ?? 0,
+                groupDelayAtTwiceCornerSeconds: filter?.groupDelaySeconds(atHertz: 2 * settings.cornerHertz) ?? 0,
+                groupDelayAt1kHzSeconds: filter?.groupDelaySeconds(atHertz: min(1000, sampleRate * 0.45)) ?? 0,
+                mode: mode, decision: decision, applied: filter != nil, detections: detections,
+                appliedTracks: tracks)
+        }
+        return WindStageResult(highpass: highpass, wind: wind?.report)
     }
 }
 
@@ -111,6 +186,16 @@ public struct WindStageResult: Sendable {
         public var groupDelayAtCornerSeconds: Double
         public var groupDelayAtTwiceCornerSeconds: Double
         public var groupDelayAt1kHzSeconds: Double
+        /// `auto` or `always`.
+        public var mode: HighpassMode
+        /// How it was decided (``WindStageProcessors/Decision``).
+        public var decision: WindStageProcessors.Decision
+        /// Whether the filter ran on any track (the latency and group delays are 0 when not).
+        public var applied: Bool
+        /// The detection per track (`auto` on a file; nil otherwise).
+        public var detections: [RumbleTrackDetection]?
+        /// Per track, whether the filter ran on it (with ``detections``).
+        public var appliedTracks: [Bool]?
     }
 
     /// The high-pass, or nil without one.
@@ -141,6 +226,25 @@ public struct WindStageResult: Sendable {
                     ("groupDelayAtCornerMs", .rounded(h.groupDelayAtCornerSeconds * 1000, places: 3)),
                     ("groupDelayAtTwiceCornerMs", .rounded(h.groupDelayAtTwiceCornerSeconds * 1000, places: 3)),
                     ("groupDelayAt1kHzMs", .rounded(h.groupDelayAt1kHzSeconds * 1000, places: 4)),
+                    ("mode", .string(h.mode.rawValue)),
+                    ("decision", .string(h.decision.rawValue)),
+                    ("applied", .bool(h.applied)),
+                    ("detection", h.detections.map { detections in
+                        .object([
+                            ("thresholdDb", .number(RumbleDetector.thresholdDecibels)),
+                            ("track", .array(detections.enumerated().map { index, d in
+                                .object([
+                                    ("track", .int(Int64(index + 1))),
+                                    ("rumbleFound", .bool(d.found)),
+                                    ("highpassApplied", .bool(h.appliedTracks.map { index < $0.count && $0[index] }
+                                                              ?? false)),
+                                    ("lowBandReVoiceDb", .rounded(d.lowBandReVoiceDecibels, places: 2)),
+                                    ("lowBandInPausesDbfs", .rounded(d.lowBandInPausesDecibelsFS, places: 2)),
+                                    ("pausePercent", .rounded(d.pauseShare * 100, places: 2)),
+                                ])
+                            })),
+                        ])
+                    } ?? .null),
                 ])
             } ?? .null),
             ("wind", wind.map { report in
@@ -170,7 +274,10 @@ public struct WindStageResult: Sendable {
     /// Text lines for people (`scrim dewind`, `scrim process`), each starting with two spaces and a label.
     public var lines: [String] {
         var lines: [String] = []
-        if let h = highpass {
+        if let h = highpass, !h.applied {
+            lines.append(String(format: "  highpass   not applied (%g Hz, %d dB/octave, mode auto): no rumble found",
+                                h.cornerHertz, h.slopeDecibelsPerOctave))
+        } else if let h = highpass {
             if h.phase == .linear {
                 lines.append(String(format: "  highpass   %g Hz, %d dB/octave (Butterworth order %d magnitude, linear "
                                     + "phase: latency %d frames, compensated)", h.cornerHertz, h.slopeDecibelsPerOctave,
@@ -183,6 +290,9 @@ public struct WindStageResult: Sendable {
             }
         } else {
             lines.append("  highpass   off")
+        }
+        if let h = highpass {
+            lines += Self.rumbleLines(h)
         }
         guard let wind else {
             lines.append("  wind       off")
@@ -203,11 +313,40 @@ public struct WindStageResult: Sendable {
         }
         return lines
     }
+
+    /// The high-pass decision in words: per track, the rumble found or not and whether the filter ran.
+    static func rumbleLines(_ h: Highpass) -> [String] {
+        switch h.decision {
+        case .always:
+            return ["  rumble     not measured (high-pass mode always)"]
+        case .streaming:
+            return ["  rumble     not measured (a stream cannot be read ahead: high-pass mode auto runs as always)"]
+        case .detected:
+            break
+        }
+        let detections = h.detections ?? []
+        return detections.enumerated().map { index, d in
+            let label = detections.count > 1
+                ? "  rumble \(index + 1)".padding(toLength: 13, withPad: " ", startingAt: 0) : "  rumble     "
+            let applied = h.appliedTracks.map { index < $0.count && $0[index] } ?? false
+            let ratio = d.lowBandReVoiceDecibels.isFinite
+                ? String(format: "%.1f dB re the voice", d.lowBandReVoiceDecibels) : "nothing"
+            let threshold = String(format: "threshold %.0f dB", RumbleDetector.thresholdDecibels)
+            let verdict = applied ? "high-pass applied" : "high-pass not applied"
+            if d.found, let level = d.lowBandInPausesDecibelsFS {
+                return label + String(format: "found: %.1f dBFS below %g Hz in pauses (%.1f %% of the take), ",
+                                      level, h.cornerHertz, d.pauseShare * 100) + "\(ratio) (\(threshold)); \(verdict)"
+            }
+            let linked = applied ? " (tracks linked)" : ""
+            return label + String(format: "none: %@ below %g Hz (%@); %@%@", ratio, h.cornerHertz, threshold,
+                                  verdict, linked)
+        }
+    }
 }
 
 extension WindStage: Decodable {
-    static let keys = ["highpassHz", "slopeDbPerOctave", "highpassPhase", "reduceWind", "reductionLimitDb", "bandHz",
-                       "channelLinking"]
+    static let keys = ["highpassHz", "highpassMode", "slopeDbPerOctave", "highpassPhase", "reduceWind",
+                       "reductionLimitDb", "bandHz", "channelLinking"]
 
     /// Decodes the JSON form (`highpassHz` a number or null for none). Missing keys take the defaults; unknown keys
     /// are refused.
@@ -218,6 +357,12 @@ extension WindStage: Decodable {
         self = WindStage()
         if c.contains(key("highpassHz")) {
             highpassHertz = try c.decodeIfPresent(Double.self, forKey: key("highpassHz"))
+        }
+        if let text = try c.decodeIfPresent(String.self, forKey: key("highpassMode")) {
+            guard let value = HighpassMode(rawValue: text) else {
+                throw PresetKeyError(message: "wind.highpassMode \"\(text)\": use auto or always")
+            }
+            highpassMode = value
         }
         slopeDecibelsPerOctave = try c.decodeIfPresent(Int.self, forKey: key("slopeDbPerOctave"))
             ?? slopeDecibelsPerOctave
@@ -242,6 +387,7 @@ extension WindStage: Decodable {
     public var json: JSONValue {
         .object([
             ("highpassHz", highpassHertz.map { .number($0) } ?? .null),
+            ("highpassMode", .string(highpassMode.rawValue)),
             ("slopeDbPerOctave", .int(Int64(slopeDecibelsPerOctave))),
             ("highpassPhase", .string(highpassPhase.rawValue)),
             ("reduceWind", .bool(reduceWind)),
@@ -249,5 +395,22 @@ extension WindStage: Decodable {
             ("bandHz", .number(bandHertz)),
             ("channelLinking", .string(channelLinking.rawValue)),
         ])
+    }
+}
+
+extension WindStage {
+    /// The `auto` high-pass's detection pass: reads `input` once with a ``RumbleDetector`` (and `analyzers`, e.g. a
+    /// progress meter) and returns its findings per track; nil when the stage does not detect (``detectsRumble``),
+    /// without reading.
+    public func detectRumble(
+        input: String, blockFrames: Int = 8192, analyzers: [any AudioAnalyzer] = [],
+        inputMeter: TrackQualityMeter? = nil, isCancelled: () -> Bool = { false },
+        progress: ((_ framesDone: Int, _ frameCount: Int) -> Void)? = nil
+    ) throws -> (detections: [RumbleTrackDetection], nonFiniteSamples: Int)? {
+        guard let detector = makeRumbleDetector() else { return nil }
+        let analysis = try FileJob.analyze(input: input, blockFrames: blockFrames, analyzers: [detector] + analyzers,
+                                           inputMeter: inputMeter, isCancelled: isCancelled, progress: progress)
+        detector.finish()
+        return (detector.detections, analysis.nonFiniteSamples)
     }
 }

@@ -8,8 +8,13 @@ struct DewindCommand: ParsableCommand {
         commandName: "dewind",
         abstract: "Take out rumble (a high-pass) and reduce wind gusts in the low band only where they are.",
         discussion: """
-            Two stages in one pass. The high-pass (default 80 Hz, 12 dB/octave; --highpass off skips it) has the \
-            magnitude of a Butterworth filter of order slope/6, in linear phase by default (a zero-phase gain per \
+            Two stages. The high-pass (--corner, default 80 Hz, 12 dB/octave) runs only where there is rumble \
+            (--highpass auto, the default): a first pass over the input measures, per track, the broadband energy \
+            below the corner that the voice does not explain (beyond a tenth of the power from twice the corner to \
+            4 kHz, frame by frame; a voice's fundamental under the corner is a tone and does not count) against \
+            the voice's energy, and a track with -28 dB or more is filtered (with --link, every track when any \
+            is); a clean take is left as it is. --highpass always \
+            filters every track without measuring, --highpass off never filters. The high-pass has the magnitude of a Butterworth filter of order slope/6, in linear phase by default (a zero-phase gain per \
             bin on an STFT, its latency compensated: the voice's waveform above the corner is kept) or, with \
             --phase minimum, as the IIR filter itself (no latency; the report gives its group delay). \
             The wind reducer finds gusts per track (the band below --band Hz rising far above its running floor \
@@ -17,7 +22,7 @@ struct DewindCommand: ParsableCommand {
             wind is made at each capsule while a voice is heard by all) and lowers that band while they last, by \
             up to --reduction dB, with a smooth attack and release; a voice with no wind is left as it is (--no-wind \
             skips this stage). The report gives per track the share of the take in gusts, their number and the \
-            deepest cut. The output is sample-aligned with the input (same length; bext/iXML pass through).
+            deepest cut, and the high-pass decision with the rumble measured. The output is sample-aligned with the input (same length; bext/iXML pass through).
             """
     )
 
@@ -28,8 +33,13 @@ struct DewindCommand: ParsableCommand {
             help: "Output file (- for standard output; the container follows the extension).")
     var output: String
 
-    @Option(help: ArgumentHelp("High-pass corner in Hz (10-1000, default 80), or off.", valueName: "hz|off"))
-    var highpass = "80"
+    @Option(help: ArgumentHelp("When the high-pass runs: auto (default: only on tracks with rumble, measured in a "
+                               + "first pass), always, or off. A number N is short for --highpass always --corner N.",
+                               valueName: "auto|always|off"))
+    var highpass = "auto"
+
+    @Option(help: ArgumentHelp("High-pass corner in Hz, 10-1000 (default 80).", valueName: "hz"))
+    var corner: Double?
 
     @Option(help: ArgumentHelp("High-pass slope in dB/octave: 6, 12 (default), 18, 24, ... 48.",
                                valueName: "dB/oct"))
@@ -60,17 +70,38 @@ struct DewindCommand: ParsableCommand {
     @Flag(help: "Print one JSON object (keys in Sources/scrim/README.md).")
     var json = false
 
+    /// `--highpass`'s word, lowercased, or the corner it gives (a number: the older form).
+    private var highpassWord: String { highpass.lowercased() }
+    private var highpassNumber: Double? { Double(highpass) }
+
     /// The stage these options ask for.
     var stage: WindStage {
-        WindStage(highpassHertz: highpass.lowercased() == "off" ? nil : Double(highpass),
-                  slopeDecibelsPerOctave: slope, highpassPhase: phase, reduceWind: !noWind, reductionDecibels: reduction, bandHertz: band,
-                  channelLinking: link ? .linked : .independent)
+        let off = highpassWord == "off"
+        let hertz = highpassNumber ?? corner ?? 80
+        let mode: HighpassMode = highpassWord == "auto" ? .auto : .always
+        return WindStage(highpassHertz: off ? nil : hertz, slopeDecibelsPerOctave: slope, highpassPhase: phase,
+                         reduceWind: !noWind, reductionDecibels: reduction, bandHertz: band,
+                         channelLinking: link ? .linked : .independent, highpassMode: mode)
     }
 
     func validate() throws {
-        if highpass.lowercased() != "off" {
-            guard let hz = Double(highpass), hz.isFinite, (10...1000).contains(hz) else {
-                throw ValidationError("--highpass \(highpass): use a corner from 10 to 1000 Hz, e.g. 80, or off")
+        if let hz = highpassNumber {
+            guard hz.isFinite, (10...1000).contains(hz) else {
+                throw ValidationError("--highpass \(highpass): use auto, always, off, or a corner from 10 to 1000 Hz")
+            }
+            if corner != nil {
+                throw ValidationError("--highpass \(highpass) with --corner: give the corner once (--highpass always "
+                                      + "--corner \(highpass))")
+            }
+        } else if !["auto", "always", "off"].contains(highpassWord) {
+            throw ValidationError("--highpass \(highpass): use auto (default), always or off")
+        }
+        if let corner {
+            guard corner.isFinite, (10...1000).contains(corner) else {
+                throw ValidationError("--corner \(corner): use 10 to 1000 Hz, e.g. 80")
+            }
+            if highpassWord == "off" {
+                throw ValidationError("--corner with --highpass off: there is no high-pass")
             }
         }
         guard RumbleFilterSettings.slopes.contains(slope) else {
@@ -82,7 +113,7 @@ struct DewindCommand: ParsableCommand {
         guard band.isFinite, (100...1000).contains(band) else {
             throw ValidationError("--band \(band): use 100 to 1000 Hz")
         }
-        if highpass.lowercased() == "off" && noWind {
+        if highpassWord == "off" && noWind {
             throw ValidationError("--highpass off with --no-wind leaves nothing to do")
         }
         try OutputTarget.check(output, json: json)
@@ -95,16 +126,20 @@ struct DewindCommand: ParsableCommand {
     }
 
     private func runJob(_ paths: JobPaths) throws {
-        let progress = TerminalProgress("dewind \(paths.displayInput)", passes: 1)
+        let stage = stage
+        let progress = TerminalProgress("dewind \(paths.displayInput)", passes: stage.detectsRumble ? 2 : 1)
         defer { progress.finish() }
         var options = FileJobOptions(overwrite: overwrite, codingHistoryText: "Scrim \(scrimVersion) dewind",
                                      bits: sampleFormat.bits)
         options.progress = progress.callback
-        let stage = stage
+        // --highpass auto: the detection pass reads the input first (the decision is made before anything is
+        // written), then the chosen stages run in the second.
+        let rumble = try stage.detectRumble(input: paths.input, blockFrames: options.blockFrames,
+                                            isCancelled: { Interruption.requested }, progress: progress.callback)
         var processors: WindStageProcessors?
         var result = try FileJob.process(input: paths.input, output: paths.output, options: options,
                                          isCancelled: { Interruption.requested }) { _ in
-            let made = stage.makeProcessors()
+            let made = stage.makeProcessors(rumble: rumble?.detections)
             processors = made
             return ProcessorChain(made.stages)
         }

@@ -74,8 +74,10 @@ struct PresetsCommand: ParsableCommand {
             row("dehum", "off")
         }
         if let wind = preset.wind {
-            row("wind", (wind.highpassHertz.map { String(format: "high-pass %g Hz, %d dB/octave", $0,
-                                                         wind.slopeDecibelsPerOctave) } ?? "no high-pass")
+            row("wind", (wind.highpassHertz.map { String(format: "high-pass %g Hz, %d dB/octave (%@)", $0,
+                                                         wind.slopeDecibelsPerOctave,
+                                                         wind.highpassMode == .auto ? "where rumble is found"
+                                                            : "always") } ?? "no high-pass")
                 + (wind.reduceWind ? String(format: "; gusts cut by up to %g dB below %g Hz", wind.reductionDecibels,
                                             wind.bandHertz) : "; no wind reduction"))
         }

@@ -60,21 +60,27 @@ import Testing
         }
     }
 
-    /// Two 1 s gusts (sin² envelopes at 1.5 and 3.5 s) of noise low-passed at 60 Hz (two one-pole sections),
-    /// −15 dBFS RMS under the envelope's peak.
-    static func gusts(seconds: Double, seed: UInt64) -> [Float] {
-        let n = Int(Double(rate) * seconds)
+    /// `frames` of white noise (a linear congruential generator) through two one-pole low-passes at `corner` Hz,
+    /// scaled to `decibels` dBFS RMS.
+    static func lowNoise(frames n: Int, corner: Double, decibels: Double, seed: UInt64) -> [Double] {
         var state = seed
-        let a = exp(-2 * Double.pi * 60 / Double(rate))
+        let a = exp(-2 * Double.pi * corner / Double(rate))
         var s1 = 0.0, s2 = 0.0
-        var noise = (0..<n).map { _ -> Double in
+        let noise = (0..<n).map { _ -> Double in
             state = state &* 6364136223846793005 &+ 1442695040888963407
             s1 = a * s1 + (1 - a) * (Double(Int64(bitPattern: state >> 11) - (1 << 52)) / Double(1 << 52))
             s2 = a * s2 + (1 - a) * s1
             return s2
         }
         let rms = (noise.reduce(0) { $0 + $1 * $1 } / Double(n)).squareRoot()
-        noise = noise.map { $0 / rms * pow(10, -15.0 / 20) }
+        return noise.map { $0 / rms * pow(10, decibels / 20) }
+    }
+
+    /// Two 1 s gusts (sin² envelopes at 1.5 and 3.5 s) of noise low-passed at 60 Hz (two one-pole sections),
+    /// −15 dBFS RMS under the envelope's peak.
+    static func gusts(seconds: Double, seed: UInt64) -> [Float] {
+        let n = Int(Double(rate) * seconds)
+        let noise = lowNoise(frames: n, corner: 60, decibels: -15, seed: seed)
         return (0..<n).map { i in
             let t = Double(i) / Double(rate)
             for start in [1.5, 3.5] where t >= start && t < start + 1 {
@@ -132,6 +138,70 @@ import Testing
                 error += pow(Double(out[c][i] - reference[i]), 2)
             }
             #expect(10 * log10(energy / error) > 60, "track \(c + 1)")
+        }
+    }
+
+    /// A low voice (fundamental gliding 64–76 Hz, under the 80 Hz corner; harmonics at 1/h with a lift near
+    /// 500 Hz) with no rumble: `--no-wind` (the auto high-pass alone) finds no rumble and writes the input sample
+    /// for sample; the JSON and the text say the high-pass was not applied and why.
+    @Test func cleanLowVoiceIsLeftBitIdentical() throws {
+        let folder = TemporaryFolder()
+        let input = folder.file("low.wav"), output = folder.file("out.wav")
+        let n = Self.rate * 4
+        var phase = 0.0
+        let voice = (0..<n).map { i -> Float in
+            let t = Double(i) / Double(Self.rate)
+            phase += 2 * Double.pi * 70 * (1 + 0.08 * sin(2 * Double.pi * 0.7 * t)) / Double(Self.rate)
+            let local = (t - 0.5).truncatingRemainder(dividingBy: 0.25)
+            let envelope = t < 0.5 || local > 0.18 ? 0 : pow(sin(Double.pi * local / 0.18), 2)
+            var v = 0.0
+            for h in 1...50 {
+                let f = 70.0 * Double(h)
+                v += (1 + 8 * exp(-pow((f - 500) / 150, 2))) / Double(h) * sin(Double(h) * phase)
+            }
+            return Float(0.02 * envelope * v)
+        }
+        try Self.writeFloatWAV(to: input, channels: [voice])
+        let result = try CLI.run(["dewind", input, "-o", output, "--no-wind", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(try CLI.jsonLines(result.stdout).first)
+        let highpass = try #require(try CLI.report(line, "wind")["highpass"] as? [String: Any])
+        #expect(highpass["applied"] as? Bool == false && highpass["mode"] as? String == "auto")
+        let track = try #require(((highpass["detection"] as? [String: Any])?["track"] as? [[String: Any]])?.first)
+        #expect(track["rumbleFound"] as? Bool == false && track["highpassApplied"] as? Bool == false)
+        #expect(try Self.readFloatWAV(output, channelCount: 1) == [voice])
+        let text = try CLI.run(["dewind", input, "-o", folder.file("out2.wav"), "--no-wind"])
+        #expect(text.stdout.contains("high-pass not applied"), "\(text.stdout)")
+    }
+
+    /// Speech with steady rumble (noise low-passed at 40 Hz, −35 dBFS): found and filtered; the text names the
+    /// level in the pauses. `--highpass always` filters without measuring; `--highpass 100` is the older form of
+    /// `--highpass always --corner 100`.
+    @Test func rumbleIsFoundAndFilteredAndCanBeForced() throws {
+        let folder = TemporaryFolder()
+        let input = folder.file("rumble.wav")
+        let noise = Self.lowNoise(frames: Self.rate * 4, corner: 40, decibels: -35, seed: 17)
+        let take = zip(Self.speech(seconds: 4), noise).map { $0 + Float($1) }
+        try Self.writeFloatWAV(to: input, channels: [take])
+        let result = try CLI.run(["dewind", input, "-o", folder.file("a.wav"), "--no-wind", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(try CLI.jsonLines(result.stdout).first)
+        let highpass = try #require(try CLI.report(line, "wind")["highpass"] as? [String: Any])
+        #expect(highpass["applied"] as? Bool == true && highpass["decision"] as? String == "detected")
+        let text = try CLI.run(["dewind", input, "-o", folder.file("b.wav"), "--no-wind"])
+        #expect(text.stdout.contains("rumble     found:") && text.stdout.contains("high-pass applied"),
+                "\(text.stdout)")
+        for args in [["--highpass", "always"], ["--highpass", "100"]] {
+            let forced = try CLI.run(["dewind", input, "-o", folder.file("c.wav"), "--overwrite", "--no-wind",
+                                      "--json"] + args)
+            let l = try #require(try CLI.jsonLines(forced.stdout).first)
+            let h = try #require(try CLI.report(l, "wind")["highpass"] as? [String: Any])
+            #expect(h["decision"] as? String == "always" && h["detection"] is NSNull, "\(args)")
+        }
+        for bad in [["--highpass", "sometimes"], ["--highpass", "100", "--corner", "90"],
+                    ["--highpass", "off", "--corner", "90"]] {
+            let refused = try CLI.run(["dewind", input, "-o", folder.file("d.wav")] + bad)
+            #expect(refused.status == 2, "\(bad)")
         }
     }
 

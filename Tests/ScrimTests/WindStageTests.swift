@@ -51,7 +51,9 @@ import Testing
     }
 
     /// A preset job with the stage: the gusts of a generated windy take are found and reported, the output keeps
-    /// the input's length, and the report says the stage ran (JSON `process.wind`).
+    /// the input's length, and the report says the stage ran (JSON `process.wind`). The gust (noise low-passed at
+    /// 60 Hz) stands well above the steady 220 Hz tone in the wind band even after the 80 Hz high-pass (about
+    /// 15 dB at its peak; 8 times the noise, 9.5 dB less, left it within the rise threshold of the tone).
     @Test func presetJobRunsTheStageAndReportsIt() throws {
         let folder = TemporaryFolder()
         let input = folder.file("windy.wav"), output = folder.file("out.wav")
@@ -66,7 +68,7 @@ import Testing
             s2 = a * s2 + (1 - a) * s1
             let gust = t >= 1.5 && t < 3 ? pow(sin(Double.pi * (t - 1.5) / 1.5), 2) : 0
             let voice = 0.05 * sin(2 * Double.pi * 220 * t) * (t > 0.5 ? 1 : 0)
-            return Float(voice + 8 * s2 * gust)
+            return Float(voice + 24 * s2 * gust)
         }
         try writeWAV(input, [take], sampleFormat: .float32)
         let preset = Preset(name: "exteriors", loudness: nil)
@@ -87,5 +89,75 @@ import Testing
         let twoPass = try PresetJob.process(input: input, output: folder.file("out2.wav"), preset: withWind)
         let extra = twoPass.file.latencyFrames - wind.latencyFrames
         #expect(extra >= 0 && extra < 100 && twoPass.file.frameCount == frames, "\(twoPass.file.latencyFrames)")
+    }
+}
+
+/// The `auto` high-pass through the preset stage: the decision per track and channel mode, the preset key, and a
+/// clean take left alone by a preset job.
+@Suite struct WindStageHighpassModeTests {
+    static func detection(_ found: Bool) -> RumbleTrackDetection {
+        RumbleTrackDetection(found: found, lowBandReVoiceDecibels: found ? -12 : -45,
+                             lowBandInPausesDecibelsFS: -40, pauseShare: 0.3)
+    }
+
+    @Test func decisionFollowsTheDetectionAndTheChannelMode() throws {
+        let stage = WindStage()
+        #expect(stage.highpassMode == .auto && stage.detectsRumble)
+        let none = stage.makeProcessors(rumble: [Self.detection(false), Self.detection(false)])
+        #expect(none.rumble == nil && none.decision == .detected)
+        let some = stage.makeProcessors(rumble: [Self.detection(false), Self.detection(true)])
+        #expect(some.rumble?.tracks == [false, true])
+        var linked = stage
+        linked.channelLinking = .linked
+        let all = linked.makeProcessors(rumble: [Self.detection(false), Self.detection(true)])
+        #expect(all.rumble != nil && all.rumble?.tracks == nil)
+        // A stream (no detection) and `always` filter every track.
+        #expect(stage.makeProcessors().rumble != nil && stage.makeProcessors().decision == .streaming)
+        var always = stage
+        always.highpassMode = .always
+        #expect(!always.detectsRumble && always.makeProcessors(rumble: nil).decision == .always)
+        let result = none.result(sampleRate: 48_000)
+        let json = result.json.serialized()
+        #expect(json.contains(#""applied":false"#) && json.contains(#""rumbleFound":false"#), "\(json)")
+        #expect(result.lines.contains { $0.contains("high-pass not applied") })
+    }
+
+    @Test func presetKeyDecodesAndIsRefusedWhenWrong() throws {
+        let preset = try Preset.decode(Data(#"{"wind": {"highpassMode": "always"}}"#.utf8))
+        #expect(preset.wind?.highpassMode == .always)
+        #expect(try Preset.decode(Data(#"{"wind": {}}"#.utf8)).wind?.highpassMode == .auto)
+        #expect(try Preset.decode(Data(preset.json.serialized().utf8)) == preset)
+        do {
+            _ = try Preset.decode(Data(#"{"wind": {"highpassMode": "sometimes"}}"#.utf8), source: "p.json")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.message.contains("highpassMode"), "\(error.message)")
+        }
+    }
+
+    /// A clean take (a 110 Hz voice-like tone train, no low noise) through a preset with the high-pass alone: the
+    /// detection pass finds no rumble, nothing runs, the output is the input sample for sample, and the report and
+    /// pass count say so.
+    @Test func presetJobLeavesACleanTakeAlone() throws {
+        let folder = TemporaryFolder()
+        let input = folder.file("clean.wav"), output = folder.file("out.wav")
+        let rate = 48_000, frames = rate * 3
+        let take = (0..<frames).map { i -> Float in
+            let t = Double(i) / Double(rate)
+            let local = t.truncatingRemainder(dividingBy: 0.25)
+            let envelope = local > 0.18 ? 0 : pow(sin(Double.pi * local / 0.18), 2)
+            var v = 0.0
+            for h in 1...20 { v += sin(2 * Double.pi * 110 * Double(h) * t) / Double(h) }
+            return Float(0.05 * envelope * v)
+        }
+        try writeWAV(input, [take], sampleFormat: .float32)
+        var preset = Preset(name: "clean", loudness: nil)
+        preset.wind = WindStage(reduceWind: false)
+        let result = try PresetJob.process(input: input, output: output, preset: preset)
+        let highpass = try #require(result.wind?.highpass)
+        #expect(!highpass.applied && highpass.decision == .detected)
+        #expect(highpass.detections?.first?.found == false)
+        #expect(result.passes == 2)
+        #expect(try readAll(output).1 == [take])
     }
 }

@@ -103,6 +103,8 @@ public final class RumbleFilter: AudioProcessor {
     /// The linear-phase STFT (nil for minimum phase).
     private var linear: STFTProcessor<RumbleGainKernel>?
 
+    /// The tracks filtered, or nil for every track (see ``init(settings:tracks:)``).
+    public let tracks: [Bool]?
     private(set) var sections: [RumbleBiquad] = []
     private var sampleRate = 48_000.0
     private var channelCount = 0
@@ -110,8 +112,19 @@ public final class RumbleFilter: AudioProcessor {
     private var state: [Double] = []
 
     /// Creates a filter; call ``prepare(for:)`` before processing.
-    public init(settings: RumbleFilterSettings = RumbleFilterSettings()) {
+    /// - Parameter tracks: which tracks to filter (true) and which to pass through (false), one per channel; nil
+    ///   (default) filters every track. A track passed through in linear phase goes through the same STFT (so
+    ///   every track keeps the same latency) with a gain of one: its output is the input to float rounding.
+    public init(settings: RumbleFilterSettings = RumbleFilterSettings(), tracks: [Bool]? = nil) {
         self.settings = settings
+        self.tracks = tracks
+    }
+
+    /// Whether channel `c` is filtered.
+    @inline(__always)
+    public func filters(channel c: Int) -> Bool {
+        guard let tracks else { return true }
+        return c < tracks.count ? tracks[c] : false
     }
 
     /// Designs the sections for the spec's sample rate and allocates the state.
@@ -124,6 +137,10 @@ public final class RumbleFilter: AudioProcessor {
             throw ScrimError(.configuration, "high-pass corner \(settings.cornerHertz) Hz is too high for "
                              + "\(Int(spec.sampleRate)) Hz audio: use below \(Int(0.45 * spec.sampleRate)) Hz")
         }
+        if let tracks, tracks.count != spec.channelCount {
+            throw ScrimError(.configuration, "high-pass track selection has \(tracks.count) entries for "
+                             + "\(spec.channelCount) channels")
+        }
         sampleRate = spec.sampleRate
         channelCount = spec.channelCount
         sections = Self.design(cornerHertz: settings.cornerHertz, order: settings.order, sampleRate: spec.sampleRate)
@@ -131,7 +148,7 @@ public final class RumbleFilter: AudioProcessor {
         linear = nil
         if settings.phase == .linear {
             let fftSize = RumbleFilterSettings.linearPhaseFFTSize(forSampleRate: spec.sampleRate)
-            let kernel = RumbleGainKernel(settings: settings)
+            let kernel = RumbleGainKernel(settings: settings, tracks: tracks)
             // Half overlap: sqrt-Hann analysis and synthesis sum to one at hop N/2, and a fixed, smooth gain needs no
             // more (it is the cheapest exact WOLA: two transforms per N/2 frames).
             let stft = STFTProcessor(kernel: kernel, configuration: STFTConfiguration(fftSize: fftSize,
@@ -207,7 +224,7 @@ public final class RumbleFilter: AudioProcessor {
         let sectionCount = sections.count
         sections.withUnsafeBufferPointer { coefficients in
             state.withUnsafeMutableBufferPointer { state in
-                for c in 0..<channelCount {
+                for c in 0..<channelCount where filters(channel: c) {
                     let samples = block.channel(c)
                     guard let x = samples.baseAddress else { continue }
                     for s in 0..<sectionCount {
@@ -250,12 +267,14 @@ public final class RumbleFilter: AudioProcessor {
 /// phase is untouched), |H(f)| = 1 / sqrt(1 + (tan(π f_c / f_s) / tan(π f / f_s))^(2N)), 0 at DC.
 final class RumbleGainKernel: SpectralKernel {
     let settings: RumbleFilterSettings
+    let tracks: [Bool]?
     private var gains: [Float] = []
     /// Bins from here up have a gain within 1e-7 of 1 and are left as they are.
     private var lastBin = 0
 
-    init(settings: RumbleFilterSettings) {
+    init(settings: RumbleFilterSettings, tracks: [Bool]?) {
         self.settings = settings
+        self.tracks = tracks
     }
 
     func prepare(context: SpectralContext) throws {
@@ -271,6 +290,7 @@ final class RumbleGainKernel: SpectralKernel {
 
     func process(_ frame: SpectralFrame) {
         for c in 0..<frame.channelCount {
+            if let tracks, c >= tracks.count || !tracks[c] { continue }
             let re = frame.real(c), im = frame.imag(c)
             for k in 0..<min(lastBin, frame.binCount) {
                 re[k] *= gains[k]

@@ -10,8 +10,16 @@ import ScrimSpectral
 /// 1. *Level.* The energy of the wind band (20 Hz to ``WindReducerSettings/bandHertz``) as an RMS level in dBFS.
 /// 2. *Floor.* A slow running floor of that level: it follows a fall at once (halfway per hop) and a rise by at
 ///    most 2 dB per second, so a gust (typically 0.3–3 s) stands out above it by its own rise while steady rumble
-///    and room tone become the floor.
-/// 3. *Rise, dominance, level.* The level above the floor (no detection below
+///    and room tone become the floor. It starts with the first sound above −75 dBFS and follows the first three
+///    hops at once (their frames are still partly the silence before: the file's start, or an earlier stage's
+///    latency), so a take that opens on steady traffic does not look like one long gust.
+/// 3. *Onset, rise, dominance, level.* A gust is cut only once its onset is latched: the band's broadband level
+///    (its median bin's power times its bin count, which a voice's harmonic peaks do not move; smoothed over
+///    80 ms) has risen by ``WindReducerSettings/riseDecibels`` within 0.3 s, standing that far above its own
+///    slow floor (down at once, up by at most 2 dB/s), with the detection (below) at least one half as it does;
+///    the latch holds while the level stays half that above its floor. Wind gusts rise that fast (a gust of 0.4 s
+///    takes its first 6 dB in well under 0.1 s); a passing vehicle's swell takes seconds and never
+///    latches, however noise-like it is. Then the level above the floor (no detection below
 ///    ``WindReducerSettings/riseDecibels``, full at twice that); the wind band over the voice band above it (to
 ///    4 kHz): none at 0 dB, full at +6 dB (wind puts most of its energy low, a voice above 250 Hz); and the band's
 ///    level: none below −65 dBFS, full at −55 dBFS (a room's low-frequency noise, a breath, light handling).
@@ -36,8 +44,10 @@ import ScrimSpectral
 ///    cosine in dB). In `linked` mode every track takes the deepest cut any track asks for.
 ///
 /// Limits: a gust already present when the stream starts sets the floor until it ends (the first gust is missed);
-/// on a mono file a passing truck's noise-like low-frequency swell is cut like a gust (on poly files its coherence
-/// between the microphones saves it); the voice's own low end is lowered with the wind while a gust lasts.
+/// a gust that builds up over more than about a second from a quiet floor is taken for a swell and not cut (on
+/// poly files its low coherence still marks it, but the latch is needed too); a traffic swell with a sudden onset
+/// (a truck's engine starting close by) is cut like a gust on mono files; the voice's own low end is lowered with
+/// the wind while a gust lasts.
 ///
 /// - Latency: ``latencyFrames`` = fftSize − 2 (2046 at 44.1/48 kHz, 4094 at 96 kHz), compensated by the file
 ///   pipeline. Where the cut is 0 the output is the STFT round trip of the input (exact to float rounding).
@@ -150,7 +160,21 @@ final class WindKernel: SpectralKernel {
     private var likenessHistory: [Float] = []
     private var medianScratch: [Float] = []
     private var floorLevel: [Float] = []
+    /// Per channel: the wind band's power smoothed over ``onsetSmoothingSeconds`` (mean square), its level in dB
+    /// over the last ``onsetHops`` hops (a ring), and whether a gust onset is latched (see step 3 of the reducer).
+    private var onsetPower: [Float] = []
+    private var bandScratch: [Float] = []
+    private var onsetFloor: [Float] = []
+    private var onsetRing: [Float] = []
+    private var latched: [Bool] = []
+    private var onsetHops = 1
+    /// The first hop whose frame lies wholly inside the stream (the earlier ones are partly the zeros before it).
+    private var firstFullHop = 0
+    private var onsetSmoothing: Float = 0
     private var started: [Bool] = []
+    private var warmup: [Int] = []
+    private var onsetWarmup: [Int] = []
+    private var onsetSettleHops = 0
     private var cut: [Float] = []
     private var target: [Float] = []
     private var detection: [Float] = []
@@ -189,6 +213,10 @@ final class WindKernel: SpectralKernel {
     static let dominanceRamp: (Float, Float) = (0, 6)
     /// Decision ramp on the detection (step 6).
     static let decisionRamp: (Float, Float) = (0.5, 0.8)
+    /// A gust's onset: the band's level (smoothed over ``onsetSmoothingSeconds``) must rise by the rise setting
+    /// within this time (step 3).
+    static let onsetSeconds = 0.3
+    static let onsetSmoothingSeconds = 0.08
 
     init(settings: WindReducerSettings) {
         self.settings = settings
@@ -218,6 +246,10 @@ final class WindKernel: SpectralKernel {
         attack = Float(1 - exp(-hopSeconds / 0.01))
         release = Float(1 - exp(-hopSeconds / 0.06))
         floorRise = Self.floorRiseDecibelsPerSecond * Float(hopSeconds)
+        onsetHops = max(1, Int((Self.onsetSeconds / hopSeconds).rounded()))
+        firstFullHop = max(0, context.fftSize / context.hopSize - 1)
+        onsetSettleHops = Int((3 * Self.onsetSmoothingSeconds / hopSeconds).rounded(.up))
+        onsetSmoothing = Float(exp(-hopSeconds / Self.onsetSmoothingSeconds))
         mergeHops = max(1, Int((0.15 / hopSeconds).rounded()))
         minimumGustHops = max(1, Int((0.03 / hopSeconds).rounded(.up)))
         let c = channelCount
@@ -227,6 +259,13 @@ final class WindKernel: SpectralKernel {
         likenessHistory = [Float](repeating: 0, count: c * Self.persistenceHops)
         medianScratch = [Float](repeating: 0, count: Self.persistenceHops)
         floorLevel = [Float](repeating: 0, count: c)
+        onsetPower = [Float](repeating: 0, count: c)
+        bandScratch = [Float](repeating: 0, count: detectionBins)
+        onsetFloor = [Float](repeating: 0, count: c)
+        onsetRing = [Float](repeating: -200, count: c * onsetHops)
+        latched = [Bool](repeating: false, count: c)
+        warmup = [Int](repeating: 0, count: c)
+        onsetWarmup = [Int](repeating: 0, count: c)
         started = [Bool](repeating: false, count: c)
         cut = [Float](repeating: 0, count: c)
         target = [Float](repeating: 0, count: c)
@@ -249,10 +288,16 @@ final class WindKernel: SpectralKernel {
         for i in smoothedPower.indices { smoothedPower[i] = 0 }
         for i in logHistory.indices { logHistory[i] = 0 }
         for i in likenessHistory.indices { likenessHistory[i] = 0 }
+        for i in onsetRing.indices { onsetRing[i] = -200 }
         for i in autoPower.indices { autoPower[i] = 0 }
         for i in crossReal.indices { crossReal[i] = 0; crossImag[i] = 0 }
         for c in 0..<channelCount {
             floorLevel[c] = 0
+            onsetPower[c] = 0
+            onsetFloor[c] = 0
+            latched[c] = false
+            warmup[c] = 0
+            onsetWarmup[c] = 0
             started[c] = false
             cut[c] = 0
             target[c] = 0
@@ -284,6 +329,7 @@ final class WindKernel: SpectralKernel {
                 let k = lowBin + i
                 let p = re[k] * re[k] + im[k] * im[k]
                 band += p
+                bandScratch[i] = p
                 let history = (base + i) * Self.fluctuationLag + slot
                 let logPower = 10 * log10f(p + 1e-30)
                 difference[i] = logPower - logHistory[history]
@@ -302,16 +348,52 @@ final class WindKernel: SpectralKernel {
             let dominance = 10 * log10f((band + 1e-30) / (voice + 1e-30))
             // Step 2: the slow floor.
             if !started[c] {
-                if level > -120 {
+                // The floor starts with the first sound above −75 dBFS (10 dB under the quietest band level ever
+                // cut): an earlier stage's pre-ringing or float dust before its latency's end is not the take.
+                if level > Self.quietestLevel - 10 {
                     floorLevel[c] = level
                     started[c] = true
+                    warmup[c] = firstFullHop
+                    onsetWarmup[c] = firstFullHop + onsetSettleHops
                 }
+            } else if warmup[c] > 0 {
+                // The first frames after the sound starts (the file's start, or the end of an earlier stage's
+                // latency, whose zeros come first) are partly silence: the floor follows them at once until a
+                // frame lies wholly in the sound (three hops), or a take that opens on steady traffic would look
+                // like one long gust from its first second.
+                floorLevel[c] = level
+                warmup[c] -= 1
             } else if level < floorLevel[c] {
                 floorLevel[c] += 0.5 * (level - floorLevel[c])
             } else {
                 floorLevel[c] = min(level, floorLevel[c] + floorRise)
             }
             let excess = started[c] ? level - floorLevel[c] : 0
+            // The onset latch: a gust is cut only after the band's broadband level smoothed over 80 ms (steady
+            // enough that a noise's own fluctuation does not make the rise) has risen by the rise setting within 0.3 s, standing
+            // that far above its own slow floor, with the detection at least one half as it does (a voice's
+            // onset rises as fast but is not noise-like); it holds while that level stays half as far above its floor. A
+            // passing vehicle's swell (seconds to rise) or a slow build-up never latches.
+            // The onset is measured on the band's broadband part (its median bin times its bin count): a voice's
+            // harmonics are peaks in two or three of the band's bins and do not move it, a gust raises every bin.
+            let broadband = sortedMedian(&bandScratch, count: detectionBins) * Float(detectionBins)
+            onsetPower[c] = onsetSmoothing * onsetPower[c] + (1 - onsetSmoothing) * broadband * levelScale
+            let smoothLevel = 10 * log10f(onsetPower[c] + 1e-20)
+            let ringBase = c * onsetHops
+            var lowest = smoothLevel
+            for i in 0..<onsetHops { lowest = min(lowest, onsetRing[ringBase + i]) }
+            onsetRing[ringBase + frame.hopIndex % onsetHops] = smoothLevel
+            // The smoothed level's own floor: down at once, up by at most 2 dB/s (the raw floor hugs a noise's dips,
+            // so a steady noise would always stand 6-10 dB above it).
+            if !started[c] || onsetWarmup[c] > 0 || smoothLevel < onsetFloor[c] {
+                // At the start it follows the smoothed level until that has settled (three smoothing times).
+                if started[c], onsetWarmup[c] > 0 { onsetWarmup[c] -= 1 }
+                onsetFloor[c] = smoothLevel
+            } else {
+                onsetFloor[c] = min(smoothLevel, onsetFloor[c] + floorRise)
+            }
+            let smoothExcess = smoothLevel - onsetFloor[c]
+            let risen = smoothLevel - lowest >= rise && smoothExcess >= rise
             // Steps 3–5.
             let byRise = ramp(excess, rise, 2 * rise)
             let flatness = expf(logSum / Float(detectionBins)) / (linearSum / Float(detectionBins))
@@ -336,11 +418,16 @@ final class WindKernel: SpectralKernel {
             for i in 0..<Self.persistenceHops { medianScratch[i] = likenessHistory[ring + i] }
             let byCoherence = channelCount >= 2
                 ? 1 - ramp(coherence[c], Self.coherenceRamp.0, Self.coherenceRamp.1) : 1
-            let score = median(of: &medianScratch) * byCoherence
+            let score = sortedMedian(&medianScratch, count: Self.persistenceHops) * byCoherence
             detection[c] = score
+            if latched[c] {
+                latched[c] = smoothExcess >= 0.5 * rise
+            } else {
+                latched[c] = risen && score >= Self.decisionRamp.0
+            }
             // A weak detection cuts nothing; from one half to 0.8 the cut grows to the whole rise (capped at the
             // limit): a breath or a consonant's low end that half looks like wind is not cut at all.
-            target[c] = ramp(score, Self.decisionRamp.0, Self.decisionRamp.1) * min(limit, max(0, excess))
+            target[c] = latched[c] ? ramp(score, Self.decisionRamp.0, Self.decisionRamp.1) * min(limit, max(0, excess)) : 0
         }
         if settings.channelLinking == .linked {
             var deepest: Float = 0
@@ -420,20 +507,6 @@ final class WindKernel: SpectralKernel {
                 pair += 1
             }
         }
-    }
-
-    /// The median of `values` (an odd count), sorting it in place (insertion sort: five values).
-    private func median(of values: inout [Float]) -> Float {
-        for i in 1..<values.count {
-            let v = values[i]
-            var j = i - 1
-            while j >= 0, values[j] > v {
-                values[j + 1] = values[j]
-                j -= 1
-            }
-            values[j + 1] = v
-        }
-        return values[values.count / 2]
     }
 
     @inline(__always)

@@ -123,10 +123,8 @@ public final class HumTracker {
     /// about 2e-6; steady mains 1e-9.
     static let phaseStiffnesses = [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
     /// Factors tried on the phase measurements' variances (the comb search's errors at low SNR are wider than its
-    /// curvature says).
+    /// curvature says; under the voice they last many frames, which a larger factor says).
     static let varianceScales = [1.0, 4, 16, 64]
-    /// Frames whose phase variance is at most this times the lower quartile's count as clean (the pauses).
-    static let cleanFrameFactor = 3.0
 
     // MARK: - Working memory
 
@@ -149,7 +147,6 @@ public final class HumTracker {
     /// Per frame: the bootstrap's tracks and qualities (forward, backward), their smoothed qualities, the fused
     /// correction, the level and its times, frame gains, measurements, variances, the Kalman states.
     private var perFrame = Scratch<Double>()
-    private var counted = Scratch<Bool>()
     /// Per cell (frame × harmonic): weights, residual prefix sums, their local means.
     private var weights = Scratch<Double>()
     private var prefix = Scratch<Double>()
@@ -235,7 +232,6 @@ public final class HumTracker {
         for scratch in [knots, pointTimes, obsRe, obsIm, obsTimes, ampRe, ampIm, ampDen, harmonicScratch, perFrame,
                         weights, prefix, smooth, table] { scratch.release() }
         points.release()
-        counted.release()
         histogram.release()
         offsetCosines.release()
         offsetSines.release()
@@ -279,7 +275,6 @@ public final class HumTracker {
         }
         perFrame.release()
         perFrame = grown
-        counted.ensure(count)
         weights.ensure(count * K)
         prefix.ensure((count + 1) * K)
         smooth.ensure(count * K)
@@ -625,12 +620,11 @@ public final class HumTracker {
         for k in 0..<K { let s = max(den[k], 1e-30); nr[k] /= s; ni[k] /= s }
     }
 
-    /// The log-likelihood (from the innovations, over the `counted` frames) of the two-state (value, change per
+    /// The log-likelihood (from the innovations) of the two-state (value, change per
     /// frame) Kalman filter that ``kalmanSmooth`` runs forwards: the same arithmetic without the stored states
     /// or the backward pass.
     private func kalmanLogLikelihood(_ z: UnsafePointer<Double>, variance r: UnsafePointer<Double>, count M: Int,
-                                     q0 q0At100: Double, q1 q1At100: Double, diffuse: Bool,
-                                     counted: UnsafePointer<Bool>) -> Double {
+                                     q0 q0At100: Double, q1 q1At100: Double, diffuse: Bool) -> Double {
         var logLikelihood = 0.0
         let scale = 100 / framesPerSecond
         let q0 = q0At100 * scale
@@ -646,7 +640,7 @@ public final class HumTracker {
                 let s = p00 + r[m]
                 let k0 = p00 / s, k1 = p10 / s
                 let innovation = z[m] - x0
-                if counted[m] { logLikelihood -= 0.5 * (log(s) + innovation * innovation / s) }
+                logLikelihood -= 0.5 * (log(s) + innovation * innovation / s)
                 x0 += k0 * innovation; x1 += k1 * innovation
                 let n00 = p00 - k0 * p00, n01 = p01 - k0 * p01, n10 = p10 - k1 * p00, n11 = p11 - k1 * p01
                 p00 = n00; p01 = n01; p10 = n10; p11 = n11
@@ -874,23 +868,16 @@ public final class HumTracker {
             }
             // Smooth the whole track (its deviation from the reference's straight line plus this pass's
             // measurement), so the model's stiffness holds for the track itself. How stiff, and how far the
-            // variances are to be trusted, is chosen by the likelihood of the measurements, counted on the frames
-            // where the hum is measured cleanly (the pauses): under the voice the errors last many frames, which a
-            // loose track explains too well. A steady generator gets a track that speech cannot bend; a wobbling
-            // one a loose track.
+            // variances are to be trusted, is chosen jointly by the likelihood of all the measurements: the voice's
+            // frames, whose errors last many frames, are explained by a larger variance factor rather than by a
+            // loose track, and a generator's step under a word by a looser track. (Counting only the clean frames,
+            // as before, chose the stiffest track on 2 of 4 step takes: -19 and -23 dB left; HUM-TRACKER.md, v4.)
+            // A steady generator gets a track that speech cannot bend; a wobbling one a loose track.
             let base = slot(.base), y = slot(.y), times = obsTimes.base
             for m in 0..<M {
                 base[m] = phase(at: times[m]) - omega * times[m]
                 y[m] = base[m] + z[m]
             }
-            // The lower quartile of the variances (the value a sort would put there).
-            let column = slot(.column)
-            column.update(from: r, count: M)
-            let quartile = OrderStatistics.select(UnsafeMutableBufferPointer(start: column, count: M), count: M,
-                                                  rank: min(M - 1, M / 4))
-            let cleanLimit = Self.cleanFrameFactor * quartile
-            let counted = self.counted.base
-            for m in 0..<M { counted[m] = r[m] <= cleanLimit }
             var best = -Double.infinity
             var bestScale: Double?
             let scaled = slot(.scaled)
@@ -898,8 +885,7 @@ public final class HumTracker {
                 for m in 0..<M { scaled[m] = r[m] * scale }
                 for q1 in Self.phaseStiffnesses {
                     let logLikelihood = kalmanLogLikelihood(y, variance: scaled, count: M,
-                                                            q0: Self.phaseProcessNoise, q1: q1, diffuse: true,
-                                                            counted: counted)
+                                                            q0: Self.phaseProcessNoise, q1: q1, diffuse: true)
                     if logLikelihood > best {
                         best = logLikelihood
                         bestScale = scale

@@ -113,9 +113,13 @@ public final class HumTracker {
     /// of the pauses). The median (with a 0.1 factor) left −48 dB on steady hum under speech with the true phase
     /// given; the 20th percentile −85 dB (HUM-TRACKER.md, v3).
     static let weightFloorQuantile = 0.2
-    /// Process noise of the level smoother (level, slope per frame) at 100 frames a second: follows a 1 Hz, 30 %
-    /// AM and a 20 dB swell (1e-6 to 1e-8 measured; 1e-7 the best on steady hum under speech).
-    static let levelProcessNoise = [1e-8, 1e-7]
+    /// Candidate process noises (level, slope per frame, at 100 frames a second) of the level smoother, chosen with
+    /// a variance factor (``varianceScales``) by the likelihood of every frame's level: from a level that stays put
+    /// (steady mains under a voice: the voice's frames cannot bend it) to one that follows a 1 Hz, 30 % AM and a
+    /// 20 dB swell ((1e-8, 1e-7), the one fixed choice before, HUM-TRACKER.md v4).
+    static let levelProcessNoises: [(level: Double, slope: Double)] = [
+        (1e-12, 1e-14), (1e-10, 1e-11), (1e-9, 1e-9), (1e-8, 1e-7), (1e-7, 1e-6),
+    ]
     /// Process noise of the phase smoother's phase term (rad² per frame at 100 frames a second).
     static let phaseProcessNoise = 1e-7
     /// Candidate stiffnesses of the phase track: process noise of its frequency term ((rad/frame)² per frame at
@@ -836,13 +840,31 @@ public final class HumTracker {
                 residualWeights(gain: rawGain)
                 frameGains(into: rawGain, weight: rawWeight)
                 // A (level, slope) Kalman smoother: measurement variance 1/(2·Σw|A|²) per frame, so frames where
-                // the voice covers the hum count little and clean stretches are followed closely.
+                // the voice covers the hum count little and clean stretches are followed closely. How freely the
+                // level moves, and how far the variances are to be trusted, is chosen by the likelihood of every
+                // frame's level, as the phase track's stiffness is below.
                 for m in 0..<M {
                     rawGain[m] = rawGain[m] - 1
                     rawWeight[m] = 1 / max(2 * rawWeight[m], 1e-30)
                 }
-                kalmanSmooth(rawGain, variance: rawWeight, count: M, q0: Self.levelProcessNoise[0],
-                             q1: Self.levelProcessNoise[1], diffuse: false, into: gain)
+                let scaled = slot(.scaled)
+                var bestLevel = -Double.infinity
+                var levelNoise = Self.levelProcessNoises[0], levelScale = Self.varianceScales[0]
+                for scale in Self.varianceScales {
+                    for m in 0..<M { scaled[m] = rawWeight[m] * scale }
+                    for noise in Self.levelProcessNoises {
+                        let logLikelihood = kalmanLogLikelihood(rawGain, variance: scaled, count: M, q0: noise.level,
+                                                                q1: noise.slope, diffuse: false)
+                        if logLikelihood > bestLevel {
+                            bestLevel = logLikelihood
+                            levelNoise = noise
+                            levelScale = scale
+                        }
+                    }
+                }
+                for m in 0..<M { scaled[m] = rawWeight[m] * levelScale }
+                kalmanSmooth(rawGain, variance: scaled, count: M, q0: levelNoise.level, q1: levelNoise.slope,
+                             diffuse: false, into: gain)
                 for m in 0..<M { gain[m] = 1 + gain[m] }
                 amplitudes(gain: gain)
             }

@@ -732,8 +732,10 @@ def _noise_at(kind: str, n: int, rate: int, rng: np.random.Generator) -> np.ndar
     return y / rms(y)
 
 
-def _wobble_hum(kind: str, n: int, rate: int, rng: np.random.Generator, f_nominal: float, index: int):
-    """Unit-RMS hum of a new type at `rate`, its parameters and its f0 control track (humlib)."""
+def _wobble_hum(kind: str, n: int, rate: int, rng: np.random.Generator, f_nominal: float, index: int,
+                wobble: tuple[float, float, float] | None = None):
+    """Unit-RMS hum of a new type at `rate`, its parameters and its f0 control track (humlib). `wobble`: (depth
+    Hz, shortest and longest period s) for `sine_drift` and `buzz_wobble` instead of their ranges (held-back set)."""
     import humlib
 
     count = int(np.ceil(n / rate * humlib.CONTROL_RATE)) + 2
@@ -745,11 +747,15 @@ def _wobble_hum(kind: str, n: int, rate: int, rng: np.random.Generator, f_nomina
     levels, top = _mains_level, 1000.0
     if kind == "sine_drift":
         depth, period, phase0 = rng.uniform(0.1, 1.0), rng.uniform(3.0, 20.0), rng.uniform(0, 2 * np.pi)
+        if wobble is not None:
+            depth, period = wobble[0], rng.uniform(wobble[1], wobble[2])
         control = f_nominal + depth * np.sin(2 * np.pi * tc / period + phase0)
         model = {"type": "sine", "centre_hz": f_nominal, "depth_hz": depth, "period_s": period, "phase_rad": phase0}
     elif kind == "buzz_wobble":
         levels, top = _buzz_level, 4000.0
         depth, period, phase0 = rng.uniform(0.1, 0.5), rng.uniform(3.0, 10.0), rng.uniform(0, 2 * np.pi)
+        if wobble is not None:
+            depth, period = wobble[0], rng.uniform(wobble[1], wobble[2])
         control = f_nominal + depth * np.sin(2 * np.pi * tc / period + phase0)
         model = {"type": "sine", "centre_hz": f_nominal, "depth_hz": depth, "period_s": period, "phase_rad": phase0}
     elif kind == "walk":
@@ -918,6 +924,116 @@ def load_dehum(rebuild: bool = False, out: Path = DEHUM_CORPUS_DIR) -> dict:
     if rebuild or manifest is None or manifest.get("plan") != json.loads(json.dumps(DEHUM_PLAN)):
         print(f"building the de-hum corpus in {out} ...", file=sys.stderr)
         manifest = build_dehum(out)
+    return manifest
+
+
+# ---------------------------------------------------------------- the held-back de-hum set (issue 19)
+#
+# Issue 19 asks for its targets "on your corpus and on a held-back set like the one above" (its table: 10 s takes;
+# steady 50 and 60 Hz, weak 60 Hz 20 dB under the voice, 60 Hz with 30 % AM, 50 Hz under pink noise, generator
+# wobble at 60 and 50 Hz of +-0.3 Hz with a period near 10 s, odd-harmonic buzz with wobble). This set is made the
+# same way as the de-hum corpus but from what that corpus never uses: eight other voices (espeak-ng and flite, five
+# languages), other sentences, other seeds, and about 10 s per take (two or three sentences of one voice, 0.6 s
+# apart). Nothing in Scrim was tuned on it. It has no real voice: the corpus's two ALSA voices are the only ones
+# on this machine and both are in the corpus already.
+
+DEHUM_HELDOUT_DIR = qlib.WORK_DIR / "dehum_heldout"
+DEHUM_HELDOUT_TYPES = ["mains50", "mains60", "weak", "am", "hum_pink", "wobble60", "wobble50", "buzz_wobble"]
+DEHUM_HELDOUT_VOICES = ["u5", "u6", "u7", "u9", "u10", "u11", "u13", "u17"]
+DEHUM_HELDOUT_SENTENCES = [
+    "Quiet on set, this is a picture take, and we are rolling sound.",
+    "The cable run goes under the porch, so mind your step when you cross.",
+    "Give me a moment to swap the battery in the second radio microphone.",
+    "We lost the light on the last setup, so we will finish the coverage tomorrow.",
+    "Can everybody hold still, the refrigerator is cycling again in the next room.",
+    "That was lovely, one more for safety and then we turn around on the other side.",
+]
+DEHUM_HELDOUT_PLAN = {"version": 1, "types": DEHUM_HELDOUT_TYPES, "voices": DEHUM_HELDOUT_VOICES,
+                      "rates": DEHUM_RATES, "seconds": 10}
+DEHUM_HELDOUT_DESCRIPTIONS = {
+    "mains50": "50 Hz, harmonics to 1 kHz at -20 log10 k dB, even ones 6 dB lower",
+    "mains60": "the same at 60 Hz",
+    "weak": "60 Hz mains, steady, 20 dB under the voice",
+    "am": "60 Hz mains, steady f0, level modulated at 0.1-1 Hz with 30 % depth",
+    "hum_pink": "50 Hz mains, steady, 10 dB under the voice, under pink noise 15 dB under the voice (hum 5 dB over "
+                "the noise, broadband: the oracle's SI-SDR improvement near the issue's +6.1 dB)",
+    "wobble60": "60 Hz mains, f0 swinging sinusoidally by +-0.3 Hz with a period of 8-12 s",
+    "wobble50": "50 Hz mains, f0 swinging sinusoidally by +-0.3 Hz with a period of 8-12 s",
+    "buzz_wobble": "60 Hz odd-harmonic buzz to 4 kHz (-10 log10 k dB, even ones 25 dB lower), f0 swinging by +-0.3 Hz "
+                   "with a period of 8-12 s",
+}
+
+
+def build_dehum_heldout(out: Path = DEHUM_HELDOUT_DIR) -> dict:
+    """Build the held-back de-hum set (see the comment above DEHUM_HELDOUT_DIR) and return its manifest."""
+    import humlib
+
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    manifest = {"plan": DEHUM_HELDOUT_PLAN, "files": []}
+    voices = {uid: (engine, voice, text) for uid, engine, voice, text in UTTERANCES}
+    spoken = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        for v_index, uid in enumerate(DEHUM_HELDOUT_VOICES):
+            engine, voice, _text = voices[uid]
+            gap = np.zeros(int(0.6 * SR))
+            parts, total, s_index = [], 0.0, v_index
+            while total < 8.4:
+                x, _ = speech(engine, voice, DEHUM_HELDOUT_SENTENCES[s_index % len(DEHUM_HELDOUT_SENTENCES)],
+                              Path(tmp_name), fit=False)
+                parts += ([gap] if parts else []) + [x]
+                total += len(x) / SR + (0.6 if len(parts) > 1 else 0.0)
+                s_index += 1
+            spoken[uid] = (set_active_level(np.concatenate(parts), qlib.ACTIVE_LEVEL_DBFS), engine)
+    for t_index, kind in enumerate(DEHUM_HELDOUT_TYPES):
+        for m in range(4):
+            uid = DEHUM_HELDOUT_VOICES[(2 * t_index + m) % len(DEHUM_HELDOUT_VOICES)]
+            rate = DEHUM_RATES[(t_index + m) % len(DEHUM_RATES)]
+            rng = np.random.default_rng(qlib.seed_for("dehum19-heldout", uid, kind, rate))
+            x48, engine = spoken[uid]
+            clean = np.concatenate([np.zeros(int(qlib.LEAD_IN_SECONDS * rate)),
+                                    set_active_level(_resample(x48, rate), qlib.ACTIVE_LEVEL_DBFS),
+                                    np.zeros(int(qlib.TAIL_SECONDS * rate))])
+            n = len(clean)
+            mask = qlib.active_mask(clean, rate)
+            p_speech = active_power(clean, mask)
+            f_nominal = 50.0 if kind in ("mains50", "hum_pink", "wobble50") else 60.0
+            model_kind = {"wobble60": "sine_drift", "wobble50": "sine_drift"}.get(kind, kind)
+            wobble = (0.3, 8.0, 12.0) if kind in ("wobble60", "wobble50", "buzz_wobble") else None
+            hum, params, control = _wobble_hum(model_kind, n, rate, rng, f_nominal, m, wobble)
+            if kind == "weak":
+                level = -20.0
+            elif kind == "hum_pink":
+                level = -10.0
+            else:
+                level = HUM_LEVELS_DB[(t_index + m) % len(HUM_LEVELS_DB)]
+            gain = np.sqrt(p_speech * 10 ** (level / 10) / active_power(hum, mask))
+            hum = gain * hum
+            noise, noise_info = None, None
+            if kind == "hum_pink":
+                raw = _noise_at("pink", n, rate, rng)
+                noise = raw * np.sqrt(p_speech * 10 ** (-15 / 10) / active_power(raw, mask))
+                noise_info = {"type": "pink", "snr_db": 15}
+            amplitudes = [a * gain for a in params.pop("unit_amplitudes")]
+            info = {"utterance": uid, "source": engine, "hum": kind, "hum_to_speech_db": level,
+                    "measured_hum_to_speech_db": round(qlib.db(active_power(hum, mask) / p_speech), 3), **params,
+                    "amplitudes": amplitudes, "envelope": "am" if kind == "am" else None,
+                    "f0_control_rate": humlib.CONTROL_RATE, "f0_control_hz": control.tolist(),
+                    "noise": noise_info, "midword": False, "cut_seconds": None}
+            name = f"h_{uid}_{kind}_{rate / 1000:g}k"
+            manifest["files"].append(_write_dehum(out, name, rate, clean, hum, noise, info))
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def load_dehum_heldout(rebuild: bool = False, out: Path = DEHUM_HELDOUT_DIR) -> dict:
+    """The held-back de-hum set's manifest, building it when missing, stale or asked to."""
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.exists() else None
+    if rebuild or manifest is None or manifest.get("plan") != json.loads(json.dumps(DEHUM_HELDOUT_PLAN)):
+        print(f"building the held-back de-hum set in {out} ...", file=sys.stderr)
+        manifest = build_dehum_heldout(out)
     return manifest
 
 

@@ -113,9 +113,13 @@ public final class HumTracker {
     /// of the pauses). The median (with a 0.1 factor) left −48 dB on steady hum under speech with the true phase
     /// given; the 20th percentile −85 dB (HUM-TRACKER.md, v3).
     static let weightFloorQuantile = 0.2
-    /// Process noise of the level smoother (level, slope per frame) at 100 frames a second: follows a 1 Hz, 30 %
-    /// AM and a 20 dB swell (1e-6 to 1e-8 measured; 1e-7 the best on steady hum under speech).
-    static let levelProcessNoise = [1e-8, 1e-7]
+    /// Candidate process noises (level, slope per frame, at 100 frames a second) of the level smoother, chosen with
+    /// a variance factor (``varianceScales``) by the likelihood of every frame's level: from a level that stays put
+    /// (steady mains under a voice: the voice's frames cannot bend it) to one that follows a 1 Hz, 30 % AM and a
+    /// 20 dB swell ((1e-8, 1e-7), the one fixed choice before, HUM-TRACKER.md v4).
+    static let levelProcessNoises: [(level: Double, slope: Double)] = [
+        (1e-12, 1e-14), (1e-10, 1e-11), (1e-9, 1e-9), (1e-8, 1e-7), (1e-7, 1e-6),
+    ]
     /// Process noise of the phase smoother's phase term (rad² per frame at 100 frames a second).
     static let phaseProcessNoise = 1e-7
     /// Candidate stiffnesses of the phase track: process noise of its frequency term ((rad/frame)² per frame at
@@ -123,10 +127,8 @@ public final class HumTracker {
     /// about 2e-6; steady mains 1e-9.
     static let phaseStiffnesses = [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
     /// Factors tried on the phase measurements' variances (the comb search's errors at low SNR are wider than its
-    /// curvature says).
+    /// curvature says; under the voice they last many frames, which a larger factor says).
     static let varianceScales = [1.0, 4, 16, 64]
-    /// Frames whose phase variance is at most this times the lower quartile's count as clean (the pauses).
-    static let cleanFrameFactor = 3.0
 
     // MARK: - Working memory
 
@@ -149,7 +151,6 @@ public final class HumTracker {
     /// Per frame: the bootstrap's tracks and qualities (forward, backward), their smoothed qualities, the fused
     /// correction, the level and its times, frame gains, measurements, variances, the Kalman states.
     private var perFrame = Scratch<Double>()
-    private var counted = Scratch<Bool>()
     /// Per cell (frame × harmonic): weights, residual prefix sums, their local means.
     private var weights = Scratch<Double>()
     private var prefix = Scratch<Double>()
@@ -235,7 +236,6 @@ public final class HumTracker {
         for scratch in [knots, pointTimes, obsRe, obsIm, obsTimes, ampRe, ampIm, ampDen, harmonicScratch, perFrame,
                         weights, prefix, smooth, table] { scratch.release() }
         points.release()
-        counted.release()
         histogram.release()
         offsetCosines.release()
         offsetSines.release()
@@ -279,7 +279,6 @@ public final class HumTracker {
         }
         perFrame.release()
         perFrame = grown
-        counted.ensure(count)
         weights.ensure(count * K)
         prefix.ensure((count + 1) * K)
         smooth.ensure(count * K)
@@ -625,12 +624,11 @@ public final class HumTracker {
         for k in 0..<K { let s = max(den[k], 1e-30); nr[k] /= s; ni[k] /= s }
     }
 
-    /// The log-likelihood (from the innovations, over the `counted` frames) of the two-state (value, change per
+    /// The log-likelihood (from the innovations) of the two-state (value, change per
     /// frame) Kalman filter that ``kalmanSmooth`` runs forwards: the same arithmetic without the stored states
     /// or the backward pass.
     private func kalmanLogLikelihood(_ z: UnsafePointer<Double>, variance r: UnsafePointer<Double>, count M: Int,
-                                     q0 q0At100: Double, q1 q1At100: Double, diffuse: Bool,
-                                     counted: UnsafePointer<Bool>) -> Double {
+                                     q0 q0At100: Double, q1 q1At100: Double, diffuse: Bool) -> Double {
         var logLikelihood = 0.0
         let scale = 100 / framesPerSecond
         let q0 = q0At100 * scale
@@ -646,7 +644,7 @@ public final class HumTracker {
                 let s = p00 + r[m]
                 let k0 = p00 / s, k1 = p10 / s
                 let innovation = z[m] - x0
-                if counted[m] { logLikelihood -= 0.5 * (log(s) + innovation * innovation / s) }
+                logLikelihood -= 0.5 * (log(s) + innovation * innovation / s)
                 x0 += k0 * innovation; x1 += k1 * innovation
                 let n00 = p00 - k0 * p00, n01 = p01 - k0 * p01, n10 = p10 - k1 * p00, n11 = p11 - k1 * p01
                 p00 = n00; p01 = n01; p10 = n10; p11 = n11
@@ -842,13 +840,31 @@ public final class HumTracker {
                 residualWeights(gain: rawGain)
                 frameGains(into: rawGain, weight: rawWeight)
                 // A (level, slope) Kalman smoother: measurement variance 1/(2·Σw|A|²) per frame, so frames where
-                // the voice covers the hum count little and clean stretches are followed closely.
+                // the voice covers the hum count little and clean stretches are followed closely. How freely the
+                // level moves, and how far the variances are to be trusted, is chosen by the likelihood of every
+                // frame's level, as the phase track's stiffness is below.
                 for m in 0..<M {
                     rawGain[m] = rawGain[m] - 1
                     rawWeight[m] = 1 / max(2 * rawWeight[m], 1e-30)
                 }
-                kalmanSmooth(rawGain, variance: rawWeight, count: M, q0: Self.levelProcessNoise[0],
-                             q1: Self.levelProcessNoise[1], diffuse: false, into: gain)
+                let scaled = slot(.scaled)
+                var bestLevel = -Double.infinity
+                var levelNoise = Self.levelProcessNoises[0], levelScale = Self.varianceScales[0]
+                for scale in Self.varianceScales {
+                    for m in 0..<M { scaled[m] = rawWeight[m] * scale }
+                    for noise in Self.levelProcessNoises {
+                        let logLikelihood = kalmanLogLikelihood(rawGain, variance: scaled, count: M, q0: noise.level,
+                                                                q1: noise.slope, diffuse: false)
+                        if logLikelihood > bestLevel {
+                            bestLevel = logLikelihood
+                            levelNoise = noise
+                            levelScale = scale
+                        }
+                    }
+                }
+                for m in 0..<M { scaled[m] = rawWeight[m] * levelScale }
+                kalmanSmooth(rawGain, variance: scaled, count: M, q0: levelNoise.level, q1: levelNoise.slope,
+                             diffuse: false, into: gain)
                 for m in 0..<M { gain[m] = 1 + gain[m] }
                 amplitudes(gain: gain)
             }
@@ -874,23 +890,16 @@ public final class HumTracker {
             }
             // Smooth the whole track (its deviation from the reference's straight line plus this pass's
             // measurement), so the model's stiffness holds for the track itself. How stiff, and how far the
-            // variances are to be trusted, is chosen by the likelihood of the measurements, counted on the frames
-            // where the hum is measured cleanly (the pauses): under the voice the errors last many frames, which a
-            // loose track explains too well. A steady generator gets a track that speech cannot bend; a wobbling
-            // one a loose track.
+            // variances are to be trusted, is chosen jointly by the likelihood of all the measurements: the voice's
+            // frames, whose errors last many frames, are explained by a larger variance factor rather than by a
+            // loose track, and a generator's step under a word by a looser track. (Counting only the clean frames,
+            // as before, chose the stiffest track on 2 of 4 step takes: -19 and -23 dB left; HUM-TRACKER.md, v4.)
+            // A steady generator gets a track that speech cannot bend; a wobbling one a loose track.
             let base = slot(.base), y = slot(.y), times = obsTimes.base
             for m in 0..<M {
                 base[m] = phase(at: times[m]) - omega * times[m]
                 y[m] = base[m] + z[m]
             }
-            // The lower quartile of the variances (the value a sort would put there).
-            let column = slot(.column)
-            column.update(from: r, count: M)
-            let quartile = OrderStatistics.select(UnsafeMutableBufferPointer(start: column, count: M), count: M,
-                                                  rank: min(M - 1, M / 4))
-            let cleanLimit = Self.cleanFrameFactor * quartile
-            let counted = self.counted.base
-            for m in 0..<M { counted[m] = r[m] <= cleanLimit }
             var best = -Double.infinity
             var bestScale: Double?
             let scaled = slot(.scaled)
@@ -898,8 +907,7 @@ public final class HumTracker {
                 for m in 0..<M { scaled[m] = r[m] * scale }
                 for q1 in Self.phaseStiffnesses {
                     let logLikelihood = kalmanLogLikelihood(y, variance: scaled, count: M,
-                                                            q0: Self.phaseProcessNoise, q1: q1, diffuse: true,
-                                                            counted: counted)
+                                                            q0: Self.phaseProcessNoise, q1: q1, diffuse: true)
                     if logLikelihood > best {
                         best = logLikelihood
                         bestScale = scale

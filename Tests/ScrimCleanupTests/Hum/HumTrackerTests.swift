@@ -75,7 +75,9 @@ struct HumTrackerTests {
     }
 
     /// A generator's load change: 50 Hz stepping to 50.3 Hz within 0.5 s (raised cosine) at 4 s, under two words
-    /// (the second word covers the step). ≤ −35 dB (the issue's target for moving hum).
+    /// (the second word covers the step). The issue's target for moving hum is ≤ −35 dB; the tracker leaves −45.0 dB
+    /// here (its stiffness chosen by the likelihood of all frames; −35 to −38 dB when only the pauses counted).
+    /// Required: ≤ −40 dB, 5 dB of margin for a different rounding of the track's choices.
     @Test func stepUnderSpeech() throws {
         let f0: (Double) -> Double = { t in
             let u = min(max((t - 4) / 0.5, 0), 1)
@@ -85,12 +87,12 @@ struct HumTrackerTests {
         let voice = Self.voice()
         let (out, _) = try self.track(HumSignals.sum(hum, voice), reference: 50)
         let left = humLeft(out, rest: voice, hum: hum)
-        #expect(left < -35, "hum left \(left) dB")
+        #expect(left < -40, "hum left \(left) dB")
     }
 
     /// Weak hum: steady 60 Hz, its power 25 dB under the voice's over the take. The issue asks ≤ −45 dB of steady
-    /// hum; the tracker leaves −41.3 dB here (and −42.9 dB on the corpus's `weak`): not met yet. Required: ≤ −38 dB,
-    /// which the classic remover's −27 dB on the corpus's `weak` does not reach.
+    /// hum; the tracker leaves −51.8 dB here (−41.3 dB before the track's and the level's freedom were chosen on
+    /// all frames). Required: ≤ −45 dB, the issue's figure.
     @Test func weakHumUnderSpeech() throws {
         let voice = Self.voice()
         var hum = Self.hum(fundamental: { _ in 60 })
@@ -99,7 +101,7 @@ struct HumTrackerTests {
         hum = hum.map { $0 * scale }
         let (out, _) = try self.track(HumSignals.sum(hum, voice), reference: 60)
         let left = humLeft(out, rest: voice, hum: hum)
-        #expect(left < -38, "hum left \(left) dB")
+        #expect(left < -45, "hum left \(left) dB")
     }
 
     /// Amplitude modulation: 30 % at 0.7 Hz on steady 50 Hz hum, under two words. The common level follows it:

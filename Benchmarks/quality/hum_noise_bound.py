@@ -1,0 +1,92 @@
+"""The least hum any remover can leave under noise (issue 19): an oracle bound for the noise types of the de-hum corpus.
+
+    Benchmarks/.venv/py311/bin/python Benchmarks/quality/hum_noise_bound.py [--types hum_noise,hum_pink,hum_hvac]
+                                                                             [--heldout]
+
+For each file of the given types, the remover is handed everything a real one has to estimate: the exact phase of
+the hum (the corpus's f0 control curve), which harmonics exist, and no voice at all (the input is hum + noise only,
+the `/no-voice` case of dehum_bench.py). What it cannot be handed is the noise itself. It then fits every harmonic's
+amplitude and phase by least squares over the whole take (the minimum-variance unbiased estimate for a steady hum in
+noise: the error is the noise's own component at each harmonic, about (noise density x 1/T) against the harmonic's
+power) and subtracts it:
+
+- `whole-take LS`: every harmonic subtracted;
+- `oracle shrink`: each harmonic's estimate scaled by the factor in [0, 1] that leaves the least of that harmonic,
+  chosen knowing the true hum (a bound on any rule that keeps or scales harmonics by their significance).
+
+The hum left is scored exactly as dehum_bench.py does (humlib.coherent_hum_energy over 0.5 s windows, the noise
+stem as its own column), in dB re the input. Nothing in Scrim is run: these are floors, not results. Steady types
+only (the hum's amplitude is constant over the take, so one complex amplitude per harmonic is the right model).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus  # noqa: E402
+import humlib  # noqa: E402
+import qlib  # noqa: E402
+
+
+def bound(ident: str, folder: Path) -> dict:
+    params = json.loads((folder / f"{ident}.json").read_text())
+    hum, rate = qlib.read_mono(folder / f"{ident}.hum.wav")
+    noise, _ = qlib.read_mono(folder / f"{ident}.noise.wav")
+    n = min(len(hum), len(noise))
+    hum, noise = hum[:n].astype(float), noise[:n].astype(float)
+    y = hum + noise
+    phase = humlib.phase_track(np.asarray(params["f0_control_hz"]), n, rate, params["f0_control_rate"])
+    k = np.asarray(params["harmonic_numbers"], dtype=float)
+    arg = np.outer(phase, k)
+    basis = np.concatenate([np.cos(arg), np.sin(arg)], axis=1)
+    coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
+    true_coef, *_ = np.linalg.lstsq(basis, hum, rcond=None)
+    ls_out = y - basis @ coef
+    # Per harmonic (cos and sin columns together), the shrink factor that leaves the least of the true harmonic.
+    K = len(k)
+    alpha = np.zeros(K)
+    for i in range(K):
+        est = np.array([coef[i], coef[K + i]])
+        tru = np.array([true_coef[i], true_coef[K + i]])
+        alpha[i] = np.clip(float(est @ tru) / max(float(est @ est), 1e-300), 0.0, 1.0)
+    shrunk = coef * np.concatenate([alpha, alpha])
+    shrink_out = y - basis @ shrunk
+    windows = humlib.take_windows(n, rate)
+    energy = humlib.coherent_hum_energy(windows, phase, params["harmonic_numbers"], [noise], [y, ls_out, shrink_out])
+    hum_power = float(np.mean(hum ** 2))
+    noise_power = float(np.mean(noise ** 2))
+    return {
+        "id": ident,
+        "hum": params["hum"],
+        "seconds": n / rate,
+        "humToNoiseDb": 10 * np.log10(hum_power / noise_power),
+        "ls": humlib.hum_left_db(energy[1], energy[0]),
+        "shrink": humlib.hum_left_db(energy[2], energy[0]),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--types", default="hum_noise,hum_pink,hum_hvac")
+    parser.add_argument("--heldout", action="store_true", help="the held-back set (corpus.build_dehum_heldout)")
+    args = parser.parse_args()
+    types = args.types.split(",")
+    folder = corpus.DEHUM_HELDOUT_DIR if args.heldout else corpus.DEHUM_CORPUS_DIR
+    idents = sorted(p.stem for p in folder.glob("*.json")
+                    if json.loads(p.read_text()).get("hum") in types and (folder / f"{p.stem}.noise.wav").exists())
+    print("| file | type | seconds | hum to noise (dB, broadband) | whole-take LS | oracle shrink |")
+    print("|---|---|---:|---:|---:|---:|")
+    for ident in idents:
+        r = bound(ident, folder)
+        print(f"| {r['id']} | {r['hum']} | {r['seconds']:.1f} | {r['humToNoiseDb']:.1f} | {r['ls']:.1f} | "
+              f"{r['shrink']:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

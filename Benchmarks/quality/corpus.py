@@ -809,6 +809,20 @@ def _midword(clean: np.ndarray, rate: int) -> tuple[int, int]:
     return starts[0] * frame + frame // 2, ends[-1] * frame + frame // 2
 
 
+def _wobble_info(uid: str, engine: str, kind: str, level: float, hum: np.ndarray, mask: np.ndarray,
+                 p_speech: float, params: dict, gain: float, control: np.ndarray, noise_info: dict | None,
+                 cut: list[float] | None) -> dict:
+    """The JSON of a take made by _wobble_hum (the de-hum corpus's newer types and the held-back set)."""
+    import humlib
+
+    amplitudes = [a * gain for a in params.pop("unit_amplitudes")]
+    return {"utterance": uid, "source": engine, "hum": kind, "hum_to_speech_db": level,
+            "measured_hum_to_speech_db": round(qlib.db(active_power(hum, mask) / p_speech), 3), **params,
+            "amplitudes": amplitudes, "envelope": "am" if kind == "am" else None,
+            "f0_control_rate": humlib.CONTROL_RATE, "f0_control_hz": control.tolist(),
+            "noise": noise_info, "midword": cut is not None, "cut_seconds": cut}
+
+
 def _write_dehum(out: Path, name: str, rate: int, clean: np.ndarray, hum: np.ndarray,
                  noise: np.ndarray | None, info: dict) -> dict:
     mixture = clean + hum + (noise if noise is not None else 0.0)
@@ -905,26 +919,27 @@ def build_dehum(out: Path = DEHUM_CORPUS_DIR) -> dict:
                 raw = _noise_at(source, n, rate, rng)
                 noise = raw * np.sqrt(p_speech * 10 ** (-10 / 10) / active_power(raw, mask))
                 noise_info = {"type": source, "snr_db": 10}
-            amplitudes = [a * gain for a in params.pop("unit_amplitudes")]
-            info = {"utterance": uid, "source": engine, "hum": kind, "hum_to_speech_db": level,
-                    "measured_hum_to_speech_db": round(qlib.db(active_power(hum, mask) / p_speech), 3), **params,
-                    "amplitudes": amplitudes, "envelope": "am" if kind == "am" else None,
-                    "f0_control_rate": humlib.CONTROL_RATE, "f0_control_hz": control.tolist(),
-                    "noise": noise_info, "midword": cut is not None, "cut_seconds": cut}
+            info = _wobble_info(uid, engine, kind, level, hum, mask, p_speech, params, gain, control, noise_info,
+                                cut)
             name = f"{uid}_{kind}_{rate / 1000:g}k"
             manifest["files"].append(_write_dehum(out, name, rate, clean, hum, noise, info))
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
 
 
-def load_dehum(rebuild: bool = False, out: Path = DEHUM_CORPUS_DIR) -> dict:
-    """The de-hum corpus's manifest, building it when missing, stale (another DEHUM_PLAN) or asked to."""
+def _load_built(out: Path, plan: dict, build, what: str, rebuild: bool) -> dict:
+    """The manifest in `out`, built by `build(out)` when missing, made for another plan, or asked to."""
     path = out / "manifest.json"
     manifest = json.loads(path.read_text()) if path.exists() else None
-    if rebuild or manifest is None or manifest.get("plan") != json.loads(json.dumps(DEHUM_PLAN)):
-        print(f"building the de-hum corpus in {out} ...", file=sys.stderr)
-        manifest = build_dehum(out)
+    if rebuild or manifest is None or manifest.get("plan") != json.loads(json.dumps(plan)):
+        print(f"building {what} in {out} ...", file=sys.stderr)
+        manifest = build(out)
     return manifest
+
+
+def load_dehum(rebuild: bool = False, out: Path = DEHUM_CORPUS_DIR) -> dict:
+    """The de-hum corpus's manifest, building it when missing, stale (another DEHUM_PLAN) or asked to."""
+    return _load_built(out, DEHUM_PLAN, build_dehum, "the de-hum corpus", rebuild)
 
 
 # ---------------------------------------------------------------- the held-back de-hum set (issue 19)
@@ -1015,12 +1030,8 @@ def build_dehum_heldout(out: Path = DEHUM_HELDOUT_DIR) -> dict:
                 raw = _noise_at("pink", n, rate, rng)
                 noise = raw * np.sqrt(p_speech * 10 ** (-15 / 10) / active_power(raw, mask))
                 noise_info = {"type": "pink", "snr_db": 15}
-            amplitudes = [a * gain for a in params.pop("unit_amplitudes")]
-            info = {"utterance": uid, "source": engine, "hum": kind, "hum_to_speech_db": level,
-                    "measured_hum_to_speech_db": round(qlib.db(active_power(hum, mask) / p_speech), 3), **params,
-                    "amplitudes": amplitudes, "envelope": "am" if kind == "am" else None,
-                    "f0_control_rate": humlib.CONTROL_RATE, "f0_control_hz": control.tolist(),
-                    "noise": noise_info, "midword": False, "cut_seconds": None}
+            info = _wobble_info(uid, engine, kind, level, hum, mask, p_speech, params, gain, control, noise_info,
+                                None)
             name = f"h_{uid}_{kind}_{rate / 1000:g}k"
             manifest["files"].append(_write_dehum(out, name, rate, clean, hum, noise, info))
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -1029,12 +1040,7 @@ def build_dehum_heldout(out: Path = DEHUM_HELDOUT_DIR) -> dict:
 
 def load_dehum_heldout(rebuild: bool = False, out: Path = DEHUM_HELDOUT_DIR) -> dict:
     """The held-back de-hum set's manifest, building it when missing, stale or asked to."""
-    path = out / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.exists() else None
-    if rebuild or manifest is None or manifest.get("plan") != json.loads(json.dumps(DEHUM_HELDOUT_PLAN)):
-        print(f"building the held-back de-hum set in {out} ...", file=sys.stderr)
-        manifest = build_dehum_heldout(out)
-    return manifest
+    return _load_built(out, DEHUM_HELDOUT_PLAN, build_dehum_heldout, "the held-back de-hum set", rebuild)
 
 
 def main() -> int:

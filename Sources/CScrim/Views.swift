@@ -63,7 +63,7 @@ struct CView {
         let cStride = pointer.loadUnaligned(fromByteOffset: 24, as: Int64.self)
         // Strides bounded so that no offset computation can overflow (2^40 samples = 8 TiB of float64).
         let limit: Int64 = 1 << 40
-        guard abs(fStride) <= limit, abs(cStride) <= limit, frames <= limit else {
+        guard fStride.magnitude <= limit.magnitude, cStride.magnitude <= limit.magnitude, frames <= limit else {
             throw CAPIError(status: .invalidArgument, message: "\(name): frame_stride \(fStride), channel_stride "
                             + "\(cStride) or frame_count \(frames) beyond 2^40")
         }

@@ -396,6 +396,10 @@ refused("shape mismatch", good_in, View(good_out.data, good_out.frame_count - 1,
 refused("overlapping output", good_in, View(good_in.data + 8, good_in.frame_count, 2, 1, 2, FLOAT32), "overlaps")
 refused("0 frame stride in an output", good_in, View(good_out.data, good_out.frame_count, 0, 1, 2, FLOAT32),
         "overlap")
+refused("frame stride -2^63", View(good_in.data, good_in.frame_count, -(1 << 63), 1, 2, FLOAT32), good_out,
+        "beyond 2^40")
+refused("channel stride 2^41", View(good_in.data, good_in.frame_count, 2, 1 << 41, 2, FLOAT32), good_out,
+        "beyond 2^40")
 refused("NULL input", None, good_out, "input is NULL")
 refused("NULL data", View(None, 10, 2, 1, 2, FLOAT32), good_out, "input.data is NULL")
 check(all(v == 7.0 for v in target.storage), "refusals: output untouched")

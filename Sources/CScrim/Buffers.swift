@@ -323,6 +323,18 @@ private func runOnBuffer(
     handOut(bufferEnvelope(report, plot: plot).serialized(), to: out)
 }
 
+/// The planar entry points' common part (as `viewCall` is the views'): clears `out`, checks the channel array and
+/// its shape, and runs `body` on the buffer with errors mapped to a status.
+private func bufferCall(_ channels: UnsafeRawPointer?, _ channelCount: Int32, _ frameCount: Int64,
+                        _ sampleRate: Double, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                        _ body: (CBuffer) throws -> Void) -> Int32 {
+    out?.pointee = nil
+    return entryPoint {
+        try body(try checkBuffer(channels, channelCount: channelCount, frameCount: frameCount,
+                                 sampleRate: sampleRate))
+    }
+}
+
 @_cdecl("scrim_process_buffer")
 public func scrim_process_buffer(
     _ preset: UnsafePointer<CChar>?, _ channels: UnsafePointer<UnsafeMutablePointer<Float>?>?,
@@ -351,11 +363,8 @@ public func scrim_normalize_buffer(
     _ channels: UnsafePointer<UnsafeMutablePointer<Float>?>?, _ channelCount: Int32, _ frameCount: Int64,
     _ sampleRate: Double, _ options: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
-    out?.pointee = nil
-    return entryPoint {
-        let buffer = try checkBuffer(channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
-                                     frameCount: frameCount, sampleRate: sampleRate)
-        try normalizeBuffer(buffer, options: options, out: out)
+    bufferCall(UnsafeRawPointer(channels), channelCount, frameCount, sampleRate, out) {
+        try normalizeBuffer($0, options: options, out: out)
     }
 }
 
@@ -387,11 +396,8 @@ public func scrim_analyze_buffer(
     _ channels: UnsafePointer<UnsafePointer<Float>?>?, _ channelCount: Int32, _ frameCount: Int64,
     _ sampleRate: Double, _ options: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
-    out?.pointee = nil
-    return entryPoint {
-        let buffer = try checkBuffer(channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
-                                     frameCount: frameCount, sampleRate: sampleRate)
-        try analyzeBuffer(buffer, options: options, out: out)
+    bufferCall(UnsafeRawPointer(channels), channelCount, frameCount, sampleRate, out) {
+        try analyzeBuffer($0, options: options, out: out)
     }
 }
 
@@ -413,11 +419,8 @@ public func scrim_dehum_buffer(
     _ channels: UnsafePointer<UnsafeMutablePointer<Float>?>?, _ channelCount: Int32, _ frameCount: Int64,
     _ sampleRate: Double, _ options: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
-    out?.pointee = nil
-    return entryPoint {
-        let buffer = try checkBuffer(channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
-                                     frameCount: frameCount, sampleRate: sampleRate)
-        try dehumBuffer(buffer, options: options, out: out)
+    bufferCall(UnsafeRawPointer(channels), channelCount, frameCount, sampleRate, out) {
+        try dehumBuffer($0, options: options, out: out)
     }
 }
 
@@ -439,11 +442,8 @@ public func scrim_denoise_buffer(
     _ channels: UnsafePointer<UnsafeMutablePointer<Float>?>?, _ channelCount: Int32, _ frameCount: Int64,
     _ sampleRate: Double, _ options: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
-    out?.pointee = nil
-    return entryPoint {
-        let buffer = try checkBuffer(channels.map { UnsafeRawPointer($0) }, channelCount: channelCount,
-                                     frameCount: frameCount, sampleRate: sampleRate)
-        try denoiseBuffer(buffer, options: options, out: out)
+    bufferCall(UnsafeRawPointer(channels), channelCount, frameCount, sampleRate, out) {
+        try denoiseBuffer($0, options: options, out: out)
     }
 }
 

@@ -115,14 +115,7 @@ public enum DeclipJob {
     ) throws -> DeclipJobResult {
         let clock = ContinuousClock()
         let start = clock.now
-        if AudioFileWriter.isSameFile(input, output) {
-            throw AudioFileError(.outputIsInput, path: output,
-                                 reason: "the output is the input file; Scrim never writes over its input")
-        }
-        if !options.overwrite, FileSystem.kind(of: output, followingLinks: false) == .regular {
-            throw AudioFileError(.outputExists, path: output,
-                                 reason: "the output exists; pass --overwrite to replace it")
-        }
+        try FileJob.refuseOutput(output, input: input, existing: !options.overwrite)
         let detector = ClipDetector()
         let analysis = try FileJob.analyze(input: input, blockFrames: options.blockFrames, analyzers: [detector],
                                            isCancelled: isCancelled, progress: options.progress)

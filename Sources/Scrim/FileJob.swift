@@ -126,6 +126,21 @@ public struct FileJobResult: Sendable {
 /// gets one Coding History line (EBU R 98 form) naming Scrim. On any error the temporary file is removed and the
 /// destination is untouched. Memory is O(block), independent of file length.
 public enum FileJob {
+    /// Refuses an output that is the input file (Scrim never writes over its input) and, with `existing`, one that
+    /// exists as a regular file: jobs that read the input in a pass of their own before they write say so before
+    /// that pass, not after it.
+    /// - Throws: ``AudioFileError`` `outputIsInput` or `outputExists`.
+    static func refuseOutput(_ output: String, input: String, existing: Bool = false) throws {
+        if AudioFileWriter.isSameFile(input, output) {
+            throw AudioFileError(.outputIsInput, path: output,
+                                 reason: "the output is the input file; Scrim never writes over its input")
+        }
+        if existing, FileSystem.kind(of: output, followingLinks: false) == .regular {
+            throw AudioFileError(.outputExists, path: output,
+                                 reason: "the output exists; pass --overwrite to replace it")
+        }
+    }
+
     /// Processes one file.
     /// - Parameters:
     ///   - input: path of the file to read (never written).
@@ -151,10 +166,7 @@ public enum FileJob {
     ) throws -> FileJobResult {
         let clock = ContinuousClock()
         let start = clock.now
-        if AudioFileWriter.isSameFile(input, output) {
-            throw AudioFileError(.outputIsInput, path: output,
-                                 reason: "the output is the input file; Scrim never writes over its input")
-        }
+        try FileJob.refuseOutput(output, input: input)
         let reader = try AudioFileReader(path: input)
         defer { reader.close() }
         let info = reader.info

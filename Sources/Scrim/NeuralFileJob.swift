@@ -36,10 +36,7 @@ public enum NeuralFileJob {
     ) throws -> (file: FileJobResult, report: NeuralNoiseReductionReport) {
         let clock = ContinuousClock()
         let start = clock.now
-        if AudioFileWriter.isSameFile(input, output) {
-            throw AudioFileError(.outputIsInput, path: output,
-                                 reason: "the output is the input file; Scrim never writes over its input")
-        }
+        try FileJob.refuseOutput(output, input: input)
         let info: AudioFileInfo
         do {
             let reader = try AudioFileReader(path: input)

@@ -245,14 +245,7 @@ public enum PresetJob {
         let clock = ContinuousClock()
         let start = clock.now
         try preset.validate()
-        if AudioFileWriter.isSameFile(input, output) {
-            throw AudioFileError(.outputIsInput, path: output,
-                                 reason: "the output is the input file; Scrim never writes over its input")
-        }
-        if !options.overwrite, FileSystem.kind(of: output, followingLinks: false) == .regular {
-            throw AudioFileError(.outputExists, path: output,
-                                 reason: "the output exists; pass --overwrite to replace it")
-        }
+        try FileJob.refuseOutput(output, input: input, existing: !options.overwrite)
         try FileSystem.checkReplaceable(output, overwrite: true)
         let info: AudioFileInfo
         do {

@@ -104,6 +104,25 @@ struct HumTrackerTests {
         #expect(left < -45, "hum left \(left) dB")
     }
 
+    /// A steady generator 20 dB under two held vowels (120 and 135 Hz, ±2 % vibrato: the 120 Hz vowel's partials sit
+    /// on every 12th harmonic of 50 Hz and every 2nd of 60 Hz for 2 s). A steady track trusts the voice's frames
+    /// less again (HUM-TRACKER.md, v5), and the residual weights are summed directly, not as differences of running
+    /// sums (whose rounding left the pauses' weights at 1e-26 and let the level swing from -6.5 to 2.6 under the
+    /// 50 Hz take). Measured: 50 Hz -88.8 dB, 60 Hz -68.6 dB; before, -12.8 and -43.1 dB. Required: -55 dB, 10 dB
+    /// past the issue's -45 dB for steady hum and 13 dB short of the smaller measured figure.
+    @Test(arguments: [50.0, 60.0]) func steadyHumUnderHeldVowels(reference: Double) throws {
+        let voice = Self.voice()
+        var hum = Self.hum(fundamental: { _ in reference })
+        let ratio = HumSignals.power(voice, 0..<Self.frameCount) / HumSignals.power(hum, 0..<Self.frameCount)
+        let scale = Float((ratio * pow(10, -2.0)).squareRoot())
+        hum = hum.map { $0 * scale }
+        let (out, track) = try self.track(HumSignals.sum(hum, voice), reference: reference)
+        let left = humLeft(out, rest: voice, hum: hum)
+        #expect(left < -55, "hum left \(left) dB")
+        let lowest = track.fundamentalHertz.min() ?? 0, highest = track.fundamentalHertz.max() ?? 0
+        #expect(highest - lowest < 0.05, "steady hum tracked over \(lowest)…\(highest) Hz")
+    }
+
     /// Amplitude modulation: 30 % at 0.7 Hz on steady 50 Hz hum, under two words. The common level follows it:
     /// ≤ −35 dB (a take-long amplitude alone would leave about 20·log10(0.3/√2) = −13.5 dB).
     @Test func amplitudeModulatedHum() throws {

@@ -124,8 +124,10 @@ public final class HumTracker {
     static let phaseProcessNoise = 1e-7
     /// Candidate stiffnesses of the phase track: process noise of its frequency term ((rad/frame)² per frame at
     /// 100 frames a second). A random-walk generator at 0.25 Hz/√s needs about 2.5e-6; a ±1 Hz, 3 s sine drift
-    /// about 2e-6; steady mains 1e-9.
-    static let phaseStiffnesses = [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
+    /// about 2e-6; steady mains 1e-9 or stiffer: with the voice's frames trusted less (``steadyStiffness``), 1e-10
+    /// and 1e-11 keep a steady track from bending 8 mrad under a 2 s word (held-back weak take -44.5 -> -52.4 dB;
+    /// all 71 corpus files -50.9 -> -52.9, no type worse; HUM-TRACKER.md, v5).
+    static let phaseStiffnesses = [1e-11, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
     /// A pass whose chosen stiffness is at most this tracks a steady generator (steady mains and slow drift choose
     /// 1e-9 or 1e-8; a ±0.3 Hz wobble, a step or a walk 1e-7 or looser).
     static let steadyStiffness = 1e-8

@@ -113,6 +113,14 @@ public final class HumTracker {
     /// of the pauses). The median (with a 0.1 factor) left −48 dB on steady hum under speech with the true phase
     /// given; the 20th percentile −85 dB (HUM-TRACKER.md, v3).
     static let weightFloorQuantile = 0.2
+    /// The weights against a free level (those of each frame's level and of the phase measurement) treat a local
+    /// residual under this many times the floor as the floor's own: only a residual well above the pauses' level
+    /// (a voice's partial) weighs a cell down, and chance ups and downs of the noise do not. On the 71 corpus files
+    /// (HUM-TRACKER.md, v5) `buzz_wobble` -40.4 -> -48.0 dB (worst -23.0 -> -40.4), `sine_drift` worst -34.6 ->
+    /// -43.5, `drift` -48.4 -> -52.0; `swell` worst -47.7 -> -44.5 and one `hum_noise` take -22.4 -> -18.0 (its
+    /// track no longer judged steady). 1.5 and 3 did about the same; the amplitudes' own weights were better
+    /// without it (`swell` worst -38.9, `midword` -41.7 with it).
+    static let levelWeightClamp = 2.0
     /// Candidate process noises (level, slope per frame, at 100 frames a second) of the level smoother, chosen with
     /// a variance factor (``varianceScales``) by the likelihood of every frame's level: from a level that stays put
     /// (steady mains under a voice: the voice's frames cannot bend it) to one that follows a 1 Hz, 30 % AM and a
@@ -556,7 +564,9 @@ public final class HumTracker {
 
     /// Weights 1/(local residual power + a floor), per cell, into `weights`; the floor is a low quantile of that
     /// harmonic's local residual power over the frames (the level of the pauses), so the quiet stretches dominate.
-    private func residualWeights(gain: UnsafePointer<Double>) {
+    /// `clamp`: a local residual power under `clamp` × the floor counts as that (cells the voice does not cover
+    /// weigh the same, however the noise happens to fall in them).
+    private func residualWeights(gain: UnsafePointer<Double>, clamp: Double = 0) {
         let M = frames, K = harmonicCount
         let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base
         let prefix = self.prefix.base, smooth = self.smooth.base, out = weights.base
@@ -596,7 +606,7 @@ public final class HumTracker {
         }
         for m in 0..<M {
             let row = m * K
-            for k in 0..<K { out[row + k] = 1 / (smooth[row + k] + floors[k] + 1e-30) }
+            for k in 0..<K { out[row + k] = 1 / (max(smooth[row + k], clamp * floors[k]) + floors[k] + 1e-30) }
         }
     }
 
@@ -856,7 +866,7 @@ public final class HumTracker {
                 // The level per frame, then weights against a model free to take that level: a level change is
                 // not mistaken for the voice (only a mismatch between harmonics is).
                 frameGains(into: rawGain, weight: rawWeight)
-                residualWeights(gain: rawGain)
+                residualWeights(gain: rawGain, clamp: Self.levelWeightClamp)
                 frameGains(into: rawGain, weight: rawWeight)
                 // A (level, slope) Kalman smoother: measurement variance 1/(2·Σw|A|²) per frame, so frames where
                 // the voice covers the hum count little and clean stretches are followed closely. How freely the

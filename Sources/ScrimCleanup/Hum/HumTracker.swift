@@ -66,7 +66,9 @@ public struct HumTrack: Sendable {
 ///    lock quality; the start frequency offset from lag products.
 /// 3. **Refinement.** Per pass: re-demodulate; amplitudes by weighted least squares over the whole stretch (frames
 ///    where the voice covers a harmonic weigh little), the common level from the same weights (smoothed 0.3 s); a
-///    phase-error measurement per frame with its variance; a two-state Kalman filter and RTS smoother.
+///    phase-error measurement per frame with its variance; a two-state Kalman filter and RTS smoother whose
+///    stiffness is chosen by likelihood; once a pass finds a steady generator, the frames where the voice covers the
+///    harmonics are trusted less again, so that a word's partials cannot bend the track.
 /// 4. **Subtraction** from a one-period table of the modelled waveform, read along φ at every sample.
 ///
 /// Offline: it needs the whole stretch (a file job runs it on chunks). Memory is O(stretch length): the working

@@ -123,6 +123,10 @@ public final class HumTracker {
     /// track no longer judged steady). 1.5 and 3 did about the same; the amplitudes' own weights were better
     /// without it (`swell` worst -38.9, `midword` -41.7 with it).
     static let levelWeightClamp = 2.0
+    /// A level smoother whose chosen process noise is among ``levelProcessNoises``' first this-plus-one (1e-12 to
+    /// 1e-9) holds a steady level; AM and swells choose 1e-8 or looser (one slow AM take 1e-9: -49.4 -> -47.8 dB on
+    /// its type's mean, worst file unchanged).
+    static let steadyLevelIndex = 2
     /// Candidate process noises (level, slope per frame, at 100 frames a second) of the level smoother, chosen with
     /// a variance factor (``varianceScales``) by the likelihood of every frame's level: from a level that stays put
     /// (steady mains under a voice: the voice's frames cannot bend it) to one that follows a 1 Hz, 30 % AM and a
@@ -183,7 +187,7 @@ public final class HumTracker {
     private var frameCapacity = 0
     private enum Slot: Int, CaseIterable {
         case forwardD, forwardQ, backwardD, backwardQ, smoothF, smoothB, fused, gain, gainNext, gainTimes,
-             rawGain, rawWeight, z, r, rSteady, base, y, scaled, target, column, seconds, fundamental
+             rawGain, rawWeight, rawWeightSteady, z, r, rSteady, base, y, scaled, target, column, seconds, fundamental
     }
     private static let slotCount = Slot.allCases.count
     /// Kalman states: xs, xp (2 per frame), ps, pp (4 per frame), after the slots.
@@ -613,19 +617,24 @@ public final class HumTracker {
     }
 
     /// The least-squares level of each frame against the amplitudes, g = Σₖ w Re(c·conj A) / Σₖ w |A|², and its
-    /// weight Σₖ w |A|².
+    /// weight Σₖ w |A|²; into the `rawWeightSteady` slot the same weight with each term scaled by min(1, 2·w·floor)
+    /// (the floors those of the last ``residualWeights(gain:clamp:)``), for a steady level.
     private func frameGains(into gm: UnsafeMutablePointer<Double>, weight gw: UnsafeMutablePointer<Double>) {
         let K = harmonicCount
         let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base, weights = self.weights.base
+        let floors = hslot(.weight), steady = slot(.rawWeightSteady)
         for m in 0..<frames {
-            var num = 0.0, den = 0.0
+            var num = 0.0, den = 0.0, denSteady = 0.0
             for k in 0..<K {
                 let w = weights[m * K + k]
-                den += w * (ar[k] * ar[k] + ai[k] * ai[k])
+                let a2 = ar[k] * ar[k] + ai[k] * ai[k]
+                den += w * a2
                 num += w * (re[m * K + k] * ar[k] + im[m * K + k] * ai[k])
+                denSteady += w * min(1, 2 * w * floors[k]) * a2
             }
             gm[m] = num / max(den, 1e-30)
             gw[m] = den
+            steady[m] = denSteady
         }
     }
 
@@ -879,21 +888,38 @@ public final class HumTracker {
                     rawWeight[m] = 1 / max(2 * rawWeight[m], 1e-30)
                 }
                 let scaled = slot(.scaled)
-                var bestLevel = -Double.infinity
-                var levelNoise = Self.levelProcessNoises[0], levelScale = Self.varianceScales[0]
-                for scale in Self.varianceScales {
-                    for m in 0..<M { scaled[m] = rawWeight[m] * scale }
-                    for noise in Self.levelProcessNoises {
-                        let logLikelihood = kalmanLogLikelihood(rawGain, variance: scaled, count: M, q0: noise.level,
-                                                                q1: noise.slope, diffuse: false)
-                        if logLikelihood > bestLevel {
-                            bestLevel = logLikelihood
-                            levelNoise = noise
-                            levelScale = scale
+                /// The (process noise, variance factor) of greatest likelihood with the variances `variance`.
+                func chooseLevel(_ variance: UnsafePointer<Double>) -> (index: Int, scale: Double) {
+                    var bestLevel = -Double.infinity
+                    var best = (index: 0, scale: Self.varianceScales[0])
+                    for scale in Self.varianceScales {
+                        for m in 0..<M { scaled[m] = variance[m] * scale }
+                        for (i, noise) in Self.levelProcessNoises.enumerated() {
+                            let logLikelihood = kalmanLogLikelihood(rawGain, variance: scaled, count: M,
+                                                                    q0: noise.level, q1: noise.slope, diffuse: false)
+                            if logLikelihood > bestLevel {
+                                bestLevel = logLikelihood
+                                best = (i, scale)
+                            }
                         }
                     }
+                    return best
                 }
-                for m in 0..<M { scaled[m] = rawWeight[m] * levelScale }
+                var levelVariance = UnsafePointer(rawWeight)
+                var level = chooseLevel(rawWeight)
+                // A steady level (one of the three stiffest): the voice's frames are trusted less again and the
+                // choice made anew, as for a steady generator's phase below. The level that follows an AM or a
+                // swell is chosen looser and keeps its variances (scaled for every level: AM -53.9 -> -39.2 dB).
+                // Held-back steady 50 Hz worst file -46.5 -> -59.7 dB, the worst hum_noise take -18.0 -> -25.2
+                // (HUM-TRACKER.md, v5).
+                if level.index <= Self.steadyLevelIndex {
+                    let steady = slot(.rawWeightSteady)
+                    for m in 0..<M { steady[m] = 1 / max(2 * steady[m], 1e-30) }
+                    levelVariance = UnsafePointer(steady)
+                    level = chooseLevel(steady)
+                }
+                let levelNoise = Self.levelProcessNoises[level.index]
+                for m in 0..<M { scaled[m] = levelVariance[m] * level.scale }
                 kalmanSmooth(rawGain, variance: scaled, count: M, q0: levelNoise.level, q1: levelNoise.slope,
                              diffuse: false, into: gain)
                 for m in 0..<M { gain[m] = 1 + gain[m] }

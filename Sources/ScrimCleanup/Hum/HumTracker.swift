@@ -142,6 +142,8 @@ public final class HumTracker {
     /// and 1e-11 keep a steady track from bending 8 mrad under a 2 s word (held-back weak take -44.5 -> -52.4 dB;
     /// all 71 corpus files -50.9 -> -52.9, no type worse; HUM-TRACKER.md, v5).
     static let phaseStiffnesses = [1e-11, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
+    /// The phase smoother's candidates as (phase, frequency) process noises.
+    static let phaseNoises = phaseStiffnesses.map { (level: phaseProcessNoise, slope: $0) }
     /// A pass whose chosen stiffness is at most this tracks a steady generator (steady mains and slow drift choose
     /// 1e-9 or 1e-8; a ±0.3 Hz wobble, a step or a walk 1e-7 or looser).
     static let steadyStiffness = 1e-8
@@ -170,9 +172,9 @@ public final class HumTracker {
     /// Per frame: the bootstrap's tracks and qualities (forward, backward), their smoothed qualities, the fused
     /// correction, the level and its times, frame gains, measurements, variances, the Kalman states.
     private var perFrame = Scratch<Double>()
-    /// Per cell (frame × harmonic): weights, residual prefix sums, their local means.
+    /// Per cell (frame × harmonic): weights, residual powers, their local means.
     private var weights = Scratch<Double>()
-    private var prefix = Scratch<Double>()
+    private var cellPower = Scratch<Double>()
     private var smooth = Scratch<Double>()
     /// One period of the modelled waveform.
     private var table = Scratch<Double>()
@@ -253,7 +255,7 @@ public final class HumTracker {
 
     deinit {
         for scratch in [knots, pointTimes, obsRe, obsIm, obsTimes, ampRe, ampIm, ampDen, harmonicScratch, perFrame,
-                        weights, prefix, smooth, table] { scratch.release() }
+                        weights, cellPower, smooth, table] { scratch.release() }
         points.release()
         histogram.release()
         offsetCosines.release()
@@ -299,7 +301,7 @@ public final class HumTracker {
         perFrame.release()
         perFrame = grown
         weights.ensure(count * K)
-        prefix.ensure((count + 1) * K)
+        cellPower.ensure(count * K)
         smooth.ensure(count * K)
     }
 
@@ -575,13 +577,12 @@ public final class HumTracker {
     private func residualWeights(gain: UnsafePointer<Double>, clamp: Double = 0) {
         let M = frames, K = harmonicCount
         let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base
-        let prefix = self.prefix.base, smooth = self.smooth.base, out = weights.base
+        let power = cellPower.base, smooth = self.smooth.base, out = weights.base
         let floors = hslot(.weight)
         // Each cell's residual power, then its mean over the frames within ±25 ms, summed directly: running sums
         // (a difference of two prefix sums) lost the pauses' residual in the rounding of the take's total, down
         // to 0 or below in the quiet after a loud word, and with it the weights and the level's variances
         // (1e-26 against 1e-10), which then let the level smoother swing from -6.5 to 2.6 under a held vowel.
-        let power = prefix
         for m in 0..<M {
             let g = gain[m]
             let row = m * K
@@ -617,12 +618,13 @@ public final class HumTracker {
     }
 
     /// The least-squares level of each frame against the amplitudes, g = Σₖ w Re(c·conj A) / Σₖ w |A|², and its
-    /// weight Σₖ w |A|²; into the `rawWeightSteady` slot the same weight with each term scaled by min(1, 2·w·floor)
-    /// (the floors those of the last ``residualWeights(gain:clamp:)``), for a steady level.
-    private func frameGains(into gm: UnsafeMutablePointer<Double>, weight gw: UnsafeMutablePointer<Double>) {
+    /// weight Σₖ w |A|²; into `steady`, when given, the same weight with each term scaled by min(1, 2·w·floor) (the
+    /// floors those of the last ``residualWeights(gain:clamp:)``), for a steady level.
+    private func frameGains(into gm: UnsafeMutablePointer<Double>, weight gw: UnsafeMutablePointer<Double>,
+                            steady: UnsafeMutablePointer<Double>? = nil) {
         let K = harmonicCount
         let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base, weights = self.weights.base
-        let floors = hslot(.weight), steady = slot(.rawWeightSteady)
+        let floors = hslot(.weight)
         for m in 0..<frames {
             var num = 0.0, den = 0.0, denSteady = 0.0
             for k in 0..<K {
@@ -630,11 +632,11 @@ public final class HumTracker {
                 let a2 = ar[k] * ar[k] + ai[k] * ai[k]
                 den += w * a2
                 num += w * (re[m * K + k] * ar[k] + im[m * K + k] * ai[k])
-                denSteady += w * min(1, 2 * w * floors[k]) * a2
+                if steady != nil { denSteady += w * min(1, 2 * w * floors[k]) * a2 }
             }
             gm[m] = num / max(den, 1e-30)
             gw[m] = den
-            steady[m] = denSteady
+            steady?[m] = denSteady
         }
     }
 
@@ -658,6 +660,29 @@ public final class HumTracker {
             }
         }
         for k in 0..<K { let s = max(den[k], 1e-30); nr[k] /= s; ni[k] /= s }
+    }
+
+    /// Of the candidate process noises `noises` and the variance factors ``varianceScales``, the pair under which
+    /// the two-state Kalman filter (``kalmanLogLikelihood(_:variance:count:q0:q1:diffuse:)``) gives `z`, with the
+    /// variances `variance` times the factor, the greatest likelihood (factors outer, candidates inner, the first of
+    /// equals kept); nil when no likelihood is greater than -infinity. Uses the `scaled` slot.
+    private func mostLikely(_ z: UnsafePointer<Double>, variance: UnsafePointer<Double>, count M: Int,
+                            noises: [(level: Double, slope: Double)], diffuse: Bool) -> (index: Int, scale: Double)? {
+        let scaled = slot(.scaled)
+        var best = -Double.infinity
+        var choice: (index: Int, scale: Double)?
+        for scale in Self.varianceScales {
+            for m in 0..<M { scaled[m] = variance[m] * scale }
+            for (i, noise) in noises.enumerated() {
+                let logLikelihood = kalmanLogLikelihood(z, variance: scaled, count: M, q0: noise.level,
+                                                        q1: noise.slope, diffuse: diffuse)
+                if logLikelihood > best {
+                    best = logLikelihood
+                    choice = (i, scale)
+                }
+            }
+        }
+        return choice
     }
 
     /// The log-likelihood (from the innovations) of the two-state (value, change per
@@ -878,7 +903,7 @@ public final class HumTracker {
                 // not mistaken for the voice (only a mismatch between harmonics is).
                 frameGains(into: rawGain, weight: rawWeight)
                 residualWeights(gain: rawGain, clamp: Self.levelWeightClamp)
-                frameGains(into: rawGain, weight: rawWeight)
+                frameGains(into: rawGain, weight: rawWeight, steady: slot(.rawWeightSteady))
                 // A (level, slope) Kalman smoother: measurement variance 1/(2·Σw|A|²) per frame, so frames where
                 // the voice covers the hum count little and clean stretches are followed closely. How freely the
                 // level moves, and how far the variances are to be trusted, is chosen by the likelihood of every
@@ -888,25 +913,9 @@ public final class HumTracker {
                     rawWeight[m] = 1 / max(2 * rawWeight[m], 1e-30)
                 }
                 let scaled = slot(.scaled)
-                /// The (process noise, variance factor) of greatest likelihood with the variances `variance`.
-                func chooseLevel(_ variance: UnsafePointer<Double>) -> (index: Int, scale: Double) {
-                    var bestLevel = -Double.infinity
-                    var best = (index: 0, scale: Self.varianceScales[0])
-                    for scale in Self.varianceScales {
-                        for m in 0..<M { scaled[m] = variance[m] * scale }
-                        for (i, noise) in Self.levelProcessNoises.enumerated() {
-                            let logLikelihood = kalmanLogLikelihood(rawGain, variance: scaled, count: M,
-                                                                    q0: noise.level, q1: noise.slope, diffuse: false)
-                            if logLikelihood > bestLevel {
-                                bestLevel = logLikelihood
-                                best = (i, scale)
-                            }
-                        }
-                    }
-                    return best
-                }
                 var levelVariance = UnsafePointer(rawWeight)
-                var level = chooseLevel(rawWeight)
+                var level = mostLikely(rawGain, variance: rawWeight, count: M, noises: Self.levelProcessNoises,
+                                       diffuse: false) ?? (0, Self.varianceScales[0])
                 // A steady level (one of the three stiffest): the voice's frames are trusted less again and the
                 // choice made anew, as for a steady generator's phase below. The level that follows an AM or a
                 // swell is chosen looser and keeps its variances (scaled for every level: AM -53.9 -> -39.2 dB).
@@ -916,7 +925,8 @@ public final class HumTracker {
                     let steady = slot(.rawWeightSteady)
                     for m in 0..<M { steady[m] = 1 / max(2 * steady[m], 1e-30) }
                     levelVariance = UnsafePointer(steady)
-                    level = chooseLevel(steady)
+                    level = mostLikely(rawGain, variance: steady, count: M, noises: Self.levelProcessNoises,
+                                       diffuse: false) ?? (0, Self.varianceScales[0])
                 }
                 let levelNoise = Self.levelProcessNoises[level.index]
                 for m in 0..<M { scaled[m] = levelVariance[m] * level.scale }
@@ -964,23 +974,13 @@ public final class HumTracker {
                 y[m] = base[m] + z[m]
             }
             let scaled = slot(.scaled)
-            /// The (stiffness, variance factor) of greatest likelihood with the variances `variance`.
+            /// The (stiffness, variance factor) of greatest likelihood with the variances `variance` (nil: none is a
+            /// number, the track is left as it is).
             func choose(_ variance: UnsafeMutablePointer<Double>) -> Double? {
-                var best = -Double.infinity
-                var bestScale: Double?
-                for scale in Self.varianceScales {
-                    for m in 0..<M { scaled[m] = variance[m] * scale }
-                    for q1 in Self.phaseStiffnesses {
-                        let logLikelihood = kalmanLogLikelihood(y, variance: scaled, count: M,
-                                                                q0: Self.phaseProcessNoise, q1: q1, diffuse: true)
-                        if logLikelihood > best {
-                            best = logLikelihood
-                            bestScale = scale
-                            chosenStiffness = q1
-                        }
-                    }
-                }
-                return bestScale
+                guard let best = mostLikely(y, variance: variance, count: M, noises: Self.phaseNoises, diffuse: true)
+                else { return nil }
+                chosenStiffness = Self.phaseStiffnesses[best.index]
+                return best.scale
             }
             var variance = r
             var bestScale = steadyGenerator ? nil : choose(r)

@@ -171,17 +171,34 @@ void scrim_vector_decode_pcm24(const uint8_t *source, float *samples, int64_t co
 void scrim_vector_decode_pcm32(const uint8_t *source, float *samples, int64_t count);
 
 /// The hum tracker's angle-domain resampler (ScrimCleanup's SincKernel): y[i] = Σⱼ taps[row + j]·x[base + j],
-/// j = 0…2·halfWidth − 1 in order, where base = ⌊times[i]⌋ − halfWidth + 1 and row = 2·halfWidth·p, p the
-/// fraction of times[i] in 1/phases steps rounded half away from zero; taps outside x[0…n−1] are skipped. Eight
-/// reads run at a time (their taps and samples transposed into lanes, each lane summing in the order of j), so
-/// every read is bit for bit SincKernel's one-at-a-time sum.
+/// j = 0…2·halfWidth − 1, where base = ⌊times[i]⌋ − halfWidth + 1 and row = rowStride·p, p the fraction of
+/// times[i] in 1/phases steps rounded half away from zero (rows of rowStride ≥ 2·halfWidth floats); taps outside
+/// x[0…n−1] are skipped. Summed eight lanes at a time in a fixed order (the same bits from every clone).
 void scrim_vector_sinc_reads(float *y, const double *times, int64_t count, const float *taps, int64_t phases,
-                             int64_t halfWidth, const float *x, int64_t n);
+                             int64_t halfWidth, int64_t rowStride, const float *x, int64_t n);
 
 /// The hum tracker's comb search grid (ScrimCleanup's CombSearch), eight grid points per block:
-/// scores[8b + l] = Σₖ (vRe[k]·tableRe[(b·harmonics + k)·8 + l] − vIm[k]·tableIm[…]), each sum over k in order.
+/// scores[8b + l] = Σₖ (vRe[k]·tableRe[(b·stride + k)·8 + l] − vIm[k]·tableIm[…]), k = 0…harmonics − 1 in order
+/// (harmonics ≤ stride, the table's harmonics per block).
 void scrim_vector_comb_scores(double *scores, const double *vRe, const double *vIm, const double *tableRe,
-                              const double *tableIm, int64_t harmonics, int64_t blocks);
+                              const double *tableIm, int64_t harmonics, int64_t stride, int64_t blocks);
+
+/// The hum tracker's decimator: y[j] = Σᵢ taps[i]·x[j·factor − half + i] for i = 0…2·half and j = 0…count − 1,
+/// samples outside x[0…n−1] taken as 0; `width` = 2·half + 1 (summed as scrim_vector_sinc_reads sums).
+void scrim_vector_fir_decimate(float *y, int64_t count, const float *x, int64_t n, const float *taps, int64_t half,
+                               int64_t width, int64_t factor);
+
+/// cos(kδ) into c[k − 1] and sin(kδ) into s[k − 1] for k = 1…count, from cosDelta = cos δ and sinDelta = sin δ by
+/// recurrence (eight side by side; relative error about count·1e-16).
+void scrim_vector_phasors(double *c, double *s, int64_t count, double cosDelta, double sinDelta);
+
+/// The hum tracker's candidate smoothers: for each lane l of 8·blocks, the log-likelihood (from the innovations) of
+/// the two-state (value, change per frame) Kalman filter with transition [[1, 1], [0, 1]], process noises q0s[l]
+/// and q1s[l], prior covariance diag(p00Start, p11Start) and measurement variances r[m]·scales[l], over z[0…count−1]
+/// (frames whose r is not finite are predicted only), into logLikelihoods[l].
+void scrim_vector_kalman_likelihoods(double *logLikelihoods, const double *z, const double *r, int64_t count,
+                                     const double *q0s, const double *q1s, const double *scales, int64_t blocks,
+                                     double p00Start, double p11Start);
 
 #ifdef __cplusplus
 }

@@ -55,8 +55,9 @@ public struct HumTrack: Sendable {
 /// per harmonic over the stretch (a long coherent average, so a harmonic under the voice or under noise is still
 /// estimated from the whole take), and a slow common level g. Only that model is subtracted; nothing is filtered.
 ///
-/// 1. **Angle-domain demodulation.** The input is resampled along the current phase track onto a grid uniform in
-///    phase, ``pointsPerPeriod`` points per period, with a Kaiser-windowed sinc low-pass (cut-off 5.1 kHz; the
+/// 1. **Angle-domain demodulation.** The input, decimated to 16-24 kHz, is resampled along the current phase track
+///    onto a grid uniform in phase, ``pointsPerPeriod`` points per period, with a Kaiser-windowed sinc low-pass
+///    (cut-off 5.1 kHz; the
 ///    classic "computed order tracking" of rotating-machine analysis). Frames of two periods, hop half a period
 ///    (10 ms at 50 Hz), Hann-windowed, one real FFT each: harmonic k is bin 2k, and harmonics k±1 fall on the Hann
 ///    window's zeros. A hum that follows φ gives a constant cₖ[m] = Aₖ.
@@ -77,16 +78,21 @@ public struct HumTrack: Sendable {
 /// ``removeHum(from:)`` on a stretch no longer than that allocates only the arrays of the ``HumTrack`` it returns
 /// (``HumTrackingRemover`` reads the track from the working memory instead and allocates nothing).
 ///
-/// Speed without a change of result: every sum runs in the order it always did (the discrete choices by
-/// likelihood can flip on a different rounding, HUM-TRACKER.md); the resampler's and the comb search's sums are
-/// interleaved across independent outputs (eight resampled points, eight grid points at a time) instead of being
-/// reordered, and of the 24 phase smoothers a pass compares only the winner runs its backward (RTS) pass.
+/// Speed (HUM-TRACKER.md, v6): the resampler reads a copy of the input decimated to 16-24 kHz (``HumDecimator``);
+/// after the first refinement pass only the harmonics that stand out are modelled (``harmonicsStandingOut(gain:)``);
+/// the candidate smoothers run eight to a vector (`scrim_vector_kalman_likelihoods`), and of the 32 phase smoothers
+/// a pass compares only the winner runs its backward (RTS) pass. The tracker's discrete choices (stiffness,
+/// variance factor, level) can flip on a different rounding of the same arithmetic, which moves single takes by
+/// several dB either way (HUM-TRACKER.md); every sum runs in a fixed order, the same in every SIMD clone.
 public final class HumTracker {
     public let sampleRate: Double
     public let referenceHertz: Double
     public let settings: HumTrackerSettings
-    /// Harmonics modelled: 1…harmonicCount.
+    /// Harmonics modelled at most: 1…harmonicCount.
     public let harmonicCount: Int
+    /// Harmonics modelled in the current stretch after its first refinement pass: those up to the highest that
+    /// stands out (``harmonicsStandingOut(gain:)``), at least to 1 kHz; all of them before.
+    public private(set) var activeHarmonics: Int
     /// A harmonic counts as found when its frames' phases agree this well (mean resultant length, 0…1)...
     public static let minimumCoherence = 0.2
     /// …and its amplitude is at least this (−90 dBFS).
@@ -95,6 +101,9 @@ public final class HumTracker {
     public static let pointsPerPeriod = 256
 
     private let kernel: SincKernel
+    private let decimator: HumDecimator
+    /// The input decimated by ``HumDecimator/factor``.
+    private var decimated = Scratch<Float>()
     private let fft: RealFFT
     private let window: [Float]
     /// Phase knots every `knotStep` samples.
@@ -104,6 +113,10 @@ public final class HumTracker {
     /// The phase stiffness (``phaseStiffnesses``) the last refinement pass chose.
     public private(set) var chosenStiffness = 0.0
     private let comb: CombSearch
+    /// The phase track's and the level's candidate smoothers, and their likelihoods.
+    private let phaseCandidates: KalmanCandidates
+    private let levelCandidates: KalmanCandidates
+    private var likelihoods = Scratch<Double>()
     /// The lock quality's smoothing kernel (Gaussian, σ 0.5 s in frames).
     private let qualityKernel: [Double]
     /// Harmonic numbers as Doubles.
@@ -115,6 +128,8 @@ public final class HumTracker {
     /// of the pauses). The median (with a 0.1 factor) left −48 dB on steady hum under speech with the true phase
     /// given; the 20th percentile −85 dB (HUM-TRACKER.md, v3).
     static let weightFloorQuantile = 0.2
+    /// The floor's quantile is taken over every this-many-th frame.
+    static let floorFrameStride = 4
     /// The weights against a free level (those of each frame's level and of the phase measurement) treat a local
     /// residual under this many times the floor as the floor's own: only a residual well above the pauses' level
     /// (a voice's partial) weighs a cell down, and chance ups and downs of the noise do not. On the 71 corpus files
@@ -166,6 +181,7 @@ public final class HumTracker {
     private var obsIm = Scratch<Double>()
     private var obsTimes = Scratch<Double>()
     private var frames = 0
+
     /// Per harmonic: amplitudes, the bootstrap's states, the comb's input, the start offset's lag products.
     private var ampRe = Scratch<Double>(), ampIm = Scratch<Double>(), ampDen = Scratch<Double>()
     private var harmonicScratch = Scratch<Double>()
@@ -201,7 +217,7 @@ public final class HumTracker {
 
     /// Harmonic-scratch slices (each `harmonicCount` long).
     private enum HarmonicSlot: Int, CaseIterable {
-        case aRe, aIm, uRe, uIm, mag, floor, local, rRe, rIm, vRe, vIm, weight, lagRe, lagIm
+        case aRe, aIm, uRe, uIm, mag, floor, local, rRe, rIm, vRe, vIm, weight, lagRe, lagIm, cosK, sinK, cosK2, sinK2
     }
 
     @inline(__always) private func hslot(_ s: HarmonicSlot) -> UnsafeMutablePointer<Double> {
@@ -221,13 +237,20 @@ public final class HumTracker {
         self.settings = settings
         let top = min(settings.maximumFrequencyHertz, 0.45 * sampleRate, SincKernel.cutoffHertz - 900)
         harmonicCount = max(1, min(Self.pointsPerPeriod / 2 - 1, Int(top / referenceHertz)))
-        kernel = SincKernel(sampleRate: sampleRate)
+        activeHarmonics = harmonicCount
+        decimator = HumDecimator(sampleRate: sampleRate)
+        kernel = SincKernel(sampleRate: decimator.outputRate)
         fft = try RealFFT(fftSize: 2 * Self.pointsPerPeriod, directions: .forward)
         let n = 2 * Self.pointsPerPeriod
         window = (0..<n).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n))) }
         knotStep = max(1, Int((0.005 * sampleRate).rounded()))
         framesPerSecond = 2 * referenceHertz
         comb = CombSearch(harmonics: harmonicCount)
+        phaseCandidates = KalmanCandidates(noises: Self.phaseNoises, scales: Self.varianceScales,
+                                           framesPerSecond: framesPerSecond, diffuse: true)
+        levelCandidates = KalmanCandidates(noises: Self.levelProcessNoises, scales: Self.varianceScales,
+                                           framesPerSecond: framesPerSecond, diffuse: false)
+        likelihoods.ensure(8 * max(phaseCandidates.blocks, levelCandidates.blocks))
         let sigma = 0.5 * framesPerSecond
         let r = Int(3 * sigma) + 1
         qualityKernel = (-r...r).map { exp(-0.5 * pow(Double($0) / sigma, 2)) }
@@ -255,8 +278,11 @@ public final class HumTracker {
 
     deinit {
         for scratch in [knots, pointTimes, obsRe, obsIm, obsTimes, ampRe, ampIm, ampDen, harmonicScratch, perFrame,
-                        weights, cellPower, smooth, table] { scratch.release() }
+                        weights, cellPower, smooth, table, likelihoods] {
+            scratch.release()
+        }
         points.release()
+        decimated.release()
         histogram.release()
         offsetCosines.release()
         offsetSines.release()
@@ -268,6 +294,7 @@ public final class HumTracker {
         guard samples > reservedSamples else { return }
         reservedSamples = samples
         ensureKnots(samples / knotStep + 2)
+        decimated.ensure(decimator.outputCount(samples))
         let periods = Double(samples) / sampleRate * (referenceHertz * 1.05 + 3)
         let pointCount = Int(periods * Double(Self.pointsPerPeriod)) + 2 * Self.pointsPerPeriod
         ensurePoints(pointCount)
@@ -293,6 +320,7 @@ public final class HumTracker {
         obsRe.ensure(count * K)
         obsIm.ensure(count * K)
         obsTimes.ensure(count)
+
         var grown = Scratch<Double>()
         grown.ensure((Self.slotCount + Self.kalmanSlots) * count)
         if old > 0 {
@@ -342,10 +370,9 @@ public final class HumTracker {
 
     /// Frame observations cₖ[m] along the knots' phase into `obsRe`/`obsIm`/`obsTimes`; sets `frames` (0 when the
     /// stretch is too short).
-    private func demodulate(_ x: UnsafeBufferPointer<Float>) {
-        let n = x.count
+    private func demodulate(_ x: UnsafeBufferPointer<Float>, samples n: Int) {
         let P = Self.pointsPerPeriod
-        let K = harmonicCount
+        let K = activeHarmonics
         let theta0 = knots[0]
         let endPhase = phase(at: Double(n - 1))
         let pointCount = Int(((endPhase - theta0) / (2 * Double.pi) * Double(P)).rounded(.down)) + 1
@@ -359,36 +386,42 @@ public final class HumTracker {
         let phi = knots.base
         let knotEnd = knotCount
         let step = Double(knotStep)
+        // The points' times in samples of the decimated input (``HumDecimator``): the knot interval's inverse span
+        // once per interval, not a division per point.
+        let factor = Double(decimator.factor)
+        let last = Double(n - 1)
         var j = 0
+        var inverseSpan = 1 / (phi[1] - phi[0])
         for i in 0..<pointCount {
             let theta = theta0 + Double(i) * dTheta
-            while j + 2 < knotEnd && phi[j + 1] <= theta { j += 1 }
-            let span = phi[j + 1] - phi[j]
-            let t = (Double(j) + (theta - phi[j]) / span) * step
-            times[i] = min(t, Double(n - 1))
+            if j + 2 < knotEnd && phi[j + 1] <= theta {
+                while j + 2 < knotEnd && phi[j + 1] <= theta { j += 1 }
+                inverseSpan = 1 / (phi[j + 1] - phi[j])
+            }
+            let t = (Double(j) + (theta - phi[j]) * inverseSpan) * step
+            times[i] = min(t, last) / factor
         }
         kernel.sample(x, at: UnsafePointer(times), count: pointCount, into: y)
         let re = obsRe.base, im = obsIm.base, centres = obsTimes.base
         let scale = 2.0 / Double(P)
         let input = fft.input
         let real = fft.real, imag = fft.imag
+        // e^{−jkθ_start}, θ_start = θ0 + m·π: one set of phasors for the even frames, one for the odd.
+        let evenCos = hslot(.cosK), evenSin = hslot(.sinK), oddCos = hslot(.cosK2), oddSin = hslot(.sinK2)
+        let theta = theta0.truncatingRemainder(dividingBy: 2 * Double.pi)
+        scrim_vector_phasors(evenCos, evenSin, Int64(K), cos(theta), sin(theta))
+        scrim_vector_phasors(oddCos, oddSin, Int64(K), cos(theta + Double.pi), sin(theta + Double.pi))
         window.withUnsafeBufferPointer { wp in
             for m in 0..<frameCount {
                 let start = m * (P / 2)
                 for i in 0..<(2 * P) { input[i] = wp[i] * y[start + i] }
                 fft.forward()
-                centres[m] = times[start + P]
-                // e^{-jkθ_start}, θ_start = θ0 + m·π
-                let thetaStart = theta0.truncatingRemainder(dividingBy: 2 * Double.pi) + Double(m % 2) * Double.pi
-                let stepRe = cos(thetaStart), stepIm = -sin(thetaStart)
-                var rotRe = 1.0, rotIm = 0.0
-                for k in 1...K {
-                    let nr = rotRe * stepRe - rotIm * stepIm
-                    rotIm = rotRe * stepIm + rotIm * stepRe
-                    rotRe = nr
-                    let xr = Double(real[2 * k]), xi = Double(imag[2 * k])
-                    re[m * K + k - 1] = scale * (xr * rotRe - xi * rotIm)
-                    im[m * K + k - 1] = scale * (xr * rotIm + xi * rotRe)
+                centres[m] = times[start + P] * factor
+                let c = m % 2 == 0 ? evenCos : oddCos, s = m % 2 == 0 ? evenSin : oddSin
+                for k in 0..<K {
+                    let xr = Double(real[2 * k + 2]), xi = Double(imag[2 * k + 2])
+                    re[m * K + k] = scale * (xr * c[k] + xi * s[k])
+                    im[m * K + k] = scale * (xi * c[k] - xr * s[k])
                 }
             }
         }
@@ -435,17 +468,15 @@ public final class HumTracker {
     @inline(__always)
     private func rotate(_ row: Int, by delta: Double, into rRe: UnsafeMutablePointer<Double>,
                         _ rIm: UnsafeMutablePointer<Double>) {
-        let K = harmonicCount
+        let K = activeHarmonics
         let re = obsRe.base + row * K, im = obsIm.base + row * K
-        let sr = cos(delta), si = -sin(delta)
-        var cr = 1.0, ci = 0.0
+        let c = hslot(.cosK), s = hslot(.sinK)
+        scrim_vector_phasors(c, s, Int64(K), cos(delta), sin(delta))
         for k in 0..<K {
-            let nr = cr * sr - ci * si
-            ci = cr * si + ci * sr
-            cr = nr
+            // × e^{−jkδ}
             let xr = re[k], xi = im[k]
-            rRe[k] = xr * cr - xi * ci
-            rIm[k] = xr * ci + xi * cr
+            rRe[k] = xr * c[k] + xi * s[k]
+            rIm[k] = xi * c[k] - xr * s[k]
         }
     }
 
@@ -454,7 +485,7 @@ public final class HumTracker {
     /// `quality`.
     private func bootstrap(reversed: Bool, nu0: Double, out: UnsafeMutablePointer<Double>,
                            quality: UnsafeMutablePointer<Double>) {
-        let M = frames, K = harmonicCount
+        let M = frames, K = activeHarmonics
         let fps = framesPerSecond
         let tau = 3.0 * fps
         let acquisition = max(3, Int(0.3 * fps))
@@ -465,7 +496,7 @@ public final class HumTracker {
         let floor = hslot(.floor), local = hslot(.local), rRe = hslot(.rRe), rIm = hslot(.rIm)
         let vRe = hslot(.vRe), vIm = hslot(.vIm), weight = hslot(.weight)
         // The slots are contiguous from aRe to weight (HarmonicSlot's order): all 0, then uRe 1.
-        aRe.update(repeating: 0, count: (HarmonicSlot.weight.rawValue + 1) * K)
+        aRe.update(repeating: 0, count: (HarmonicSlot.weight.rawValue + 1) * harmonicCount)
         uRe.update(repeating: 1, count: K)
         var d = 0.0, nu = nu0
         out.update(repeating: 0, count: M)
@@ -501,7 +532,7 @@ public final class HumTracker {
                 vIm[k] = weight[k] * (rIm[k] * refRe - rRe[k] * refIm)
                 floor[k] += (mm - floor[k]) * floorRate
             }
-            let err = comb.argmax(vRe, vIm)
+            let err = comb.argmax(vRe, vIm, count: K)
             d += kp * err
             nu += ki * err
             rotate(row, by: d, into: rRe, rIm)
@@ -575,7 +606,7 @@ public final class HumTracker {
     /// `clamp`: a local residual power under `clamp` × the floor counts as that (cells the voice does not cover
     /// weigh the same, however the noise happens to fall in them).
     private func residualWeights(gain: UnsafePointer<Double>, clamp: Double = 0) {
-        let M = frames, K = harmonicCount
+        let M = frames, K = activeHarmonics
         let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base
         let power = cellPower.base, smooth = self.smooth.base, out = weights.base
         let floors = hslot(.weight)
@@ -605,11 +636,15 @@ public final class HumTracker {
             }
             for k in 0..<K { row[k] /= count }
         }
+        // The floor from every ``floorFrameStride``-th frame: the local means of neighbouring frames share most of
+        // their cells (frames overlap four to one, the mean spans five), and the selection was 8 % of the time.
         let column = slot(.column)
-        let rank = min(M - 1, Int(Self.weightFloorQuantile * Double(M)))
+        let stride = Self.floorFrameStride
+        let sampled = (M + stride - 1) / stride
+        let rank = min(sampled - 1, Int(Self.weightFloorQuantile * Double(sampled)))
         for k in 0..<K {
-            for m in 0..<M { column[m] = smooth[m * K + k] }
-            floors[k] = selectNonNegative(column, count: M, rank: rank)
+            for i in 0..<sampled { column[i] = smooth[i * stride * K + k] }
+            floors[k] = selectNonNegative(column, count: sampled, rank: rank)
         }
         for m in 0..<M {
             let row = m * K
@@ -622,7 +657,7 @@ public final class HumTracker {
     /// floors those of the last ``residualWeights(gain:clamp:)``), for a steady level.
     private func frameGains(into gm: UnsafeMutablePointer<Double>, weight gw: UnsafeMutablePointer<Double>,
                             steady: UnsafeMutablePointer<Double>? = nil) {
-        let K = harmonicCount
+        let K = activeHarmonics
         let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base, weights = self.weights.base
         let floors = hslot(.weight)
         for m in 0..<frames {
@@ -640,9 +675,58 @@ public final class HumTracker {
         }
     }
 
+    /// The harmonics to model from here on: 1 up to a quarter (at least four) past the lowest cut above which the
+    /// harmonics, taken together, do not stand out of their own uncertainty, and at least to
+    /// ``modelledAtLeastHertz``. Each harmonic's ratio |Aₖ|² / var(Aₖ) (the variance of its weighted mean, as the
+    /// estimated hum left computes it) is about exponential with mean 1 where there is no hum; the ratios above a cut
+    /// count as none when their sum is under their number plus ``standingOutSigmas`` standard deviations. A block
+    /// test, not one harmonic at a time: a lone chance ratio of 4 (odds e⁻⁴ per harmonic) kept every harmonic on
+    /// about half the takes, and a ratio of 16 for each dropped the weak top of a buzz (one held-back take −58 ->
+    /// −22 dB). A harmonic that does not stand out is estimated from the voice and the noise in its bin, and what
+    /// its model subtracts is theirs; every harmonic modelled costs time in every step that follows.
+    private func harmonicsStandingOut(gain: UnsafePointer<Double>) -> Int {
+        let K = activeHarmonics
+        let ar = ampRe.base, ai = ampIm.base
+        let ratios = hslot(.cosK)
+        for k in 0..<K {
+            ratios[k] = (ar[k] * ar[k] + ai[k] * ai[k]) / max(amplitudeVariance(k, gain: gain), 1e-300)
+        }
+        let lowest = min(K, Int((Self.modelledAtLeastHertz / referenceHertz).rounded(.up)))
+        // The tail sums from the top down; the cut is the lowest whose tail (and every shorter one) counts as none.
+        var cut = K, tail = 0.0
+        for c in stride(from: K - 1, through: lowest, by: -1) {
+            tail += ratios[c]
+            let count = Double(K - c)
+            if tail > count + Self.standingOutSigmas * count.squareRoot() { break }
+            cut = c
+        }
+        if cut >= K { return K }
+        return min(K, cut + max(4, (cut + 3) / 4))
+    }
+    /// The variance of harmonic k's amplitude (index k, 0-based) as a weighted mean over the frames: the weights
+    /// squared, as ``amplitudes(gain:uniform:)`` uses them, frames overlapping four to one.
+    private func amplitudeVariance(_ k: Int, gain: UnsafePointer<Double>) -> Double {
+        let M = frames, K = activeHarmonics
+        let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base, weights = self.weights.base
+        var sw = 0.0, sw2r = 0.0
+        for m in 0..<M {
+            let w = weights[m * K + k] * weights[m * K + k]
+            let dr = re[m * K + k] - gain[m] * ar[k], di = im[m * K + k] - gain[m] * ai[k]
+            sw += w * gain[m] * gain[m]
+            sw2r += w * w * gain[m] * gain[m] * (dr * dr + di * di)
+        }
+        return 4 * sw2r / max(sw * sw, 1e-300)
+    }
+
+    /// Harmonics are modelled at least up to this frequency (the mains series the corpus and the held-back set use
+    /// reach 1 kHz).
+    static let modelledAtLeastHertz = 1000.0
+    /// Standard deviations over its mean at which a block of harmonics stands out (``harmonicsStandingOut(gain:)``).
+    static let standingOutSigmas = 4.0
+
     /// Aₖ = Σₘ w g c / Σₘ w g², into `ampRe`/`ampIm`; `uniform`: every weight 1.
     private func amplitudes(gain: UnsafePointer<Double>, uniform: Bool = false) {
-        let M = frames, K = harmonicCount
+        let M = frames, K = activeHarmonics
         let re = obsRe.base, im = obsIm.base, weights = self.weights.base
         let nr = ampRe.base, ni = ampIm.base, den = ampDen.base
         nr.update(repeating: 0, count: K)
@@ -662,56 +746,31 @@ public final class HumTracker {
         for k in 0..<K { let s = max(den[k], 1e-30); nr[k] /= s; ni[k] /= s }
     }
 
-    /// Of the candidate process noises `noises` and the variance factors ``varianceScales``, the pair under which
-    /// the two-state Kalman filter (``kalmanLogLikelihood(_:variance:count:q0:q1:diffuse:)``) gives `z`, with the
-    /// variances `variance` times the factor, the greatest likelihood (factors outer, candidates inner, the first of
-    /// equals kept); nil when no likelihood is greater than -infinity. Uses the `scaled` slot.
+    /// Of the candidate process noises `candidates` and the variance factors ``varianceScales``, the pair under
+    /// which the two-state Kalman filter (value, change per frame; the one ``kalmanSmooth`` runs forwards) gives
+    /// `z`, with the variances `variance` times the factor, the greatest likelihood (factors outer, candidates
+    /// inner, the first of equals kept); nil when no likelihood is greater than -infinity. The candidates' filters
+    /// run side by side (`scrim_vector_kalman_likelihoods`, eight to a vector, the log taken once per eight frames
+    /// of the innovation variances' product): the log per frame and candidate was 8 % of the time.
     private func mostLikely(_ z: UnsafePointer<Double>, variance: UnsafePointer<Double>, count M: Int,
-                            noises: [(level: Double, slope: Double)], diffuse: Bool) -> (index: Int, scale: Double)? {
-        let scaled = slot(.scaled)
-        var best = -Double.infinity
-        var choice: (index: Int, scale: Double)?
-        for scale in Self.varianceScales {
-            for m in 0..<M { scaled[m] = variance[m] * scale }
-            for (i, noise) in noises.enumerated() {
-                let logLikelihood = kalmanLogLikelihood(z, variance: scaled, count: M, q0: noise.level,
-                                                        q1: noise.slope, diffuse: diffuse)
-                if logLikelihood > best {
-                    best = logLikelihood
-                    choice = (i, scale)
+                            candidates: KalmanCandidates) -> (index: Int, scale: Double)? {
+        let out = likelihoods.base
+        candidates.q0.withUnsafeBufferPointer { q0 in
+            candidates.q1.withUnsafeBufferPointer { q1 in
+                candidates.scales.withUnsafeBufferPointer { scales in
+                    scrim_vector_kalman_likelihoods(out, z, variance, Int64(M), q0.baseAddress, q1.baseAddress,
+                                                    scales.baseAddress, Int64(candidates.blocks),
+                                                    candidates.p00Start, candidates.p11Start)
                 }
             }
         }
-        return choice
-    }
-
-    /// The log-likelihood (from the innovations) of the two-state (value, change per
-    /// frame) Kalman filter that ``kalmanSmooth`` runs forwards: the same arithmetic without the stored states
-    /// or the backward pass.
-    private func kalmanLogLikelihood(_ z: UnsafePointer<Double>, variance r: UnsafePointer<Double>, count M: Int,
-                                     q0 q0At100: Double, q1 q1At100: Double, diffuse: Bool) -> Double {
-        var logLikelihood = 0.0
-        let scale = 100 / framesPerSecond
-        let q0 = q0At100 * scale
-        let q1Scale = scale * scale * scale
-        var x0 = 0.0, x1 = 0.0
-        var p00 = diffuse ? 1e6 : 1.0, p01 = 0.0, p10 = 0.0, p11 = diffuse ? 1.0 : 1e-2
-        for m in 0..<M {
-            x0 += x1
-            let q1 = q1At100 * q1Scale
-            let a00 = p00 + p01 + p10 + p11 + q0, a01 = p01 + p11, a10 = p10 + p11, a11 = p11 + q1
-            p00 = a00; p01 = a01; p10 = a10; p11 = a11
-            if r[m].isFinite {
-                let s = p00 + r[m]
-                let k0 = p00 / s, k1 = p10 / s
-                let innovation = z[m] - x0
-                logLikelihood -= 0.5 * (log(s) + innovation * innovation / s)
-                x0 += k0 * innovation; x1 += k1 * innovation
-                let n00 = p00 - k0 * p00, n01 = p01 - k0 * p01, n10 = p10 - k1 * p00, n11 = p11 - k1 * p01
-                p00 = n00; p01 = n01; p10 = n10; p11 = n11
-            }
+        var best = -Double.infinity
+        var choice: (index: Int, scale: Double)?
+        for lane in 0..<candidates.count where out[lane] > best {
+            best = out[lane]
+            choice = (lane % candidates.noiseCount, candidates.scales[lane])
         }
-        return logLikelihood
+        return choice
     }
 
     /// Two-state (value, change per frame) Kalman filter and RTS smoother. `q0`, `q1`: process noise of the value
@@ -804,7 +863,7 @@ public final class HumTracker {
         track.frameSeconds = Array(UnsafeBufferPointer(start: slot(.seconds), count: count))
         track.fundamentalHertz = Array(UnsafeBufferPointer(start: slot(.fundamental), count: count))
         track.levelGain = Array(UnsafeBufferPointer(start: slot(.gain), count: count))
-        track.harmonicAmplitudes = (0..<harmonicCount).map {
+        track.harmonicAmplitudes = (0..<activeHarmonics).map {
             (ampRe[$0] * ampRe[$0] + ampIm[$0] * ampIm[$0]).squareRoot()
         }
         return track
@@ -827,22 +886,30 @@ public final class HumTracker {
     /// and ``trackedFundamentalHertz``): allocates nothing on a stretch within ``reserve(samples:)``.
     func removeHumKeepingTrack(from x: UnsafeMutableBufferPointer<Float>) -> HumTrack {
         let n = x.count
-        let K = harmonicCount
+        activeHarmonics = harmonicCount
         let rate = sampleRate
         trackedFrames = 0
         reserve(samples: n)
         var inputEnergy = 0.0
         for v in x { inputEnergy += Double(v) * Double(v) }
         let inputRMS = n > 0 ? (inputEnergy / Double(n)).squareRoot() : 0
-        var untouched = HumTrack(referenceHertz: referenceHertz, harmonicCount: K, frameSeconds: [],
+        var untouched = HumTrack(referenceHertz: referenceHertz, harmonicCount: harmonicCount, frameSeconds: [],
                                  fundamentalHertz: [], levelGain: [], harmonicAmplitudes: [], removedRMS: 0,
                                  inputRMS: inputRMS, tracked: false)
         knotCount = n / knotStep + 2
         ensureKnots(knotCount)
         let omega = 2 * Double.pi * referenceHertz / rate
         for j in 0..<knotCount { knots[j] = omega * Double(j * knotStep) }
-        let input = UnsafeBufferPointer(x)
-        demodulate(input)
+        // The resampler reads a decimated copy (``HumDecimator``): a third or less of the taps per read.
+        let input: UnsafeBufferPointer<Float>
+        if decimator.factor > 1 {
+            let count = decimator.outputCount(n)
+            decimator.decimate(UnsafeBufferPointer(x), into: decimated.base, count: count)
+            input = UnsafeBufferPointer(start: decimated.base, count: count)
+        } else {
+            input = UnsafeBufferPointer(x)
+        }
+        demodulate(input, samples: n)
         guard frames >= 8 else { return untouched }
         let fps = framesPerSecond
 
@@ -883,16 +950,16 @@ public final class HumTracker {
             gainCount = M
             return gain
         }
-        ampRe.base.update(repeating: 0, count: K)
-        ampIm.base.update(repeating: 0, count: K)
+        ampRe.base.update(repeating: 0, count: harmonicCount)
+        ampIm.base.update(repeating: 0, count: harmonicCount)
         // Set by the first pass that finds a steady generator, and kept by the passes after it: on 103 corpus and
         // held-back takes no later pass found anything else, and where one did (a steady 50 Hz hum 20 dB under a
         // 120 Hz vowel held for 2 s) the comb had locked onto the voice's partials and the track slid ±3 Hz.
         var steadyGenerator = false
-        for _ in 0..<max(0, settings.refinementPasses) {
-            demodulate(input)
+        for pass in 0..<max(0, settings.refinementPasses) {
+            demodulate(input, samples: n)
             guard frames >= 8 else { return untouched }
-            let M = frames
+            let M = frames, K = activeHarmonics
             let gain = gainOnFrames()
             amplitudes(gain: gain, uniform: true)
             let rawGain = slot(.rawGain), rawWeight = slot(.rawWeight)
@@ -914,8 +981,7 @@ public final class HumTracker {
                 }
                 let scaled = slot(.scaled)
                 var levelVariance = UnsafePointer(rawWeight)
-                var level = mostLikely(rawGain, variance: rawWeight, count: M, noises: Self.levelProcessNoises,
-                                       diffuse: false) ?? (0, Self.varianceScales[0])
+                var level = mostLikely(rawGain, variance: rawWeight, count: M, candidates: levelCandidates) ?? (0, Self.varianceScales[0])
                 // A steady level (one of the three stiffest): the voice's frames are trusted less again and the
                 // choice made anew, as for a steady generator's phase below. The level that follows an AM or a
                 // swell is chosen looser and keeps its variances (scaled for every level: AM -53.9 -> -39.2 dB).
@@ -925,8 +991,7 @@ public final class HumTracker {
                     let steady = slot(.rawWeightSteady)
                     for m in 0..<M { steady[m] = 1 / max(2 * steady[m], 1e-30) }
                     levelVariance = UnsafePointer(steady)
-                    level = mostLikely(rawGain, variance: steady, count: M, noises: Self.levelProcessNoises,
-                                       diffuse: false) ?? (0, Self.varianceScales[0])
+                    level = mostLikely(rawGain, variance: steady, count: M, candidates: levelCandidates) ?? (0, Self.varianceScales[0])
                 }
                 let levelNoise = Self.levelProcessNoises[level.index]
                 for m in 0..<M { scaled[m] = levelVariance[m] * level.scale }
@@ -956,7 +1021,7 @@ public final class HumTracker {
                         vRe[k] = w * (re[m * K + k] * mr + im[m * K + k] * mi)
                         vIm[k] = w * (im[m * K + k] * mr - re[m * K + k] * mi)
                     }
-                    z[m] = comb.argmax(vRe, vIm)
+                    z[m] = comb.argmax(vRe, vIm, count: K)
                     r[m] = 1 / max(2 * den, 1e-30)
                     rSteady[m] = 1 / max(2 * denSteady, 1e-30)
                 }
@@ -977,7 +1042,7 @@ public final class HumTracker {
             /// The (stiffness, variance factor) of greatest likelihood with the variances `variance` (nil: none is a
             /// number, the track is left as it is).
             func choose(_ variance: UnsafeMutablePointer<Double>) -> Double? {
-                guard let best = mostLikely(y, variance: variance, count: M, noises: Self.phaseNoises, diffuse: true)
+                guard let best = mostLikely(y, variance: variance, count: M, candidates: phaseCandidates)
                 else { return nil }
                 chosenStiffness = Self.phaseStiffnesses[best.index]
                 return best.scale
@@ -1007,10 +1072,12 @@ public final class HumTracker {
                 for m in 0..<M { target[m] = target[m] - base[m] }
                 addToKnots(target, at: times, count: M)
             }
+            if pass == 0 { activeHarmonics = harmonicsStandingOut(gain: gain) }
         }
-        demodulate(input)
+        demodulate(input, samples: n)
         guard frames >= 8 else { return untouched }
-        let M = frames
+        let M = frames, K = activeHarmonics
+        untouched.harmonicCount = K
         let gain = gainOnFrames()
         residualWeights(gain: gain)
         amplitudes(gain: gain)
@@ -1048,14 +1115,7 @@ public final class HumTracker {
         // the phase track are not in it.
         var leftPower = 0.0, modelPower = 0.0
         for k in 0..<K {
-            var sw = 0.0, sw2r = 0.0
-            for m in 0..<M {
-                let w = weights[m * K + k] * weights[m * K + k]
-                let dr = re[m * K + k] - gain[m] * ar[k], di = im[m * K + k] - gain[m] * ai[k]
-                sw += w * gain[m] * gain[m]
-                sw2r += w * w * gain[m] * gain[m] * (dr * dr + di * di)
-            }
-            leftPower += 4 * sw2r / max(sw * sw, 1e-300)
+            leftPower += amplitudeVariance(k, gain: gain)
             modelPower += ar[k] * ar[k] + ai[k] * ai[k]
         }
         untouched.modelPower = modelPower / 2
@@ -1157,7 +1217,10 @@ public final class HumTracker {
         untouched.tracked = true
         untouched.removedRMS = (removedEnergy / Double(n)).squareRoot()
         let seconds = slot(.seconds), fundamental = slot(.fundamental)
-        let h = Double(knotStep)
+        // The fundamental at each frame: the track's mean over ±10 ms (the 20 ms resolution). Over ±5 ms
+        // (one knot each side) the track's frame-to-frame jitter of a few mrad read as ±0.05 Hz from one frame
+        // to the next (0.1 Hz at worst under a word; HUM-TRACKER.md, v6).
+        let h = 2 * Double(knotStep)
         for m in 0..<M {
             let t = times[m]
             seconds[m] = t / rate
@@ -1195,6 +1258,42 @@ struct Scratch<T> {
     func release() { base.deallocate() }
 }
 
+/// The candidate smoothers ``HumTracker`` compares by likelihood: every (variance factor, process noise) pair,
+/// factors outer, as lanes of `scrim_vector_kalman_likelihoods` (process noises scaled to the frame rate; padded to
+/// whole vectors with copies of the first candidate, which are never chosen over it).
+struct KalmanCandidates {
+    let noiseCount: Int
+    let count: Int
+    let blocks: Int
+    let q0: [Double], q1: [Double], scales: [Double]
+    let p00Start: Double, p11Start: Double
+
+    init(noises: [(level: Double, slope: Double)], scales factors: [Double], framesPerSecond: Double, diffuse: Bool) {
+        noiseCount = noises.count
+        count = noises.count * factors.count
+        blocks = (count + 7) / 8
+        let scale = 100 / framesPerSecond
+        var q0 = [Double](), q1 = [Double](), scales = [Double]()
+        for factor in factors {
+            for noise in noises {
+                q0.append(noise.level * scale)
+                q1.append(noise.slope * (scale * scale * scale))
+                scales.append(factor)
+            }
+        }
+        while q0.count < 8 * blocks {
+            q0.append(q0[0])
+            q1.append(q1[0])
+            scales.append(scales[0])
+        }
+        self.q0 = q0
+        self.q1 = q1
+        self.scales = scales
+        p00Start = diffuse ? 1e6 : 1.0
+        p11Start = diffuse ? 1.0 : 1e-2
+    }
+}
+
 /// The comb search of the bootstrap's phase error: argmax over δ ∈ [−0.5, 0.5] rad of Re Σₖ vₖ e^{−jkδ}
 /// (a 0.02 rad grid from a table, then 0.004 rad around the best, then a parabola).
 ///
@@ -1208,6 +1307,9 @@ private final class CombSearch {
     let tableRe: UnsafeMutablePointer<SIMD8<Double>>
     let tableIm: UnsafeMutablePointer<SIMD8<Double>>
     let scores: UnsafeMutablePointer<Double>
+    /// cos(kδ), sin(kδ) of the Newton steps.
+    let cosK: UnsafeMutablePointer<Double>
+    let sinK: UnsafeMutablePointer<Double>
 
     static func coarse(_ g: Int) -> Double { -0.5 + 0.02 * Double(g) }
 
@@ -1216,6 +1318,8 @@ private final class CombSearch {
         tableRe = .allocate(capacity: Self.blocks * harmonics)
         tableIm = .allocate(capacity: Self.blocks * harmonics)
         scores = .allocate(capacity: Self.blocks * 8)
+        cosK = .allocate(capacity: harmonics)
+        sinK = .allocate(capacity: harmonics)
         for b in 0..<Self.blocks {
             for k in 1...harmonics {
                 var re = SIMD8<Double>(repeating: 0), im = SIMD8<Double>(repeating: 0)
@@ -1234,14 +1338,17 @@ private final class CombSearch {
         tableRe.deallocate()
         tableIm.deallocate()
         scores.deallocate()
+        cosK.deallocate()
+        sinK.deallocate()
     }
 
-    func argmax(_ vRe: UnsafeMutablePointer<Double>, _ vIm: UnsafeMutablePointer<Double>) -> Double {
-        let K = self.K
+    /// The best δ for harmonics 1…`count` (at most the table's).
+    func argmax(_ vRe: UnsafeMutablePointer<Double>, _ vIm: UnsafeMutablePointer<Double>, count: Int) -> Double {
+        let K = min(count, self.K)
         // The grid's sums in CScrimVector (cloned per x86-64 level; each lane in order, as one sum at a time).
         scrim_vector_comb_scores(scores, vRe, vIm, UnsafeRawPointer(tableRe).assumingMemoryBound(to: Double.self),
                                  UnsafeRawPointer(tableIm).assumingMemoryBound(to: Double.self), Int64(K),
-                                 Int64(Self.blocks))
+                                 Int64(self.K), Int64(Self.blocks))
         var best = -Double.infinity, bestIndex = 0
         for g in 0..<Self.coarseCount where scores[g] > best {
             best = scores[g]
@@ -1258,13 +1365,10 @@ private final class CombSearch {
             if den < 0 { delta += 0.5 * 0.02 * (y0 - y2) / den }
         }
         for _ in 0..<2 {
-            let sr = cos(delta), si = sin(delta)
-            var cr = 1.0, ci = 0.0
+            scrim_vector_phasors(cosK, sinK, Int64(K), cos(delta), sin(delta))
             var first = 0.0, second = 0.0
             for k in 0..<K {
-                let nr = cr * sr - ci * si
-                ci = cr * si + ci * sr
-                cr = nr
+                let cr = cosK[k], ci = sinK[k]
                 let kk = Double(k + 1)
                 first += kk * (vIm[k] * cr - vRe[k] * ci)
                 second -= kk * kk * (vRe[k] * cr + vIm[k] * ci)
@@ -1276,13 +1380,75 @@ private final class CombSearch {
     }
 }
 
-/// A Kaiser-windowed sinc low-pass read at any fractional time: the angle-domain resampler's kernel.
-/// Cut-off 5.1 kHz, half-width 64 samples at 48 kHz (scaled with the rate), β = 8 (stop band about −80 dB;
-/// transition about 5.0/N of the rate for N taps, so flat to about 4.15 kHz at every rate).
+/// The angle-domain resampler's input at a lower rate: a linear-phase Kaiser low-pass (100 dB: pass band flat to
+/// within about 1e-5 up to the resampler's 5.1 kHz cut-off, stop band from the new rate less 5.1 kHz, so nothing
+/// folds under 5.1 kHz), keeping every `factor`-th sample; sample j of the output is at input sample j·factor (no
+/// delay). The factor brings the rate down to 16-24 kHz (1 under 32 kHz): at 48 kHz the resampler's reads take 44
+/// taps instead of 128, five times per chunk, for one decimation (55 taps at a third of the rate; 109 at 96 kHz, 25
+/// at 44.1 kHz).
+struct HumDecimator {
+    let factor: Int
+    let outputRate: Double
+    let half: Int
+    /// Taps: 2·half + 1.
+    let width: Int
+    let taps: [Float]
+
+    init(sampleRate: Double) {
+        factor = max(1, Int(sampleRate / 16000))
+        outputRate = sampleRate / Double(factor)
+        guard factor > 1 else {
+            half = 0
+            width = 1
+            taps = [1]
+            return
+        }
+        let attenuation = 100.0
+        let beta = 0.1102 * (attenuation - 8.7)
+        let pass = SincKernel.cutoffHertz, stop = outputRate - SincKernel.cutoffHertz
+        let transition = 2 * Double.pi * (stop - pass) / sampleRate
+        // Kaiser's estimate of the length for this attenuation and transition.
+        let half = Int(((attenuation - 7.95) / (2.285 * transition) / 2).rounded(.up))
+        self.half = half
+        let fc = 0.5 / Double(factor)
+        let norm = SincKernel.bessel0(beta)
+        var row = [Double](repeating: 0, count: 2 * half + 1)
+        var sum = 0.0
+        for i in 0...(2 * half) {
+            let tau = Double(i - half)
+            let u = tau / Double(half)
+            let arg = 2 * fc * tau
+            let sinc = abs(arg) < 1e-12 ? 1.0 : sin(Double.pi * arg) / (Double.pi * arg)
+            row[i] = 2 * fc * sinc * SincKernel.bessel0(beta * max(0, 1 - u * u).squareRoot()) / norm
+            sum += row[i]
+        }
+        width = 2 * half + 1
+        taps = row.map { Float($0 / sum) }
+    }
+
+    /// Output samples for `n` input samples.
+    func outputCount(_ n: Int) -> Int { n > 0 ? (n - 1) / factor + 1 : 0 }
+
+    func decimate(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        guard let xp = x.baseAddress else { return }
+        taps.withUnsafeBufferPointer { tp in
+            guard let t = tp.baseAddress else { return }
+            scrim_vector_fir_decimate(y, Int64(count), xp, Int64(x.count), t, Int64(half), Int64(width),
+                                      Int64(factor))
+        }
+    }
+}
+
+/// A Kaiser-windowed sinc low-pass read at any fractional time: the angle-domain resampler's kernel, at the
+/// decimated rate (``HumDecimator``). Cut-off 5.1 kHz, half-width 64 samples at 48 kHz scaled with the rate (22 at
+/// 16 kHz), β = 8 (stop band about −80 dB; transition about 5.0/N of the rate for N taps, so flat to about 4.15 kHz
+/// at every rate); 1024 phases per sample, the nearest taken.
 struct SincKernel {
     static let cutoffHertz = 5100.0
     let halfWidth: Int
     let phases = 1024
+    /// Floats per tap row (2·halfWidth).
+    let rowStride: Int
     let taps: [Float]
     /// Tap tables by sample rate (one takes about 5 ms to build at 48 kHz, and every file's tracker needs one);
     /// a few rates kept.
@@ -1291,19 +1457,18 @@ struct SincKernel {
     init(sampleRate: Double) {
         let w = max(8, Int((64 * sampleRate / 48000).rounded(.up)))
         halfWidth = w
+        // Rows of exactly the taps: zeros padding them to whole vectors were tried (HUM-TRACKER.md, v6) and are
+        // no faster.
+        let stride = 2 * w
+        rowStride = stride
         if let cached = Self.cache.withLock({ $0[sampleRate] }) {
             taps = cached
             return
         }
         let beta = 8.0
         let fc = min(Self.cutoffHertz, 0.45 * sampleRate) / sampleRate
-        func bessel0(_ x: Double) -> Double {
-            var sum = 1.0, term = 1.0
-            for i in 1..<40 { term *= (x / (2 * Double(i))) * (x / (2 * Double(i))); sum += term }
-            return sum
-        }
-        let norm = bessel0(beta)
-        var t = [Float](repeating: 0, count: (phases + 1) * 2 * w)
+        let norm = Self.bessel0(beta)
+        var t = [Float](repeating: 0, count: (phases + 1) * stride)
         for p in 0...phases {
             let frac = Double(p) / Double(phases)
             var row = [Double](repeating: 0, count: 2 * w)
@@ -1314,10 +1479,10 @@ struct SincKernel {
                 guard abs(u) < 1 else { continue }
                 let arg = 2 * fc * tau
                 let sinc = abs(arg) < 1e-12 ? 1.0 : sin(Double.pi * arg) / (Double.pi * arg)
-                row[j] = 2 * fc * sinc * bessel0(beta * (1 - u * u).squareRoot()) / norm
+                row[j] = 2 * fc * sinc * Self.bessel0(beta * (1 - u * u).squareRoot()) / norm
                 sum += row[j]
             }
-            for j in 0..<(2 * w) { t[p * 2 * w + j] = Float(row[j] / sum) }
+            for j in 0..<(2 * w) { t[p * stride + j] = Float(row[j] / sum) }
         }
         taps = t
         Self.cache.withLock { cache in
@@ -1326,44 +1491,19 @@ struct SincKernel {
         }
     }
 
-    /// The tap row and the first input sample of a read at time `t`: floor(t), and the fraction's phase rounded
-    /// half away from zero (as `rounded()`; for t ≥ 0 without the library call: the fraction v − ⌊v⌋ of a
-    /// Double is exact, so comparing it with 0.5 rounds exactly as `rounded()` does).
-    @inline(__always)
-    private func place(_ t: Double) -> (row: Int, base: Int) {
-        guard t >= 0 && t < 1e15 else {
-            let i0 = Int(t.rounded(.down))
-            let p = Int(((t - Double(i0)) * Double(phases)).rounded())
-            return (p * 2 * halfWidth, i0 - halfWidth + 1)
+    /// The modified Bessel function I₀ by its series, until its terms no longer change the sum (at most 40 terms;
+    /// about 25 for the windows' β of 8 to 10).
+    static func bessel0(_ x: Double) -> Double {
+        var sum = 1.0, term = 1.0
+        for i in 1..<40 {
+            term *= (x / (2 * Double(i))) * (x / (2 * Double(i)))
+            sum += term
+            if term < sum * 1e-17 { break }
         }
-        let i0 = Int(t)
-        let v = (t - Double(i0)) * Double(phases)
-        let whole = Int(v)
-        let p = v - Double(whole) >= 0.5 ? whole + 1 : whole
-        return (p * 2 * halfWidth, i0 - halfWidth + 1)
+        return sum
     }
 
-    @inline(__always)
-    func sample(_ x: UnsafeBufferPointer<Float>, at t: Double) -> Float {
-        let (row, base) = place(t)
-        let w = halfWidth
-        return taps.withUnsafeBufferPointer { tp in
-            var s: Float = 0
-            if base >= 0 && base + 2 * w <= x.count {
-                // In order, one product after another: the tracker's discrete choices (the stiffness and variance
-                // scale picked by likelihood) can flip on a different rounding, and the corpus figures are
-                // measured with this sum.
-                for j in 0..<(2 * w) { s += tp[row + j] * x[base + j] }
-            } else {
-                for j in 0..<(2 * w) where base + j >= 0 && base + j < x.count { s += tp[row + j] * x[base + j] }
-            }
-            return s
-        }
-    }
-
-    /// `sample(x, at: times[i])` for i in 0..<count into `y`, bit for bit (`scrim_vector_sinc_reads` in
-    /// CScrimVector: eight reads at a time, their taps and samples transposed into SIMD lanes so that each lane
-    /// sums in order as `sample` does; the in-order sum alone is bound by the adder's latency).
+    /// The reads at `times` (samples of `x`) into `y` (`scrim_vector_sinc_reads` in CScrimVector).
     func sample(_ x: UnsafeBufferPointer<Float>, at times: UnsafePointer<Double>, count: Int,
                 into y: UnsafeMutablePointer<Float>) {
         guard let xp = x.baseAddress else {
@@ -1372,8 +1512,8 @@ struct SincKernel {
         }
         taps.withUnsafeBufferPointer { tp in
             guard let taps = tp.baseAddress else { return }
-            scrim_vector_sinc_reads(y, times, Int64(count), taps, Int64(phases), Int64(halfWidth), xp,
-                                    Int64(x.count))
+            scrim_vector_sinc_reads(y, times, Int64(count), taps, Int64(phases), Int64(halfWidth),
+                                    Int64(rowStride), xp, Int64(x.count))
         }
     }
 }

@@ -54,7 +54,8 @@ struct HumTrackerTests {
     /// A generator wobbling ±0.3 Hz around 60 Hz with a 4 s period (harmonic 20 moves ±6 Hz at up to 9 Hz/s),
     /// under two words. The frame-wise tracker left −3 dB on such a wobble (issue 19); the target is −35 dB on the
     /// corpus; this take is clean apart from the voice, so ≤ −35 dB is required here too. The tracked
-    /// fundamental stays within 0.02 Hz of the truth (the issue's accuracy) between 1 s and 7 s.
+    /// fundamental stays within 0.02 Hz of the truth (the issue's accuracy) between 1 s and 7 s (measured: −52.1 dB,
+    /// 0.003 Hz RMS, 0.02 Hz at worst).
     @Test func wobblingGeneratorUnderSpeech() throws {
         let f0: (Double) -> Double = { 60 + 0.3 * sin(2 * Double.pi * $0 / 4) }
         let hum = Self.hum(fundamental: f0)
@@ -65,7 +66,7 @@ struct HumTrackerTests {
         #expect(track.tracked)
         var worst = 0.0, sum = 0.0, count = 0.0
         for (time, hertz) in zip(track.frameSeconds, track.fundamentalHertz) where time > 1 && time < 7 {
-            // The frame's fundamental is the mean over ±5 ms: the sine's curvature there is negligible.
+            // The frame's fundamental is the track's mean over ±10 ms: the sine's curvature there is negligible.
             worst = max(worst, abs(hertz - f0(time)))
             sum += (hertz - f0(time)) * (hertz - f0(time))
             count += 1
@@ -91,8 +92,10 @@ struct HumTrackerTests {
     }
 
     /// Weak hum: steady 60 Hz, its power 25 dB under the voice's over the take. The issue asks ≤ −45 dB of steady
-    /// hum; the tracker leaves −64.6 dB here (−51.8 dB before a steady track trusted the voice's frames less,
-    /// −41.3 dB before the track's and the level's freedom were chosen on all frames). Required: ≤ −45 dB, the issue's figure.
+    /// hum; the tracker leaves −64.8 dB here (a build of HUM-TRACKER.md v6 that differed only in the order of the
+    /// resampler's sums left −47.4 dB, with the same choices: under a voice 25 dB over the hum the weighted amplitudes
+    /// move that much with rounding; −51.8 dB before a steady track trusted the voice's frames less, −41.3 dB before
+    /// the track's and the level's freedom were chosen on all frames). Required: ≤ −45 dB, the issue's figure.
     @Test func weakHumUnderSpeech() throws {
         let voice = Self.voice()
         var hum = Self.hum(fundamental: { _ in 60 })
@@ -108,7 +111,7 @@ struct HumTrackerTests {
     /// on every 12th harmonic of 50 Hz and every 2nd of 60 Hz for 2 s). A steady track trusts the voice's frames
     /// less again (HUM-TRACKER.md, v5), and the residual weights are summed directly, not as differences of running
     /// sums (whose rounding left the pauses' weights at 1e-26 and let the level swing from -6.5 to 2.6 under the
-    /// 50 Hz take). Measured: 50 Hz -92.5 dB, 60 Hz -70.0 dB; before, -12.8 and -43.1 dB. Required: -55 dB, 10 dB
+    /// 50 Hz take). Measured: 50 Hz -92.4 dB, 60 Hz -69.2 dB; before, -12.8 and -43.1 dB. Required: -55 dB, 10 dB
     /// past the issue's -45 dB for steady hum and 15 dB short of the smaller measured figure.
     @Test(arguments: [50.0, 60.0]) func steadyHumUnderHeldVowels(reference: Double) throws {
         let voice = Self.voice()
@@ -124,7 +127,7 @@ struct HumTrackerTests {
     }
 
     /// Amplitude modulation: 30 % at 0.7 Hz on steady 50 Hz hum, under two words. The common level follows it:
-    /// ≤ −35 dB (a take-long amplitude alone would leave about 20·log10(0.3/√2) = −13.5 dB).
+    /// ≤ −35 dB (a take-long amplitude alone would leave about 20·log10(0.3/√2) = −13.5 dB; measured −55.4 dB).
     @Test func amplitudeModulatedHum() throws {
         let hum = Self.hum(fundamental: { _ in 50 }, level: { 1 + 0.3 * sin(2 * Double.pi * 0.7 * $0) })
         let voice = Self.voice()
@@ -141,7 +144,8 @@ struct HumTrackerTests {
     /// of RMS 0.01 (uniform, peak 0.0173): per 40 ms frame the noise in a harmonic's bin is about as strong as the
     /// 10th harmonic, and over 8 s the coherent average gains about 10·log10(8 s × 100 frames / 4 overlap) = 23 dB,
     /// so the amplitudes' error sits near −40 dB re the hum; the phase track's error in the noise comes on top
-    /// (measured −31.4 dB in all); ≤ −27 dB leaves room for a different rounding of the track's choices
+    /// (measured −35.1 dB in all; −31.4 dB when every harmonic to 4 kHz was modelled, before HUM-TRACKER.md v6: the
+    /// harmonics that do not stand out of the noise are no longer estimated from it); ≤ −27 dB leaves room for a different rounding of the track's choices
     /// (HUM-TRACKER.md, v3, sensitivity); the classic remover leaves −19 dB on the corpus's hum_noise. What is removed
     /// beyond the hum (output against the noise + voice) is no more than the hum left allows: the noise's power
     /// comes through within 0.1 dB.
@@ -261,6 +265,78 @@ struct HumTrackerTests {
     }
 
     /// Settings that cannot work are refused.
+    /// The resampler's decimator at 48, 96 and 44.1 kHz (to 16, 16 and 22.05 kHz): tones in the hum's band (50 Hz to
+    /// 3.9 kHz) come through within 1e-4 of their value at the kept sample (no delay; the design's pass-band ripple is
+    /// 1.3e-5 at 48 kHz and the float rounding of about 55 products near 1e-6, so 1e-4 is a margin of seven), and a
+    /// tone that would fold onto 4 kHz is at least 90 dB down (the Kaiser design's 100 dB stop band begins 1.1 kHz
+    /// below it; its float taps give −102 dB there). Measured: at most 1.8e-5 off (3.9 kHz at 44.1 kHz).
+    @Test(arguments: [48000.0, 96000.0, 44100.0]) func decimatorKeepsTheBandAndStopsTheFold(rate: Double) {
+        let decimator = HumDecimator(sampleRate: rate)
+        #expect(decimator.factor == Int(rate / 16000))
+        #expect(decimator.outputRate >= 16000 && decimator.outputRate < 24000)
+        let n = Int(rate / 2)
+        func decimated(_ hertz: Double) -> [Float] {
+            let x = (0..<n).map { Float(cos(2 * Double.pi * hertz * Double($0) / rate + 0.3)) }
+            let count = decimator.outputCount(n)
+            var y = [Float](repeating: 0, count: count)
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    if let base = yp.baseAddress { decimator.decimate(xp, into: base, count: count) }
+                }
+            }
+            return y
+        }
+        // Away from the ends, where the filter runs past the input.
+        let edge = decimator.half / decimator.factor + 1
+        let inside = edge..<(decimator.outputCount(n) - edge)
+        for hertz in [50.0, 1000, 2500, 3900] {
+            let y = decimated(hertz)
+            var worst = 0.0
+            for j in inside {
+                let expected = cos(2 * Double.pi * hertz * Double(j * decimator.factor) / rate + 0.3)
+                worst = max(worst, abs(Double(y[j]) - expected))
+            }
+            #expect(worst < 1e-4, "\(hertz) Hz at \(rate) Hz: off by \(worst)")
+        }
+        let fold = decimated(decimator.outputRate - 4000)
+        let power = inside.reduce(0.0) { $0 + Double(fold[$1]) * Double(fold[$1]) } / Double(inside.count)
+        let decibels = 10 * log10(power / 0.5)
+        #expect(decibels < -90, "the tone folding onto 4 kHz at \(rate) Hz: \(decibels) dB")
+    }
+
+    /// At 48 kHz (the resampler reading the decimated copy) the tracker starts from every harmonic to 4 kHz (66 at
+    /// 60 Hz) and after the first pass models only those that stand out of their uncertainty, at least to 1 kHz:
+    /// mains harmonics to 1.2 kHz (20) under the two words keep 17 to fewer than 66 (the cut plus a quarter);
+    /// odd harmonics to 3.9 kHz keep 65 or 66. Either way the hum left is the issue's −35 dB or less (the wobble's
+    /// target; steady hum here, so the smaller figure is no stretch). Measured: 25 modelled, −76.8 dB; buzz 66,
+    /// −76.9 dB.
+    @Test(arguments: [false, true]) func harmonicsModelledAt48k(buzz: Bool) throws {
+        let rate = 48000.0
+        let n = Int(8 * rate)
+        let amplitudes: [Double] = buzz
+            ? (1...65).map { $0 % 2 == 1 ? 0.02 / Double($0).squareRoot() : 0 }
+            : HumSignals.mainsAmplitudes(count: 20, fundamentalAmplitude: 0.02)
+        let hum = HumSignals.hum(frameCount: n, sampleRate: rate, startHertz: 60, amplitudes: amplitudes)
+        // Two words and a recording's noise floor (white, −85 dBFS RMS): without any noise the harmonics where
+        // there is neither hum nor voice hold nothing but rounding, whose ratios to their uncertainty mean nothing.
+        let voice = HumSignals.sum(HumSignals.sum(
+            HumSignals.vowelWithPhases(frameCount: n, sampleRate: rate, from: 1.5, to: 3.5, rampIn: true).samples,
+            HumSignals.vowelWithPhases(frameCount: n, sampleRate: rate, from: 4.5, to: 6.5, rampIn: true).samples),
+            HumSignals.whiteNoise(frameCount: n, amplitude: 1e-4, seed: 19))
+        let tracker = try HumTracker(sampleRate: rate, referenceHertz: 60)
+        #expect(tracker.harmonicCount == 66)
+        var work = HumSignals.sum(hum, voice)
+        let track = work.withUnsafeMutableBufferPointer { tracker.removeHum(from: $0) }
+        #expect(track.tracked)
+        if buzz {
+            #expect(track.harmonicCount >= 65, "modelled \(track.harmonicCount)")
+        } else {
+            #expect(track.harmonicCount >= 17 && track.harmonicCount < 66, "modelled \(track.harmonicCount)")
+        }
+        let left = HumSignals.errorDecibels(work, voice, reference: hum, 0..<n)
+        #expect(left < -35, "hum left \(left) dB")
+    }
+
     @Test func configurationErrors() {
         #expect(throws: ScrimError.self) { try HumTracker(sampleRate: 4000, referenceHertz: 50) }
         #expect(throws: ScrimError.self) { try HumTracker(sampleRate: 48000, referenceHertz: 5) }

@@ -29,10 +29,38 @@ static inline void place(double t, int64_t phases, int64_t halfWidth, int64_t ro
     *base = i0 - halfWidth + 1;
 }
 
-// One read inside the input: the products summed eight lanes at a time into four partial sums (blocks b, b+1, b+2,
-// b+3 of eight taps), the partials added pairwise, the lanes pairwise, then the taps past the last whole block.
-// A fixed order of additions (no fused multiply-adds), so every clone gives the same bits.
-static inline float read_inside(const float *restrict t, const float *restrict xs, int64_t width) {
+// Rows r[l] = (a[l][0…7]) become columns r[j] = (a[0…7][j]): unpack pairs, then pairs of pairs, then halves.
+__attribute__((always_inline)) static inline void transpose8(scrim_v8f r[8]) {
+    scrim_v8f t0 = __builtin_shufflevector(r[0], r[1], 0, 8, 1, 9, 4, 12, 5, 13);
+    scrim_v8f t1 = __builtin_shufflevector(r[0], r[1], 2, 10, 3, 11, 6, 14, 7, 15);
+    scrim_v8f t2 = __builtin_shufflevector(r[2], r[3], 0, 8, 1, 9, 4, 12, 5, 13);
+    scrim_v8f t3 = __builtin_shufflevector(r[2], r[3], 2, 10, 3, 11, 6, 14, 7, 15);
+    scrim_v8f t4 = __builtin_shufflevector(r[4], r[5], 0, 8, 1, 9, 4, 12, 5, 13);
+    scrim_v8f t5 = __builtin_shufflevector(r[4], r[5], 2, 10, 3, 11, 6, 14, 7, 15);
+    scrim_v8f t6 = __builtin_shufflevector(r[6], r[7], 0, 8, 1, 9, 4, 12, 5, 13);
+    scrim_v8f t7 = __builtin_shufflevector(r[6], r[7], 2, 10, 3, 11, 6, 14, 7, 15);
+    scrim_v8f u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
+    scrim_v8f u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+    scrim_v8f u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
+    scrim_v8f u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+    scrim_v8f u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+    scrim_v8f u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+    scrim_v8f u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+    scrim_v8f u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+    r[0] = __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[1] = __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[2] = __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[3] = __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11);
+    r[4] = __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15);
+    r[5] = __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15);
+    r[6] = __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15);
+    r[7] = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
+// The vector part of a read inside the input: the products of the whole blocks of eight taps summed eight lanes at
+// a time into four partial sums (blocks b, b+1, b+2, b+3), the partials added pairwise.
+__attribute__((always_inline)) static inline void read_lanes(const float *restrict t, const float *restrict xs,
+                                                             int64_t width, scrim_v8f *out) {
     const int64_t blocks = width / 8;
     scrim_v8f a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
     int64_t b = 0;
@@ -52,7 +80,15 @@ static inline float read_inside(const float *restrict t, const float *restrict x
         LOAD8(t0, t + 8 * b); LOAD8(x0, xs + 8 * b);
         a0 += t0 * x0;
     }
-    scrim_v8f a = (a0 + a1) + (a2 + a3);
+    *out = (a0 + a1) + (a2 + a3);
+}
+
+// One read inside the input: read_lanes, the lanes added pairwise, then the taps past the last whole block one
+// after another. A fixed order of additions (no fused multiply-adds), so every clone gives the same bits.
+static inline float read_inside(const float *restrict t, const float *restrict xs, int64_t width) {
+    const int64_t blocks = width / 8;
+    scrim_v8f a;
+    read_lanes(t, xs, width, &a);
     float lanes[8];
     memcpy(lanes, &a, sizeof lanes);
     float s = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
@@ -73,13 +109,47 @@ SCRIM_CLONES
 void scrim_vector_sinc_reads(float *restrict y, const double *restrict times, int64_t count,
                              const float *restrict taps, int64_t phases, int64_t halfWidth, int64_t rowStride,
                              const float *restrict x, int64_t n) {
-    for (int64_t i = 0; i < count; i++) {
+    const int64_t width = 2 * halfWidth, whole = 8 * (width / 8);
+    int64_t i = 0;
+    // Eight reads at a time: each read's lanes as read_inside sums them, then the eight reads' lanes transposed so
+    // that their pairwise sums and the taps past the whole blocks run across the reads, eight in a vector, each lane
+    // the same additions in the same order as read_inside (the same bits, without its chain of scalar additions).
+    for (; i + 8 <= count; i += 8) {
+        int64_t row[8], base[8];
+        int inside = 1;
+        for (int l = 0; l < 8; l++) {
+            place(times[i + l], phases, halfWidth, rowStride, &row[l], &base[l]);
+            if (base[l] < 0 || base[l] + width > n) inside = 0;
+        }
+        if (!inside) {
+            // Near the ends: one at a time.
+            for (int l = 0; l < 8; l++) {
+                y[i + l] = base[l] >= 0 && base[l] + width <= n ? read_inside(taps + row[l], x + base[l], width)
+                                                                : read_edge(taps + row[l], base[l], width, x, n);
+            }
+            continue;
+        }
+        scrim_v8f lanes[8];
+        for (int l = 0; l < 8; l++) read_lanes(taps + row[l], x + base[l], width, &lanes[l]);
+        transpose8(lanes);
+        scrim_v8f sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+        for (int64_t j = whole; j < width; j++) {
+            scrim_v8f tj, xj;
+            for (int l = 0; l < 8; l++) {
+                tj[l] = taps[row[l] + j];
+                xj[l] = x[base[l] + j];
+            }
+            sum = sum + tj * xj;
+        }
+        memcpy(y + i, &sum, sizeof sum);
+    }
+    for (; i < count; i++) {
         int64_t row, base;
         place(times[i], phases, halfWidth, rowStride, &row, &base);
-        if (base >= 0 && base + 2 * halfWidth <= n) {
-            y[i] = read_inside(taps + row, x + base, 2 * halfWidth);
+        if (base >= 0 && base + width <= n) {
+            y[i] = read_inside(taps + row, x + base, width);
         } else {
-            y[i] = read_edge(taps + row, base, 2 * halfWidth, x, n);
+            y[i] = read_edge(taps + row, base, width, x, n);
         }
     }
 }

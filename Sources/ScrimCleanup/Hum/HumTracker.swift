@@ -1081,7 +1081,7 @@ public final class HumTracker {
         let gain = gainOnFrames()
         residualWeights(gain: gain)
         amplitudes(gain: gain)
-        let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base, weights = self.weights.base
+        let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base
         // The evidence: how consistently each harmonic's frames point where its amplitude points (the mean
         // resultant length of the phase differences, frames below 1e-6 ignored). A hum keeps its phase in every
         // frame it dominates; a voice or noise does not.

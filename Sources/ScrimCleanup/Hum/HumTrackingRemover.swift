@@ -27,7 +27,8 @@ public struct HumTrackReport: Sendable {
     /// Energy subtracted and energy of the input (sums of squares), for the removed-to-input ratio.
     public var removedEnergy: Double = 0
     public var inputEnergy: Double = 0
-    /// Harmonics modelled.
+    /// Harmonics modelled: the most in any chunk (after its first pass a chunk models only the harmonics that
+    /// stand out, at least to 1 kHz).
     public var harmonicCount: Int = 0
     /// Chunks tracked, and of those the ones where hum was removed.
     public var chunks: Int = 0
@@ -265,7 +266,7 @@ public final class HumTrackingRemover: AudioProcessor {
 
     private func record(_ track: HumTrack, channel c: Int, windowStart: Int, from: Int, to: Int,
                         original: UnsafePointer<Float>, cleaned: UnsafePointer<Float>) {
-        reports[c].harmonicCount = track.harmonicCount
+        reports[c].harmonicCount = max(reports[c].harmonicCount, track.harmonicCount)
         reports[c].chunks += 1
         if track.tracked {
             reports[c].chunksRemoved += 1

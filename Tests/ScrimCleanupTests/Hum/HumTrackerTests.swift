@@ -337,6 +337,31 @@ struct HumTrackerTests {
         #expect(left < -35, "hum left \(left) dB")
     }
 
+    /// The report's harmonic count is the most any chunk modelled: a buzz to 3.9 kHz for the first 4.5 s (every
+    /// harmonic to 4 kHz stands out: 66 at 60 Hz) and mains hum to 1.2 kHz over a −85 dBFS noise floor after it (17 up
+    /// to fewer than 66), in 3 s chunks. The last chunk models fewer than the first; the report says 66.
+    @Test func reportCountsTheMostHarmonicsModelled() throws {
+        let n = Self.frameCount
+        let half = n * 9 / 16
+        let buzz = HumSignals.hum(frameCount: n, sampleRate: Self.sampleRate, startHertz: 60,
+                                  amplitudes: (1...65).map { $0 % 2 == 1 ? 0.02 / Double($0).squareRoot() : 0 })
+        let mains = HumSignals.hum(frameCount: n, sampleRate: Self.sampleRate, startHertz: 60,
+                                   amplitudes: HumSignals.mainsAmplitudes(count: 20, fundamentalAmplitude: 0.02))
+        let floor = HumSignals.whiteNoise(frameCount: n, amplitude: 1e-4, seed: 23)
+        let input = (0..<n).map { ($0 < half ? buzz[$0] : mains[$0]) + floor[$0] }
+        let remover = HumTrackingRemover(fundamentalHertz: 60, chunkSeconds: 3, overlapSeconds: 1)
+        try remover.prepare(for: ProcessSpec(sampleRate: Self.sampleRate, channelCount: 1, maximumBlockFrames: 4096))
+        _ = remover.processAligned(AudioBuffer(channels: [input]), blockFrames: [4096])
+        let report = try #require(remover.reports.first)
+        #expect(report.chunks == 3 && report.chunksRemoved == 3)
+        #expect(report.harmonicCount == 66, "reported \(report.harmonicCount)")
+        // The last chunk alone (mains over the floor) models fewer.
+        let tracker = try HumTracker(sampleRate: Self.sampleRate, referenceHertz: 60)
+        var last = Array(input[(n - Int(3 * Self.sampleRate))...])
+        let track = last.withUnsafeMutableBufferPointer { tracker.removeHum(from: $0) }
+        #expect(track.harmonicCount >= 17 && track.harmonicCount < 66, "the last 3 s alone: \(track.harmonicCount)")
+    }
+
     @Test func configurationErrors() {
         #expect(throws: ScrimError.self) { try HumTracker(sampleRate: 4000, referenceHertz: 50) }
         #expect(throws: ScrimError.self) { try HumTracker(sampleRate: 48000, referenceHertz: 5) }

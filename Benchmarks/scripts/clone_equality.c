@@ -31,14 +31,13 @@ int main(){ float power[N],lambda[N],prev[N],lng[N],l2f[N],linf[N],work[N],ratio
  float san[N]; int64_t sb=0, sc=0; for(int k=0;k<N;k++) san[k]=(rnd()-0.5f)*4e6f; san[3]=NAN; san[9]=-INFINITY;
  uint32_t odd[4]={0x80000000u,0x00000001u,0x7FC01234u,0xFF800001u}; for(int i=0;i<4;i++) memcpy(&san[20+i],&odd[i],4);
  scrim_vector_sanitize(san,N,1e6f,&sb,&sc); printf("sanitize %ld %ld\n",(long)sb,(long)sc);
- // the hum tracker's resampler (rows of 48 and 64 floats, 44 and 59 taps, reads near both ends included), decimator
- // (55 taps in 56), comb grid (79 harmonics, and 25 of a 79-harmonic table), phasors and candidate smoothers
+ // the hum tracker's resampler (44 and 60 taps, reads near both ends included), decimator (55 taps), comb grid (79 harmonics, and 25 of a 79-harmonic table), phasors and candidate smoothers
  static float hx[4000], htaps[1025*64], hy[3000], hy2[3000], dtaps[56], hd[1400]; static double ht[3000];
  for(int i=0;i<4000;i++) hx[i]=rnd()-0.5f; for(int i=0;i<1025*64;i++) htaps[i]=(rnd()-0.5f)*0.1f;
  for(int i=0;i<55;i++) dtaps[i]=(rnd()-0.5f)*0.1f; dtaps[55]=0;
  for(int i=0;i<3000;i++) ht[i]=i*1.3317+rnd()*0.5;
- scrim_vector_sinc_reads(hy,ht,3000,htaps,1024,22,48,hx,4000); scrim_vector_sinc_reads(hy2,ht,3000,htaps,1024,30,64,hx,4000);
- scrim_vector_fir_decimate(hd,1334,hx,4000,dtaps,27,56,3);
+ scrim_vector_sinc_reads(hy,ht,3000,htaps,1024,22,hx,4000); scrim_vector_sinc_reads(hy2,ht,3000,htaps,1024,30,hx,4000);
+ scrim_vector_fir_decimate(hd,1334,hx,4000,dtaps,27,3);
  static double vre[79], vim[79], tre[7*79*8], tim[7*79*8], csc[56], csc2[56], pc[79], ps[79], kl[16];
  for(int k=0;k<79;k++){ vre[k]=rnd()-0.5; vim[k]=rnd()-0.5; } for(int i=0;i<7*79*8;i++){ tre[i]=cos(0.01*i); tim[i]=-sin(0.013*i); }
  scrim_vector_comb_scores(csc,vre,vim,tre,tim,79,79,7); scrim_vector_comb_scores(csc2,vre,vim,tre,tim,25,79,7);

@@ -13,8 +13,7 @@ typedef float scrim_v8f __attribute__((vector_size(32)));
 // SincKernel's row and first input sample of a read at time t: ⌊t⌋, and the fraction's phase rounded half away
 // from zero (t ≥ 0; the fraction v − ⌊v⌋ of a double is exact, so the comparison with 0.5 rounds as Swift's
 // rounded() does).
-static inline void place(double t, int64_t phases, int64_t halfWidth, int64_t rowStride, int64_t *row,
-                         int64_t *base) {
+static inline void place(double t, int64_t phases, int64_t halfWidth, int64_t *row, int64_t *base) {
     int64_t i0, p;
     if (t >= 0 && t < 1e15) {
         i0 = (int64_t)t;
@@ -25,7 +24,7 @@ static inline void place(double t, int64_t phases, int64_t halfWidth, int64_t ro
         i0 = (int64_t)floor(t);
         p = (int64_t)round((t - (double)i0) * (double)phases);
     }
-    *row = p * rowStride;
+    *row = p * 2 * halfWidth;
     *base = i0 - halfWidth + 1;
 }
 
@@ -105,9 +104,14 @@ static inline float read_edge(const float *taps, int64_t base, int64_t width, co
     return s;
 }
 
+// One read: read_inside where every tap falls inside the input, read_edge where some do not.
+static inline float read_one(const float *taps, int64_t base, int64_t width, const float *x, int64_t n) {
+    return base >= 0 && base + width <= n ? read_inside(taps, x + base, width) : read_edge(taps, base, width, x, n);
+}
+
 SCRIM_CLONES
 void scrim_vector_sinc_reads(float *restrict y, const double *restrict times, int64_t count,
-                             const float *restrict taps, int64_t phases, int64_t halfWidth, int64_t rowStride,
+                             const float *restrict taps, int64_t phases, int64_t halfWidth,
                              const float *restrict x, int64_t n) {
     const int64_t width = 2 * halfWidth, whole = 8 * (width / 8);
     int64_t i = 0;
@@ -118,21 +122,19 @@ void scrim_vector_sinc_reads(float *restrict y, const double *restrict times, in
         int64_t row[8], base[8];
         int inside = 1;
         for (int l = 0; l < 8; l++) {
-            place(times[i + l], phases, halfWidth, rowStride, &row[l], &base[l]);
+            place(times[i + l], phases, halfWidth, &row[l], &base[l]);
             if (base[l] < 0 || base[l] + width > n) inside = 0;
         }
         if (!inside) {
             // Near the ends: one at a time.
-            for (int l = 0; l < 8; l++) {
-                y[i + l] = base[l] >= 0 && base[l] + width <= n ? read_inside(taps + row[l], x + base[l], width)
-                                                                : read_edge(taps + row[l], base[l], width, x, n);
-            }
+            for (int l = 0; l < 8; l++) y[i + l] = read_one(taps + row[l], base[l], width, x, n);
             continue;
         }
         scrim_v8f lanes[8];
         for (int l = 0; l < 8; l++) read_lanes(taps + row[l], x + base[l], width, &lanes[l]);
         transpose8(lanes);
-        scrim_v8f sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+        scrim_v8f sum =
+            ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
         for (int64_t j = whole; j < width; j++) {
             scrim_v8f tj, xj;
             for (int l = 0; l < 8; l++) {
@@ -145,28 +147,17 @@ void scrim_vector_sinc_reads(float *restrict y, const double *restrict times, in
     }
     for (; i < count; i++) {
         int64_t row, base;
-        place(times[i], phases, halfWidth, rowStride, &row, &base);
-        if (base >= 0 && base + width <= n) {
-            y[i] = read_inside(taps + row, x + base, width);
-        } else {
-            y[i] = read_edge(taps + row, base, width, x, n);
-        }
+        place(times[i], phases, halfWidth, &row, &base);
+        y[i] = read_one(taps + row, base, width, x, n);
     }
 }
 
-// The hum tracker's decimator: y[j] = Σᵢ taps[i]·x[j·factor − half + i], i = 0…2·half (`width` = 2·half + 1),
-// samples outside x[0…n−1] taken as 0.
+// The hum tracker's decimator: y[j] = Σᵢ taps[i]·x[j·factor − half + i], i = 0…2·half, samples outside x[0…n−1]
+// taken as 0.
 SCRIM_CLONES
 void scrim_vector_fir_decimate(float *restrict y, int64_t count, const float *restrict x, int64_t n,
-                               const float *restrict taps, int64_t half, int64_t width, int64_t factor) {
-    for (int64_t j = 0; j < count; j++) {
-        const int64_t base = j * factor - half;
-        if (base >= 0 && base + width <= n) {
-            y[j] = read_inside(taps, x + base, width);
-        } else {
-            y[j] = read_edge(taps, base, 2 * half + 1, x, n);
-        }
-    }
+                               const float *restrict taps, int64_t half, int64_t factor) {
+    for (int64_t j = 0; j < count; j++) y[j] = read_one(taps, j * factor - half, 2 * half + 1, x, n);
 }
 
 typedef double scrim_v8d __attribute__((vector_size(64)));

@@ -171,11 +171,11 @@ void scrim_vector_decode_pcm24(const uint8_t *source, float *samples, int64_t co
 void scrim_vector_decode_pcm32(const uint8_t *source, float *samples, int64_t count);
 
 /// The hum tracker's angle-domain resampler (ScrimCleanup's SincKernel): y[i] = Σⱼ taps[row + j]·x[base + j],
-/// j = 0…2·halfWidth − 1, where base = ⌊times[i]⌋ − halfWidth + 1 and row = rowStride·p, p the fraction of
-/// times[i] in 1/phases steps rounded half away from zero (rows of rowStride ≥ 2·halfWidth floats); taps outside
-/// x[0…n−1] are skipped. Summed eight lanes at a time in a fixed order (the same bits from every clone).
+/// j = 0…2·halfWidth − 1, where base = ⌊times[i]⌋ − halfWidth + 1 and row = 2·halfWidth·p, p the fraction of
+/// times[i] in 1/phases steps rounded half away from zero; taps outside x[0…n−1] are skipped. Summed eight lanes at
+/// a time in a fixed order (the same bits from every clone).
 void scrim_vector_sinc_reads(float *y, const double *times, int64_t count, const float *taps, int64_t phases,
-                             int64_t halfWidth, int64_t rowStride, const float *x, int64_t n);
+                             int64_t halfWidth, const float *x, int64_t n);
 
 /// The hum tracker's comb search grid (ScrimCleanup's CombSearch), eight grid points per block:
 /// scores[8b + l] = Σₖ (vRe[k]·tableRe[(b·stride + k)·8 + l] − vIm[k]·tableIm[…]), k = 0…harmonics − 1 in order
@@ -184,9 +184,9 @@ void scrim_vector_comb_scores(double *scores, const double *vRe, const double *v
                               const double *tableIm, int64_t harmonics, int64_t stride, int64_t blocks);
 
 /// The hum tracker's decimator: y[j] = Σᵢ taps[i]·x[j·factor − half + i] for i = 0…2·half and j = 0…count − 1,
-/// samples outside x[0…n−1] taken as 0; `width` = 2·half + 1 (summed as scrim_vector_sinc_reads sums).
+/// samples outside x[0…n−1] taken as 0 (summed as scrim_vector_sinc_reads sums).
 void scrim_vector_fir_decimate(float *y, int64_t count, const float *x, int64_t n, const float *taps, int64_t half,
-                               int64_t width, int64_t factor);
+                               int64_t factor);
 
 /// cos(kδ) into c[k − 1] and sin(kδ) into s[k − 1] for k = 1…count, from cosDelta = cos δ and sinDelta = sin δ by
 /// recurrence (eight side by side; relative error about count·1e-16).

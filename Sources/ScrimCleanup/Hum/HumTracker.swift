@@ -57,10 +57,9 @@ public struct HumTrack: Sendable {
 ///
 /// 1. **Angle-domain demodulation.** The input, decimated to 16-24 kHz, is resampled along the current phase track
 ///    onto a grid uniform in phase, ``pointsPerPeriod`` points per period, with a Kaiser-windowed sinc low-pass
-///    (cut-off 5.1 kHz; the
-///    classic "computed order tracking" of rotating-machine analysis). Frames of two periods, hop half a period
-///    (10 ms at 50 Hz), Hann-windowed, one real FFT each: harmonic k is bin 2k, and harmonics k±1 fall on the Hann
-///    window's zeros. A hum that follows φ gives a constant cₖ[m] = Aₖ.
+///    (cut-off 5.1 kHz; the classic "computed order tracking" of rotating-machine analysis). Frames of two periods,
+///    hop half a period (10 ms at 50 Hz), Hann-windowed, one real FFT each: harmonic k is bin 2k, and harmonics k±1
+///    fall on the Hann window's zeros. A hum that follows φ gives a constant cₖ[m] = Aₖ.
 /// 2. **Bootstrap.** A second-order phase-locked loop over the frames (noise bandwidth 3 Hz) whose phase error is a
 ///    comb maximum-likelihood search over all harmonics (each harmonic's reference phase frozen after a 0.3 s
 ///    acquisition, weights from phase-invariant magnitude evidence), run forwards and backwards and fused by
@@ -217,7 +216,9 @@ public final class HumTracker {
 
     /// Harmonic-scratch slices (each `harmonicCount` long).
     private enum HarmonicSlot: Int, CaseIterable {
-        case aRe, aIm, uRe, uIm, mag, floor, local, rRe, rIm, vRe, vIm, weight, lagRe, lagIm, cosK, sinK, cosK2, sinK2
+        case aRe, aIm, uRe, uIm, mag, floor, local, rRe, rIm, vRe, vIm, weight, lagRe, lagIm
+        /// Phasor scratch (two sets: the demodulation's even and odd frames) and the harmonics' standing-out ratios.
+        case cosK, sinK, cosK2, sinK2, ratio
     }
 
     @inline(__always) private func hslot(_ s: HarmonicSlot) -> UnsafeMutablePointer<Double> {
@@ -687,7 +688,7 @@ public final class HumTracker {
     private func harmonicsStandingOut(gain: UnsafePointer<Double>) -> Int {
         let K = activeHarmonics
         let ar = ampRe.base, ai = ampIm.base
-        let ratios = hslot(.cosK)
+        let ratios = hslot(.ratio)
         for k in 0..<K {
             ratios[k] = (ar[k] * ar[k] + ai[k] * ai[k]) / max(amplitudeVariance(k, gain: gain), 1e-300)
         }
@@ -981,7 +982,8 @@ public final class HumTracker {
                 }
                 let scaled = slot(.scaled)
                 var levelVariance = UnsafePointer(rawWeight)
-                var level = mostLikely(rawGain, variance: rawWeight, count: M, candidates: levelCandidates) ?? (0, Self.varianceScales[0])
+                var level = mostLikely(rawGain, variance: rawWeight, count: M, candidates: levelCandidates)
+                    ?? (0, Self.varianceScales[0])
                 // A steady level (one of the three stiffest): the voice's frames are trusted less again and the
                 // choice made anew, as for a steady generator's phase below. The level that follows an AM or a
                 // swell is chosen looser and keeps its variances (scaled for every level: AM -53.9 -> -39.2 dB).
@@ -991,7 +993,8 @@ public final class HumTracker {
                     let steady = slot(.rawWeightSteady)
                     for m in 0..<M { steady[m] = 1 / max(2 * steady[m], 1e-30) }
                     levelVariance = UnsafePointer(steady)
-                    level = mostLikely(rawGain, variance: steady, count: M, candidates: levelCandidates) ?? (0, Self.varianceScales[0])
+                    level = mostLikely(rawGain, variance: steady, count: M, candidates: levelCandidates)
+                        ?? (0, Self.varianceScales[0])
                 }
                 let levelNoise = Self.levelProcessNoises[level.index]
                 for m in 0..<M { scaled[m] = levelVariance[m] * level.scale }
@@ -1390,8 +1393,7 @@ struct HumDecimator {
     let factor: Int
     let outputRate: Double
     let half: Int
-    /// Taps: 2·half + 1.
-    let width: Int
+    /// 2·half + 1 of them.
     let taps: [Float]
 
     init(sampleRate: Double) {
@@ -1399,7 +1401,6 @@ struct HumDecimator {
         outputRate = sampleRate / Double(factor)
         guard factor > 1 else {
             half = 0
-            width = 1
             taps = [1]
             return
         }
@@ -1422,7 +1423,6 @@ struct HumDecimator {
             row[i] = 2 * fc * sinc * SincKernel.bessel0(beta * max(0, 1 - u * u).squareRoot()) / norm
             sum += row[i]
         }
-        width = 2 * half + 1
         taps = row.map { Float($0 / sum) }
     }
 
@@ -1433,8 +1433,7 @@ struct HumDecimator {
         guard let xp = x.baseAddress else { return }
         taps.withUnsafeBufferPointer { tp in
             guard let t = tp.baseAddress else { return }
-            scrim_vector_fir_decimate(y, Int64(count), xp, Int64(x.count), t, Int64(half), Int64(width),
-                                      Int64(factor))
+            scrim_vector_fir_decimate(y, Int64(count), xp, Int64(x.count), t, Int64(half), Int64(factor))
         }
     }
 }
@@ -1447,8 +1446,6 @@ struct SincKernel {
     static let cutoffHertz = 5100.0
     let halfWidth: Int
     let phases = 1024
-    /// Floats per tap row (2·halfWidth).
-    let rowStride: Int
     let taps: [Float]
     /// Tap tables by sample rate (one takes about 5 ms to build at 48 kHz, and every file's tracker needs one);
     /// a few rates kept.
@@ -1457,10 +1454,6 @@ struct SincKernel {
     init(sampleRate: Double) {
         let w = max(8, Int((64 * sampleRate / 48000).rounded(.up)))
         halfWidth = w
-        // Rows of exactly the taps: zeros padding them to whole vectors were tried (HUM-TRACKER.md, v6) and are
-        // no faster.
-        let stride = 2 * w
-        rowStride = stride
         if let cached = Self.cache.withLock({ $0[sampleRate] }) {
             taps = cached
             return
@@ -1468,7 +1461,7 @@ struct SincKernel {
         let beta = 8.0
         let fc = min(Self.cutoffHertz, 0.45 * sampleRate) / sampleRate
         let norm = Self.bessel0(beta)
-        var t = [Float](repeating: 0, count: (phases + 1) * stride)
+        var t = [Float](repeating: 0, count: (phases + 1) * 2 * w)
         for p in 0...phases {
             let frac = Double(p) / Double(phases)
             var row = [Double](repeating: 0, count: 2 * w)
@@ -1482,7 +1475,7 @@ struct SincKernel {
                 row[j] = 2 * fc * sinc * Self.bessel0(beta * (1 - u * u).squareRoot()) / norm
                 sum += row[j]
             }
-            for j in 0..<(2 * w) { t[p * stride + j] = Float(row[j] / sum) }
+            for j in 0..<(2 * w) { t[p * 2 * w + j] = Float(row[j] / sum) }
         }
         taps = t
         Self.cache.withLock { cache in
@@ -1512,8 +1505,8 @@ struct SincKernel {
         }
         taps.withUnsafeBufferPointer { tp in
             guard let taps = tp.baseAddress else { return }
-            scrim_vector_sinc_reads(y, times, Int64(count), taps, Int64(phases), Int64(halfWidth),
-                                    Int64(rowStride), xp, Int64(x.count))
+            scrim_vector_sinc_reads(y, times, Int64(count), taps, Int64(phases), Int64(halfWidth), xp,
+                                    Int64(x.count))
         }
     }
 }

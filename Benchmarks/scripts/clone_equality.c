@@ -46,4 +46,16 @@ int main(){ float power[N],lambda[N],prev[N],lng[N],l2f[N],linf[N],work[N],ratio
  for(int i=0;i<500;i++){ kz[i]=(rnd()-0.5)*0.01; kr[i]=i%37==5 ? INFINITY : 1e-6+rnd()*1e-4; }
  for(int l=0;l<16;l++){ q0s[l]=1e-7; q1s[l]=pow(10,-11+(l%8)); kscale[l]=pow(4,l/8); }
  scrim_vector_kalman_likelihoods(kl,kz,kr,500,q0s,q1s,kscale,2,1e6,1);
- FILE*f=fopen(getenv("OUT"),"wb"); fwrite(hy,4,3000,f); fwrite(hy2,4,3000,f); fwrite(hd,4,1334,f); fwrite(csc,8,56,f); fwrite(csc2,8,56,f); fwrite(pc,8,79,f); fwrite(ps,8,79,f); fwrite(kl,8,16,f); fwrite(applied,4,N,f); fwrite(lambda,4,N,f); fwrite(prev,4,N,f); fwrite(lng,4,N,f); fwrite(sums,4,16,f); fwrite(re,4,513,f); fwrite(im,4,513,f); fwrite(z2,4,1024,f); fwrite(dec,4,N,f); fwrite(ints,4,N,f); fwrite(expanded,4,N,f); fwrite(san,4,N,f); fwrite(&sb,8,1,f); fwrite(&sc,8,1,f); fwrite(&nf,8,1,f); fclose(f); printf("clipped %ld\n",(long)cl); }
+ // the hum tracker's residual weights (power, local means, weights) and amplitude sums: 300 frames of 25 harmonics
+ static double wre[300*25], wim[300*25], wg[300], war[25], wai[25], wpow[300*25], wsm[300*25], wfl[25], wout[300*25], wout2[300*25], anr[25], ani[25], aden[25], anr2[25], ani2[25], aden2[25];
+ for(int i=0;i<300*25;i++){ wre[i]=(rnd()-0.5)*1e-3; wim[i]=(rnd()-0.5)*1e-3; } for(int m=0;m<300;m++) wg[m]=0.9+0.2*rnd();
+ for(int k=0;k<25;k++){ war[k]=(rnd()-0.5)*1e-3; wai[k]=(rnd()-0.5)*1e-3; wfl[k]=rnd()*1e-8; }
+ scrim_vector_hum_residual_power(wpow,wre,wim,wg,war,wai,300,25); scrim_vector_hum_local_means(wsm,wpow,300,25,2);
+ scrim_vector_hum_weights(wout,wsm,wfl,0,300,25); scrim_vector_hum_weights(wout2,wsm,wfl,2,300,25);
+ scrim_vector_hum_amplitude_sums(anr,ani,aden,wre,wim,wout,wg,300,25); scrim_vector_hum_amplitude_sums(anr2,ani2,aden2,wre,wim,NULL,wg,300,25);
+ // the hum tracker's bootstrap loops (79 harmonics)
+ static double bre[79], bim[79], brr[79], bri[79], bvr[79], bvi[79], bw[79], blocal[79], bfloor[79], bmag[79], bur[79], bui[79], bscr[158]; double bq;
+ for(int k=0;k<79;k++){ bre[k]=(rnd()-0.5)*1e-3; bim[k]=(rnd()-0.5)*1e-3; blocal[k]=rnd()*1e-8; bfloor[k]=rnd()*1e-9; bmag[k]=rnd()*1e-3; double a=6.283*rnd(); bur[k]=cos(a); bui[k]=sin(a); }
+ scrim_vector_hum_rotate(brr,bri,bre,bim,pc,ps,79); scrim_vector_hum_bootstrap_weigh(bvr,bvi,bw,blocal,bfloor,brr,bri,bmag,bur,bui,0.0033,79);
+ bq=scrim_vector_hum_bootstrap_follow(bmag,brr,bri,bur,bui,bw,300,bscr,79);
+ FILE*f=fopen(getenv("OUT"),"wb"); fwrite(brr,8,79,f); fwrite(bri,8,79,f); fwrite(bvr,8,79,f); fwrite(bvi,8,79,f); fwrite(bw,8,79,f); fwrite(blocal,8,79,f); fwrite(bfloor,8,79,f); fwrite(bmag,8,79,f); fwrite(&bq,8,1,f); fwrite(wpow,8,7500,f); fwrite(wsm,8,7500,f); fwrite(wout,8,7500,f); fwrite(wout2,8,7500,f); fwrite(anr,8,25,f); fwrite(ani,8,25,f); fwrite(aden,8,25,f); fwrite(anr2,8,25,f); fwrite(ani2,8,25,f); fwrite(aden2,8,25,f); fwrite(hy,4,3000,f); fwrite(hy2,4,3000,f); fwrite(hd,4,1334,f); fwrite(csc,8,56,f); fwrite(csc2,8,56,f); fwrite(pc,8,79,f); fwrite(ps,8,79,f); fwrite(kl,8,16,f); fwrite(applied,4,N,f); fwrite(lambda,4,N,f); fwrite(prev,4,N,f); fwrite(lng,4,N,f); fwrite(sums,4,16,f); fwrite(re,4,513,f); fwrite(im,4,513,f); fwrite(z2,4,1024,f); fwrite(dec,4,N,f); fwrite(ints,4,N,f); fwrite(expanded,4,N,f); fwrite(san,4,N,f); fwrite(&sb,8,1,f); fwrite(&sc,8,1,f); fwrite(&nf,8,1,f); fclose(f); printf("clipped %ld\n",(long)cl); }

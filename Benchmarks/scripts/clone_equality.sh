@@ -3,7 +3,7 @@
 # baseline, x86-64-v3 = AVX2, x86-64-v4 = AVX-512 with 512-bit vectors), runs the same inputs through each
 # (clone_equality.c: 50 hops of the noise reducer's loops, band pooling, the input hygiene pass and its counts,
 # the real FFT's twiddle passes, 24-bit decoding and integer quantising, the hum tracker's resampler, decimator,
-# comb grid, phasors and candidate smoothers)
+# comb grid, phasors, candidate smoothers, residual weights, amplitude sums and bootstrap loops)
 # and compares the outputs. The Swift tests cannot do this: a process runs one copy only.
 # Needs clang; skips a level the CPU cannot run.
 #

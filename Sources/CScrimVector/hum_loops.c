@@ -265,3 +265,147 @@ void scrim_vector_phasors(double *restrict c, double *restrict s, int64_t count,
         }
     }
 }
+
+// The hum tracker's residual weights (ScrimCleanup's HumTracker.residualWeights), step 1: each cell's residual power
+// against the model, power[m·K + k] = |c − g[m]·A[k]|², the same operations per cell as the Swift loop it replaces.
+SCRIM_CLONES
+void scrim_vector_hum_residual_power(double *restrict power, const double *restrict re, const double *restrict im,
+                                     const double *restrict gain, const double *restrict ar,
+                                     const double *restrict ai, int64_t frames, int64_t harmonics) {
+    for (int64_t m = 0; m < frames; m++) {
+        const double g = gain[m];
+        const double *r = re + m * harmonics, *i = im + m * harmonics;
+        double *p = power + m * harmonics;
+        for (int64_t k = 0; k < harmonics; k++) {
+            const double dr = r[k] - g * ar[k], di = i[k] - g * ai[k];
+            p[k] = dr * dr + di * di;
+        }
+    }
+}
+
+// Step 2: each cell's mean over frames m − half … m + half (clipped to the stretch), summed directly in frame order
+// and divided by the count.
+SCRIM_CLONES
+void scrim_vector_hum_local_means(double *restrict smooth, const double *restrict power, int64_t frames,
+                                  int64_t harmonics, int64_t half) {
+    for (int64_t m = 0; m < frames; m++) {
+        const int64_t lo = m - half < 0 ? 0 : m - half;
+        const int64_t hi = m + half > frames - 1 ? frames - 1 : m + half;
+        const double count = (double)(hi - lo + 1);
+        double *row = smooth + m * harmonics;
+        const double *first = power + lo * harmonics;
+        for (int64_t k = 0; k < harmonics; k++) row[k] = first[k];
+        for (int64_t j = lo + 1; j <= hi; j++) {
+            const double *cells = power + j * harmonics;
+            for (int64_t k = 0; k < harmonics; k++) row[k] += cells[k];
+        }
+        for (int64_t k = 0; k < harmonics; k++) row[k] /= count;
+    }
+}
+
+// Step 3: out = 1 / (max(smooth, clamp·floor[k]) + floor[k] + 1e-30) (Swift's max, operand order included).
+SCRIM_CLONES
+void scrim_vector_hum_weights(double *restrict out, const double *restrict smooth, const double *restrict floors,
+                              double clamp, int64_t frames, int64_t harmonics) {
+    for (int64_t m = 0; m < frames; m++) {
+        const double *s = smooth + m * harmonics;
+        double *o = out + m * harmonics;
+        for (int64_t k = 0; k < harmonics; k++) {
+            const double low = clamp * floors[k];
+            o[k] = 1 / (SWIFT_MAX(s[k], low) + floors[k] + 1e-30);
+        }
+    }
+}
+
+// The hum tracker's amplitudes (ScrimCleanup's HumTracker.amplitudes): for each harmonic, over the frames in order,
+// nr += w·g·re, ni += w·g·im, den += w·g·g with w = weights² (1 when weights is NULL); the caller divides.
+SCRIM_CLONES
+void scrim_vector_hum_amplitude_sums(double *restrict nr, double *restrict ni, double *restrict den,
+                                     const double *restrict re, const double *restrict im,
+                                     const double *restrict weights, const double *restrict gain, int64_t frames,
+                                     int64_t harmonics) {
+    for (int64_t k = 0; k < harmonics; k++) {
+        nr[k] = 0;
+        ni[k] = 0;
+        den[k] = 0;
+    }
+    for (int64_t m = 0; m < frames; m++) {
+        const double g = gain[m];
+        const double *r = re + m * harmonics, *i = im + m * harmonics;
+        if (weights) {
+            const double *w = weights + m * harmonics;
+            for (int64_t k = 0; k < harmonics; k++) {
+                const double ww = w[k] * w[k];
+                nr[k] += ww * g * r[k];
+                ni[k] += ww * g * i[k];
+                den[k] += ww * g * g;
+            }
+        } else {
+            for (int64_t k = 0; k < harmonics; k++) {
+                const double ww = 1.0 * 1.0;
+                nr[k] += ww * g * r[k];
+                ni[k] += ww * g * i[k];
+                den[k] += ww * g * g;
+            }
+        }
+    }
+}
+
+// The hum tracker's bootstrap (ScrimCleanup's HumTracker.rotate and .bootstrap), one frame's loops over the
+// harmonics, the same operations per harmonic as the Swift loops they replace.
+// Rotation: r = c·e^{−jkδ} from the phasors cos kδ, sin kδ.
+SCRIM_CLONES
+void scrim_vector_hum_rotate(double *restrict rRe, double *restrict rIm, const double *restrict re,
+                             const double *restrict im, const double *restrict c, const double *restrict s,
+                             int64_t harmonics) {
+    for (int64_t k = 0; k < harmonics; k++) {
+        const double xr = re[k], xi = im[k];
+        rRe[k] = xr * c[k] + xi * s[k];
+        rIm[k] = xi * c[k] - xr * s[k];
+    }
+}
+
+// The comb's inputs: each harmonic's weight from its magnitude's recent scatter around the reference magnitude
+// (`local`, updated at 0.3 a frame; `floor`, at `floorRate`), and v = weight·r·conj(mag·u).
+SCRIM_CLONES
+void scrim_vector_hum_bootstrap_weigh(double *restrict vRe, double *restrict vIm, double *restrict weight,
+                                      double *restrict local, double *restrict floor, const double *restrict rRe,
+                                      const double *restrict rIm, const double *restrict mag,
+                                      const double *restrict uRe, const double *restrict uIm, double floorRate,
+                                      int64_t harmonics) {
+    for (int64_t k = 0; k < harmonics; k++) {
+        const double absR = sqrt(rRe[k] * rRe[k] + rIm[k] * rIm[k]);
+        const double mm = (absR - mag[k]) * (absR - mag[k]);
+        local[k] += (mm - local[k]) * 0.3;
+        weight[k] = 1 / (floor[k] + local[k] + 1e-3 * mag[k] * mag[k] + 1e-30);
+        const double refRe = mag[k] * uRe[k], refIm = mag[k] * uIm[k];
+        vRe[k] = weight[k] * (rRe[k] * refRe + rIm[k] * refIm);
+        vIm[k] = weight[k] * (rIm[k] * refRe - rRe[k] * refIm);
+        floor[k] += (mm - floor[k]) * floorRate;
+    }
+}
+
+// After the loop's correction: each magnitude follows the positive projection on its reference (time constant
+// tau frames), and the lock quality Σ w·proj / Σ |w·(proj, quadrature)| (summed in the order of k; `scratch`
+// holds 2·harmonics values).
+SCRIM_CLONES
+double scrim_vector_hum_bootstrap_follow(double *restrict mag, const double *restrict rRe, const double *restrict rIm,
+                                         const double *restrict uRe, const double *restrict uIm,
+                                         const double *restrict weight, double tau, double *restrict scratch,
+                                         int64_t harmonics) {
+    double *qrs = scratch, *qabs = scratch + harmonics;
+    for (int64_t k = 0; k < harmonics; k++) {
+        const double proj = rRe[k] * uRe[k] + rIm[k] * uIm[k];
+        mag[k] += (SWIFT_MAX(proj, 0.0) - mag[k]) / tau;
+        const double qr = weight[k] * proj;
+        const double qi = weight[k] * (rIm[k] * uRe[k] - rRe[k] * uIm[k]);
+        qrs[k] = qr;
+        qabs[k] = sqrt(qr * qr + qi * qi);
+    }
+    double sumRe = 0, sumAbs = 0;
+    for (int64_t k = 0; k < harmonics; k++) {
+        sumRe += qrs[k];
+        sumAbs += qabs[k];
+    }
+    return sumRe / SWIFT_MAX(sumAbs, 1e-30);
+}

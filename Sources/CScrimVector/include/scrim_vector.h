@@ -192,6 +192,36 @@ void scrim_vector_fir_decimate(float *y, int64_t count, const float *x, int64_t 
 /// recurrence (eight side by side; relative error about count·1e-16).
 void scrim_vector_phasors(double *c, double *s, int64_t count, double cosDelta, double sinDelta);
 
+/// The hum tracker's residual weights in three steps (HumTracker.residualWeights; cells m·harmonics + k): each cell's
+/// residual power |re + j·im − gain[m]·(ar[k] + j·ai[k])|²; each cell's mean over frames m − half … m + half
+/// (clipped), summed in frame order; and 1 / (max(smooth, clamp·floors[k]) + floors[k] + 1e-30).
+void scrim_vector_hum_residual_power(double *power, const double *re, const double *im, const double *gain,
+                                     const double *ar, const double *ai, int64_t frames, int64_t harmonics);
+void scrim_vector_hum_local_means(double *smooth, const double *power, int64_t frames, int64_t harmonics,
+                                  int64_t half);
+void scrim_vector_hum_weights(double *out, const double *smooth, const double *floors, double clamp, int64_t frames,
+                              int64_t harmonics);
+
+/// The hum tracker's amplitude sums (HumTracker.amplitudes): per harmonic k, over the frames in order,
+/// nr[k] += w·g·re, ni[k] += w·g·im, den[k] += w·g·g, with w = weights[m·harmonics + k]² (1 when weights is NULL)
+/// and g = gain[m]; the sums start at 0.
+void scrim_vector_hum_amplitude_sums(double *nr, double *ni, double *den, const double *re, const double *im,
+                                     const double *weights, const double *gain, int64_t frames, int64_t harmonics);
+
+/// The hum tracker's bootstrap, one frame (HumTracker.rotate and .bootstrap; arrays of `harmonics`): the rotation
+/// r = (re + j·im)·(c − j·s); the comb's inputs (each harmonic's weight from the scatter of |r| around mag, kept in
+/// local and floor, and v = weight·r·conj(mag·u)); and, after the correction, mag following the positive projection
+/// of r on u (time constant tau frames), returning the lock quality Σ w·proj / max(Σ |w·(proj, quad)|, 1e-30)
+/// (summed in the order of k; scratch holds 2·harmonics doubles).
+void scrim_vector_hum_rotate(double *rRe, double *rIm, const double *re, const double *im, const double *c,
+                             const double *s, int64_t harmonics);
+void scrim_vector_hum_bootstrap_weigh(double *vRe, double *vIm, double *weight, double *local, double *floor,
+                                      const double *rRe, const double *rIm, const double *mag, const double *uRe,
+                                      const double *uIm, double floorRate, int64_t harmonics);
+double scrim_vector_hum_bootstrap_follow(double *mag, const double *rRe, const double *rIm, const double *uRe,
+                                         const double *uIm, const double *weight, double tau, double *scratch,
+                                         int64_t harmonics);
+
 /// The hum tracker's candidate smoothers: for each lane l of 8·blocks, the log-likelihood (from the innovations) of
 /// the two-state (value, change per frame) Kalman filter with transition [[1, 1], [0, 1]], process noises q0s[l]
 /// and q1s[l], prior covariance diag(p00Start, p11Start) and measurement variances r[m]·scales[l], over z[0…count−1]

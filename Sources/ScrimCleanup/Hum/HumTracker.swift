@@ -77,10 +77,13 @@ public struct HumTrack: Sendable {
 /// ``removeHum(from:)`` on a stretch no longer than that allocates only the arrays of the ``HumTrack`` it returns
 /// (``HumTrackingRemover`` reads the track from the working memory instead and allocates nothing).
 ///
-/// Speed (HUM-TRACKER.md, v6): the resampler reads a copy of the input decimated to 16-24 kHz (``HumDecimator``);
-/// after the first refinement pass only the harmonics that stand out are modelled (``harmonicsStandingOut(gain:)``);
-/// the candidate smoothers run eight to a vector (`scrim_vector_kalman_likelihoods`), and of the 32 phase smoothers
-/// a pass compares only the winner runs its backward (RTS) pass. The tracker's discrete choices (stiffness,
+/// Speed (HUM-TRACKER.md, v6 and v7): the resampler reads a copy of the input decimated to 16-24 kHz
+/// (``HumDecimator``); from the start of the first refinement pass only the harmonics that stand out are modelled
+/// (``harmonicsStandingOut(gain:)``), and when those are few and low enough (mains hum to about 1.3 kHz) the passes
+/// after the first read half as many points a period through a shorter kernel (``halfGridAllowed()``); the
+/// residual weights' and the amplitudes' loops over the cells run in CScrimVector, across the harmonics in vector
+/// lanes; the candidate smoothers run eight to a vector (`scrim_vector_kalman_likelihoods`), and of the 32 phase
+/// smoothers a pass compares only the winner runs its backward (RTS) pass. The tracker's discrete choices (stiffness,
 /// variance factor, level) can flip on a different rounding of the same arithmetic, which moves single takes by
 /// several dB either way (HUM-TRACKER.md); every sum runs in a fixed order, the same in every SIMD clone.
 public final class HumTracker {
@@ -89,8 +92,9 @@ public final class HumTracker {
     public let settings: HumTrackerSettings
     /// Harmonics modelled at most: 1…harmonicCount.
     public let harmonicCount: Int
-    /// Harmonics modelled in the current stretch after its first refinement pass: those up to the highest that
-    /// stands out (``harmonicsStandingOut(gain:)``), at least to 1 kHz; all of them before.
+    /// Harmonics modelled in the current stretch from the start of its first refinement pass: those up to the
+    /// highest that stands out (``harmonicsStandingOut(gain:)``), at least to 1 kHz; all of them before (in the
+    /// bootstrap).
     public private(set) var activeHarmonics: Int
     /// A harmonic counts as found when its frames' phases agree this well (mean resultant length, 0…1)...
     public static let minimumCoherence = 0.2
@@ -100,6 +104,13 @@ public final class HumTracker {
     public static let pointsPerPeriod = 256
 
     private let kernel: SincKernel
+    /// The half grid's kernel, FFT and window (``halfGrid``).
+    private let halfKernel: SincKernel
+    private let halfFFT: RealFFT
+    private let halfWindow: [Float]
+    /// Whether `demodulate` reads ``pointsPerPeriod``/2 points a period (with ``halfKernel``): set once the
+    /// modelled harmonics are few and low enough (``halfGridAllowed()``).
+    private(set) var halfGrid = false
     private let decimator: HumDecimator
     /// The input decimated by ``HumDecimator/factor``.
     private var decimated = Scratch<Float>()
@@ -241,9 +252,13 @@ public final class HumTracker {
         activeHarmonics = harmonicCount
         decimator = HumDecimator(sampleRate: sampleRate)
         kernel = SincKernel(sampleRate: decimator.outputRate)
+        halfKernel = SincKernel(sampleRate: decimator.outputRate, passHertz: Self.halfGridPassHertz,
+                                stopHertz: Self.halfGridStopHertz)
         fft = try RealFFT(fftSize: 2 * Self.pointsPerPeriod, directions: .forward)
+        halfFFT = try RealFFT(fftSize: Self.pointsPerPeriod, directions: .forward)
         let n = 2 * Self.pointsPerPeriod
         window = (0..<n).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n))) }
+        halfWindow = (0..<(n / 2)).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n / 2))) }
         knotStep = max(1, Int((0.005 * sampleRate).rounded()))
         framesPerSecond = 2 * referenceHertz
         comb = CombSearch(harmonics: harmonicCount)
@@ -372,7 +387,10 @@ public final class HumTracker {
     /// Frame observations cₖ[m] along the knots' phase into `obsRe`/`obsIm`/`obsTimes`; sets `frames` (0 when the
     /// stretch is too short).
     private func demodulate(_ x: UnsafeBufferPointer<Float>, samples n: Int) {
-        let P = Self.pointsPerPeriod
+        let P = halfGrid ? Self.pointsPerPeriod / 2 : Self.pointsPerPeriod
+        let kernel = halfGrid ? halfKernel : self.kernel
+        let fft = halfGrid ? halfFFT : self.fft
+        let window = halfGrid ? halfWindow : self.window
         let K = activeHarmonics
         let theta0 = knots[0]
         let endPhase = phase(at: Double(n - 1))
@@ -473,12 +491,8 @@ public final class HumTracker {
         let re = obsRe.base + row * K, im = obsIm.base + row * K
         let c = hslot(.cosK), s = hslot(.sinK)
         scrim_vector_phasors(c, s, Int64(K), cos(delta), sin(delta))
-        for k in 0..<K {
-            // × e^{−jkδ}
-            let xr = re[k], xi = im[k]
-            rRe[k] = xr * c[k] + xi * s[k]
-            rIm[k] = xi * c[k] - xr * s[k]
-        }
+        // × e^{−jkδ}
+        scrim_vector_hum_rotate(rRe, rIm, re, im, c, s, Int64(K))
     }
 
     /// The causal joint PLL over the frames (forwards, or over the reversed frames): the phase correction d[m] in
@@ -522,31 +536,18 @@ public final class HumTracker {
                 out[row] = d
                 continue
             }
-            for k in 0..<K {
-                let absR = (rRe[k] * rRe[k] + rIm[k] * rIm[k]).squareRoot()
-                let mm = (absR - mag[k]) * (absR - mag[k])
-                local[k] += (mm - local[k]) * 0.3
-                weight[k] = 1 / (floor[k] + local[k] + 1e-3 * mag[k] * mag[k] + 1e-30)
-                // v = w r conj(ref), ref = mag u
-                let refRe = mag[k] * uRe[k], refIm = mag[k] * uIm[k]
-                vRe[k] = weight[k] * (rRe[k] * refRe + rIm[k] * refIm)
-                vIm[k] = weight[k] * (rIm[k] * refRe - rRe[k] * refIm)
-                floor[k] += (mm - floor[k]) * floorRate
-            }
+            // Each harmonic's weight from its magnitude's recent scatter, and v = w r conj(ref), ref = mag u
+            // (CScrimVector: the harmonics in vector lanes).
+            scrim_vector_hum_bootstrap_weigh(vRe, vIm, weight, local, floor, rRe, rIm, mag, uRe, uIm, floorRate,
+                                             Int64(K))
             let err = comb.argmax(vRe, vIm, count: K)
             d += kp * err
             nu += ki * err
             rotate(row, by: d, into: rRe, rIm)
-            var sumRe = 0.0, sumAbs = 0.0
-            for k in 0..<K {
-                let proj = rRe[k] * uRe[k] + rIm[k] * uIm[k]
-                mag[k] += (max(proj, 0) - mag[k]) / tau
-                let qr = weight[k] * proj
-                let qi = weight[k] * (rIm[k] * uRe[k] - rRe[k] * uIm[k])
-                sumRe += qr
-                sumAbs += (qr * qr + qi * qi).squareRoot()
-            }
-            quality[row] = sumRe / max(sumAbs, 1e-30)
+            // The magnitudes follow the projections; the lock quality Σ w·proj / Σ |w·(proj, quadrature)| (the
+            // demodulation's phasor slots, unused here, as scratch).
+            quality[row] = scrim_vector_hum_bootstrap_follow(mag, rRe, rIm, uRe, uIm, weight, tau, hslot(.cosK2),
+                                                             Int64(K))
             out[row] = d
         }
     }
@@ -589,13 +590,22 @@ public final class HumTracker {
     private func smoothQuality(_ value: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>) {
         let r = qualityKernel.count / 2
         qualityKernel.withUnsafeBufferPointer { kernel in
+            // Away from the ends every frame sums the whole kernel, in the same order: its sum once.
+            var whole = 0.0
+            for j in 0..<kernel.count { whole += kernel[j] * 1.0 }
             for i in 0..<n {
+                let lo = max(0, i - r), hi = min(n - 1, i + r)
                 var num = 0.0, den = 0.0
-                for j in max(0, i - r)...min(n - 1, i + r) {
-                    // The weight (1) times the kernel: the kernel itself.
-                    let w = kernel[j - i + r] * 1.0
-                    num += w * value[j]
-                    den += w
+                if lo == i - r && hi == i + r {
+                    for j in lo...hi { num += kernel[j - i + r] * 1.0 * value[j] }
+                    den = whole
+                } else {
+                    for j in lo...hi {
+                        // The weight (1) times the kernel: the kernel itself.
+                        let w = kernel[j - i + r] * 1.0
+                        num += w * value[j]
+                        den += w
+                    }
                 }
                 out[i] = den > 1e-30 ? num / den : value[i]
             }
@@ -615,28 +625,10 @@ public final class HumTracker {
         // (a difference of two prefix sums) lost the pauses' residual in the rounding of the take's total, down
         // to 0 or below in the quiet after a loud word, and with it the weights and the level's variances
         // (1e-26 against 1e-10), which then let the level smoother swing from -6.5 to 2.6 under a held vowel.
-        for m in 0..<M {
-            let g = gain[m]
-            let row = m * K
-            for k in 0..<K {
-                let dr = re[row + k] - g * ar[k], di = im[row + k] - g * ai[k]
-                power[row + k] = dr * dr + di * di
-            }
-        }
+        // (The cells' loops in CScrimVector: the same operations per cell, across the harmonics in vector lanes.)
+        scrim_vector_hum_residual_power(power, re, im, gain, ar, ai, Int64(M), Int64(K))
         let half = max(1, Int((0.05 * framesPerSecond).rounded())) / 2
-        for m in 0..<M {
-            let lo = max(0, m - half), hi = min(M - 1, m + half)
-            let count = Double(hi - lo + 1)
-            let row = smooth + m * K
-            for k in 0..<K { row[k] = power[lo * K + k] }
-            if hi > lo {
-                for j in (lo + 1)...hi {
-                    let cells = power + j * K
-                    for k in 0..<K { row[k] += cells[k] }
-                }
-            }
-            for k in 0..<K { row[k] /= count }
-        }
+        scrim_vector_hum_local_means(smooth, power, Int64(M), Int64(K), Int64(half))
         // The floor from every ``floorFrameStride``-th frame: the local means of neighbouring frames share most of
         // their cells (frames overlap four to one, the mean spans five), and the selection was 8 % of the time.
         let column = slot(.column)
@@ -647,10 +639,7 @@ public final class HumTracker {
             for i in 0..<sampled { column[i] = smooth[i * stride * K + k] }
             floors[k] = selectNonNegative(column, count: sampled, rank: rank)
         }
-        for m in 0..<M {
-            let row = m * K
-            for k in 0..<K { out[row + k] = 1 / (max(smooth[row + k], clamp * floors[k]) + floors[k] + 1e-30) }
-        }
+        scrim_vector_hum_weights(out, smooth, floors, clamp, Int64(M), Int64(K))
     }
 
     /// The least-squares level of each frame against the amplitudes, g = Σₖ w Re(c·conj A) / Σₖ w |A|², and its
@@ -704,6 +693,47 @@ public final class HumTracker {
         if cut >= K { return K }
         return min(K, cut + max(4, (cut + 3) / 4))
     }
+    /// The half grid's kernel is flat to within its stop band's level up to this frequency…
+    static let halfGridPassHertz = 1600.0
+    /// …and its stop band (about −80 dB) starts here.
+    static let halfGridStopHertz = 4900.0
+    /// Whether the half grid can serve the harmonics now modelled: the highest within the half kernel's pass band
+    /// at the track's highest fundamental, and nothing the kernel lets through folds onto them (with
+    /// ``pointsPerPeriod``/2 = P points a period, order q folds onto order P − q: the orders that fold onto
+    /// harmonics 1…K are P − K and above, which must lie in the stop band at the track's lowest fundamental).
+    /// Mains hum modelled to 1.25 kHz qualifies (25 harmonics of 50 Hz: pass band to 1.28 kHz, folds from 5.0 kHz;
+    /// 22 of 60 Hz: 1.34 and 6.3 kHz); a buzz to 4 kHz does not.
+    private func halfGridAllowed() -> Bool {
+        let half = Self.pointsPerPeriod / 2
+        let K = activeHarmonics
+        guard K < half / 2 else { return false }
+        // The fundamental over 20 ms spans of the knots.
+        let span = 4
+        var lowest = Double.infinity, highest = 0.0
+        var j = 0
+        while j + span < knotCount {
+            let f = (knots[j + span] - knots[j]) / Double(span * knotStep) * sampleRate / (2 * Double.pi)
+            lowest = min(lowest, f)
+            highest = max(highest, f)
+            j += span
+        }
+        guard highest > 0 else { return false }
+        return Double(K) * highest <= Self.halfGridPassHertz
+            && Double(half - K) * lowest >= Self.halfGridStopHertz
+    }
+    /// Keeps harmonics 1...`count` of the frames' observations (rows of `activeHarmonics` become rows of `count`).
+    private func keepHarmonics(_ count: Int) {
+        let K = activeHarmonics
+        guard count < K else { return }
+        let re = obsRe.base, im = obsIm.base
+        for m in 0..<frames {
+            for k in 0..<count {
+                re[m * count + k] = re[m * K + k]
+                im[m * count + k] = im[m * K + k]
+            }
+        }
+        activeHarmonics = count
+    }
     /// The variance of harmonic k's amplitude (index k, 0-based) as a weighted mean over the frames: the weights
     /// squared, as ``amplitudes(gain:uniform:)`` uses them, frames overlapping four to one.
     private func amplitudeVariance(_ k: Int, gain: UnsafePointer<Double>) -> Double {
@@ -730,20 +760,11 @@ public final class HumTracker {
         let M = frames, K = activeHarmonics
         let re = obsRe.base, im = obsIm.base, weights = self.weights.base
         let nr = ampRe.base, ni = ampIm.base, den = ampDen.base
-        nr.update(repeating: 0, count: K)
-        ni.update(repeating: 0, count: K)
-        den.update(repeating: 0, count: K)
-        for m in 0..<M {
-            let g = gain[m]
-            for k in 0..<K {
-                // The weight squared: the quiet frames dominate more (−85 dB left against −62 dB with the weight
-                // itself, true phase given, steady hum under speech).
-                let w = uniform ? 1.0 * 1.0 : weights[m * K + k] * weights[m * K + k]
-                nr[k] += w * g * re[m * K + k]
-                ni[k] += w * g * im[m * K + k]
-                den[k] += w * g * g
-            }
-        }
+        // The weight squared: the quiet frames dominate more (−85 dB left against −62 dB with the weight itself,
+        // true phase given, steady hum under speech). The sums in CScrimVector, each harmonic's over the frames in
+        // order.
+        scrim_vector_hum_amplitude_sums(nr, ni, den, re, im, uniform ? nil : UnsafePointer(weights), gain, Int64(M),
+                                        Int64(K))
         for k in 0..<K { let s = max(den[k], 1e-30); nr[k] /= s; ni[k] /= s }
     }
 
@@ -890,9 +911,20 @@ public final class HumTracker {
         activeHarmonics = harmonicCount
         let rate = sampleRate
         trackedFrames = 0
+        halfGrid = false
         reserve(samples: n)
-        var inputEnergy = 0.0
-        for v in x { inputEnergy += Double(v) * Double(v) }
+        // Eight partial sums side by side (one sum after another was 1 % of the time on a long take).
+        var lanes = SIMD8<Double>()
+        var i = 0
+        while i + 8 <= n {
+            var block = SIMD8<Float>()
+            for lane in 0..<8 { block[lane] = x[i + lane] }
+            let wide = SIMD8<Double>(block)
+            lanes += wide * wide
+            i += 8
+        }
+        var inputEnergy = lanes.sum()
+        while i < n { inputEnergy += Double(x[i]) * Double(x[i]); i += 1 }
         let inputRMS = n > 0 ? (inputEnergy / Double(n)).squareRoot() : 0
         var untouched = HumTrack(referenceHertz: referenceHertz, harmonicCount: harmonicCount, frameSeconds: [],
                                  fundamentalHertz: [], levelGain: [], harmonicAmplitudes: [], removedRMS: 0,
@@ -960,9 +992,25 @@ public final class HumTracker {
         for pass in 0..<max(0, settings.refinementPasses) {
             demodulate(input, samples: n)
             guard frames >= 8 else { return untouched }
-            let M = frames, K = activeHarmonics
+            let M = frames
             let gain = gainOnFrames()
             amplitudes(gain: gain, uniform: true)
+            if pass == 0 {
+                // Which harmonics stand out, before the first pass's work (every step after this one costs per
+                // harmonic): two rounds of weights and amplitudes from amplitudes of zero, so that the quiet
+                // frames weigh most from the start (one round from the plain mean left the mean's bias in a
+                // take's silences, and every harmonic looked as if it stood out).
+                ampRe.base.update(repeating: 0, count: activeHarmonics)
+                ampIm.base.update(repeating: 0, count: activeHarmonics)
+                for _ in 0..<2 {
+                    residualWeights(gain: gain)
+                    amplitudes(gain: gain)
+                }
+                keepHarmonics(harmonicsStandingOut(gain: gain))
+                amplitudes(gain: gain, uniform: true)
+                halfGrid = halfGridAllowed()
+            }
+            let K = activeHarmonics
             let rawGain = slot(.rawGain), rawWeight = slot(.rawWeight)
             for _ in 0..<2 {
                 residualWeights(gain: gain)
@@ -1075,7 +1123,6 @@ public final class HumTracker {
                 for m in 0..<M { target[m] = target[m] - base[m] }
                 addToKnots(target, at: times, count: M)
             }
-            if pass == 0 { activeHarmonics = harmonicsStandingOut(gain: gain) }
         }
         demodulate(input, samples: n)
         guard frames >= 8 else { return untouched }
@@ -1197,23 +1244,33 @@ public final class HumTracker {
             var u = wrapped / twoPi * size
             let du = (phi[j + 1] - phi[j]) / Double(knotStep) / twoPi * size
             while s < end {
-                let i = min(Int(u), tableSize - 1)
-                let value = tab[i] + (tab[i + 1] - tab[i]) * (u - Double(i))
-                let t = Double(s)
-                while frame + 1 < M && times[frame + 1] <= t { frame += 1 }
-                let g: Double
-                if t <= times[0] { g = gain[0] }
-                else if frame + 1 >= M { g = gain[M - 1] }
-                else {
-                    g = gain[frame] + (gain[frame + 1] - gain[frame]) * (t - times[frame])
-                        / (times[frame + 1] - times[frame])
+                // A run of samples within one knot interval and one frame interval: the level is linear in time
+                // there, its slope divided once per run (the frames' times are sample positions within the
+                // stretch, so the run's end is a whole sample inside it).
+                let t0 = Double(s)
+                while frame + 1 < M && times[frame + 1] <= t0 { frame += 1 }
+                let level: Double, slope: Double, origin: Double
+                var runEnd = end
+                if t0 <= times[0] {
+                    level = gain[0]; slope = 0; origin = t0
+                    runEnd = min(end, Int(min(Double(n), times[0].rounded(.down))) + 1)
+                } else if frame + 1 >= M {
+                    level = gain[M - 1]; slope = 0; origin = t0
+                } else {
+                    level = gain[frame]; origin = times[frame]
+                    slope = (gain[frame + 1] - gain[frame]) / (times[frame + 1] - times[frame])
+                    runEnd = min(end, Int(min(Double(n), times[frame + 1].rounded(.up))))
                 }
-                let hum = g * value
-                removedEnergy += hum * hum
-                x[s] = Float(Double(x[s]) - hum)
-                u += du
-                while u >= size { u -= size }
-                s += 1
+                while s < runEnd {
+                    let i = min(Int(u), tableSize - 1)
+                    let value = tab[i] + (tab[i + 1] - tab[i]) * (u - Double(i))
+                    let hum = (level + slope * (Double(s) - origin)) * value
+                    removedEnergy += hum * hum
+                    x[s] = Float(Double(x[s]) - hum)
+                    u += du
+                    while u >= size { u -= size }
+                    s += 1
+                }
             }
             j += 1
         }
@@ -1449,17 +1506,33 @@ struct SincKernel {
     let taps: [Float]
     /// Tap tables by sample rate (one takes about 5 ms to build at 48 kHz, and every file's tracker needs one);
     /// a few rates kept.
-    private static let cache = Mutex<[Double: [Float]]>([:])
+    private static let cache = Mutex<[CacheKey: [Float]]>([:])
+    private struct CacheKey: Hashable {
+        let rate: Double
+        let cutoff: Double
+    }
 
     init(sampleRate: Double) {
-        let w = max(8, Int((64 * sampleRate / 48000).rounded(.up)))
+        self.init(sampleRate: sampleRate, cutoffHertz: Self.cutoffHertz,
+                  halfWidth: max(8, Int((64 * sampleRate / 48000).rounded(.up))))
+    }
+
+    /// A kernel flat to `passHertz` with its stop band from `stopHertz`: the cut-off halfway, half-width
+    /// 2.5·rate / (stop − pass) (the transition of a Kaiser window of β = 8 over N taps is about 5.0/N of the rate).
+    init(sampleRate: Double, passHertz: Double, stopHertz: Double) {
+        self.init(sampleRate: sampleRate, cutoffHertz: (passHertz + stopHertz) / 2,
+                  halfWidth: max(8, Int((2.5 * sampleRate / (stopHertz - passHertz)).rounded(.up))))
+    }
+
+    private init(sampleRate: Double, cutoffHertz: Double, halfWidth w: Int) {
         halfWidth = w
-        if let cached = Self.cache.withLock({ $0[sampleRate] }) {
+        let key = CacheKey(rate: sampleRate, cutoff: cutoffHertz)
+        if let cached = Self.cache.withLock({ $0[key] }) {
             taps = cached
             return
         }
         let beta = 8.0
-        let fc = min(Self.cutoffHertz, 0.45 * sampleRate) / sampleRate
+        let fc = min(cutoffHertz, 0.45 * sampleRate) / sampleRate
         let norm = Self.bessel0(beta)
         var t = [Float](repeating: 0, count: (phases + 1) * 2 * w)
         for p in 0...phases {
@@ -1479,8 +1552,8 @@ struct SincKernel {
         }
         taps = t
         Self.cache.withLock { cache in
-            if cache.count >= 4 { cache.removeAll() }
-            cache[sampleRate] = t
+            if cache.count >= 8 { cache.removeAll() }
+            cache[key] = t
         }
     }
 

@@ -27,8 +27,8 @@ public struct HumTrackReport: Sendable {
     /// Energy subtracted and energy of the input (sums of squares), for the removed-to-input ratio.
     public var removedEnergy: Double = 0
     public var inputEnergy: Double = 0
-    /// Harmonics modelled: the most in any chunk (after its first pass a chunk models only the harmonics that
-    /// stand out, at least to 1 kHz).
+    /// Harmonics modelled: the most in any chunk (from its first refinement pass on, a chunk models only the
+    /// harmonics that stand out, at least to 1 kHz).
     public var harmonicCount: Int = 0
     /// Chunks tracked, and of those the ones where hum was removed.
     public var chunks: Int = 0
@@ -97,9 +97,9 @@ public final class HumTrackingRemover: AudioProcessor {
     /// The previous chunk's result past `outputEnd`, for the cross-fade (`tailCount` frames per channel).
     private var tail: [Scratch<Float>] = []
     private var tailCount = 0
-    /// The window being tracked and its original, shared by the channels (`windowCapacity`).
+    /// The window being tracked, shared by the channels (`windowCapacity`); its original is the input, unchanged
+    /// until the window is done.
     private var work = Scratch<Float>()
-    private var original = Scratch<Float>()
     private var windowCapacity = 0
     /// Next chunk index; its core is [index·chunk, (index+1)·chunk).
     private var chunkIndex = 0
@@ -121,7 +121,12 @@ public final class HumTrackingRemover: AudioProcessor {
         overlapLength = overlapSeconds
     }
 
-    deinit { releaseBuffers() }
+    deinit {
+        releaseBuffers()
+        // (Not released before: each processor left its 32 s window and a copy of it behind, 12 MB at 48 kHz,
+        // which a batch of hundreds of files piled up.)
+        work.release()
+    }
 
     private func releaseBuffers() {
         for buffer in input { buffer.release() }
@@ -164,7 +169,6 @@ public final class HumTrackingRemover: AudioProcessor {
             tail.append(buffer)
         }
         work.ensure(windowCapacity)
-        original.ensure(windowCapacity)
         reset()
     }
 
@@ -200,7 +204,6 @@ public final class HumTrackingRemover: AudioProcessor {
         let length = windowEnd - windowStart
         // Sizes are bounded in `prepare`; these only guard against a bound being wrong (then they allocate).
         work.ensure(length)
-        original.ensure(length)
         // The finished output not yet emitted moves to the front, then this chunk's is appended.
         let pending = outputEnd - outputStart
         let needed = pending + (finalEnd - fadeStart)
@@ -221,9 +224,8 @@ public final class HumTrackingRemover: AudioProcessor {
         finishedCapacity = max(finishedCapacity, needed)
         for c in 0..<channels {
             let source = input[c].base + (windowStart - inputStart)
-            let cleaned = work.base, before = original.base
+            let cleaned = work.base, before = UnsafePointer(source)
             cleaned.update(from: source, count: length)
-            before.update(from: source, count: length)
             let track = tracker.removeHumKeepingTrack(from: UnsafeMutableBufferPointer(start: cleaned, count: length))
             record(track, channel: c, windowStart: windowStart, from: fadeStart, to: finalEnd, original: before,
                    cleaned: cleaned)
@@ -235,14 +237,12 @@ public final class HumTrackingRemover: AudioProcessor {
             let fadeLength = fadeEnd - fadeStart
             let out = finished[c].base + (fadeStart - finishedOrigin)
             let previous = tail[c].base
-            for t in fadeStart..<finalEnd {
-                let mine = result[t - windowStart]
-                var value = mine
-                if t < fadeEnd, fadeLength > 0 {
-                    let a = (Double(t - fadeStart) + 0.5) / Double(fadeLength)
-                    value = Float(a) * mine + Float(1 - a) * previous[t - fadeStart]
-                }
-                out[t - fadeStart] = value
+            for t in fadeStart..<fadeEnd {
+                let a = (Double(t - fadeStart) + 0.5) / Double(fadeLength)
+                out[t - fadeStart] = Float(a) * result[t - windowStart] + Float(1 - a) * previous[t - fadeStart]
+            }
+            if finalEnd > fadeEnd {
+                (out + (fadeEnd - fadeStart)).update(from: result + (fadeEnd - windowStart), count: finalEnd - fadeEnd)
             }
             // Keep this chunk's result past finalEnd for the next cross-fade.
             let kept = max(0, windowEnd - finalEnd)
@@ -327,13 +327,19 @@ public final class HumTrackingRemover: AudioProcessor {
     /// Writes output frames for stream positions emitted…emitted+frameCount−1 (delayed by the latency).
     private func emit(into block: AudioBlock) {
         let n = block.frameCount
+        // Positions emitted + i − latency inside [outputStart, outputEnd) come from the finished output, the rest
+        // are 0 (the latency's lead-in, and anything past the end).
+        let first = min(n, max(0, outputStart - (emitted - latencyFrames)))
+        let last = max(first, min(n, outputEnd - (emitted - latencyFrames)))
         for c in 0..<channels {
             let out = block.channel(c)
             let source = finished[c].base
-            for i in 0..<n {
-                let position = emitted + i - latencyFrames
-                out[i] = position >= outputStart && position < outputEnd ? source[position - finishedOrigin] : 0
+            for i in 0..<first { out[i] = 0 }
+            if last > first, let base = out.baseAddress {
+                (base + first).update(from: source + (emitted + first - latencyFrames - finishedOrigin),
+                                      count: last - first)
             }
+            for i in last..<n { out[i] = 0 }
         }
         emitted += n
         // Output already emitted is done with (it stays in the buffer until the next chunk moves the rest).

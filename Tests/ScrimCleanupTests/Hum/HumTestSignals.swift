@@ -51,6 +51,31 @@ enum HumSignals {
         return (0..<frameCount).map { _ in amplitude * noise.next() }
     }
 
+    /// Pink-ish noise (power falling about 3 dB an octave from 20 Hz up): white noise through seven one-pole low-passes
+    /// whose corners are spaced in octaves of four, weighted so each passes the same power per octave (a sum of
+    /// first-order sections approximating 1/f; the usual construction), scaled to RMS `rms`.
+    static func pinkNoise(frameCount: Int, rms: Float, seed: UInt64, sampleRate: Double) -> [Float] {
+        var noise = Noise(state: seed)
+        let corners = (0..<7).map { 20 * pow(4.0, Double($0)) }.filter { $0 < sampleRate / 2 }
+        let poles = corners.map { exp(-2 * Double.pi * $0 / sampleRate) }
+        var states = [Double](repeating: 0, count: poles.count)
+        var out = [Double](repeating: 0, count: frameCount)
+        for n in 0..<frameCount {
+            let w = Double(noise.next())
+            var v = 0.0
+            for i in 0..<poles.count {
+                states[i] = poles[i] * states[i] + (1 - poles[i]) * w
+                // A section's low-frequency power is flat up to its corner: scaling by √corner gives every octave
+                // about the same power.
+                v += states[i] * corners[i].squareRoot()
+            }
+            out[n] = v
+        }
+        let mean = out.reduce(0.0) { $0 + $1 * $1 } / Double(max(frameCount, 1))
+        let scale = Double(rms) / max(mean.squareRoot(), 1e-30)
+        return out.map { Float($0 * scale) }
+    }
+
     static func sum(_ a: [Float], _ b: [Float]) -> [Float] { zip(a, b).map { $0 + $1 } }
 
     /// Mean power of `x` over `range`.

@@ -329,6 +329,8 @@ void scrim_vector_hum_amplitude_sums(double *restrict nr, double *restrict ni, d
         ni[k] = 0;
         den[k] = 0;
     }
+    // Two loops, not one with a test per harmonic: with the test inside, the loop ran scalar (9 % more time on a
+    // 10 min take).
     for (int64_t m = 0; m < frames; m++) {
         const double g = gain[m];
         const double *r = re + m * harmonics, *i = im + m * harmonics;
@@ -342,10 +344,9 @@ void scrim_vector_hum_amplitude_sums(double *restrict nr, double *restrict ni, d
             }
         } else {
             for (int64_t k = 0; k < harmonics; k++) {
-                const double ww = 1.0 * 1.0;
-                nr[k] += ww * g * r[k];
-                ni[k] += ww * g * i[k];
-                den[k] += ww * g * g;
+                nr[k] += g * r[k];
+                ni[k] += g * i[k];
+                den[k] += g * g;
             }
         }
     }

@@ -599,18 +599,15 @@ public final class HumTracker {
             for j in 0..<kernel.count { whole += kernel[j] * 1.0 }
             for i in 0..<n {
                 let lo = max(0, i - r), hi = min(n - 1, i + r)
+                let interior = lo == i - r && hi == i + r
                 var num = 0.0, den = 0.0
-                if lo == i - r && hi == i + r {
-                    for j in lo...hi { num += kernel[j - i + r] * 1.0 * value[j] }
-                    den = whole
-                } else {
-                    for j in lo...hi {
-                        // The weight (1) times the kernel: the kernel itself.
-                        let w = kernel[j - i + r] * 1.0
-                        num += w * value[j]
-                        den += w
-                    }
+                for j in lo...hi {
+                    // The weight (1) times the kernel: the kernel itself.
+                    let w = kernel[j - i + r] * 1.0
+                    num += w * value[j]
+                    if !interior { den += w }
                 }
+                if interior { den = whole }
                 out[i] = den > 1e-30 ? num / den : value[i]
             }
         }
@@ -727,16 +724,22 @@ public final class HumTracker {
     }
     /// Keeps harmonics 1...`count` of the frames' observations (rows of `activeHarmonics` become rows of `count`).
     private func keepHarmonics(_ count: Int) {
-        let K = activeHarmonics
-        guard count < K else { return }
-        let re = obsRe.base, im = obsIm.base
+        guard count < activeHarmonics else { return }
+        copyObservations(harmonics: count, into: obsRe.base, obsIm.base)
+        activeHarmonics = count
+    }
+
+    /// The frames' observations of harmonics 1…`count` (at most ``activeHarmonics``), rows of `count`, into `re`/`im`
+    /// (which may be the observations themselves: each row moves to or before where it was).
+    private func copyObservations(harmonics count: Int, into re: UnsafeMutablePointer<Double>,
+                                  _ im: UnsafeMutablePointer<Double>) {
+        let K = activeHarmonics, sourceRe = obsRe.base, sourceIm = obsIm.base
         for m in 0..<frames {
             for k in 0..<count {
-                re[m * count + k] = re[m * K + k]
-                im[m * count + k] = im[m * K + k]
+                re[m * count + k] = sourceRe[m * K + k]
+                im[m * count + k] = sourceIm[m * K + k]
             }
         }
-        activeHarmonics = count
     }
     /// The variance of harmonic k's amplitude (index k, 0-based) as a weighted mean over the frames: the weights
     /// squared, as ``amplitudes(gain:uniform:)`` uses them, frames overlapping four to one.
@@ -945,15 +948,10 @@ public final class HumTracker {
     private var initialHarmonics: Int { max(1, min(harmonicCount, Int(Self.modelledAtLeastHertz / referenceHertz))) }
 
     private func keepInitialObservations() {
-        let M = frames, K = activeHarmonics, kept = min(initialHarmonics, K)
-        for m in 0..<M {
-            for k in 0..<kept {
-                initialRe[m * kept + k] = obsRe[m * K + k]
-                initialIm[m * kept + k] = obsIm[m * K + k]
-            }
-        }
-        initialTimes.base.update(from: obsTimes.base, count: M)
-        initialFrames = kept == initialHarmonics ? M : 0
+        let kept = min(initialHarmonics, activeHarmonics)
+        copyObservations(harmonics: kept, into: initialRe.base, initialIm.base)
+        initialTimes.base.update(from: obsTimes.base, count: frames)
+        initialFrames = kept == initialHarmonics ? frames : 0
     }
 
     /// The offset from the reference (Hz, within ±1.5) of the fundamental whose harmonics to 1 kHz the stretch holds
@@ -1031,28 +1029,7 @@ public final class HumTracker {
     /// `fundamentalHertz`, `levelGain` and `harmonicAmplitudes` are empty; the curve is in ``trackedFrameSeconds``
     /// and ``trackedFundamentalHertz``): allocates nothing on a stretch within ``reserve(samples:)``.
     func removeHumKeepingTrack(from x: UnsafeMutableBufferPointer<Float>) -> HumTrack {
-        let first = attempt(x, offsetHertz: 0)
-        // Evidence wanted and none found (nothing was subtracted): the start may have been too far off for a weak
-        // hum under noise (the start offset comes from the first 0.5 s). One more attempt from the fundamental that
-        // the whole stretch holds coherently, when it holds one (``coherentOffset()``). It changes nothing where the
-        // first attempt removed something; where neither finds evidence, nothing is removed still.
-        guard failedOnEvidence, let offset = coherentOffset() else { return first }
-        let second = attempt(x, offsetHertz: offset)
-        return second.tracked ? second : first
-    }
-
-    /// Set by ``attempt(_:offsetHertz:)``: no harmonics kept their phase and evidence was required (nothing was
-    /// removed).
-    private var failedOnEvidence = false
-
-    /// One tracking of `x`, the phase starting on a straight line at the reference plus `offsetHertz`.
-    private func attempt(_ x: UnsafeMutableBufferPointer<Float>, offsetHertz: Double) -> HumTrack {
         let n = x.count
-        failedOnEvidence = false
-        activeHarmonics = harmonicCount
-        let rate = sampleRate
-        trackedFrames = 0
-        halfGrid = false
         reserve(samples: n)
         // Eight partial sums side by side (one sum after another was 1 % of the time on a long take).
         var lanes = SIMD8<Double>()
@@ -1067,6 +1044,32 @@ public final class HumTracker {
         var inputEnergy = lanes.sum()
         while i < n { inputEnergy += Double(x[i]) * Double(x[i]); i += 1 }
         let inputRMS = n > 0 ? (inputEnergy / Double(n)).squareRoot() : 0
+        // The resampler's input for both attempts (x is untouched by an attempt that finds no evidence).
+        let input = decimatedInput(x)
+        let first = attempt(x, input: input, inputRMS: inputRMS, offsetHertz: 0)
+        // Evidence wanted and none found (nothing was subtracted): the start may have been too far off for a weak
+        // hum under noise (the start offset comes from the first 0.5 s). One more attempt from the fundamental that
+        // the whole stretch holds coherently, when it holds one (``coherentOffset()``). It changes nothing where the
+        // first attempt removed something; where neither finds evidence, nothing is removed still.
+        guard failedOnEvidence, let offset = coherentOffset() else { return first }
+        let second = attempt(x, input: input, inputRMS: inputRMS, offsetHertz: offset)
+        return second.tracked ? second : first
+    }
+
+    /// Set by ``attempt(_:input:inputRMS:offsetHertz:)``: no harmonics kept their phase and evidence was required
+    /// (nothing was removed).
+    private var failedOnEvidence = false
+
+    /// One tracking of `x` (within ``reserve(samples:)``), read through `input` (``decimatedInput(_:)``), the phase
+    /// starting on a straight line at the reference plus `offsetHertz`.
+    private func attempt(_ x: UnsafeMutableBufferPointer<Float>, input: UnsafeBufferPointer<Float>, inputRMS: Double,
+                         offsetHertz: Double) -> HumTrack {
+        let n = x.count
+        failedOnEvidence = false
+        activeHarmonics = harmonicCount
+        let rate = sampleRate
+        trackedFrames = 0
+        halfGrid = false
         var untouched = HumTrack(referenceHertz: referenceHertz, harmonicCount: harmonicCount, frameSeconds: [],
                                  fundamentalHertz: [], levelGain: [], harmonicAmplitudes: [], removedRMS: 0,
                                  inputRMS: inputRMS, tracked: false)
@@ -1074,7 +1077,6 @@ public final class HumTracker {
         ensureKnots(knotCount)
         let omega = 2 * Double.pi * (referenceHertz + offsetHertz) / rate
         for j in 0..<knotCount { knots[j] = omega * Double(j * knotStep) }
-        let input = decimatedInput(x)
         demodulate(input, samples: n)
         guard frames >= 8 else { return untouched }
         if settings.requireEvidence && offsetHertz == 0 { keepInitialObservations() }

@@ -231,6 +231,69 @@ void scrim_vector_kalman_likelihoods(double *restrict logLikelihoods, const doub
     }
 }
 
+// The same for three-state filters (value, change per frame, change of that per frame; transition
+// [[1, 1, 1/2], [0, 1, 1], [0, 0, 1]]): the covariance kept as its six distinct entries, the log again taken of the
+// innovation variances' product over eight measurements.
+SCRIM_CLONES
+void scrim_vector_kalman3_likelihoods(double *restrict logLikelihoods, const double *restrict z,
+                                      const double *restrict r, int64_t count, const double *restrict q0s,
+                                      const double *restrict q1s, const double *restrict q2s,
+                                      const double *restrict scales, int64_t blocks, double p00Start,
+                                      double p11Start, double p22Start) {
+    for (int64_t b = 0; b < blocks; b++) {
+        scrim_v8d q0, q1, q2, scale;
+        memcpy(&q0, q0s + 8 * b, sizeof q0);
+        memcpy(&q1, q1s + 8 * b, sizeof q1);
+        memcpy(&q2, q2s + 8 * b, sizeof q2);
+        memcpy(&scale, scales + 8 * b, sizeof scale);
+        const scrim_v8d zero = {0, 0, 0, 0, 0, 0, 0, 0}, one = {1, 1, 1, 1, 1, 1, 1, 1};
+        const scrim_v8d half = one * 0.5;
+        scrim_v8d x0 = zero, x1 = zero, x2 = zero, quadratic = zero, product = one;
+        scrim_v8d p00 = zero + p00Start, p01 = zero, p02 = zero, p11 = zero + p11Start, p12 = zero;
+        scrim_v8d p22 = zero + p22Start;
+        double logs[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int pending = 0;
+        for (int64_t m = 0; m < count; m++) {
+            x0 += x1 + half * x2;
+            x1 += x2;
+            // F P Fᵀ + Q, row by row: a = F P, then a Fᵀ.
+            scrim_v8d a00 = p00 + p01 + half * p02, a01 = p01 + p11 + half * p12, a02 = p02 + p12 + half * p22;
+            scrim_v8d a11 = p11 + p12, a12 = p12 + p22;
+            p00 = a00 + a01 + half * a02 + q0;
+            p01 = a01 + a02;
+            p02 = a02;
+            p11 = a11 + a12 + q1;
+            p12 = a12;
+            p22 = p22 + q2;
+            if (isfinite(r[m])) {
+                scrim_v8d s = p00 + r[m] * scale;
+                scrim_v8d inverse = one / s;
+                scrim_v8d innovation = z[m] - x0;
+                quadratic += innovation * innovation * inverse;
+                product *= s;
+                if (++pending == 8) {
+                    double lanes[8];
+                    memcpy(lanes, &product, sizeof lanes);
+                    for (int l = 0; l < 8; l++) logs[l] += log(lanes[l]);
+                    product = one;
+                    pending = 0;
+                }
+                scrim_v8d k0 = p00 * inverse, k1 = p01 * inverse, k2 = p02 * inverse;
+                x0 += k0 * innovation;
+                x1 += k1 * innovation;
+                x2 += k2 * innovation;
+                scrim_v8d n00 = p00 - k0 * p00, n01 = p01 - k0 * p01, n02 = p02 - k0 * p02;
+                scrim_v8d n11 = p11 - k1 * p01, n12 = p12 - k1 * p02, n22 = p22 - k2 * p02;
+                p00 = n00; p01 = n01; p02 = n02; p11 = n11; p12 = n12; p22 = n22;
+            }
+        }
+        double lanes[8], quadratics[8];
+        memcpy(lanes, &product, sizeof lanes);
+        memcpy(quadratics, &quadratic, sizeof quadratics);
+        for (int l = 0; l < 8; l++) logLikelihoods[8 * b + l] = -0.5 * ((logs[l] + log(lanes[l])) + quadratics[l]);
+    }
+}
+
 // cos(kδ) and sin(kδ) for k = 1…count: the powers of (cosDelta, sinDelta) up to the eighth one after another, then
 // eight recurrences side by side, each stepping by the eighth power (a serial recurrence is bound by the
 // multiplier's latency: one harmonic every eight or so cycles).

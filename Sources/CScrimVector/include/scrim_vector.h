@@ -229,6 +229,12 @@ double scrim_vector_hum_bootstrap_follow(double *mag, const double *rRe, const d
 void scrim_vector_kalman_likelihoods(double *logLikelihoods, const double *z, const double *r, int64_t count,
                                      const double *q0s, const double *q1s, const double *scales, int64_t blocks,
                                      double p00Start, double p11Start);
+/// The same for three-state (value, change per frame, change of that per frame) filters with transition
+/// [[1, 1, 1/2], [0, 1, 1], [0, 0, 1]], process noises q0s[l], q1s[l], q2s[l] and prior covariance
+/// diag(p00Start, p11Start, p22Start).
+void scrim_vector_kalman3_likelihoods(double *logLikelihoods, const double *z, const double *r, int64_t count,
+                                      const double *q0s, const double *q1s, const double *q2s, const double *scales,
+                                      int64_t blocks, double p00Start, double p11Start, double p22Start);
 
 #ifdef __cplusplus
 }

@@ -67,8 +67,10 @@ public struct HumTrack: Sendable {
 /// 3. **Refinement.** Per pass: re-demodulate; amplitudes by weighted least squares over the whole stretch (frames
 ///    where the voice covers a harmonic weigh little), the common level from the same weights (smoothed 0.3 s); a
 ///    phase-error measurement per frame with its variance; a two-state Kalman filter and RTS smoother whose
-///    stiffness is chosen by likelihood; once a pass finds a steady generator, the frames where the voice covers the
-///    harmonics are trusted less again, so that a word's partials cannot bend the track.
+///    stiffness is chosen by likelihood, or for a generator that moves a three-state one (the frequency's change a
+///    state too: a wobble's crest bridged under a word) when that is likelier; once a pass finds a steady
+///    generator, the frames where the voice covers the harmonics are trusted less again, so that a word's partials
+///    cannot bend the track.
 /// 4. **Subtraction** from a one-period table of the modelled waveform, read along φ at every sample.
 ///
 /// Offline: it needs the whole stretch (a file job runs it on chunks). Memory is O(stretch length): the working
@@ -122,9 +124,12 @@ public final class HumTracker {
     private let framesPerSecond: Double
     /// The phase stiffness (``phaseStiffnesses``) the last refinement pass chose.
     public private(set) var chosenStiffness = 0.0
+    /// The curvature (``phaseCurvatures``) the last refinement pass chose; nil: a two-state track.
+    public private(set) var chosenCurvature: Double?
     private let comb: CombSearch
     /// The phase track's and the level's candidate smoothers, and their likelihoods.
     private let phaseCandidates: KalmanCandidates
+    private let curvedCandidates: KalmanCandidates
     private let levelCandidates: KalmanCandidates
     private var likelihoods = Scratch<Double>()
     /// The lock quality's smoothing kernel (Gaussian, σ 0.5 s in frames).
@@ -169,6 +174,16 @@ public final class HumTracker {
     static let phaseStiffnesses = [1e-11, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
     /// The phase smoother's candidates as (phase, frequency) process noises.
     static let phaseNoises = phaseStiffnesses.map { (level: phaseProcessNoise, slope: $0) }
+    /// Candidate curvatures of a three-state phase track (phase, frequency, the frequency's change): process noise
+    /// of the frequency's change per frame ((rad/frame²)² per frame at 100 frames a second). Across a word, where
+    /// the measurements weigh little, a two-state track bridges the frequency with a straight line; a wobble's
+    /// crest or trough is curved (±0.3 Hz over 8 s: 0.18 Hz/s²), and a 1 s straight bridge is off by f″T²/8 =
+    /// 0.023 Hz, some 50 mrad of phase. The three-state track bridges with the curvature it had on either side.
+    /// Chosen against the two-state candidates by the same likelihood, only for a generator that is not steady.
+    static let phaseCurvatures = [1e-14, 1e-13, 1e-12, 1e-11, 1e-10, 1e-9, 1e-8]
+    /// The three-state track's process noises of the phase and the frequency: the frequency moves only through its
+    /// change.
+    static let curvedPhaseNoise = (level: phaseProcessNoise, slope: 1e-12)
     /// A pass whose chosen stiffness is at most this tracks a steady generator (steady mains and slow drift choose
     /// 1e-9 or 1e-8; a ±0.3 Hz wobble, a step or a walk 1e-7 or looser).
     static let steadyStiffness = 1e-8
@@ -218,8 +233,9 @@ public final class HumTracker {
              rawGain, rawWeight, rawWeightSteady, z, r, rSteady, base, y, scaled, target, column, seconds, fundamental
     }
     private static let slotCount = Slot.allCases.count
-    /// Kalman states: xs, xp (2 per frame), ps, pp (4 per frame), after the slots.
-    private static let kalmanSlots = 12
+    /// Kalman states after the slots: xs, xp (2 per frame), ps, pp (4 per frame) for the two-state smoother; xs, xp
+    /// (3 per frame), ps, pp (6 per frame, the distinct entries) for the three-state one.
+    private static let kalmanSlots = 18
 
     @inline(__always) private func slot(_ s: Slot) -> UnsafeMutablePointer<Double> {
         perFrame.base + s.rawValue * frameCapacity
@@ -266,9 +282,12 @@ public final class HumTracker {
         comb = CombSearch(harmonics: harmonicCount)
         phaseCandidates = KalmanCandidates(noises: Self.phaseNoises, scales: Self.varianceScales,
                                            framesPerSecond: framesPerSecond, diffuse: true)
+        curvedCandidates = KalmanCandidates(noises: [Self.curvedPhaseNoise], curvatures: Self.phaseCurvatures,
+                                            scales: Self.varianceScales, framesPerSecond: framesPerSecond,
+                                            diffuse: true)
         levelCandidates = KalmanCandidates(noises: Self.levelProcessNoises, scales: Self.varianceScales,
                                            framesPerSecond: framesPerSecond, diffuse: false)
-        likelihoods.ensure(8 * max(phaseCandidates.blocks, levelCandidates.blocks))
+        likelihoods.ensure(8 * max(phaseCandidates.blocks, curvedCandidates.blocks, levelCandidates.blocks))
         let sigma = 0.5 * framesPerSecond
         let r = Int(3 * sigma) + 1
         qualityKernel = (-r...r).map { exp(-0.5 * pow(Double($0) / sigma, 2)) }
@@ -816,25 +835,36 @@ public final class HumTracker {
     /// which the two-state Kalman filter (value, change per frame; the one ``kalmanSmooth`` runs forwards) gives
     /// `z`, with the variances `variance` times the factor, the greatest likelihood (factors outer, candidates
     /// inner, the first of equals kept); nil when no likelihood is greater than -infinity. The candidates' filters
-    /// run side by side (`scrim_vector_kalman_likelihoods`, eight to a vector, the log taken once per eight frames
-    /// of the innovation variances' product): the log per frame and candidate was 8 % of the time.
+    /// run side by side (`scrim_vector_kalman_likelihoods`, or `scrim_vector_kalman3_likelihoods` for three-state
+    /// candidates; eight to a vector, the log taken once per eight frames of the innovation variances' product): the
+    /// log per frame and candidate was 8 % of the time. Also returns the winner's log-likelihood.
     private func mostLikely(_ z: UnsafePointer<Double>, variance: UnsafePointer<Double>, count M: Int,
-                            candidates: KalmanCandidates) -> (index: Int, scale: Double)? {
+                            candidates: KalmanCandidates) -> (index: Int, scale: Double, logLikelihood: Double)? {
         let out = likelihoods.base
         candidates.q0.withUnsafeBufferPointer { q0 in
             candidates.q1.withUnsafeBufferPointer { q1 in
-                candidates.scales.withUnsafeBufferPointer { scales in
-                    scrim_vector_kalman_likelihoods(out, z, variance, Int64(M), q0.baseAddress, q1.baseAddress,
-                                                    scales.baseAddress, Int64(candidates.blocks),
-                                                    candidates.p00Start, candidates.p11Start)
+                candidates.q2.withUnsafeBufferPointer { q2 in
+                    candidates.scales.withUnsafeBufferPointer { scales in
+                        if candidates.threeStates {
+                            scrim_vector_kalman3_likelihoods(out, z, variance, Int64(M), q0.baseAddress,
+                                                             q1.baseAddress, q2.baseAddress, scales.baseAddress,
+                                                             Int64(candidates.blocks), candidates.p00Start,
+                                                             candidates.p11Start, candidates.p22Start)
+                        } else {
+                            scrim_vector_kalman_likelihoods(out, z, variance, Int64(M), q0.baseAddress,
+                                                            q1.baseAddress, scales.baseAddress,
+                                                            Int64(candidates.blocks), candidates.p00Start,
+                                                            candidates.p11Start)
+                        }
+                    }
                 }
             }
         }
         var best = -Double.infinity
-        var choice: (index: Int, scale: Double)?
+        var choice: (index: Int, scale: Double, logLikelihood: Double)?
         for lane in 0..<candidates.count where out[lane] > best {
             best = out[lane]
-            choice = (lane % candidates.noiseCount, candidates.scales[lane])
+            choice = (lane % candidates.noiseCount, candidates.scales[lane], best)
         }
         return choice
     }
@@ -900,6 +930,86 @@ public final class HumTracker {
             }
         }
         for m in 0..<M { values[m] = xs[2 * m] }
+    }
+
+    /// Three-state (value, change per frame, change of that per frame) Kalman filter and RTS smoother of the phase
+    /// track: process noises ``curvedPhaseNoise`` and `q2` at 100 frames a second, a wide prior. Writes the
+    /// smoothed values to `values`. Only the smoothed mean is computed (the RTS gain needs the filtered and the
+    /// predicted covariances, not the smoothed ones). The covariances are kept as their six distinct entries.
+    private func kalmanSmoothCurved(_ z: UnsafePointer<Double>, variance r: UnsafePointer<Double>, count M: Int,
+                                    q2 q2At100: Double, into values: UnsafeMutablePointer<Double>) {
+        let scale = 100 / framesPerSecond
+        let q0 = Self.curvedPhaseNoise.level * scale
+        let q1 = Self.curvedPhaseNoise.slope * scale * scale * scale
+        let q2 = q2At100 * pow(scale, 5)
+        let states = perFrame.base + Self.slotCount * frameCapacity
+        let xs = states, xp = states + 3 * frameCapacity
+        let ps = states + 6 * frameCapacity, pp = states + 12 * frameCapacity
+        var x0 = 0.0, x1 = 0.0, x2 = 0.0
+        var p00 = 1e6, p01 = 0.0, p02 = 0.0, p11 = 1.0, p12 = 0.0, p22 = 1e-2
+        for m in 0..<M {
+            // predict: F = [[1, 1, 1/2], [0, 1, 1], [0, 0, 1]]; F P Fᵀ + Q as in scrim_vector_kalman3_likelihoods
+            x0 += x1 + 0.5 * x2
+            x1 += x2
+            let a00 = p00 + p01 + 0.5 * p02, a01 = p01 + p11 + 0.5 * p12, a02 = p02 + p12 + 0.5 * p22
+            let a11 = p11 + p12, a12 = p12 + p22
+            p00 = a00 + a01 + 0.5 * a02 + q0
+            p01 = a01 + a02
+            p02 = a02
+            p11 = a11 + a12 + q1
+            p12 = a12
+            p22 = p22 + q2
+            xp[3 * m] = x0; xp[3 * m + 1] = x1; xp[3 * m + 2] = x2
+            pp[6 * m] = p00; pp[6 * m + 1] = p01; pp[6 * m + 2] = p02
+            pp[6 * m + 3] = p11; pp[6 * m + 4] = p12; pp[6 * m + 5] = p22
+            if r[m].isFinite {
+                let s = p00 + r[m]
+                let k0 = p00 / s, k1 = p01 / s, k2 = p02 / s
+                let innovation = z[m] - x0
+                x0 += k0 * innovation; x1 += k1 * innovation; x2 += k2 * innovation
+                let n00 = p00 - k0 * p00, n01 = p01 - k0 * p01, n02 = p02 - k0 * p02
+                let n11 = p11 - k1 * p01, n12 = p12 - k1 * p02, n22 = p22 - k2 * p02
+                p00 = n00; p01 = n01; p02 = n02; p11 = n11; p12 = n12; p22 = n22
+            }
+            xs[3 * m] = x0; xs[3 * m + 1] = x1; xs[3 * m + 2] = x2
+            ps[6 * m] = p00; ps[6 * m + 1] = p01; ps[6 * m + 2] = p02
+            ps[6 * m + 3] = p11; ps[6 * m + 4] = p12; ps[6 * m + 5] = p22
+        }
+        if M >= 2 {
+            for m in stride(from: M - 2, through: 0, by: -1) {
+                // v = Pp[m+1]⁻¹ (xs[m+1] − xp[m+1]) by Cholesky (Pp = L Lᵀ), then xs[m] += Ps[m] Fᵀ v.
+                let n = m + 1
+                let a = pp[6 * n], b = pp[6 * n + 1], c = pp[6 * n + 2]
+                let d = pp[6 * n + 3], e = pp[6 * n + 4], f = pp[6 * n + 5]
+                let l00s = a
+                guard l00s > 0 else { continue }
+                let l00 = l00s.squareRoot()
+                let l10 = b / l00, l20 = c / l00
+                let l11s = d - l10 * l10
+                guard l11s > 0 else { continue }
+                let l11 = l11s.squareRoot()
+                let l21 = (e - l20 * l10) / l11
+                let l22s = f - l20 * l20 - l21 * l21
+                guard l22s > 0 else { continue }
+                let l22 = l22s.squareRoot()
+                let e0 = xs[3 * n] - xp[3 * n], e1 = xs[3 * n + 1] - xp[3 * n + 1], e2 = xs[3 * n + 2] - xp[3 * n + 2]
+                // L w = e, then Lᵀ v = w.
+                let w0 = e0 / l00
+                let w1 = (e1 - l10 * w0) / l11
+                let w2 = (e2 - l20 * w0 - l21 * w1) / l22
+                let v2 = w2 / l22
+                let v1 = (w1 - l21 * v2) / l11
+                let v0 = (w0 - l10 * v1 - l20 * v2) / l00
+                // (Ps Fᵀ) v = Ps (Fᵀ v), with Fᵀ v = (v0, v0 + v1, v0/2 + v1 + v2) and Ps symmetric.
+                let s00 = ps[6 * m], s01 = ps[6 * m + 1], s02 = ps[6 * m + 2]
+                let s11 = ps[6 * m + 3], s12 = ps[6 * m + 4], s22 = ps[6 * m + 5]
+                let t0 = v0, t1 = v0 + v1, t2 = 0.5 * v0 + v1 + v2
+                xs[3 * m] += s00 * t0 + s01 * t1 + s02 * t2
+                xs[3 * m + 1] += s01 * t0 + s11 * t1 + s12 * t2
+                xs[3 * m + 2] += s02 * t0 + s12 * t1 + s22 * t2
+            }
+        }
+        for m in 0..<M { values[m] = xs[3 * m] }
     }
 
     /// `values` at `times` (both `count` long), linearly interpolated to `newTimes` (`newCount` long), held at
@@ -1212,7 +1322,7 @@ public final class HumTracker {
                 let scaled = slot(.scaled)
                 var levelVariance = UnsafePointer(rawWeight)
                 var level = mostLikely(rawGain, variance: rawWeight, count: M, candidates: levelCandidates)
-                    ?? (0, Self.varianceScales[0])
+                    ?? (0, Self.varianceScales[0], 0)
                 // A steady level (one of the three stiffest): the voice's frames are trusted less again and the
                 // choice made anew, as for a steady generator's phase below. The level that follows an AM or a
                 // swell is chosen looser and keeps its variances (scaled for every level: AM -53.9 -> -39.2 dB).
@@ -1223,7 +1333,7 @@ public final class HumTracker {
                     for m in 0..<M { steady[m] = 1 / max(2 * steady[m], 1e-30) }
                     levelVariance = UnsafePointer(steady)
                     level = mostLikely(rawGain, variance: steady, count: M, candidates: levelCandidates)
-                        ?? (0, Self.varianceScales[0])
+                        ?? (0, Self.varianceScales[0], 0)
                 }
                 let levelNoise = Self.levelProcessNoises[level.index]
                 for m in 0..<M { scaled[m] = levelVariance[m] * level.scale }
@@ -1272,15 +1382,24 @@ public final class HumTracker {
             }
             let scaled = slot(.scaled)
             /// The (stiffness, variance factor) of greatest likelihood with the variances `variance` (nil: none is a
-            /// number, the track is left as it is).
-            func choose(_ variance: UnsafeMutablePointer<Double>) -> Double? {
+            /// number, the track is left as it is); with `curved`, and unless the stiffness chosen holds a steady
+            /// generator, the three-state tracks (``phaseCurvatures``) compete too.
+            func choose(_ variance: UnsafeMutablePointer<Double>, curved: Bool) -> Double? {
                 guard let best = mostLikely(y, variance: variance, count: M, candidates: phaseCandidates)
                 else { return nil }
                 chosenStiffness = Self.phaseStiffnesses[best.index]
+                chosenCurvature = nil
+                if curved && chosenStiffness > Self.steadyStiffness,
+                   let bent = mostLikely(y, variance: variance, count: M, candidates: curvedCandidates),
+                   bent.logLikelihood > best.logLikelihood
+                {
+                    chosenCurvature = Self.phaseCurvatures[bent.index]
+                    return bent.scale
+                }
                 return best.scale
             }
             var variance = r
-            var bestScale = steadyGenerator ? nil : choose(r)
+            var bestScale = steadyGenerator ? nil : choose(r, curved: true)
             // A steady generator (the stiffness chosen is at most ``steadyStiffness``): the voice's frames are
             // trusted less again (`rSteady`), and the stiffness and factor chosen anew with those variances. The
             // likelihood cannot make this choice itself: a voice's partials pull the measured phase for as long as
@@ -1293,14 +1412,18 @@ public final class HumTracker {
             if steadyGenerator || chosenStiffness <= Self.steadyStiffness {
                 steadyGenerator = true
                 variance = rSteady
-                bestScale = choose(rSteady)
+                bestScale = choose(rSteady, curved: false)
             }
             // Only the winner's smoothed track is needed.
             if let scale = bestScale {
                 for m in 0..<M { scaled[m] = variance[m] * scale }
                 let target = slot(.target)
-                kalmanSmooth(y, variance: scaled, count: M, q0: Self.phaseProcessNoise, q1: chosenStiffness,
-                             diffuse: true, into: target)
+                if let curvature = chosenCurvature {
+                    kalmanSmoothCurved(y, variance: scaled, count: M, q2: curvature, into: target)
+                } else {
+                    kalmanSmooth(y, variance: scaled, count: M, q0: Self.phaseProcessNoise, q1: chosenStiffness,
+                                 diffuse: true, into: target)
+                }
                 for m in 0..<M { target[m] = target[m] - base[m] }
                 addToKnots(target, at: times, count: M)
             }
@@ -1514,32 +1637,45 @@ struct KalmanCandidates {
     let noiseCount: Int
     let count: Int
     let blocks: Int
-    let q0: [Double], q1: [Double], scales: [Double]
-    let p00Start: Double, p11Start: Double
+    /// Process noises per lane; `q2` is empty for two-state filters.
+    let q0: [Double], q1: [Double], q2: [Double], scales: [Double]
+    let p00Start: Double, p11Start: Double, p22Start: Double
+    var threeStates: Bool { !q2.isEmpty }
 
-    init(noises: [(level: Double, slope: Double)], scales factors: [Double], framesPerSecond: Double, diffuse: Bool) {
-        noiseCount = noises.count
-        count = noises.count * factors.count
+    /// Two-state candidates (value, change per frame), or with `curvatures` three-state ones (value, change, change
+    /// of the change), one per curvature process noise, each with the first of `noises`.
+    init(noises: [(level: Double, slope: Double)], curvatures: [Double] = [], scales factors: [Double],
+         framesPerSecond: Double, diffuse: Bool) {
+        let three = !curvatures.isEmpty
+        noiseCount = three ? curvatures.count : noises.count
+        count = noiseCount * factors.count
         blocks = (count + 7) / 8
         let scale = 100 / framesPerSecond
-        var q0 = [Double](), q1 = [Double](), scales = [Double]()
+        var q0 = [Double](), q1 = [Double](), q2 = [Double](), scales = [Double]()
         for factor in factors {
-            for noise in noises {
+            for i in 0..<noiseCount {
+                let noise = three ? noises[0] : noises[i]
                 q0.append(noise.level * scale)
                 q1.append(noise.slope * (scale * scale * scale))
+                // A change of the change per frame scales with the frame length squared: its variance's growth
+                // per frame with the fifth power.
+                if three { q2.append(curvatures[i] * pow(scale, 5)) }
                 scales.append(factor)
             }
         }
         while q0.count < 8 * blocks {
             q0.append(q0[0])
             q1.append(q1[0])
+            if three { q2.append(q2[0]) }
             scales.append(scales[0])
         }
         self.q0 = q0
         self.q1 = q1
+        self.q2 = q2
         self.scales = scales
         p00Start = diffuse ? 1e6 : 1.0
         p11Start = diffuse ? 1.0 : 1e-2
+        p22Start = 1e-2
     }
 }
 

@@ -181,6 +181,43 @@ void scrim_vector_comb_scores(double *restrict scores, const double *restrict vR
     }
 }
 
+// The candidate filters' log-likelihoods, eight lanes: the innovations' quadratic terms summed, the innovation
+// variances multiplied over eight measurements and the log taken of the product.
+typedef struct {
+    scrim_v8d quadratic, product;
+    double logs[8];
+    int pending;
+} scrim_kalman_score;
+
+static inline void scrim_kalman_score_start(scrim_kalman_score *score) {
+    const scrim_v8d zero = {0, 0, 0, 0, 0, 0, 0, 0}, one = {1, 1, 1, 1, 1, 1, 1, 1};
+    score->quadratic = zero;
+    score->product = one;
+    for (int l = 0; l < 8; l++) score->logs[l] = 0;
+    score->pending = 0;
+}
+
+static inline void scrim_kalman_score_add(scrim_kalman_score *score, const scrim_v8d *innovation,
+                                          const scrim_v8d *variance, const scrim_v8d *inverse) {
+    const scrim_v8d one = {1, 1, 1, 1, 1, 1, 1, 1};
+    score->quadratic += *innovation * *innovation * *inverse;
+    score->product *= *variance;
+    if (++score->pending == 8) {
+        double lanes[8];
+        memcpy(lanes, &score->product, sizeof lanes);
+        for (int l = 0; l < 8; l++) score->logs[l] += log(lanes[l]);
+        score->product = one;
+        score->pending = 0;
+    }
+}
+
+static inline void scrim_kalman_score_finish(const scrim_kalman_score *score, double *out) {
+    double lanes[8], quadratics[8];
+    memcpy(lanes, &score->product, sizeof lanes);
+    memcpy(quadratics, &score->quadratic, sizeof quadratics);
+    for (int l = 0; l < 8; l++) out[l] = -0.5 * ((score->logs[l] + log(lanes[l])) + quadratics[l]);
+}
+
 // The hum tracker's candidate smoothers (ScrimCleanup's HumTracker.mostLikely): eight two-state Kalman filters per
 // block, one per lane, each with its own process noises and variance factor, over the same measurements. The log of
 // the innovation variances is taken of their product over eight measurements (a product of eight variances between
@@ -196,10 +233,10 @@ void scrim_vector_kalman_likelihoods(double *restrict logLikelihoods, const doub
         memcpy(&q1, q1s + 8 * b, sizeof q1);
         memcpy(&scale, scales + 8 * b, sizeof scale);
         const scrim_v8d zero = {0, 0, 0, 0, 0, 0, 0, 0}, one = {1, 1, 1, 1, 1, 1, 1, 1};
-        scrim_v8d x0 = zero, x1 = zero, p01 = zero, p10 = zero, quadratic = zero, product = one;
+        scrim_v8d x0 = zero, x1 = zero, p01 = zero, p10 = zero;
         scrim_v8d p00 = zero + p00Start, p11 = zero + p11Start;
-        double logs[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int pending = 0;
+        scrim_kalman_score score;
+        scrim_kalman_score_start(&score);
         for (int64_t m = 0; m < count; m++) {
             x0 += x1;
             scrim_v8d a00 = p00 + p01 + p10 + p11 + q0, a01 = p01 + p11, a10 = p10 + p11, a11 = p11 + q1;
@@ -209,25 +246,14 @@ void scrim_vector_kalman_likelihoods(double *restrict logLikelihoods, const doub
                 scrim_v8d inverse = one / s;
                 scrim_v8d k0 = p00 * inverse, k1 = p10 * inverse;
                 scrim_v8d innovation = z[m] - x0;
-                quadratic += innovation * innovation * inverse;
-                product *= s;
-                if (++pending == 8) {
-                    double lanes[8];
-                    memcpy(lanes, &product, sizeof lanes);
-                    for (int l = 0; l < 8; l++) logs[l] += log(lanes[l]);
-                    product = one;
-                    pending = 0;
-                }
+                scrim_kalman_score_add(&score, &innovation, &s, &inverse);
                 x0 += k0 * innovation;
                 x1 += k1 * innovation;
                 scrim_v8d n00 = p00 - k0 * p00, n01 = p01 - k0 * p01, n10 = p10 - k1 * p00, n11 = p11 - k1 * p01;
                 p00 = n00; p01 = n01; p10 = n10; p11 = n11;
             }
         }
-        double lanes[8], quadratics[8];
-        memcpy(lanes, &product, sizeof lanes);
-        memcpy(quadratics, &quadratic, sizeof quadratics);
-        for (int l = 0; l < 8; l++) logLikelihoods[8 * b + l] = -0.5 * ((logs[l] + log(lanes[l])) + quadratics[l]);
+        scrim_kalman_score_finish(&score, logLikelihoods + 8 * b);
     }
 }
 
@@ -248,11 +274,11 @@ void scrim_vector_kalman3_likelihoods(double *restrict logLikelihoods, const dou
         memcpy(&scale, scales + 8 * b, sizeof scale);
         const scrim_v8d zero = {0, 0, 0, 0, 0, 0, 0, 0}, one = {1, 1, 1, 1, 1, 1, 1, 1};
         const scrim_v8d half = one * 0.5;
-        scrim_v8d x0 = zero, x1 = zero, x2 = zero, quadratic = zero, product = one;
+        scrim_v8d x0 = zero, x1 = zero, x2 = zero;
         scrim_v8d p00 = zero + p00Start, p01 = zero, p02 = zero, p11 = zero + p11Start, p12 = zero;
         scrim_v8d p22 = zero + p22Start;
-        double logs[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int pending = 0;
+        scrim_kalman_score score;
+        scrim_kalman_score_start(&score);
         for (int64_t m = 0; m < count; m++) {
             x0 += x1 + half * x2;
             x1 += x2;
@@ -269,15 +295,7 @@ void scrim_vector_kalman3_likelihoods(double *restrict logLikelihoods, const dou
                 scrim_v8d s = p00 + r[m] * scale;
                 scrim_v8d inverse = one / s;
                 scrim_v8d innovation = z[m] - x0;
-                quadratic += innovation * innovation * inverse;
-                product *= s;
-                if (++pending == 8) {
-                    double lanes[8];
-                    memcpy(lanes, &product, sizeof lanes);
-                    for (int l = 0; l < 8; l++) logs[l] += log(lanes[l]);
-                    product = one;
-                    pending = 0;
-                }
+                scrim_kalman_score_add(&score, &innovation, &s, &inverse);
                 scrim_v8d k0 = p00 * inverse, k1 = p01 * inverse, k2 = p02 * inverse;
                 x0 += k0 * innovation;
                 x1 += k1 * innovation;
@@ -287,10 +305,7 @@ void scrim_vector_kalman3_likelihoods(double *restrict logLikelihoods, const dou
                 p00 = n00; p01 = n01; p02 = n02; p11 = n11; p12 = n12; p22 = n22;
             }
         }
-        double lanes[8], quadratics[8];
-        memcpy(lanes, &product, sizeof lanes);
-        memcpy(quadratics, &quadratic, sizeof quadratics);
-        for (int l = 0; l < 8; l++) logLikelihoods[8 * b + l] = -0.5 * ((logs[l] + log(lanes[l])) + quadratics[l]);
+        scrim_kalman_score_finish(&score, logLikelihoods + 8 * b);
     }
 }
 

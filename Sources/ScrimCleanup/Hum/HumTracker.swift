@@ -69,8 +69,8 @@ public struct HumTrack: Sendable {
 ///    phase-error measurement per frame with its variance; a two-state Kalman filter and RTS smoother whose
 ///    stiffness is chosen by likelihood, or for a generator that moves a three-state one (the frequency's change a
 ///    state too: a wobble's crest bridged under a word) when that is likelier; once a pass finds a steady
-///    generator, the frames where the voice covers the harmonics are trusted less again, so that a word's partials
-///    cannot bend the track.
+///    generator, or a smooth one whose measurements stray under the words, the frames where the voice covers the
+///    harmonics are trusted less again, so that a word's partials cannot bend the track.
 /// 4. **Subtraction** from a one-period table of the modelled waveform, read along φ at every sample.
 ///
 /// Offline: it needs the whole stretch (a file job runs it on chunks). Memory is O(stretch length): the working
@@ -181,6 +181,16 @@ public final class HumTracker {
     /// 0.023 Hz, some 50 mrad of phase. The three-state track bridges with the curvature it had on either side.
     /// Chosen against the two-state candidates by the same likelihood, only for a generator that is not steady.
     static let phaseCurvatures = [1e-14, 1e-13, 1e-12, 1e-11, 1e-10, 1e-9, 1e-8]
+    /// A generator whose three-state track is chosen with a curvature of at most this moves smoothly: its track is
+    /// chosen once more with the voice's frames trusted less (`rSteady`, as a steady generator's), and taken if it
+    /// stays within ``bridgeTolerance`` of the first. On the 46 moving takes the wobbles, drifts and buzz wobbles
+    /// choose 1e-14 to 1e-10 and the steps 1e-9; trusting the voice's frames less on a step (its change seen only
+    /// in them) left -10 dB (HUM-TRACKER.md, v8).
+    static let smoothCurvature = 1e-10
+    /// Radians of the fundamental by which a smooth generator's second track may differ from its first anywhere: on
+    /// the 46 moving takes the wobbles' and drifts' differ by at most 0.029 rad, the steps' (had they been taken
+    /// as smooth) by 0.05 to 0.5 (HUM-TRACKER.md, v8).
+    static let bridgeTolerance = 0.05
     /// The three-state track's process noises of the phase and the frequency: the frequency moves only through its
     /// change.
     static let curvedPhaseNoise = (level: phaseProcessNoise, slope: 1e-12)
@@ -230,7 +240,8 @@ public final class HumTracker {
     private var frameCapacity = 0
     private enum Slot: Int, CaseIterable {
         case forwardD, forwardQ, backwardD, backwardQ, smoothF, smoothB, fused, gain, gainNext, gainTimes,
-             rawGain, rawWeight, rawWeightSteady, z, r, rSteady, base, y, scaled, target, column, seconds, fundamental
+             rawGain, rawWeight, rawWeightSteady, z, r, rSteady, base, y, scaled, target, column, seconds, fundamental,
+             bridge
     }
     private static let slotCount = Slot.allCases.count
     /// Kalman states after the slots: xs, xp (2 per frame), ps, pp (4 per frame) for the two-state smoother; xs, xp
@@ -1381,19 +1392,32 @@ public final class HumTracker {
                 y[m] = base[m] + z[m]
             }
             let scaled = slot(.scaled)
+            /// A smooth generator's second three-state track: its curvature and variance factor with the voice's frames
+            /// trusted less (`rSteady`).
+            var smooth: (curvature: Double, scale: Double)?
             /// The (stiffness, variance factor) of greatest likelihood with the variances `variance` (nil: none is a
             /// number, the track is left as it is); with `curved`, and unless the stiffness chosen holds a steady
-            /// generator, the three-state tracks (``phaseCurvatures``) compete too.
+            /// generator, the three-state tracks (``phaseCurvatures``) compete too, and when one of them wins with a
+            /// curvature of at most ``smoothCurvature`` and a variance factor over 1 (the measurements stray further
+            /// than their variances say: a voice pulls them), `smooth` is chosen as well. With a factor of 1 the
+            /// voice's frames are as good as they claim: a ±0.3 Hz, 4 s wobble under two synthetic vowels kept
+            /// -52 dB with them and lost the track without them (-28 dB; `wobblingGeneratorUnderSpeech`).
             func choose(_ variance: UnsafeMutablePointer<Double>, curved: Bool) -> Double? {
                 guard let best = mostLikely(y, variance: variance, count: M, candidates: phaseCandidates)
                 else { return nil }
                 chosenStiffness = Self.phaseStiffnesses[best.index]
                 chosenCurvature = nil
+                smooth = nil
                 if curved && chosenStiffness > Self.steadyStiffness,
                    let bent = mostLikely(y, variance: variance, count: M, candidates: curvedCandidates),
                    bent.logLikelihood > best.logLikelihood
                 {
                     chosenCurvature = Self.phaseCurvatures[bent.index]
+                    if Self.phaseCurvatures[bent.index] <= Self.smoothCurvature, bent.scale > 1,
+                       let trusted = mostLikely(y, variance: rSteady, count: M, candidates: curvedCandidates)
+                    {
+                        smooth = (Self.phaseCurvatures[trusted.index], trusted.scale)
+                    }
                     return bent.scale
                 }
                 return best.scale
@@ -1420,6 +1444,20 @@ public final class HumTracker {
                 let target = slot(.target)
                 if let curvature = chosenCurvature {
                     kalmanSmoothCurved(y, variance: scaled, count: M, q2: curvature, into: target)
+                    // A smooth generator: the track with the voice's frames trusted less, unless it strays more
+                    // than ``bridgeTolerance`` from the one that trusts them (a step under a word, which only the
+                    // voice's frames show).
+                    if let second = smooth {
+                        let bridge = slot(.bridge)
+                        for m in 0..<M { scaled[m] = rSteady[m] * second.scale }
+                        kalmanSmoothCurved(y, variance: scaled, count: M, q2: second.curvature, into: bridge)
+                        var stray = 0.0
+                        for m in 0..<M { stray = max(stray, abs(bridge[m] - target[m])) }
+                        if stray <= Self.bridgeTolerance {
+                            target.update(from: bridge, count: M)
+                            chosenCurvature = second.curvature
+                        }
+                    }
                 } else {
                     kalmanSmooth(y, variance: scaled, count: M, q0: Self.phaseProcessNoise, q1: chosenStiffness,
                                  diffuse: true, into: target)

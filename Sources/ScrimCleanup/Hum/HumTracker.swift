@@ -950,9 +950,10 @@ public final class HumTracker {
     }
 
     /// Three-state (value, change per frame, change of that per frame) Kalman filter and RTS smoother of the phase
-    /// track: process noises ``curvedPhaseNoise`` and `q2` at 100 frames a second, a wide prior. Writes the
-    /// smoothed values to `values`. Only the smoothed mean is computed (the RTS gain needs the filtered and the
-    /// predicted covariances, not the smoothed ones). The covariances are kept as their six distinct entries.
+    /// track: process noises ``curvedPhaseNoise`` and `q2` at 100 frames a second, the prior of the candidates
+    /// whose likelihood chose it (`curvedCandidates`, a wide one). Writes the smoothed values to `values`. Only the
+    /// smoothed mean is computed (the RTS gain needs the filtered and the predicted covariances, not the smoothed
+    /// ones). The covariances are kept as their six distinct entries.
     private func kalmanSmoothCurved(_ z: UnsafePointer<Double>, variance r: UnsafePointer<Double>, count M: Int,
                                     q2 q2At100: Double, into values: UnsafeMutablePointer<Double>) {
         let scale = 100 / framesPerSecond
@@ -963,7 +964,8 @@ public final class HumTracker {
         let xs = states, xp = states + 3 * frameCapacity
         let ps = states + 6 * frameCapacity, pp = states + 12 * frameCapacity
         var x0 = 0.0, x1 = 0.0, x2 = 0.0
-        var p00 = 1e6, p01 = 0.0, p02 = 0.0, p11 = 1.0, p12 = 0.0, p22 = 1e-2
+        var p00 = curvedCandidates.p00Start, p01 = 0.0, p02 = 0.0, p11 = curvedCandidates.p11Start, p12 = 0.0
+        var p22 = curvedCandidates.p22Start
         for m in 0..<M {
             // predict: F = [[1, 1, 1/2], [0, 1, 1], [0, 0, 1]]; F P Fᵀ + Q as in scrim_vector_kalman3_likelihoods
             x0 += x1 + 0.5 * x2

@@ -143,6 +143,19 @@ public final class HumTracker {
     /// of the pauses). The median (with a 0.1 factor) left −48 dB on steady hum under speech with the true phase
     /// given; the 20th percentile −85 dB (HUM-TRACKER.md, v3).
     static let weightFloorQuantile = 0.2
+    /// The floor's quantile once the hum is known to be steady in frequency and level (the phase track chose a steady
+    /// generator, and the level found in the last pass spans at most ``steadyLevelSpan``): the floor then sits in
+    /// the cleanest cells, so a voice's partial near a harmonic weighs down more of its cells, and the track, the
+    /// level and the amplitudes, all of which take these weights, lean on the quiet stretches alone. A steady hum
+    /// cannot be mistaken there for anything else; a moving one is measured in the voice's frames too and keeps
+    /// ``weightFloorQuantile``. On the 103 takes (HUM-TRACKER.md, v10) held-back steady 50 Hz -67.7 -> -87.2 dB,
+    /// 60 Hz -64.8 -> -75.4, weak -60.4 -> -77.5; every wobbling type unchanged; `hum_pink` and `hum_noise` 0.1-0.2
+    /// dB worse (under stationary noise fewer cells count fully). 0.1 gained 1-2 dB more on steady hum and lost
+    /// 0.5 dB under noise; without the level's span as a condition a held-back AM take lost 10 dB.
+    static let steadyWeightFloorQuantile = 0.15
+    /// The span of a steady level (the level smoother's gain over a stretch, highest less lowest): a 30 % AM spans
+    /// 0.6, a steady hum under a voice a few hundredths.
+    static let steadyLevelSpan = 0.2
     /// The floor's quantile is taken over every this-many-th frame.
     static let floorFrameStride = 4
     /// The weights against a free level (those of each frame's level and of the phase measurement) treat a local
@@ -651,11 +664,13 @@ public final class HumTracker {
         }
     }
 
-    /// Weights 1/(local residual power + a floor), per cell, into `weights`; the floor is a low quantile of that
-    /// harmonic's local residual power over the frames (the level of the pauses), so the quiet stretches dominate.
+    /// Weights 1/(local residual power + a floor), per cell, into `weights`; the floor is a low quantile
+    /// (`quantile`) of that harmonic's local residual power over the frames (the level of the pauses), so the quiet
+    /// stretches dominate.
     /// `clamp`: a local residual power under `clamp` × the floor counts as that (cells the voice does not cover
     /// weigh the same, however the noise happens to fall in them).
-    private func residualWeights(gain: UnsafePointer<Double>, clamp: Double = 0) {
+    private func residualWeights(gain: UnsafePointer<Double>, clamp: Double = 0,
+                                 quantile: Double = HumTracker.weightFloorQuantile) {
         let M = frames, K = activeHarmonics
         let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base
         let power = cellPower.base, smooth = self.smooth.base, out = weights.base
@@ -673,7 +688,7 @@ public final class HumTracker {
         let column = slot(.column)
         let stride = Self.floorFrameStride
         let sampled = (M + stride - 1) / stride
-        let rank = min(sampled - 1, Int(Self.weightFloorQuantile * Double(sampled)))
+        let rank = min(sampled - 1, Int(quantile * Double(sampled)))
         for k in 0..<K {
             for i in 0..<sampled { column[i] = smooth[i * stride * K + k] }
             floors[k] = selectNonNegative(column, count: sampled, rank: rank)
@@ -1291,6 +1306,12 @@ public final class HumTracker {
         // held-back takes no later pass found anything else, and where one did (a steady 50 Hz hum 20 dB under a
         // 120 Hz vowel held for 2 s) the comb had locked onto the voice's partials and the track slid ±3 Hz.
         var steadyGenerator = false
+        /// Whether the last pass's level spans at most ``steadyLevelSpan``.
+        var steadyLevel = false
+        /// The residual weights' floor quantile (``steadyWeightFloorQuantile``).
+        var floorQuantile: Double {
+            steadyGenerator && steadyLevel ? Self.steadyWeightFloorQuantile : Self.weightFloorQuantile
+        }
         for pass in 0..<max(0, settings.refinementPasses) {
             demodulate(input, samples: n)
             guard frames >= 8 else { return untouched }
@@ -1315,7 +1336,7 @@ public final class HumTracker {
             let K = activeHarmonics
             let rawGain = slot(.rawGain), rawWeight = slot(.rawWeight)
             for iteration in 0..<2 {
-                residualWeights(gain: gain)
+                residualWeights(gain: gain, quantile: floorQuantile)
                 amplitudes(gain: gain)
                 // The level per frame, then weights against a model free to take that level: a level change is
                 // not mistaken for the voice (only a mismatch between harmonics is).
@@ -1328,7 +1349,7 @@ public final class HumTracker {
                 // (`u1_swell` -24.9 dB). From the first time on the mean again: the median every time cost about
                 // 1 dB on most types (HUM-TRACKER.md, v8).
                 if pass == 0 && iteration == 0 { medianGains(into: rawGain) }
-                residualWeights(gain: rawGain, clamp: Self.levelWeightClamp)
+                residualWeights(gain: rawGain, clamp: Self.levelWeightClamp, quantile: floorQuantile)
                 frameGains(into: rawGain, weight: rawWeight, steady: slot(.rawWeightSteady))
                 // A (level, slope) Kalman smoother: measurement variance 1/(2·Σw|A|²) per frame, so frames where
                 // the voice covers the hum count little and clean stretches are followed closely. How freely the
@@ -1358,7 +1379,13 @@ public final class HumTracker {
                 for m in 0..<M { scaled[m] = levelVariance[m] * level.scale }
                 kalmanSmooth(rawGain, variance: scaled, count: M, q0: levelNoise.level, q1: levelNoise.slope,
                              diffuse: false, into: gain)
-                for m in 0..<M { gain[m] = 1 + gain[m] }
+                var lowest = Double.infinity, highest = -Double.infinity
+                for m in 0..<M {
+                    gain[m] = 1 + gain[m]
+                    lowest = min(lowest, gain[m])
+                    highest = max(highest, gain[m])
+                }
+                steadyLevel = highest - lowest <= Self.steadyLevelSpan
                 amplitudes(gain: gain)
             }
             // Each frame's phase error by the comb search, as in the bootstrap (a high harmonic whose k·error wraps
@@ -1479,7 +1506,7 @@ public final class HumTracker {
         let M = frames, K = activeHarmonics
         untouched.harmonicCount = K
         let gain = gainOnFrames()
-        residualWeights(gain: gain)
+        residualWeights(gain: gain, quantile: floorQuantile)
         amplitudes(gain: gain)
         let re = obsRe.base, im = obsIm.base, ar = ampRe.base, ai = ampIm.base
         // The evidence: how consistently each harmonic's frames point where its amplitude points (the mean

@@ -36,6 +36,15 @@ struct HumTrackerTests {
         return HumSignals.sum(first, second)
     }
 
+    /// Steady hum at `reference` Hz (``hum(fundamental:level:count:amplitude:)``), scaled to `decibels` dB under the
+    /// power of `voice` over the take.
+    static func steadyHum(_ reference: Double, decibels: Double, under voice: [Float]) -> [Float] {
+        let hum = Self.hum(fundamental: { _ in reference })
+        let ratio = HumSignals.power(voice, 0..<frameCount) / HumSignals.power(hum, 0..<frameCount)
+        let scale = Float((ratio * pow(10, -decibels / 10)).squareRoot())
+        return hum.map { $0 * scale }
+    }
+
     /// Runs the tracker on `input` (whole, as one stretch) and returns the output.
     func track(_ input: [Float], reference: Double, settings: HumTrackerSettings = HumTrackerSettings()) throws
         -> (output: [Float], track: HumTrack)
@@ -135,10 +144,7 @@ struct HumTrackerTests {
     /// the track's and the level's freedom were chosen on all frames). Required: ≤ −45 dB, the figure.
     @Test func weakHumUnderSpeech() throws {
         let voice = Self.voice()
-        var hum = Self.hum(fundamental: { _ in 60 })
-        let ratio = HumSignals.power(voice, 0..<Self.frameCount) / HumSignals.power(hum, 0..<Self.frameCount)
-        let scale = Float((ratio * pow(10, -2.5)).squareRoot())
-        hum = hum.map { $0 * scale }
+        let hum = Self.steadyHum(60, decibels: 25, under: voice)
         let (out, _) = try self.track(HumSignals.sum(hum, voice), reference: 60)
         let left = humLeft(out, rest: voice, hum: hum)
         #expect(left < -45, "hum left \(left) dB")
@@ -152,15 +158,51 @@ struct HumTrackerTests {
     /// past the issue's -45 dB for steady hum and 15 dB short of the smaller measured figure.
     @Test(arguments: [50.0, 60.0]) func steadyHumUnderHeldVowels(reference: Double) throws {
         let voice = Self.voice()
-        var hum = Self.hum(fundamental: { _ in reference })
-        let ratio = HumSignals.power(voice, 0..<Self.frameCount) / HumSignals.power(hum, 0..<Self.frameCount)
-        let scale = Float((ratio * pow(10, -2.0)).squareRoot())
-        hum = hum.map { $0 * scale }
+        let hum = Self.steadyHum(reference, decibels: 20, under: voice)
         let (out, track) = try self.track(HumSignals.sum(hum, voice), reference: reference)
         let left = humLeft(out, rest: voice, hum: hum)
         #expect(left < -55, "hum left \(left) dB")
         let lowest = track.fundamentalHertz.min() ?? 0, highest = track.fundamentalHertz.max() ?? 0
         #expect(highest - lowest < 0.05, "steady hum tracked over \(lowest)…\(highest) Hz")
+    }
+
+    /// Running speech: words with gliding pitch (20 harmonics at amplitude/h, ±2 % vibrato at 5.5 Hz, 30 ms ramps)
+    /// one after another with short gaps, `words` as (start, end, starting pitch, ending pitch) in seconds and hertz.
+    static func runningSpeech(_ words: [(Double, Double, Double, Double)], amplitude: Double = 0.1) -> [Float] {
+        var out = [Float](repeating: 0, count: frameCount)
+        for (start, end, from, to) in words {
+            var phase = 0.0
+            for i in Int(start * sampleRate)..<min(frameCount, Int(end * sampleRate)) {
+                let t = Double(i) / sampleRate
+                let glide = from + (to - from) * (t - start) / (end - start)
+                let pitch = glide * (1 + 0.02 * sin(2 * Double.pi * 5.5 * t))
+                phase += 2 * Double.pi * pitch / sampleRate
+                var v = 0.0
+                for h in 1...20 { v += amplitude / Double(h) * sin(Double(h) * phase) }
+                out[i] += Float(v * min(1, min(t - start, end - t) / 0.03))
+            }
+        }
+        return out
+    }
+
+    /// A steady generator 20 dB under running speech: seven words with gliding pitch (100-150 Hz) fill 7 s of the
+    /// 8 s take, so every harmonic to 1 kHz has a voice partial crossing it for most of the take and the pauses are
+    /// 0.1-0.3 s long. Once the track and the level are steady, the residual weights' floor is the 15th percentile
+    /// of the cells instead of the 20th, and the quiet cells carry the estimate (HumTracker.steadyWeightFloorQuantile).
+    /// Measured: 50 Hz -45.1 dB, 60 Hz -48.3 dB; with the 20th percentile throughout, -39.8 and -11.9 dB. Required:
+    /// -42 dB, 3 dB short of the smaller measured figure (the tracker's discrete choices move single takes by a few
+    /// dB, HUM-TRACKER.md) and 2 dB past the 20th percentile's better one.
+    @Test(arguments: [50.0, 60.0]) func steadyHumUnderRunningSpeech(reference: Double) throws {
+        let words: [(Double, Double, Double, Double)] = [
+            (0.3, 1.2, 110, 140), (1.35, 2.4, 150, 105), (2.5, 3.3, 120, 125), (3.45, 4.6, 100, 135),
+            (4.7, 5.5, 140, 118), (5.65, 6.8, 108, 112), (6.95, 7.8, 130, 100),
+        ]
+        let voice = Self.runningSpeech(words)
+        let hum = Self.steadyHum(reference, decibels: 20, under: voice)
+        let (out, track) = try self.track(HumSignals.sum(hum, voice), reference: reference)
+        let left = humLeft(out, rest: voice, hum: hum)
+        #expect(track.tracked)
+        #expect(left < -42, "\(reference) Hz: hum left \(left) dB")
     }
 
     /// Amplitude modulation: 30 % at 0.7 Hz on steady 50 Hz hum, under two words. The common level follows it:

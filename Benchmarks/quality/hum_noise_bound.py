@@ -43,14 +43,22 @@ import humlib  # noqa: E402
 import qlib  # noqa: E402
 
 
-def bound(ident: str, folder: Path) -> dict:
+def load(ident: str, folder: Path, stems: tuple[str, ...]) -> tuple[dict, float, list[np.ndarray], np.ndarray]:
+    """The file's parameters, sample rate, the named stems (`hum`, `noise`, `clean`) as float64 cut to the shortest,
+    and the hum's exact phase over them."""
     params = json.loads((folder / f"{ident}.json").read_text())
-    hum, rate = qlib.read_mono(folder / f"{ident}.hum.wav")
-    noise, _ = qlib.read_mono(folder / f"{ident}.noise.wav")
-    n = min(len(hum), len(noise))
-    hum, noise = hum[:n].astype(float), noise[:n].astype(float)
-    y = hum + noise
+    loaded = [qlib.read_mono(folder / f"{ident}.{stem}.wav") for stem in stems]
+    rate = loaded[0][1]
+    n = min(len(samples) for samples, _ in loaded)
+    signals = [samples[:n].astype(float) for samples, _ in loaded]
     phase = humlib.phase_track(np.asarray(params["f0_control_hz"]), n, rate, params["f0_control_rate"])
+    return params, rate, signals, phase
+
+
+def bound(ident: str, folder: Path) -> dict:
+    params, rate, (hum, noise), phase = load(ident, folder, ("hum", "noise"))
+    n = len(hum)
+    y = hum + noise
     k = np.asarray(params["harmonic_numbers"], dtype=float)
     arg = np.outer(phase, k)
     basis = np.concatenate([np.cos(arg), np.sin(arg)], axis=1)
@@ -82,14 +90,9 @@ def bound(ident: str, folder: Path) -> dict:
 
 def voice_bound(ident: str, folder: Path, periods: tuple[int, ...] = (2, 4, 8)) -> float:
     """The voice-aware oracle (module docstring): hum left in dB re the input, the best over frame lengths."""
-    params = json.loads((folder / f"{ident}.json").read_text())
-    clean, rate = qlib.read_mono(folder / f"{ident}.clean.wav")
-    hum, _ = qlib.read_mono(folder / f"{ident}.hum.wav")
-    noise, _ = qlib.read_mono(folder / f"{ident}.noise.wav")
-    n = min(len(clean), len(hum), len(noise))
-    clean, hum, noise = clean[:n].astype(float), hum[:n].astype(float), noise[:n].astype(float)
+    params, rate, (clean, hum, noise), phase = load(ident, folder, ("clean", "hum", "noise"))
+    n = len(clean)
     x = clean + hum + noise
-    phase = humlib.phase_track(np.asarray(params["f0_control_hz"]), n, rate, params["f0_control_rate"])
     harmonics = params["harmonic_numbers"]
     period = rate / float(params["f0_mean_hz"])
     windows = humlib.take_windows(n, rate)

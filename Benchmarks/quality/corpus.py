@@ -795,6 +795,20 @@ def _wobble_hum(kind: str, n: int, rate: int, rng: np.random.Generator, f_nomina
     return x * scale, params, control
 
 
+def _scaled_hum_and_noise(kind: str, hum: np.ndarray, mask: np.ndarray, p_speech: float, level: float,
+                          noise_db: float, rate: int, rng: np.random.Generator):
+    """The unit hum scaled to `level` dB re the speech's active power, its gain, and for `hum_pink`/`hum_hvac` that
+    noise at `noise_db` dB re the speech (else None) with its description."""
+    gain = np.sqrt(p_speech * 10 ** (level / 10) / active_power(hum, mask))
+    noise, noise_info = None, None
+    if kind in ("hum_pink", "hum_hvac"):
+        source = "pink" if kind == "hum_pink" else "hvac"
+        raw = _noise_at(source, len(hum), rate, rng)
+        noise = raw * np.sqrt(p_speech * 10 ** (noise_db / 10) / active_power(raw, mask))
+        noise_info = {"type": source, "snr_db": int(round(-noise_db))}
+    return gain * hum, gain, noise, noise_info
+
+
 def _midword(clean: np.ndarray, rate: int) -> tuple[int, int]:
     """[start, end) of a take cut inside words: from the middle of the first 20 ms frame within 6 dB of the
     loudest that starts 0.4 s or more into the speech, to the middle of the last such frame ending 0.4 s or more
@@ -911,14 +925,7 @@ def build_dehum(out: Path = DEHUM_CORPUS_DIR) -> dict:
                 level = round(float(rng.uniform(-25.0, -20.0)), 1)
             else:
                 level = HUM_LEVELS_DB[(t_index + m) % len(HUM_LEVELS_DB)]
-            gain = np.sqrt(p_speech * 10 ** (level / 10) / active_power(hum, mask))
-            hum = gain * hum
-            noise, noise_info = None, None
-            if kind in ("hum_pink", "hum_hvac"):
-                source = "pink" if kind == "hum_pink" else "hvac"
-                raw = _noise_at(source, n, rate, rng)
-                noise = raw * np.sqrt(p_speech * 10 ** (-10 / 10) / active_power(raw, mask))
-                noise_info = {"type": source, "snr_db": 10}
+            hum, gain, noise, noise_info = _scaled_hum_and_noise(kind, hum, mask, p_speech, level, -10.0, rate, rng)
             info = _wobble_info(uid, engine, kind, level, hum, mask, p_speech, params, gain, control, noise_info,
                                 cut)
             name = f"{uid}_{kind}_{rate / 1000:g}k"
@@ -979,61 +986,65 @@ DEHUM_HELDOUT_DESCRIPTIONS = {
 }
 
 
-def build_dehum_heldout(out: Path = DEHUM_HELDOUT_DIR) -> dict:
-    """Build the held-back de-hum set (see the comment above DEHUM_HELDOUT_DIR) and return its manifest."""
-    import humlib
+def _sentences(engine: str, voice: str, first: int, sentences: list[str], tmp: Path) -> np.ndarray:
+    """One voice speaking `sentences` in turn from index `first`, 0.6 s apart, until 8.4 s or more (48 kHz, at the
+    corpus's active level)."""
+    gap = np.zeros(int(0.6 * SR))
+    parts, total, index = [], 0.0, first
+    while total < 8.4:
+        x, _ = speech(engine, voice, sentences[index % len(sentences)], tmp, fit=False)
+        parts += ([gap] if parts else []) + [x]
+        total += len(x) / SR + (0.6 if len(parts) > 1 else 0.0)
+        index += 1
+    return set_active_level(np.concatenate(parts), qlib.ACTIVE_LEVEL_DBFS)
 
+
+def _ten_second_take(out: Path, name: str, uid: str, engine: str, x48: np.ndarray, kind: str, rate: int,
+                     rng: np.random.Generator, index: int, f_nominal: float, level: float, noise_db: float) -> dict:
+    """One take of the held-back or the spot-check set: the speech with the corpus's lead-in and tail at `rate`, a
+    hum of `kind` (`mains50`/`mains60`/`hum_pink`/`hum_hvac` steady, `wobble50`/`wobble60` a sine drift, the
+    others as _wobble_hum makes them, `index` its take index; the wobbling kinds +-0.3 Hz over 8-12 s) at `level`
+    dB re the speech's active power, and for `hum_pink`/`hum_hvac` that noise at `noise_db` dB re the speech."""
+    clean = np.concatenate([np.zeros(int(qlib.LEAD_IN_SECONDS * rate)),
+                            set_active_level(_resample(x48, rate), qlib.ACTIVE_LEVEL_DBFS),
+                            np.zeros(int(qlib.TAIL_SECONDS * rate))])
+    n = len(clean)
+    mask = qlib.active_mask(clean, rate)
+    p_speech = active_power(clean, mask)
+    model_kind = {"wobble60": "sine_drift", "wobble50": "sine_drift"}.get(kind, kind)
+    wobble = (0.3, 8.0, 12.0) if kind in ("wobble60", "wobble50", "buzz_wobble") else None
+    hum, params, control = _wobble_hum(model_kind, n, rate, rng, f_nominal, index, wobble)
+    hum, gain, noise, noise_info = _scaled_hum_and_noise(kind, hum, mask, p_speech, level, noise_db, rate, rng)
+    info = _wobble_info(uid, engine, kind, level, hum, mask, p_speech, params, gain, control, noise_info, None)
+    return _write_dehum(out, name, rate, clean, hum, noise, info)
+
+
+def _fresh_folder(out: Path) -> None:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+
+
+def build_dehum_heldout(out: Path = DEHUM_HELDOUT_DIR) -> dict:
+    """Build the held-back de-hum set (see the comment above DEHUM_HELDOUT_DIR) and return its manifest."""
+    _fresh_folder(out)
     manifest = {"plan": DEHUM_HELDOUT_PLAN, "files": []}
     voices = {uid: (engine, voice, text) for uid, engine, voice, text in UTTERANCES}
     spoken = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         for v_index, uid in enumerate(DEHUM_HELDOUT_VOICES):
             engine, voice, _text = voices[uid]
-            gap = np.zeros(int(0.6 * SR))
-            parts, total, s_index = [], 0.0, v_index
-            while total < 8.4:
-                x, _ = speech(engine, voice, DEHUM_HELDOUT_SENTENCES[s_index % len(DEHUM_HELDOUT_SENTENCES)],
-                              Path(tmp_name), fit=False)
-                parts += ([gap] if parts else []) + [x]
-                total += len(x) / SR + (0.6 if len(parts) > 1 else 0.0)
-                s_index += 1
-            spoken[uid] = (set_active_level(np.concatenate(parts), qlib.ACTIVE_LEVEL_DBFS), engine)
+            spoken[uid] = (_sentences(engine, voice, v_index, DEHUM_HELDOUT_SENTENCES, Path(tmp_name)), engine)
     for t_index, kind in enumerate(DEHUM_HELDOUT_TYPES):
         for m in range(4):
             uid = DEHUM_HELDOUT_VOICES[(2 * t_index + m) % len(DEHUM_HELDOUT_VOICES)]
             rate = DEHUM_RATES[(t_index + m) % len(DEHUM_RATES)]
             rng = np.random.default_rng(qlib.seed_for("dehum19-heldout", uid, kind, rate))
             x48, engine = spoken[uid]
-            clean = np.concatenate([np.zeros(int(qlib.LEAD_IN_SECONDS * rate)),
-                                    set_active_level(_resample(x48, rate), qlib.ACTIVE_LEVEL_DBFS),
-                                    np.zeros(int(qlib.TAIL_SECONDS * rate))])
-            n = len(clean)
-            mask = qlib.active_mask(clean, rate)
-            p_speech = active_power(clean, mask)
             f_nominal = 50.0 if kind in ("mains50", "hum_pink", "wobble50") else 60.0
-            model_kind = {"wobble60": "sine_drift", "wobble50": "sine_drift"}.get(kind, kind)
-            wobble = (0.3, 8.0, 12.0) if kind in ("wobble60", "wobble50", "buzz_wobble") else None
-            hum, params, control = _wobble_hum(model_kind, n, rate, rng, f_nominal, m, wobble)
-            if kind == "weak":
-                level = -20.0
-            elif kind == "hum_pink":
-                level = -10.0
-            else:
-                level = HUM_LEVELS_DB[(t_index + m) % len(HUM_LEVELS_DB)]
-            gain = np.sqrt(p_speech * 10 ** (level / 10) / active_power(hum, mask))
-            hum = gain * hum
-            noise, noise_info = None, None
-            if kind == "hum_pink":
-                raw = _noise_at("pink", n, rate, rng)
-                noise = raw * np.sqrt(p_speech * 10 ** (-15 / 10) / active_power(raw, mask))
-                noise_info = {"type": "pink", "snr_db": 15}
-            info = _wobble_info(uid, engine, kind, level, hum, mask, p_speech, params, gain, control, noise_info,
-                                None)
-            name = f"h_{uid}_{kind}_{rate / 1000:g}k"
-            manifest["files"].append(_write_dehum(out, name, rate, clean, hum, noise, info))
+            level = {"weak": -20.0, "hum_pink": -10.0}.get(kind, HUM_LEVELS_DB[(t_index + m) % len(HUM_LEVELS_DB)])
+            manifest["files"].append(_ten_second_take(out, f"h_{uid}_{kind}_{rate / 1000:g}k", uid, engine, x48, kind,
+                                                      rate, rng, m, f_nominal, level, -15.0))
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
 
@@ -1041,6 +1052,68 @@ def build_dehum_heldout(out: Path = DEHUM_HELDOUT_DIR) -> dict:
 def load_dehum_heldout(rebuild: bool = False, out: Path = DEHUM_HELDOUT_DIR) -> dict:
     """The held-back de-hum set's manifest, building it when missing, stale or asked to."""
     return _load_built(out, DEHUM_HELDOUT_PLAN, build_dehum_heldout, "the held-back de-hum set", rebuild)
+
+
+# ---------------------------------------------------------------- the spot-check de-hum set (issue 19)
+#
+# A third set, built in the eleventh session to see how the tracker does on takes drawn more widely than either set
+# above: twelve types (the held-back set's eight, and a step, a random walk, a sine drift of 0.1-1 Hz over 3-20 s,
+# and 50 or 60 Hz mains under HVAC noise), four takes each, each take's voice drawn from all nineteen utterances'
+# voices (the two real ALSA voices among them), its sentences from the held-back set's and the babble talkers', its
+# rate from 44.1, 48 and 96 kHz and its hum level from -20 to -5 dB (weak: -25 to -20), all by seeded draws. It was
+# used in that session's experiments, so it is a spot check, not a held-back set.
+
+DEHUM_SPOT_DIR = qlib.WORK_DIR / "dehum_spot"
+DEHUM_SPOT_TYPES = DEHUM_HELDOUT_TYPES + ["step", "walk", "sine_drift", "hum_hvac"]
+DEHUM_SPOT_PLAN = {"version": 1, "types": DEHUM_SPOT_TYPES, "takes_per_type": 4, "seconds": 10}
+DEHUM_SPOT_DESCRIPTIONS = {
+    **DEHUM_HELDOUT_DESCRIPTIONS,
+    "mains50": "50 Hz, harmonics to 1 kHz at -20 log10 k dB, even ones 6 dB lower, -20 to -5 dB re the voice",
+    "mains60": "the same at 60 Hz",
+    "weak": "60 Hz mains, steady, 25 to 20 dB under the voice",
+    "step": "50 or 60 Hz mains, f0 stepping by 0.3 Hz over 0.5 s (raised cosine) a third to two thirds in",
+    "walk": "50 or 60 Hz mains, f0 a random walk of 0.25 Hz per root second",
+    "sine_drift": "50 or 60 Hz mains, f0 swinging sinusoidally by 0.1-1 Hz with a period of 3-20 s",
+    "hum_hvac": "50 or 60 Hz mains, steady, 10 dB under the voice, under HVAC noise (corpus `hvac`: motor tones at "
+                "120/240/360 Hz, which are hum harmonics at 60 Hz and count as noise there) 15 dB under the voice",
+}
+
+
+def build_dehum_spot(out: Path = DEHUM_SPOT_DIR) -> dict:
+    """Build the spot-check de-hum set (see the comment above DEHUM_SPOT_DIR) and return its manifest."""
+    _fresh_folder(out)
+    manifest = {"plan": DEHUM_SPOT_PLAN, "files": []}
+    sentences = DEHUM_HELDOUT_SENTENCES + [text for *_, text in BABBLE_TALKERS]
+    draw = np.random.default_rng(qlib.seed_for("dehum19-spot"))
+    with tempfile.TemporaryDirectory() as tmp_name:
+        for kind in DEHUM_SPOT_TYPES:
+            for m in range(4):
+                uid, engine, voice, _text = UTTERANCES[int(draw.integers(len(UTTERANCES)))]
+                rate = DEHUM_RATES[int(draw.integers(len(DEHUM_RATES)))]
+                x48 = _sentences(engine, voice, int(draw.integers(len(sentences))), sentences, Path(tmp_name))
+                rng = np.random.default_rng(qlib.seed_for("dehum19-spot", uid, kind, rate, m))
+                if kind in ("mains50", "hum_pink", "wobble50"):
+                    f_nominal = 50.0
+                elif kind in ("mains60", "weak", "am", "wobble60", "buzz_wobble"):
+                    f_nominal = 60.0
+                else:
+                    f_nominal = (50.0, 60.0)[int(draw.integers(2))]
+                if kind == "weak":
+                    level = float(draw.uniform(-25.0, -20.0))
+                elif kind in ("hum_pink", "hum_hvac"):
+                    level = -10.0
+                else:
+                    level = float(draw.uniform(-20.0, -5.0))
+                manifest["files"].append(_ten_second_take(out, f"s_{uid}_{kind}_{m}_{rate / 1000:g}k", uid, engine,
+                                                          x48, kind, rate, rng, m, f_nominal, round(level, 1),
+                                                          -15.0))
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def load_dehum_spot(rebuild: bool = False, out: Path = DEHUM_SPOT_DIR) -> dict:
+    """The spot-check de-hum set's manifest, building it when missing, stale or asked to."""
+    return _load_built(out, DEHUM_SPOT_PLAN, build_dehum_spot, "the spot-check de-hum set", rebuild)
 
 
 def main() -> int:

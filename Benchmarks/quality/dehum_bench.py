@@ -19,7 +19,8 @@ Writes Benchmarks/quality/DEHUM.md and Benchmarks/work/quality/results/dehum.{cs
 
 With --heldout it runs on the held-back set instead (corpus.build_dehum_heldout: other voices, sentences and
 seeds, 10 s takes, the types of issue 19's table) and writes Benchmarks/quality/DEHUM-HELDOUT.md and
-results/dehum_heldout.{csv,json}.
+results/dehum_heldout.{csv,json}; with --spot on the spot-check set (corpus.build_dehum_spot: twelve types, voices,
+rates and levels drawn by seed) into DEHUM-SPOT.md and results/dehum_spot.{csv,json}.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ QUICK = ["u1_mains60", "u1_drift", "u1_hum_noise", "u3_step_96k", "u2_midword_48
 NO_VOICE_TOOLS = ["scrim", "scrim-classic", "notch-bank"]
 TARGET_STEADY_DB = -45.0
 TARGET_OTHER_DB = -35.0
-# The corpus in use (the held-back set with --heldout; set before the worker processes fork).
+# The corpus in use (the held-back set with --heldout, the spot-check set with --spot; set before the worker
+# processes fork).
 CORPUS_DIR = corpus.DEHUM_CORPUS_DIR
 HUM_TYPES = corpus.DEHUM_TYPES
 DESCRIPTIONS = corpus.DEHUM_DESCRIPTIONS
@@ -65,6 +67,16 @@ HELDOUT_NOTE = ("The held-back set (corpus.build_dehum_heldout): four files per 
                 "sentences of one voice), eight voices the de-hum corpus does not use (espeak-ng and flite, five "
                 "languages), other sentences and seeds; 48/44.1/96 kHz rotating; hum-to-speech -20/-15/-10/-5 dB "
                 "rotating except `weak` (-20 dB) and `hum_pink` (-10 dB). Nothing in Scrim was tuned on it.")
+SPOT_NOTE = ("The spot-check set (corpus.build_dehum_spot): four files per type, 10-14 s each, each file's voice drawn "
+             "from all nineteen of the corpus's voices (the real ALSA voices among them), its sentences from the "
+             "held-back set's and the babble talkers', its rate from 44.1/48/96 kHz and its hum level from -20 to "
+             "-5 dB (`weak` -25 to -20 dB; `hum_pink` and `hum_hvac` -10 dB, their noise 15 dB under the voice), "
+             "all by seeded draws. Built and used in the eleventh session's experiments: a spot check on wider "
+             "material, not a held-back set.")
+# Which set this run is on: (title suffix, note, results suffix, table name), by --heldout / --spot.
+SETS = {"corpus": ("", FILES_NOTE, "", "DEHUM.md"),
+        "heldout": (": the held-back set", HELDOUT_NOTE, "_heldout", "DEHUM-HELDOUT.md"),
+        "spot": (": the spot-check set", SPOT_NOTE, "_spot", "DEHUM-SPOT.md")}
 
 
 def harmonic_energy(x: np.ndarray, segments: list[tuple[int, int]], phase: np.ndarray, ks: list[int]) -> float:
@@ -256,13 +268,16 @@ def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[
     pause_total = sum(r["pause_seconds"] for r in inputs)
     audio_total = sum(r["audio_seconds"] for r in inputs)
     rates = sorted({r["sample_rate"] for r in inputs})
-    out = ["# De-hum comparison" + (": the held-back set" if args.heldout else ""), "",
+    title, note, _suffix, _name = SETS[args.set]
+    real = sorted({i["utterance"] for i in items if i.get("source") == "alsa"})
+    out = ["# De-hum comparison" + title, "",
            f"Generated {qlib.today()} on {qlib.machine_description()} by "
            f"`Benchmarks/quality/dehum_bench.py` (definitions and caveats: [README.md](README.md)).", "",
            "Reproduce:", "", "```", "bash Benchmarks/quality/setup.sh", " ".join(args.command_line), "```", "",
            f"Corpus: {len(items)} files, {len(hums)} hum types, {audio_total / 60:.1f} minutes of audio at "
            f"{', '.join(f'{r / 1000:g}' for r in rates)} kHz (mono float), {pause_total:.1f} s of measured pauses; "
-           + ("synthetic voices only. " if args.heldout else "synthetic voices and the real (ALSA) voices `r1`/`r2`. ")
+           + (f"synthetic voices and the real (ALSA) voices {'/'.join(f'`{r}`' for r in real)}. " if real
+              else "synthetic voices only. ")
            + f"Tools ran one file at a time, one core each "
            f"(`--jobs {args.jobs}`); the whole run took {elapsed / 60:.1f} minutes.", ""]
     if skipped:
@@ -279,7 +294,7 @@ def report(rows: list[dict], tools: list[str], skipped: dict, args, items: list[
         out += [f"Failures ({len(failures)}): " + "; ".join(f"{r['tool']} on {r['id']}: {r['error'][:120]}"
                                                            for r in failures[:10]), ""]
     out += ["## Hum types", ""] + [f"- `{h}`: {DESCRIPTIONS[h]}" for h in hums] + [
-        "", HELDOUT_NOTE if args.heldout else FILES_NOTE, ""]
+        "", note, ""]
     display = [dict(r, si_sdr_i=r["si_sdr"]) if r["tool"] == "input" else r for r in rows]
     with_oracle = columns + ["oracle"]
     headline = [("Coherent hum left, whole take (dB re the input; lower is better)", "hum_left_db", 1),
@@ -354,11 +369,15 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1, help="files in parallel (default 1 for honest timing)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the de-hum corpus first")
     parser.add_argument("--keep", action="store_true", help="keep processed files under work/quality/out/")
-    parser.add_argument("--heldout", action="store_true",
-                        help="run on the held-back set (DEHUM-HELDOUT.md, results/dehum_heldout.*)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--heldout", action="store_true",
+                       help="run on the held-back set (DEHUM-HELDOUT.md, results/dehum_heldout.*)")
+    which.add_argument("--spot", action="store_true",
+                       help="run on the spot-check set (DEHUM-SPOT.md, results/dehum_spot.*)")
     parser.add_argument("--md", type=Path, help="where to write the table (default Benchmarks/quality/DEHUM.md, "
                         "or work/quality/results/DEHUM-quick.md with --quick or --only)")
     args = parser.parse_args()
+    args.set = "heldout" if args.heldout else ("spot" if args.spot else "corpus")
     args.command_line = ["Benchmarks/.venv/py311/bin/python", "Benchmarks/quality/dehum_bench.py"] + [
         shlex.quote(a) for a in sys.argv[1:]]
 
@@ -369,6 +388,10 @@ def main() -> int:
         CORPUS_DIR, HUM_TYPES = corpus.DEHUM_HELDOUT_DIR, corpus.DEHUM_HELDOUT_TYPES
         DESCRIPTIONS = corpus.DEHUM_HELDOUT_DESCRIPTIONS
         manifest = corpus.load_dehum_heldout(args.rebuild)
+    elif args.spot:
+        CORPUS_DIR, HUM_TYPES = corpus.DEHUM_SPOT_DIR, corpus.DEHUM_SPOT_TYPES
+        DESCRIPTIONS = corpus.DEHUM_SPOT_DESCRIPTIONS
+        manifest = corpus.load_dehum_spot(args.rebuild)
     else:
         manifest = corpus.load_dehum(args.rebuild)
     items = manifest["files"]
@@ -388,9 +411,9 @@ def main() -> int:
             for row in rows]
 
     results = qlib.WORK_DIR / "results"
-    suffix = ("_heldout" if args.heldout else "") + ("-quick" if partial else "")
+    suffix = SETS[args.set][2] + ("-quick" if partial else "")
     qlib.write_raw(rows, results / f"dehum{suffix}")
-    md_name = "DEHUM-HELDOUT.md" if args.heldout else "DEHUM.md"
+    md_name = SETS[args.set][3]
     md_path = args.md or (results / md_name.replace(".md", "-quick.md") if partial else qlib.QUALITY_DIR / md_name)
     md_path.write_text(report(rows, tools, skipped, args, items, time.time() - started) + "\n")
     print(f"wrote {md_path} and {results / ('dehum' + suffix)}.csv/.json in {time.time() - started:.0f} s",

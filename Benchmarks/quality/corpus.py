@@ -858,9 +858,7 @@ def build_dehum(out: Path = DEHUM_CORPUS_DIR) -> dict:
     """Build the de-hum corpus (see the comment above DEHUM_CORPUS_DIR) and return its manifest."""
     import humlib
 
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    _fresh_folder(out)
     manifest = {"plan": DEHUM_PLAN, "files": []}
     wanted = list(dict.fromkeys([u for u, *_ in UTTERANCES[:HUM_UTTERANCES]] + DEHUM_SYNTHETIC + DEHUM_REAL))
     spoken = {}
@@ -1019,6 +1017,11 @@ def _ten_second_take(out: Path, name: str, uid: str, engine: str, x48: np.ndarra
     return _write_dehum(out, name, rate, clean, hum, noise, info)
 
 
+# The nominal mains frequency of the held-back set's types (the spot-check set draws 50 or 60 Hz for the others).
+NOMINAL_HZ = {"mains50": 50.0, "hum_pink": 50.0, "wobble50": 50.0, "mains60": 60.0, "weak": 60.0, "am": 60.0,
+              "wobble60": 60.0, "buzz_wobble": 60.0}
+
+
 def _fresh_folder(out: Path) -> None:
     if out.exists():
         shutil.rmtree(out)
@@ -1041,7 +1044,7 @@ def build_dehum_heldout(out: Path = DEHUM_HELDOUT_DIR) -> dict:
             rate = DEHUM_RATES[(t_index + m) % len(DEHUM_RATES)]
             rng = np.random.default_rng(qlib.seed_for("dehum19-heldout", uid, kind, rate))
             x48, engine = spoken[uid]
-            f_nominal = 50.0 if kind in ("mains50", "hum_pink", "wobble50") else 60.0
+            f_nominal = NOMINAL_HZ[kind]
             level = {"weak": -20.0, "hum_pink": -10.0}.get(kind, HUM_LEVELS_DB[(t_index + m) % len(HUM_LEVELS_DB)])
             manifest["files"].append(_ten_second_take(out, f"h_{uid}_{kind}_{rate / 1000:g}k", uid, engine, x48, kind,
                                                       rate, rng, m, f_nominal, level, -15.0))
@@ -1092,12 +1095,7 @@ def build_dehum_spot(out: Path = DEHUM_SPOT_DIR) -> dict:
                 rate = DEHUM_RATES[int(draw.integers(len(DEHUM_RATES)))]
                 x48 = _sentences(engine, voice, int(draw.integers(len(sentences))), sentences, Path(tmp_name))
                 rng = np.random.default_rng(qlib.seed_for("dehum19-spot", uid, kind, rate, m))
-                if kind in ("mains50", "hum_pink", "wobble50"):
-                    f_nominal = 50.0
-                elif kind in ("mains60", "weak", "am", "wobble60", "buzz_wobble"):
-                    f_nominal = 60.0
-                else:
-                    f_nominal = (50.0, 60.0)[int(draw.integers(2))]
+                f_nominal = NOMINAL_HZ.get(kind) or (50.0, 60.0)[int(draw.integers(2))]
                 if kind == "weak":
                     level = float(draw.uniform(-25.0, -20.0))
                 elif kind in ("hum_pink", "hum_hvac"):

@@ -249,13 +249,14 @@ def targets_section(rows: list[dict], hums: list[str], tool: str = "scrim", floo
                      f"the noise's power in it) leaves {voice_mean:.1f} dB on the mean, "
                      f"{max(voice_floors.values()):.1f} dB at worst")
             if voice_mean > target:
-                line += ": the mean is out of reach of any remover that weighs by where the voice is"
+                line += (": the mean is above the target even with the oracle's weights (not a proven bound; a "
+                         "model of the voice's partials could go lower)")
             if (above or voice_mean > target) and not met:
                 unreachable += 1
         out.append(line)
     out += ["", f"Met on {met_count} of {len(hums)} types."
-            + (f" Of the types not met, {unreachable} {'is' if unreachable == 1 else 'are'} out of reach by one of "
-               "these bounds (`hum_noise_bound.py`)." if unreachable else ""), ""]
+            + (f" Of the types not met, {unreachable} {'is' if unreachable == 1 else 'are'} above the target by the "
+               "noise floor or the voice-aware oracle (`hum_noise_bound.py`)." if unreachable else ""), ""]
     return out
 
 

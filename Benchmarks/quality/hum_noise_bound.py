@@ -20,8 +20,10 @@ Hann-windowed frame of F periods, hop F/4 periods, at every harmonic): exactly t
 voice is" tries to estimate. Each harmonic's amplitude is then the mean of its cells weighted 1/(voice power in the
 cell + the noise's mean power at that harmonic), the minimum-variance weighting when the voice and the noise in a
 cell count as independent disturbances of known variance; the best of F = 2 (Scrim's frames), 4 and 8 periods is kept.
-It bounds what a remover that tells voice from hum by where the voice's energy lies (every weighting scheme, Scrim's
-included) can reach with the voice there; a remover that modelled the voice's own partials could go lower.
+It shows how far a remover that tells voice from hum by where the voice's energy lies (Scrim's weighting among
+them) can get with the voice there. It is not a proven bound: one frame length serves every harmonic and the voice
+counts as independent disturbances, so another weighting could do a little better, and a remover that modelled the
+voice's own partials could go lower.
 
 The hum left is scored exactly as dehum_bench.py does (humlib.coherent_hum_energy over 0.5 s windows, the noise
 stem as its own column, and the speech stem as well for the voice-aware figure), in dB re the input. Nothing in
